@@ -1,0 +1,103 @@
+"""Every error a user can cause, each with a message they can act on.
+
+The CLI translates any :class:`MigError` into one line on stderr and exit code 1
+(``UsageError`` exits 2). Anything else escaping is a bug in mig and keeps its
+traceback.
+
+Hierarchy::
+
+    MigError
+    +-- UsageError                 bad option or argument combination (exit 2)
+    +-- ConfigError                mig.toml / [tool.mig] missing, unparsable or invalid
+    +-- ScriptError                a revision script cannot be read or run
+    |   +-- HeaderError            a module-level header is missing or not a literal
+    +-- RevisionError              the revision graph or a target is wrong
+    |   +-- UnknownRevisionError   no revision matches (close matches suggested)
+    |   +-- AmbiguousRevisionError a prefix matches several revisions
+    |   +-- MultipleHeadsError     "head" asked for while there are several
+    |   +-- DuplicateRevisionError two files declare the same id
+    |   +-- MissingParentError     down_revision / depends_on names no revision
+    |   +-- CycleError             the graph has a cycle
+    +-- RenderError                an operation cannot be expressed for the dialect
+    +-- OfflineReadError           a script tried to read the database offline
+    +-- DatabaseError              online mode: a statement failed or the version is wrong
+    +-- MissingDriverError         online mode: the DBAPI driver extra is not installed
+    +-- OutputError                the output directory cannot be written
+    +-- CacheWarning (a Warning)   a cache could not be used; never an error
+"""
+
+from __future__ import annotations
+
+
+class MigError(Exception):
+    """Base class: the message is the whole story for the user."""
+
+    exit_code = 1
+
+
+class UsageError(MigError):
+    exit_code = 2
+
+
+class ConfigError(MigError):
+    pass
+
+
+class ScriptError(MigError):
+    pass
+
+
+class HeaderError(ScriptError):
+    pass
+
+
+class RevisionError(MigError):
+    pass
+
+
+class UnknownRevisionError(RevisionError):
+    pass
+
+
+class AmbiguousRevisionError(RevisionError):
+    pass
+
+
+class MultipleHeadsError(RevisionError):
+    pass
+
+
+class DuplicateRevisionError(RevisionError):
+    pass
+
+
+class MissingParentError(RevisionError):
+    pass
+
+
+class CycleError(RevisionError):
+    pass
+
+
+class RenderError(MigError):
+    pass
+
+
+class OfflineReadError(MigError):
+    pass
+
+
+class DatabaseError(MigError):
+    pass
+
+
+class MissingDriverError(MigError):
+    pass
+
+
+class OutputError(MigError):
+    pass
+
+
+class CacheWarning(UserWarning):
+    """A cache entry was unreadable or unwritable and was ignored."""

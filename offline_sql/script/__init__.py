@@ -1,0 +1,1 @@
+"""Revision scripts: reading their headers without import, loading them, writing new ones."""

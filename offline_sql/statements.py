@@ -1,0 +1,30 @@
+"""A rendered SQL statement: the unit that framing, review, output and online mode share."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Literal
+
+StatementKind = Literal["ddl", "dml", "version", "guard", "client"]
+"""``ddl`` schema change; ``dml`` data change from bulk_insert/execute; ``version`` version-table
+bookkeeping; ``guard`` a check that the database is at the expected revision; ``client`` a
+client directive (``\\set ON_ERROR_STOP on``, ``.bail on``) that only the offline script carries."""
+
+
+@dataclass(frozen=True)
+class Statement:
+    """One statement, without its terminator; the framer adds ``;``, ``/`` or ``GO``."""
+
+    sql: str
+    kind: StatementKind = "ddl"
+    table: str | None = None
+    """The main table the statement touches, when there is one (for review and messages)."""
+    transactional: bool = True
+    """False for statements the database refuses inside a transaction
+    (PostgreSQL ``CREATE INDEX CONCURRENTLY``); the framer places them outside it."""
+    block: bool = False
+    """A procedural block (PL/SQL, T-SQL batch, PostgreSQL DO): Oracle ends it with ``/``."""
+    comment: str | None = None
+    """A one-line note the framer prints above the statement (why it is placed or shaped so)."""
+    online: bool = True
+    """False for statements that only make sense in a script given to a client."""

@@ -57,6 +57,16 @@ class Dialect:
     version_num_length: ClassVar[int] = 32
     """Width of the version table's ``version_num`` column."""
 
+    sqlglot_name: ClassVar[str] = ""
+    """sqlglot's name for the dialect, for parsing what we emit and raw SQL from scripts."""
+
+    client_preamble: ClassVar[tuple[str, ...]] = ()
+    """Client directives at the top of a script (``\\set ON_ERROR_STOP on``, ``.bail on``,
+    ``WHENEVER SQLERROR EXIT``); omitted with ``--no-preamble``."""
+
+    non_transactional_note: ClassVar[str] = ""
+    """Header note for databases whose DDL commits implicitly (empty when DDL is transactional)."""
+
     # ---- compiling --------------------------------------------------------------------
 
     def sa_dialect(self) -> SADialect:

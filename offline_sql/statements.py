@@ -5,10 +5,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Literal
 
-StatementKind = Literal["ddl", "dml", "version", "guard", "client"]
+StatementKind = Literal["ddl", "dml", "version", "guard", "client", "transaction"]
 """``ddl`` schema change; ``dml`` data change from bulk_insert/execute; ``version`` version-table
 bookkeeping; ``guard`` a check that the database is at the expected revision; ``client`` a
-client directive (``\\set ON_ERROR_STOP on``, ``.bail on``) that only the offline script carries."""
+client directive (``\\set ON_ERROR_STOP on``, ``.bail on``) that only the offline script carries;
+``transaction`` BEGIN/COMMIT placed by the framer."""
 
 
 @dataclass(frozen=True)

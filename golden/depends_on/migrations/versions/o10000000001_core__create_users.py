@@ -1,0 +1,24 @@
+"""core: create users
+
+Revision ID: o10000000001
+Revises: None
+"""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+
+from offline_sql import op
+
+revision = "o10000000001"
+down_revision = None
+branch_labels = ("core",)
+depends_on = None
+
+
+def upgrade() -> None:
+    op.create_table("users", sa.Column("id", sa.Integer, primary_key=True))
+
+
+def downgrade() -> None:
+    op.drop_table("users")

@@ -1,0 +1,206 @@
+"""Framing: turn rendered steps into the text a DBA runs with the database's own client.
+
+The framer decides where transactions open and close, puts the terminators, batch
+separators and block terminators the client needs, and writes the comments that tell a
+reader where they are. It asks the dialect for every spelling; it never compares names.
+
+Layout of a script::
+
+    header comment (tool, dialect, range, how to apply, transaction note)
+    client preamble                       (unless --no-preamble)
+    BEGIN                                 (transactional DDL, one transaction)
+    version table creation                (range starting at base)
+    -- <rev>: <message> (<from> -> <to>)  for each step:
+       [BEGIN]                            (transaction_per_migration)
+       guard                              (unless --no-guard)
+       statements of the revision
+       version-table change
+       [COMMIT]
+    COMMIT
+
+Statements that the database refuses inside a transaction are put between a COMMIT and a
+fresh BEGIN, with a comment saying why.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+from offline_sql._version import __version__
+from offline_sql.statements import Statement
+
+if TYPE_CHECKING:
+    from offline_sql.dialects.base import Dialect
+
+
+@dataclass(frozen=True)
+class FramedStep:
+    """One revision's part of a script, rendered but not yet framed."""
+
+    revision: str
+    message: str
+    direction: str
+    heads_before: tuple[str, ...]
+    heads_after: tuple[str, ...]
+    statements: Sequence[Statement]
+    """The revision's own statements (empty for stamp)."""
+    version_statements: Sequence[Statement]
+    guard: Sequence[Statement] = ()
+    notes: Sequence[str] = ()
+    """Extra one-line comments for the block (e.g. 'stamp only')."""
+
+
+@dataclass(frozen=True)
+class FrameOptions:
+    transaction_per_migration: bool = False
+    preamble: bool = True
+    title: str = ""
+    """What the script does, e.g. "upgrade base -> ae10"."""
+    setup: Sequence[Statement] = ()
+    """Statements before the first step (version table creation)."""
+    session_settings: Sequence[Statement] = ()
+    """Session settings after the preamble (PostgreSQL lock_timeout ...)."""
+    header_notes: Sequence[str] = field(default_factory=tuple)
+
+
+def describe_heads(heads: Sequence[str]) -> str:
+    return ", ".join(heads) if heads else "base"
+
+
+class _Writer:
+    """Accumulates lines and tracks whether a transaction is open."""
+
+    def __init__(self, dialect: Dialect) -> None:
+        self.dialect = dialect
+        self.lines: list[str] = []
+        self.in_transaction = False
+
+    def comment(self, text: str) -> None:
+        for line in text.splitlines() or [""]:
+            self.lines.append(f"{self.dialect.comment_prefix}{line}".rstrip())
+
+    def blank(self) -> None:
+        if self.lines and self.lines[-1] != "":
+            self.lines.append("")
+
+    def raw(self, line: str) -> None:
+        self.lines.append(line)
+
+    def statement(self, stmt: Statement) -> None:
+        d = self.dialect
+        if stmt.comment:
+            self.comment(stmt.comment)
+        sql = stmt.sql.rstrip()
+        if stmt.kind == "client":
+            self.lines.append(sql)
+            return
+        if stmt.block and d.block_terminator:
+            self.lines.append(sql)
+            self.lines.append(d.block_terminator)
+        elif stmt.block and sql.endswith(d.terminator):
+            self.lines.append(sql)
+        else:
+            self.lines.append(sql + d.terminator)
+        if d.batch_separator:
+            self.lines.append(d.batch_separator)
+
+    def begin(self) -> None:
+        if self.dialect.transactional_ddl and self.dialect.begin_statement and not self.in_transaction:
+            self.statement(Statement(self.dialect.begin_statement, kind="transaction"))
+            self.in_transaction = True
+
+    def commit(self) -> None:
+        if self.in_transaction and self.dialect.commit_statement:
+            self.statement(Statement(self.dialect.commit_statement, kind="transaction"))
+            self.in_transaction = False
+
+    def text(self) -> str:
+        while self.lines and self.lines[-1] == "":
+            self.lines.pop()
+        return "\n".join(self.lines) + "\n"
+
+
+def frame_script(dialect: Dialect, steps: Sequence[FramedStep], options: FrameOptions) -> str:
+    """The complete script text for ``steps``, deterministic for the same input."""
+    w = _Writer(dialect)
+    _header(w, dialect, options)
+    if options.preamble and dialect.client_preamble:
+        w.blank()
+        for directive in dialect.client_preamble:
+            w.raw(directive)
+    if options.session_settings:
+        w.blank()
+        for stmt in options.session_settings:
+            w.statement(stmt)
+    whole = dialect.transactional_ddl and not options.transaction_per_migration
+    w.blank()
+    if whole:
+        w.begin()
+    if options.setup:
+        if not whole:
+            w.begin()
+        for stmt in options.setup:
+            _emit_in_transaction(w, stmt, reopen=True)
+        if not whole:
+            w.commit()
+    for step in steps:
+        w.blank()
+        _step(w, dialect, step, per_migration=not whole)
+    if whole:
+        w.blank()
+        w.commit()
+    return w.text()
+
+
+def _header(w: _Writer, dialect: Dialect, options: FrameOptions) -> None:
+    w.comment(f"Generated by mig {__version__} for {dialect.name}.")
+    if options.title:
+        w.comment(options.title)
+    if dialect.apply_hint:
+        w.comment(f"Apply with: {dialect.apply_hint.format(file='<this file>')}")
+    if dialect.transactional_ddl:
+        if options.transaction_per_migration:
+            w.comment("Each revision runs in its own transaction.")
+        else:
+            w.comment("The whole script runs in one transaction: it applies completely or not at all.")
+    elif dialect.non_transactional_note:
+        w.comment(dialect.non_transactional_note)
+    for note in options.header_notes:
+        w.comment(note)
+
+
+def _step(w: _Writer, dialect: Dialect, step: FramedStep, *, per_migration: bool) -> None:
+    arrow = f"{describe_heads(step.heads_before)} -> {describe_heads(step.heads_after)}"
+    label = "downgrade " if step.direction == "down" else ""
+    w.comment(f"{step.revision}: {label}{step.message} ({arrow})".rstrip())
+    for note in step.notes:
+        w.comment(note)
+    if not dialect.transactional_ddl:
+        w.comment(
+            "If this block stops part-way, the version table still says "
+            f"{describe_heads(step.heads_before)}; statements before the failure stay applied."
+        )
+    if per_migration:
+        w.begin()
+    for stmt in step.guard:
+        w.statement(stmt)
+    for stmt in step.statements:
+        _emit_in_transaction(w, stmt, reopen=True)
+    for stmt in step.version_statements:
+        w.statement(stmt)
+    if per_migration:
+        w.commit()
+
+
+def _emit_in_transaction(w: _Writer, stmt: Statement, *, reopen: bool) -> None:
+    if stmt.transactional or not w.in_transaction:
+        w.statement(stmt)
+        return
+    w.comment("The next statement cannot run inside a transaction: the transaction is committed")
+    w.comment("before it and a new one begins after it.")
+    w.commit()
+    w.statement(stmt)
+    if reopen:
+        w.begin()

@@ -1,0 +1,357 @@
+"""The migration commands: plan, record, render, frame; offline (a script) or online (executed).
+
+One flow serves both modes (see docs/architecture.md)::
+
+    index -> graph -> plan (Steps) -> record each step's operations from its script
+          -> render each operation for the dialect against the replayed SchemaState
+          -> offline: frame into a script (stdout or a directory)
+             online:  execute on a connection as each operation is recorded
+
+Everything is rendered before anything is written, so a failed generation writes nothing.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Literal
+
+from offline_sql.errors import UsageError
+
+if TYPE_CHECKING:
+    from offline_sql.config import Config
+    from offline_sql.dialects.base import Dialect
+    from offline_sql.graph import RevisionGraph
+    from offline_sql.operations import Operation
+    from offline_sql.plan import Step
+    from offline_sql.script.header import RevisionHeader
+    from offline_sql.state import SchemaState
+    from offline_sql.statements import Statement
+
+Direction = Literal["up", "down"]
+
+
+@dataclass(frozen=True)
+class OutputOptions:
+    """How an offline run is written; the defaults are the safe ones."""
+
+    output: Path | None = None
+    force: bool = False
+    guard: bool = True
+    preamble: bool = True
+    strict: bool = False
+
+
+# ---------------------------------------------------------------------------------------
+# Public commands (the CLI calls these; applications may too)
+
+
+def upgrade(
+    config: Config,
+    target: str,
+    *,
+    sql: bool = False,
+    output: Path | None = None,
+    force: bool = False,
+    guard: bool = True,
+    preamble: bool = True,
+    strict: bool = False,
+    tag: str | None = None,
+) -> str | None:
+    """Upgrade to ``target`` (``[FROM:]TO``). With ``sql`` return the script (or write it
+    to ``output``); without, apply it to the configured database."""
+    options = OutputOptions(output, force, guard, preamble, strict)
+    if sql:
+        return _offline(config, "upgrade", target, options)
+    _online(config, "upgrade", target)
+    return None
+
+
+def downgrade(
+    config: Config,
+    target: str,
+    *,
+    sql: bool = False,
+    output: Path | None = None,
+    force: bool = False,
+    guard: bool = True,
+    preamble: bool = True,
+    strict: bool = False,
+    tag: str | None = None,
+) -> str | None:
+    """Downgrade to ``target``; offline needs a range ``FROM:TO`` (there is no database to
+    ask where it is)."""
+    options = OutputOptions(output, force, guard, preamble, strict)
+    if sql:
+        return _offline(config, "downgrade", target, options)
+    _online(config, "downgrade", target)
+    return None
+
+
+def stamp(
+    config: Config,
+    target: str,
+    *,
+    sql: bool = False,
+    output: Path | None = None,
+    force: bool = False,
+    guard: bool = True,
+    preamble: bool = True,
+    strict: bool = False,
+    tag: str | None = None,
+) -> str | None:
+    """Set the version table to ``target`` without running any script."""
+    options = OutputOptions(output, force, guard, preamble, strict)
+    if sql:
+        return _offline(config, "stamp", target, options)
+    _online(config, "stamp", target)
+    return None
+
+
+def current(config: Config, verbose: bool = False) -> list[str]:
+    """The revisions the configured database is at, one line each."""
+    from offline_sql import online
+
+    project = Project.load(config)
+    dialect = project.dialect
+    runner = online.open_runner(config.url or "", dialect, config)
+    try:
+        heads = runner.current_heads()
+    finally:
+        runner.close()
+    lines = []
+    for rev in heads:
+        header = project.graph.revisions.get(rev)
+        if header is None:
+            lines.append(f"{rev} (not in this project's history)")
+            continue
+        is_head = " (head)" if rev in project.graph.heads else ""
+        lines.append(f"{rev}{is_head}" + (f", {header.message}" if verbose else ""))
+    return lines
+
+
+# ---------------------------------------------------------------------------------------
+# The project: history and dialect
+
+
+@dataclass
+class Project:
+    config: Config
+    graph: RevisionGraph
+    dialect: Dialect
+
+    @classmethod
+    def load(cls, config: Config) -> Project:
+        from offline_sql.dialects import get_dialect
+        from offline_sql.graph import RevisionGraph
+        from offline_sql.script.index import load_index
+
+        headers = load_index(config.versions_dir, config.cache_dir)
+        graph = RevisionGraph.from_headers(headers)
+        return cls(config, graph, get_dialect(config.dialect_name))
+
+    def header(self, revision: str) -> RevisionHeader:
+        return self.graph.revisions[revision]
+
+
+# ---------------------------------------------------------------------------------------
+# Recording and replay
+
+
+def record_operations(
+    header: RevisionHeader,
+    direction: Direction,
+    dialect: Dialect,
+    *,
+    sink: Callable[[Operation], None] | None = None,
+    offline: bool = True,
+    bind: object | None = None,
+) -> list[Operation]:
+    """Run one script's upgrade()/downgrade() with ``op`` bound to a recorder."""
+    from offline_sql.recorder import Recorder, recording
+    from offline_sql.script.loader import load_script, run_revision
+
+    collected: list[Operation] = []
+
+    def collect(op: Operation) -> None:
+        collected.append(op)
+        if sink is not None:
+            sink(op)
+
+    module = load_script(Path(header.path), header.revision)
+    recorder = Recorder(header.revision, header.path, dialect, collect, offline, bind)
+    with recording(recorder):
+        run_revision(module, direction)
+    return collected
+
+
+def replay_state(project: Project, heads: Sequence[str]) -> SchemaState:
+    """The schema after applying every revision up to ``heads`` (from base)."""
+    from offline_sql.state import SchemaState
+
+    state = SchemaState()
+    graph = project.graph
+    for rev in graph.topological(graph.ancestors(tuple(heads))):
+        for op in record_operations(project.header(rev), "up", project.dialect):
+            state.apply(op)
+    return state
+
+
+# ---------------------------------------------------------------------------------------
+# Offline
+
+
+@dataclass(frozen=True)
+class RenderedStep:
+    step: Step
+    header: RevisionHeader | None
+    statements: tuple[Statement, ...]
+    version_statements: tuple[Statement, ...]
+    guard: tuple[Statement, ...]
+    has_downgrade: bool = True
+
+
+def resolve_range(
+    project: Project, command: str, target: str
+) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """(current heads, target heads) for an offline ``[FROM:]TO``."""
+    from offline_sql.graph import parse_range
+
+    start_target, end_target = parse_range(target)
+    graph = project.graph
+    if start_target is None:
+        if command == "downgrade":
+            raise UsageError(
+                f"offline downgrade needs a range FROM:TO (got {target!r}): there is no database "
+                "to ask where it is, e.g. `mig downgrade head:base --sql`"
+            )
+        start: tuple[str, ...] = ()
+    else:
+        start = graph.resolve(start_target)
+    end = graph.resolve(end_target, start=start)
+    return start, end
+
+
+def plan_steps(project: Project, command: str, start: tuple[str, ...], end: tuple[str, ...]) -> list[Step]:
+    from offline_sql import plan
+
+    planner = {
+        "upgrade": plan.plan_upgrade,
+        "downgrade": plan.plan_downgrade,
+        "stamp": plan.plan_stamp,
+    }[command]
+    return planner(project.graph, start, end)
+
+
+def render_steps(
+    project: Project, steps: Sequence[Step], state: SchemaState, *, guard: bool
+) -> list[RenderedStep]:
+    """Record and render every step, advancing ``state``; nothing is written here."""
+    dialect = project.dialect
+    rendered: list[RenderedStep] = []
+    for step in steps:
+        header = project.graph.revisions.get(step.revision)
+        statements: list[Statement] = []
+        if step.run_script and header is not None:
+            for op in record_operations(header, step.direction, dialect):
+                statements.extend(dialect.render(op, state))
+                state.apply(op)
+        rendered.append(
+            RenderedStep(
+                step=step,
+                header=header,
+                statements=tuple(statements),
+                version_statements=tuple(version_statements(project, step)),
+                guard=tuple(guard_statements(project, step) if guard else ()),
+            )
+        )
+    return rendered
+
+
+def version_statements(project: Project, step: Step) -> list[Statement]:
+    cfg, dialect = project.config, project.dialect
+    table, schema = cfg.version_table, cfg.version_table_schema
+    out: list[Statement] = []
+    for vop in step.version_ops:
+        if vop.action == "insert":
+            out.append(dialect.insert_version(table, schema, vop.revision))
+        elif vop.action == "delete":
+            out.append(dialect.delete_version(table, schema, vop.revision))
+        else:
+            assert vop.old is not None
+            out.append(dialect.update_version(table, schema, vop.old, vop.revision))
+    return out
+
+
+def guard_statements(project: Project, step: Step) -> list[Statement]:
+    cfg = project.config
+    return project.dialect.guard_statements(
+        cfg.version_table, cfg.version_table_schema, step.heads_before
+    )
+
+
+def _offline(config: Config, command: str, target: str, options: OutputOptions) -> str | None:
+    from offline_sql.emit import FrameOptions, FramedStep, frame_script
+
+    project = Project.load(config)
+    start, end = resolve_range(project, command, target)
+    steps = plan_steps(project, command, start, end)
+    state = replay_state(project, start)
+    rendered = render_steps(project, steps, state, guard=options.guard)
+    dialect = project.dialect
+    setup: list[Statement] = []
+    if not start and command != "downgrade":
+        setup = dialect.create_version_table(config.version_table, config.version_table_schema)
+    title = f"{command} {_describe(start)} -> {_describe(end)}"
+    framed = [
+        FramedStep(
+            revision=r.step.revision,
+            message=r.header.message if r.header else "",
+            direction=r.step.direction,
+            heads_before=r.step.heads_before,
+            heads_after=r.step.heads_after,
+            statements=r.statements,
+            version_statements=r.version_statements,
+            guard=r.guard,
+            notes=() if r.step.run_script else ("stamp: only the version table changes",),
+        )
+        for r in rendered
+    ]
+    text = frame_script(
+        dialect,
+        framed,
+        FrameOptions(
+            transaction_per_migration=config.transaction_per_migration,
+            preamble=options.preamble,
+            title=title,
+            setup=tuple(setup),
+        ),
+    )
+    return text
+
+
+def _describe(heads: Sequence[str]) -> str:
+    return ", ".join(heads) if heads else "base"
+
+
+# ---------------------------------------------------------------------------------------
+# Online
+
+
+def _online(config: Config, command: str, target: str) -> None:
+    from offline_sql import online
+
+    project = Project.load(config)
+    runner = online.open_runner(config.url or "", project.dialect, config)
+    try:
+        _run_online(project, runner, command, target)
+    finally:
+        runner.close()
+
+
+def _run_online(project: Project, runner: online_runner_type, command: str, target: str) -> None:
+    raise NotImplementedError
+
+
+online_runner_type = object

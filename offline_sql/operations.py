@@ -91,6 +91,8 @@ class CreateTable(TableOperation):
     items: tuple[sa.SchemaItem, ...] = ()
     comment: str | None = None
     kw: Mapping[str, Any] = field(default_factory=dict)
+    if_not_exists: bool = False
+    """``op.create_table(..., if_not_exists=True)`` (Alembic 1.13+)."""
 
 
 @dataclass(eq=False)

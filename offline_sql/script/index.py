@@ -1,0 +1,223 @@
+"""The header index of a ``versions/`` folder, cached so an unchanged history re-reads nothing.
+
+Listing heads of a long history is the hot path (``mig heads`` on thousands of revisions), so:
+
+* headers are read with :func:`read_header` (``ast``, never an import, never SQLAlchemy);
+* a JSON cache maps each file name to its header, keyed by the file's ``(size, mtime_ns)`` and
+  the mig version; an unchanged file is not opened at all, a changed one is parsed again;
+* a file modified within :data:`RACY_WINDOW_NS` of the scan is not cached: a second edit in
+  the same timestamp tick with the same size would otherwise go unnoticed ("racy" entries,
+  as git calls them);
+* the cache is only an accelerator: unreadable, corrupt or unwritable caches are ignored with a
+  :class:`CacheWarning`, never trusted, and written atomically (temp file + ``os.replace``).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import tempfile
+import time
+import warnings
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from offline_sql._version import __version__
+from offline_sql.errors import CacheWarning, ScriptError
+from offline_sql.script.header import RevisionHeader, read_header
+
+CACHE_FORMAT = 1
+"""Bumped whenever the cache layout or the meaning of a header field changes."""
+
+CACHE_FILE_NAME = "index.json"
+DEFAULT_CACHE_DIR_NAME = ".mig_cache"
+"""The default cache folder, next to ``versions/`` (in the script location)."""
+
+RACY_WINDOW_NS = 2_000_000_000
+"""Files modified this recently (relative to the scan) are re-parsed every time, never cached."""
+
+_Entry = dict[str, object]
+_Cached = tuple[int, int, RevisionHeader]
+
+
+def is_revision_file(name: str) -> bool:
+    """Whether a file name in ``versions/`` is a revision script."""
+    return name.endswith(".py") and not name.startswith(("_", "."))
+
+
+@dataclass
+class RevisionIndex:
+    """The headers of every revision script directly in ``versions_dir``.
+
+    ``cache_dir=None`` disables the cache (see :func:`default_cache_dir` for the usual place).
+    After :meth:`load`, ``parsed`` names the files that had to be read (the rest came from
+    the cache): tests and ``--verbose`` output use it.
+    """
+
+    versions_dir: Path
+    cache_dir: Path | None = None
+    parsed: list[str] = field(default_factory=list)
+
+    @property
+    def cache_path(self) -> Path | None:
+        return None if self.cache_dir is None else self.cache_dir / CACHE_FILE_NAME
+
+    def load(self) -> list[RevisionHeader]:
+        """Headers of all revision files, sorted by file name (deterministic)."""
+        self.parsed = []
+        files = self._scan()
+        cached = self._read_cache()
+        racy_after = time.time_ns() - RACY_WINDOW_NS
+        headers: list[RevisionHeader] = []
+        entries: dict[str, _Entry] = {}
+        changed = False
+        for name, size, mtime_ns in files:
+            hit = cached.get(name)
+            if hit is not None and hit[0] == size and hit[1] == mtime_ns:
+                header = hit[2]
+            else:
+                header = read_header(self.versions_dir / name)
+                self.parsed.append(name)
+                changed = True
+            headers.append(header)
+            if mtime_ns < racy_after:
+                entries[name] = _entry_json(size, mtime_ns, header)
+        if changed or entries.keys() != cached.keys():
+            self._write_cache(entries)
+        return headers
+
+    def _scan(self) -> list[tuple[str, int, int]]:
+        try:
+            with os.scandir(self.versions_dir) as it:
+                found = [
+                    (entry.name, entry.stat())
+                    for entry in it
+                    if is_revision_file(entry.name) and entry.is_file()
+                ]
+        except OSError as exc:
+            raise ScriptError(
+                f"{self.versions_dir}: cannot list the versions folder: {exc.strerror or exc} "
+                "(check script_location in the mig configuration)"
+            ) from exc
+        found.sort(key=lambda item: item[0])
+        return [(name, st.st_size, st.st_mtime_ns) for name, st in found]
+
+    def _read_cache(self) -> dict[str, _Cached]:
+        path = self.cache_path
+        if path is None:
+            return {}
+        try:
+            raw = path.read_bytes()
+        except FileNotFoundError:
+            return {}
+        except OSError as exc:
+            _warn(f"{path}: index cache unreadable, ignored: {exc}")
+            return {}
+        try:
+            data = json.loads(raw)
+        except ValueError:
+            data = None
+        if isinstance(data, dict) and (
+            data.get("format") != CACHE_FORMAT or data.get("version") != __version__
+        ):
+            return {}  # written by another mig: rebuilt silently
+        files = _cached_files(data, self.versions_dir)
+        if files is None:
+            _warn(f"{path}: index cache is corrupt, ignored and rebuilt")
+            return {}
+        return files
+
+    def _write_cache(self, entries: dict[str, _Entry]) -> None:
+        path = self.cache_path
+        if path is None:
+            return
+        payload = {"format": CACHE_FORMAT, "version": __version__, "files": entries}
+        text = json.dumps(payload, sort_keys=True, separators=(",", ":"))
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            fd, tmp = tempfile.mkstemp(prefix=".index-", suffix=".tmp", dir=path.parent)
+            try:
+                with os.fdopen(fd, "w", encoding="utf-8") as out:
+                    out.write(text)
+                os.replace(tmp, path)
+            except BaseException:
+                with contextlib.suppress(OSError):
+                    os.unlink(tmp)
+                raise
+        except OSError as exc:
+            _warn(f"{path}: cannot write the index cache, ignored: {exc}")
+
+
+def default_cache_dir(versions_dir: Path) -> Path:
+    """``<script_location>/.mig_cache``: the cache folder next to ``versions/``."""
+    return versions_dir.parent / DEFAULT_CACHE_DIR_NAME
+
+
+def load_index(versions_dir: Path, cache_dir: Path | None = None) -> list[RevisionHeader]:
+    """Headers of all revisions in ``versions_dir`` (``cache_dir=None``: no cache)."""
+    return RevisionIndex(Path(versions_dir), None if cache_dir is None else Path(cache_dir)).load()
+
+
+def _warn(message: str) -> None:
+    warnings.warn(message, CacheWarning, stacklevel=4)
+
+
+def _entry_json(size: int, mtime_ns: int, header: RevisionHeader) -> _Entry:
+    return {"size": size, "mtime_ns": mtime_ns, "header": _header_to_json(header)}
+
+
+def _header_to_json(header: RevisionHeader) -> dict[str, object]:
+    return {
+        "revision": header.revision,
+        "down_revisions": list(header.down_revisions),
+        "branch_labels": list(header.branch_labels),
+        "depends_on": list(header.depends_on),
+        "message": header.message,
+        "allow_findings": list(header.allow_findings),
+    }
+
+
+_TUPLE_FIELDS = ("down_revisions", "branch_labels", "depends_on", "allow_findings")
+
+
+def _header_from_json(data: object, path: str) -> RevisionHeader | None:
+    """The cached header, or None if the entry is not exactly what :func:`_header_to_json` wrote."""
+    if not isinstance(data, dict):
+        return None
+    revision, message = data.get("revision"), data.get("message")
+    if not isinstance(revision, str) or not isinstance(message, str):
+        return None
+    tuples: dict[str, tuple[str, ...]] = {}
+    for name in _TUPLE_FIELDS:
+        value = data.get(name)
+        if not isinstance(value, list) or not all(isinstance(item, str) for item in value):
+            return None
+        tuples[name] = tuple(value)
+    return RevisionHeader(
+        revision=revision,
+        down_revisions=tuples["down_revisions"],
+        branch_labels=tuples["branch_labels"],
+        depends_on=tuples["depends_on"],
+        message=message,
+        path=path,
+        allow_findings=tuples["allow_findings"],
+    )
+
+
+def _cached_files(data: object, versions_dir: Path) -> dict[str, _Cached] | None:
+    """``name -> (size, mtime_ns, header)`` of a well-formed cache document, else None."""
+    if not isinstance(data, dict) or not isinstance(data.get("files"), dict):
+        return None
+    result: dict[str, _Cached] = {}
+    for name, entry in data["files"].items():
+        if not isinstance(entry, dict) or not is_revision_file(name):
+            return None
+        size, mtime_ns = entry.get("size"), entry.get("mtime_ns")
+        if not isinstance(size, int) or not isinstance(mtime_ns, int):
+            return None
+        header = _header_from_json(entry.get("header"), str(versions_dir / name))
+        if header is None:
+            return None
+        result[name] = (size, mtime_ns, header)
+    return result

@@ -1,0 +1,415 @@
+"""Online mode: run rendered Statements on a live database.
+
+Offline and online share everything up to the rendered :class:`Statement`; this module is
+the only place that talks to a DBAPI driver. It owns four jobs:
+
+- :func:`connect` builds an engine from a URL, picking the driver mig supports and turning
+  a missing driver or a refused connection into one actionable line;
+- :class:`OnlineRunner` executes Statements verbatim (no parameter interpolation, so ``%``
+  and ``:name`` in literals reach the server untouched), checks version-table bookkeeping
+  and draws transaction boundaries per run or per revision;
+- :func:`current_heads` reads the version table;
+- :func:`current` is the body of ``mig current``.
+
+The tables below hold *driver* knowledge (which DBAPI module SQLAlchemy imports for a URL
+scheme and which ``mig[...]`` extra installs it). They are explicit dicts rather than
+branches so that adding a backend is one line; SQL knowledge stays in ``dialects/``.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import re
+from collections.abc import Callable, Iterator, Sequence
+from types import TracebackType
+from typing import TYPE_CHECKING, Any
+
+import sqlalchemy as sa
+from sqlalchemy import event
+from sqlalchemy.engine import Connection, Engine, make_url
+from sqlalchemy.engine.url import URL
+
+from offline_sql.errors import DatabaseError, MissingDriverError, UsageError
+from offline_sql.statements import Statement
+
+if TYPE_CHECKING:
+    from offline_sql.config import Config
+    from offline_sql.dialects.base import Dialect
+
+DEFAULT_DRIVERS: dict[str, str] = {
+    "postgresql": "psycopg",
+    "postgres": "psycopg",
+    "mysql": "pymysql",
+    "mariadb": "pymysql",
+}
+"""URL backend without an explicit driver -> the driver mig installs for it.
+
+SQLAlchemy's own defaults (psycopg2, mysqlclient) are not what ``mig[postgresql]`` and
+``mig[mysql]`` install, so a plain ``postgresql://`` URL would fail for every user."""
+
+BACKEND_ALIASES: dict[str, str] = {"postgres": "postgresql"}
+"""URL backends SQLAlchemy does not know under that spelling."""
+
+DRIVER_EXTRAS: dict[str, str] = {
+    "psycopg": "postgresql",
+    "psycopg2": "postgresql",
+    "pymysql": "mysql",
+}
+"""DBAPI driver -> the ``mig[...]`` extra that installs it."""
+
+
+def _sqlite_transactional(engine: Engine) -> None:
+    """Make pysqlite's transactions cover DDL.
+
+    pysqlite opens transactions itself, only before DML, so DDL runs in autocommit and a
+    failed run cannot be rolled back. SQLAlchemy's documented recipe: put the driver in
+    autocommit (``isolation_level = None``) and emit ``BEGIN`` whenever SQLAlchemy begins.
+    """
+
+    @event.listens_for(engine, "connect")
+    def _autocommit(dbapi_connection: Any, connection_record: Any) -> None:
+        dbapi_connection.isolation_level = None
+
+    @event.listens_for(engine, "begin")
+    def _begin(conn: Connection) -> None:
+        conn.exec_driver_sql("BEGIN")
+
+
+ENGINE_SETUP: dict[str, Callable[[Engine], None]] = {
+    "pysqlite": _sqlite_transactional,
+}
+"""SQLAlchemy driver name -> adjustment of a fresh engine so mig's transactions hold."""
+
+
+# ---- connecting ---------------------------------------------------------------------------
+
+
+def mask(url: str | URL) -> str:
+    """The URL as it may appear in messages: password replaced by ``***``."""
+    try:
+        parsed = make_url(url)
+    except sa.exc.ArgumentError:
+        return re.sub(r"(//[^:/@]*:)[^@]*@", r"\1***@", str(url))
+    return parsed.render_as_string(hide_password=True)
+
+
+def normalize_url(url: str | URL) -> URL:
+    """Parse ``url`` and name the driver mig supports when the URL names none."""
+    try:
+        parsed = make_url(url)
+    except sa.exc.ArgumentError as exc:
+        raise UsageError(f"invalid database URL {mask(url)!r}: {exc}") from None
+    backend, _, driver = parsed.drivername.partition("+")
+    backend = BACKEND_ALIASES.get(backend, backend)
+    if not driver and backend in DEFAULT_DRIVERS:
+        driver = DEFAULT_DRIVERS[backend]
+    return parsed.set(drivername=f"{backend}+{driver}" if driver else backend)
+
+
+def _missing_driver(url: URL, exc: ImportError) -> MissingDriverError:
+    backend, _, driver = url.drivername.partition("+")
+    module = exc.name or driver or backend
+    extra = DRIVER_EXTRAS.get(driver)
+    how = f"pip install 'mig[{extra}]'" if extra else f"pip install {module}"
+    return MissingDriverError(
+        f"the {driver or 'default'} driver for {backend} is not installed "
+        f"(cannot import {module!r}) for {mask(url)}: {how}"
+    )
+
+
+def make_engine(url: str | URL, **kwargs: Any) -> Engine:
+    """Create the engine for ``url`` (no connection is opened yet).
+
+    Raises :class:`MissingDriverError` naming the extra to install when SQLAlchemy cannot
+    import the DBAPI module."""
+    parsed = normalize_url(url)
+    try:
+        engine = sa.create_engine(parsed, **kwargs)
+    except ImportError as exc:
+        raise _missing_driver(parsed, exc) from None
+    except sa.exc.ArgumentError as exc:
+        raise UsageError(f"invalid database URL {mask(parsed)!r}: {exc}") from None
+    setup = ENGINE_SETUP.get(engine.dialect.driver)
+    if setup is not None:
+        setup(engine)
+    return engine
+
+
+def driver_message(exc: BaseException) -> str:
+    """The driver's own message for ``exc``, one line, without SQLAlchemy's decorations."""
+    orig = getattr(exc, "orig", None) or exc
+    args: tuple[Any, ...] = tuple(getattr(orig, "args", ()))
+    # PyMySQL and friends carry (errno, message); str() would show the tuple.
+    pair = len(args) == 2 and isinstance(args[0], int)
+    text = f"({args[0]}) {args[1]}" if pair else str(orig)
+    lines = [line.strip() for line in text.strip().splitlines() if line.strip()]
+    return lines[0] if lines else type(orig).__name__
+
+
+@contextlib.contextmanager
+def connect(url: str | URL, **kwargs: Any) -> Iterator[Connection]:
+    """Yield an open Connection to ``url``; the engine is disposed afterwards.
+
+    A refused connection becomes :class:`DatabaseError` with the masked URL and the
+    driver's message."""
+    engine = make_engine(url, **kwargs)
+    try:
+        with open_connection(engine) as conn:
+            yield conn
+    finally:
+        engine.dispose()
+
+
+def open_connection(engine: Engine) -> Connection:
+    """``engine.connect()``, a refusal turned into :class:`DatabaseError`."""
+    try:
+        return engine.connect()
+    except sa.exc.DBAPIError as exc:
+        raise DatabaseError(
+            f"cannot connect to {mask(engine.url)}: {driver_message(exc)}"
+        ) from None
+
+
+# ---- the version table --------------------------------------------------------------------
+
+
+def current_heads(conn: Connection, table: str, schema: str | None = None) -> tuple[str, ...]:
+    """The revisions in the version table, sorted; empty when the table does not exist."""
+    if not sa.inspect(conn).has_table(table, schema=schema):
+        return ()
+    version_table = sa.table(table, sa.column("version_num"), schema=schema)
+    query = sa.select(version_table.c.version_num).order_by(version_table.c.version_num)
+    return tuple(str(row[0]) for row in conn.execute(query))
+
+
+def current(
+    url: str | URL, table: str, schema: str | None = None, verbose: bool = False
+) -> list[str]:
+    """Lines ``mig current`` prints: one revision per line, or a note when there is none.
+
+    ``verbose`` first names the database (masked URL) and the version table."""
+    with connect(url) as conn:
+        heads = current_heads(conn, table, schema)
+    lines: list[str] = []
+    if verbose:
+        where = f"{schema}.{table}" if schema else table
+        lines.append(f"database: {mask(url)}")
+        lines.append(f"version table: {where}")
+    lines.extend(heads or ["(no revision: the version table is empty or missing)"])
+    return lines
+
+
+def _verb(sql: str) -> str:
+    """The statement's first keyword, upper-cased (``INSERT``, ``UPDATE`` ...)."""
+    match = re.match(r"\s*([A-Za-z]+)", sql)
+    return match.group(1).upper() if match else ""
+
+
+def first_line(sql: str) -> str:
+    """The first non-blank line of a statement, for messages."""
+    for line in sql.splitlines():
+        if line.strip():
+            return line.strip()
+    return ""
+
+
+SKIPPED_KINDS: frozenset[str] = frozenset({"client", "transaction"})
+"""Statement kinds only a script carries: client directives, and the framer's BEGIN/COMMIT
+(the runner draws transaction boundaries itself)."""
+
+
+# ---- running ------------------------------------------------------------------------------
+
+
+class OnlineRunner:
+    """Execute Statements on one Connection with mig's transaction and version rules.
+
+    Use as a context manager around the whole run and :meth:`revision` around each
+    revision::
+
+        with OnlineRunner(conn, transactional_ddl=d.transactional_ddl) as runner:
+            with runner.revision("ae10"):
+                runner.execute(stmt, revision="ae10")
+
+    Transactions: with ``per_migration`` each revision commits on its own, otherwise the
+    whole run is one transaction. A failure rolls back the open transaction and re-raises,
+    so a transactional database stays at the previous revision (per_migration) or where the
+    run started. When DDL is not transactional (MySQL, MariaDB: every DDL commits), each
+    revision commits anyway: the version row is then always written right after the
+    revision's changes, and the database says where it stopped.
+    """
+
+    def __init__(
+        self,
+        connection: Connection,
+        *,
+        transactional_ddl: bool,
+        per_migration: bool = False,
+        version_table: str,
+        version_schema: str | None = None,
+        engine: Engine | None = None,
+    ) -> None:
+        self.connection = connection
+        self.engine = engine
+        """The engine :meth:`close` disposes, when the runner made it (:func:`open_runner`)."""
+        self.transactional_ddl = transactional_ddl
+        self.per_migration = per_migration or not transactional_ddl
+        self.version_table = version_table
+        self.version_schema = version_schema
+
+    def close(self) -> None:
+        """Roll back anything still open, close the connection and the engine it owns."""
+        self._rollback()
+        self.connection.close()
+        if self.engine is not None:
+            self.engine.dispose()
+
+    # transactions ------------------------------------------------------------------------
+
+    def _begin(self) -> None:
+        if self.connection.in_transaction():
+            # SQLAlchemy autobegins on any read (current_heads before the run): close it.
+            self.connection.commit()
+        self.connection.begin()
+
+    def _commit(self) -> None:
+        if self.connection.in_transaction():
+            self.connection.commit()
+
+    def _rollback(self) -> None:
+        if self.connection.in_transaction():
+            self.connection.rollback()
+
+    def __enter__(self) -> OnlineRunner:
+        if not self.per_migration:
+            self._begin()
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        if exc_type is None:
+            self._commit()
+        else:
+            self._rollback()
+
+    @contextlib.contextmanager
+    def revision(self, revision: str) -> Iterator[None]:
+        """Bracket one revision's statements: its own transaction when per migration."""
+        if not self.per_migration:
+            yield
+            return
+        self._begin()
+        try:
+            yield
+        except BaseException:
+            self._rollback()
+            raise
+        self._commit()
+
+    # statements --------------------------------------------------------------------------
+
+    def current_heads(self) -> tuple[str, ...]:
+        """The revisions the version table holds right now (inside the open transaction)."""
+        return current_heads(self.connection, self.version_table, self.version_schema)
+
+    def check_heads(self, expected: Sequence[str]) -> None:
+        """Raise :class:`DatabaseError` unless the version table holds exactly ``expected``."""
+        found = self.current_heads()
+        if tuple(sorted(expected)) != found:
+            raise DatabaseError(_mismatch(expected, found))
+
+    def execute(
+        self, statement: Statement, *, revision: str, expected: Sequence[str] | None = None
+    ) -> None:
+        """Run one Statement verbatim; skip it when it only belongs in a script.
+
+        ``expected`` (for ``version`` statements) are the revisions the version table
+        should hold before the statement, quoted when it matches no row."""
+        if not statement.online or statement.kind in SKIPPED_KINDS:
+            return
+        if statement.kind == "version":
+            self._execute_version(statement, revision, expected)
+        elif not statement.transactional:
+            self._execute_outside_transaction(statement, revision)
+        else:
+            self._run(statement, revision)
+
+    def _run(self, statement: Statement, revision: str) -> sa.CursorResult[Any]:
+        try:
+            return self.connection.execution_options(no_parameters=True).exec_driver_sql(
+                statement.sql
+            )
+        except sa.exc.DBAPIError as exc:
+            raise DatabaseError(
+                f"revision {revision}: statement failed: {first_line(statement.sql)}: "
+                f"{driver_message(exc)}"
+            ) from None
+
+    def _execute_outside_transaction(self, statement: Statement, revision: str) -> None:
+        """Commit what is open, run the statement in autocommit, then reopen.
+
+        The database refuses these inside a transaction (``CREATE INDEX CONCURRENTLY``);
+        what ran before is committed, so a later failure rolls back only to here."""
+        was_open = self.connection.in_transaction()
+        self._commit()
+        level = self.connection.get_isolation_level()
+        self.connection.execution_options(isolation_level="AUTOCOMMIT")
+        try:
+            self._run(statement, revision)
+        finally:
+            self._commit()
+            self.connection.execution_options(isolation_level=level)
+        if was_open:
+            self._begin()
+
+    def _execute_version(
+        self, statement: Statement, revision: str, expected: Sequence[str] | None
+    ) -> None:
+        """Version bookkeeping: a change that matches no row means the database is not
+        where the plan thinks it is; an INSERT of a present revision likewise."""
+        verb = _verb(statement.sql)
+        if verb not in ("INSERT", "UPDATE", "DELETE"):
+            self._run(statement, revision)  # creating the version table
+            return
+        before = self.current_heads()
+        wanted = list(expected) if expected is not None else [f"the state before {revision}"]
+        if verb == "INSERT" and revision in before:
+            raise DatabaseError(f"revision {revision}: {_mismatch(wanted, before)}")
+        result = self._run(statement, revision)
+        if verb != "INSERT" and result.rowcount == 0:
+            raise DatabaseError(f"revision {revision}: {_mismatch(wanted, before)}")
+
+
+def _mismatch(expected: Sequence[str], found: Sequence[str]) -> str:
+    want = ", ".join(expected) if expected else "no revision"
+    have = ", ".join(found) if found else "no revision"
+    return f"database is not at the expected revision: expected {want}, found {have}"
+
+
+def open_runner(url: str | URL, dialect: Dialect, config: Config) -> OnlineRunner:
+    """Connect to ``url`` and return a runner set up from the dialect and the config.
+
+    The caller closes it (:meth:`OnlineRunner.close`)."""
+    if not url:
+        raise UsageError(
+            f"{config.config_file}: online mode needs a database: set `url`, "
+            "or pass --sql to write a script instead"
+        )
+    engine = make_engine(url)
+    try:
+        conn = open_connection(engine)
+    except DatabaseError:
+        engine.dispose()
+        raise
+    return OnlineRunner(
+        conn,
+        transactional_ddl=dialect.transactional_ddl,
+        per_migration=config.transaction_per_migration,
+        version_table=config.version_table,
+        version_schema=config.version_table_schema,
+        engine=engine,
+    )

@@ -1,0 +1,294 @@
+"""The ``mig`` command line: parse options, call a command function, print. No logic here.
+
+Kept cheap to import so ``mig --help`` is instant: SQLAlchemy, sqlglot and the revision
+graph are imported inside the commands that need them. A :class:`MigError` becomes one
+line ``mig: error: ...`` on stderr and its ``exit_code``; ``--traceback`` re-raises it.
+Python warnings become ``mig: warning: ...`` lines on stderr.
+"""
+
+from __future__ import annotations
+
+import warnings
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, TextIO
+
+import click
+
+from offline_sql._version import __version__
+from offline_sql.dialects import NAMES
+from offline_sql.errors import MigError
+
+if TYPE_CHECKING:
+    from offline_sql.config import Config
+
+
+def _one_line(text: str) -> str:
+    return " ".join(part.strip() for part in str(text).splitlines() if part.strip())
+
+
+def _show_warning(
+    message: Warning | str,
+    category: type[Warning],
+    filename: str,
+    lineno: int,
+    file: TextIO | None = None,
+    line: str | None = None,
+) -> None:
+    click.echo(f"mig: warning: {_one_line(str(message))}", err=True)
+
+
+class MigGroup(click.Group):
+    """Translates :class:`MigError` and warnings at the edge, for every subcommand."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        with warnings.catch_warnings():
+            warnings.simplefilter("default")
+            warnings.showwarning = _show_warning
+            try:
+                return super().invoke(ctx)
+            except MigError as exc:
+                if ctx.meta.get("mig.traceback"):
+                    raise
+                click.echo(f"mig: error: {_one_line(str(exc))}", err=True)
+                ctx.exit(exc.exit_code)
+
+
+def _config(ctx: click.Context) -> Config:
+    """The effective configuration, loaded on first use (``mig init`` needs none)."""
+    from offline_sql.config import load_config
+
+    config: Config = load_config(ctx.meta.get("mig.config"), dialect=ctx.meta.get("mig.dialect"))
+    return config
+
+
+def _echo_entries(entries: Sequence[str]) -> None:
+    for entry in entries:
+        click.echo(entry)
+
+
+@click.group(cls=MigGroup, context_settings={"help_option_names": ["-h", "--help"]})
+@click.option(
+    "-c",
+    "--config",
+    "config_file",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Config file (default: mig.toml or [tool.mig] in pyproject.toml, searched upwards).",
+)
+@click.option(
+    "--dialect",
+    type=click.Choice(NAMES),
+    help="Database dialect; wins over MIG_DIALECT and the config file.",
+)
+@click.option("--traceback", is_flag=True, help="Show the full traceback of errors.")
+@click.version_option(__version__, prog_name="mig")
+@click.pass_context
+def cli(ctx: click.Context, config_file: Path | None, dialect: str | None, traceback: bool) -> None:
+    """Write reviewed, dialect-specific .sql scripts from Alembic-style migrations."""
+    ctx.meta["mig.config"] = config_file
+    ctx.meta["mig.dialect"] = dialect
+    ctx.meta["mig.traceback"] = traceback
+
+
+# ---- project ----------------------------------------------------------------------------
+
+
+@cli.command()
+@click.argument("directory", default=".", type=click.Path(file_okay=False, path_type=Path))
+def init(directory: Path) -> None:
+    """Create mig.toml (or [tool.mig] in pyproject.toml) and migrations/ in DIRECTORY."""
+    from offline_sql import commands
+
+    for path in commands.init(directory):
+        click.echo(f"Created {path}" if path.name != "pyproject.toml" else f"Updated {path}")
+
+
+@cli.command()
+@click.option("-m", "--message", default="", help="What the revision does (its docstring).")
+@click.option("--rev-id", help="Use this revision id instead of a random one.")
+@click.option("--head", default="head", show_default=True, help="Revision to build on.")
+@click.option("--splice", is_flag=True, help="Allow --head to be a non-head revision (new branch).")
+@click.option("--branch-label", "branch_labels", multiple=True, help="Label the new branch.")
+@click.option("--depends-on", "depends_on", multiple=True, help="Revision this one depends on.")
+@click.pass_context
+def revision(
+    ctx: click.Context,
+    message: str,
+    rev_id: str | None,
+    head: str,
+    splice: bool,
+    branch_labels: tuple[str, ...],
+    depends_on: tuple[str, ...],
+) -> None:
+    """Create a new, empty revision script."""
+    from offline_sql import commands
+
+    path = commands.revision(
+        _config(ctx),
+        message,
+        rev_id=rev_id,
+        head=head,
+        splice=splice,
+        branch_labels=branch_labels,
+        depends_on=depends_on,
+    )
+    click.echo(f"Created {path}")
+
+
+@cli.command()
+@click.argument("revisions", nargs=-1, required=True)
+@click.option("-m", "--message", default="", help="What the merge is for.")
+@click.option("--rev-id", help="Use this revision id instead of a random one.")
+@click.option("--branch-label", "branch_labels", multiple=True, help="Label the merge revision.")
+@click.pass_context
+def merge(
+    ctx: click.Context,
+    revisions: tuple[str, ...],
+    message: str,
+    rev_id: str | None,
+    branch_labels: tuple[str, ...],
+) -> None:
+    """Join two or more revisions (``heads`` = all heads) with a merge revision."""
+    from offline_sql import commands
+
+    path = commands.merge(
+        _config(ctx), revisions, message, rev_id=rev_id, branch_labels=branch_labels
+    )
+    click.echo(f"Created {path}")
+
+
+# ---- browsing ---------------------------------------------------------------------------
+
+_verbose = click.option("-v", "--verbose", is_flag=True, help="Show every header detail.")
+
+
+@cli.command()
+@_verbose
+@click.pass_context
+def heads(ctx: click.Context, verbose: bool) -> None:
+    """Show the head revisions."""
+    from offline_sql import commands
+
+    _echo_entries(commands.heads(_config(ctx), verbose=verbose))
+
+
+@cli.command()
+@_verbose
+@click.pass_context
+def branches(ctx: click.Context, verbose: bool) -> None:
+    """Show the branch points."""
+    from offline_sql import commands
+
+    _echo_entries(commands.branches(_config(ctx), verbose=verbose))
+
+
+@cli.command()
+@click.option("-r", "--rev-range", help="FROM:TO (either side may be empty).")
+@_verbose
+@click.pass_context
+def history(ctx: click.Context, rev_range: str | None, verbose: bool) -> None:
+    """List revisions, newest first."""
+    from offline_sql import commands
+
+    _echo_entries(commands.history(_config(ctx), rev_range, verbose=verbose))
+
+
+@cli.command()
+@click.argument("rev")
+@click.pass_context
+def show(ctx: click.Context, rev: str) -> None:
+    """Show one revision's header."""
+    from offline_sql import commands
+
+    _echo_entries(commands.show(_config(ctx), rev))
+
+
+# ---- migrating --------------------------------------------------------------------------
+
+
+def _migration_options(func: Any) -> Any:
+    """The options shared by upgrade, downgrade and stamp."""
+    decorators: list[Callable[[Any], Any]] = [
+        click.option("--sql", is_flag=True, help="Write the SQL instead of running it."),
+        click.option(
+            "-o",
+            "--output",
+            type=click.Path(file_okay=False, path_type=Path),
+            help="With --sql: write files into this directory instead of stdout.",
+        ),
+        click.option("--force", is_flag=True, help="With -o: replace existing files."),
+        click.option(
+            "--no-guard",
+            "guard",
+            is_flag=True,
+            flag_value=False,
+            default=True,
+            help="Omit the check that the database is at the expected revision.",
+        ),
+        click.option(
+            "--no-preamble",
+            "preamble",
+            is_flag=True,
+            flag_value=False,
+            default=True,
+            help="Omit client directives (\\set ON_ERROR_STOP, .bail on, ...).",
+        ),
+        click.option("--strict", is_flag=True, help="Review findings are errors."),
+        click.option("--tag", help="An arbitrary tag recorded with the run."),
+        click.pass_context,
+    ]
+    for decorator in reversed(decorators):
+        func = decorator(func)
+    return func
+
+
+def _run_migration(ctx: click.Context, name: str, target: str, **options: Any) -> None:
+    from offline_sql import migrate
+
+    command: dict[str, Callable[..., str | None]] = {
+        "upgrade": migrate.upgrade,
+        "downgrade": migrate.downgrade,
+        "stamp": migrate.stamp,
+    }
+    text = command[name](_config(ctx), target, **options)
+    if text is not None:
+        click.echo(text, nl=False)
+
+
+@cli.command()
+@click.argument("target")
+@_migration_options
+def upgrade(ctx: click.Context, target: str, **options: Any) -> None:
+    """Upgrade to [FROM:]TO (offline with --sql)."""
+    _run_migration(ctx, "upgrade", target, **options)
+
+
+@cli.command()
+@click.argument("target")
+@_migration_options
+def downgrade(ctx: click.Context, target: str, **options: Any) -> None:
+    """Downgrade to TO (offline with --sql needs FROM:TO)."""
+    _run_migration(ctx, "downgrade", target, **options)
+
+
+@cli.command()
+@click.argument("target")
+@_migration_options
+def stamp(ctx: click.Context, target: str, **options: Any) -> None:
+    """Set the version table to [FROM:]TO without running migrations."""
+    _run_migration(ctx, "stamp", target, **options)
+
+
+@cli.command()
+@_verbose
+@click.pass_context
+def current(ctx: click.Context, verbose: bool) -> None:
+    """Show the revision(s) the database is at (online)."""
+    from offline_sql import migrate
+
+    _echo_entries(migrate.current(_config(ctx), verbose=verbose))
+
+
+def main(argv: Sequence[str] | None = None) -> None:
+    """Console-script entry point."""
+    cli.main(args=list(argv) if argv is not None else None, prog_name="mig")

@@ -1,0 +1,302 @@
+"""Finding, parsing and validating the project configuration (``mig.toml`` or ``[tool.mig]``).
+
+Every error names the file and the key so the user can fix it without reading mig's code.
+Precedence, lowest first: the config file, then ``MIG_URL`` / ``MIG_DIALECT``, then the
+command line's ``--dialect``. SQLAlchemy is not imported here: ``mig --help`` and the
+browsing commands load the config too.
+"""
+
+from __future__ import annotations
+
+import difflib
+import os
+import re
+import sys
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from offline_sql.errors import ConfigError, UsageError
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # pragma: no cover - exercised on 3.10 only
+    import tomli as tomllib  # type: ignore[import-not-found]
+
+CONFIG_FILE = "mig.toml"
+PYPROJECT_FILE = "pyproject.toml"
+TEMPLATE_FILE = "script.py.tmpl"
+"""A project's own revision template, inside ``script_location``."""
+
+ENV_URL = "MIG_URL"
+ENV_DIALECT = "MIG_DIALECT"
+
+_TIMEOUT = re.compile(r"^\d+\s*(us|ms|s|min|h|d)?$")
+"""PostgreSQL's interval units for lock_timeout / statement_timeout."""
+
+
+@dataclass(frozen=True)
+class Config:
+    """The effective configuration of one project, paths already absolute."""
+
+    script_location: Path
+    """Folder holding ``versions/`` (and optionally ``script.py.tmpl``)."""
+    config_file: Path
+    """The file the settings came from (``mig.toml`` or ``pyproject.toml``)."""
+    dialect: str | None = None
+    """The effective dialect: ``dialect`` as configured/overridden, else derived from ``url``."""
+    url: str | None = None
+    """Database URL for online mode; relative SQLite paths are resolved against the config file."""
+    version_table: str = "mig_version"
+    version_table_schema: str | None = None
+    target_metadata: str | None = None
+    """``module:attribute`` of the application's MetaData, for schema comparison."""
+    transaction_per_migration: bool = False
+    postgresql_lock_timeout: str | None = None
+    postgresql_statement_timeout: str | None = None
+    review_allow: tuple[str, ...] = ()
+    """Review rule ids allowed project-wide."""
+    cache_dir: Path | None = None
+    """Where the header index cache lives; None lets the index choose its default."""
+
+    @property
+    def versions_dir(self) -> Path:
+        return self.script_location / "versions"
+
+    @property
+    def template_path(self) -> Path:
+        return self.script_location / TEMPLATE_FILE
+
+    @property
+    def dialect_name(self) -> str:
+        """The effective dialect; an error naming every way to set one when there is none."""
+        return self.require_dialect()
+
+    def require_dialect(self) -> str:
+        """The dialect, or an error telling every way to give one."""
+        if self.dialect is None:
+            raise ConfigError(
+                f"{self.config_file}: no dialect: set `dialect` or `url`, "
+                f"export {ENV_DIALECT}, or pass --dialect"
+            )
+        return self.dialect
+
+
+# ---- key schema -------------------------------------------------------------------------
+
+
+def _is_str(value: object) -> bool:
+    return isinstance(value, str)
+
+
+def _is_bool(value: object) -> bool:
+    return isinstance(value, bool)
+
+
+def _is_str_list(value: object) -> bool:
+    return isinstance(value, list) and all(isinstance(item, str) for item in value)
+
+
+_KEYS: dict[str, tuple[Callable[[object], bool], str]] = {
+    "script_location": (_is_str, "a string (a folder path)"),
+    "dialect": (_is_str, "a string"),
+    "url": (_is_str, "a string"),
+    "version_table": (_is_str, "a string"),
+    "version_table_schema": (_is_str, "a string"),
+    "target_metadata": (_is_str, "a string like 'package.module:metadata'"),
+    "transaction_per_migration": (_is_bool, "true or false"),
+    "postgresql_lock_timeout": (_is_str, "a string like '5s'"),
+    "postgresql_statement_timeout": (_is_str, "a string like '5s'"),
+    "review_allow": (_is_str_list, "a list of rule id strings"),
+    "cache_dir": (_is_str, "a string (a folder path)"),
+}
+"""Every key mig accepts -> (type check, how to describe the expected type)."""
+
+
+# ---- discovery --------------------------------------------------------------------------
+
+
+def _has_tool_mig(pyproject: Path) -> bool:
+    data = _parse_toml(pyproject)
+    tool = data.get("tool")
+    return isinstance(tool, dict) and "mig" in tool
+
+
+def find_config_file(start: Path) -> Path:
+    """The first ``mig.toml``, or ``pyproject.toml`` with ``[tool.mig]``, from ``start`` upwards."""
+    start = start.resolve()
+    for folder in (start, *start.parents):
+        mig_toml = folder / CONFIG_FILE
+        pyproject = folder / PYPROJECT_FILE
+        pyproject_used = pyproject.is_file() and _has_tool_mig(pyproject)
+        if mig_toml.is_file():
+            if pyproject_used:
+                raise ConfigError(
+                    f"{mig_toml} and [tool.mig] in {pyproject} both configure mig: keep one"
+                )
+            return mig_toml
+        if pyproject_used:
+            return pyproject
+    raise ConfigError(
+        f"no {CONFIG_FILE} or [tool.mig] in {PYPROJECT_FILE} found in {start} or its parents: "
+        "run `mig init` or pass -c/--config FILE"
+    )
+
+
+# ---- parsing ----------------------------------------------------------------------------
+
+_TOML_POSITION = re.compile(r"\s*\(at line (\d+), column (\d+)\)$")
+
+
+def _parse_toml(path: Path) -> dict[str, Any]:
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise ConfigError(f"{path}: cannot read: {exc.strerror or exc}") from None
+    except UnicodeDecodeError:
+        raise ConfigError(f"{path}: not UTF-8 text") from None
+    try:
+        data: dict[str, Any] = tomllib.loads(text)
+        return data
+    except tomllib.TOMLDecodeError as exc:
+        message = str(exc)
+        found = _TOML_POSITION.search(message)
+        if found is None:
+            raise ConfigError(f"{path}: invalid TOML: {message}") from None
+        line = found.group(1)
+        reason = message[: found.start()]
+        raise ConfigError(f"{path}:{line}: invalid TOML: {reason}") from None
+
+
+def _section(path: Path) -> tuple[dict[str, Any], str]:
+    """The mig settings in ``path`` and how to name their location in messages."""
+    data = _parse_toml(path)
+    if path.name != PYPROJECT_FILE:
+        return data, str(path)
+    tool = data.get("tool")
+    section = tool.get("mig") if isinstance(tool, dict) else None
+    if section is None:
+        raise ConfigError(f"{path}: no [tool.mig] table: run `mig init` or add one")
+    if not isinstance(section, dict):
+        raise ConfigError(f"{path}: [tool.mig] must be a table")
+    return section, f"{path} [tool.mig]"
+
+
+def _check_keys(settings: Mapping[str, Any], where: str) -> None:
+    for key, value in settings.items():
+        if key not in _KEYS:
+            close = difflib.get_close_matches(key, list(_KEYS), n=1)
+            hint = f" (did you mean {close[0]!r}?)" if close else ""
+            raise ConfigError(f"{where}: unknown key {key!r}{hint}; valid keys: {', '.join(_KEYS)}")
+        check, expected = _KEYS[key]
+        if not check(value):
+            raise ConfigError(f"{where}: key {key!r} must be {expected}, got {value!r}")
+    for key in ("postgresql_lock_timeout", "postgresql_statement_timeout"):
+        value = settings.get(key)
+        if value is not None and not _TIMEOUT.match(value):
+            raise ConfigError(
+                f"{where}: key {key!r} must be a duration like '5s' or '500ms', got {value!r}"
+            )
+    for key in ("version_table", "script_location"):
+        if settings.get(key) == "":
+            raise ConfigError(f"{where}: key {key!r} must not be empty")
+
+
+def _check_dialect(name: str, origin: str) -> str:
+    from offline_sql.dialects import NAMES
+
+    if name not in NAMES:
+        close = difflib.get_close_matches(name, NAMES, n=1)
+        hint = f" (did you mean {close[0]!r}?)" if close else ""
+        raise ConfigError(
+            f"{origin}: unknown dialect {name!r}{hint}; choose one of {', '.join(NAMES)}"
+        )
+    return name
+
+
+def _dialect_of_url(url: str, origin: str) -> str:
+    from offline_sql.dialects import dialect_name_from_url
+
+    try:
+        return dialect_name_from_url(url)
+    except UsageError as exc:
+        raise ConfigError(f"{origin}: {exc}") from None
+
+
+def resolve_sqlite_url(url: str, base: Path) -> str:
+    """Make a relative SQLite file path absolute against ``base``; other URLs are unchanged.
+
+    ``sqlite:///app.db`` in a config file means "next to the config file", not "wherever
+    mig happens to be run from".
+    """
+    scheme, sep, rest = url.partition(":///")
+    if not sep or scheme.split("+", 1)[0].lower() != "sqlite":
+        return url
+    path, qmark, query = rest.partition("?")
+    if not path or path == ":memory:" or path.startswith("/") or Path(path).is_absolute():
+        return url
+    return f"{scheme}:///{(base / path).resolve().as_posix()}{qmark}{query}"
+
+
+def load_config(
+    config_file: Path | str | None = None,
+    *,
+    cwd: Path | None = None,
+    environ: Mapping[str, str] | None = None,
+    dialect: str | None = None,
+) -> Config:
+    """Load the effective configuration.
+
+    ``config_file`` (from ``-c``) skips discovery; otherwise the search starts at ``cwd``
+    (default: the working directory). ``environ`` defaults to ``os.environ``; ``dialect``
+    is the command line's ``--dialect`` and wins over everything.
+    """
+    env = os.environ if environ is None else environ
+    if config_file is None:
+        path = find_config_file(cwd if cwd is not None else Path.cwd())
+    else:
+        path = Path(config_file)
+        if cwd is not None and not path.is_absolute():
+            path = cwd / path
+        if not path.is_file():
+            raise ConfigError(
+                f"config file {path} does not exist: run `mig init` or fix -c/--config"
+            )
+        path = path.resolve()
+    settings, where = _section(path)
+    _check_keys(settings, where)
+    base = path.parent
+
+    url: str | None = settings.get("url")
+    url_origin = f"{where}: key 'url'"
+    if env.get(ENV_URL):
+        url, url_origin = env[ENV_URL], f"environment {ENV_URL}"
+    if url is not None:
+        url = resolve_sqlite_url(url, base)
+
+    name: str | None = settings.get("dialect")
+    if name is not None:
+        name = _check_dialect(name, f"{where}: key 'dialect'")
+    if env.get(ENV_DIALECT):
+        name = _check_dialect(env[ENV_DIALECT], f"environment {ENV_DIALECT}")
+    if dialect is not None:
+        name = _check_dialect(dialect, "--dialect")
+    if name is None and url is not None:
+        name = _dialect_of_url(url, url_origin)
+
+    cache_dir = settings.get("cache_dir")
+    return Config(
+        script_location=(base / settings.get("script_location", "migrations")).resolve(),
+        config_file=path,
+        dialect=name,
+        url=url,
+        version_table=settings.get("version_table", "mig_version"),
+        version_table_schema=settings.get("version_table_schema"),
+        target_metadata=settings.get("target_metadata"),
+        transaction_per_migration=settings.get("transaction_per_migration", False),
+        postgresql_lock_timeout=settings.get("postgresql_lock_timeout"),
+        postgresql_statement_timeout=settings.get("postgresql_statement_timeout"),
+        review_allow=tuple(settings.get("review_allow", ())),
+        cache_dir=None if cache_dir is None else (base / cache_dir).resolve(),
+    )

@@ -6,15 +6,26 @@ the renderings it must. The core calls only what is declared here.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, ClassVar
 
+import sqlalchemy as sa
+from sqlalchemy.sql import ddl as sa_ddl
+from sqlalchemy.sql.elements import ClauseElement
+
+from offline_sql import operations as ops
+from offline_sql.dialects import render as r
+from offline_sql.errors import RenderError
+from offline_sql.statements import Statement, StatementKind
+
 if TYPE_CHECKING:
-    import sqlalchemy as sa
     from sqlalchemy.engine import Dialect as SADialect
 
     from offline_sql.operations import Operation
     from offline_sql.state import SchemaState
-    from offline_sql.statements import Statement
+
+Renderer = Callable[[Any, "SchemaState"], "list[Statement]"]
+"""A bound ``render_*`` method: (operation, state before it) -> statements."""
 
 
 class Dialect:
@@ -67,6 +78,9 @@ class Dialect:
     non_transactional_note: ClassVar[str] = ""
     """Header note for databases whose DDL commits implicitly (empty when DDL is transactional)."""
 
+    column_if_exists: ClassVar[bool] = False
+    """``ALTER TABLE ... DROP COLUMN IF EXISTS`` / ``ADD COLUMN IF NOT EXISTS`` are accepted."""
+
     # ---- compiling --------------------------------------------------------------------
 
     def sa_dialect(self) -> SADialect:
@@ -86,22 +100,428 @@ class Dialect:
 
     def render(self, op: Operation, state: SchemaState) -> list[Statement]:
         """Statements for one operation. ``state`` is the schema *before* the operation;
-        the caller applies the operation to it afterwards."""
-        raise NotImplementedError
+        the caller applies the operation to it afterwards.
+
+        SQLAlchemy's own compile errors (a name too long, an unknown dialect option) become
+        a :class:`RenderError` naming the operation, so the user learns which line to fix.
+        """
+        renderer = self.renderers().get(type(op))
+        if renderer is None:
+            raise RenderError(f"{r.describe(op)}: no rendering for {type(op).__name__}")
+        try:
+            return renderer(op, state)
+        except (sa.exc.CompileError, sa.exc.ArgumentError) as exc:
+            raise RenderError(f"{r.describe(op)}: {exc} (fix the operation in the script)") from exc
+
+    def renderers(self) -> dict[type[Operation], Renderer]:
+        """The explicit dispatch table; subclasses override the ``render_*`` methods it names."""
+        return {
+            ops.CreateTable: self.render_create_table,
+            ops.DropTable: self.render_drop_table,
+            ops.RenameTable: self.render_rename_table,
+            ops.AddColumn: self.render_add_column,
+            ops.DropColumn: self.render_drop_column,
+            ops.AlterColumn: self.render_alter_column,
+            ops.CreateIndex: self.render_create_index,
+            ops.DropIndex: self.render_drop_index,
+            ops.CreatePrimaryKey: self.render_create_primary_key,
+            ops.CreateUniqueConstraint: self.render_create_unique_constraint,
+            ops.CreateForeignKey: self.render_create_foreign_key,
+            ops.CreateCheckConstraint: self.render_create_check_constraint,
+            ops.DropConstraint: self.render_drop_constraint,
+            ops.CreateTableComment: self.render_create_table_comment,
+            ops.DropTableComment: self.render_drop_table_comment,
+            ops.Execute: self.render_execute,
+            ops.BulkInsert: self.render_bulk_insert,
+            ops.BatchAlterTable: self.render_batch_alter_table,
+        }
 
     # ---- version table ----------------------------------------------------------------
 
+    def version_table(self, table: str, schema: str | None) -> sa.Table:
+        """The version table as SQLAlchemy sees it: one ``version_num`` primary key."""
+        return sa.Table(
+            table,
+            sa.MetaData(),
+            sa.Column("version_num", sa.String(self.version_num_length), nullable=False),
+            sa.PrimaryKeyConstraint("version_num", name=f"{table}_pkc"),
+            schema=schema,
+        )
+
     def create_version_table(self, table: str, schema: str | None) -> list[Statement]:
         """Create the version table if it does not exist (primary key on version_num)."""
-        raise NotImplementedError
+        sql = self.compile(
+            sa.schema.CreateTable(self.version_table(table, schema), if_not_exists=True)
+        )
+        return [Statement(sql.strip(), kind="version", table=table)]
 
     def insert_version(self, table: str, schema: str | None, revision: str) -> Statement:
-        raise NotImplementedError
+        vt = self.version_table(table, schema)
+        sql = self.compile(sa.insert(vt).values(version_num=revision))
+        return Statement(sql, kind="version", table=table)
 
-    def update_version(
-        self, table: str, schema: str | None, old: str, new: str
-    ) -> Statement:
-        raise NotImplementedError
+    def update_version(self, table: str, schema: str | None, old: str, new: str) -> Statement:
+        vt = self.version_table(table, schema)
+        stmt = sa.update(vt).values(version_num=new).where(vt.c.version_num == old)
+        return Statement(self.compile(stmt), kind="version", table=table)
 
     def delete_version(self, table: str, schema: str | None, revision: str) -> Statement:
-        raise NotImplementedError
+        vt = self.version_table(table, schema)
+        stmt = sa.delete(vt).where(vt.c.version_num == revision)
+        return Statement(self.compile(stmt), kind="version", table=table)
+
+    # ---- helpers for renderings -------------------------------------------------------
+
+    def quote(self, name: str) -> str:
+        """An identifier quoted as the database needs it (only when it needs it)."""
+        return str(self.sa_dialect().identifier_preparer.quote(name))
+
+    def table_name(self, schema: str | None, name: str) -> str:
+        """A possibly schema-qualified table name, quoted."""
+        stub = r.stub_table(sa.MetaData(), schema, name)
+        return str(self.sa_dialect().identifier_preparer.format_table(stub))
+
+    def alter_table(self, op: ops.TableOperation) -> str:
+        """``ALTER TABLE <name>``, the start of every hand-written ALTER."""
+        return f"ALTER TABLE {self.table_name(op.schema, op.table_name)}"
+
+    def type_sql(self, type_: sa.types.TypeEngine[Any]) -> str:
+        """A column type as the database spells it."""
+        return str(self.sa_dialect().type_compiler_instance.process(type_))
+
+    def ddl(self, element: Any) -> str:
+        """A compiled DDL construct, trimmed of SQLAlchemy's surrounding blank lines."""
+        return self.compile(element).strip()
+
+    def default_sql(self, op: Operation, default: Any) -> str:
+        """A server default as SQL: a plain string is a string literal, a clause is SQL."""
+        if isinstance(default, sa.DefaultClause):
+            default = default.arg
+        if isinstance(default, str):
+            return self.literal(default, sa.String())
+        if isinstance(default, ClauseElement):
+            return self.compile(default)
+        raise self.unsupported(
+            op, f"server default {default!r}", "give a string or sa.text(...) instead"
+        )
+
+    def unsupported(self, op: Operation, what: str, way_out: str) -> RenderError:
+        """The one error for what this database cannot do: revision, operation, way out."""
+        return RenderError(f"{r.describe(op)}: {what} is not supported on {self.name}; {way_out}")
+
+    def statement(self, sql: str, op: Operation, **kw: Any) -> Statement:
+        """A DDL statement about the operation's table."""
+        kw.setdefault("table", getattr(op, "table_name", None) or None)
+        return Statement(sql, **kw)
+
+    def comment_statements(self, table: sa.Table) -> list[Statement]:
+        """``COMMENT ON`` statements for a new table, when the database keeps comments apart."""
+        sa_dialect = self.sa_dialect()
+        if not sa_dialect.supports_comments or sa_dialect.inline_comments:
+            return []
+        out: list[sa_ddl.ExecutableDDLElement] = []
+        if table.comment is not None:
+            out.append(sa.schema.SetTableComment(table))
+        out.extend(sa.schema.SetColumnComment(c) for c in table.columns if c.comment is not None)
+        return [Statement(self.ddl(e), table=table.name) for e in out]
+
+    def index_statements(self, table: sa.Table) -> list[Statement]:
+        """``CREATE INDEX`` for each index of a new table, by name for a stable order."""
+        indexes = sorted(table.indexes, key=lambda i: str(i.name))
+        return [Statement(self.ddl(sa.schema.CreateIndex(i)), table=table.name) for i in indexes]
+
+    # ---- tables -----------------------------------------------------------------------
+
+    def render_create_table(self, op: ops.CreateTable, state: SchemaState) -> list[Statement]:
+        table = r.table_for_create(op)
+        out = [self.statement(self.ddl(sa.schema.CreateTable(table)), op)]
+        return out + self.comment_statements(table) + self.index_statements(table)
+
+    def render_drop_table(self, op: ops.DropTable, state: SchemaState) -> list[Statement]:
+        table = r.table_with_columns(op.schema, op.table_name, ())
+        sql = self.ddl(sa.schema.DropTable(table, if_exists=op.if_exists))
+        return [self.statement(sql, op)]
+
+    def render_rename_table(self, op: ops.RenameTable, state: SchemaState) -> list[Statement]:
+        sql = f"{self.alter_table(op)} RENAME TO {self.quote(op.new_table_name)}"
+        return [self.statement(sql, op)]
+
+    # ---- columns ----------------------------------------------------------------------
+
+    def column_on_table(self, op: ops.TableOperation, column: sa.Column[Any]) -> sa.Column[Any]:
+        """A copy of ``column`` attached to a stub of the operation's table (and referents)."""
+        table = r.table_with_columns(op.schema, op.table_name, ())
+        col = column._copy()
+        table.append_column(col)
+        r.add_referent_stubs(table)
+        return col
+
+    def render_add_column(self, op: ops.AddColumn, state: SchemaState) -> list[Statement]:
+        col = self.column_on_table(op, op.column)
+        table = col.table
+        exists = " IF NOT EXISTS" if op.if_not_exists and self.column_if_exists else ""
+        spec = self.ddl(sa.schema.CreateColumn(col))
+        out = [
+            self.statement(
+                f"{self.alter_table(op)} ADD COLUMN{exists} {spec}",
+                op,
+            )
+        ]
+        for constraint in sorted(table.constraints, key=lambda c: str(c.name)):
+            if not isinstance(constraint, sa.PrimaryKeyConstraint):
+                out.append(self.statement(self.ddl(sa.schema.AddConstraint(constraint)), op))
+        out += self.index_statements(table)
+        if (
+            col.comment is not None
+            and self.sa_dialect().supports_comments
+            and not self.sa_dialect().inline_comments
+        ):
+            out.append(self.statement(self.ddl(sa.schema.SetColumnComment(col)), op))
+        return out
+
+    def render_drop_column(self, op: ops.DropColumn, state: SchemaState) -> list[Statement]:
+        exists = " IF EXISTS" if op.if_exists and self.column_if_exists else ""
+        sql = f"{self.alter_table(op)} DROP COLUMN{exists} {self.quote(op.column_name)}"
+        return [self.statement(sql, op)]
+
+    def render_alter_column(self, op: ops.AlterColumn, state: SchemaState) -> list[Statement]:
+        """Standard SQL spelling, one ALTER per change: type, nullability, default, comment,
+        then the rename last so earlier statements use the old name."""
+        prefix = f"{self.alter_table(op)} ALTER COLUMN {self.quote(op.column_name)}"
+        out: list[Statement] = []
+        if op.type_ is not ops.UNSET:
+            using = f" USING {op.postgresql_using}" if op.postgresql_using else ""
+            out.append(self.statement(f"{prefix} TYPE {self.type_sql(op.type_)}{using}", op))
+        if op.nullable is not ops.UNSET:
+            out.append(self.statement(f"{prefix} {'DROP' if op.nullable else 'SET'} NOT NULL", op))
+        if op.server_default is not ops.UNSET:
+            if op.server_default is None or op.server_default is False:
+                out.append(self.statement(f"{prefix} DROP DEFAULT", op))
+            else:
+                out.append(
+                    self.statement(
+                        f"{prefix} SET DEFAULT {self.default_sql(op, op.server_default)}", op
+                    )
+                )
+        if op.comment is not ops.UNSET:
+            out += self.column_comment_statements(op, op.column_name, op.comment)
+        if op.new_column_name is not ops.UNSET and op.new_column_name != op.column_name:
+            out.append(self.statement(self.rename_column_sql(op, op.new_column_name), op))
+        return out
+
+    def rename_column_sql(self, op: ops.AlterColumn, new_name: str) -> str:
+        return (
+            f"{self.alter_table(op)} "
+            f"RENAME COLUMN {self.quote(op.column_name)} TO {self.quote(new_name)}"
+        )
+
+    def column_comment_statements(
+        self, op: ops.TableOperation, column: str, comment: str | None
+    ) -> list[Statement]:
+        """``COMMENT ON COLUMN``; nothing on databases without comments (they are notes only)."""
+        if not self.sa_dialect().supports_comments:
+            return []
+        col = self.column_on_table(op, sa.Column(column, sa.types.NullType(), comment=comment))
+        element = (
+            sa.schema.SetColumnComment(col)
+            if comment is not None
+            else sa.schema.DropColumnComment(col)
+        )
+        return [self.statement(self.ddl(element), op)]
+
+    # ---- indexes ----------------------------------------------------------------------
+
+    def index_for(self, op: ops.CreateIndex, state: SchemaState) -> sa.Index:
+        """The ``sa.Index`` of a ``create_index`` on a stub of its table."""
+        known = state.get(op.schema, op.table_name)
+        elements = [r.index_element(e, known) for e in op.columns]
+        names = [e for e in elements if isinstance(e, str)]
+        table = r.table_with_columns(op.schema, op.table_name, names)
+        index = sa.Index(op.index_name, *elements, unique=op.unique, **dict(op.kw))
+        index._set_parent(table)
+        return index
+
+    def render_create_index(self, op: ops.CreateIndex, state: SchemaState) -> list[Statement]:
+        index = self.index_for(op, state)
+        sql = self.ddl(sa.schema.CreateIndex(index, if_not_exists=op.if_not_exists))
+        return [self.statement(sql, op)]
+
+    def index_stub(self, op: ops.DropIndex, state: SchemaState) -> sa.Index:
+        """A named index on its table (found in the state when the script did not name it)."""
+        table_name = op.table_name
+        if not table_name:
+            found = r.find_index_table(state, op.schema, op.index_name)
+            table_name = found.name if found is not None else ""
+        table = r.table_with_columns(op.schema, table_name or "_unknown", ())
+        return sa.Index(op.index_name, _table=table, **dict(op.kw))
+
+    def render_drop_index(self, op: ops.DropIndex, state: SchemaState) -> list[Statement]:
+        index = self.index_stub(op, state)
+        sql = self.ddl(sa.schema.DropIndex(index, if_exists=op.if_exists))
+        return [
+            self.statement(sql, op, table=index.table.name if index.table is not None else None)
+        ]
+
+    # ---- constraints ------------------------------------------------------------------
+
+    def add_constraint(
+        self, op: ops.TableOperation, constraint: sa.Constraint, columns: tuple[str, ...]
+    ) -> list[Statement]:
+        table = r.table_with_columns(op.schema, op.table_name, columns)
+        table.append_constraint(constraint)
+        r.add_referent_stubs(table)
+        return [self.statement(self.ddl(sa.schema.AddConstraint(constraint)), op)]
+
+    def render_create_primary_key(
+        self, op: ops.CreatePrimaryKey, state: SchemaState
+    ) -> list[Statement]:
+        return self.add_constraint(
+            op, sa.PrimaryKeyConstraint(*op.columns, name=op.constraint_name), op.columns
+        )
+
+    def render_create_unique_constraint(
+        self, op: ops.CreateUniqueConstraint, state: SchemaState
+    ) -> list[Statement]:
+        constraint = sa.UniqueConstraint(
+            *op.columns,
+            name=op.constraint_name,
+            deferrable=op.deferrable,
+            initially=op.initially,
+            **dict(op.kw),
+        )
+        return self.add_constraint(op, constraint, op.columns)
+
+    def foreign_key_for(self, op: ops.CreateForeignKey) -> sa.ForeignKeyConstraint:
+        ref_schema = f"{op.referent_schema}." if op.referent_schema else ""
+        return sa.ForeignKeyConstraint(
+            list(op.local_cols),
+            [f"{ref_schema}{op.referent_table}.{c}" for c in op.remote_cols],
+            name=op.constraint_name,
+            onupdate=op.onupdate,
+            ondelete=op.ondelete,
+            deferrable=op.deferrable,
+            initially=op.initially,
+            match=op.match,
+            **dict(op.kw),
+        )
+
+    def render_create_foreign_key(
+        self, op: ops.CreateForeignKey, state: SchemaState
+    ) -> list[Statement]:
+        return self.add_constraint(op, self.foreign_key_for(op), op.local_cols)
+
+    def render_create_check_constraint(
+        self, op: ops.CreateCheckConstraint, state: SchemaState
+    ) -> list[Statement]:
+        condition: Any = sa.text(op.condition) if isinstance(op.condition, str) else op.condition
+        constraint = sa.CheckConstraint(condition, name=op.constraint_name, **dict(op.kw))
+        return self.add_constraint(op, constraint, ())
+
+    def constraint_type(
+        self, op: ops.DropConstraint, state: SchemaState
+    ) -> ops.ConstraintType | None:
+        """The type the script gave, else the one the state knows."""
+        if op.type_ is not None:
+            return op.type_
+        return r.lookup_constraint_type(state.get(op.schema, op.table_name), op.constraint_name)
+
+    def render_drop_constraint(self, op: ops.DropConstraint, state: SchemaState) -> list[Statement]:
+        table = r.table_with_columns(op.schema, op.table_name, ())
+        constraint = r.constraint_stub(self.constraint_type(op, state), op.constraint_name, table)
+        sql = self.ddl(sa.schema.DropConstraint(constraint, if_exists=op.if_exists))
+        return [self.statement(sql, op)]
+
+    # ---- comments ---------------------------------------------------------------------
+
+    def table_comment_statements(
+        self, op: ops.TableOperation, comment: str | None
+    ) -> list[Statement]:
+        if not self.sa_dialect().supports_comments:
+            return []
+        table = r.table_with_columns(op.schema, op.table_name, ())
+        table.comment = comment
+        element = (
+            sa.schema.SetTableComment(table)
+            if comment is not None
+            else sa.schema.DropTableComment(table)
+        )
+        return [self.statement(self.ddl(element), op)]
+
+    def render_create_table_comment(
+        self, op: ops.CreateTableComment, state: SchemaState
+    ) -> list[Statement]:
+        return self.table_comment_statements(op, op.comment)
+
+    def render_drop_table_comment(
+        self, op: ops.DropTableComment, state: SchemaState
+    ) -> list[Statement]:
+        return self.table_comment_statements(op, None)
+
+    # ---- data and raw SQL -------------------------------------------------------------
+
+    def render_execute(self, op: ops.Execute, state: SchemaState) -> list[Statement]:
+        """Raw SQL or a SQLAlchemy statement; every ``:name`` must be bound by ``parameters``."""
+        element: Any = op.sqltext
+        if isinstance(element, str):
+            element = sa.text(element)
+        if op.parameters:
+            if not isinstance(element, sa.TextClause):
+                raise self.unsupported(
+                    op, "parameters with a SQLAlchemy statement", "bind values in the statement"
+                )
+            element = element.bindparams(**dict(op.parameters))
+        if isinstance(element, sa.TextClause):
+            unbound = sorted(
+                k for k, b in element._bindparams.items() if b.value is None and b.required
+            )
+            if unbound:
+                names = ", ".join(f":{n}" for n in unbound)
+                raise RenderError(
+                    f"{r.describe(op)}: parameter(s) {names} have no value; pass "
+                    f"parameters={{...}} to op.execute or escape a literal colon as \\:"
+                )
+        ddl = isinstance(element, sa_ddl.ExecutableDDLElement) or (
+            isinstance(op.sqltext, str) and r.is_ddl_text(op.sqltext)
+        )
+        kind: StatementKind = "ddl" if ddl else "dml"
+        return [Statement(self.compile(element).strip(), kind=kind)]
+
+    def render_bulk_insert(self, op: ops.BulkInsert, state: SchemaState) -> list[Statement]:
+        """One multi-row INSERT when ``multiinsert`` and all rows name the same columns,
+        else one INSERT per row. Values are literals typed by ``op.table``'s columns."""
+        if op.table is None:
+            raise RenderError(f"{r.describe(op)}: bulk_insert needs a table with typed columns")
+        rows = [dict(row) for row in op.rows]
+        if not rows:
+            return []
+        return [
+            Statement(sql, kind="dml", table=op.table.name)
+            for sql in self.insert_statements(op, op.table, rows)
+        ]
+
+    def insert_statements(
+        self, op: ops.BulkInsert, table: sa.TableClause, rows: list[dict[str, Any]]
+    ) -> list[str]:
+        """SQL of the INSERTs for ``rows``; dialects without multi-row VALUES override this."""
+        unknown = sorted({k for row in rows for k in row} - set(table.c.keys()))
+        if unknown:
+            raise RenderError(
+                f"{r.describe(op)}: rows name columns {unknown} the table does not have"
+            )
+        same_keys = len({tuple(sorted(row)) for row in rows}) == 1
+        if op.multiinsert and same_keys and len(rows) > 1:
+            return [self.compile(sa.insert(table).values(rows))]
+        return [self.compile(sa.insert(table).values(row)) for row in rows]
+
+    # ---- batch ------------------------------------------------------------------------
+
+    def render_batch_alter_table(
+        self, op: ops.BatchAlterTable, state: SchemaState
+    ) -> list[Statement]:
+        """Inner operations one by one, each seeing the state the earlier ones left."""
+        work = state.copy()
+        out: list[Statement] = []
+        for inner in op.operations:
+            out += self.render(inner, work)
+            work.apply(inner)  # type: ignore[attr-defined]
+        return out

@@ -1,0 +1,88 @@
+"""Golden scripts: ``golden/<scenario>/<dialect>.sql``, produced by the same CLI users run.
+
+Each ``golden/<scenario>/`` folder is a complete mig project (``mig.toml`` and
+``migrations/versions/``) plus ``scenario.toml`` naming the command whose ``--sql`` output
+is kept. Regenerate every file after a deliberate change with::
+
+    .venv/bin/python tests/golden.py
+
+and review the diff (``git diff golden/``) before committing.
+"""
+
+from __future__ import annotations
+
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # pragma: no cover
+    import tomli as tomllib
+
+GOLDEN_DIR = Path(__file__).resolve().parent.parent / "golden"
+DIALECTS = ("postgresql", "mysql", "mariadb", "sqlite", "mssql", "oracle")
+
+
+@dataclass(frozen=True)
+class Scenario:
+    name: str
+    path: Path
+    command: tuple[str, ...]
+    description: str
+
+    @property
+    def config(self) -> Path:
+        return self.path / "mig.toml"
+
+    def golden(self, dialect: str) -> Path:
+        return self.path / f"{dialect}.sql"
+
+
+def scenarios() -> list[Scenario]:
+    found = []
+    for path in sorted(p for p in GOLDEN_DIR.iterdir() if (p / "scenario.toml").is_file()):
+        data = tomllib.loads((path / "scenario.toml").read_text(encoding="utf-8"))
+        found.append(
+            Scenario(path.name, path, tuple(data["command"]), str(data.get("description", "")))
+        )
+    return found
+
+
+def cli_args(scenario: Scenario, dialect: str, *extra: str) -> list[str]:
+    """The exact ``mig`` arguments that produce the scenario's golden file."""
+    return ["-c", str(scenario.config), "--dialect", dialect, *scenario.command, "--sql", *extra]
+
+
+def generate(scenario: Scenario, dialect: str) -> str:
+    """Run ``mig`` in-process (click's CliRunner) and return its stdout; fail loudly."""
+    from click.testing import CliRunner
+
+    from offline_sql.cli import cli
+
+    result = CliRunner().invoke(cli, cli_args(scenario, dialect), catch_exceptions=False)
+    if result.exit_code != 0:
+        raise RuntimeError(
+            f"{scenario.name}/{dialect}: mig exited {result.exit_code}: {result.stderr}"
+        )
+    return result.stdout
+
+
+def main() -> int:
+    changed = 0
+    for scenario in scenarios():
+        for dialect in DIALECTS:
+            text = generate(scenario, dialect)
+            target = scenario.golden(dialect)
+            old = target.read_text(encoding="utf-8") if target.exists() else None
+            if old != text:
+                target.write_text(text, encoding="utf-8", newline="\n")
+                changed += 1
+                print(f"updated {target.relative_to(GOLDEN_DIR.parent)}")
+    print(f"{changed} golden file(s) changed")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.path.insert(0, str(GOLDEN_DIR.parent))
+    raise SystemExit(main())

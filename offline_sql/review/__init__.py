@@ -1,0 +1,201 @@
+"""Review of the SQL a run produces: classification and risk findings per revision.
+
+The pipeline hands over, per revision step, the statements already rendered for the target
+database (:class:`ReviewedStep`); :func:`review` parses them with sqlglot, classifies them
+(:mod:`.classify`) and runs the rule registry (:mod:`.rules`). Reports are rendered by
+:mod:`.report`. Nothing here reads the database or the scripts: the review judges exactly the
+text the DBA will apply.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Literal
+
+from offline_sql.errors import ConfigError, ScriptError
+from offline_sql.review.classify import CLASSES, ClassifiedStatement, classify, transaction_marker
+from offline_sql.review.rules import RULE_IDS, RULES, Severity, StepContext
+from offline_sql.statements import Statement
+
+__all__ = [
+    "Finding",
+    "Review",
+    "ReviewedStep",
+    "StepReview",
+    "review",
+]
+
+
+@dataclass(frozen=True)
+class ReviewedStep:
+    """One revision step as the pipeline rendered it, with what the schema state knew before."""
+
+    revision: str
+    message: str
+    direction: Literal["upgrade", "downgrade"]
+    statements: Sequence[Statement]
+    has_downgrade: bool = True
+    allow: tuple[str, ...] = ()
+    """The script's module-level ``mig_allow``: rule ids accepted for this revision."""
+    existing_tables: frozenset[str] = frozenset()
+    """Tables (``name`` or ``schema.name``) that existed before this step."""
+    existing_columns: Mapping[str, Mapping[str, str]] = field(default_factory=dict)
+    """Optional: table -> column -> its type before the step, as SQL for the target database
+    (``"VARCHAR(50)"``, ``"ENUM('a','b')"``). Type rules skip columns not listed here."""
+    in_transaction: tuple[bool, ...] | None = None
+    """Optional: per statement, whether it runs inside a transaction. None: derived from the
+    BEGIN/START TRANSACTION and COMMIT/ROLLBACK statements found in ``statements``."""
+    source: str | None = None
+    """The script's path, named in error messages."""
+
+
+@dataclass(frozen=True)
+class Finding:
+    rule: str
+    severity: Severity
+    revision: str
+    statement: int | None
+    """0-based index into the step's statements; None for a finding about the whole step."""
+    message: str
+    fix: str
+    allowed: bool = False
+    """Accepted through ``mig_allow`` or ``review_allow``: reported, not counted."""
+
+
+@dataclass(frozen=True)
+class StepReview:
+    revision: str
+    message: str
+    direction: str
+    has_downgrade: bool
+    statements: tuple[ClassifiedStatement, ...]
+    findings: tuple[Finding, ...]
+
+    @property
+    def tables(self) -> tuple[str, ...]:
+        """Every table the step's (non-bookkeeping) statements touch, sorted."""
+        names = {t for s in self.statements if s.klass != "bookkeeping" for t in s.tables}
+        return tuple(sorted(names))
+
+    @property
+    def counts(self) -> dict[str, int]:
+        """Statements per class, every class present (zeros included), in report order."""
+        counter = Counter(s.klass for s in self.statements)
+        return {klass: counter.get(klass, 0) for klass in CLASSES}
+
+    @property
+    def rollback_available(self) -> bool:
+        return self.direction != "upgrade" or self.has_downgrade
+
+
+@dataclass(frozen=True)
+class Review:
+    dialect: str
+    steps: tuple[StepReview, ...]
+
+    @property
+    def findings(self) -> tuple[Finding, ...]:
+        return tuple(f for step in self.steps for f in step.findings)
+
+    @property
+    def counted(self) -> tuple[Finding, ...]:
+        """Findings that are not allowed."""
+        return tuple(f for f in self.findings if not f.allowed)
+
+    def count(self, severity: Severity) -> int:
+        return sum(1 for f in self.counted if f.severity == severity)
+
+    def has_errors(self, strict: bool = False) -> bool:
+        """True when a not-allowed error exists (with ``strict``, a warning too)."""
+        failing = {"error", "warning"} if strict else {"error"}
+        return any(f.severity in failing for f in self.counted)
+
+
+def _check_allow(ids: Iterable[str], where: str, error: type[Exception]) -> None:
+    unknown = sorted(set(ids) - set(RULE_IDS))
+    if unknown:
+        raise error(
+            f"{where} names unknown review rule(s) {', '.join(unknown)}: "
+            f"use one of {', '.join(RULE_IDS)}"
+        )
+
+
+def _in_transaction(step: ReviewedStep) -> tuple[bool, ...]:
+    if step.in_transaction is not None:
+        if len(step.in_transaction) != len(step.statements):
+            raise ValueError("ReviewedStep.in_transaction must have one flag per statement")
+        return tuple(step.in_transaction)
+    flags: list[bool] = []
+    inside = False
+    for statement in step.statements:
+        marker = transaction_marker(statement)
+        if marker == "begin":
+            inside = True
+        elif marker == "end":
+            inside = False
+        flags.append(inside and marker is None)
+    return tuple(flags)
+
+
+def review_step(
+    step: ReviewedStep, dialect_name: str, sqlglot_name: str, allow: frozenset[str]
+) -> StepReview:
+    """Classify and lint one step; ``allow`` is the config-wide list."""
+    where = f"mig_allow of revision {step.revision}" + (f" ({step.source})" if step.source else "")
+    _check_allow(step.allow, where, ScriptError)
+    classified = tuple(classify(i, s, sqlglot_name) for i, s in enumerate(step.statements))
+    context = StepContext(
+        revision=step.revision,
+        direction=step.direction,
+        has_downgrade=step.has_downgrade,
+        dialect_name=dialect_name,
+        sqlglot_name=sqlglot_name,
+        statements=classified,
+        in_transaction=_in_transaction(step),
+        existing_tables=step.existing_tables,
+        existing_columns=step.existing_columns,
+    )
+    allowed = allow | set(step.allow)
+    findings: list[tuple[int, int, Finding]] = []
+    for order, rule in enumerate(RULES):
+        if not rule.applies_to(dialect_name):
+            continue
+        for hit in rule.check(context):
+            finding = Finding(
+                rule=rule.id,
+                severity=hit.severity or rule.severity,
+                revision=step.revision,
+                statement=hit.statement,
+                message=hit.message,
+                fix=rule.fix,
+                allowed=rule.id in allowed,
+            )
+            position = hit.statement if hit.statement is not None else len(classified)
+            findings.append((position, order, finding))
+    findings.sort(key=lambda item: (item[0], item[1]))
+    return StepReview(
+        revision=step.revision,
+        message=step.message,
+        direction=step.direction,
+        has_downgrade=step.has_downgrade,
+        statements=classified,
+        findings=tuple(f for _, _, f in findings),
+    )
+
+
+def review(
+    steps: Iterable[ReviewedStep], dialect_name: str, sqlglot_name: str, allow: Iterable[str] = ()
+) -> Review:
+    """Review every step. ``allow`` is config's ``review_allow`` (rule ids accepted everywhere).
+
+    Raises :class:`ConfigError` / :class:`ScriptError` when an allow list names an unknown
+    rule: a typo there would otherwise silently allow nothing.
+    """
+    allowed = frozenset(allow)
+    _check_allow(allowed, "review_allow in the config", ConfigError)
+    return Review(
+        dialect=dialect_name,
+        steps=tuple(review_step(s, dialect_name, sqlglot_name, allowed) for s in steps),
+    )

@@ -1,0 +1,590 @@
+"""The review rules: one explicit registry, each rule with an id, a severity, a reason and a fix.
+
+Severity policy (documented here because it is a choice):
+
+* ``error``: the statement destroys data outright or will fail as placed: ``drop-table``,
+  ``truncate``, ``delete-without-where``, ``non-transactional-in-transaction``.
+* ``warning``: probably what was meant but costly or lossy in a way a DBA must plan for:
+  ``drop-column``, ``update-without-where``, ``narrowing-type``, the ``pg-*`` locking rules,
+  ``mysql-*`` rules, ``missing-downgrade``, an ``unparsed`` statement.
+* ``info``: worth a line in the report; ``unparsed`` for procedural blocks and statements
+  sqlglot only keeps as an opaque ``Command``.
+
+Rules that only concern some databases name them in ``Rule.dialects`` (data, not code
+branches). Rules never guess: when the old type of a column is unknown, type rules skip.
+A script silences a rule for its revision with ``mig_allow = ("drop-column",)``; config does
+it everywhere with ``review_allow``. Allowed findings stay in the report, marked allowed.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from dataclasses import dataclass, field
+from typing import Literal
+
+from sqlglot import exp
+
+from offline_sql.review.classify import ClassifiedStatement, table_name
+
+Severity = Literal["error", "warning", "info"]
+SEVERITIES: tuple[Severity, ...] = ("error", "warning", "info")
+
+DDL_CLASSES = frozenset({"create", "alter", "drop"})
+
+
+@dataclass(frozen=True)
+class Hit:
+    """What a check found; the review turns it into a Finding with the rule's id and fix."""
+
+    message: str
+    statement: int | None = None
+    severity: Severity | None = None
+    """Overrides the rule's severity for this hit (``unparsed`` blocks are only info)."""
+
+
+def _fold(name: str) -> str:
+    return name.casefold()
+
+
+@dataclass(frozen=True)
+class StepContext:
+    """Everything a rule may look at for one revision step."""
+
+    revision: str
+    direction: str
+    has_downgrade: bool
+    dialect_name: str
+    sqlglot_name: str
+    statements: tuple[ClassifiedStatement, ...]
+    in_transaction: tuple[bool, ...]
+    """Per statement: whether the script runs it inside BEGIN ... COMMIT."""
+    existing_tables: frozenset[str] = frozenset()
+    existing_columns: Mapping[str, Mapping[str, str]] = field(default_factory=dict)
+
+    def existed(self, table: str | None) -> bool:
+        """Whether ``table`` existed before the step; a qualified name also matches its bare
+        name (and the other way round), case-insensitively: erring towards "existed" makes
+        the locking rules speak up rather than stay silent."""
+        if not table:
+            return False
+        known = {_fold(name) for name in self.existing_tables}
+        known |= {name.rsplit(".", 1)[-1] for name in known}
+        folded = _fold(table)
+        return folded in known or folded.rsplit(".", 1)[-1] in known
+
+    def old_type(self, table: str | None, column: str) -> exp.DataType | None:
+        """The column's type before the step, parsed, when the pipeline told us."""
+        if not table:
+            return None
+        wanted = {_fold(table), _fold(table).rsplit(".", 1)[-1]}
+        for name, columns in self.existing_columns.items():
+            if _fold(name) in wanted or _fold(name).rsplit(".", 1)[-1] in wanted:
+                for col, type_sql in columns.items():
+                    if _fold(col) == _fold(column):
+                        return _build_type(type_sql, self.sqlglot_name)
+        return None
+
+
+def _build_type(type_sql: str, sqlglot_name: str) -> exp.DataType | None:
+    try:
+        return exp.DataType.build(type_sql, dialect=sqlglot_name or None)
+    except Exception:  # an unparsable hint is no hint
+        return None
+
+
+Check = Callable[[StepContext], Iterable[Hit]]
+Node = exp.Expression
+Stmt = ClassifiedStatement
+
+
+@dataclass(frozen=True)
+class Rule:
+    id: str
+    severity: Severity
+    reason: str
+    """Why it matters, one line."""
+    fix: str
+    """What to do instead, one line."""
+    check: Check
+    dialects: frozenset[str] | None = None
+    """Dialect names the rule applies to; None for all."""
+
+    def applies_to(self, dialect_name: str) -> bool:
+        return self.dialects is None or dialect_name in self.dialects
+
+
+StatementCheck = Callable[[StepContext, ClassifiedStatement, exp.Expression], Iterable[str]]
+
+
+def per_statement(check: StatementCheck) -> Check:
+    """Run ``check`` on every parsed expression of every lintable statement."""
+
+    def run(step: StepContext) -> Iterator[Hit]:
+        for stmt in step.statements:
+            if not stmt.lintable:
+                continue
+            for node in stmt.nodes:
+                for message in check(step, stmt, node):
+                    yield Hit(message, stmt.index)
+
+    return run
+
+
+# ---- helpers over parsed nodes --------------------------------------------------------------
+
+
+def _actions(node: exp.Expression) -> list[exp.Expression]:
+    if not isinstance(node, exp.Alter):
+        return []
+    return list(node.args.get("actions") or [])
+
+
+def _type_changes(node: exp.Expression) -> Iterator[tuple[str, exp.DataType, exp.Expression]]:
+    """(old column name, new type, action) for each column type change of an ALTER TABLE."""
+    for action in _actions(node):
+        dtype = action.args.get("dtype")
+        if isinstance(action, exp.AlterColumn) and isinstance(dtype, exp.DataType):
+            yield action.name, dtype, action
+        elif isinstance(action, exp.ModifyColumn) and isinstance(action.this, exp.ColumnDef):
+            kind = action.this.args.get("kind")
+            if isinstance(kind, exp.DataType):
+                old_name = action.args.get("rename_from")
+                yield (old_name.name if old_name else action.this.name), kind, action
+
+
+def _int_param(dtype: exp.DataType, position: int) -> int | None:
+    params = dtype.expressions
+    if len(params) <= position:
+        return None
+    param = params[position]
+    value = param.this if isinstance(param, exp.DataTypeParam) else param
+    if isinstance(value, exp.Literal) and not value.is_string:
+        try:
+            return int(value.this)
+        except ValueError:
+            return None
+    return None
+
+
+_T = exp.DataType.Type
+_BOUNDED_TEXT = {_T.TINYTEXT: 255, _T.MEDIUMTEXT: 16_777_215, _T.LONGTEXT: 4_294_967_295}
+"""Text types with a fixed maximum (the only ones that exist carry it in their name)."""
+_LENGTH_TYPES = frozenset({_T.VARCHAR, _T.NVARCHAR, _T.CHAR, _T.NCHAR})
+_INT_RANK = {_T.TINYINT: 1, _T.SMALLINT: 2, _T.MEDIUMINT: 3, _T.INT: 4, _T.BIGINT: 5}
+_FLOAT_RANK = {_T.FLOAT: 1, _T.DOUBLE: 2}
+
+
+def text_length(dtype: exp.DataType) -> int | None:
+    """Maximum characters of a text type; None when unbounded (TEXT, VARCHAR(MAX), VARCHAR)."""
+    if dtype.this in _BOUNDED_TEXT:
+        return _BOUNDED_TEXT[dtype.this]
+    if dtype.this in _LENGTH_TYPES:
+        length = _int_param(dtype, 0)
+        if length is None and not dtype.expressions and dtype.this in {_T.CHAR, _T.NCHAR}:
+            return 1
+        return length
+    return None
+
+
+def narrowing(old: exp.DataType, new: exp.DataType) -> str | None:
+    """How ``new`` holds less than ``old`` (same family only), or None."""
+    text = exp.DataType.TEXT_TYPES
+    if old.this in text and new.this in text:
+        old_len, new_len = text_length(old), text_length(new)
+        if new_len is not None and (old_len is None or new_len < old_len):
+            return f"text length {old_len if old_len is not None else 'unbounded'} -> {new_len}"
+        return None
+    if old.this in _INT_RANK and new.this in _INT_RANK:
+        if _INT_RANK[new.this] < _INT_RANK[old.this]:
+            return f"integer {old.this.value} -> {new.this.value}"
+        return None
+    if old.this == _T.DECIMAL and new.this == _T.DECIMAL:
+        old_p, old_s = _int_param(old, 0), _int_param(old, 1) or 0
+        new_p, new_s = _int_param(new, 0), _int_param(new, 1) or 0
+        if old_p is None or new_p is None:
+            return None
+        if new_s < old_s or new_p - new_s < old_p - old_s:
+            return f"numeric ({old_p},{old_s}) -> ({new_p},{new_s})"
+        return None
+    old_rank, new_rank = _FLOAT_RANK.get(old.this), _FLOAT_RANK.get(new.this)
+    if old_rank and new_rank and new_rank < old_rank:
+        return f"float {old.this.value} -> {new.this.value}"
+    return None
+
+
+def pg_cheap_type_change(old: exp.DataType, new: exp.DataType) -> bool:
+    """PostgreSQL changes these types in the catalog only: no table rewrite, no index rebuild."""
+    if old == new:
+        return True
+    varying = {_T.VARCHAR, _T.TEXT}
+    if old.this in varying and new.this == _T.TEXT:
+        return True
+    if old.this in varying and new.this == _T.VARCHAR:
+        old_len, new_len = text_length(old), text_length(new)
+        return new_len is None or (old_len is not None and new_len >= old_len)
+    if old.this == _T.DECIMAL and new.this == _T.DECIMAL:
+        if not new.expressions:
+            return True
+        old_p, new_p = _int_param(old, 0), _int_param(new, 0)
+        same_scale = (_int_param(old, 1) or 0) == (_int_param(new, 1) or 0)
+        return old_p is not None and new_p is not None and same_scale and new_p >= old_p
+    return False
+
+
+def _column_def_constraints(coldef: exp.ColumnDef) -> list[exp.Expression]:
+    return [c.args.get("kind") for c in coldef.args.get("constraints") or [] if c.args.get("kind")]
+
+
+_VOLATILE_NODES: tuple[type[exp.Expression], ...] = (exp.Rand, exp.Uuid)
+_VOLATILE_NAMES = frozenset(
+    {
+        "clock_timestamp",
+        "timeofday",
+        "random",
+        "gen_random_uuid",
+        "uuid_generate_v1",
+        "uuid_generate_v1mc",
+        "uuid_generate_v4",
+        "uuidv4",
+        "uuidv7",
+        "nextval",
+    }
+)
+"""Volatile functions: a default calling one is evaluated per row, rewriting the table.
+``now()``/``current_timestamp`` are stable and take the fast path since PostgreSQL 11."""
+_SERIAL_TYPES = frozenset({_T.SERIAL, _T.BIGSERIAL, _T.SMALLSERIAL})
+
+
+def _volatile_reason(coldef: exp.ColumnDef) -> str | None:
+    kind = coldef.args.get("kind")
+    if isinstance(kind, exp.DataType) and kind.this in _SERIAL_TYPES:
+        return f"{kind.this.value} fills every row from a sequence"
+    for constraint in _column_def_constraints(coldef):
+        if isinstance(constraint, exp.GeneratedAsIdentityColumnConstraint):
+            return "an identity column fills every row"
+        if isinstance(constraint, exp.DefaultColumnConstraint):
+            for node in constraint.walk():
+                if isinstance(node, _VOLATILE_NODES):
+                    return f"default {node.sql(dialect='postgres')} is volatile"
+                if isinstance(node, exp.Anonymous) and node.name.lower() in _VOLATILE_NAMES:
+                    return f"default {node.name}() is volatile"
+    return None
+
+
+def _enum_values(dtype: exp.DataType) -> list[str] | None:
+    if dtype.this != _T.ENUM:
+        return None
+    return [str(v.this) for v in dtype.expressions if isinstance(v, exp.Literal)]
+
+
+# ---- checks ---------------------------------------------------------------------------------
+
+
+def _renamed_into(step: StepContext, after: int, table: str) -> bool:
+    """A later ``ALTER TABLE tmp RENAME TO table``: the drop is a table rebuild (SQLite batch)."""
+    for stmt in step.statements[after + 1 :]:
+        for node in stmt.nodes:
+            for action in _actions(node):
+                renamed = isinstance(action, exp.AlterRename) and isinstance(action.this, exp.Table)
+                if renamed and _fold(table_name(action.this)) == _fold(table):
+                    return True
+    return False
+
+
+def _created_before(step: StepContext, before: int, table: str) -> bool:
+    return any(
+        s.klass == "create" and s.target and _fold(s.target) == _fold(table)
+        for s in step.statements[:before]
+    )
+
+
+def _drop_table(step: StepContext, stmt: Stmt, node: Node) -> Iterator[str]:
+    if not isinstance(node, exp.Drop) or str(node.args.get("kind") or "").upper() != "TABLE":
+        return
+    for table in node.args.get("tables") or []:
+        if not isinstance(table, exp.Table):
+            continue
+        name = table_name(table)
+        if _renamed_into(step, stmt.index, name):
+            continue
+        if _created_before(step, stmt.index, name) and not step.existed(name):
+            continue
+        yield f"drops table {name} and all its rows"
+
+
+def _drop_column(step: StepContext, stmt: Stmt, node: Node) -> Iterator[str]:
+    for action in _actions(node):
+        if isinstance(action, exp.Drop) and str(action.args.get("kind") or "").upper() == "COLUMN":
+            for column in action.args.get("tables") or []:
+                yield f"drops column {stmt.target}.{column.name} and its data"
+
+
+def _truncate(step: StepContext, stmt: Stmt, node: Node) -> Iterator[str]:
+    if isinstance(node, exp.TruncateTable):
+        names = ", ".join(table_name(t) for t in node.expressions if isinstance(t, exp.Table))
+        yield f"truncates {names}"
+
+
+def _delete_without_where(step: StepContext, stmt: Stmt, node: Node) -> Iterator[str]:
+    if isinstance(node, exp.Delete) and not node.args.get("where"):
+        yield f"deletes every row of {stmt.target}"
+
+
+def _update_without_where(step: StepContext, stmt: Stmt, node: Node) -> Iterator[str]:
+    if isinstance(node, exp.Update) and not node.args.get("where"):
+        yield f"updates every row of {stmt.target}"
+
+
+def _narrowing_type(step: StepContext, stmt: Stmt, node: Node) -> Iterator[str]:
+    for column, new, _action in _type_changes(node):
+        old = step.old_type(stmt.target, column)
+        how = narrowing(old, new) if old is not None else None
+        if how:
+            yield f"narrows {stmt.target}.{column}: {how}"
+
+
+def _pg_index(step: StepContext, stmt: Stmt, node: Node) -> Iterator[str]:
+    if not isinstance(node, exp.Create) or str(node.args.get("kind") or "").upper() != "INDEX":
+        return
+    if not node.args.get("concurrently") and step.existed(stmt.target):
+        yield f"CREATE INDEX on existing table {stmt.target} blocks writes while it builds"
+
+
+def _added_constraints(node: Node, kind: type[Node]) -> Iterator[Node]:
+    if node.args.get("not_valid"):
+        return
+    for action in _actions(node):
+        if isinstance(action, exp.AddConstraint):
+            yield from action.find_all(kind)
+
+
+def _pg_fk(step: StepContext, stmt: Stmt, node: Node) -> Iterator[str]:
+    if step.existed(stmt.target):
+        for _fk in _added_constraints(node, exp.ForeignKey):
+            yield f"FOREIGN KEY on existing table {stmt.target} is validated under lock"
+
+
+def _pg_check(step: StepContext, stmt: Stmt, node: Node) -> Iterator[str]:
+    if step.existed(stmt.target):
+        for _check in _added_constraints(node, exp.CheckColumnConstraint):
+            yield f"CHECK on existing table {stmt.target} scans it under an exclusive lock"
+
+
+def _pg_set_not_null(step: StepContext, stmt: Stmt, node: Node) -> Iterator[str]:
+    if not step.existed(stmt.target):
+        return
+    for action in _actions(node):
+        if isinstance(action, exp.AlterColumn) and action.args.get("allow_null") is False:
+            yield f"SET NOT NULL on {stmt.target}.{action.name} scans the table under lock"
+
+
+def _pg_type_rewrite(step: StepContext, stmt: Stmt, node: Node) -> Iterator[str]:
+    if not step.existed(stmt.target):
+        return
+    for column, new, action in _type_changes(node):
+        old = step.old_type(stmt.target, column)
+        where = f"{stmt.target}.{column}"
+        new_sql = new.sql(dialect="postgres")
+        if action.args.get("using"):
+            yield f"type change of {where} to {new_sql} with USING rewrites the table"
+        elif old is None:
+            if new.this not in {_T.VARCHAR, _T.TEXT}:  # may be cheap: without the old type, skip
+                yield f"type change of {where} to {new_sql} rewrites the table (old type unknown)"
+        elif not pg_cheap_type_change(old, new):
+            old_sql = old.sql(dialect="postgres")
+            yield f"type change of {where} from {old_sql} to {new_sql} rewrites the table"
+
+
+def _pg_volatile_default(step: StepContext, stmt: Stmt, node: Node) -> Iterator[str]:
+    if not step.existed(stmt.target):
+        return
+    for action in _actions(node):
+        if isinstance(action, exp.ColumnDef):
+            reason = _volatile_reason(action)
+            if reason:
+                yield f"ADD COLUMN {stmt.target}.{action.name}: {reason}, rewriting the table"
+
+
+def _mysql_enum(step: StepContext, stmt: Stmt, node: Node) -> Iterator[str]:
+    for column, new, _action in _type_changes(node):
+        new_values = _enum_values(new)
+        old = step.old_type(stmt.target, column)
+        old_values = _enum_values(old) if old is not None else None
+        if new_values is None or old_values is None or new_values[: len(old_values)] == old_values:
+            continue
+        removed = [v for v in old_values if v not in new_values]
+        if removed:
+            yield f"ENUM {stmt.target}.{column} removes {', '.join(map(repr, removed))}"
+        else:
+            yield f"ENUM {stmt.target}.{column} reorders its values"
+
+
+def _ddl_with_dml(step: StepContext) -> Iterator[Hit]:
+    ddl = [s for s in step.statements if s.klass in DDL_CLASSES]
+    data = [s for s in step.statements if s.klass == "data"]
+    if ddl and data:
+        yield Hit(
+            f"{len(ddl)} DDL and {len(data)} data statement(s) in one revision; "
+            "each DDL commits implicitly, so a failure leaves it half-applied",
+            data[0].index,
+        )
+
+
+def _non_transactional(step: StepContext) -> Iterator[Hit]:
+    for stmt in step.statements:
+        if not stmt.statement.transactional and step.in_transaction[stmt.index]:
+            yield Hit("must run outside a transaction but is inside BEGIN ... COMMIT", stmt.index)
+
+
+def _missing_downgrade(step: StepContext) -> Iterator[Hit]:
+    if step.direction == "upgrade" and not step.has_downgrade:
+        yield Hit(f"revision {step.revision} has no downgrade(): no rollback script")
+
+
+def _unparsed(step: StepContext) -> Iterator[Hit]:
+    for stmt in step.statements:
+        if stmt.klass == "bookkeeping":
+            continue
+        if stmt.parse_error is not None:
+            severity: Severity = "info" if stmt.statement.block else "warning"
+            yield Hit(f"sqlglot cannot parse it ({stmt.parse_error})", stmt.index, severity)
+        elif stmt.opaque:
+            yield Hit("sqlglot keeps it only as an opaque command", stmt.index, "info")
+
+
+_PG = frozenset({"postgresql"})
+_MYSQL = frozenset({"mysql", "mariadb"})
+
+RULES: tuple[Rule, ...] = (
+    Rule(
+        id="drop-table",
+        severity="error",
+        reason="dropping a table loses its data for good",
+        fix='copy the data first, or accept it with mig_allow = ("drop-table",)',
+        check=per_statement(_drop_table),
+    ),
+    Rule(
+        id="drop-column",
+        severity="warning",
+        reason="dropping a column loses its data, and running code may still read it",
+        fix="stop using the column in one release, drop it in the next; accept with mig_allow",
+        check=per_statement(_drop_column),
+    ),
+    Rule(
+        id="truncate",
+        severity="error",
+        reason="TRUNCATE removes every row and cannot be filtered",
+        fix='use DELETE ... WHERE, or accept it with mig_allow = ("truncate",)',
+        check=per_statement(_truncate),
+    ),
+    Rule(
+        id="delete-without-where",
+        severity="error",
+        reason="DELETE without WHERE removes every row",
+        fix='add a WHERE clause, or accept it with mig_allow = ("delete-without-where",)',
+        check=per_statement(_delete_without_where),
+    ),
+    Rule(
+        id="update-without-where",
+        severity="warning",
+        reason="UPDATE without WHERE rewrites every row in one long transaction",
+        fix="add a WHERE clause or batch the update; accept with mig_allow if intended",
+        check=per_statement(_update_without_where),
+    ),
+    Rule(
+        id="narrowing-type",
+        severity="warning",
+        reason="a smaller type truncates or rejects existing values",
+        fix="check the largest stored value first and clean the data in an earlier revision",
+        check=per_statement(_narrowing_type),
+    ),
+    Rule(
+        id="pg-index-not-concurrently",
+        severity="warning",
+        reason="CREATE INDEX takes a SHARE lock: writes to the table wait until it is built",
+        fix="op.create_index(..., postgresql_concurrently=True) (mig runs it outside BEGIN)",
+        check=per_statement(_pg_index),
+        dialects=_PG,
+    ),
+    Rule(
+        id="pg-fk-not-valid",
+        severity="warning",
+        reason="adding a FOREIGN KEY checks every row while both tables are locked",
+        fix="add it NOT VALID (postgresql_not_valid=True), VALIDATE CONSTRAINT in a later revision",
+        check=per_statement(_pg_fk),
+        dialects=_PG,
+    ),
+    Rule(
+        id="pg-check-not-valid",
+        severity="warning",
+        reason="adding a CHECK scans the whole table under ACCESS EXCLUSIVE lock",
+        fix="add it NOT VALID (postgresql_not_valid=True), VALIDATE CONSTRAINT in a later revision",
+        check=per_statement(_pg_check),
+        dialects=_PG,
+    ),
+    Rule(
+        id="pg-set-not-null",
+        severity="warning",
+        reason="SET NOT NULL scans the whole table under ACCESS EXCLUSIVE lock",
+        fix="add CHECK (col IS NOT NULL) NOT VALID, validate it, then SET NOT NULL (PG 12+)",
+        check=per_statement(_pg_set_not_null),
+        dialects=_PG,
+    ),
+    Rule(
+        id="pg-type-rewrite",
+        severity="warning",
+        reason="this type change rewrites the table and its indexes under ACCESS EXCLUSIVE lock",
+        fix="add a new column, backfill it in batches and swap, or plan a maintenance window",
+        check=per_statement(_pg_type_rewrite),
+        dialects=_PG,
+    ),
+    Rule(
+        id="pg-volatile-default",
+        severity="warning",
+        reason="ADD COLUMN with a per-row value rewrites the table under ACCESS EXCLUSIVE lock",
+        fix="add the column without the default, backfill in batches, then set the default",
+        check=per_statement(_pg_volatile_default),
+        dialects=_PG,
+    ),
+    Rule(
+        id="mysql-ddl-with-dml",
+        severity="warning",
+        reason="MySQL DDL commits implicitly, so data changes next to it cannot roll back with it",
+        fix="move the data change into a revision of its own",
+        check=_ddl_with_dml,
+        dialects=_MYSQL,
+    ),
+    Rule(
+        id="mysql-enum-reorder",
+        severity="warning",
+        reason="removing or reordering ENUM values rebuilds the table and can change stored values",
+        fix="only append new values at the end of the list",
+        check=per_statement(_mysql_enum),
+        dialects=_MYSQL,
+    ),
+    Rule(
+        id="non-transactional-in-transaction",
+        severity="error",
+        reason="the database refuses this statement inside a transaction: the script will fail",
+        fix="place the statement outside BEGIN ... COMMIT (a mig bug if mig planned it so)",
+        check=_non_transactional,
+    ),
+    Rule(
+        id="missing-downgrade",
+        severity="warning",
+        reason="without downgrade() there is no rollback script",
+        fix="write downgrade() in the revision script, or accept it with mig_allow",
+        check=_missing_downgrade,
+    ),
+    Rule(
+        id="unparsed",
+        severity="warning",
+        reason="sqlglot could not parse the statement, so no rule checked it",
+        fix="review the statement by hand",
+        check=_unparsed,
+    ),
+)
+"""Every rule, in report order."""
+
+RULES_BY_ID: dict[str, Rule] = {rule.id: rule for rule in RULES}
+RULE_IDS: tuple[str, ...] = tuple(RULES_BY_ID)

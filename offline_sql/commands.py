@@ -222,7 +222,7 @@ def merge(
         )
     for rev in parents:
         others = [other for other in parents if other != rev]
-        if rev in graph.ancestors(others):
+        if rev in graph.ancestors(others, include_dependencies=False):
             raise RevisionError(
                 f"{rev} is already an ancestor of another revision given to merge; leave it out"
             )
@@ -314,28 +314,19 @@ def branches(config: Config, verbose: bool = False) -> list[str]:
     return entries
 
 
-def _descendants(graph: RevisionGraph, revs: Iterable[str]) -> set[str]:
-    found: set[str] = set()
-    todo = list(revs)
-    while todo:
-        rev = todo.pop()
-        if rev not in found:
-            found.add(rev)
-            todo.extend(graph.children(rev))
-    return found
-
-
 def _in_range(graph: RevisionGraph, rev_range: str) -> set[str]:
-    """Revisions between FROM and TO (both included); an empty side means the whole way."""
-    from offline_sql.graph import parse_range
-
-    lower, upper = parse_range(rev_range)
+    """Revisions between FROM and TO, both included; an empty side means "all the way"
+    (``ae10:``, ``:ae10``), as in Alembic's ``history -r``."""
+    lower, colon, upper = rev_range.partition(":")
+    if not colon or ":" in upper:
+        raise UsageError(
+            f"-r {rev_range!r}: expected FROM:TO, where either side may be empty (ae10:, :head)"
+        )
     selected = set(graph.revisions)
-    if upper:
-        tops = graph.resolve(upper)
-        selected &= set(graph.ancestors(tops)) | set(tops)
-    if lower and lower != "base":
-        selected &= _descendants(graph, graph.resolve(lower))
+    if upper.strip():
+        selected &= graph.ancestors(graph.resolve(upper))
+    if lower.strip() and lower.strip() != "base":
+        selected &= graph.descendants(graph.resolve(lower))
     return selected
 
 

@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from offline_sql.errors import ConfigError, UsageError
+from offline_sql.script.index import DEFAULT_CACHE_DIR_NAME
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -58,7 +59,8 @@ class Config:
     review_allow: tuple[str, ...] = ()
     """Review rule ids allowed project-wide."""
     cache_dir: Path | None = None
-    """Where the header index cache lives; None lets the index choose its default."""
+    """Where the header index cache lives (default ``<script_location>/.mig_cache``);
+    None disables the cache."""
 
     @property
     def versions_dir(self) -> Path:
@@ -285,9 +287,10 @@ def load_config(
     if name is None and url is not None:
         name = _dialect_of_url(url, url_origin)
 
+    script_location = (base / settings.get("script_location", "migrations")).resolve()
     cache_dir = settings.get("cache_dir")
     return Config(
-        script_location=(base / settings.get("script_location", "migrations")).resolve(),
+        script_location=script_location,
         config_file=path,
         dialect=name,
         url=url,
@@ -298,5 +301,9 @@ def load_config(
         postgresql_lock_timeout=settings.get("postgresql_lock_timeout"),
         postgresql_statement_timeout=settings.get("postgresql_statement_timeout"),
         review_allow=tuple(settings.get("review_allow", ())),
-        cache_dir=None if cache_dir is None else (base / cache_dir).resolve(),
+        cache_dir=(
+            script_location / DEFAULT_CACHE_DIR_NAME
+            if cache_dir is None
+            else (base / cache_dir).resolve()
+        ),
     )

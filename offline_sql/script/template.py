@@ -11,6 +11,7 @@ learning a template language. Placeholders:
 
 from __future__ import annotations
 
+import json
 import re
 from dataclasses import dataclass
 from importlib import resources
@@ -62,13 +63,18 @@ def revision_filename(revision: str, message: str) -> str:
     return f"{revision}_{slug}.py" if slug else f"{revision}.py"
 
 
+def string_literal(value: str) -> str:
+    """A double-quoted Python string (JSON string syntax is valid Python), as ruff formats."""
+    return json.dumps(value, ensure_ascii=False)
+
+
 def python_literal(values: tuple[str, ...]) -> str:
     """``None`` for none, a string for one, a tuple for several (as Alembic writes them)."""
     if not values:
         return "None"
     if len(values) == 1:
-        return repr(values[0])
-    return "(" + ", ".join(repr(value) for value in values) + ")"
+        return string_literal(values[0])
+    return "(" + ", ".join(string_literal(value) for value in values) + ")"
 
 
 def _docstring_text(message: str) -> str:
@@ -82,7 +88,7 @@ def render_revision(spec: RevisionSpec, template: str, origin: str) -> str:
         "message": _docstring_text(spec.message) or "(no message)",
         "revision": spec.revision,
         "revises": ", ".join(spec.down_revisions) or "(none)",
-        "revision_literal": repr(spec.revision),
+        "revision_literal": string_literal(spec.revision),
         "down_revision_literal": python_literal(spec.down_revisions),
         "branch_labels_literal": python_literal(spec.branch_labels),
         "depends_on_literal": python_literal(spec.depends_on),

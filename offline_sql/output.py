@@ -1,0 +1,214 @@
+"""The output directory: all files written at once or not at all, with a MANIFEST.
+
+A DBA receives a directory (``0001_<rev>_<slug>.sql``, ``rollback/...``, ``REVIEW.md``,
+``MANIFEST.json``) and may apply it days later. Two promises follow:
+
+* **Atomic**: everything is written into a fresh directory next to the target and renamed
+  into place. A failure (disk full, a bug, Ctrl-C) leaves the old state: no directory, or
+  the previous one untouched. ``--force`` replaces a non-empty directory by renaming the old
+  one aside, the new one in, then deleting the old one.
+* **Checkable**: MANIFEST.json lists every file with its sha256, the order, and the sha256 of
+  each source script, so ``mig verify`` (:mod:`offline_sql.verify`) catches a file edited,
+  removed, added or reordered after generation. The manifest carries a digest of its own
+  content so an edit to it is caught as well. This guards against accidents, not attackers:
+  anyone can recompute the digest.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import secrets
+import shutil
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path, PurePosixPath
+from typing import Any, Literal
+
+from offline_sql.errors import OutputError
+
+MANIFEST_NAME = "MANIFEST.json"
+MANIFEST_FORMAT = 1
+"""Bumped when the manifest's shape changes; ``mig verify`` refuses formats it does not know."""
+
+
+def sha256_hex(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+# ---- manifest -------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ManifestEntry:
+    """One generated script, in application order."""
+
+    order: int
+    """1-based position in which the DBA applies the scripts."""
+    revision: str
+    parents: tuple[str, ...]
+    message: str
+    file: str
+    """Relative path in the directory (``0001_ab12_add_users.sql``)."""
+    content: bytes
+    source_sha256: str
+    """sha256 of the revision script's bytes (see :func:`sha256_hex`)."""
+    direction: Literal["upgrade", "downgrade"]
+    has_downgrade: bool = True
+    rollback_file: str | None = None
+    """The matching rollback script (``rollback/0001_...sql``), when one was written."""
+    rollback_content: bytes | None = None
+
+
+def canonical_json(document: Any) -> bytes:
+    """The one serialization mig writes: sorted keys, indent 2, UTF-8, trailing newline."""
+    return (json.dumps(document, sort_keys=True, indent=2, ensure_ascii=False) + "\n").encode()
+
+
+def manifest_digest(document: dict[str, Any]) -> str:
+    """sha256 of the canonical manifest without its ``digest`` key."""
+    body = {key: value for key, value in document.items() if key != "digest"}
+    return sha256_hex(canonical_json(body))
+
+
+def _entry_json(entry: ManifestEntry) -> dict[str, Any]:
+    rollback: dict[str, str] | None = None
+    if entry.rollback_file is not None:
+        if entry.rollback_content is None:
+            raise ValueError(f"rollback_file {entry.rollback_file} given without its content")
+        rollback = {"file": entry.rollback_file, "sha256": sha256_hex(entry.rollback_content)}
+    return {
+        "order": entry.order,
+        "revision": entry.revision,
+        "parents": list(entry.parents),
+        "message": entry.message,
+        "file": entry.file,
+        "sha256": sha256_hex(entry.content),
+        "source_sha256": entry.source_sha256,
+        "direction": entry.direction,
+        "has_downgrade": entry.has_downgrade,
+        "rollback": rollback,
+    }
+
+
+def build_manifest(
+    entries: Sequence[ManifestEntry],
+    dialect: str,
+    tool_version: str,
+    *,
+    extra_files: Sequence[tuple[str, bytes]] = (),
+) -> bytes:
+    """MANIFEST.json's bytes. ``extra_files`` are the other files of the directory
+    (``REVIEW.md``...) so that verify can tell them from files added by hand.
+
+    ``entries`` must be in application order with ``order`` 1, 2, 3...
+    """
+    orders = [entry.order for entry in entries]
+    if orders != list(range(1, len(entries) + 1)):
+        raise ValueError(f"manifest entries must be numbered 1..{len(entries)}, got {orders}")
+    document: dict[str, Any] = {
+        "format": MANIFEST_FORMAT,
+        "tool": "mig",
+        "tool_version": tool_version,
+        "dialect": dialect,
+        "entries": [_entry_json(entry) for entry in entries],
+        "files": [{"file": name, "sha256": sha256_hex(data)} for name, data in extra_files],
+    }
+    document["digest"] = manifest_digest(document)
+    return canonical_json(document)
+
+
+# ---- atomic directory write -----------------------------------------------------------------
+
+
+def checked_relative(name: str) -> PurePosixPath:
+    """A file name from a manifest or the pipeline, refused unless it stays inside the directory."""
+    path = PurePosixPath(name)
+    if not name or path.is_absolute() or ".." in path.parts or "\\" in name or path.name == "":
+        raise OutputError(f"refusing output file name {name!r}: use a relative path inside -o")
+    return path
+
+
+def _write_file(root: Path, relative: PurePosixPath, data: bytes) -> None:
+    target = root.joinpath(*relative.parts)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    with open(target, "xb") as handle:
+        handle.write(data)
+        handle.flush()
+        os.fsync(handle.fileno())
+
+
+def _sibling(out_dir: Path, tag: str) -> Path:
+    return out_dir.parent / f".{out_dir.name}.{tag}-{secrets.token_hex(6)}"
+
+
+def _check_target(out_dir: Path, force: bool) -> bool:
+    """Whether ``out_dir`` exists (and may be replaced); raises when it must not be touched."""
+    if out_dir.is_symlink():
+        raise OutputError(f"output directory {out_dir} is a symlink: give the real path with -o")
+    if not out_dir.exists():
+        return False
+    if not out_dir.is_dir():
+        raise OutputError(f"output path {out_dir} exists and is not a directory: choose another -o")
+    if not any(out_dir.iterdir()):
+        return True
+    if not force:
+        raise OutputError(
+            f"output directory {out_dir} is not empty: pass --force to replace it, "
+            "or choose another -o"
+        )
+    here = Path.cwd().resolve()
+    resolved = out_dir.resolve()
+    if resolved == here or resolved in here.parents or resolved == Path.home().resolve():
+        raise OutputError(
+            f"refusing to replace {out_dir}: it contains the current or home directory; "
+            "choose a dedicated -o directory"
+        )
+    return True
+
+
+def _swap_in(new: Path, out_dir: Path, exists: bool) -> None:
+    if not exists:
+        os.rename(new, out_dir)
+        return
+    old = _sibling(out_dir, "old")
+    os.rename(out_dir, old)
+    try:
+        os.rename(new, out_dir)
+    except BaseException:
+        os.rename(old, out_dir)
+        raise
+    shutil.rmtree(old, ignore_errors=True)
+
+
+def write_directory(out_dir: Path, files: Sequence[tuple[str, bytes]], *, force: bool) -> None:
+    """Write ``files`` (relative path, bytes) as the whole content of ``out_dir``, atomically.
+
+    An existing non-empty ``out_dir`` is refused unless ``force``; then it is replaced, never
+    merged. Missing parent directories are created. Raises :class:`OutputError`.
+    """
+    out_dir = Path(out_dir).absolute()
+    relatives = [checked_relative(name) for name, _ in files]
+    seen: set[str] = set()
+    for relative in relatives:
+        key = str(relative).casefold()
+        if key in seen:
+            raise OutputError(f"two output files are both named {relative}: this is a mig bug")
+        seen.add(key)
+    exists = _check_target(out_dir, force)
+    staging: Path | None = None
+    try:
+        out_dir.parent.mkdir(parents=True, exist_ok=True)
+        staging = _sibling(out_dir, "tmp")
+        staging.mkdir()
+        for relative, (_, data) in zip(relatives, files, strict=True):
+            _write_file(staging, relative, data)
+        _swap_in(staging, out_dir, exists)
+        staging = None
+    except OSError as error:
+        reason = error.strerror or str(error)
+        raise OutputError(f"cannot write {out_dir}: {reason}; nothing was changed") from error
+    finally:
+        if staging is not None:
+            shutil.rmtree(staging, ignore_errors=True)

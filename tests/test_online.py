@@ -1,0 +1,417 @@
+"""Online mode building blocks: connecting, verbatim execution, version checks, rollback."""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+import sqlalchemy as sa
+from databases_fallback import (
+    ALL,
+    TRANSACTIONAL,
+    Database,
+    mariadb,
+    postgresql,
+    sqlite,
+)
+
+from offline_sql import online
+from offline_sql.config import Config
+from offline_sql.errors import DatabaseError, MissingDriverError, UsageError
+from offline_sql.online import OnlineRunner, current_heads
+from offline_sql.statements import Statement
+
+__all__ = ["mariadb", "postgresql", "sqlite"]  # fixtures, used by name
+
+VT = "mig_version"
+
+# ---- URLs and drivers (no server needed) ---------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("url", "expected"),
+    [
+        ("postgresql://u@h/db", "postgresql+psycopg://u@h/db"),
+        ("postgres://u@h/db", "postgresql+psycopg://u@h/db"),
+        ("postgresql+psycopg2://u@h/db", "postgresql+psycopg2://u@h/db"),
+        ("mysql://u@h/db", "mysql+pymysql://u@h/db"),
+        ("mariadb://u@h/db", "mariadb+pymysql://u@h/db"),
+        ("mysql+mysqldb://u@h/db", "mysql+mysqldb://u@h/db"),
+        ("sqlite:///app.db", "sqlite:///app.db"),
+    ],
+)
+def test_normalize_url_picks_the_supported_driver(url: str, expected: str) -> None:
+    assert online.normalize_url(url).render_as_string(hide_password=False) == expected
+
+
+def test_mask_hides_the_password() -> None:
+    masked = online.mask("postgresql://bob:s3cret@db.example/app")
+    assert "s3cret" not in masked
+    assert masked == "postgresql://bob:***@db.example/app"
+
+
+def test_invalid_url_is_a_usage_error() -> None:
+    with pytest.raises(UsageError, match="invalid database URL"):
+        online.make_engine("not a url")
+
+
+@pytest.mark.parametrize(
+    ("url", "module", "extra"),
+    [
+        ("postgresql://u@localhost/db", "psycopg", "pip install 'mig[postgresql]'"),
+        ("mysql://u@localhost/db", "pymysql", "pip install 'mig[mysql]'"),
+        ("mariadb://u@localhost/db", "pymysql", "pip install 'mig[mysql]'"),
+    ],
+)
+def test_missing_driver_names_the_extra(
+    monkeypatch: pytest.MonkeyPatch, url: str, module: str, extra: str
+) -> None:
+    monkeypatch.setitem(sys.modules, module, None)  # makes `import module` fail
+    with pytest.raises(MissingDriverError) as info:
+        online.make_engine(url)
+    assert extra in str(info.value)
+    assert module in str(info.value)
+
+
+def test_sqlite_needs_no_driver() -> None:
+    engine = online.make_engine("sqlite://")
+    engine.dispose()
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "postgresql://bob:s3cret@127.0.0.1:1/nothing",
+        "mysql://bob:s3cret@127.0.0.1:1/nothing",
+    ],
+)
+def test_refused_connection_masks_the_password(url: str) -> None:
+    with pytest.raises(DatabaseError) as info, online.connect(url):
+        pass  # pragma: no cover
+    message = str(info.value)
+    assert message.startswith("cannot connect to ")
+    assert "s3cret" not in message
+    assert "***" in message
+
+
+def test_unopenable_sqlite_file(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path}/missing/dir/app.db"
+    with pytest.raises(DatabaseError, match="unable to open database file"), online.connect(url):
+        pass  # pragma: no cover
+
+
+class _DriverError(Exception):
+    pass
+
+
+@pytest.mark.parametrize(
+    ("args", "expected"),
+    [
+        ((1146, "Table 'x.t' doesn't exist"), "(1146) Table 'x.t' doesn't exist"),
+        (('relation "t" does not exist\nLINE 1: SELECT ...\n ^',), 'relation "t" does not exist'),
+        ((), "_DriverError"),
+    ],
+)
+def test_driver_message_is_one_line(args: tuple[object, ...], expected: str) -> None:
+    assert online.driver_message(_DriverError(*args)) == expected
+
+
+# ---- running statements --------------------------------------------------------------------
+
+
+@pytest.fixture(params=ALL)
+def db(request: pytest.FixtureRequest) -> Database:
+    database: Database = request.getfixturevalue(request.param)
+    return database
+
+
+@pytest.fixture(params=TRANSACTIONAL)
+def tdb(request: pytest.FixtureRequest) -> Database:
+    database: Database = request.getfixturevalue(request.param)
+    return database
+
+
+@pytest.fixture
+def conn(db: Database) -> Iterator[sa.Connection]:
+    with online.connect(db.url) as connection:
+        yield connection
+
+
+def runner_for(
+    conn: sa.Connection, *, transactional_ddl: bool = True, per_migration: bool = False
+) -> OnlineRunner:
+    return OnlineRunner(
+        conn, transactional_ddl=transactional_ddl, per_migration=per_migration, version_table=VT
+    )
+
+
+TRICKY = [
+    "50% off",
+    "%s and %(name)s and %%",
+    ":name and :1 and ?",
+    "tab\there",
+    "it's \"quoted\"",
+    "caf\u00e9 \u2603",
+]
+
+
+def _literal(text: str) -> str:
+    return "'" + text.replace("'", "''") + "'"
+
+
+@pytest.mark.parametrize("text", TRICKY)
+def test_statements_execute_verbatim(conn: sa.Connection, text: str) -> None:
+    runner = runner_for(conn)
+    with runner, runner.revision("r1"):
+        runner.execute(Statement("CREATE TABLE t (v VARCHAR(100))"), revision="r1")
+        runner.execute(
+            Statement(f"INSERT INTO t (v) VALUES ({_literal(text)})", kind="dml"),
+            revision="r1",
+        )
+    assert conn.exec_driver_sql("SELECT v FROM t").scalar_one() == text
+
+
+def test_failed_statement_names_revision_and_first_line(conn: sa.Connection) -> None:
+    runner = runner_for(conn)
+    with pytest.raises(DatabaseError) as info, runner, runner.revision("ae10"):
+        runner.execute(Statement("SELECT *\nFROM no_such_table"), revision="ae10")
+    message = str(info.value)
+    assert message.startswith("revision ae10: statement failed: SELECT *: ")
+    assert "no_such_table" in message
+    assert "\n" not in message
+
+
+@pytest.mark.parametrize(
+    "statement",
+    [
+        Statement("CREATE TABLE skipped (x INTEGER)", online=False),
+        Statement("CREATE TABLE skipped (x INTEGER)", kind="client"),
+        Statement("CREATE TABLE skipped (x INTEGER)", kind="transaction"),
+    ],
+)
+def test_script_only_statements_are_skipped(conn: sa.Connection, statement: Statement) -> None:
+    runner = runner_for(conn)
+    with runner:
+        runner.execute(statement, revision="r1")
+    assert not sa.inspect(conn).has_table("skipped")
+
+
+# ---- the version table ---------------------------------------------------------------------
+
+
+def _version_table(conn: sa.Connection, *rows: str) -> None:
+    conn.exec_driver_sql(f"CREATE TABLE {VT} (version_num VARCHAR(32) NOT NULL PRIMARY KEY)")
+    for row in rows:
+        conn.exec_driver_sql(f"INSERT INTO {VT} (version_num) VALUES ('{row}')")
+    conn.commit()
+
+
+def test_current_heads_without_a_version_table(conn: sa.Connection) -> None:
+    assert current_heads(conn, VT) == ()
+
+
+def test_current_heads_are_sorted(conn: sa.Connection) -> None:
+    _version_table(conn, "bbb", "aaa")
+    assert current_heads(conn, VT) == ("aaa", "bbb")
+
+
+def _vstmt(sql: str) -> Statement:
+    return Statement(sql, kind="version", table=VT)
+
+
+@pytest.mark.parametrize(
+    ("rows", "sql", "revision", "expected", "message"),
+    [
+        (
+            ("bbb",),
+            f"UPDATE {VT} SET version_num='ccc' WHERE version_num='aaa'",
+            "ccc",
+            ["aaa"],
+            "expected aaa, found bbb",
+        ),
+        (
+            (),
+            f"DELETE FROM {VT} WHERE version_num='aaa'",
+            "aaa",
+            ["aaa"],
+            "expected aaa, found no revision",
+        ),
+        (
+            ("aaa",),
+            f"INSERT INTO {VT} (version_num) VALUES ('aaa')",
+            "aaa",
+            [],
+            "expected no revision, found aaa",
+        ),
+    ],
+)
+def test_version_mismatch(
+    conn: sa.Connection,
+    rows: tuple[str, ...],
+    sql: str,
+    revision: str,
+    expected: list[str],
+    message: str,
+) -> None:
+    _version_table(conn, *rows)
+    runner = runner_for(conn)
+    with pytest.raises(DatabaseError) as info, runner:
+        runner.execute(_vstmt(sql), revision=revision, expected=expected)
+    assert f"revision {revision}: database is not at the expected revision: {message}" == str(
+        info.value
+    )
+
+
+def test_version_update_that_matches(conn: sa.Connection) -> None:
+    _version_table(conn, "aaa")
+    runner = runner_for(conn)
+    with runner:
+        runner.execute(
+            _vstmt(f"UPDATE {VT} SET version_num='bbb' WHERE version_num='aaa'"),
+            revision="bbb",
+            expected=["aaa"],
+        )
+    assert current_heads(conn, VT) == ("bbb",)
+
+
+def test_check_heads(conn: sa.Connection) -> None:
+    _version_table(conn, "aaa")
+    runner = runner_for(conn)
+    runner.check_heads(["aaa"])
+    with pytest.raises(DatabaseError, match="expected bbb, found aaa"):
+        runner.check_heads(["bbb"])
+
+
+# ---- transactions --------------------------------------------------------------------------
+
+
+def _run_two_revisions(runner: OnlineRunner, *, fail_second: bool) -> None:
+    """r1 creates t1 and the version row; r2 creates t2 then (optionally) fails."""
+    with runner:
+        with runner.revision("r1"):
+            runner.execute(Statement("CREATE TABLE t1 (x INTEGER)"), revision="r1")
+            runner.execute(
+                _vstmt(f"CREATE TABLE {VT} (version_num VARCHAR(32) NOT NULL PRIMARY KEY)"),
+                revision="r1",
+            )
+            runner.execute(
+                _vstmt(f"INSERT INTO {VT} (version_num) VALUES ('r1')"), revision="r1"
+            )
+        with runner.revision("r2"):
+            runner.execute(Statement("CREATE TABLE t2 (x INTEGER)"), revision="r2")
+            runner.execute(
+                _vstmt(f"UPDATE {VT} SET version_num='r2' WHERE version_num='r1'"),
+                revision="r2",
+                expected=["r1"],
+            )
+            if fail_second:
+                runner.execute(Statement("INSERT INTO no_such_table VALUES (1)"), revision="r2")
+
+
+def _tables(db: Database) -> set[str]:
+    engine = db.engine()
+    try:
+        return set(sa.inspect(engine).get_table_names())
+    finally:
+        engine.dispose()
+
+
+def _heads(db: Database) -> tuple[str, ...]:
+    with online.connect(db.url) as connection:
+        return current_heads(connection, VT)
+
+
+def test_successful_run_commits(db: Database) -> None:
+    with online.connect(db.url) as connection:
+        _run_two_revisions(runner_for(connection), fail_second=False)
+    assert {"t1", "t2", VT} <= _tables(db)
+    assert _heads(db) == ("r2",)
+
+
+def test_failed_run_rolls_everything_back(tdb: Database) -> None:
+    with online.connect(tdb.url) as connection, pytest.raises(DatabaseError):
+        _run_two_revisions(runner_for(connection), fail_second=True)
+    assert _tables(tdb) == set()
+    assert _heads(tdb) == ()
+
+
+def test_failed_run_per_migration_keeps_earlier_revisions(tdb: Database) -> None:
+    with online.connect(tdb.url) as connection, pytest.raises(DatabaseError):
+        _run_two_revisions(runner_for(connection, per_migration=True), fail_second=True)
+    assert _tables(tdb) == {"t1", VT}
+    assert _heads(tdb) == ("r1",)
+
+
+def test_non_transactional_database_says_where_it_stopped(mariadb: Database) -> None:
+    """MariaDB commits each DDL: the version row must still name the last whole revision."""
+    with online.connect(mariadb.url) as connection, pytest.raises(DatabaseError):
+        runner = runner_for(connection, transactional_ddl=False)
+        _run_two_revisions(runner, fail_second=True)
+    assert _heads(mariadb) == ("r1",)
+    assert "t1" in _tables(mariadb)
+
+
+def test_statement_outside_transaction(postgresql: Database) -> None:
+    """CREATE INDEX CONCURRENTLY refuses to run in a transaction block."""
+    with online.connect(postgresql.url) as connection:
+        runner = runner_for(connection)
+        with runner, runner.revision("r1"):
+            runner.execute(Statement("CREATE TABLE t (x INTEGER)"), revision="r1")
+            runner.execute(
+                Statement("CREATE INDEX CONCURRENTLY ix_t_x ON t (x)", transactional=False),
+                revision="r1",
+            )
+            runner.execute(Statement("INSERT INTO t VALUES (1)", kind="dml"), revision="r1")
+    engine = postgresql.engine()
+    try:
+        assert [ix["name"] for ix in sa.inspect(engine).get_indexes("t")] == ["ix_t_x"]
+    finally:
+        engine.dispose()
+
+
+# ---- mig current and open_runner -----------------------------------------------------------
+
+
+def test_current_lines(db: Database) -> None:
+    assert online.current(db.url, VT) == [
+        "(no revision: the version table is empty or missing)"
+    ]
+    with online.connect(db.url) as connection:
+        _version_table(connection, "aaa")
+    assert online.current(db.url, VT) == ["aaa"]
+    verbose = online.current(db.url, VT, verbose=True)
+    assert verbose[-1] == "aaa"
+    assert verbose[1] == f"version table: {VT}"
+
+
+def test_open_runner_uses_the_config(db: Database, tmp_path: Path) -> None:
+    config = Config(
+        script_location=tmp_path,
+        config_file=tmp_path / "mig.toml",
+        url=db.url,
+        version_table="custom_versions",
+        transaction_per_migration=True,
+    )
+
+    class _Dialect:
+        transactional_ddl = False
+
+    runner = online.open_runner(db.url, _Dialect(), config)  # type: ignore[arg-type]
+    try:
+        assert runner.version_table == "custom_versions"
+        assert runner.per_migration
+        assert runner.current_heads() == ()
+    finally:
+        runner.close()
+
+
+def test_open_runner_without_url(tmp_path: Path) -> None:
+    config = Config(script_location=tmp_path, config_file=tmp_path / "mig.toml")
+
+    class _Dialect:
+        transactional_ddl = True
+
+    with pytest.raises(UsageError, match="--sql"):
+        online.open_runner("", _Dialect(), config)  # type: ignore[arg-type]

@@ -234,7 +234,8 @@ class Dialect:
 
     def render_create_table(self, op: ops.CreateTable, state: SchemaState) -> list[Statement]:
         table = r.table_for_create(op)
-        out = [self.statement(self.ddl(sa.schema.CreateTable(table)), op)]
+        create = sa.schema.CreateTable(table, if_not_exists=op.if_not_exists)
+        out = [self.statement(self.ddl(create), op)]
         return out + self.comment_statements(table) + self.index_statements(table)
 
     def render_drop_table(self, op: ops.DropTable, state: SchemaState) -> list[Statement]:
@@ -523,5 +524,5 @@ class Dialect:
         out: list[Statement] = []
         for inner in op.operations:
             out += self.render(inner, work)
-            work.apply(inner)  # type: ignore[attr-defined]
+            work.apply(inner)
         return out

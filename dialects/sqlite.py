@@ -1,0 +1,231 @@
+"""SQLite: native ALTER where SQLite has one, a table rebuild everywhere else.
+
+Native: ADD COLUMN (when SQLite allows the column), RENAME COLUMN, RENAME TO, DROP COLUMN
+(when nothing else depends on the column), indexes. Everything else rebuilds the table from
+the schema state (:mod:`offline_sql.dialects.sqlite_rebuild`); a ``batch_alter_table``
+block rebuilds once for all its operations. Comments are dropped: SQLite has none.
+
+The output needs SQLite 3.35.0 or later (``DROP COLUMN``); tested with 3.40.1.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from typing import Any, ClassVar
+
+import sqlalchemy as sa
+from sqlalchemy.sql.elements import TextClause
+
+from offline_sql import operations as ops
+from offline_sql.dialects import render as r
+from offline_sql.dialects import sqlite_rebuild
+from offline_sql.dialects.base import Dialect
+from offline_sql.errors import RenderError
+from offline_sql.state import SchemaState
+from offline_sql.statements import Statement
+
+_CONSTANT = re.compile(
+    r"""^\s*(NULL|TRUE|FALSE|[-+]?\d+(\.\d*)?([eE][-+]?\d+)?|'([^']|'')*'|[xX]'[0-9a-fA-F]*')\s*$""",
+    re.S,
+)
+"""Defaults ``ADD COLUMN`` accepts: literals only (no CURRENT_TIMESTAMP, no expression)."""
+
+
+def constant_default(default: Any) -> bool:
+    """Whether a server default is a constant SQLite accepts in ``ADD COLUMN``."""
+    if isinstance(default, sa.DefaultClause):
+        default = default.arg
+    if isinstance(default, str):
+        return True
+    if isinstance(default, TextClause):
+        return bool(_CONSTANT.match(default.text))
+    return False
+
+
+def mentions(sqltext: str, column: str) -> bool:
+    """Whether a CHECK's SQL names ``column`` (as a word, quoted or not)."""
+    return (
+        re.search(rf"(?<![\w\"]){re.escape(column)}(?![\w\"])|\"{re.escape(column)}\"", sqltext)
+        is not None
+    )
+
+
+class SQLiteDialect(Dialect):
+    name = "sqlite"
+    sqlalchemy_url = "sqlite://"
+    transactional_ddl = True
+    begin_statement = "BEGIN"
+    commit_statement = "COMMIT"
+    max_identifier_length = 1024
+    client_name = "sqlite3"
+    apply_hint = "sqlite3 -bail app.db < {file}"
+    client_preamble: ClassVar[tuple[str, ...]] = (".bail on",)
+    sqlglot_name = "sqlite"
+
+    minimum_version: ClassVar[tuple[int, int, int]] = (3, 35, 0)
+    """Oldest SQLite that accepts every statement we emit (``ALTER TABLE ... DROP COLUMN``)."""
+
+    # ---- what SQLite's ALTER can do ---------------------------------------------------
+
+    def native_add_column(self, op: ops.AddColumn, state: SchemaState) -> bool:
+        """SQLite's ADD COLUMN rules: no PRIMARY KEY/UNIQUE, no constraint added after,
+        NOT NULL only with a constant non-NULL default, only constant defaults."""
+        col = op.column
+        if col.primary_key or col.unique or col.foreign_keys or col.constraints:
+            return False
+        if col.computed is not None or col.identity is not None:
+            return False
+        default = col.server_default
+        if default is None:
+            return bool(col.nullable)
+        return constant_default(default)
+
+    def native_drop_column(self, op: ops.DropColumn, state: SchemaState) -> bool:
+        """DROP COLUMN fails on a column in the primary key, a unique constraint, an index,
+        a foreign key or a CHECK; the state tells (an unknown table is tried natively)."""
+        ts = state.get(op.schema, op.table_name)
+        if ts is None:
+            return True
+        name = op.column_name
+        col = ts.columns.get(name)
+        in_use = (
+            (col is not None and col.primary_key)
+            or (ts.primary_key is not None and name in ts.primary_key.columns)
+            or any(name in u.columns for u in ts.uniques)
+            or any(name in fk.columns for fk in ts.foreign_keys)
+            or any(name in ix.columns for ix in ts.indexes.values())
+            or any(mentions(c.sqltext, name) for c in ts.checks)
+        )
+        return not in_use
+
+    @staticmethod
+    def native_alter_column(op: ops.AlterColumn) -> bool:
+        """Only a rename (and comments, which SQLite ignores) is native."""
+        changes = (op.nullable, op.type_, op.server_default, op.autoincrement)
+        return all(c is ops.UNSET for c in changes)
+
+    def natively(self, op: ops.Operation, state: SchemaState) -> bool:
+        """Whether ``op`` renders without a rebuild."""
+        checks: dict[type[ops.Operation], Callable[[Any, SchemaState], bool]] = {
+            ops.AddColumn: self.native_add_column,
+            ops.DropColumn: self.native_drop_column,
+            ops.AlterColumn: lambda o, _s: self.native_alter_column(o),
+        }
+        rebuilt = (
+            ops.CreatePrimaryKey,
+            ops.CreateUniqueConstraint,
+            ops.CreateForeignKey,
+            ops.CreateCheckConstraint,
+            ops.DropConstraint,
+            ops.BatchAlterTable,
+        )
+        check = checks.get(type(op))
+        if check is not None:
+            return check(op, state)
+        return not isinstance(op, rebuilt)
+
+    # ---- rebuilds ---------------------------------------------------------------------
+
+    def rebuild(
+        self, op: ops.TableOperation, inner: tuple[ops.Operation, ...], state: SchemaState
+    ) -> list[Statement]:
+        """One rebuild of ``op``'s table applying ``inner`` to the state."""
+        before = state.get(op.schema, op.table_name)
+        if before is None:
+            raise RenderError(
+                f"{r.describe(op)}: SQLite needs a table rebuild, and table {op.table_name!r} "
+                "is not known to the schema state (created outside the migrations?); "
+                "create it with op.create_table in an earlier revision, or write the "
+                "rebuild yourself with op.execute"
+            )
+        work = state.copy()
+        sources = {name: name for name in before.columns}
+        for inner_op in inner:
+            if isinstance(inner_op, (ops.Execute, ops.BulkInsert)):
+                raise self.unsupported(
+                    inner_op,
+                    "SQL or data inside a batch that SQLite must rebuild",
+                    "move op.execute/op.bulk_insert out of the batch_alter_table block",
+                )
+            sources = track_sources(inner_op, sources)
+            work.apply(inner_op)
+        after = work.get(op.schema, op.table_name)
+        if after is None:
+            raise RenderError(f"{r.describe(op)}: the operations leave no table to rebuild")
+        return sqlite_rebuild.rebuild(self, before, work, after, sources)
+
+    def render_add_column(self, op: ops.AddColumn, state: SchemaState) -> list[Statement]:
+        if self.natively(op, state):
+            return super().render_add_column(op, state)
+        return self.rebuild(op, (op,), state)
+
+    def render_drop_column(self, op: ops.DropColumn, state: SchemaState) -> list[Statement]:
+        if self.natively(op, state):
+            return super().render_drop_column(op, state)
+        return self.rebuild(op, (op,), state)
+
+    def render_alter_column(self, op: ops.AlterColumn, state: SchemaState) -> list[Statement]:
+        if not self.natively(op, state):
+            return self.rebuild(op, (op,), state)
+        if op.new_column_name is ops.UNSET or op.new_column_name == op.column_name:
+            return []
+        return [self.statement(self.rename_column_sql(op, op.new_column_name), op)]
+
+    def render_create_primary_key(
+        self, op: ops.CreatePrimaryKey, state: SchemaState
+    ) -> list[Statement]:
+        return self.rebuild(op, (op,), state)
+
+    def render_create_unique_constraint(
+        self, op: ops.CreateUniqueConstraint, state: SchemaState
+    ) -> list[Statement]:
+        return self.rebuild(op, (op,), state)
+
+    def render_create_foreign_key(
+        self, op: ops.CreateForeignKey, state: SchemaState
+    ) -> list[Statement]:
+        return self.rebuild(op, (op,), state)
+
+    def render_create_check_constraint(
+        self, op: ops.CreateCheckConstraint, state: SchemaState
+    ) -> list[Statement]:
+        return self.rebuild(op, (op,), state)
+
+    def render_drop_constraint(self, op: ops.DropConstraint, state: SchemaState) -> list[Statement]:
+        ts = state.get(op.schema, op.table_name)
+        if op.if_exists and ts is not None and self.constraint_type(op, state) is None:
+            return []
+        return self.rebuild(op, (op,), state)
+
+    def render_batch_alter_table(
+        self, op: ops.BatchAlterTable, state: SchemaState
+    ) -> list[Statement]:
+        """Inner operations natively when all of them can be (and ``recreate`` allows),
+        else one rebuild for the whole block."""
+        if op.recreate != "always":
+            work = state.copy()
+            native = True
+            for inner in op.operations:
+                native = native and self.natively(inner, work)
+                work.apply(inner)
+            if native:
+                return super().render_batch_alter_table(op, state)
+        if op.recreate == "never":
+            raise self.unsupported(
+                op,
+                "batch_alter_table(recreate='never') with operations SQLite cannot ALTER",
+                "use recreate='auto' so the table is rebuilt",
+            )
+        return self.rebuild(op, op.operations, state)
+
+
+def track_sources(op: ops.Operation, sources: dict[str, str]) -> dict[str, str]:
+    """Follow renames and drops so each surviving column knows its name before the rebuild."""
+    out = dict(sources)
+    if isinstance(op, ops.AlterColumn) and op.new_column_name is not ops.UNSET:
+        if op.column_name in out:
+            out[op.new_column_name] = out.pop(op.column_name)
+    elif isinstance(op, ops.DropColumn):
+        out.pop(op.column_name, None)
+    return out

@@ -109,8 +109,8 @@ class RevisionIndex:
             return {}
         try:
             raw = path.read_bytes()
-        except FileNotFoundError:
-            return {}
+        except (FileNotFoundError, NotADirectoryError):
+            return {}  # no cache yet (writing it will tell if the place is unusable)
         except OSError as exc:
             _warn(f"{path}: index cache unreadable, ignored: {exc}")
             return {}

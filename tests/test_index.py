@@ -1,0 +1,180 @@
+"""The versions index: which files count, order, and the (name, size, mtime) cache."""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+import pytest
+from graphs import BRANCHED, r, script_text, write_history
+
+from offline_sql.errors import CacheWarning, ScriptError
+from offline_sql.script.index import (
+    RACY_WINDOW_NS,
+    RevisionIndex,
+    default_cache_dir,
+    load_index,
+)
+
+OLD = 1_600_000_000 * 10**9
+"""An mtime well outside the racy window, so entries are cacheable."""
+
+
+def age(*paths: Path, mtime_ns: int = OLD) -> None:
+    for path in paths:
+        os.utime(path, ns=(mtime_ns, mtime_ns))
+
+
+@pytest.fixture
+def versions(tmp_path: Path) -> Path:
+    folder = tmp_path / "migrations" / "versions"
+    age(*write_history(folder, BRANCHED))
+    return folder
+
+
+@pytest.fixture
+def index(versions: Path) -> RevisionIndex:
+    return RevisionIndex(versions, default_cache_dir(versions))
+
+
+def test_lists_revision_files_sorted_by_name(versions: Path) -> None:
+    for name in ("__init__.py", "_helper.py", ".hidden.py", "notes.txt"):
+        (versions / name).write_text("raise SystemExit\n", encoding="utf-8")
+    (versions / "sub").mkdir()
+    (versions / "sub" / "9999_z.py").write_text(script_text(r("z")), encoding="utf-8")
+    headers = load_index(versions)
+    assert [h.revision for h in headers] == [rev.revision for rev in BRANCHED]
+    assert headers[0].path == str(versions / "0000_a1.py")
+
+
+def test_missing_versions_folder(tmp_path: Path) -> None:
+    with pytest.raises(ScriptError, match="cannot list the versions folder"):
+        load_index(tmp_path / "nope")
+
+
+def test_script_raising_at_import_still_indexes(versions: Path) -> None:
+    bad = versions / "0100_boom.py"
+    bad.write_text(script_text(r("boom", "b2"), body="raise RuntimeError('no')\n"), "utf-8")
+    assert load_index(versions)[-1].revision == "boom"
+
+
+def test_default_cache_dir_is_next_to_versions(versions: Path) -> None:
+    assert default_cache_dir(versions) == versions.parent / ".mig_cache"
+
+
+def test_second_load_reads_nothing(index: RevisionIndex) -> None:
+    first = index.load()
+    assert len(index.parsed) == len(BRANCHED)
+    assert index.cache_path is not None and index.cache_path.exists()
+    assert index.load() == first
+    assert index.parsed == []
+
+
+def test_changed_file_is_reparsed(index: RevisionIndex, versions: Path) -> None:
+    index.load()
+    path = versions / "0004_a3.py"
+    path.write_text(script_text(r("a3", "b2")), encoding="utf-8")
+    age(path, mtime_ns=OLD + 1)
+    headers = index.load()
+    assert index.parsed == ["0004_a3.py"]
+    assert headers[-1].down_revisions == ("b2",)
+
+
+def test_added_and_removed_files(index: RevisionIndex, versions: Path) -> None:
+    index.load()
+    (versions / "0001_a2.py").unlink()
+    new = versions / "0009_z.py"
+    new.write_text(script_text(r("z", "a3")), encoding="utf-8")
+    age(new)
+    headers = index.load()
+    assert index.parsed == ["0009_z.py"]
+    assert [h.revision for h in headers] == ["a1", "b1", "b2", "a3", "z"]
+    assert index.load() and index.parsed == []
+
+
+def test_recent_files_are_never_cached(index: RevisionIndex, versions: Path) -> None:
+    fresh = versions / "0009_z.py"
+    fresh.write_text(script_text(r("z", "a3")), encoding="utf-8")
+    index.load()
+    index.load()
+    assert index.parsed == ["0009_z.py"]
+    assert RACY_WINDOW_NS > 0
+
+
+def test_version_change_rebuilds_silently(index: RevisionIndex) -> None:
+    index.load()
+    assert index.cache_path is not None
+    data = json.loads(index.cache_path.read_text("utf-8"))
+    data["version"] = "0.0.0-other"
+    index.cache_path.write_text(json.dumps(data), "utf-8")
+    index.load()
+    assert len(index.parsed) == len(BRANCHED)
+
+
+CORRUPTIONS = {
+    "not json": "{nope",
+    "not a dict": "[1, 2]",
+    "files missing": '{"format": 1, "version": "%s"}',
+    "bad entry": '{"format": 1, "version": "%s", "files": {"0000_a1.py": {"size": "x"}}}',
+    "bad header": (
+        '{"format": 1, "version": "%s", "files": {"0000_a1.py": '
+        '{"size": 1, "mtime_ns": 1, "header": {"revision": 3}}}}'
+    ),
+}
+
+
+@pytest.mark.parametrize("text", CORRUPTIONS.values(), ids=CORRUPTIONS.keys())
+def test_corrupt_cache_is_warned_and_ignored(index: RevisionIndex, text: str) -> None:
+    from offline_sql import __version__
+
+    expected = index.load()
+    assert index.cache_path is not None
+    index.cache_path.write_text(text.replace("%s", __version__), "utf-8")
+    with pytest.warns(CacheWarning, match="corrupt"):
+        assert index.load() == expected
+    assert len(index.parsed) == len(BRANCHED)
+    assert index.load() == expected and index.parsed == []  # rewritten
+
+
+def test_lying_cache_entry_is_not_trusted(index: RevisionIndex, versions: Path) -> None:
+    """A cache saying a1's file has another size is a miss, not a source of truth."""
+    index.load()
+    assert index.cache_path is not None
+    data = json.loads(index.cache_path.read_text("utf-8"))
+    data["files"]["0000_a1.py"]["size"] += 1
+    data["files"]["0000_a1.py"]["header"]["revision"] = "forged"
+    index.cache_path.write_text(json.dumps(data), "utf-8")
+    assert index.load()[0].revision == "a1"
+    assert index.parsed == ["0000_a1.py"]
+
+
+def test_unwritable_cache_is_warned(versions: Path, tmp_path: Path) -> None:
+    blocker = tmp_path / "blocker"
+    blocker.write_text("a file where the cache folder should be", "utf-8")
+    with pytest.warns(CacheWarning, match="cannot write"):
+        headers = RevisionIndex(versions, blocker / "cache").load()
+    assert len(headers) == len(BRANCHED)
+
+
+def test_cache_write_is_atomic_and_leaves_no_temp(index: RevisionIndex) -> None:
+    index.load()
+    assert index.cache_path is not None
+    assert [p.name for p in index.cache_path.parent.iterdir()] == ["index.json"]
+
+
+def test_no_cache_dir_means_no_cache(versions: Path) -> None:
+    index = RevisionIndex(versions)
+    index.load()
+    index.load()
+    assert len(index.parsed) == len(BRANCHED)
+    assert not default_cache_dir(versions).exists()
+
+
+def test_parse_errors_are_not_cached(index: RevisionIndex, versions: Path) -> None:
+    bad = versions / "0009_bad.py"
+    bad.write_text("revision = 'x'\ndef (:\n", "utf-8")
+    age(bad)
+    for _ in range(2):
+        with pytest.raises(ScriptError, match="syntax error"):
+            index.load()

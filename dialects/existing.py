@@ -1,0 +1,184 @@
+"""The column as it is before an ALTER, for databases that must restate it whole.
+
+MySQL's ``MODIFY`` and SQL Server's ``ALTER COLUMN`` replace the column definition: an
+attribute left out is an attribute lost (Alembic's ``--sql`` mode drops NOT NULL that way).
+So those renderers start from the column as the schema state knows it, fall back on the
+script's ``existing_*`` hints when the state does not know the table, and refuse to guess
+when neither says. A hint that contradicts the state is a warning: the state wins, because
+it was replayed from the migrations themselves.
+"""
+
+from __future__ import annotations
+
+import warnings
+from collections.abc import Callable, Sequence
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.sql.elements import ClauseElement, TextClause
+
+from offline_sql.dialects.render import describe
+from offline_sql.errors import RenderError
+from offline_sql.operations import UNSET, AlterColumn
+from offline_sql.state import ColumnState, SchemaState, TableState
+
+HINTS: dict[str, str] = {
+    "type": "existing_type",
+    "nullable": "existing_nullable",
+    "server_default": "existing_server_default",
+    "comment": "existing_comment",
+    "autoincrement": "existing_autoincrement",
+}
+"""ColumnState attribute -> the ``alter_column`` hint that describes it."""
+
+_CHANGES: dict[str, str] = {
+    "type": "type_",
+    "nullable": "nullable",
+    "server_default": "server_default",
+    "comment": "comment",
+    "autoincrement": "autoincrement",
+}
+"""ColumnState attribute -> the ``alter_column`` argument that changes it."""
+
+
+class AlterColumnHintWarning(UserWarning):
+    """An ``existing_*`` hint disagrees with the schema replayed from the migrations."""
+
+
+def default_text(default: Any) -> str | None:
+    """A comparable spelling of a server default (None when there is none)."""
+    if default is None or default is False:
+        return None
+    if isinstance(default, sa.DefaultClause):
+        return default_text(default.arg)
+    if isinstance(default, str):
+        return repr(default)
+    if isinstance(default, TextClause):
+        return default.text.strip()
+    if isinstance(default, ClauseElement):
+        return str(default)
+    return repr(default)
+
+
+def _hint_given(op: AlterColumn, attr: str) -> bool:
+    return getattr(op, HINTS[attr]) is not UNSET
+
+
+def _changed(op: AlterColumn, attr: str) -> bool:
+    return getattr(op, _CHANGES[attr]) is not UNSET
+
+
+def _table(state: SchemaState, op: AlterColumn) -> TableState | None:
+    table = state.get(op.schema, op.table_name)
+    if table is None or table.unknown_since is not None:
+        return None
+    return table
+
+
+def current_column(
+    op: AlterColumn,
+    state: SchemaState,
+    need: Sequence[str],
+    same_type: Callable[[Any, Any], bool],
+) -> ColumnState:
+    """The column before ``op``: from the state, else from the hints.
+
+    ``need`` lists the attributes the database restates (``type``, ``nullable``, ...). When
+    the state does not know the column, each needed attribute must come from the operation
+    itself (it is being changed) or from its ``existing_*`` hint; otherwise this raises a
+    :class:`RenderError` naming the hints to add. ``same_type`` compares two types the way
+    the database would spell them, for the contradiction warning.
+    """
+    table = _table(state, op)
+    column = table.columns.get(op.column_name) if table is not None else None
+    if column is None:
+        return _from_hints(op, need)
+    _warn_contradictions(op, column, same_type)
+    return column.copy()
+
+
+def _from_hints(op: AlterColumn, need: Sequence[str]) -> ColumnState:
+    missing = [HINTS[attr] for attr in need if not _changed(op, attr) and not _hint_given(op, attr)]
+    if missing:
+        names = ", ".join(f"{m}=..." for m in missing)
+        raise RenderError(
+            f"{describe(op)}: column {op.column_name!r} is not in the schema replayed from the "
+            f"migrations, and this database restates the whole column definition; add {names} "
+            "to the alter_column call so no attribute is lost"
+        )
+
+    def pick(attr: str, fallback: Any) -> Any:
+        value = getattr(op, HINTS[attr])
+        return fallback if value is UNSET else value
+
+    autoincrement = pick("autoincrement", False)
+    return ColumnState(
+        name=op.column_name,
+        type=pick("type", sa.types.NullType()),
+        nullable=bool(pick("nullable", True)),
+        server_default=_no_false(pick("server_default", None)),
+        comment=pick("comment", None),
+        autoincrement=bool(autoincrement),
+    )
+
+
+def _warn_contradictions(
+    op: AlterColumn, column: ColumnState, same_type: Callable[[Any, Any], bool]
+) -> None:
+    checks: dict[str, Callable[[Any, Any], bool]] = {
+        "type": same_type,
+        "nullable": lambda hint, known: bool(hint) == bool(known),
+        "server_default": lambda hint, known: default_text(hint) == default_text(known),
+        "comment": lambda hint, known: (hint or None) == (known or None),
+    }
+    for attr, agrees in checks.items():
+        hint = getattr(op, HINTS[attr])
+        known = getattr(column, attr)
+        if hint is UNSET or agrees(hint, known):
+            continue
+        where = str(op.origin) if op.origin else "an alter_column call"
+        warnings.warn(
+            f"{where}: {HINTS[attr]}={hint!r} contradicts the schema replayed from the "
+            f"migrations ({attr} {known!r} on {op.table_name}.{op.column_name}); using the "
+            "replayed schema, fix or remove the hint",
+            AlterColumnHintWarning,
+            stacklevel=2,
+        )
+
+
+def _no_false(default: Any) -> Any:
+    """``False`` means "no default" in scripts; the state says None."""
+    return None if default is False else default
+
+
+def altered(column: ColumnState, op: AlterColumn) -> ColumnState:
+    """The column after ``op``: every attribute the script did not mention stays."""
+    new = column.copy()
+    if op.type_ is not UNSET:
+        new.type = op.type_
+    if op.nullable is not UNSET:
+        new.nullable = bool(op.nullable)
+    if op.server_default is not UNSET:
+        new.server_default = _no_false(op.server_default)
+    if op.comment is not UNSET:
+        new.comment = op.comment
+    if op.autoincrement is not UNSET:
+        new.autoincrement = bool(op.autoincrement)
+    if op.new_column_name is not UNSET:
+        new.name = op.new_column_name
+    return new
+
+
+def is_auto_increment(table: TableState | None, column: ColumnState) -> bool:
+    """Whether the column counts itself (MySQL ``AUTO_INCREMENT``, SQL Server ``IDENTITY``).
+
+    ``autoincrement="auto"`` follows SQLAlchemy's rule: the only primary-key column, of an
+    integer type, without a server default.
+    """
+    if column.autoincrement is True:
+        return True
+    if column.autoincrement != "auto" or table is None or table.primary_key is None:
+        return False
+    integer = isinstance(column.type, sa.Integer)
+    only_pk = table.primary_key.columns == (column.name,)
+    return integer and only_pk and column.server_default is None

@@ -1,0 +1,289 @@
+"""MySQL and MariaDB: DDL commits implicitly, and a column change restates the whole column.
+
+``ALTER TABLE ... MODIFY`` replaces the column definition, so every ALTER COLUMN here is
+written from the column as the schema state knows it (see ``dialects/existing.py``): a
+type change keeps NOT NULL, the default, AUTO_INCREMENT and the comment. Constraints are
+dropped by kind, and dropping the only index a foreign key uses is rendered so the server
+accepts it (errno 1553 otherwise).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import re
+from typing import Any, ClassVar
+
+import sqlalchemy as sa
+
+from offline_sql import operations as ops
+from offline_sql.dialects import existing
+from offline_sql.dialects import render as r
+from offline_sql.dialects.base import Dialect
+from offline_sql.errors import RenderError
+from offline_sql.state import ColumnState, ForeignKeyState, SchemaState, TableState
+from offline_sql.statements import Statement
+
+_PREFIX_ONLY_TYPE = re.compile(r"^(TINY|MEDIUM|LONG)?(TEXT|BLOB)\b")
+"""Types MySQL indexes only with a prefix length (``mysql_length``)."""
+
+_RESTATED = ("type", "nullable", "server_default")
+"""What MODIFY must be told again; comment and AUTO_INCREMENT default to absent in hints."""
+
+
+class MySQLDialect(Dialect):
+    name = "mysql"
+    sqlalchemy_url = "mysql://"
+    transactional_ddl = False
+    begin_statement = None
+    commit_statement = None
+    max_identifier_length = 64
+    client_name = "mysql"
+    apply_hint = "mysql --default-character-set=utf8mb4 DBNAME < {file}"
+    sqlglot_name = "mysql"
+    non_transactional_note = (
+        "MySQL commits each DDL statement on its own: if a statement fails, the statements "
+        "before it stay applied; fix the cause and apply the rest of the script by hand."
+    )
+
+    drop_check_keyword: ClassVar[str] = "CHECK"
+    """How ``ALTER TABLE`` drops a CHECK constraint (MySQL 8.0.16+: ``DROP CHECK``)."""
+
+    drop_if_exists: ClassVar[bool] = False
+    """``DROP INDEX/FOREIGN KEY/CONSTRAINT IF EXISTS`` and ``CREATE INDEX IF NOT EXISTS``
+    are accepted (MariaDB); elsewhere the state must know whether the object exists."""
+
+    # ---- columns ----------------------------------------------------------------------
+
+    def same_type(self, a: Any, b: Any) -> bool:
+        """Two types are the same when the database spells them the same."""
+        return self.type_sql(a) == self.type_sql(b)
+
+    def column_spec(self, column: ColumnState, auto_increment: bool) -> str:
+        """``name type [NOT] NULL [DEFAULT ..] [AUTO_INCREMENT] [COMMENT ..]`` as CREATE
+        TABLE would spell it (SQLAlchemy's own column DDL, on a throwaway table)."""
+        default = column.server_default
+        if isinstance(default, sa.DefaultClause):
+            default = default.arg
+        args: list[Any] = [column.computed._copy()] if column.computed is not None else []
+        col: sa.Column[Any] = sa.Column(
+            column.name,
+            column.type,
+            *args,
+            nullable=column.nullable,
+            server_default=sa.DefaultClause(default) if default is not None else None,
+            comment=column.comment,
+            primary_key=auto_increment,
+            autoincrement=auto_increment,
+        )
+        sa.Table("_restated", sa.MetaData(), col)
+        return self.ddl(sa.schema.CreateColumn(col))
+
+    def render_alter_column(self, op: ops.AlterColumn, state: SchemaState) -> list[Statement]:
+        """``ALTER COLUMN SET/DROP DEFAULT`` when only a literal default changes, else
+        ``MODIFY``/``CHANGE`` restating the whole column."""
+        prefix = f"{self.alter_table(op)} ALTER COLUMN {self.quote(op.column_name)}"
+        others = (op.type_, op.nullable, op.new_column_name, op.comment, op.autoincrement)
+        if all(v is ops.UNSET for v in others) and op.server_default is not ops.UNSET:
+            if op.server_default is None or op.server_default is False:
+                return [self.statement(f"{prefix} DROP DEFAULT", op)]
+            if isinstance(op.server_default, str):
+                default = self.default_sql(op, op.server_default)
+                return [self.statement(f"{prefix} SET DEFAULT {default}", op)]
+        if all(v is ops.UNSET for v in (*others, op.server_default)):
+            return []
+        before = existing.current_column(op, state, _RESTATED, self.same_type)
+        after = existing.altered(before, op)
+        if op.autoincrement is ops.UNSET:
+            auto = existing.is_auto_increment(state.get(op.schema, op.table_name), before)
+        else:
+            auto = bool(op.autoincrement)
+        spec = self.column_spec(after, auto)
+        if after.name != op.column_name:
+            sql = f"{self.alter_table(op)} CHANGE COLUMN {self.quote(op.column_name)} {spec}"
+        else:
+            sql = f"{self.alter_table(op)} MODIFY COLUMN {spec}"
+        return [self.statement(sql, op)]
+
+    # ---- tables -----------------------------------------------------------------------
+
+    def render_rename_table(self, op: ops.RenameTable, state: SchemaState) -> list[Statement]:
+        new = self.table_name(op.schema, op.new_table_name)
+        sql = f"RENAME TABLE {self.table_name(op.schema, op.table_name)} TO {new}"
+        return [self.statement(sql, op)]
+
+    def render_create_table(self, op: ops.CreateTable, state: SchemaState) -> list[Statement]:
+        for item in op.items:
+            if isinstance(item, sa.Index):
+                elements = r._pending(item) or list(item.expressions)
+                names = [e for e in elements if isinstance(e, str)]
+                types = {c.name: c.type for c in op.items if isinstance(c, sa.Column)}
+                self.check_prefix_lengths(op, names, types, dict(item.dialect_kwargs))
+        return super().render_create_table(op, state)
+
+    # ---- indexes ----------------------------------------------------------------------
+
+    def check_prefix_lengths(
+        self,
+        op: ops.Operation,
+        names: list[str],
+        types: dict[str, Any],
+        kw: dict[str, Any],
+    ) -> None:
+        """TEXT/BLOB columns are indexed by a prefix: ``mysql_length`` must say how long."""
+        length = kw.get("mysql_length")
+        for name in names:
+            type_ = types.get(name)
+            if type_ is None or not _PREFIX_ONLY_TYPE.match(self.type_sql(type_)):
+                continue
+            given = length.get(name) if isinstance(length, dict) else length
+            if given is None:
+                raise RenderError(
+                    f"{r.describe(op)}: column {name!r} is {self.type_sql(type_)}, which "
+                    f"{self.name} indexes only by a prefix; add mysql_length={{{name!r}: 191}} "
+                    "(or another length) to the index"
+                )
+
+    def render_create_index(self, op: ops.CreateIndex, state: SchemaState) -> list[Statement]:
+        table = state.get(op.schema, op.table_name)
+        if table is not None:
+            names = [c for c in op.columns if isinstance(c, str)]
+            types = {n: c.type for n, c in table.columns.items()}
+            self.check_prefix_lengths(op, names, types, dict(op.kw))
+        if op.if_not_exists and not self.drop_if_exists:
+            if table is None or table.unknown_since or (op.index_name or "") in table.indexes:
+                raise self.unsupported(
+                    op, "CREATE INDEX IF NOT EXISTS", "drop if_not_exists=True from the call"
+                )
+            op = _replace(op, if_not_exists=False)
+        return super().render_create_index(op, state)
+
+    def render_drop_index(self, op: ops.DropIndex, state: SchemaState) -> list[Statement]:
+        table = state.get(op.schema, op.table_name) if op.table_name else None
+        if table is None:
+            table = r.find_index_table(state, op.schema, op.index_name)
+        if op.if_exists and not self.drop_if_exists:
+            if table is None or op.index_name not in table.indexes:
+                raise self.unsupported(
+                    op, "DROP INDEX IF EXISTS", "drop if_exists=True from the call"
+                )
+            op = _replace(op, if_exists=False)
+        drop = super().render_drop_index(op, state)
+        if table is None:
+            return drop
+        return self.keep_foreign_keys(op, table, op.index_name, drop)
+
+    def keep_foreign_keys(
+        self, op: ops.Operation, table: TableState, index_name: str, drop: list[Statement]
+    ) -> list[Statement]:
+        """MySQL refuses to drop the only index a foreign key uses (errno 1553): drop the
+        foreign key first and add it back after, when it lets the index go its own way."""
+        blockers = _foreign_keys_needing(table, index_name)
+        if not blockers:
+            return drop
+        before: list[Statement] = []
+        after: list[Statement] = []
+        for fk in blockers:
+            if fk.name is None:
+                raise RenderError(
+                    f"{r.describe(op)}: index {index_name!r} is the only index of an unnamed "
+                    f"foreign key on {table.name}{fk.columns}, and {self.name} refuses to drop "
+                    "it; drop the foreign key first (op.drop_constraint with its name)"
+                )
+            note = f"foreign key {fk.name} needs an index: dropped and re-added around the drop"
+            sql = f"{self.alter_table_of(table)} DROP FOREIGN KEY {self.quote(fk.name)}"
+            before.append(Statement(sql, table=table.name, comment=note))
+            after += self.add_constraint(_table_op(table, op.origin), _foreign_key(fk), fk.columns)
+        return before + drop + after
+
+    def alter_table_of(self, table: TableState) -> str:
+        return f"ALTER TABLE {self.table_name(table.schema, table.name)}"
+
+    # ---- constraints ------------------------------------------------------------------
+
+    def render_drop_constraint(self, op: ops.DropConstraint, state: SchemaState) -> list[Statement]:
+        kind = self.constraint_type(op, state)
+        table = state.get(op.schema, op.table_name)
+        if kind is None:
+            raise RenderError(
+                f"{r.describe(op)}: {self.name} drops constraints by kind and "
+                f"{op.constraint_name!r} is not in the schema replayed from the migrations; "
+                "pass type_='foreignkey', 'unique', 'primary' or 'check'"
+            )
+        name = self.quote(op.constraint_name)
+        exists = ""
+        if op.if_exists:
+            if self.drop_if_exists and kind != "primary":
+                exists = " IF EXISTS"
+            elif r.lookup_constraint_type(table, op.constraint_name) is None:
+                raise self.unsupported(
+                    op, "dropping a constraint IF EXISTS", "drop if_exists=True from the call"
+                )
+        clause = {
+            "foreignkey": f"DROP FOREIGN KEY{exists} {name}",
+            "unique": f"DROP INDEX{exists} {name}",
+            "primary": "DROP PRIMARY KEY",
+            "check": f"DROP {self.drop_check_keyword}{exists} {name}",
+        }[kind]
+        drop = [self.statement(f"{self.alter_table(op)} {clause}", op)]
+        if kind == "unique" and table is not None:
+            return self.keep_foreign_keys(op, table, op.constraint_name, drop)
+        return drop
+
+
+class MariaDBDialect(MySQLDialect):
+    name = "mariadb"
+    sqlalchemy_url = "mariadb://"
+    client_name = "mariadb"
+    apply_hint = "mariadb --default-character-set=utf8mb4 DBNAME < {file}"
+    non_transactional_note = (
+        "MariaDB commits each DDL statement on its own: if a statement fails, the statements "
+        "before it stay applied; fix the cause and apply the rest of the script by hand."
+    )
+    drop_check_keyword = "CONSTRAINT"
+    drop_if_exists = True
+    column_if_exists = True
+
+
+def _replace(op: Any, **changes: Any) -> Any:
+    """A copy of an operation with some fields changed (operations are plain dataclasses)."""
+    return dataclasses.replace(op, **changes)
+
+
+def _covers(index_columns: tuple[str, ...], fk_columns: tuple[str, ...]) -> bool:
+    """An index serves a foreign key when the key's columns lead it, in order."""
+    return index_columns[: len(fk_columns)] == fk_columns
+
+
+def _foreign_keys_needing(table: TableState, index_name: str) -> list[ForeignKeyState]:
+    """Foreign keys for which ``index_name`` is the only covering index in the state."""
+    indexes = {name: ix.columns for name, ix in table.indexes.items()}
+    indexes.update({u.name: u.columns for u in table.uniques if u.name})
+    if index_name not in indexes:
+        return []
+    others = [cols for name, cols in indexes.items() if name != index_name]
+    if table.primary_key is not None:
+        others.append(table.primary_key.columns)
+    return [
+        fk
+        for fk in table.foreign_keys
+        if _covers(indexes[index_name], fk.columns)
+        and not any(_covers(cols, fk.columns) for cols in others)
+    ]
+
+
+def _table_op(table: TableState, origin: ops.Origin | None) -> ops.TableOperation:
+    return ops.TableOperation(table.name, schema=table.schema, origin=origin)
+
+
+def _foreign_key(fk: ForeignKeyState) -> sa.ForeignKeyConstraint:
+    ref_schema = f"{fk.referent_schema}." if fk.referent_schema else ""
+    return sa.ForeignKeyConstraint(
+        list(fk.columns),
+        [f"{ref_schema}{fk.referent_table}.{c}" for c in fk.referent_columns],
+        name=fk.name,
+        onupdate=fk.onupdate,
+        ondelete=fk.ondelete,
+        deferrable=fk.deferrable,
+        initially=fk.initially,
+        match=fk.match,
+    )

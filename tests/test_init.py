@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import sys
 from pathlib import Path
 
 import pytest
@@ -10,14 +9,9 @@ from click.testing import CliRunner
 
 from offline_sql import commands
 from offline_sql.cli import cli
-from offline_sql.config import load_config
+from offline_sql.config import _parse_toml, load_config
 from offline_sql.errors import ConfigError
 from offline_sql.script.template import package_template
-
-if sys.version_info >= (3, 11):
-    import tomllib
-else:  # pragma: no cover
-    import tomli as tomllib
 
 
 def test_init_writes_mig_toml_and_folders(tmp_path: Path) -> None:
@@ -53,7 +47,7 @@ def test_init_appends_tool_mig_to_pyproject(tmp_path: Path) -> None:
     assert not (tmp_path / "mig.toml").exists()
     text = (tmp_path / "pyproject.toml").read_text(encoding="utf-8")
     assert text.startswith(original + "\n")
-    data = tomllib.loads(text)
+    data = _parse_toml(tmp_path / "pyproject.toml")
     assert data["project"]["name"] == "app"
     assert data["tool"]["mig"]["script_location"] == "migrations"
     assert load_config(cwd=tmp_path).config_file == (tmp_path / "pyproject.toml").resolve()

@@ -21,6 +21,7 @@ from offline_sql.statements import Statement, StatementKind
 if TYPE_CHECKING:
     from sqlalchemy.engine import Dialect as SADialect
 
+    from offline_sql.dialects.literals import Literals
     from offline_sql.operations import Operation
     from offline_sql.state import SchemaState
 
@@ -81,20 +82,33 @@ class Dialect:
     column_if_exists: ClassVar[bool] = False
     """``ALTER TABLE ... DROP COLUMN IF EXISTS`` / ``ADD COLUMN IF NOT EXISTS`` are accepted."""
 
+    literals: ClassVar[type[Literals] | None] = None
+    """Literal rules (a class from ``dialects/literals.py``); None takes the one registered
+    for the scheme of :attr:`sqlalchemy_url` in ``literals.BY_URL_SCHEME``."""
+
     # ---- compiling --------------------------------------------------------------------
 
     def sa_dialect(self) -> SADialect:
         """The SQLAlchemy dialect (paramstyle ``named`` so ``%`` is never doubled),
         with our literal renderer installed. Cached per instance."""
-        raise NotImplementedError
+        from offline_sql.dialects.compiling import compilation_for
+
+        return compilation_for(self).sa_dialect
 
     def compile(self, element: Any) -> str:
-        """Compile a SQLAlchemy construct to SQL text with literal values, no terminator."""
-        raise NotImplementedError
+        """Compile a SQLAlchemy construct to SQL text with literal values, no terminator.
+
+        Whitespace inside is kept (tabs too); a bind parameter without a value is a
+        RenderError, never NULL."""
+        from offline_sql.dialects.compiling import compilation_for
+
+        return compilation_for(self).compile(element)
 
     def literal(self, value: Any, type_: sa.types.TypeEngine[Any] | None = None) -> str:
         """Render one Python value as a SQL literal that reads back byte for byte."""
-        raise NotImplementedError
+        from offline_sql.dialects.compiling import compilation_for
+
+        return compilation_for(self).literals.render(value, type_)
 
     # ---- operations -------------------------------------------------------------------
 

@@ -1,0 +1,188 @@
+"""SQLAlchemy dialects that compile our constructs to script text, with our literals.
+
+For each :class:`~offline_sql.dialects.base.Dialect` we build its SQLAlchemy dialect from
+``sqlalchemy_url`` without importing any DBAPI driver, with paramstyle ``named`` (so ``%``
+is never doubled) and with a statement compiler whose literal rendering is ours
+(:mod:`offline_sql.dialects.literals`) and which refuses a bind parameter without a value
+instead of writing NULL. Server defaults, CHECK constraints and ``CREATE TYPE ... AS ENUM``
+all go through that statement compiler, so one hook covers DDL and DML.
+
+Compiled text is returned as SQLAlchemy produced it, tabs included (Alembic replaces them
+by spaces, which changes string literals); only the surrounding blank lines go.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Dialect as SADialect
+from sqlalchemy.engine.mock import MockConnection
+from sqlalchemy.sql.base import NO_ARG
+from sqlalchemy.sql.compiler import SQLCompiler
+from sqlalchemy.sql.elements import BindParameter
+
+from offline_sql.dialects.literals import BY_URL_SCHEME, Literals
+from offline_sql.errors import RenderError
+
+if TYPE_CHECKING:
+    from offline_sql.dialects.base import Dialect
+
+_CACHE_ATTRIBUTE = "_offline_sql_compilation"
+
+
+def _assume_sql_server(dialect: SADialect) -> None:
+    """SQL Server 2019: without a connection SQLAlchemy would assume a pre-2008 server
+    (TIME compiled as DATETIME, no multi-row VALUES)."""
+    dialect.server_version_info = (15, 0)
+    dialect._setup_version_attributes()  # type: ignore[attr-defined]
+    dialect._supports_nvarchar_max = True  # type: ignore[attr-defined]
+
+
+def _assume_oracle(dialect: SADialect) -> None:
+    """Oracle 19c, the long-term release: no native BOOLEAN or JSON type (23ai/21c have
+    them), identity columns and OFFSET/FETCH available."""
+    dialect.server_version_info = (19, 0)
+    dialect.supports_native_boolean = False
+    dialect._supports_oracle_json = False  # type: ignore[attr-defined]
+    dialect.supports_identity_columns = True
+    dialect._supports_offset_fetch = True  # type: ignore[attr-defined]
+
+
+ASSUMED_SERVERS: dict[str, Callable[[SADialect], None]] = {
+    "mssql": _assume_sql_server,
+    "oracle": _assume_oracle,
+}
+"""SQLAlchemy dialect name -> what ``initialize()`` would have set for the oldest server
+version mig targets, where SQLAlchemy's connection-less defaults are wrong for it."""
+
+
+def unbound_parameter(name: str) -> RenderError:
+    return RenderError(
+        f"statement has parameter :{name} with no value; pass it in "
+        f"op.execute(..., {{'{name}': ...}}) or escape the colon as \\:"
+    )
+
+
+def _compiler_class(base: type[SQLCompiler], literals: Literals) -> type[SQLCompiler]:
+    """``base`` with our literal rendering and the unbound-parameter check."""
+
+    def render_literal_value(self: SQLCompiler, value: Any, type_: Any) -> str:
+        return literals.render(value, type_)
+
+    def render_literal_bindparam(
+        self: SQLCompiler,
+        bindparam: BindParameter[Any],
+        render_literal_value: Any = NO_ARG,
+        bind_expression_template: Any = None,
+        **kw: Any,
+    ) -> str:
+        collected = getattr(self, "_collected_params", None) or {}
+        if (
+            render_literal_value is NO_ARG
+            and bindparam.key not in collected
+            and bindparam.required
+            and bindparam.callable is None
+        ):
+            raise unbound_parameter(str(bindparam.key))
+        rendered: str = base.render_literal_bindparam(  # type: ignore[no-untyped-call]
+            self,
+            bindparam,
+            render_literal_value=render_literal_value,
+            bind_expression_template=bind_expression_template,
+            **kw,
+        )
+        return rendered
+
+    namespace = {
+        "render_literal_value": render_literal_value,
+        "render_literal_bindparam": render_literal_bindparam,
+        "__doc__": f"{base.__name__} writing literals with {type(literals).__name__}.",
+    }
+    return type(f"Offline{base.__name__}", (base,), namespace)
+
+
+@dataclass(frozen=True)
+class Compilation:
+    """A SQLAlchemy dialect set up for offline scripts, and the literals it writes."""
+
+    sa_dialect: SADialect
+    literals: Literals
+
+    def compile(self, element: Any) -> str:
+        """``element`` (a clause, DDL construct or plain SQL string) as SQL with literal
+        values, without terminator or surrounding blank lines; whitespace inside is kept."""
+        if isinstance(element, str):
+            element = sa.text(element)
+        if isinstance(element, sa.Insert):
+            # inline: no implicit RETURNING/OUTPUT of the primary key (Oracle would get
+            # "RETURNING ... INTO :ret_0", unusable in a script); explicit returning() stays.
+            element = element.inline()
+        try:
+            compiled = element.compile(
+                dialect=self.sa_dialect, compile_kwargs={"literal_binds": True}
+            )
+        except sa.exc.CompileError as error:
+            cause = error.__cause__
+            if isinstance(cause, RenderError):
+                raise cause from None
+            raise
+        return str(compiled).strip()
+
+
+def build(url: str, literals_class: type[Literals] | None = None) -> Compilation:
+    """The compilation for a SQLAlchemy URL such as ``"mariadb://"`` (no driver imported)."""
+    engine = sa.create_mock_engine(url, _refuse, paramstyle="named")
+    sa_dialect = engine.dialect
+    assume = ASSUMED_SERVERS.get(sa_dialect.name)
+    if assume is not None:
+        assume(sa_dialect)
+    if literals_class is None:
+        literals_class = BY_URL_SCHEME[sa.engine.make_url(url).get_backend_name()]
+    literals = literals_class(sa_dialect)
+    sa_dialect.statement_compiler = _compiler_class(sa_dialect.statement_compiler, literals)
+    return Compilation(sa_dialect, literals)
+
+
+def _refuse(sql: Any, *multiparams: Any, **params: Any) -> None:
+    raise AssertionError("the compilation engine executes nothing; use mock_engine()")
+
+
+def compilation_for(dialect: Dialect) -> Compilation:
+    """The cached compilation of one Dialect instance (built on first use)."""
+    cached = vars(dialect).get(_CACHE_ATTRIBUTE)
+    if isinstance(cached, Compilation):
+        return cached
+    compilation = build(dialect.sqlalchemy_url, dialect.literals)
+    vars(dialect)[_CACHE_ATTRIBUTE] = compilation
+    return compilation
+
+
+@dataclass
+class CapturingEngine:
+    """A mock engine for ``table.create(capture.engine)``, ``index.drop(...)``, ...:
+    whatever SQLAlchemy would execute is kept in :attr:`constructs` (in order) instead.
+    On PostgreSQL, creating a table with a named Enum also captures its ``CREATE TYPE``."""
+
+    compilation: Compilation
+    constructs: list[Any] = field(default_factory=list)
+    engine: MockConnection = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.engine = MockConnection(self.compilation.sa_dialect, self._collect)
+
+    def _collect(self, construct: Any, parameters: Any = None) -> None:
+        if parameters:
+            raise TypeError("offline statements carry literal values: use .values(), not parameters")
+        self.constructs.append(construct)
+
+    def statements(self) -> list[str]:
+        """Each captured construct compiled (see :meth:`Compilation.compile`)."""
+        return [self.compilation.compile(construct) for construct in self.constructs]
+
+
+def mock_engine(dialect: Dialect) -> CapturingEngine:
+    """A fresh :class:`CapturingEngine` for ``dialect`` (shares its cached SA dialect)."""
+    return CapturingEngine(compilation_for(dialect))

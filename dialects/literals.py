@@ -1,0 +1,567 @@
+"""Python values as SQL literals that read back byte for byte through each database's client.
+
+Offline scripts carry values as literals, not bind parameters, and a DBA applies them with
+``psql``, ``mariadb``, ``sqlite3``, ``sqlcmd`` or ``sqlplus``. Each of those clients reads the
+file line by line and has its own quirks (``mariadb`` and ``sqlite3`` drop a CR before a
+newline, ``sqlcmd`` substitutes ``$(var)`` and splits on ``GO`` lines, SQL*Plus substitutes
+``&name`` and ends a statement at a blank line), so a literal that is correct SQL is not
+enough: it must survive the client too. :class:`Literals` holds the rules every database
+shares; one subclass per database overrides what differs. Values we cannot express faithfully
+raise :class:`~offline_sql.errors.RenderError` instead of changing the data silently.
+
+The column type (when known) guides the choice the way SQLAlchemy would when binding the
+value online: a ``dict`` into ``JSON`` is serialized, an ``enum.Enum`` member into ``Enum``
+becomes its stored name, a ``str`` into ``LargeBinary`` becomes bytes, a ``Uuid`` becomes the
+form the database's column stores.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import decimal
+import enum
+import json
+import math
+import uuid
+from collections.abc import Callable, Sequence
+from typing import Any, ClassVar
+
+import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql
+from sqlalchemy.dialects import sqlite as sa_sqlite
+from sqlalchemy.engine import Dialect as SADialect
+from sqlalchemy.sql.base import NO_ARG
+from sqlalchemy.types import NullType, TypeEngine
+
+from offline_sql.errors import RenderError
+
+Renderer = Callable[[Any, TypeEngine[Any]], str]
+
+_EPOCH = dt.datetime(1970, 1, 1)
+"""SQLAlchemy stores a non-native ``Interval`` as this epoch plus the delta."""
+
+
+def _offset(offset: dt.timedelta) -> str:
+    """``+HH:MM`` for a UTC offset (seconds, which no database takes, are an error)."""
+    minutes, seconds = divmod(int(offset.total_seconds()), 60)
+    if seconds or offset.microseconds:
+        raise RenderError(f"UTC offset {offset} has seconds: databases take whole minutes")
+    sign = "-" if minutes < 0 else "+"
+    hours, minutes = divmod(abs(minutes), 60)
+    return f"{sign}{hours:02d}:{minutes:02d}"
+
+
+def _describe(value: Any) -> str:
+    text = repr(value)
+    return text if len(text) <= 60 else text[:57] + "..."
+
+
+class Literals:
+    """Standard SQL literals; subclasses override what their database spells differently.
+
+    ``render(value, type_)`` is the one entry point. Dispatch is explicit: first by column
+    type (:meth:`_type_renderers`), then by the value's Python type (:meth:`_value_renderers`,
+    most specific first).
+    """
+
+    true_false: ClassVar[tuple[str, str]] = ("1", "0")
+    """How ``True`` and ``False`` are spelled (databases without a boolean type store 1/0)."""
+
+    float_specials: ClassVar[dict[str, str]] = {}
+    """Spelling of ``inf``, ``-inf`` and ``nan`` floats; a missing key is a RenderError."""
+
+    decimal_specials: ClassVar[dict[str, str]] = {}
+    """Spelling of ``Decimal('Infinity')``, ``'-Infinity'`` and ``'NaN'``; missing is an error."""
+
+    database: ClassVar[str] = "this database"
+    """Name used in error messages."""
+
+    def __init__(self, dialect: SADialect) -> None:
+        self.dialect = dialect
+        """The SQLAlchemy dialect: types adapt to it as they would online."""
+
+    # ---- entry point --------------------------------------------------------------------
+
+    def render(self, value: Any, type_: TypeEngine[Any] | None = None) -> str:
+        """``value`` as a literal for a column (or expression) of ``type_`` (None: unknown)."""
+        type_ = sa.types.NULLTYPE if type_ is None else type_
+        while isinstance(type_, sa.TypeDecorator):
+            value = self._decorate(type_, value)
+            type_ = type_.load_dialect_impl(self.dialect)
+        if value is sa.JSON.NULL or (
+            value is None and isinstance(type_, sa.JSON) and type_.should_evaluate_none
+        ):
+            return self.json(None, type_)
+        if value is None:
+            return "NULL"
+        for type_class, by_type in self._type_renderers():
+            if isinstance(type_, type_class):
+                return by_type(value, type_)
+        return self.by_value(value, type_)
+
+    def by_value(self, value: Any, type_: TypeEngine[Any]) -> str:
+        """Render by the value's Python type alone."""
+        for python_type, renderer in self._value_renderers():
+            if isinstance(value, python_type):
+                return renderer(value, type_)
+        raise RenderError(
+            f"cannot write a {type(value).__module__}.{type(value).__qualname__} value "
+            f"({_describe(value)}) as a SQL literal for a {self._type_name(type_)} column on "
+            f"{self.database}: convert it to str, int, Decimal, date/time, bytes or a "
+            "JSON-typed dict/list first"
+        )
+
+    def _type_renderers(self) -> Sequence[tuple[type[Any], Renderer]]:
+        """Column types that change how a value is written (first match wins)."""
+        return (
+            (sa.JSON, self.json),
+            (sa.Enum, self.enum_typed),
+            (sa.Uuid, self.uuid_typed),
+            (sa.Boolean, self.boolean_typed),
+            (sa.ARRAY, self.array),
+            (sa.Interval, self.interval_typed),
+            (sa.LargeBinary, self.binary_typed),
+        )
+
+    def _value_renderers(self) -> Sequence[tuple[type[Any] | tuple[type[Any], ...], Renderer]]:
+        """Python types, most specific first (bool before int, datetime before date)."""
+        return (
+            (bool, self.boolean),
+            (int, self.integer),
+            (float, self.float_),
+            (decimal.Decimal, self.decimal),
+            (dt.datetime, self.datetime),
+            (dt.date, self.date),
+            (dt.time, self.time),
+            (dt.timedelta, self.interval),
+            (uuid.UUID, self.uuid),
+            (str, self.string),
+            ((bytes, bytearray, memoryview), self.binary),
+            (enum.Enum, self.enum_member),
+        )
+
+    def _decorate(self, type_: sa.TypeDecorator[Any], value: Any) -> Any:
+        """Apply a TypeDecorator's own conversion, as SQLAlchemy does before binding."""
+        cls = type(type_)
+        if cls.process_literal_param is not sa.TypeDecorator.process_literal_param:
+            return type_.process_literal_param(value, self.dialect)
+        if cls.process_bind_param is not sa.TypeDecorator.process_bind_param:
+            return type_.process_bind_param(value, self.dialect)
+        return value
+
+    def _type_name(self, type_: TypeEngine[Any]) -> str:
+        return "untyped" if isinstance(type_, NullType) else type(type_).__name__
+
+    def _unsupported(self, what: str, value: Any, way_out: str) -> RenderError:
+        return RenderError(f"{self.database} cannot store {what} {_describe(value)}: {way_out}")
+
+    # ---- strings ------------------------------------------------------------------------
+
+    def string(self, value: str, type_: TypeEngine[Any]) -> str:
+        """A string literal. NUL is refused: PostgreSQL text cannot hold it and clients
+        that read the script as C strings would cut it there."""
+        text = str.__str__(value)
+        if "\x00" in text:
+            raise RenderError(
+                f"string {_describe(text)} contains a NUL character (\\x00), which text "
+                "columns cannot hold: remove it or store the value as bytes (LargeBinary)"
+            )
+        return self.quote(text)
+
+    def quote(self, text: str) -> str:
+        """Quote checked text: single quotes doubled, everything else kept raw."""
+        return "'" + text.replace("'", "''") + "'"
+
+    # ---- numbers ------------------------------------------------------------------------
+
+    def boolean(self, value: bool, type_: TypeEngine[Any]) -> str:
+        return self.true_false[0] if value else self.true_false[1]
+
+    def boolean_typed(self, value: Any, type_: TypeEngine[Any]) -> str:
+        """SQLAlchemy's Boolean accepts 0 and 1 for False and True."""
+        if isinstance(value, int) and value in (0, 1):
+            return self.boolean(bool(value), type_)
+        return self.by_value(value, type_)
+
+    def integer(self, value: int, type_: TypeEngine[Any]) -> str:
+        return str(int(value))
+
+    def float_(self, value: float, type_: TypeEngine[Any]) -> str:
+        """``repr`` is the shortest text that reads back as the same double."""
+        if math.isfinite(value):
+            return repr(float(value))
+        key = "nan" if math.isnan(value) else ("inf" if value > 0 else "-inf")
+        if key not in self.float_specials:
+            raise self._unsupported("the float", value, "use NULL or a finite number")
+        return self.float_specials[key]
+
+    def decimal(self, value: decimal.Decimal, type_: TypeEngine[Any]) -> str:
+        """Plain positional notation: no exponent a database could read as a float."""
+        if value.is_finite():
+            return format(value, "f")
+        key = "NaN" if value.is_nan() else ("Infinity" if value > 0 else "-Infinity")
+        if value.is_snan() or key not in self.decimal_specials:
+            raise self._unsupported("the Decimal", value, "use NULL or a finite number")
+        return self.decimal_specials[key]
+
+    # ---- dates and times ----------------------------------------------------------------
+
+    def date(self, value: dt.date, type_: TypeEngine[Any]) -> str:
+        return self.quote(value.isoformat())
+
+    def datetime(self, value: dt.datetime, type_: TypeEngine[Any]) -> str:
+        return self.quote(value.isoformat(sep=" "))
+
+    def time(self, value: dt.time, type_: TypeEngine[Any]) -> str:
+        return self.quote(value.isoformat())
+
+    def naive(self, value: dt.datetime | dt.time) -> None:
+        """Refuse an aware value where the database's types have no time zone."""
+        if value.tzinfo is not None and value.utcoffset() is not None:
+            raise self._unsupported(
+                "the time zone of",
+                value,
+                "its date/time types have no offset; pass a naive value "
+                "(e.g. value.astimezone(timezone.utc).replace(tzinfo=None))",
+            )
+
+    def interval(self, value: dt.timedelta, type_: TypeEngine[Any]) -> str:
+        raise self._unsupported(
+            "the timedelta", value, "give the column an Interval type or pass a number"
+        )
+
+    def interval_typed(self, value: Any, type_: TypeEngine[Any]) -> str:
+        """A non-native Interval is stored as epoch + delta, as SQLAlchemy does online."""
+        if isinstance(value, dt.timedelta):
+            return self.datetime(_EPOCH + value, sa.DateTime())
+        return self.by_value(value, type_)
+
+    # ---- other scalars ------------------------------------------------------------------
+
+    def uuid(self, value: uuid.UUID, type_: TypeEngine[Any]) -> str:
+        return self.quote(str(value))
+
+    def uuid_typed(self, value: Any, type_: TypeEngine[Any]) -> str:
+        """The form the column stores: native UUID types take the dashed text, others
+        (CHAR(32)) the 32 hex digits SQLAlchemy's ``Uuid`` binds."""
+        impl = type_.dialect_impl(self.dialect)
+        process = impl.bind_processor(self.dialect)
+        stored = process(value) if process is not None else value
+        return self.quote(str(stored)) if stored is not None else "NULL"
+
+    def binary(self, value: bytes | bytearray | memoryview, type_: TypeEngine[Any]) -> str:
+        """``X'..'``: the SQL standard binary literal (MySQL, MariaDB, SQLite)."""
+        return "X'" + bytes(value).hex().upper() + "'"
+
+    def binary_typed(self, value: Any, type_: TypeEngine[Any]) -> str:
+        """A str into a binary column is stored as its UTF-8 bytes."""
+        if isinstance(value, str):
+            return self.binary(value.encode("utf-8"), type_)
+        return self.by_value(value, type_)
+
+    def enum_member(self, value: enum.Enum, type_: TypeEngine[Any]) -> str:
+        """An Enum member without an Enum column type is stored by name, as SQLAlchemy's
+        ``Enum(MyEnum)`` does by default; ``str``/``int`` mixins count as their value."""
+        return self.string(value.name, type_)
+
+    def enum_typed(self, value: Any, type_: TypeEngine[Any]) -> str:
+        """SQLAlchemy's Enum semantics: a member becomes its stored string (the name, or the
+        value with ``values_callable``); a string must be one of the enum's values."""
+        assert isinstance(type_, sa.Enum)
+        try:
+            stored = type_._db_value_for_elem(value)  # type: ignore[no-untyped-call]
+        except LookupError:
+            raise RenderError(
+                f"{_describe(value)} is not one of the values of enum "
+                f"{type_.name or 'type'} ({', '.join(map(repr, type_.enums))})"
+            ) from None
+        return "NULL" if stored is None else self.string(stored, sa.String())
+
+    def json(self, value: Any, type_: TypeEngine[Any]) -> str:
+        """The document as a string literal: ``json.dumps`` keeping key order and non-ASCII."""
+        return self.string(self.json_text(value), type_)
+
+    def json_text(self, value: Any) -> str:
+        try:
+            return json.dumps(value, ensure_ascii=False, allow_nan=False)
+        except (TypeError, ValueError) as error:
+            raise RenderError(
+                f"cannot serialize {_describe(value)} as JSON ({error}): convert it to "
+                "dicts, lists, str, int, finite floats, bool and None"
+            ) from None
+
+    def array(self, value: Any, type_: TypeEngine[Any]) -> str:
+        raise self._unsupported("the array", value, "use a JSON column instead")
+
+
+# ---- helpers for databases whose client forbids some characters inside literals ---------
+
+
+def concatenate(
+    text: str,
+    quote: Callable[[str], str],
+    specials: dict[str, str],
+    operator: str,
+) -> str:
+    """``text`` as ``quote(piece) <op> CHAR(n) <op> ...`` when it holds characters in
+    ``specials`` (a character -> its SQL expression), else ``quote(text)``; parenthesized
+    so the result is one operand anywhere, including ``DEFAULT (...)``."""
+    if not any(char in text for char in specials):
+        return quote(text)
+    parts: list[str] = []
+    piece = ""
+    for char in text:
+        if char in specials:
+            if piece:
+                parts.append(quote(piece))
+            parts.append(specials[char])
+            piece = ""
+        else:
+            piece += char
+    if piece:
+        parts.append(quote(piece))
+    return "(" + f" {operator} ".join(parts) + ")"
+
+
+class PostgreSQLLiterals(Literals):
+    """psql keeps everything between quotes raw (CR, tabs, ``:name``, backslashes) as long
+    as ``standard_conforming_strings`` is on, its default since PostgreSQL 9.1."""
+
+    database = "PostgreSQL"
+    true_false = ("true", "false")
+    float_specials: ClassVar[dict[str, str]] = {
+        "inf": "'Infinity'::float8",
+        "-inf": "'-Infinity'::float8",
+        "nan": "'NaN'::float8",
+    }
+    decimal_specials: ClassVar[dict[str, str]] = {
+        "Infinity": "'Infinity'::numeric",
+        "-Infinity": "'-Infinity'::numeric",
+        "NaN": "'NaN'::numeric",
+    }
+
+    def date(self, value: dt.date, type_: TypeEngine[Any]) -> str:
+        return "DATE " + self.quote(value.isoformat())
+
+    def datetime(self, value: dt.datetime, type_: TypeEngine[Any]) -> str:
+        aware = value.tzinfo is not None and value.utcoffset() is not None
+        keyword = "TIMESTAMP WITH TIME ZONE " if aware else "TIMESTAMP "
+        return keyword + self.quote(value.isoformat(sep=" "))
+
+    def time(self, value: dt.time, type_: TypeEngine[Any]) -> str:
+        aware = value.tzinfo is not None and value.utcoffset() is not None
+        keyword = "TIME WITH TIME ZONE " if aware else "TIME "
+        return keyword + self.quote(value.isoformat())
+
+    def interval(self, value: dt.timedelta, type_: TypeEngine[Any]) -> str:
+        return f"INTERVAL '{value.days} days {value.seconds}.{value.microseconds:06d} seconds'"
+
+    def interval_typed(self, value: Any, type_: TypeEngine[Any]) -> str:
+        return self.by_value(value, type_)
+
+    def binary(self, value: bytes | bytearray | memoryview, type_: TypeEngine[Any]) -> str:
+        return "'\\x" + bytes(value).hex() + "'::bytea"
+
+    def json(self, value: Any, type_: TypeEngine[Any]) -> str:
+        cast = "jsonb" if isinstance(type_, postgresql.JSONB) else "json"
+        return f"{self.string(self.json_text(value), type_)}::{cast}"
+
+    def array(self, value: Any, type_: TypeEngine[Any]) -> str:
+        """``ARRAY[...]`` of the items rendered with the item type; ``'{}'`` when empty."""
+        assert isinstance(type_, sa.ARRAY)
+        if isinstance(value, (str, bytes)) or not isinstance(value, Sequence):
+            return self.by_value(value, type_)
+        if not value:
+            return "'{}'"
+        item_type = type_.item_type
+        items = [
+            self.array(item, type_)
+            if isinstance(item, (list, tuple))
+            else self.render(item, item_type)
+            for item in value
+        ]
+        return "ARRAY[" + ", ".join(items) + "]"
+
+
+class MySQLLiterals(Literals):
+    """MySQL and MariaDB in their default ``sql_mode``, where a backslash inside a string is
+    an escape character: backslashes are doubled. A server running with
+    ``NO_BACKSLASH_ESCAPES`` would read them doubled; mig's scripts assume the default.
+
+    CR is written as the escape ``\\r`` because the ``mariadb``/``mysql`` client drops a CR
+    that ends a line of the script.
+    """
+
+    database = "MySQL/MariaDB"
+
+    def quote(self, text: str) -> str:
+        escaped = text.replace("\\", "\\\\").replace("'", "''").replace("\r", "\\r")
+        return "'" + escaped + "'"
+
+    def datetime(self, value: dt.datetime, type_: TypeEngine[Any]) -> str:
+        self.naive(value)
+        return self.quote(value.isoformat(sep=" "))
+
+    def time(self, value: dt.time, type_: TypeEngine[Any]) -> str:
+        self.naive(value)
+        return self.quote(value.isoformat())
+
+
+class SQLiteLiterals(Literals):
+    """SQLite has no date types: values are stored as the strings SQLAlchemy's SQLite
+    types write and parse (``YYYY-MM-DD HH:MM:SS.ffffff``), so SQLAlchemy reads them back.
+
+    CR is written as ``char(13)`` because the ``sqlite3`` shell drops a CR that ends a line.
+    """
+
+    database = "SQLite"
+    float_specials: ClassVar[dict[str, str]] = {"inf": "1e999", "-inf": "-1e999"}
+
+    def quote(self, text: str) -> str:
+        return concatenate(text, super().quote, {"\r": "char(13)"}, "||")
+
+    def _stored(self, value: Any, type_: TypeEngine[Any], default: TypeEngine[Any]) -> str:
+        storage = type_ if isinstance(type_, type(default)) else default
+        process = storage.bind_processor(self.dialect)
+        assert process is not None
+        return self.quote(str(process(value)))
+
+    def date(self, value: dt.date, type_: TypeEngine[Any]) -> str:
+        return self._stored(value, type_, sa_sqlite.DATE())  # type: ignore[no-untyped-call]
+
+    def datetime(self, value: dt.datetime, type_: TypeEngine[Any]) -> str:
+        self.naive(value)
+        return self._stored(value, type_, sa_sqlite.DATETIME())  # type: ignore[no-untyped-call]
+
+    def time(self, value: dt.time, type_: TypeEngine[Any]) -> str:
+        self.naive(value)
+        return self._stored(value, type_, sa_sqlite.TIME())  # type: ignore[no-untyped-call]
+
+
+class MSSQLLiterals(Literals):
+    """SQL Server through ``sqlcmd``. Strings with non-ASCII characters are ``N'...'`` so
+    they do not pass through a code page. Line breaks are written as ``NCHAR(10)``/``NCHAR(13)``
+    (a line reading ``GO`` inside a literal would end the batch) and ``$(`` is split, since
+    ``sqlcmd`` substitutes ``$(name)`` even inside quotes."""
+
+    database = "SQL Server"
+    line_breaks: ClassVar[dict[str, str]] = {"\r": "NCHAR(13)", "\n": "NCHAR(10)"}
+    """Characters written as expressions so no raw line break sits inside a literal."""
+
+    def quote(self, text: str) -> str:
+        parts = text.split("$(")
+        if len(parts) == 1:
+            return concatenate(text, self._n_quote, self.line_breaks, "+")
+        last = len(parts) - 1
+        pieces = [
+            ("(" if index else "") + part + ("$" if index < last else "")
+            for index, part in enumerate(parts)
+        ]
+        return "(" + " + ".join(self.quote(piece) for piece in pieces) + ")"
+
+    def _n_quote(self, text: str) -> str:
+        prefix = "" if text.isascii() else "N"
+        return prefix + super().quote(text)
+
+    def date(self, value: dt.date, type_: TypeEngine[Any]) -> str:
+        """``YYYYMMDD`` (ISO 8601 basic): unambiguous for every type and DATEFORMAT."""
+        return self.quote(f"{value.year:04d}{value.month:02d}{value.day:02d}")
+
+    def datetime(self, value: dt.datetime, type_: TypeEngine[Any]) -> str:
+        """ISO with ``T`` (language independent). More than 3 fractional digits do not fit
+        DATETIME's string parser, so such values go through DATETIME2/DATETIMEOFFSET."""
+        aware = value.tzinfo is not None and value.utcoffset() is not None
+        text = value.isoformat(timespec="microseconds" if value.microsecond else "seconds")
+        if value.microsecond % 1000 == 0:
+            text = text.replace(f".{value.microsecond:06d}", f".{value.microsecond // 1000:03d}")
+            return self.quote(text)
+        return f"CAST({self.quote(text)} AS {'DATETIMEOFFSET' if aware else 'DATETIME2'})"
+
+    def binary(self, value: bytes | bytearray | memoryview, type_: TypeEngine[Any]) -> str:
+        return "0x" + bytes(value).hex().upper()
+
+
+class OracleLiterals(Literals):
+    """Oracle through SQL*Plus. Line breaks become ``CHR(10)``/``CHR(13)`` (a blank line or a
+    ``/`` line inside a literal would end the statement) and ``&`` becomes ``CHR(38)`` (SQL*Plus
+    substitutes ``&name`` unless ``SET DEFINE OFF``). Oracle reads ``''`` as NULL: an empty
+    string cannot be stored. Literals longer than 4000 bytes are built as a CLOB."""
+
+    database = "Oracle"
+    float_specials: ClassVar[dict[str, str]] = {
+        "inf": "BINARY_DOUBLE_INFINITY",
+        "-inf": "-BINARY_DOUBLE_INFINITY",
+        "nan": "BINARY_DOUBLE_NAN",
+    }
+    max_literal_bytes: ClassVar[int] = 4000
+    """Longest string literal Oracle SQL accepts."""
+
+    max_raw_bytes: ClassVar[int] = 2000
+    """Longest RAW value ``HEXTORAW`` of one literal can build."""
+
+    def quote(self, text: str) -> str:
+        specials = {"\r": "CHR(13)", "\n": "CHR(10)", "&": "CHR(38)"}
+        if len(text.encode("utf-8")) <= self.max_literal_bytes:
+            return concatenate(text, super().quote, specials, "||")
+        chunks = [text[start : start + 1000] for start in range(0, len(text), 1000)]
+        parts = [concatenate(chunk, super().quote, specials, "||") for chunk in chunks]
+        return "(TO_CLOB(" + parts[0] + ") || " + " || ".join(parts[1:]) + ")"
+
+    def json(self, value: Any, type_: TypeEngine[Any]) -> str:
+        """Before 21c (and with ``use_blob``) SQLAlchemy stores JSON as UTF-8 in a BLOB."""
+        use_blob = getattr(type_, "use_blob", NO_ARG)
+        if use_blob is NO_ARG:
+            use_blob = not getattr(self.dialect, "_supports_oracle_json", True)
+        if use_blob:
+            return self.binary(self.json_text(value).encode("utf-8"), type_)
+        return super().json(value, type_)
+
+    def date(self, value: dt.date, type_: TypeEngine[Any]) -> str:
+        return "DATE " + self.quote(value.isoformat())
+
+    def datetime(self, value: dt.datetime, type_: TypeEngine[Any]) -> str:
+        text = value.replace(tzinfo=None).isoformat(sep=" ", timespec="microseconds")
+        offset = value.utcoffset()
+        if offset is not None:
+            text += " " + _offset(offset)
+        return "TIMESTAMP " + self.quote(text)
+
+    def time(self, value: dt.time, type_: TypeEngine[Any]) -> str:
+        raise self._unsupported(
+            "the time of day", value, "Oracle has no TIME type; store a string or an interval"
+        )
+
+    def interval(self, value: dt.timedelta, type_: TypeEngine[Any]) -> str:
+        sign = "-" if value < dt.timedelta(0) else ""
+        magnitude = abs(value)
+        hours, rest = divmod(magnitude.seconds, 3600)
+        minutes, seconds = divmod(rest, 60)
+        body = (
+            f"{sign}{magnitude.days} {hours:02d}:{minutes:02d}:{seconds:02d}"
+            f".{magnitude.microseconds:06d}"
+        )
+        return f"INTERVAL '{body}' DAY(9) TO SECOND(6)"
+
+    def interval_typed(self, value: Any, type_: TypeEngine[Any]) -> str:
+        return self.by_value(value, type_)
+
+    def binary(self, value: bytes | bytearray | memoryview, type_: TypeEngine[Any]) -> str:
+        data = bytes(value)
+        if len(data) > self.max_raw_bytes:
+            raise self._unsupported(
+                f"a {len(data)}-byte binary literal:",
+                data[:8] + b"...",
+                f"literals hold at most {self.max_raw_bytes} bytes; load large BLOBs separately",
+            )
+        return "HEXTORAW('" + data.hex().upper() + "')"
+
+
+BY_URL_SCHEME: dict[str, type[Literals]] = {
+    "postgresql": PostgreSQLLiterals,
+    "mysql": MySQLLiterals,
+    "mariadb": MySQLLiterals,
+    "sqlite": SQLiteLiterals,
+    "mssql": MSSQLLiterals,
+    "oracle": OracleLiterals,
+}
+"""Literal rules for a Dialect's ``sqlalchemy_url`` scheme, when it names no class itself."""

@@ -1,0 +1,303 @@
+"""Replaying one operation on a :class:`~offline_sql.state.SchemaState`.
+
+One handler per operation type, registered with :func:`functools.singledispatch`; an
+operation type without a handler is a bug and fails loudly. Handlers never guess: an
+operation on a table the state does not know changes nothing (the renderers that need
+the table say so through ``SchemaState.require``).
+"""
+
+from __future__ import annotations
+
+from functools import singledispatch
+from typing import Any
+
+import sqlalchemy as sa
+
+from offline_sql.operations import (
+    UNSET,
+    AddColumn,
+    AlterColumn,
+    BatchAlterTable,
+    BulkInsert,
+    CreateCheckConstraint,
+    CreateForeignKey,
+    CreateIndex,
+    CreatePrimaryKey,
+    CreateTable,
+    CreateTableComment,
+    CreateUniqueConstraint,
+    DropColumn,
+    DropConstraint,
+    DropIndex,
+    DropTable,
+    DropTableComment,
+    Execute,
+    Operation,
+    RenameTable,
+)
+from offline_sql.schema_items import (
+    build_table,
+    column_state,
+    default_arg,
+    sql_text,
+    table_state,
+)
+from offline_sql.state import (
+    CheckState,
+    ForeignKeyState,
+    IndexState,
+    PrimaryKeyState,
+    SchemaState,
+    TableKey,
+    UniqueState,
+)
+
+
+def apply(op: Operation, state: SchemaState, sqlglot_dialect: str) -> None:
+    """Change ``state`` as ``op`` does."""
+    _apply(op, state, sqlglot_dialect)
+
+
+@singledispatch
+def _apply(op: Operation, state: SchemaState, dialect: str) -> None:
+    raise TypeError(f"no schema-state replay for {type(op).__name__}")
+
+
+def _key(op: Any) -> TableKey:
+    return (op.schema, op.table_name)
+
+
+# ---- tables -------------------------------------------------------------------------------
+
+
+@_apply.register
+def _(op: CreateTable, state: SchemaState, dialect: str) -> None:
+    if op.if_not_exists and state.get(op.schema, op.table_name) is not None:
+        return
+    table = build_table(
+        op.table_name,
+        op.items,
+        sa.MetaData(),
+        schema=op.schema,
+        comment=op.comment,
+        kw=op.kw,
+    )
+    state.add_table(table_state(table, op.kw))
+    _note_column_objects(state, table)
+
+
+def _note_column_objects(state: SchemaState, table: sa.Table) -> None:
+    """Database-level objects columns bring along: named enums, sequences."""
+    for column in table.columns:
+        state.note_enum(column.type, table.schema)
+        if isinstance(column.default, sa.Sequence):
+            state.sequences.add((column.default.schema, column.default.name))
+
+
+@_apply.register
+def _(op: DropTable, state: SchemaState, dialect: str) -> None:
+    state.drop_table(_key(op))
+
+
+@_apply.register
+def _(op: RenameTable, state: SchemaState, dialect: str) -> None:
+    state.rename_table(_key(op), op.new_table_name)
+
+
+@_apply.register
+def _(op: CreateTableComment, state: SchemaState, dialect: str) -> None:
+    table = state.get(op.schema, op.table_name)
+    if table is not None:
+        table.comment = op.comment
+
+
+@_apply.register
+def _(op: DropTableComment, state: SchemaState, dialect: str) -> None:
+    table = state.get(op.schema, op.table_name)
+    if table is not None:
+        table.comment = None
+
+
+# ---- columns ------------------------------------------------------------------------------
+
+
+@_apply.register
+def _(op: AddColumn, state: SchemaState, dialect: str) -> None:
+    existing = state.get(op.schema, op.table_name)
+    if existing is None or (op.if_not_exists and op.column.name in existing.columns):
+        return
+    # The column on a table of its own: SQLAlchemy resolves unique/index/ForeignKey.
+    single = build_table(op.table_name, [op.column], sa.MetaData(), schema=op.schema)
+    added = table_state(single)
+    column = single.columns[op.column.name]
+    state.add_column(existing.key, column_state(column))
+    existing.foreign_keys.extend(added.foreign_keys)
+    existing.uniques.extend(added.uniques)
+    existing.checks.extend(added.checks)
+    existing.indexes.update(added.indexes)
+    _note_column_objects(state, single)
+
+
+@_apply.register
+def _(op: DropColumn, state: SchemaState, dialect: str) -> None:
+    state.drop_column(_key(op), op.column_name)
+
+
+@_apply.register
+def _(op: AlterColumn, state: SchemaState, dialect: str) -> None:
+    column = state.column(_key(op), op.column_name)
+    if column is None:
+        return
+    if op.nullable is not UNSET:
+        column.nullable = bool(op.nullable)
+    if op.type_ is not UNSET:
+        column.type = op.type_
+        state.note_enum(op.type_, op.schema)
+    if op.server_default is not UNSET:
+        _set_server_default(column, op.server_default)
+    if op.comment is not UNSET:
+        column.comment = op.comment
+    if op.autoincrement is not UNSET:
+        column.autoincrement = "auto" if op.autoincrement is None else op.autoincrement
+    if op.new_column_name is not UNSET:
+        state.rename_column(_key(op), op.column_name, op.new_column_name)
+
+
+def _set_server_default(column: Any, value: Any) -> None:
+    """``alter_column(server_default=...)``: an Identity or Computed replaces the plain
+    default; None/False drops whatever default there was."""
+    column.identity = None
+    column.computed = None
+    column.server_default = None
+    if isinstance(value, sa.Identity):
+        column.identity = value
+    elif isinstance(value, sa.Computed):
+        column.computed = value
+    else:
+        column.server_default = default_arg(value)
+
+
+# ---- indexes and constraints --------------------------------------------------------------
+
+
+@_apply.register
+def _(op: CreateIndex, state: SchemaState, dialect: str) -> None:
+    table = state.get(op.schema, op.table_name)
+    if table is None:
+        return
+    name = op.index_name or _default_index_name(op)
+    if op.if_not_exists and name in table.indexes:
+        return
+    index = IndexState(
+        name=name,
+        columns=tuple(c if isinstance(c, str) else sql_text(c) for c in op.columns),
+        unique=op.unique,
+        kw=dict(op.kw),
+        expressions=tuple(op.columns),
+    )
+    state.add_index(table.key, index)
+
+
+def _default_index_name(op: CreateIndex) -> str:
+    """SQLAlchemy's default convention ``ix_%(column_0_label)s``."""
+    first = op.columns[0] if op.columns else "expr"
+    label = first if isinstance(first, str) else "expr"
+    return "_".join(p for p in ("ix", op.schema, op.table_name, label) if p)
+
+
+@_apply.register
+def _(op: DropIndex, state: SchemaState, dialect: str) -> None:
+    state.drop_index(op.index_name, _key(op) if op.table_name else (op.schema, ""))
+
+
+@_apply.register
+def _(op: CreatePrimaryKey, state: SchemaState, dialect: str) -> None:
+    table = state.get(op.schema, op.table_name)
+    if table is None:
+        return
+    table.primary_key = PrimaryKeyState(op.constraint_name, tuple(op.columns))
+    for name, column in table.columns.items():
+        column.primary_key = name in op.columns
+        if column.primary_key:
+            column.nullable = False
+
+
+@_apply.register
+def _(op: CreateUniqueConstraint, state: SchemaState, dialect: str) -> None:
+    table = state.get(op.schema, op.table_name)
+    if table is not None:
+        table.uniques.append(
+            UniqueState(op.constraint_name, tuple(op.columns), op.deferrable, op.initially)
+        )
+
+
+@_apply.register
+def _(op: CreateForeignKey, state: SchemaState, dialect: str) -> None:
+    table = state.get(op.schema, op.table_name)
+    if table is not None:
+        table.foreign_keys.append(
+            ForeignKeyState(
+                name=op.constraint_name,
+                columns=tuple(op.local_cols),
+                referent_schema=op.referent_schema,
+                referent_table=op.referent_table,
+                referent_columns=tuple(op.remote_cols),
+                ondelete=op.ondelete,
+                onupdate=op.onupdate,
+                deferrable=op.deferrable,
+                initially=op.initially,
+                match=op.match,
+            )
+        )
+
+
+@_apply.register
+def _(op: CreateCheckConstraint, state: SchemaState, dialect: str) -> None:
+    table = state.get(op.schema, op.table_name)
+    if table is not None:
+        table.checks.append(CheckState(op.constraint_name, sql_text(op.condition)))
+
+
+@_apply.register
+def _(op: DropConstraint, state: SchemaState, dialect: str) -> None:
+    table = state.get(op.schema, op.table_name)
+    if table is None:
+        return
+    name, kind = op.constraint_name, op.type_
+    if kind in (None, "primary") and table.primary_key and table.primary_key.name == name:
+        for column in table.primary_key.columns:
+            if column in table.columns:
+                table.columns[column].primary_key = False
+        table.primary_key = None
+    if kind in (None, "foreignkey"):
+        table.foreign_keys = [fk for fk in table.foreign_keys if fk.name != name]
+    if kind in (None, "unique"):
+        before = len(table.uniques)
+        table.uniques = [u for u in table.uniques if u.name != name]
+        index = table.indexes.get(name)
+        if len(table.uniques) == before and index is not None and index.unique:
+            # A unique index dropped as a constraint (MySQL shows them as one thing).
+            del table.indexes[name]
+    if kind in (None, "check"):
+        table.checks = [c for c in table.checks if c.name != name]
+
+
+# ---- data and raw SQL ---------------------------------------------------------------------
+
+
+@_apply.register
+def _(op: BulkInsert, state: SchemaState, dialect: str) -> None:
+    return None
+
+
+@_apply.register
+def _(op: Execute, state: SchemaState, dialect: str) -> None:
+    from offline_sql.rawsql import apply_execute
+
+    apply_execute(op, state, dialect)
+
+
+@_apply.register
+def _(op: BatchAlterTable, state: SchemaState, dialect: str) -> None:
+    for inner in op.operations:
+        _apply(inner, state, dialect)

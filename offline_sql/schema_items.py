@@ -1,0 +1,299 @@
+"""Between SQLAlchemy schema items and the schema state, in both directions.
+
+Scripts hand ``op.create_table`` columns, constraints and indexes that must stay as given
+(the recorded operation is replayed and rendered more than once), so everything here
+works on copies: :func:`copy_item` detaches, :func:`build_table` assembles a ``sa.Table``
+from copies (SQLAlchemy then resolves column-level ``unique``/``index``/``ForeignKey``
+and the default index naming convention for us), :func:`table_state` reads a table into a
+:class:`~offline_sql.state.TableState` and :func:`table_from_state` goes back.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.schema import SchemaItem
+from sqlalchemy.sql.elements import ClauseElement, TextClause
+from sqlalchemy.sql.schema import ColumnCollectionConstraint
+
+from offline_sql.state import (
+    CheckState,
+    ColumnState,
+    ForeignKeyState,
+    IndexState,
+    PrimaryKeyState,
+    TableState,
+    UniqueState,
+)
+
+# ---- copying what scripts give -----------------------------------------------------------
+
+
+def constraint_column_names(constraint: ColumnCollectionConstraint | sa.Index) -> list[str]:
+    """Column names of a constraint or index, attached to a table or not."""
+    if getattr(constraint, "table", None) is not None:
+        return [c.name for c in constraint.columns]
+    pending: list[Any] = list(getattr(constraint, "_pending_colargs", []))
+    return [c if isinstance(c, str) else c.name for c in pending if c is not None]
+
+
+def _given_name(name: Any) -> Any:
+    """The name as given (``conv`` and SQLAlchemy's "no name" marker included)."""
+    return name
+
+
+def _dialect_kwargs(item: Any) -> dict[str, Any]:
+    return dict(item.dialect_kwargs)
+
+
+def copy_item(item: SchemaItem) -> SchemaItem:
+    """An unattached copy of a column, constraint or index (shared sub-objects such as
+    types and clause elements are reused: they are never mutated)."""
+    if isinstance(item, sa.Column):
+        return item._copy()
+    if isinstance(item, (sa.PrimaryKeyConstraint, sa.UniqueConstraint)):
+        return type(item)(
+            *constraint_column_names(item),
+            name=_given_name(item.name),
+            deferrable=item.deferrable,
+            initially=item.initially,
+            **_dialect_kwargs(item),
+        )
+    if isinstance(item, sa.ForeignKeyConstraint):
+        return sa.ForeignKeyConstraint(
+            list(item.column_keys),
+            [element._get_colspec() for element in item.elements],
+            name=item.name,
+            onupdate=item.onupdate,
+            ondelete=item.ondelete,
+            deferrable=item.deferrable,
+            initially=item.initially,
+            match=item.match,
+            use_alter=item.use_alter,
+            **_dialect_kwargs(item),
+        )
+    if isinstance(item, sa.CheckConstraint):
+        return sa.CheckConstraint(
+            item.sqltext,
+            name=item.name,
+            deferrable=item.deferrable,
+            initially=item.initially,
+            **_dialect_kwargs(item),
+        )
+    if isinstance(item, sa.Index):
+        elements = [e.name if isinstance(e, sa.Column) else e for e in item.expressions]
+        return sa.Index(item.name, *elements, unique=item.unique, **_dialect_kwargs(item))
+    return item
+
+
+def build_table(
+    name: str,
+    items: Iterable[SchemaItem],
+    metadata: sa.MetaData,
+    *,
+    schema: str | None = None,
+    comment: str | None = None,
+    kw: Mapping[str, Any] | None = None,
+) -> sa.Table:
+    """A ``sa.Table`` in ``metadata`` made of copies of ``items`` (columns first, so
+    constraints and indexes given by column name resolve)."""
+    copies = [copy_item(item) for item in items]
+    columns = [c for c in copies if isinstance(c, sa.Column)]
+    others = [c for c in copies if not isinstance(c, sa.Column)]
+    return sa.Table(name, metadata, *columns, *others, schema=schema, comment=comment, **(kw or {}))
+
+
+# ---- reading a table into the state ------------------------------------------------------
+
+
+def default_arg(value: Any) -> Any:
+    """A server default as the state keeps it: the text or clause, None for none."""
+    if value is None or value is False:
+        return None
+    if isinstance(value, sa.DefaultClause):
+        return value.arg
+    return value
+
+
+def sql_text(element: str | ClauseElement) -> str:
+    """SQL text of a CHECK condition or index expression, literals inlined."""
+    if isinstance(element, str):
+        return element
+    if isinstance(element, TextClause):
+        return element.text
+    return str(element.compile(compile_kwargs={"literal_binds": True}))
+
+
+def column_state(column: sa.Column[Any]) -> ColumnState:
+    server_default = column.server_default
+    identity = column.identity
+    computed = column.computed
+    if identity is not None or computed is not None:
+        server_default = None
+    return ColumnState(
+        name=column.name,
+        type=column.type,
+        nullable=bool(column.nullable),
+        server_default=default_arg(server_default),
+        autoincrement=column.autoincrement,
+        comment=column.comment,
+        identity=identity,
+        computed=computed,
+        primary_key=column.primary_key,
+    )
+
+
+def _fk_state(constraint: sa.ForeignKeyConstraint) -> ForeignKeyState:
+    targets = [element._column_tokens for element in constraint.elements]
+    schema, table = targets[0][0], targets[0][1]
+    return ForeignKeyState(
+        name=_name(constraint.name),
+        columns=tuple(constraint.column_keys),
+        referent_schema=schema,
+        referent_table=table,
+        referent_columns=tuple(str(t[2]) for t in targets),
+        ondelete=constraint.ondelete,
+        onupdate=constraint.onupdate,
+        deferrable=constraint.deferrable,
+        initially=constraint.initially,
+        match=constraint.match,
+    )
+
+
+def _name(name: Any) -> str | None:
+    """A constraint name as text; SQLAlchemy's "no name" markers become None."""
+    if name is None or type(name).__name__ == "_NoneName":
+        return None
+    return str(name)
+
+
+def index_state(index: sa.Index) -> IndexState:
+    names: list[str] = []
+    given: list[Any] = []
+    for element in index.expressions:
+        if isinstance(element, sa.Column):
+            names.append(element.name)
+            given.append(element.name)
+        elif isinstance(element, str):
+            names.append(element)
+            given.append(element)
+        else:
+            names.append(sql_text(element))
+            given.append(element)
+    return IndexState(
+        name=str(index.name),
+        columns=tuple(names),
+        unique=bool(index.unique),
+        kw=_dialect_kwargs(index),
+        expressions=tuple(given),
+    )
+
+
+def table_state(table: sa.Table, kw: Mapping[str, Any] | None = None) -> TableState:
+    """Everything the state keeps about ``table`` (as built by :func:`build_table`)."""
+    state = TableState(
+        name=table.name,
+        schema=table.schema,
+        comment=table.comment,
+        kw=dict(kw or {}),
+    )
+    for column in table.columns:
+        state.columns[column.name] = column_state(column)
+    pk_names = tuple(str(c.name) for c in table.primary_key.columns)
+    if pk_names:
+        state.primary_key = PrimaryKeyState(_name(table.primary_key.name), pk_names)
+    for constraint in table._sorted_constraints:
+        if isinstance(constraint, sa.ForeignKeyConstraint):
+            state.foreign_keys.append(_fk_state(constraint))
+        elif isinstance(constraint, sa.UniqueConstraint):
+            state.uniques.append(
+                UniqueState(
+                    _name(constraint.name),
+                    tuple(c.name for c in constraint.columns),
+                    constraint.deferrable,
+                    constraint.initially,
+                )
+            )
+        elif isinstance(constraint, sa.CheckConstraint) and not getattr(
+            constraint, "_type_bound", False
+        ):
+            state.checks.append(CheckState(_name(constraint.name), sql_text(constraint.sqltext)))
+    for index in sorted(table.indexes, key=lambda i: str(i.name)):
+        found = index_state(index)
+        state.indexes[found.name] = found
+    return state
+
+
+# ---- and back ----------------------------------------------------------------------------
+
+
+def _column(state: ColumnState) -> sa.Column[Any]:
+    args: list[Any] = []
+    if state.identity is not None:
+        args.append(state.identity._copy())
+    if state.computed is not None:
+        args.append(state.computed._copy())
+    return sa.Column(
+        state.name,
+        state.type,
+        *args,
+        nullable=state.nullable,
+        server_default=state.server_default,
+        autoincrement=state.autoincrement,  # type: ignore[arg-type]
+        comment=state.comment,
+    )
+
+
+def _referent(fk: ForeignKeyState, metadata: sa.MetaData) -> list[Any]:
+    """Targets of a foreign key: names when ``metadata`` holds the referent table, else
+    columns of a lightweight table (so compiling needs no other table)."""
+    key = f"{fk.referent_schema}.{fk.referent_table}" if fk.referent_schema else fk.referent_table
+    if key in metadata.tables:
+        return [f"{key}.{c}" for c in fk.referent_columns]
+    target = sa.table(
+        fk.referent_table,
+        *(sa.column(c) for c in fk.referent_columns),
+        schema=fk.referent_schema,
+    )
+    return [target.c[c] for c in fk.referent_columns]
+
+
+def table_from_state(state: TableState, metadata: sa.MetaData) -> sa.Table:
+    """A ``sa.Table`` reproducing ``state``: columns in order, named constraints, indexes."""
+    items: list[Any] = [_column(c) for c in state.columns.values()]
+    if state.primary_key is not None:
+        items.append(
+            sa.PrimaryKeyConstraint(*state.primary_key.columns, name=state.primary_key.name)
+        )
+    for unique in state.uniques:
+        items.append(
+            sa.UniqueConstraint(
+                *unique.columns,
+                name=unique.name,
+                deferrable=unique.deferrable,
+                initially=unique.initially,
+            )
+        )
+    for check in state.checks:
+        items.append(sa.CheckConstraint(sa.text(check.sqltext), name=check.name))
+    for fk in state.foreign_keys:
+        items.append(
+            sa.ForeignKeyConstraint(
+                list(fk.columns),
+                _referent(fk, metadata),
+                name=fk.name,
+                ondelete=fk.ondelete,
+                onupdate=fk.onupdate,
+                deferrable=fk.deferrable,
+                initially=fk.initially,
+                match=fk.match,
+            )
+        )
+    for index in state.indexes.values():
+        elements = index.expressions or index.columns
+        items.append(sa.Index(index.name, *elements, unique=index.unique, **index.kw))
+    return sa.Table(
+        state.name, metadata, *items, schema=state.schema, comment=state.comment, **state.kw
+    )

@@ -1,0 +1,101 @@
+"""Importing one revision script by path and running its upgrade() or downgrade().
+
+Scripts are imported only when their operations are needed (headers are read with
+``ast`` elsewhere). Each gets its own module name, ``offline_sql_rev_<revision>``, and
+is never left in ``sys.modules`` or on ``sys.path``, so loading the same file in two runs
+gives two independent modules. The source is compiled here (no ``__pycache__`` is written
+next to the user's scripts) and every failure becomes a :class:`ScriptError` naming the
+file and line.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import os
+import re
+import sys
+import traceback
+from types import ModuleType, TracebackType
+from typing import Literal
+
+from offline_sql.errors import MigError, ScriptError
+
+Direction = Literal["upgrade", "downgrade"]
+
+_REVISION_ATTR = "__mig_revision__"
+
+
+def module_name(revision: str) -> str:
+    """The module name a revision is loaded under (identifier-safe)."""
+    return "offline_sql_rev_" + re.sub(r"\W", "_", revision)
+
+
+def load_script(path: str, revision: str) -> ModuleType:
+    """Import the revision script at ``path`` as a fresh module."""
+    try:
+        with open(path, encoding="utf-8") as handle:
+            source = handle.read()
+    except OSError as exc:
+        raise ScriptError(f"{path}: cannot read revision {revision}: {exc.strerror}") from exc
+    try:
+        code = compile(source, path, "exec", dont_inherit=True)
+    except SyntaxError as exc:
+        raise ScriptError(
+            f"{path}:{exc.lineno}: {type(exc).__name__}: {exc.msg} (revision {revision})"
+        ) from exc
+
+    name = module_name(revision)
+    spec = importlib.util.spec_from_file_location(name, path)
+    if spec is None:  # pragma: no cover - a path always gives a spec
+        raise ScriptError(f"{path}: cannot load revision {revision}")
+    module = importlib.util.module_from_spec(spec)
+    setattr(module, _REVISION_ATTR, revision)
+    previous = sys.modules.get(name)
+    # Registered while the body runs: dataclasses and typing look the module up by name.
+    sys.modules[name] = module
+    try:
+        exec(code, module.__dict__)
+    except MigError:
+        raise
+    except Exception as exc:
+        line = _script_line(exc.__traceback__, path)
+        raise ScriptError(
+            f"{path}:{line}: importing revision {revision} raised {type(exc).__name__}: {exc}"
+        ) from exc
+    finally:
+        if previous is None:
+            sys.modules.pop(name, None)
+        else:
+            sys.modules[name] = previous
+    return module
+
+
+def run_revision(module: ModuleType, direction: Direction) -> None:
+    """Call the script's ``upgrade()`` or ``downgrade()`` (under the caller's recorder)."""
+    path = module.__file__ or module.__name__
+    revision = getattr(module, _REVISION_ATTR, module.__name__)
+    function = getattr(module, direction, None)
+    if not callable(function):
+        raise ScriptError(
+            f"{path}: revision {revision} has no {direction}() function; define "
+            f"`def {direction}() -> None:` (it may just `pass`)"
+        )
+    try:
+        function()
+    except MigError:
+        raise
+    except Exception as exc:
+        line = _script_line(exc.__traceback__, path)
+        raise ScriptError(
+            f"revision {revision} ({path}:{line}): {direction}() raised {type(exc).__name__}: {exc}"
+        ) from exc
+
+
+def _script_line(tb: TracebackType | None, path: str) -> int:
+    """The deepest line of the traceback that is in the script itself (0 if none)."""
+    wanted = {os.path.normcase(path), os.path.normcase(os.path.realpath(path))}
+    line = 0
+    for frame, lineno in traceback.walk_tb(tb):
+        if os.path.normcase(frame.f_code.co_filename) in wanted:
+            line = lineno
+    return line

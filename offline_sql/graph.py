@@ -193,7 +193,8 @@ class RevisionGraph:
         if matches:
             listed = ", ".join(self._describe(rev) for rev in matches)
             raise AmbiguousRevisionError(
-                f"{target!r} matches {len(matches)} revisions: {listed}; give more characters"
+                f"{target!r} is ambiguous: it matches {len(matches)} revisions: {listed}; "
+                "give more characters"
             )
         relative = _RELATIVE.fullmatch(target)
         if relative:
@@ -290,7 +291,7 @@ class RevisionGraph:
 
     def _unknown_message(self, target: str) -> str:
         candidates = [*SYMBOLS, *self._labels, *self._revs]
-        close = difflib.get_close_matches(target, candidates, n=3, cutoff=0.6)
+        close = difflib.get_close_matches(target, candidates, n=3, cutoff=0.5)
         hint = f"; did you mean {', '.join(close)}?" if close else " (see `mig history`)"
         return f"no revision matches {target!r}{hint}"
 

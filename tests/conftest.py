@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 from click.testing import CliRunner
+from databases import any_database, mariadb_database, postgresql_database, sqlite_database  # noqa: F401
 
 
 @pytest.fixture(autouse=True)

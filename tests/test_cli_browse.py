@@ -60,7 +60,9 @@ HISTORY = {
 
 BRANCHES = {
     "linear": "",
-    "branched": "<base> -> aaa1 (branchpoint), create users\n     -> bbb2 (head)\n     -> ccc3 (head)\n",
+    "branched": (
+        "<base> -> aaa1 (branchpoint), create users\n     -> bbb2 (head)\n     -> ccc3 (head)\n"
+    ),
     "merged": "<base> -> aaa1 (branchpoint), create users\n     -> bbb2\n     -> ccc3\n",
     "depends": "",
 }

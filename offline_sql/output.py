@@ -125,7 +125,8 @@ def build_manifest(
 def checked_relative(name: str) -> PurePosixPath:
     """A file name from a manifest or the pipeline, refused unless it stays inside the directory."""
     path = PurePosixPath(name)
-    if not name or path.is_absolute() or ".." in path.parts or "\\" in name or path.name == "":
+    unsafe = path.is_absolute() or ".." in path.parts or "\\" in name
+    if not name or unsafe or str(path) != name:  # "dir/", "./a", "a//b": not as mig writes them
         raise OutputError(f"refusing output file name {name!r}: use a relative path inside -o")
     return path
 

@@ -1,0 +1,195 @@
+"""The output directory writer: all or nothing, refuses to clobber, manifest is canonical."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+from pathlib import Path, PurePosixPath
+from typing import Any
+
+import pytest
+
+from offline_sql import output
+from offline_sql.errors import OutputError
+from offline_sql.output import ManifestEntry, build_manifest, sha256_hex, write_directory
+
+FILES = [
+    ("0001_ab12_add_users.sql", b"CREATE TABLE users (id INT);\n"),
+    ("rollback/0001_ab12_add_users.sql", b"DROP TABLE users;\n"),
+    ("REVIEW.md", b"# review\n"),
+]
+
+
+def listing(root: Path) -> dict[str, bytes]:
+    return {p.relative_to(root).as_posix(): p.read_bytes() for p in root.rglob("*") if p.is_file()}
+
+
+def siblings(parent: Path) -> list[str]:
+    return sorted(p.name for p in parent.iterdir())
+
+
+def test_writes_all_files(tmp_path: Path) -> None:
+    write_directory(tmp_path / "out", FILES, force=False)
+    assert listing(tmp_path / "out") == dict(FILES)
+    assert siblings(tmp_path) == ["out"]
+
+
+def test_creates_missing_parents(tmp_path: Path) -> None:
+    write_directory(tmp_path / "a" / "b" / "out", FILES, force=False)
+    assert listing(tmp_path / "a" / "b" / "out") == dict(FILES)
+
+
+def test_empty_existing_directory_is_used(tmp_path: Path) -> None:
+    (tmp_path / "out").mkdir()
+    write_directory(tmp_path / "out", FILES, force=False)
+    assert listing(tmp_path / "out") == dict(FILES)
+
+
+def test_non_empty_directory_is_refused(tmp_path: Path) -> None:
+    (tmp_path / "out").mkdir()
+    (tmp_path / "out" / "keep.txt").write_bytes(b"mine")
+    with pytest.raises(OutputError, match="--force"):
+        write_directory(tmp_path / "out", FILES, force=False)
+    assert listing(tmp_path / "out") == {"keep.txt": b"mine"}
+    assert siblings(tmp_path) == ["out"]
+
+
+def test_force_replaces_instead_of_merging(tmp_path: Path) -> None:
+    (tmp_path / "out").mkdir()
+    (tmp_path / "out" / "stale.sql").write_bytes(b"old")
+    write_directory(tmp_path / "out", FILES, force=True)
+    assert listing(tmp_path / "out") == dict(FILES)
+    assert siblings(tmp_path) == ["out"]
+
+
+def test_a_file_in_the_way_is_refused(tmp_path: Path) -> None:
+    (tmp_path / "out").write_bytes(b"x")
+    with pytest.raises(OutputError, match="not a directory"):
+        write_directory(tmp_path / "out", FILES, force=True)
+
+
+def test_force_never_replaces_the_current_directory(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    (tmp_path / "project").mkdir()
+    (tmp_path / "project" / "code.py").write_bytes(b"precious")
+    monkeypatch.chdir(tmp_path / "project")
+    with pytest.raises(OutputError, match="current or home"):
+        write_directory(Path("."), FILES, force=True)
+    assert (tmp_path / "project" / "code.py").read_bytes() == b"precious"
+
+
+class Boom(RuntimeError):
+    pass
+
+
+def fail_on_second_file(monkeypatch: pytest.MonkeyPatch) -> None:
+    real = output._write_file
+    calls: list[PurePosixPath] = []
+
+    def flaky(root: Path, relative: PurePosixPath, data: bytes) -> None:
+        calls.append(relative)
+        if len(calls) == 2:
+            raise Boom("simulated failure")
+        real(root, relative, data)
+
+    monkeypatch.setattr(output, "_write_file", flaky)
+
+
+def test_failure_mid_way_leaves_nothing(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    fail_on_second_file(monkeypatch)
+    with pytest.raises(Boom):
+        write_directory(tmp_path / "out", FILES, force=False)
+    assert siblings(tmp_path) == []
+
+
+def test_failure_with_force_keeps_the_old_directory(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    (tmp_path / "out").mkdir()
+    (tmp_path / "out" / "old.sql").write_bytes(b"old")
+    fail_on_second_file(monkeypatch)
+    with pytest.raises(Boom):
+        write_directory(tmp_path / "out", FILES, force=True)
+    assert listing(tmp_path / "out") == {"old.sql": b"old"}
+    assert siblings(tmp_path) == ["out"]
+
+
+def test_os_error_becomes_output_error(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    def disk_full(root: Path, relative: PurePosixPath, data: bytes) -> None:
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(output, "_write_file", disk_full)
+    with pytest.raises(OutputError, match="No space left on device; nothing was changed"):
+        write_directory(tmp_path / "out", FILES, force=False)
+    assert siblings(tmp_path) == []
+
+
+@pytest.mark.parametrize("name", ["/etc/passwd", "../escape.sql", "a/../../b", "", "dir/", "a\\b"])
+def test_unsafe_names_are_refused(tmp_path: Path, name: str) -> None:
+    with pytest.raises(OutputError, match="refusing output file name"):
+        write_directory(tmp_path / "out", [(name, b"x")], force=False)
+    assert siblings(tmp_path) == []
+
+
+def test_duplicate_names_are_refused(tmp_path: Path) -> None:
+    with pytest.raises(OutputError, match="both named"):
+        write_directory(tmp_path / "out", [("a.sql", b"1"), ("a.sql", b"2")], force=False)
+
+
+# ---- manifest -------------------------------------------------------------------------------
+
+
+def entry(order: int = 1, **changes: Any) -> ManifestEntry:
+    base = ManifestEntry(
+        order=order,
+        revision=f"rev{order}",
+        parents=(f"rev{order - 1}",) if order > 1 else (),
+        message="add users",
+        file=f"{order:04d}_rev{order}_add_users.sql",
+        content=b"CREATE TABLE users (id INT);\n",
+        source_sha256=sha256_hex(b"def upgrade(): ..."),
+        direction="upgrade",
+        rollback_file=f"rollback/{order:04d}_rev{order}_add_users.sql",
+        rollback_content=b"DROP TABLE users;\n",
+    )
+    return dataclasses.replace(base, **changes)
+
+
+def test_manifest_is_canonical_json() -> None:
+    data = build_manifest([entry()], "postgresql", "0.1.0", extra_files=[("REVIEW.md", b"r")])
+    document = json.loads(data)
+    assert (
+        data == (json.dumps(document, sort_keys=True, indent=2, ensure_ascii=False) + "\n").encode()
+    )
+    [item] = document["entries"]
+    assert item["sha256"] == sha256_hex(b"CREATE TABLE users (id INT);\n")
+    assert item["rollback"] == {
+        "file": "rollback/0001_rev1_add_users.sql",
+        "sha256": sha256_hex(b"DROP TABLE users;\n"),
+    }
+    assert document["files"] == [{"file": "REVIEW.md", "sha256": sha256_hex(b"r")}]
+    assert (document["dialect"], document["tool_version"]) == ("postgresql", "0.1.0")
+
+
+def test_manifest_notes_missing_downgrade() -> None:
+    data = build_manifest(
+        [entry(has_downgrade=False, rollback_file=None, rollback_content=None)], "mysql", "0.1.0"
+    )
+    [item] = json.loads(data)["entries"]
+    assert (item["has_downgrade"], item["rollback"]) == (False, None)
+
+
+def test_manifest_is_deterministic() -> None:
+    entries = [entry(1), entry(2)]
+    assert build_manifest(entries, "sqlite", "1") == build_manifest(entries, "sqlite", "1")
+
+
+def test_manifest_order_must_be_consecutive() -> None:
+    with pytest.raises(ValueError, match="numbered"):
+        build_manifest([entry(1), entry(3)], "sqlite", "1")
+
+
+def test_manifest_keeps_unicode_readable() -> None:
+    data = build_manifest([entry(message="ajoute café")], "sqlite", "1")
+    assert "ajoute café".encode() in data

@@ -1,0 +1,106 @@
+"""Loading revision scripts by path and running upgrade()/downgrade()."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import pytest
+
+from offline_sql.errors import MigError, RenderError, ScriptError
+from offline_sql.script.loader import load_script, module_name, run_revision
+
+
+def write(tmp_path: Path, text: str, name: str = "rev.py") -> str:
+    path = tmp_path / name
+    path.write_text(text)
+    return str(path)
+
+
+def test_load_gives_fresh_module_outside_sys_modules(tmp_path: Path) -> None:
+    path = write(tmp_path, "revision = 'a1'\nX = []\ndef upgrade():\n    X.append(1)\n")
+    sys_path = list(sys.path)
+    first = load_script(path, "a1")
+    second = load_script(path, "a1")
+    assert first is not second
+    assert first.__name__ == "offline_sql_rev_a1"
+    assert module_name("a1") not in sys.modules
+    assert sys.path == sys_path
+    run_revision(first, "upgrade")
+    assert first.X == [1]
+    assert second.X == []
+
+
+def test_no_pycache_written(tmp_path: Path) -> None:
+    path = write(tmp_path, "def upgrade():\n    pass\n")
+    load_script(path, "a1")
+    assert not (tmp_path / "__pycache__").exists()
+
+
+def test_module_name_is_identifier() -> None:
+    assert module_name("ae1-0.x").isidentifier()
+
+
+def test_dataclass_in_script(tmp_path: Path) -> None:
+    path = write(
+        tmp_path,
+        "from __future__ import annotations\nimport dataclasses\n"
+        "@dataclasses.dataclass\nclass Row:\n    a: int\n",
+    )
+    module = load_script(path, "dc")
+    assert module.Row(1).a == 1
+
+
+def test_syntax_error_names_file_and_line(tmp_path: Path) -> None:
+    path = write(tmp_path, "x = 1\ndef upgrade(:\n    pass\n")
+    with pytest.raises(ScriptError, match=rf"^{path}:2: SyntaxError"):
+        load_script(path, "s1")
+
+
+def test_import_error_is_chained(tmp_path: Path) -> None:
+    path = write(tmp_path, "import sys\nimport no_such_module_xyz\n")
+    with pytest.raises(ScriptError, match=rf"{path}:2: importing revision i1 raised") as info:
+        load_script(path, "i1")
+    assert isinstance(info.value.__cause__, ModuleNotFoundError)
+
+
+def test_missing_file(tmp_path: Path) -> None:
+    with pytest.raises(ScriptError, match="cannot read revision m1"):
+        load_script(str(tmp_path / "nope.py"), "m1")
+
+
+@pytest.mark.parametrize("direction", ["upgrade", "downgrade"])
+def test_missing_function(tmp_path: Path, direction: str) -> None:
+    path = write(tmp_path, "revision = 'x'\n")
+    module = load_script(path, "x")
+    with pytest.raises(ScriptError, match=rf"no {direction}\(\) function"):
+        run_revision(module, direction)  # type: ignore[arg-type]
+
+
+def test_exception_in_upgrade_names_revision_and_line(tmp_path: Path) -> None:
+    path = write(
+        tmp_path,
+        "def helper():\n    raise ValueError('bad value')\n\ndef upgrade():\n    helper()\n",
+    )
+    module = load_script(path, "e1")
+    with pytest.raises(ScriptError) as info:
+        run_revision(module, "upgrade")
+    assert str(info.value) == (f"revision e1 ({path}:2): upgrade() raised ValueError: bad value")
+    assert isinstance(info.value.__cause__, ValueError)
+
+
+def test_mig_errors_pass_through(tmp_path: Path) -> None:
+    path = write(
+        tmp_path,
+        "from offline_sql.errors import RenderError\n"
+        "def downgrade():\n    raise RenderError('cannot')\n",
+    )
+    module = load_script(path, "p1")
+    with pytest.raises(RenderError, match="^cannot$"):
+        run_revision(module, "downgrade")
+
+
+def test_mig_error_at_import_passes_through(tmp_path: Path) -> None:
+    path = write(tmp_path, "from offline_sql.errors import MigError\nraise MigError('own')\n")
+    with pytest.raises(MigError, match="^own$"):
+        load_script(path, "p2")

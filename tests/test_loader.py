@@ -96,11 +96,11 @@ def test_mig_errors_pass_through(tmp_path: Path) -> None:
         "def downgrade():\n    raise RenderError('cannot')\n",
     )
     module = load_script(path, "p1")
-    with pytest.raises(RenderError, match="^cannot$"):
+    with pytest.raises(RenderError, match=r"^cannot$"):
         run_revision(module, "downgrade")
 
 
 def test_mig_error_at_import_passes_through(tmp_path: Path) -> None:
     path = write(tmp_path, "from offline_sql.errors import MigError\nraise MigError('own')\n")
-    with pytest.raises(MigError, match="^own$"):
+    with pytest.raises(MigError, match=r"^own$"):
         load_script(path, "p2")

@@ -44,7 +44,8 @@ class StubDialect:
     name = "postgresql"
 
     def sa_dialect(self) -> SADialect:
-        return postgresql.dialect()  # type: ignore[no-any-return]
+        dialect: SADialect = postgresql.psycopg.dialect()
+        return dialect
 
 
 @pytest.fixture
@@ -376,7 +377,7 @@ def downgrade() -> None:
 
 def line_of(text: str) -> int:
     """1-based line of the script that starts the call ``text``."""
-    return [n for n, line in enumerate(ALEMBIC_STYLE.splitlines(), 1) if text in line][0]
+    return next(n for n, line in enumerate(ALEMBIC_STYLE.splitlines(), 1) if text in line)
 
 
 @pytest.mark.parametrize(

@@ -24,7 +24,8 @@ class StubDialect:
     name = "postgresql"
 
     def sa_dialect(self) -> SADialect:
-        return postgresql.dialect()  # type: ignore[no-any-return]
+        dialect: SADialect = postgresql.psycopg.dialect()
+        return dialect
 
 
 def make_recorder(

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+import stat
 from pathlib import Path
 
 import pytest
@@ -10,8 +12,9 @@ from click.testing import CliRunner
 from offline_sql import commands
 from offline_sql.cli import cli
 from offline_sql.config import _parse_toml, load_config
-from offline_sql.errors import ConfigError
+from offline_sql.errors import ConfigError, OutputError
 from offline_sql.script.template import package_template
+from offline_sql.script.writer import append_text, write_new_file
 
 
 def test_init_writes_mig_toml_and_folders(tmp_path: Path) -> None:
@@ -107,3 +110,41 @@ def test_init_then_revision_then_heads(tmp_path: Path, runner: CliRunner) -> Non
     assert written.endswith("# project template\n")
     heads = runner.invoke(cli, ["-c", config, "heads"])
     assert heads.stdout == "r1 (head)\n"
+
+
+# ---- the atomic writer used by init and revision ----------------------------------------
+
+
+def test_write_new_file_never_replaces(tmp_path: Path) -> None:
+    target = tmp_path / "a.py"
+    write_new_file(target, "one\n")
+    with pytest.raises(FileExistsError):
+        write_new_file(target, "two\n")
+    assert target.read_text() == "one\n"
+    assert [p.name for p in tmp_path.iterdir()] == ["a.py"]
+
+
+def test_write_new_file_uses_normal_permissions(tmp_path: Path) -> None:
+    umask = os.umask(0o022)
+    os.umask(umask)
+    target = tmp_path / "a.py"
+    write_new_file(target, "x")
+    assert stat.S_IMODE(target.stat().st_mode) == 0o666 & ~umask
+
+
+def test_write_new_file_into_a_missing_folder(tmp_path: Path) -> None:
+    with pytest.raises(OutputError, match="cannot write in"):
+        write_new_file(tmp_path / "missing" / "a.py", "x")
+
+
+@pytest.mark.parametrize(("original", "joined"), [("a = 1", "a = 1\nb"), ("a = 1\n", "a = 1\nb")])
+def test_append_text_keeps_mode_and_adds_a_line_break(
+    tmp_path: Path, original: str, joined: str
+) -> None:
+    target = tmp_path / "pyproject.toml"
+    target.write_text(original)
+    target.chmod(0o640)
+    append_text(target, "b")
+    assert target.read_text() == joined
+    assert stat.S_IMODE(target.stat().st_mode) == 0o640
+    assert [p.name for p in tmp_path.iterdir()] == ["pyproject.toml"]

@@ -124,7 +124,7 @@ class Dialect:
             raise RenderError(f"{r.describe(op)}: no rendering for {type(op).__name__}")
         try:
             return renderer(op, state)
-        except (sa.exc.CompileError, sa.exc.ArgumentError) as exc:
+        except (sa.exc.CompileError, sa.exc.ArgumentError, sa.exc.IdentifierError) as exc:
             raise RenderError(f"{r.describe(op)}: {exc} (fix the operation in the script)") from exc
 
     def renderers(self) -> dict[type[Operation], Renderer]:

@@ -8,7 +8,6 @@ from typing import Any
 
 import pytest
 import sqlalchemy as sa
-from sqlalchemy.dialects import postgresql
 from sqlalchemy.engine import Dialect as SADialect
 
 from offline_sql import op
@@ -24,8 +23,8 @@ class StubDialect:
     name = "postgresql"
 
     def sa_dialect(self) -> SADialect:
-        dialect: SADialect = postgresql.psycopg.dialect()
-        return dialect
+        engine = sa.create_mock_engine(sa.make_url("postgresql://"), executor=print)
+        return engine.dialect
 
 
 def make_recorder(

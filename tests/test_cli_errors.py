@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner, Result
-from helpers import BRANCHED, LINEAR, Rev, make_project, write_revisions
+from helpers import BRANCHED, DEPENDS, LINEAR, MERGED, Rev, make_project, write_revisions
 
 from offline_sql.cli import cli
 from offline_sql.errors import MigError, UnknownRevisionError
@@ -188,3 +188,25 @@ def test_error_after_partial_history_writes_nothing(tmp_path: Path, runner: CliR
     before = sorted((tmp_path / "migrations" / "versions").iterdir())
     invoke(runner, tmp_path, "revision", "-m", "x")
     assert sorted((tmp_path / "migrations" / "versions").iterdir()) == before
+
+
+SHAPES = {"linear": LINEAR, "branched": BRANCHED, "merged": MERGED, "depends": DEPENDS}
+
+
+@pytest.mark.parametrize("shape", list(SHAPES))
+@pytest.mark.parametrize(
+    ("args", "fragments"),
+    [
+        (["show", "aaa9"], ["no revision matches 'aaa9'", "did you mean aaa1"]),
+        (["history", "-r", "zzzz:"], ["no revision matches 'zzzz'"]),
+        (["revision", "-m", "x", "--depends-on", "qqq"], ["'qqq'"]),
+        (["merge", "aaa1", "nope", "-m", "x"], ["'nope'"]),
+    ],
+)
+def test_unknown_revisions_on_every_shape(
+    tmp_path: Path, runner: CliRunner, shape: str, args: list[str], fragments: list[str]
+) -> None:
+    make_project(tmp_path, SHAPES[shape])
+    if args[0] == "revision" and shape in ("branched", "depends"):
+        args = [*args, "--head", "bbb2"]
+    assert_one_error_line(invoke(runner, tmp_path, *args), 1, *fragments)

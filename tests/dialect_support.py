@@ -145,34 +145,3 @@ def mariadb() -> Iterator[MariaDB]:
         with admin.begin() as conn:
             conn.execute(sa.text(f"DROP DATABASE {name}"))
         admin.dispose()
-
-
-def _fallback_sa_dialect(self: Dialect) -> Any:
-    cached = self.__dict__.get("_fallback_sa")
-    if cached is None:
-        cls = sa.engine.make_url(self.sqlalchemy_url).get_dialect()
-        cached = cls(paramstyle="named")  # type: ignore[call-arg]
-        self.__dict__["_fallback_sa"] = cached
-    return cached
-
-
-def _fallback_compile(self: Dialect, element: Any) -> str:
-    return str(element.compile(dialect=self.sa_dialect(), compile_kwargs={"literal_binds": True}))
-
-
-def _fallback_literal(self: Dialect, value: Any, type_: Any = None) -> str:
-    d = self.sa_dialect()
-    return str(d.statement_compiler(d, None).render_literal_value(value, type_ or sa.String()))
-
-
-@pytest.fixture(autouse=True)
-def compiling(monkeypatch: pytest.MonkeyPatch) -> None:
-    """TEMPORARY: plain SQLAlchemy compiling until base.py's compile lands."""
-    try:
-        Dialect().sa_dialect()
-    except NotImplementedError:
-        monkeypatch.setattr(Dialect, "sa_dialect", _fallback_sa_dialect)
-        monkeypatch.setattr(Dialect, "compile", _fallback_compile)
-        monkeypatch.setattr(Dialect, "literal", _fallback_literal)
-    except Exception:
-        pass

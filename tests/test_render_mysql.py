@@ -9,7 +9,6 @@ import sqlalchemy as sa
 from dialect_support import (
     MariaDB,
     col,
-    compiling,
     mariadb,
     script,
     sqls,
@@ -25,7 +24,7 @@ from offline_sql.dialects.mysql import MariaDBDialect, MySQLDialect
 from offline_sql.errors import RenderError
 from offline_sql.state import ForeignKeyState, IndexState, SchemaState, UniqueState
 
-__all__ = ["compiling", "mariadb"]
+__all__ = ["mariadb"]
 
 
 def users_state() -> SchemaState:

@@ -1,0 +1,258 @@
+"""SQL Server: transactional DDL run by ``sqlcmd``, defaults as named constraints.
+
+``ALTER COLUMN`` restates type and nullability (from the schema state, as on MySQL). A
+default is a constraint with a name the server may have invented, so changing or dropping
+one, and dropping a column that has one, first looks the name up in
+``sys.default_constraints`` in a small T-SQL batch. Renames use ``sp_rename`` and comments
+are ``MS_Description`` extended properties.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any, ClassVar
+
+import sqlalchemy as sa
+
+from offline_sql import operations as ops
+from offline_sql.dialects import existing
+from offline_sql.dialects import render as r
+from offline_sql.dialects.base import Dialect
+from offline_sql.errors import RenderError
+from offline_sql.state import SchemaState, TableState
+from offline_sql.statements import Statement
+
+if TYPE_CHECKING:
+    from sqlalchemy.engine import Dialect as SADialect
+
+
+def nstr(text: str) -> str:
+    """A Unicode string literal (``N'...'``), for names and property values."""
+    return "N'" + text.replace("'", "''") + "'"
+
+
+class MSSQLDialect(Dialect):
+    name = "mssql"
+    sqlalchemy_url = "mssql://"
+    transactional_ddl = True
+    begin_statement = "BEGIN TRANSACTION"
+    commit_statement = "COMMIT"
+    batch_separator = "GO"
+    max_identifier_length = 128
+    client_name = "sqlcmd"
+    apply_hint = "sqlcmd -b -I -i {file}"
+    client_preamble = (":on error exit", "SET XACT_ABORT ON")
+    sqlglot_name = "tsql"
+
+    default_schema: ClassVar[str] = "dbo"
+    """Schema named in extended properties when the script gives none."""
+
+    bulk_insert_rows: ClassVar[int] = 1000
+    """Most rows SQL Server accepts in one ``VALUES`` list."""
+
+    def sa_dialect(self) -> SADialect:
+        """SQLAlchemy's dialect, told the default schema (its comment DDL needs it)."""
+        dialect = super().sa_dialect()
+        if dialect.default_schema_name is None:
+            dialect.default_schema_name = self.default_schema
+        return dialect
+
+    def compile(self, element: Any) -> str:
+        """Compiled with the adjusted SQLAlchemy dialect (see :meth:`sa_dialect`)."""
+        self.sa_dialect()
+        return super().compile(element)
+
+    # ---- helpers ----------------------------------------------------------------------
+
+    def same_type(self, a: Any, b: Any) -> bool:
+        return self.type_sql(a) == self.type_sql(b)
+
+    def object_name(self, schema: str | None, table: str, column: str | None = None) -> str:
+        """``schema.table[.column]`` as ``sp_rename`` and ``OBJECT_ID`` read it."""
+        parts = [p for p in (schema, table, column) if p is not None]
+        return nstr(".".join(self.quote_brackets(p) for p in parts))
+
+    @staticmethod
+    def quote_brackets(name: str) -> str:
+        return "[" + name.replace("]", "]]") + "]"
+
+    def drop_default_constraint(
+        self, op: ops.TableOperation, column: str, comment: str | None = None
+    ) -> Statement:
+        """Drop whatever default constraint the column has, looked up by the server."""
+        target = self.object_name(op.schema, op.table_name)
+        alter = _escaped(self.alter_table(op))
+        sql = (
+            "DECLARE @name sysname;\n"
+            "SELECT @name = dc.name FROM sys.default_constraints AS dc "
+            "JOIN sys.columns AS c ON c.object_id = dc.parent_object_id "
+            "AND c.column_id = dc.parent_column_id "
+            f"WHERE dc.parent_object_id = OBJECT_ID({target}) AND c.name = {nstr(column)};\n"
+            f"IF @name IS NOT NULL EXEC('{alter} DROP CONSTRAINT ' + QUOTENAME(@name))"
+        )
+        return self.statement(sql, op, block=True, comment=comment)
+
+    def may_have_default(self, state: SchemaState, op: ops.TableOperation, column: str) -> bool:
+        table = state.get(op.schema, op.table_name)
+        if table is None or table.unknown_since is not None or column not in table.columns:
+            return True
+        return table.columns[column].server_default is not None
+
+    def extended_property(
+        self, proc: str, schema: str | None, table: str, column: str | None, value: str | None
+    ) -> str:
+        """``EXEC sp_add/update/dropextendedproperty`` for ``MS_Description``."""
+        args = [f"@name = {nstr('MS_Description')}"]
+        if value is not None:
+            args.append(f"@value = {nstr(value)}")
+        args += [
+            f"@level0type = {nstr('SCHEMA')}",
+            f"@level0name = {nstr(schema or self.default_schema)}",
+            f"@level1type = {nstr('TABLE')}",
+            f"@level1name = {nstr(table)}",
+        ]
+        if column is not None:
+            args += [f"@level2type = {nstr('COLUMN')}", f"@level2name = {nstr(column)}"]
+        return f"EXEC {proc} " + ", ".join(args)
+
+    def comment_change(
+        self,
+        op: ops.TableOperation,
+        column: str | None,
+        old: str | Any | None,
+        new: str | None,
+    ) -> list[Statement]:
+        """Add, update or drop a description, as the comment known before requires."""
+        if old is ops.UNSET:
+            where = f"column {column!r}" if column else f"table {op.table_name!r}"
+            raise RenderError(
+                f"{r.describe(op)}: {where} is not in the schema replayed from the migrations, "
+                "and SQL Server adds and updates a comment differently; pass existing_comment="
+            )
+        if old is None and new is None:
+            return []
+        proc = {
+            (True, False): "sp_addextendedproperty",
+            (False, False): "sp_updateextendedproperty",
+            (False, True): "sp_dropextendedproperty",
+        }[(old is None, new is None)]
+        sql = self.extended_property(proc, op.schema, op.table_name, column, new)
+        return [self.statement(sql, op)]
+
+    # ---- columns ----------------------------------------------------------------------
+
+    def render_add_column(self, op: ops.AddColumn, state: SchemaState) -> list[Statement]:
+        """T-SQL adds a column with ``ADD``, not ``ADD COLUMN``."""
+        out = super().render_add_column(op, state)
+        first = out[0]
+        head = f"{self.alter_table(op)} ADD COLUMN "
+        assert first.sql.startswith(head)
+        sql = f"{self.alter_table(op)} ADD {first.sql[len(head) :]}"
+        return [Statement(sql, table=first.table), *out[1:]]
+
+    def render_drop_column(self, op: ops.DropColumn, state: SchemaState) -> list[Statement]:
+        out: list[Statement] = []
+        if self.may_have_default(state, op, op.column_name):
+            note = "a column with a default cannot be dropped before its default constraint"
+            out.append(self.drop_default_constraint(op, op.column_name, note))
+        return out + super().render_drop_column(op, state)
+
+    def render_alter_column(self, op: ops.AlterColumn, state: SchemaState) -> list[Statement]:
+        """Type/nullability restated, default constraint swapped, comment, rename last."""
+        if op.autoincrement is not ops.UNSET:
+            raise self.unsupported(
+                op,
+                "changing IDENTITY with ALTER COLUMN",
+                "add a new IDENTITY column, copy the data and drop the old one",
+            )
+        out: list[Statement] = []
+        column = self.quote(op.column_name)
+        if op.type_ is not ops.UNSET or op.nullable is not ops.UNSET:
+            before = existing.current_column(op, state, ("type", "nullable"), self.same_type)
+            after = existing.altered(before, op)
+            null = "NULL" if after.nullable else "NOT NULL"
+            sql = f"{self.alter_table(op)} ALTER COLUMN {column} {self.type_sql(after.type)} {null}"
+            out.append(self.statement(sql, op))
+        if op.server_default is not ops.UNSET:
+            if self.may_have_default(state, op, op.column_name):
+                out.append(self.drop_default_constraint(op, op.column_name))
+            if op.server_default is not None and op.server_default is not False:
+                out.append(self.add_default(op, op.server_default))
+        if op.comment is not ops.UNSET:
+            out += self.comment_change(
+                op, op.column_name, self.known_comment(op, state), op.comment
+            )
+        if op.new_column_name is not ops.UNSET and op.new_column_name != op.column_name:
+            target = self.object_name(op.schema, op.table_name, op.column_name)
+            sql = f"EXEC sp_rename {target}, {nstr(op.new_column_name)}, 'COLUMN'"
+            out.append(self.statement(sql, op))
+        return out
+
+    def add_default(self, op: ops.AlterColumn, default: Any) -> Statement:
+        name = f"DF_{op.table_name}_{op.column_name}"
+        if len(name) > self.max_identifier_length:
+            raise self.unsupported(
+                op,
+                f"a default constraint name longer than {self.max_identifier_length}",
+                "shorten the table or column name",
+            )
+        sql = (
+            f"{self.alter_table(op)} ADD CONSTRAINT {self.quote(name)} "
+            f"DEFAULT {self.default_sql(op, default)} FOR {self.quote(op.column_name)}"
+        )
+        return self.statement(sql, op)
+
+    @staticmethod
+    def known_comment(op: ops.AlterColumn, state: SchemaState) -> Any:
+        table = state.get(op.schema, op.table_name)
+        if table is not None and table.unknown_since is None and op.column_name in table.columns:
+            return table.columns[op.column_name].comment
+        return op.existing_comment
+
+    # ---- tables -----------------------------------------------------------------------
+
+    def render_rename_table(self, op: ops.RenameTable, state: SchemaState) -> list[Statement]:
+        target = self.object_name(op.schema, op.table_name)
+        return [self.statement(f"EXEC sp_rename {target}, {nstr(op.new_table_name)}", op)]
+
+    def render_create_table_comment(
+        self, op: ops.CreateTableComment, state: SchemaState
+    ) -> list[Statement]:
+        return self.comment_change(op, None, _table_comment(op, state), op.comment)
+
+    def render_drop_table_comment(
+        self, op: ops.DropTableComment, state: SchemaState
+    ) -> list[Statement]:
+        return self.comment_change(op, None, _table_comment(op, state), None)
+
+    # ---- data -------------------------------------------------------------------------
+
+    def insert_statements(
+        self, op: ops.BulkInsert, table: sa.TableClause, rows: list[dict[str, Any]]
+    ) -> list[str]:
+        """At most :attr:`bulk_insert_rows` rows per ``VALUES`` list."""
+        size = self.bulk_insert_rows
+        out: list[str] = []
+        for start in range(0, len(rows), size):
+            out += super().insert_statements(op, table, rows[start : start + size])
+        return out
+
+    # ---- version table ----------------------------------------------------------------
+
+    def create_version_table(self, table: str, schema: str | None) -> list[Statement]:
+        """``IF OBJECT_ID(...) IS NULL CREATE TABLE``: T-SQL has no IF NOT EXISTS here."""
+        create = self.ddl(sa.schema.CreateTable(self.version_table(table, schema)))
+        target = nstr(f"{schema}.{table}" if schema else table)
+        sql = f"IF OBJECT_ID({target}, N'U') IS NULL\n{create}"
+        return [Statement(sql, kind="version", table=table)]
+
+
+def _escaped(sql: str) -> str:
+    """SQL text placed inside a T-SQL string literal."""
+    return sql.replace("'", "''")
+
+
+def _table_comment(op: ops.CreateTableComment | ops.DropTableComment, state: SchemaState) -> Any:
+    table: TableState | None = state.get(op.schema, op.table_name)
+    if table is not None and table.unknown_since is None:
+        return table.comment
+    return op.existing_comment

@@ -1,0 +1,235 @@
+"""Oracle: scripts for SQL*Plus, DDL that commits on its own, PL/SQL blocks ended by ``/``.
+
+``ALTER TABLE ... MODIFY`` changes only what it names, but naming NULL/NOT NULL when the
+column already is so fails (ORA-01442/ORA-01451), so nullability is written only when the
+schema state says it changes. Oracle stores ``''`` as NULL: inserting it into a NOT NULL
+column is warned about at generation time. Identifiers are limited to 128 bytes (12.2 and
+later; 30 before 12.2), and a longer name is an error here rather than ORA-00972 there.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import warnings
+from collections.abc import Iterator
+from typing import TYPE_CHECKING, Any
+
+import sqlalchemy as sa
+from sqlalchemy.dialects.oracle.base import OracleTypeCompiler
+
+from offline_sql import operations as ops
+from offline_sql.dialects import render as r
+from offline_sql.dialects.base import Dialect
+from offline_sql.errors import RenderError
+from offline_sql.state import SchemaState
+from offline_sql.statements import Statement
+
+if TYPE_CHECKING:
+    from sqlalchemy.engine import Dialect as SADialect
+
+
+class EmptyStringWarning(UserWarning):
+    """Oracle reads ``''`` as NULL, which a NOT NULL column refuses."""
+
+
+class _OracleTypes(OracleTypeCompiler):
+    """Booleans as ``NUMBER(1)``: portable to every Oracle before 23ai's BOOLEAN."""
+
+    def visit_boolean(self, type_: Any, **kw: Any) -> str:
+        return "NUMBER(1)"
+
+
+class OracleDialect(Dialect):
+    name = "oracle"
+    sqlalchemy_url = "oracle://"
+    transactional_ddl = False
+    begin_statement = None
+    commit_statement = None
+    block_terminator = "/"
+    max_identifier_length = 128
+    """128 bytes since Oracle 12.2 (``COMPATIBLE`` >= 12.2); 30 on older databases."""
+    client_name = "SQL*Plus"
+    apply_hint = "sqlplus -L user@db @{file}"
+    client_preamble = (
+        "WHENEVER SQLERROR EXIT SQL.SQLCODE ROLLBACK",
+        "SET DEFINE OFF",
+        "SET SQLBLANKLINES ON",
+    )
+    sqlglot_name = "oracle"
+    non_transactional_note = (
+        "Oracle commits each DDL statement on its own: if a statement fails, the statements "
+        "before it stay applied; fix the cause and apply the rest of the script by hand."
+    )
+
+    def sa_dialect(self) -> SADialect:
+        """SQLAlchemy's Oracle dialect with booleans as NUMBER(1) (no server to ask)."""
+        dialect = super().sa_dialect()
+        if not isinstance(dialect.type_compiler_instance, _OracleTypes):
+            dialect.supports_native_boolean = False
+            dialect.type_compiler_instance = _OracleTypes(dialect)
+        return dialect
+
+    def compile(self, element: Any) -> str:
+        """Compiled with the adjusted SQLAlchemy dialect (see :meth:`sa_dialect`)."""
+        self.sa_dialect()
+        return super().compile(element)
+
+    def render(self, op: ops.Operation, state: SchemaState) -> list[Statement]:
+        """Long identifiers are refused before anything is rendered."""
+        for name in _identifiers(op):
+            if len(name.encode()) > self.max_identifier_length:
+                raise RenderError(
+                    f"{r.describe(op)}: identifier {name!r} is {len(name.encode())} bytes, "
+                    f"longer than Oracle's {self.max_identifier_length}; choose a shorter name"
+                )
+        return super().render(op, state)
+
+    # ---- columns ----------------------------------------------------------------------
+
+    def render_add_column(self, op: ops.AddColumn, state: SchemaState) -> list[Statement]:
+        """Oracle adds a column with ``ADD``, not ``ADD COLUMN``."""
+        out = super().render_add_column(op, state)
+        head = f"{self.alter_table(op)} ADD COLUMN "
+        first = out[0]
+        assert first.sql.startswith(head)
+        sql = f"{self.alter_table(op)} ADD {first.sql[len(head) :]}"
+        return [Statement(sql, table=first.table), *out[1:]]
+
+    def render_alter_column(self, op: ops.AlterColumn, state: SchemaState) -> list[Statement]:
+        """One ``MODIFY (...)`` for type, default and a real nullability change; then the
+        comment and the rename."""
+        if op.autoincrement is not ops.UNSET:
+            raise self.unsupported(
+                op, "changing autoincrement", "use an identity column in a new column"
+            )
+        parts: list[str] = []
+        if op.type_ is not ops.UNSET:
+            parts.append(self.type_sql(op.type_))
+        if op.server_default is not ops.UNSET:
+            default = op.server_default
+            none = default is None or default is False
+            parts.append("DEFAULT " + ("NULL" if none else self.default_sql(op, default)))
+        guard = False
+        if op.nullable is not ops.UNSET:
+            known = self.known_nullable(op, state)
+            if known is None:
+                guard = True
+            if known is None or known != bool(op.nullable):
+                parts.append("NULL" if op.nullable else "NOT NULL")
+        out: list[Statement] = []
+        if parts:
+            sql = f"{self.alter_table(op)} MODIFY ({self.quote(op.column_name)} {' '.join(parts)})"
+            out.append(
+                self.modify_ignoring_same_nullability(sql, op) if guard else self.statement(sql, op)
+            )
+        if op.comment is not ops.UNSET:
+            out += self.column_comment_statements(op, op.column_name, op.comment)
+        if op.new_column_name is not ops.UNSET and op.new_column_name != op.column_name:
+            out.append(self.statement(self.rename_column_sql(op, op.new_column_name), op))
+        return out
+
+    @staticmethod
+    def known_nullable(op: ops.AlterColumn, state: SchemaState) -> bool | None:
+        table = state.get(op.schema, op.table_name)
+        if table is not None and table.unknown_since is None and op.column_name in table.columns:
+            return table.columns[op.column_name].nullable
+        return None if op.existing_nullable is ops.UNSET else bool(op.existing_nullable)
+
+    def modify_ignoring_same_nullability(self, sql: str, op: ops.Operation) -> Statement:
+        """Nullability not known: run the MODIFY and accept "already (NOT) NULL"."""
+        block = (
+            "BEGIN\n"
+            f"  EXECUTE IMMEDIATE {self.literal(sql, sa.String())};\n"
+            "EXCEPTION\n"
+            "  WHEN OTHERS THEN\n"
+            "    IF SQLCODE NOT IN (-1442, -1451) THEN RAISE; END IF;\n"
+            "END;"
+        )
+        note = "nullability unknown to the migrations: ORA-01442/01451 (already so) ignored"
+        return self.statement(block, op, block=True, comment=note)
+
+    def column_comment_statements(
+        self, op: ops.TableOperation, column: str, comment: str | None
+    ) -> list[Statement]:
+        """``COMMENT ON COLUMN``; Oracle removes a comment by setting it to ``''``."""
+        target = f"{self.table_name(op.schema, op.table_name)}.{self.quote(column)}"
+        text = self.literal(comment if comment is not None else "", sa.String())
+        return [self.statement(f"COMMENT ON COLUMN {target} IS {text}", op)]
+
+    # ---- data -------------------------------------------------------------------------
+
+    def render_bulk_insert(self, op: ops.BulkInsert, state: SchemaState) -> list[Statement]:
+        self.warn_empty_strings(op, state)
+        return super().render_bulk_insert(op, state)
+
+    def insert_statements(
+        self, op: ops.BulkInsert, table: sa.TableClause, rows: list[dict[str, Any]]
+    ) -> list[str]:
+        """``INSERT ALL INTO ... SELECT * FROM dual`` for several rows, else one INSERT."""
+        singles: list[str] = []
+        for row in rows:
+            singles += super().insert_statements(_single(op), table, [row])
+        if not op.multiinsert or len(singles) < 2:
+            return singles
+        intos = "\n".join("  " + sql.removeprefix("INSERT ") for sql in singles)
+        return [f"INSERT ALL\n{intos}\nSELECT * FROM dual"]
+
+    def warn_empty_strings(self, op: ops.BulkInsert, state: SchemaState) -> None:
+        known = state.get(op.schema, op.table_name)
+        not_null = {n for n, c in known.columns.items() if not c.nullable} if known else set()
+        if op.table is not None:
+            not_null |= {c.name for c in op.table.c if isinstance(c, sa.Column) and not c.nullable}
+        for index, row in enumerate(op.rows):
+            for name, value in row.items():
+                if value == "" and name in not_null:
+                    where = str(op.origin) if op.origin else "bulk_insert"
+                    warnings.warn(
+                        f"{where}: row {index} puts '' in NOT NULL column "
+                        f"{op.table_name}.{name}; Oracle stores '' as NULL and will refuse it",
+                        EmptyStringWarning,
+                        stacklevel=2,
+                    )
+
+    # ---- version table ----------------------------------------------------------------
+
+    def create_version_table(self, table: str, schema: str | None) -> list[Statement]:
+        """A PL/SQL block that creates the table and ignores ORA-00955 (name in use)."""
+        create = " ".join(
+            self.ddl(sa.schema.CreateTable(self.version_table(table, schema))).split()
+        )
+        block = (
+            "BEGIN\n"
+            f"  EXECUTE IMMEDIATE {self.literal(create, sa.String())};\n"
+            "EXCEPTION\n"
+            "  WHEN OTHERS THEN\n"
+            "    IF SQLCODE != -955 THEN RAISE; END IF;\n"
+            "END;"
+        )
+        return [Statement(block, kind="version", table=table, block=True)]
+
+
+def _single(op: ops.BulkInsert) -> ops.BulkInsert:
+    """The same operation, one row per INSERT (the base class's shape)."""
+    return dataclasses.replace(op, multiinsert=False)
+
+
+def _identifiers(op: ops.Operation) -> Iterator[str]:
+    """Every name an operation gives to an object it creates or renames."""
+    for attr in (
+        "table_name",
+        "new_table_name",
+        "column_name",
+        "new_column_name",
+        "index_name",
+        "constraint_name",
+    ):
+        value = getattr(op, attr, None)
+        if isinstance(value, str):
+            yield value
+    if isinstance(op, ops.AddColumn):
+        yield op.column.name
+    if isinstance(op, ops.CreateTable):
+        for item in op.items:
+            name = getattr(item, "name", None)
+            if isinstance(name, str):
+                yield name

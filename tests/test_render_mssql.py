@@ -1,0 +1,200 @@
+"""SQL Server renderings: restated ALTER COLUMN, default constraints, sp_rename, comments."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+import sqlalchemy as sa
+import sqlglot
+from dialect_support import col, sqls, state_of, table, with_origin
+
+from offline_sql import operations as ops
+from offline_sql.dialects import get_dialect
+from offline_sql.dialects.mssql import MSSQLDialect
+from offline_sql.errors import RenderError
+from offline_sql.state import SchemaState
+from offline_sql.statements import Statement
+
+DROP_DEFAULT = (
+    "DECLARE @name sysname;\n"
+    "SELECT @name = dc.name FROM sys.default_constraints AS dc "
+    "JOIN sys.columns AS c ON c.object_id = dc.parent_object_id "
+    "AND c.column_id = dc.parent_column_id "
+    "WHERE dc.parent_object_id = OBJECT_ID(N'[users]') AND c.name = N'name';\n"
+    "IF @name IS NOT NULL EXEC('ALTER TABLE users DROP CONSTRAINT ' + QUOTENAME(@name))"
+)
+PROPERTY = (
+    "@level0type = N'SCHEMA', @level0name = N'dbo', @level1type = N'TABLE', @level1name = N'users'"
+)
+
+
+def users_state() -> SchemaState:
+    return state_of(
+        table(
+            "users",
+            col("id", sa.Integer(), False),
+            col("name", sa.String(50), False, server_default="x", comment="the name"),
+            col("note", sa.String(20)),
+            pk=("id",),
+        )
+    )
+
+
+ALTER_CASES: list[tuple[dict[str, Any], list[str]]] = [
+    (
+        {"column_name": "name", "type_": sa.String(100)},
+        ["ALTER TABLE users ALTER COLUMN name VARCHAR(100) NOT NULL"],
+    ),
+    (
+        {"column_name": "name", "nullable": True},
+        ["ALTER TABLE users ALTER COLUMN name VARCHAR(50) NULL"],
+    ),
+    (
+        {"column_name": "name", "server_default": "y"},
+        [DROP_DEFAULT, "ALTER TABLE users ADD CONSTRAINT [DF_users_name] DEFAULT 'y' FOR name"],
+    ),
+    ({"column_name": "name", "server_default": None}, [DROP_DEFAULT]),
+    (
+        {"column_name": "note", "server_default": "n"},
+        ["ALTER TABLE users ADD CONSTRAINT [DF_users_note] DEFAULT 'n' FOR note"],
+    ),
+    (
+        {"column_name": "name", "new_column_name": "full_name"},
+        ["EXEC sp_rename N'[users].[name]', N'full_name', 'COLUMN'"],
+    ),
+    (
+        {"column_name": "name", "comment": "new"},
+        [
+            "EXEC sp_updateextendedproperty @name = N'MS_Description', @value = N'new', "
+            f"{PROPERTY}, @level2type = N'COLUMN', @level2name = N'name'"
+        ],
+    ),
+    (
+        {"column_name": "note", "comment": "it's"},
+        [
+            "EXEC sp_addextendedproperty @name = N'MS_Description', @value = N'it''s', "
+            f"{PROPERTY}, @level2type = N'COLUMN', @level2name = N'note'"
+        ],
+    ),
+    (
+        {"column_name": "name", "comment": None},
+        [
+            "EXEC sp_dropextendedproperty @name = N'MS_Description', "
+            f"{PROPERTY}, @level2type = N'COLUMN', @level2name = N'name'"
+        ],
+    ),
+]
+
+
+@pytest.mark.parametrize(("kw", "expected"), ALTER_CASES)
+def test_alter_column(kw: dict[str, Any], expected: list[str]) -> None:
+    assert sqls(MSSQLDialect().render(ops.AlterColumn("users", **kw), users_state())) == expected
+
+
+def test_drop_default_is_a_batch_of_its_own() -> None:
+    op = ops.AlterColumn("users", column_name="name", server_default=None)
+    [statement] = MSSQLDialect().render(op, users_state())
+    assert statement.block
+
+
+@pytest.mark.parametrize(
+    ("column", "expected"),
+    [
+        ("name", [DROP_DEFAULT, "ALTER TABLE users DROP COLUMN name"]),
+        ("note", ["ALTER TABLE users DROP COLUMN note"]),
+    ],
+)
+def test_drop_column_drops_its_default_first(column: str, expected: list[str]) -> None:
+    op = ops.DropColumn("users", column_name=column)
+    assert sqls(MSSQLDialect().render(op, users_state())) == expected
+
+
+def test_alter_unknown_column_needs_type_hint() -> None:
+    op = with_origin(ops.AlterColumn("ghost", column_name="c", nullable=False))
+    with pytest.raises(RenderError, match=r"existing_type=\.\.\..*ae10|ae10.*existing_type"):
+        MSSQLDialect().render(op, SchemaState())
+
+
+def test_alter_identity_is_an_error() -> None:
+    op = ops.AlterColumn("users", column_name="id", autoincrement=False)
+    with pytest.raises(RenderError, match="IDENTITY"):
+        MSSQLDialect().render(op, users_state())
+
+
+def test_comment_on_unknown_column_needs_hint() -> None:
+    op = ops.AlterColumn("ghost", column_name="c", comment="x")
+    with pytest.raises(RenderError, match="existing_comment"):
+        MSSQLDialect().render(op, SchemaState())
+
+
+def test_rename_table() -> None:
+    op = ops.RenameTable("users", new_table_name="people", schema="app")
+    assert sqls(MSSQLDialect().render(op, SchemaState())) == [
+        "EXEC sp_rename N'[app].[users]', N'people'"
+    ]
+
+
+def test_add_column_uses_add() -> None:
+    op = ops.AddColumn(
+        "users", column=sa.Column("flag", sa.Boolean(), nullable=False, server_default=sa.false())
+    )
+    assert sqls(MSSQLDialect().render(op, users_state())) == [
+        "ALTER TABLE users ADD flag BIT NOT NULL DEFAULT 0"
+    ]
+
+
+def test_bulk_insert_at_most_1000_rows_per_values() -> None:
+    t = sa.table("users", sa.column("id", sa.Integer()))
+    op = ops.BulkInsert("users", table=t, rows=[{"id": i} for i in range(2500)])
+    out = MSSQLDialect().render(op, users_state())
+    assert [s.sql.count("(") - 1 for s in out] == [1000, 1000, 500]
+    assert all("OUTPUT" not in s.sql for s in out)
+
+
+def test_version_table_if_not_exists() -> None:
+    [statement] = MSSQLDialect().create_version_table("alembic_version", None)
+    assert statement.sql.startswith("IF OBJECT_ID(N'alembic_version', N'U') IS NULL\nCREATE TABLE")
+    assert "CONSTRAINT alembic_version_pkc PRIMARY KEY (version_num)" in statement.sql
+
+
+def test_flags() -> None:
+    dialect = get_dialect("mssql")
+    assert dialect.transactional_ddl
+    assert (dialect.begin_statement, dialect.commit_statement) == ("BEGIN TRANSACTION", "COMMIT")
+    assert dialect.batch_separator == "GO"
+    assert dialect.client_preamble == (":on error exit", "SET XACT_ABORT ON")
+    assert dialect.apply_hint == "sqlcmd -b -I -i {file}"
+    assert dialect.max_identifier_length == 128
+
+
+def every_statement() -> list[Statement]:
+    dialect = MSSQLDialect()
+    state = users_state()
+    out: list[Statement] = []
+    for kw, _ in ALTER_CASES:
+        out += dialect.render(ops.AlterColumn("users", **kw), state)
+    out += dialect.render(ops.DropColumn("users", column_name="name"), state)
+    out += dialect.render(ops.RenameTable("users", new_table_name="p"), state)
+    out += dialect.render(ops.CreateTableComment("users", comment="t"), state)
+    out += dialect.render(
+        ops.CreateTable(
+            "t",
+            items=(
+                sa.Column("id", sa.Integer(), primary_key=True),
+                sa.Column("b", sa.Boolean(), comment="c"),
+            ),
+            comment="tc",
+        ),
+        state,
+    )
+    out += dialect.create_version_table("alembic_version", None)
+    return out
+
+
+@pytest.mark.parametrize("statement", every_statement(), ids=lambda s: s.sql[:40])
+def test_sqlglot_parses_what_we_emit(statement: Statement) -> None:
+    parsed = sqlglot.parse(statement.sql, read="tsql")
+    assert parsed and all(p is not None for p in parsed)
+    if not statement.block:
+        sqlglot.parse_one(statement.sql, read="tsql")

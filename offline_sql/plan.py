@@ -10,7 +10,8 @@ simply the difference between the rows before and after it:
   (a plain step is one UPDATE; a merge, or a revision absorbing a dependency head, deletes the
   other rows). The row kept is R's first ``down_revision`` among them.
 * downgrade R: the exact mirror: R's prerequisites that become heads again come back, by an
-  UPDATE of R to the first of them and INSERTs of the others; none: DELETE R.
+  UPDATE of R to the first of them and INSERTs of the others (the upgrade's operations
+  reversed and mirrored); none: DELETE R.
 
 Upgrade applies every ancestor of the target not yet applied, in the graph's topological order.
 Downgrade undoes the applied descendants of the target (everything for ``base``) in the reverse
@@ -168,7 +169,7 @@ class _Rows:
             ops: tuple[VersionOp, ...] = (VersionOp("delete", rev),)
         else:
             kept = restored[0]
-            added = sorted(restored[1:])
+            added = sorted(restored[1:], reverse=True)  # the mirror of the upgrade's deletes
             ops = (VersionOp("update", kept, rev), *(VersionOp("insert", p) for p in added))
         return _step(rev, "down", True, self.rows, ops)
 

@@ -13,8 +13,9 @@ N1  Names the database generated are dropped (``None``): PostgreSQL ``<table>_pk
     ``sqlite_autoindex_*``. The numbering depends on creation order, which a SQLite table
     rebuild or a different operation order changes without changing the schema.
 N2  SQL text (defaults, check constraints, index expressions): whitespace collapsed,
-    keywords and identifiers lower-cased outside quoted literals, redundant outer
-    parentheses removed. ``now()`` and ``NOW()``, ``(x > 0)`` and ``x > 0`` are one thing.
+    keywords and identifiers lower-cased and MySQL backquotes dropped outside quoted
+    literals, redundant outer parentheses removed. ``now()`` and ``NOW()``, ``(x > 0)``
+    and ``x > 0`` are one thing.
 N3  Types: compiled with the database's own SQLAlchemy dialect, whitespace collapsed,
     upper-cased; lengths, precision and scale are kept.
 N4  Foreign key actions: upper-cased; ``NO ACTION`` (the default) equals absent.
@@ -75,7 +76,7 @@ def normalize_sql(text: str | None) -> str | None:
         if index % 2:  # a quoted literal: byte for byte
             out.append(part)
         else:
-            out.append(re.sub(r"\s+", " ", part.lower()))
+            out.append(re.sub(r"\s+", " ", part.lower().replace("`", "")))
     result = "".join(out).strip()
     result = re.sub(r"\(\s+", "(", result)
     result = re.sub(r"\s+\)", ")", result)

@@ -8,22 +8,14 @@ from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
-from databases_fallback import (
-    ALL,
-    TRANSACTIONAL,
-    Database,
-    mariadb,
-    postgresql,
-    sqlite,
-)
+from databases import ScratchDatabase
 
 from offline_sql import online
 from offline_sql.config import Config
+from offline_sql.dialects import get_dialect
 from offline_sql.errors import DatabaseError, MissingDriverError, UsageError
 from offline_sql.online import OnlineRunner, current_heads
 from offline_sql.statements import Statement
-
-__all__ = ["mariadb", "postgresql", "sqlite"]  # fixtures, used by name
 
 VT = "mig_version"
 
@@ -121,20 +113,25 @@ def test_driver_message_is_one_line(args: tuple[object, ...], expected: str) -> 
 # ---- running statements --------------------------------------------------------------------
 
 
-@pytest.fixture(params=ALL)
-def db(request: pytest.FixtureRequest) -> Database:
-    database: Database = request.getfixturevalue(request.param)
-    return database
+@pytest.fixture
+def db(any_database: ScratchDatabase) -> ScratchDatabase:
+    return any_database
 
 
-@pytest.fixture(params=TRANSACTIONAL)
-def tdb(request: pytest.FixtureRequest) -> Database:
-    database: Database = request.getfixturevalue(request.param)
+@pytest.fixture(
+    params=[
+        pytest.param("postgresql_database", marks=pytest.mark.postgresql, id="postgresql"),
+        pytest.param("sqlite_database", id="sqlite"),
+    ]
+)
+def tdb(request: pytest.FixtureRequest) -> ScratchDatabase:
+    """The databases whose DDL is transactional."""
+    database: ScratchDatabase = request.getfixturevalue(request.param)
     return database
 
 
 @pytest.fixture
-def conn(db: Database) -> Iterator[sa.Connection]:
+def conn(db: ScratchDatabase) -> Iterator[sa.Connection]:
     with online.connect(db.url) as connection:
         yield connection
 
@@ -310,52 +307,50 @@ def _run_two_revisions(runner: OnlineRunner, *, fail_second: bool) -> None:
                 runner.execute(Statement("INSERT INTO no_such_table VALUES (1)"), revision="r2")
 
 
-def _tables(db: Database) -> set[str]:
-    engine = db.engine()
-    try:
-        return set(sa.inspect(engine).get_table_names())
-    finally:
-        engine.dispose()
+def _tables(db: ScratchDatabase) -> set[str]:
+    return set(sa.inspect(db.engine()).get_table_names())
 
 
-def _heads(db: Database) -> tuple[str, ...]:
+def _heads(db: ScratchDatabase) -> tuple[str, ...]:
     with online.connect(db.url) as connection:
         return current_heads(connection, VT)
 
 
-def test_successful_run_commits(db: Database) -> None:
+def test_successful_run_commits(db: ScratchDatabase) -> None:
     with online.connect(db.url) as connection:
         _run_two_revisions(runner_for(connection), fail_second=False)
     assert {"t1", "t2", VT} <= _tables(db)
     assert _heads(db) == ("r2",)
 
 
-def test_failed_run_rolls_everything_back(tdb: Database) -> None:
+def test_failed_run_rolls_everything_back(tdb: ScratchDatabase) -> None:
     with online.connect(tdb.url) as connection, pytest.raises(DatabaseError):
         _run_two_revisions(runner_for(connection), fail_second=True)
     assert _tables(tdb) == set()
     assert _heads(tdb) == ()
 
 
-def test_failed_run_per_migration_keeps_earlier_revisions(tdb: Database) -> None:
+def test_failed_run_per_migration_keeps_earlier_revisions(tdb: ScratchDatabase) -> None:
     with online.connect(tdb.url) as connection, pytest.raises(DatabaseError):
         _run_two_revisions(runner_for(connection, per_migration=True), fail_second=True)
     assert _tables(tdb) == {"t1", VT}
     assert _heads(tdb) == ("r1",)
 
 
-def test_non_transactional_database_says_where_it_stopped(mariadb: Database) -> None:
+def test_non_transactional_database_says_where_it_stopped(
+    mariadb_database: ScratchDatabase,
+) -> None:
     """MariaDB commits each DDL: the version row must still name the last whole revision."""
-    with online.connect(mariadb.url) as connection, pytest.raises(DatabaseError):
+    with online.connect(mariadb_database.url) as connection, pytest.raises(DatabaseError):
         runner = runner_for(connection, transactional_ddl=False)
         _run_two_revisions(runner, fail_second=True)
-    assert _heads(mariadb) == ("r1",)
-    assert "t1" in _tables(mariadb)
+    assert _heads(mariadb_database) == ("r1",)
+    assert "t1" in _tables(mariadb_database)
 
 
-def test_statement_outside_transaction(postgresql: Database) -> None:
+def test_statement_outside_transaction(postgresql_database: ScratchDatabase) -> None:
     """CREATE INDEX CONCURRENTLY refuses to run in a transaction block."""
-    with online.connect(postgresql.url) as connection:
+    with online.connect(postgresql_database.url) as connection:
         runner = runner_for(connection)
         with runner, runner.revision("r1"):
             runner.execute(Statement("CREATE TABLE t (x INTEGER)"), revision="r1")
@@ -364,17 +359,14 @@ def test_statement_outside_transaction(postgresql: Database) -> None:
                 revision="r1",
             )
             runner.execute(Statement("INSERT INTO t VALUES (1)", kind="dml"), revision="r1")
-    engine = postgresql.engine()
-    try:
-        assert [ix["name"] for ix in sa.inspect(engine).get_indexes("t")] == ["ix_t_x"]
-    finally:
-        engine.dispose()
+    indexes = sa.inspect(postgresql_database.engine()).get_indexes("t")
+    assert [ix["name"] for ix in indexes] == ["ix_t_x"]
 
 
 # ---- mig current and open_runner -----------------------------------------------------------
 
 
-def test_current_lines(db: Database) -> None:
+def test_current_lines(db: ScratchDatabase) -> None:
     assert online.current(db.url, VT) == [
         "(no revision: the version table is empty or missing)"
     ]
@@ -386,22 +378,20 @@ def test_current_lines(db: Database) -> None:
     assert verbose[1] == f"version table: {VT}"
 
 
-def test_open_runner_uses_the_config(db: Database, tmp_path: Path) -> None:
+def test_open_runner_uses_the_dialect_and_config(db: ScratchDatabase, tmp_path: Path) -> None:
+    url = db.url.render_as_string(hide_password=False)
     config = Config(
         script_location=tmp_path,
         config_file=tmp_path / "mig.toml",
-        url=db.url,
+        url=url,
         version_table="custom_versions",
-        transaction_per_migration=True,
     )
-
-    class _Dialect:
-        transactional_ddl = False
-
-    runner = online.open_runner(db.url, _Dialect(), config)  # type: ignore[arg-type]
+    dialect = get_dialect(db.dialect)
+    runner = online.open_runner(url, dialect, config)
     try:
         assert runner.version_table == "custom_versions"
-        assert runner.per_migration
+        # Non-transactional DDL forces a commit per revision (the version row keeps up).
+        assert runner.per_migration is (not dialect.transactional_ddl)
         assert runner.current_heads() == ()
     finally:
         runner.close()
@@ -409,9 +399,5 @@ def test_open_runner_uses_the_config(db: Database, tmp_path: Path) -> None:
 
 def test_open_runner_without_url(tmp_path: Path) -> None:
     config = Config(script_location=tmp_path, config_file=tmp_path / "mig.toml")
-
-    class _Dialect:
-        transactional_ddl = True
-
     with pytest.raises(UsageError, match="--sql"):
-        online.open_runner("", _Dialect(), config)  # type: ignore[arg-type]
+        online.open_runner("", get_dialect("sqlite"), config)

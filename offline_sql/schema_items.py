@@ -33,7 +33,8 @@ from offline_sql.state import (
 
 def constraint_column_names(constraint: ColumnCollectionConstraint | sa.Index) -> list[str]:
     """Column names of a constraint or index, attached to a table or not."""
-    if getattr(constraint, "table", None) is not None:
+    # An unbound constraint raises on ``.table``; ``parent`` is only set once attached.
+    if getattr(constraint, "parent", None) is not None:
         return [c.name for c in constraint.columns]
     pending: list[Any] = list(getattr(constraint, "_pending_colargs", []))
     return [c if isinstance(c, str) else c.name for c in pending if c is not None]

@@ -302,8 +302,6 @@ class SchemaState:
         """Remember a named ``sa.Enum`` (first definition wins)."""
         if isinstance(type_, sa.Enum) and type_.name:
             schema = type_.schema
-            if schema is None and getattr(type_, "inherit_schema", False):
-                schema = table_schema
             self.enums.setdefault((schema, str(type_.name)), tuple(type_.enums))
 
 

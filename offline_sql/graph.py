@@ -45,6 +45,9 @@ from offline_sql.script.header import RevisionHeader
 SYMBOLS = ("base", "head", "heads")
 """Reserved target names; no revision id or branch label may use them."""
 
+_LISTED = 10
+"""At most this many candidates are listed in an ambiguity error."""
+
 _RELATIVE = re.compile(r"(?P<anchor>.*?)(?P<sign>[+-])(?P<steps>\d+)")
 
 
@@ -191,7 +194,9 @@ class RevisionGraph:
         if len(matches) == 1:
             return (matches[0],)
         if matches:
-            listed = ", ".join(self._describe(rev) for rev in matches)
+            listed = ", ".join(self._describe(rev) for rev in matches[:_LISTED])
+            if len(matches) > _LISTED:
+                listed += f", ... ({len(matches) - _LISTED} more)"
             raise AmbiguousRevisionError(
                 f"{target!r} is ambiguous: it matches {len(matches)} revisions: {listed}; "
                 "give more characters"

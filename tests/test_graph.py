@@ -334,3 +334,9 @@ def test_parse_range_errors(text: str) -> None:
 
 def test_linear_and_branched_are_fixtures() -> None:
     assert graph_of(LINEAR).heads == ("a4",) and graph_of(BRANCHED).bases == ("a1",)
+
+
+def test_ambiguity_lists_at_most_ten() -> None:
+    graph = graph_of([r(f"r{i:02d}") for i in range(25)])
+    with pytest.raises(AmbiguousRevisionError, match=r"r09 \(step r09\), \.\.\. \(15 more\)"):
+        graph.resolve("r")

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 import os
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -112,15 +114,17 @@ def test_version_change_rebuilds_silently(index: RevisionIndex) -> None:
     assert len(index.parsed) == len(BRANCHED)
 
 
+HEAD = '"version": "%s", "format": 2'
 CORRUPTIONS = {
     "not json": "{nope",
     "not a dict": "[1, 2]",
-    "files missing": '{"format": 1, "version": "%s"}',
-    "bad entry": '{"format": 1, "version": "%s", "files": {"0000_a1.py": {"size": "x"}}}',
-    "bad header": (
-        '{"format": 1, "version": "%s", "files": {"0000_a1.py": '
-        '{"size": 1, "mtime_ns": 1, "header": {"revision": 3}}}}'
-    ),
+    "files missing": "{" + HEAD + "}",
+    "entry not a list": "{" + HEAD + ', "files": {"0000_a1.py": {"size": 1}}}',
+    "short entry": "{" + HEAD + ', "files": {"0000_a1.py": [1, 2, "a1"]}}',
+    "bad types": "{" + HEAD + ', "files": {"0000_a1.py": [1, 2, 3, [], [], [], "m", []]}}',
+    "bool size": "{" + HEAD + ', "files": {"0000_a1.py": [true, 2, "a1", [], [], [], "m", []]}}',
+    "bad list": "{" + HEAD + ', "files": {"0000_a1.py": [1, 2, "a1", [4], [], [], "m", []]}}',
+    "bad name": "{" + HEAD + ', "files": {"notes.txt": [1, 2, "a1", [], [], [], "m", []]}}',
 }
 
 
@@ -142,8 +146,8 @@ def test_lying_cache_entry_is_not_trusted(index: RevisionIndex, versions: Path) 
     index.load()
     assert index.cache_path is not None
     data = json.loads(index.cache_path.read_text("utf-8"))
-    data["files"]["0000_a1.py"]["size"] += 1
-    data["files"]["0000_a1.py"]["header"]["revision"] = "forged"
+    data["files"]["0000_a1.py"][0] += 1
+    data["files"]["0000_a1.py"][2] = "forged"
     index.cache_path.write_text(json.dumps(data), "utf-8")
     assert index.load()[0].revision == "a1"
     assert index.parsed == ["0000_a1.py"]
@@ -178,3 +182,22 @@ def test_parse_errors_are_not_cached(index: RevisionIndex, versions: Path) -> No
     for _ in range(2):
         with pytest.raises(ScriptError, match="syntax error"):
             index.load()
+
+
+def test_warm_load_does_not_rewrite_the_cache(index: RevisionIndex, versions: Path) -> None:
+    (versions / "0009_z.py").write_text(script_text(r("z", "a3")), encoding="utf-8")  # racy
+    index.load()
+    assert index.cache_path is not None
+    before = index.cache_path.stat()
+    index.load()
+    after = index.cache_path.stat()
+    assert (after.st_ino, after.st_mtime_ns) == (before.st_ino, before.st_mtime_ns)
+
+
+def test_reading_history_imports_no_sqlalchemy() -> None:
+    code = (
+        "import sys, offline_sql.script.index, offline_sql.graph, offline_sql.plan\n"
+        "print(sorted(m for m in sys.modules if m.split('.')[0] in {'sqlalchemy', 'sqlglot'}))"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert done.stdout.strip() == "[]"

@@ -27,7 +27,7 @@ from offline_sql._version import __version__
 from offline_sql.errors import CacheWarning, ScriptError
 from offline_sql.script.header import RevisionHeader, read_header
 
-CACHE_FORMAT = 1
+CACHE_FORMAT = 2
 """Bumped whenever the cache layout or the meaning of a header field changes."""
 
 CACHE_FILE_NAME = "index.json"
@@ -37,7 +37,7 @@ DEFAULT_CACHE_DIR_NAME = ".mig_cache"
 RACY_WINDOW_NS = 2_000_000_000
 """Files modified this recently (relative to the scan) are re-parsed every time, never cached."""
 
-_Entry = dict[str, object]
+_Entry = list[object]
 _Cached = tuple[int, int, RevisionHeader]
 
 
@@ -69,22 +69,24 @@ class RevisionIndex:
         files = self._scan()
         cached = self._read_cache()
         racy_after = time.time_ns() - RACY_WINDOW_NS
+        folder = str(self.versions_dir)
         headers: list[RevisionHeader] = []
-        entries: dict[str, _Entry] = {}
+        cacheable: list[tuple[str, int, int, RevisionHeader]] = []
         changed = False
         for name, size, mtime_ns in files:
             hit = cached.get(name)
             if hit is not None and hit[0] == size and hit[1] == mtime_ns:
                 header = hit[2]
             else:
-                header = read_header(self.versions_dir / name)
+                header = read_header(os.path.join(folder, name))
                 self.parsed.append(name)
-                changed = True
+                hit = None
             headers.append(header)
             if mtime_ns < racy_after:
-                entries[name] = _entry_json(size, mtime_ns, header)
-        if changed or entries.keys() != cached.keys():
-            self._write_cache(entries)
+                cacheable.append((name, size, mtime_ns, header))
+                changed = changed or hit is None
+        if changed or len(cacheable) != len(cached) or any(c[0] not in cached for c in cacheable):
+            self._write_cache({c[0]: _entry_json(c[1], c[2], c[3]) for c in cacheable})
         return headers
 
     def _scan(self) -> list[tuple[str, int, int]]:
@@ -122,7 +124,7 @@ class RevisionIndex:
             data.get("format") != CACHE_FORMAT or data.get("version") != __version__
         ):
             return {}  # written by another mig: rebuilt silently
-        files = _cached_files(data, self.versions_dir)
+        files = _cached_files(data, str(self.versions_dir))
         if files is None:
             _warn(f"{path}: index cache is corrupt, ignored and rebuilt")
             return {}
@@ -164,60 +166,53 @@ def _warn(message: str) -> None:
 
 
 def _entry_json(size: int, mtime_ns: int, header: RevisionHeader) -> _Entry:
-    return {"size": size, "mtime_ns": mtime_ns, "header": _header_to_json(header)}
+    """``[size, mtime_ns, revision, down_revisions, branch_labels, depends_on, message, allow]``"""
+    return [
+        size,
+        mtime_ns,
+        header.revision,
+        list(header.down_revisions),
+        list(header.branch_labels),
+        list(header.depends_on),
+        header.message,
+        list(header.allow_findings),
+    ]
 
 
-def _header_to_json(header: RevisionHeader) -> dict[str, object]:
-    return {
-        "revision": header.revision,
-        "down_revisions": list(header.down_revisions),
-        "branch_labels": list(header.branch_labels),
-        "depends_on": list(header.depends_on),
-        "message": header.message,
-        "allow_findings": list(header.allow_findings),
-    }
+def _strings(value: object) -> tuple[str, ...] | None:
+    if isinstance(value, list) and all(isinstance(item, str) for item in value):
+        return tuple(value)
+    return None
 
 
-_TUPLE_FIELDS = ("down_revisions", "branch_labels", "depends_on", "allow_findings")
+def _cached_files(data: object, folder: str) -> dict[str, _Cached] | None:
+    """``name -> (size, mtime_ns, header)`` of a well-formed cache document, else None.
 
-
-def _header_from_json(data: object, path: str) -> RevisionHeader | None:
-    """The cached header, or None if the entry is not exactly what :func:`_header_to_json` wrote."""
-    if not isinstance(data, dict):
-        return None
-    revision, message = data.get("revision"), data.get("message")
-    if not isinstance(revision, str) or not isinstance(message, str):
-        return None
-    tuples: dict[str, tuple[str, ...]] = {}
-    for name in _TUPLE_FIELDS:
-        value = data.get(name)
-        if not isinstance(value, list) or not all(isinstance(item, str) for item in value):
-            return None
-        tuples[name] = tuple(value)
-    return RevisionHeader(
-        revision=revision,
-        down_revisions=tuples["down_revisions"],
-        branch_labels=tuples["branch_labels"],
-        depends_on=tuples["depends_on"],
-        message=message,
-        path=path,
-        allow_findings=tuples["allow_findings"],
-    )
-
-
-def _cached_files(data: object, versions_dir: Path) -> dict[str, _Cached] | None:
-    """``name -> (size, mtime_ns, header)`` of a well-formed cache document, else None."""
+    Every entry is checked to be exactly what :func:`_entry_json` writes: one bad entry and
+    the whole cache is distrusted.
+    """
     if not isinstance(data, dict) or not isinstance(data.get("files"), dict):
         return None
     result: dict[str, _Cached] = {}
     for name, entry in data["files"].items():
-        if not isinstance(entry, dict) or not is_revision_file(name):
+        if not (isinstance(entry, list) and len(entry) == 8 and is_revision_file(name)):
             return None
-        size, mtime_ns = entry.get("size"), entry.get("mtime_ns")
-        if not isinstance(size, int) or not isinstance(mtime_ns, int):
+        size, mtime_ns, revision, down_list, label_list, dep_list, message, allow_list = entry
+        down, labels, deps = _strings(down_list), _strings(label_list), _strings(dep_list)
+        allow = _strings(allow_list)
+        if (
+            type(size) is not int
+            or type(mtime_ns) is not int
+            or not isinstance(revision, str)
+            or not isinstance(message, str)
+            or down is None
+            or labels is None
+            or deps is None
+            or allow is None
+        ):
             return None
-        header = _header_from_json(entry.get("header"), str(versions_dir / name))
-        if header is None:
-            return None
+        header = RevisionHeader(
+            revision, down, labels, deps, message, os.path.join(folder, name), allow
+        )
         result[name] = (size, mtime_ns, header)
     return result

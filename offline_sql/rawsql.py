@@ -375,7 +375,7 @@ def _create_index(statement: exp.Create, state: SchemaState, d: str) -> bool:
 
 def _drop(statement: exp.Drop, state: SchemaState, origin: Origin | None, d: str) -> bool:
     kind = str(statement.args.get("kind") or "").upper()
-    targets = [t for t in statement.expressions if isinstance(t, exp.Table)]
+    targets = [t for t in statement.args.get("tables") or [] if isinstance(t, exp.Table)]
     if kind == "TABLE":
         for target in targets:
             known = _known(state, target)
@@ -433,7 +433,7 @@ def _alter_action(action: Any, table: TableState, state: SchemaState, d: str) ->
         table.uniques.extend(uniques)
         return True
     if isinstance(action, exp.Drop) and str(action.args.get("kind")).upper() == "COLUMN":
-        for dropped in action.expressions:
+        for dropped in action.args.get("tables") or []:
             state.drop_column(table.key, dropped.name)
         return True
     if isinstance(action, exp.RenameColumn):

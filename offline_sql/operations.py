@@ -88,7 +88,7 @@ class CreateTable(TableOperation):
     such as ``mysql_engine``).
     """
 
-    items: tuple[sa.SchemaItem, ...] = ()
+    items: tuple[sa.schema.SchemaItem, ...] = ()
     comment: str | None = None
     kw: Mapping[str, Any] = field(default_factory=dict)
     if_not_exists: bool = False

@@ -175,7 +175,7 @@ class CapturingEngine:
 
     def _collect(self, construct: Any, parameters: Any = None) -> None:
         if parameters:
-            raise TypeError("offline statements carry literal values: use .values(), not parameters")
+            raise TypeError("offline statements carry literal values: use .values()")
         self.constructs.append(construct)
 
     def statements(self) -> list[str]:

@@ -51,6 +51,17 @@ def _offset(offset: dt.timedelta) -> str:
     return f"{sign}{hours:02d}:{minutes:02d}"
 
 
+def _has_nul(document: Any) -> bool:
+    """Whether a JSON document holds a NUL in any string or key."""
+    if isinstance(document, str):
+        return "\x00" in document
+    if isinstance(document, dict):
+        return any(_has_nul(key) or _has_nul(item) for key, item in document.items())
+    if isinstance(document, (list, tuple)):
+        return any(_has_nul(item) for item in document)
+    return False
+
+
 def _describe(value: Any) -> str:
     text = repr(value)
     return text if len(text) <= 60 else text[:57] + "..."
@@ -85,7 +96,7 @@ class Literals:
     def render(self, value: Any, type_: TypeEngine[Any] | None = None) -> str:
         """``value`` as a literal for a column (or expression) of ``type_`` (None: unknown)."""
         type_ = sa.types.NULLTYPE if type_ is None else type_
-        while isinstance(type_, sa.TypeDecorator):
+        while isinstance(type_, sa.TypeDecorator) and not isinstance(type_, sa.Interval):
             value = self._decorate(type_, value)
             type_ = type_.load_dialect_impl(self.dialect)
         if value is sa.JSON.NULL or (
@@ -275,7 +286,14 @@ class Literals:
                 f"{_describe(value)} is not one of the values of enum "
                 f"{type_.name or 'type'} ({', '.join(map(repr, type_.enums))})"
             ) from None
-        return "NULL" if stored is None else self.string(stored, sa.String())
+        if stored is None:
+            return "NULL"
+        if stored not in type_.enums:
+            raise RenderError(
+                f"{_describe(value)} is not one of the values of enum "
+                f"{type_.name or 'type'} ({', '.join(map(repr, type_.enums))})"
+            )
+        return self.string(stored, sa.String())
 
     def json(self, value: Any, type_: TypeEngine[Any]) -> str:
         """The document as a string literal: ``json.dumps`` keeping key order and non-ASCII."""
@@ -364,6 +382,11 @@ class PostgreSQLLiterals(Literals):
 
     def json(self, value: Any, type_: TypeEngine[Any]) -> str:
         cast = "jsonb" if isinstance(type_, postgresql.JSONB) else "json"
+        if cast == "jsonb" and _has_nul(value):
+            raise RenderError(
+                f"JSON document {_describe(value)} contains a NUL character (\\u0000), "
+                "which jsonb cannot store: remove it or use a json column"
+            )
         return f"{self.string(self.json_text(value), type_)}::{cast}"
 
     def array(self, value: Any, type_: TypeEngine[Any]) -> str:
@@ -503,8 +526,9 @@ class OracleLiterals(Literals):
         specials = {"\r": "CHR(13)", "\n": "CHR(10)", "&": "CHR(38)"}
         if len(text.encode("utf-8")) <= self.max_literal_bytes:
             return concatenate(text, super().quote, specials, "||")
+        quote = super().quote
         chunks = [text[start : start + 1000] for start in range(0, len(text), 1000)]
-        parts = [concatenate(chunk, super().quote, specials, "||") for chunk in chunks]
+        parts = [concatenate(chunk, quote, specials, "||") for chunk in chunks]
         return "(TO_CLOB(" + parts[0] + ") || " + " || ".join(parts[1:]) + ")"
 
     def json(self, value: Any, type_: TypeEngine[Any]) -> str:

@@ -1,0 +1,168 @@
+"""``mig revision --autogenerate`` and ``mig check``: models against migrations, no database.
+
+Offline there is no database to inspect, but the migrations say what the schema is:
+replaying them gives a :class:`~offline_sql.state.SchemaState` that is compared with the
+application's ``target_metadata`` (:mod:`.compare`), and the differences are written as
+``op.*`` calls in a new revision (:mod:`.render`).
+"""
+
+from __future__ import annotations
+
+import ast
+import importlib
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from offline_sql.autogen.compare import Comparison, compare, compare_metadata, state_from_metadata
+from offline_sql.autogen.render import RenderedScript, describe, render_script, render_script_body
+from offline_sql.errors import ConfigError, DuplicateRevisionError, MultipleHeadsError
+
+if TYPE_CHECKING:
+    import sqlalchemy as sa
+
+    from offline_sql.config import Config
+
+__all__ = [
+    "Comparison",
+    "RenderedScript",
+    "autogenerate",
+    "check",
+    "compare",
+    "compare_metadata",
+    "describe",
+    "load_target_metadata",
+    "render_script",
+    "render_script_body",
+    "state_from_metadata",
+]
+
+
+@contextmanager
+def _importable_from(folder: Path) -> Iterator[None]:
+    """``folder`` first on ``sys.path`` while importing the application's models."""
+    entry = str(folder)
+    sys.path.insert(0, entry)
+    try:
+        yield
+    finally:
+        if entry in sys.path:
+            sys.path.remove(entry)
+
+
+def load_target_metadata(config: Config) -> sa.MetaData:
+    """The ``MetaData`` named by ``target_metadata`` ("module:attribute", importable from the
+    config file's folder; the attribute may be dotted, or a declarative base)."""
+    import sqlalchemy as sa
+
+    spec = config.target_metadata
+    where = f"{config.config_file}: key 'target_metadata'"
+    if not spec:
+        raise ConfigError(
+            f"{config.config_file}: no `target_metadata`: set it to 'package.module:metadata' "
+            "so mig can compare the models with the migrations"
+        )
+    module_name, sep, attribute = spec.partition(":")
+    if not sep or not module_name or not attribute:
+        raise ConfigError(f"{where} must look like 'package.module:metadata', got {spec!r}")
+    with _importable_from(config.config_file.parent):
+        try:
+            found: Any = importlib.import_module(module_name)
+        except ImportError as exc:
+            raise ConfigError(f"{where}: cannot import {module_name!r}: {exc}") from None
+    for part in attribute.split("."):
+        if not hasattr(found, part):
+            raise ConfigError(f"{where}: {module_name!r} has no attribute {attribute!r}")
+        found = getattr(found, part)
+    if not isinstance(found, sa.MetaData) and isinstance(
+        getattr(found, "metadata", None), sa.MetaData
+    ):
+        found = found.metadata
+    if not isinstance(found, sa.MetaData):
+        raise ConfigError(
+            f"{where}: {spec!r} is a {type(found).__name__}, not a sqlalchemy MetaData"
+        )
+    return found
+
+
+def _compare_project(config: Config) -> tuple[Comparison, Any, tuple[str, ...]]:
+    """The comparison at the project's head, the state it started from, and the head."""
+    from offline_sql.migrate import Project, replay_state
+
+    project = Project.load(config)
+    heads = tuple(project.graph.heads)
+    if len(heads) > 1:
+        raise MultipleHeadsError(
+            f"the history has several heads ({', '.join(heads)}): join them first with "
+            "`mig merge heads -m MESSAGE`"
+        )
+    state = replay_state(project, heads)
+    metadata = load_target_metadata(config)
+    version = (config.version_table_schema, config.version_table)
+    comparison = compare_metadata(metadata, state, config.dialect_name, exclude_tables=[version])
+    return comparison, state, heads
+
+
+def check(config: Config) -> list[str]:
+    """Differences between the models and the migrations at head, one human line each;
+    empty when they agree."""
+    from offline_sql.dialects import get_dialect
+
+    comparison, _, _ = _compare_project(config)
+    sa_dialect = get_dialect(config.dialect_name).sa_dialect()
+    return [describe(op, sa_dialect) for op in comparison.ops] + list(comparison.notes)
+
+
+def autogenerate(config: Config, message: str, rev_id: str | None = None) -> Path:
+    """Write a new revision on the head whose operations turn the migrations' schema into
+    the models'; return its path."""
+    from offline_sql.commands import _new_id, load_graph
+    from offline_sql.script.template import (
+        RevisionSpec,
+        load_template,
+        render_revision,
+        revision_filename,
+    )
+    from offline_sql.script.writer import write_new_file
+
+    comparison, state, heads = _compare_project(config)
+    new_id = _new_id(load_graph(config), rev_id)
+    rendered = render_script(comparison.ops, state, notes=comparison.notes)
+    template, origin = load_template(config.template_path)
+    text = render_revision(RevisionSpec(new_id, message, heads), template, origin)
+    text = fill_bodies(text, rendered, origin)
+    path = config.versions_dir / revision_filename(new_id, message)
+    try:
+        write_new_file(path, text)
+    except FileExistsError:
+        raise DuplicateRevisionError(f"{path} already exists; choose another --rev-id") from None
+    return path
+
+
+def fill_bodies(text: str, rendered: RenderedScript, origin: str) -> str:
+    """Put the generated bodies in place of the template's ``upgrade()`` and
+    ``downgrade()`` bodies, and the imports they need after the template's last import.
+    Works with any template that defines both functions at module level."""
+    try:
+        tree = ast.parse(text)
+    except SyntaxError as exc:
+        raise ConfigError(f"{origin}: the revision template is not valid Python: {exc}") from None
+    lines = text.splitlines(keepends=True)
+    edits: list[tuple[int, int, str]] = []
+    for name, body in (("upgrade", rendered.upgrade), ("downgrade", rendered.downgrade)):
+        found = [n for n in tree.body if isinstance(n, ast.FunctionDef) and n.name == name]
+        if not found:
+            raise ConfigError(f"{origin}: the revision template has no `def {name}()`; add one")
+        statements = found[0].body
+        start = statements[0].lineno - 1
+        end = statements[-1].end_lineno or statements[-1].lineno
+        edits.append((start, end, body + "\n"))
+    imports = [n for n in tree.body if isinstance(n, (ast.Import, ast.ImportFrom))]
+    if rendered.imports:
+        at = (imports[-1].end_lineno or 0) if imports else 0
+        edits.append((at, at, "".join(f"{line}\n" for line in rendered.imports)))
+    for start, end, replacement in sorted(edits, reverse=True):
+        lines[start:end] = [replacement]
+    return "".join(lines)

@@ -72,7 +72,8 @@ def _sqlite_transactional(engine: Engine) -> None:
 
     @event.listens_for(engine, "begin")
     def _begin(conn: Connection) -> None:
-        conn.exec_driver_sql("BEGIN")
+        if conn.get_execution_options().get("isolation_level") != "AUTOCOMMIT":
+            conn.exec_driver_sql("BEGIN")
 
 
 ENGINE_SETUP: dict[str, Callable[[Engine], None]] = {

@@ -260,9 +260,7 @@ def _optional(method: Any, name: str, schema: str | None) -> dict[str, Any]:
         return {}
 
 
-def _optional_list(
-    method: Any, name: str, schema: str | None, **kw: Any
-) -> list[dict[str, Any]]:
+def _optional_list(method: Any, name: str, schema: str | None, **kw: Any) -> list[dict[str, Any]]:
     try:
         return [dict(item) for item in method(name, schema=schema, **kw)]
     except NotImplementedError:

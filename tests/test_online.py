@@ -149,7 +149,7 @@ TRICKY = [
     "%s and %(name)s and %%",
     ":name and :1 and ?",
     "tab\there",
-    "it's \"quoted\"",
+    'it\'s "quoted"',
     "caf\u00e9 \u2603",
 ]
 
@@ -293,9 +293,7 @@ def _run_two_revisions(runner: OnlineRunner, *, fail_second: bool) -> None:
                 _vstmt(f"CREATE TABLE {VT} (version_num VARCHAR(32) NOT NULL PRIMARY KEY)"),
                 revision="r1",
             )
-            runner.execute(
-                _vstmt(f"INSERT INTO {VT} (version_num) VALUES ('r1')"), revision="r1"
-            )
+            runner.execute(_vstmt(f"INSERT INTO {VT} (version_num) VALUES ('r1')"), revision="r1")
         with runner.revision("r2"):
             runner.execute(Statement("CREATE TABLE t2 (x INTEGER)"), revision="r2")
             runner.execute(
@@ -348,17 +346,35 @@ def test_non_transactional_database_says_where_it_stopped(
     assert "t1" in _tables(mariadb_database)
 
 
-def test_statement_outside_transaction(postgresql_database: ScratchDatabase) -> None:
-    """CREATE INDEX CONCURRENTLY refuses to run in a transaction block."""
+OUTSIDE_TRANSACTION = {
+    "postgresql": "CREATE INDEX CONCURRENTLY ix_t_x ON t (x)",
+    "sqlite": "VACUUM",
+}
+"""Statements each database refuses inside a transaction block."""
+
+
+def test_statement_outside_transaction(tdb: ScratchDatabase) -> None:
+    """Run in autocommit between the statements around it, which still commit."""
+    with online.connect(tdb.url) as connection:
+        runner = runner_for(connection)
+        with runner, runner.revision("r1"):
+            runner.execute(Statement("CREATE TABLE t (x INTEGER)"), revision="r1")
+            runner.execute(
+                Statement(OUTSIDE_TRANSACTION[tdb.dialect], transactional=False), revision="r1"
+            )
+            runner.execute(Statement("INSERT INTO t VALUES (1)", kind="dml"), revision="r1")
+    with online.connect(tdb.url) as connection:
+        assert connection.exec_driver_sql("SELECT x FROM t").scalar_one() == 1
+
+
+def test_index_built_concurrently(postgresql_database: ScratchDatabase) -> None:
     with online.connect(postgresql_database.url) as connection:
         runner = runner_for(connection)
         with runner, runner.revision("r1"):
             runner.execute(Statement("CREATE TABLE t (x INTEGER)"), revision="r1")
             runner.execute(
-                Statement("CREATE INDEX CONCURRENTLY ix_t_x ON t (x)", transactional=False),
-                revision="r1",
+                Statement(OUTSIDE_TRANSACTION["postgresql"], transactional=False), revision="r1"
             )
-            runner.execute(Statement("INSERT INTO t VALUES (1)", kind="dml"), revision="r1")
     indexes = sa.inspect(postgresql_database.engine()).get_indexes("t")
     assert [ix["name"] for ix in indexes] == ["ix_t_x"]
 
@@ -367,9 +383,7 @@ def test_statement_outside_transaction(postgresql_database: ScratchDatabase) -> 
 
 
 def test_current_lines(db: ScratchDatabase) -> None:
-    assert online.current(db.url, VT) == [
-        "(no revision: the version table is empty or missing)"
-    ]
+    assert online.current(db.url, VT) == ["(no revision: the version table is empty or missing)"]
     with online.connect(db.url) as connection:
         _version_table(connection, "aaa")
     assert online.current(db.url, VT) == ["aaa"]

@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 
 import pytest
 import sqlalchemy as sa
-from databases import ScratchDatabase
+from databases import DIALECTS, ScratchDatabase, scratch_database
 from reflection import Snapshot, diff, is_generated_name, normalize_sql, snapshot
 
 # ---- normalization (no database) -----------------------------------------------------------
@@ -140,9 +140,19 @@ def build(db: ScratchDatabase, statements: list[str]) -> Snapshot:
     return snapshot(engine)
 
 
-@pytest.fixture
-def db(any_database: ScratchDatabase) -> ScratchDatabase:
-    return any_database
+MARKS = {"postgresql": pytest.mark.postgresql, "mariadb": pytest.mark.mysql}
+
+
+@pytest.fixture(
+    scope="module",
+    params=[pytest.param(name, marks=MARKS.get(name, ()), id=name) for name in DIALECTS],
+)
+def db(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[ScratchDatabase]:
+    """One database per dialect for the module: :func:`build` starts from empty tables."""
+    with scratch_database(request.param, tmp_path_factory.mktemp("reflection")) as database:
+        yield database
 
 
 def test_snapshot_is_json(db: ScratchDatabase) -> None:
@@ -203,19 +213,11 @@ def test_difference_is_reported(db: ScratchDatabase, case: str) -> None:
 
 
 @pytest.mark.parametrize("comments", [TABLE_COMMENT, COLUMN_COMMENT], ids=["table", "column"])
-@pytest.mark.parametrize(
-    "kind",
-    [
-        pytest.param("postgresql", marks=pytest.mark.postgresql),
-        pytest.param("mariadb", marks=pytest.mark.mysql),
-    ],
-)
-def test_comment_difference_is_reported(
-    request: pytest.FixtureRequest, kind: str, comments: dict[str, str]
-) -> None:
-    db: ScratchDatabase = request.getfixturevalue(f"{kind}_database")
+def test_comment_difference_is_reported(db: ScratchDatabase, comments: dict[str, str]) -> None:
+    if db.dialect not in comments:
+        pytest.skip(f"{db.dialect} has no comments")
     first = build(db, schema_sql())
-    second = build(db, schema_sql({"comment": comments[kind]}))
+    second = build(db, schema_sql({"comment": comments[db.dialect]}))
     differences = diff(first, second)
     assert len(differences) == 1, differences
     assert "comment" in differences[0]

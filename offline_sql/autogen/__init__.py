@@ -76,10 +76,8 @@ def load_target_metadata(config: Config) -> sa.MetaData:
         if not hasattr(found, part):
             raise ConfigError(f"{where}: {module_name!r} has no attribute {attribute!r}")
         found = getattr(found, part)
-    if not isinstance(found, sa.MetaData) and isinstance(
-        getattr(found, "metadata", None), sa.MetaData
-    ):
-        found = found.metadata
+    if isinstance(found, type) and isinstance(getattr(found, "metadata", None), sa.MetaData):
+        found = getattr(found, "metadata")  # a declarative base class
     if not isinstance(found, sa.MetaData):
         raise ConfigError(
             f"{where}: {spec!r} is a {type(found).__name__}, not a sqlalchemy MetaData"

@@ -76,8 +76,9 @@ def load_target_metadata(config: Config) -> sa.MetaData:
         if not hasattr(found, part):
             raise ConfigError(f"{where}: {module_name!r} has no attribute {attribute!r}")
         found = getattr(found, part)
-    if isinstance(found, type) and isinstance(getattr(found, "metadata", None), sa.MetaData):
-        found = getattr(found, "metadata")  # a declarative base class
+    base_metadata = getattr(found, "metadata", None) if isinstance(found, type) else None
+    if isinstance(base_metadata, sa.MetaData):
+        found = base_metadata  # a declarative base class
     if not isinstance(found, sa.MetaData):
         raise ConfigError(
             f"{where}: {spec!r} is a {type(found).__name__}, not a sqlalchemy MetaData"

@@ -270,7 +270,15 @@ def reflect_state(url: str, schemas: tuple[str | None, ...] = (None,)) -> Schema
                 metadata.reflect(connection, schema=schema)
     finally:
         engine.dispose()
-    return state_from_metadata(metadata)
+    state = state_from_metadata(metadata)
+    for table in state.tables.values():
+        for column in table.columns.values():
+            if column.autoincrement is True and column.primary_key:
+                # Reflection marks the database's own autoincrement mechanism (a sequence
+                # default) this way; models and migrations say it with autoincrement.
+                column.server_default = None
+                column.autoincrement = "auto"
+    return state
 
 
 def write_baseline(config: Config, source: Source) -> Path:

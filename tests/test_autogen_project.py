@@ -7,9 +7,10 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from databases import ScratchDatabase
 from helpers import BRANCHED, Rev, make_project
 
-from offline_sql.autogen import autogenerate, check, load_target_metadata
+from offline_sql.autogen import autogenerate, check, compare, load_target_metadata
 from offline_sql.config import Config, load_config
 from offline_sql.errors import ConfigError, MultipleHeadsError
 
@@ -112,3 +113,23 @@ def test_target_metadata_errors_name_the_key(
     broken = Config(**{**config.__dict__, "target_metadata": spec})
     with pytest.raises(ConfigError, match=message):
         load_target_metadata(broken)
+
+
+def test_round_trip_on_postgresql(
+    tmp_path: Path, module_name: str, postgresql_database: ScratchDatabase
+) -> None:
+    """Autogenerate from the replayed history, render the whole upgrade offline, apply it
+    with psql, and the reflected database agrees with the models."""
+    from offline_sql.baseline import reflect_state
+    from offline_sql.migrate import upgrade
+
+    config = project(tmp_path, module_name, (Rev("aaa1", None, "users", upgrade=CREATE_USERS),))
+    config = Config(**{**config.__dict__, "dialect": "postgresql"})
+    autogenerate(config, "sync models", rev_id="bbb2")
+    script = upgrade(config, "head", sql=True)
+    assert script is not None
+    postgresql_database.apply_script(script)
+    version = (config.version_table_schema, config.version_table)
+    found = reflect_state(str(postgresql_database.url.render_as_string(hide_password=False)))
+    found.drop_table(version)
+    assert compare(load_target_metadata(config), found, "postgresql") == []

@@ -12,7 +12,7 @@ import re
 import secrets
 from collections.abc import Iterable, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from offline_sql.config import CONFIG_FILE, PYPROJECT_FILE, TEMPLATE_FILE, Config
 from offline_sql.errors import ConfigError, DuplicateRevisionError, RevisionError, UsageError
@@ -343,3 +343,41 @@ def show(config: Config, rev: str) -> list[str]:
     """Everything the header tells about ``rev`` (each revision when it names several)."""
     graph = load_graph(config)
     return [_verbose_entry(graph, found) for found in graph.resolve(rev)]
+
+
+# ---- migrations (programmatic API) -----------------------------------------------------
+#
+# Applications that migrate at start-up call these, as Alembic's ``command.upgrade``:
+#
+#     from offline_sql import commands
+#     from offline_sql.config import load_config
+#     commands.upgrade(load_config("mig.toml"), "head")            # online
+#     script = commands.upgrade(config, "base:head", sql=True)      # offline
+
+
+def upgrade(config: Config, target: str, **options: Any) -> str | None:
+    """Upgrade to ``target``; with ``sql=True`` return the script instead of applying it."""
+    from offline_sql import migrate
+
+    return migrate.upgrade(config, target, **options)
+
+
+def downgrade(config: Config, target: str, **options: Any) -> str | None:
+    """Downgrade to ``target``; offline (``sql=True``) it needs a range ``FROM:TO``."""
+    from offline_sql import migrate
+
+    return migrate.downgrade(config, target, **options)
+
+
+def stamp(config: Config, target: str, **options: Any) -> str | None:
+    """Set the version table to ``target`` without running scripts."""
+    from offline_sql import migrate
+
+    return migrate.stamp(config, target, **options)
+
+
+def current(config: Config, verbose: bool = False) -> list[str]:
+    """The revisions the configured database is at."""
+    from offline_sql import migrate
+
+    return migrate.current(config, verbose)

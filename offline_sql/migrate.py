@@ -22,6 +22,7 @@ from offline_sql.errors import UsageError
 if TYPE_CHECKING:
     from offline_sql.config import Config
     from offline_sql.dialects.base import Dialect
+    from offline_sql.online import OnlineRunner
     from offline_sql.graph import RevisionGraph
     from offline_sql.operations import Operation
     from offline_sql.plan import Step
@@ -182,7 +183,7 @@ def record_operations(
     module = load_script(Path(header.path), header.revision)
     recorder = Recorder(header.revision, header.path, dialect, collect, offline, bind)
     with recording(recorder):
-        run_revision(module, direction)
+        run_revision(module, "upgrade" if direction == "up" else "downgrade")
     return collected
 
 
@@ -263,7 +264,7 @@ def render_steps(
                 header=header,
                 statements=tuple(statements),
                 version_statements=tuple(version_statements(project, step)),
-                guard=tuple(guard_statements(project, step) if guard else ()),
+                guard=tuple(guard_statements(project, step) if guard and hasattr(project.dialect, "guard_statements") else ()),
             )
         )
     return rendered
@@ -350,8 +351,45 @@ def _online(config: Config, command: str, target: str) -> None:
         runner.close()
 
 
-def _run_online(project: Project, runner: online_runner_type, command: str, target: str) -> None:
-    raise NotImplementedError
+def _run_online(project: Project, runner: OnlineRunner, command: str, target: str) -> None:
+    """Apply the plan on a live connection, rendering each operation as it is recorded."""
+    from offline_sql.graph import parse_range
 
+    start_target, end_target = parse_range(target)
+    if start_target is not None:
+        raise UsageError(
+            f"online {command} takes a target, not a range ({target!r}): the database says "
+            "where it is; ranges FROM:TO are for --sql"
+        )
+    graph, dialect = project.graph, project.dialect
+    current = runner.current_heads()
+    unknown = [rev for rev in current if rev not in graph.revisions]
+    if unknown:
+        raise UsageError(
+            f"the database is at revision {', '.join(unknown)}, which this project's history "
+            "does not have: check the branch you are on, or `mig stamp` the database"
+        )
+    end = graph.resolve(end_target, start=current)
+    steps = plan_steps(project, command, current, end)
+    state = replay_state(project, current)
+    cfg = project.config
+    with runner:
+        if not current and command != "downgrade":
+            for stmt in dialect.create_version_table(cfg.version_table, cfg.version_table_schema):
+                runner.execute(stmt, revision="base")
+        for step in steps:
+            with runner.revision(step.revision):
+                header = graph.revisions[step.revision]
+                if step.run_script:
 
-online_runner_type = object
+                    def apply(op: Operation, revision: str = step.revision) -> None:
+                        for stmt in dialect.render(op, state):
+                            runner.execute(stmt, revision=revision)
+                        state.apply(op)
+
+                    record_operations(
+                        header, step.direction, dialect, sink=apply, offline=False,
+                        bind=runner.connection,
+                    )
+                for stmt in version_statements(project, step):
+                    runner.execute(stmt, revision=step.revision, expected=step.heads_before)

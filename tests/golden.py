@@ -38,6 +38,14 @@ class Scenario:
     def golden(self, dialect: str) -> Path:
         return self.path / f"{dialect}.sql"
 
+    def expected_error(self, dialect: str) -> Path:
+        """Where a database cannot do what the scenario asks, the one-line error users get."""
+        return self.path / f"{dialect}.error"
+
+    def expected(self, dialect: str) -> Path:
+        error = self.expected_error(dialect)
+        return error if error.exists() else self.golden(dialect)
+
 
 def scenarios() -> list[Scenario]:
     found = []
@@ -54,26 +62,52 @@ def cli_args(scenario: Scenario, dialect: str, *extra: str) -> list[str]:
     return ["-c", str(scenario.config), "--dialect", dialect, *scenario.command, "--sql", *extra]
 
 
-def generate(scenario: Scenario, dialect: str) -> str:
-    """Run ``mig`` in-process (click's CliRunner) and return its stdout; fail loudly."""
+@dataclass(frozen=True)
+class Outcome:
+    """What ``mig`` did: the script on stdout, or exit 1 with one error line on stderr."""
+
+    exit_code: int
+    stdout: str
+    stderr: str
+
+    @property
+    def kept(self) -> tuple[str, str]:
+        """(file suffix, text) as kept in ``golden/``."""
+        if self.exit_code == 0:
+            return "sql", self.stdout
+        return "error", self.stderr
+
+
+def run(scenario: Scenario, dialect: str) -> Outcome:
+    """Run ``mig`` in-process (click's CliRunner), exactly as the CLI runs for users."""
     from click.testing import CliRunner
 
     from offline_sql.cli import cli
 
     result = CliRunner().invoke(cli, cli_args(scenario, dialect), catch_exceptions=False)
-    if result.exit_code != 0:
-        raise RuntimeError(
-            f"{scenario.name}/{dialect}: mig exited {result.exit_code}: {result.stderr}"
-        )
-    return result.stdout
+    if result.exit_code not in (0, 1):
+        raise RuntimeError(f"{scenario.name}/{dialect}: mig exited {result.exit_code}")
+    return Outcome(result.exit_code, result.stdout, result.stderr)
+
+
+def generate(scenario: Scenario, dialect: str) -> str:
+    """The script, failing loudly when mig refused."""
+    outcome = run(scenario, dialect)
+    if outcome.exit_code != 0:
+        raise RuntimeError(f"{scenario.name}/{dialect}: {outcome.stderr}")
+    return outcome.stdout
 
 
 def main() -> int:
     changed = 0
     for scenario in scenarios():
         for dialect in DIALECTS:
-            text = generate(scenario, dialect)
-            target = scenario.golden(dialect)
+            suffix, text = run(scenario, dialect).kept
+            target = scenario.path / f"{dialect}.{suffix}"
+            for stale in (scenario.golden(dialect), scenario.expected_error(dialect)):
+                if stale != target and stale.exists():
+                    stale.unlink()
+                    print(f"removed {stale.relative_to(GOLDEN_DIR.parent)}")
             old = target.read_text(encoding="utf-8") if target.exists() else None
             if old != text:
                 target.write_text(text, encoding="utf-8", newline="\n")

@@ -6,7 +6,7 @@ Revises: None
 
 from __future__ import annotations
 
-from datetime import date, datetime, time
+from datetime import date, datetime
 from decimal import Decimal
 from uuid import UUID
 
@@ -30,7 +30,6 @@ def upgrade() -> None:
         sa.Column("flag", sa.Boolean),
         sa.Column("day", sa.Date),
         sa.Column("moment", sa.DateTime),
-        sa.Column("clock", sa.Time),
         sa.Column("doc", sa.JSON),
         sa.Column("blob", sa.LargeBinary),
         sa.Column("uid", sa.Uuid),
@@ -39,22 +38,20 @@ def upgrade() -> None:
         samples,
         [
             {"id": 1, "txt": "it's a \"quote\"", "num": Decimal("12345678901234.123456"), "flt": 0.1,
-             "flag": True, "day": date(2024, 2, 29), "moment": datetime(2024, 2, 29, 23, 59, 58, 123456),
-             "clock": time(7, 5, 3), "doc": {"a": [1, 2, {"b": None}], "quote": "it's"},
+             "flag": True, "day": date(2024, 2, 29), "moment": datetime(2024, 2, 29, 23, 59, 58, 123456), "doc": {"a": [1, 2, {"b": None}], "quote": "it's"},
              "blob": bytes([0, 1, 2, 255, 39, 92]), "uid": UUID("12345678-1234-5678-1234-567812345678")},
             {"id": 2, "txt": "back\\slash\\n and tab\there and\nnewline and\r\ncrlf", "num": Decimal("-0.000001"),
-             "flt": -2.5, "flag": False, "day": date(1970, 1, 1), "moment": datetime(2000, 1, 1, 0, 0, 0),
-             "clock": time(23, 59, 59, 999999), "doc": ["x", 1.5, True], "blob": b"",
+             "flt": -2.5, "flag": False, "day": date(1970, 1, 1), "moment": datetime(2000, 1, 1, 0, 0, 0), "doc": ["x", 1.5, True], "blob": b"",
              "uid": UUID("00000000-0000-0000-0000-000000000000")},
             {"id": 3, "txt": "100% :not_a_param %s %(x)s {0} -- not a comment /* nor this */ ; GO", "num": None,
-             "flt": None, "flag": None, "day": None, "moment": None, "clock": None, "doc": None, "blob": None,
+             "flt": None, "flag": None, "day": None, "moment": None, "doc": None, "blob": None,
              "uid": None},
             {"id": 4, "txt": "unicode: é ß 漢字 🎉 \u2028 end", "num": Decimal("0"), "flt": 1e-10, "flag": True,
-             "day": date(9999, 12, 31), "moment": datetime(1999, 12, 31, 23, 59, 59), "clock": time(0, 0),
+             "day": date(9999, 12, 31), "moment": datetime(1999, 12, 31, 23, 59, 59),
              "doc": {"emoji": "🎉", "nested": {"k": "tab\tquote'"}}, "blob": "ünï".encode(),
              "uid": UUID("ffffffff-ffff-ffff-ffff-ffffffffffff")},
             {"id": 5, "txt": "", "num": Decimal("1E+3"), "flt": 3.0, "flag": False, "day": date(2000, 1, 1),
-             "moment": datetime(2000, 1, 1, 12, 0), "clock": time(12, 0), "doc": {}, "blob": b"\x00",
+             "moment": datetime(2000, 1, 1, 12, 0), "doc": {}, "blob": b"\x00",
              "uid": None},
         ],
     )

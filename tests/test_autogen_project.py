@@ -10,7 +10,7 @@ import pytest
 from databases import ScratchDatabase
 from helpers import BRANCHED, Rev, make_project
 
-from offline_sql.autogen import autogenerate, check, compare, load_target_metadata
+from offline_sql.autogen import autogenerate, check, compare, describe, load_target_metadata
 from offline_sql.config import Config, load_config
 from offline_sql.errors import ConfigError, MultipleHeadsError
 
@@ -115,21 +115,27 @@ def test_target_metadata_errors_name_the_key(
         load_target_metadata(broken)
 
 
-def test_round_trip_on_postgresql(
-    tmp_path: Path, module_name: str, postgresql_database: ScratchDatabase
+@pytest.mark.parametrize("fixture", ["postgresql_database", "sqlite_database"])
+def test_round_trip_on_a_real_database(
+    tmp_path: Path, module_name: str, fixture: str, request: pytest.FixtureRequest
 ) -> None:
     """Autogenerate from the replayed history, render the whole upgrade offline, apply it
-    with psql, and the reflected database agrees with the models."""
+    with the database's own client, and the reflected database agrees with the models.
+
+    MariaDB is not here yet: its reflection reports display widths (``INTEGER(11)``) and
+    the indexes it creates for foreign keys, which reflect_state does not normalize."""
+    any_database: ScratchDatabase = request.getfixturevalue(fixture)
     from offline_sql.baseline import reflect_state
     from offline_sql.migrate import upgrade
 
     config = project(tmp_path, module_name, (Rev("aaa1", None, "users", upgrade=CREATE_USERS),))
-    config = Config(**{**config.__dict__, "dialect": "postgresql"})
+    config = Config(**{**config.__dict__, "dialect": any_database.dialect})
     autogenerate(config, "sync models", rev_id="bbb2")
     script = upgrade(config, "head", sql=True)
     assert script is not None
-    postgresql_database.apply_script(script)
+    any_database.apply_script(script)
     version = (config.version_table_schema, config.version_table)
-    found = reflect_state(str(postgresql_database.url.render_as_string(hide_password=False)))
+    found = reflect_state(any_database.url.render_as_string(hide_password=False))
     found.drop_table(version)
-    assert compare(load_target_metadata(config), found, "postgresql") == []
+    diffs = compare(load_target_metadata(config), found, any_database.dialect)
+    assert [describe(op) for op in diffs] == []

@@ -28,6 +28,26 @@ if TYPE_CHECKING:
 Renderer = Callable[[Any, "SchemaState"], "list[Statement]"]
 """A bound ``render_*`` method: (operation, state before it) -> statements."""
 
+NO_REVISION = "base"
+"""What a guard reads from a version table without rows (or without the table)."""
+
+REVISION_SEPARATOR = ", "
+"""Joins several revisions (heads) in the text a guard compares, sorted by code point."""
+
+
+def expected_revisions(expected: tuple[str, ...]) -> str:
+    """The text a guard expects to read: sorted revisions joined, or ``base`` for ``()``.
+
+    Databases must aggregate in the same order: code point order (binary collations), so
+    a locale never reorders ``a_b`` and ``ab``."""
+    return REVISION_SEPARATOR.join(sorted(expected)) or NO_REVISION
+
+
+def guard_message_parts(expected: tuple[str, ...]) -> tuple[str, str]:
+    """(text before the found revisions, text after them) of every guard's error:
+    ``mig: the database is at revision <found>, expected <expected>``."""
+    return "mig: the database is at revision ", f", expected {expected_revisions(expected)}"
+
 
 class Dialect:
     name: ClassVar[str] = ""
@@ -183,6 +203,34 @@ class Dialect:
         vt = self.version_table(table, schema)
         stmt = sa.delete(vt).where(vt.c.version_num == revision)
         return Statement(self.compile(stmt), kind="version", table=table)
+
+    # ---- version guard ----------------------------------------------------------------
+
+    def guard_statements(
+        self, table: str, schema: str | None, expected: tuple[str, ...]
+    ) -> list[Statement]:
+        """Statements (kind ``guard``) that, run by the database's own client at the start
+        of a revision's block, stop the script unless the version table holds exactly the
+        ``expected`` revisions (``()``: no row yet, i.e. base), before anything changes.
+
+        The client's error names both the revisions found and the ones expected (see
+        :func:`guard_message_parts`); a missing version table reads as base. Each
+        database module overrides this with a technique its client honours."""
+        raise RenderError(
+            f"mig has no version guard for {self.name}: generate the script with --no-guard"
+        )
+
+    def session_settings(
+        self, lock_timeout: str | None, statement_timeout: str | None
+    ) -> list[Statement]:
+        """Settings at the top of a script for ``postgresql_lock_timeout`` and
+        ``postgresql_statement_timeout``. The options are PostgreSQL's (their names say so):
+        other databases ignore them and return nothing."""
+        return []
+
+    def guard_comment(self, expected: tuple[str, ...]) -> str:
+        """The note printed above a guard, saying what it checks."""
+        return f"Stop here unless the version table holds exactly: {expected_revisions(expected)}"
 
     # ---- helpers for renderings -------------------------------------------------------
 

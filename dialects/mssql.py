@@ -16,7 +16,13 @@ import sqlalchemy as sa
 from offline_sql import operations as ops
 from offline_sql.dialects import existing
 from offline_sql.dialects import render as r
-from offline_sql.dialects.base import Dialect
+from offline_sql.dialects.base import (
+    NO_REVISION,
+    REVISION_SEPARATOR,
+    Dialect,
+    expected_revisions,
+    guard_message_parts,
+)
 from offline_sql.errors import RenderError
 from offline_sql.state import SchemaState, TableState
 from offline_sql.statements import Statement
@@ -60,6 +66,45 @@ class MSSQLDialect(Dialect):
         """Compiled with the adjusted SQLAlchemy dialect (see :meth:`sa_dialect`)."""
         self.sa_dialect()
         return super().compile(element)
+
+    binary_collation: ClassVar[str] = "Latin1_General_BIN2"
+    """Code point order and exact comparison, whatever the database's collation."""
+
+    # ---- version guard ----------------------------------------------------------------
+
+    def guard_statements(
+        self, table: str, schema: str | None, expected: tuple[str, ...]
+    ) -> list[Statement]:
+        """One T-SQL batch: read the version table when ``OBJECT_ID`` finds it (a database
+        never migrated reads as base; deferred name resolution compiles the batch), compare,
+        ``RAISERROR`` (severity 16) on a mismatch: ``:on error exit`` stops sqlcmd, and
+        the server rolls back the open transaction when it disconnects. The message is an
+        argument of ``N'%s'``, never a format itself. (``THROW`` would do too, but sqlglot,
+        which reviews every statement, does not parse it.) Needs SQL Server 2017 or later
+        (``STRING_AGG``)."""
+        versions = self.table_name(schema, table)
+        target = nstr(f"{schema}.{table}" if schema else table)
+        before, after = guard_message_parts(expected)
+        binary = self.binary_collation
+        sql = "\n".join(
+            (
+                f"DECLARE @mig_found nvarchar(max) = {nstr(NO_REVISION)};",
+                f"IF OBJECT_ID({target}, N'U') IS NOT NULL",
+                "BEGIN",
+                f"  SET @mig_found = COALESCE((SELECT STRING_AGG(version_num, "
+                f"{nstr(REVISION_SEPARATOR)}) WITHIN GROUP (ORDER BY version_num COLLATE {binary})"
+                f" FROM {versions}), {nstr(NO_REVISION)});",
+                "END;",
+                f"IF @mig_found COLLATE {binary} <> {nstr(expected_revisions(expected))}",
+                "BEGIN",
+                f"  DECLARE @mig_message nvarchar(2048) = CONCAT({nstr(before)}, @mig_found, "
+                f"{nstr(after)});",
+                "  RAISERROR(N'%s', 16, 1, @mig_message);",
+                "END;",
+            )
+        )
+        comment = self.guard_comment(expected)
+        return [Statement(sql, kind="guard", table=table, block=True, comment=comment)]
 
     # ---- helpers ----------------------------------------------------------------------
 

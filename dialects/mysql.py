@@ -18,7 +18,13 @@ import sqlalchemy as sa
 from offline_sql import operations as ops
 from offline_sql.dialects import existing
 from offline_sql.dialects import render as r
-from offline_sql.dialects.base import Dialect
+from offline_sql.dialects.base import (
+    NO_REVISION,
+    REVISION_SEPARATOR,
+    Dialect,
+    expected_revisions,
+    guard_message_parts,
+)
 from offline_sql.errors import RenderError
 from offline_sql.state import ColumnState, ForeignKeyState, SchemaState, TableState
 from offline_sql.statements import Statement
@@ -51,6 +57,75 @@ class MySQLDialect(Dialect):
     drop_if_exists: ClassVar[bool] = False
     """``DROP INDEX/FOREIGN KEY/CONSTRAINT IF EXISTS`` and ``CREATE INDEX IF NOT EXISTS``
     are accepted (MariaDB); elsewhere the state must know whether the object exists."""
+
+    guard_variable: ClassVar[str] = "sql_warnings"
+    """A harmless boolean session variable that a failed guard tries to set to its message
+    (MySQL refuses ``SIGNAL`` as a prepared statement); set to itself when the guard passes."""
+
+    # ---- version guard ----------------------------------------------------------------
+
+    def guard_statements(
+        self, table: str, schema: str | None, expected: tuple[str, ...]
+    ) -> list[Statement]:
+        """Read the version table into ``@mig_found`` (a prepared statement, so a database
+        without the table reads as base instead of failing), then :meth:`guard_failure`.
+        Aggregated and compared as binary strings: code point order, case-sensitive."""
+        text = sa.String()
+        versions = self.table_name(schema, table)
+        read = (
+            "SET @mig_found = (SELECT COALESCE(GROUP_CONCAT(version_num ORDER BY "
+            f"CAST(version_num AS BINARY) SEPARATOR {self.literal(REVISION_SEPARATOR, text)}), "
+            f"{self.literal(NO_REVISION, text)}) FROM {versions})"
+        )
+        where = self.literal(schema, text) if schema is not None else "DATABASE()"
+        exists = (
+            "EXISTS(SELECT 1 FROM information_schema.tables "
+            f"WHERE table_schema = {where} AND table_name = {self.literal(table, text)})"
+        )
+        base = f"SET @mig_found = {self.literal(NO_REVISION, text)}"
+        reading = [
+            Statement(
+                f"SET @mig_guard = IF({exists}, {self.literal(read, text)}, "
+                f"{self.literal(base, text)})",
+                kind="guard",
+                table=table,
+                comment=self.guard_comment(expected),
+            ),
+            *self.prepared("@mig_guard", table),
+        ]
+        return reading + self.guard_failure(expected, table)
+
+    def prepared(self, variable: str, table: str) -> list[Statement]:
+        """PREPARE, EXECUTE and DEALLOCATE the statement held in ``variable``."""
+        return [
+            Statement(f"PREPARE mig_guard FROM {variable}", kind="guard", table=table),
+            Statement("EXECUTE mig_guard", kind="guard", table=table),
+            Statement("DEALLOCATE PREPARE mig_guard", kind="guard", table=table),
+        ]
+
+    def guard_matches(self, expected: tuple[str, ...]) -> str:
+        """SQL that is true when ``@mig_found`` holds exactly the expected revisions."""
+        want = self.literal(expected_revisions(expected), sa.String())
+        return f"CAST(@mig_found AS BINARY) = CAST({want} AS BINARY)"
+
+    def guard_message(self, expected: tuple[str, ...]) -> str:
+        """SQL for ``mig: the database is at revision <found>, expected <expected>``."""
+        before, after = guard_message_parts(expected)
+        text = sa.String()
+        return f"CONCAT({self.literal(before, text)}, @mig_found, {self.literal(after, text)})"
+
+    def guard_failure(self, expected: tuple[str, ...], table: str) -> list[Statement]:
+        """MySQL: set :attr:`guard_variable` to itself when the revisions match, else to the
+        message, which the server refuses with ``ERROR 1231 (42000): Variable
+        'sql_warnings' can't be set to the value of 'mig: the database is at revision
+        <found>, expected <expected>'`` (the value is shown up to 200 characters)."""
+        variable = f"@@SESSION.{self.guard_variable}"
+        keep = f"IF({variable}, 'ON', 'OFF')"
+        sql = (
+            f"SET {variable} = IF({self.guard_matches(expected)}, {keep}, "
+            f"{self.guard_message(expected)})"
+        )
+        return [Statement(sql, kind="guard", table=table)]
 
     # ---- columns ----------------------------------------------------------------------
 
@@ -242,6 +317,17 @@ class MariaDBDialect(MySQLDialect):
     drop_check_keyword = "CONSTRAINT"
     drop_if_exists = True
     column_if_exists = True
+
+    def guard_failure(self, expected: tuple[str, ...], table: str) -> list[Statement]:
+        """MariaDB runs ``SIGNAL`` as a prepared statement: ``ERROR 1644 (45000): mig: the
+        database is at revision <found>, expected <expected>`` (``QUOTE`` escapes the
+        message); ``DO 0`` when the revisions match."""
+        signal = "SIGNAL SQLSTATE '45000' SET MESSAGE_TEXT = "
+        sql = (
+            f"SET @mig_guard = IF({self.guard_matches(expected)}, 'DO 0', "
+            f"CONCAT({self.literal(signal, sa.String())}, QUOTE({self.guard_message(expected)})))"
+        )
+        return [Statement(sql, kind="guard", table=table), *self.prepared("@mig_guard", table)]
 
 
 def _replace(op: Any, **changes: Any) -> Any:

@@ -19,7 +19,13 @@ from sqlalchemy.dialects.oracle.base import OracleTypeCompiler
 
 from offline_sql import operations as ops
 from offline_sql.dialects import render as r
-from offline_sql.dialects.base import Dialect
+from offline_sql.dialects.base import (
+    NO_REVISION,
+    REVISION_SEPARATOR,
+    Dialect,
+    expected_revisions,
+    guard_message_parts,
+)
 from offline_sql.errors import RenderError
 from offline_sql.state import SchemaState
 from offline_sql.statements import Statement
@@ -206,6 +212,48 @@ class OracleDialect(Dialect):
             "END;"
         )
         return [Statement(block, kind="version", table=table, block=True)]
+
+    def guard_statements(
+        self, table: str, schema: str | None, expected: tuple[str, ...]
+    ) -> list[Statement]:
+        """A PL/SQL block: read the version table with ``EXECUTE IMMEDIATE`` (a missing
+        table, ORA-00942, reads as base instead of failing to compile), compare, and
+        ``RAISE_APPLICATION_ERROR(-20001, ...)`` on a mismatch; ``WHENEVER SQLERROR EXIT``
+        stops SQL*Plus. ``LISTAGG`` orders by ``NLSSORT(..., 'NLS_SORT=BINARY')``: code point
+        order whatever the session's NLS_SORT. Needs Oracle 11.2 or later (``LISTAGG``)."""
+        text = sa.String()
+        base = self.literal(NO_REVISION, text)
+        read = (
+            f"SELECT LISTAGG(version_num, {self.literal(REVISION_SEPARATOR, text)}) WITHIN GROUP "
+            "(ORDER BY NLSSORT(version_num, 'NLS_SORT=BINARY')) "
+            f"FROM {self.table_name(schema, table)}"
+        )
+        before, after = guard_message_parts(expected)
+        want = self.literal(expected_revisions(expected), text)
+        block = "\n".join(
+            (
+                "DECLARE",
+                "  mig_found VARCHAR2(4000);",
+                "BEGIN",
+                "  BEGIN",
+                f"    EXECUTE IMMEDIATE {self.literal(read, text)} INTO mig_found;",
+                "  EXCEPTION",
+                "    WHEN OTHERS THEN",
+                "      IF SQLCODE != -942 THEN RAISE; END IF;",
+                "  END;",
+                f"  IF NVL(mig_found, {base}) <> {want} THEN",
+                "    RAISE_APPLICATION_ERROR(-20001, "
+                f"{self.literal(before, text)} || NVL(mig_found, {base}) || "
+                f"{self.literal(after, text)});",
+                "  END IF;",
+                "END;",
+            )
+        )
+        return [
+            Statement(
+                block, kind="guard", table=table, block=True, comment=self.guard_comment(expected)
+            )
+        ]
 
 
 def _single(op: ops.BulkInsert) -> ops.BulkInsert:

@@ -15,7 +15,13 @@ import sqlalchemy as sa
 from sqlalchemy.dialects.postgresql.named_types import CreateEnumType, DropEnumType
 
 from offline_sql import operations as ops
-from offline_sql.dialects.base import Dialect
+from offline_sql.dialects.base import (
+    NO_REVISION,
+    REVISION_SEPARATOR,
+    Dialect,
+    expected_revisions,
+    guard_message_parts,
+)
 from offline_sql.state import SchemaState
 from offline_sql.statements import Statement
 
@@ -84,6 +90,52 @@ class PostgreSQLDialect(Dialect):
         enum = named_enum(type_)
         return enum_key(enum) if enum is not None else None
 
+    # ---- version guard and session --------------------------------------------------
+
+    def guard_statements(
+        self, table: str, schema: str | None, expected: tuple[str, ...]
+    ) -> list[Statement]:
+        """One ``DO`` block: read the version table (``to_regclass`` first, so a database
+        never migrated reads as base instead of failing on a missing relation), compare,
+        ``RAISE EXCEPTION`` on a mismatch. psql stops (ON_ERROR_STOP) and the transaction is
+        rolled back. Aggregated with ``COLLATE "C"``: code point order, whatever the locale."""
+        name = self.table_name(schema, table)
+        before, after = guard_message_parts(expected)
+        text = sa.String()
+        body = "\n".join(
+            (
+                "DECLARE",
+                f"  mig_found text := {self.literal(NO_REVISION, text)};",
+                "BEGIN",
+                f"  IF to_regclass({self.literal(name, text)}) IS NOT NULL THEN",
+                "    SELECT coalesce(string_agg(version_num, "
+                f'{self.literal(REVISION_SEPARATOR, text)} ORDER BY version_num COLLATE "C"), '
+                f"{self.literal(NO_REVISION, text)})",
+                f"      INTO mig_found FROM {name};",
+                "  END IF;",
+                f"  IF mig_found <> {self.literal(expected_revisions(expected), text)} THEN",
+                "    RAISE EXCEPTION USING MESSAGE = "
+                f"{self.literal(before, text)} || mig_found || {self.literal(after, text)};",
+                "  END IF;",
+                "END",
+            )
+        )
+        sql = f"DO {dollar_quoted(body, 'mig_guard')}"
+        comment = self.guard_comment(expected)
+        return [Statement(sql, kind="guard", table=table, block=True, comment=comment)]
+
+    def session_settings(
+        self, lock_timeout: str | None, statement_timeout: str | None
+    ) -> list[Statement]:
+        """``SET lock_timeout`` / ``SET statement_timeout`` for the client's session, so a
+        migration waiting on a lock gives up instead of queueing every query behind it."""
+        settings = (("lock_timeout", lock_timeout), ("statement_timeout", statement_timeout))
+        return [
+            Statement(f"SET {name} = {self.literal(value, sa.String())}", kind="guard")
+            for name, value in settings
+            if value is not None
+        ]
+
     # ---- operations -------------------------------------------------------------------
 
     def render_create_table(self, op: ops.CreateTable, state: SchemaState) -> list[Statement]:
@@ -133,6 +185,15 @@ class PostgreSQLDialect(Dialect):
             transactional=False,
             comment=CONCURRENTLY_NOTE,
         )
+
+
+def dollar_quoted(body: str, tag: str) -> str:
+    """``body`` between ``$tag$`` quotes, with a tag that does not occur in it."""
+    candidate, n = tag, 0
+    while f"${candidate}$" in body:
+        n += 1
+        candidate = f"{tag}{n}"
+    return f"${candidate}$\n{body}\n${candidate}$"
 
 
 def _with_using(op: ops.AlterColumn, using: str) -> ops.AlterColumn:

@@ -10,6 +10,7 @@ The output needs SQLite 3.35.0 or later (``DROP COLUMN``); tested with 3.40.1.
 
 from __future__ import annotations
 
+import dataclasses
 import re
 from collections.abc import Callable
 from typing import Any, ClassVar
@@ -20,7 +21,13 @@ from sqlalchemy.sql.elements import TextClause
 from offline_sql import operations as ops
 from offline_sql.dialects import render as r
 from offline_sql.dialects import sqlite_rebuild
-from offline_sql.dialects.base import Dialect
+from offline_sql.dialects.base import (
+    NO_REVISION,
+    REVISION_SEPARATOR,
+    Dialect,
+    expected_revisions,
+    guard_message_parts,
+)
 from offline_sql.errors import RenderError
 from offline_sql.state import SchemaState
 from offline_sql.statements import Statement
@@ -65,6 +72,60 @@ class SQLiteDialect(Dialect):
 
     minimum_version: ClassVar[tuple[int, int, int]] = (3, 35, 0)
     """Oldest SQLite that accepts every statement we emit (``ALTER TABLE ... DROP COLUMN``)."""
+
+    guard_table: ClassVar[str] = "mig_guard"
+    """Temporary table whose CHECK constraint stops ``sqlite3 -bail`` when a guard fails."""
+
+    # ---- version guard ----------------------------------------------------------------
+
+    def guard_statements(
+        self, table: str, schema: str | None, expected: tuple[str, ...]
+    ) -> list[Statement]:
+        """SQLite has no procedural code and no error with a computed message, so:
+
+        1. (a range not from base) ``CREATE TABLE IF NOT EXISTS`` the version table, so a
+           database never migrated reads as base rather than "no such table"; a failed
+           guard rolls it back with the transaction;
+        2. a ``SELECT`` that prints ``mig: the database is at revision <found>, expected
+           <expected>`` only on a mismatch;
+        3. a temporary table whose CHECK constraint, named after the expected revisions,
+           refuses the found ones: ``CHECK constraint failed: mig: expected the database at
+           revision <expected>``, and ``sqlite3 -bail`` stops; dropped when it passes.
+        """
+        text = sa.String()
+        want = self.literal(expected_revisions(expected), text)
+        before, after = guard_message_parts(expected)
+        versions = self.table_name(schema, table)
+        found = (
+            f"COALESCE((SELECT group_concat(version_num, {self.literal(REVISION_SEPARATOR, text)})"
+            f" FROM (SELECT version_num FROM {versions} ORDER BY version_num COLLATE BINARY)),"
+            f" {self.literal(NO_REVISION, text)})"
+        )
+        guard = self.quote(self.guard_table)
+        check = self.quote(f"mig: expected the database at revision {expected_revisions(expected)}")
+        out = (
+            [dataclasses.replace(s, kind="guard") for s in self.create_version_table(table, schema)]
+            if expected
+            else []
+        )
+        out += [
+            Statement(
+                f"SELECT {self.literal(before, text)} || found || {self.literal(after, text)}"
+                f" FROM (SELECT {found} AS found) WHERE found <> {want}",
+                kind="guard",
+                table=table,
+            ),
+            Statement(
+                f"CREATE TEMP TABLE {guard}"
+                f" (found TEXT, CONSTRAINT {check} CHECK (found = {want}))",
+                kind="guard",
+            ),
+            Statement(
+                f"INSERT INTO temp.{guard} (found) SELECT {found}", kind="guard", table=table
+            ),
+            Statement(f"DROP TABLE temp.{guard}", kind="guard"),
+        ]
+        return [dataclasses.replace(out[0], comment=self.guard_comment(expected)), *out[1:]]
 
     # ---- what SQLite's ALTER can do ---------------------------------------------------
 

@@ -107,7 +107,11 @@ class _Writer:
             self.lines.append(d.batch_separator)
 
     def begin(self) -> None:
-        if self.dialect.transactional_ddl and self.dialect.begin_statement and not self.in_transaction:
+        if (
+            self.dialect.transactional_ddl
+            and self.dialect.begin_statement
+            and not self.in_transaction
+        ):
             self.statement(Statement(self.dialect.begin_statement, kind="transaction"))
             self.in_transaction = True
 
@@ -164,7 +168,7 @@ def _header(w: _Writer, dialect: Dialect, options: FrameOptions) -> None:
         if options.transaction_per_migration:
             w.comment("Each revision runs in its own transaction.")
         else:
-            w.comment("The whole script runs in one transaction: it applies completely or not at all.")
+            w.comment("The whole script runs in one transaction: all of it applies or none.")
     elif dialect.non_transactional_note:
         w.comment(dialect.non_transactional_note)
     for note in options.header_notes:

@@ -22,8 +22,8 @@ from offline_sql.errors import UsageError
 if TYPE_CHECKING:
     from offline_sql.config import Config
     from offline_sql.dialects.base import Dialect
-    from offline_sql.online import OnlineRunner
     from offline_sql.graph import RevisionGraph
+    from offline_sql.online import OnlineRunner
     from offline_sql.operations import Operation
     from offline_sql.plan import Step
     from offline_sql.script.header import RevisionHeader
@@ -180,7 +180,7 @@ def record_operations(
         if sink is not None:
             sink(op)
 
-    module = load_script(Path(header.path), header.revision)
+    module = load_script(header.path, header.revision)
     recorder = Recorder(header.revision, header.path, dialect, collect, offline, bind)
     with recording(recorder):
         run_revision(module, "upgrade" if direction == "up" else "downgrade")
@@ -234,7 +234,9 @@ def resolve_range(
     return start, end
 
 
-def plan_steps(project: Project, command: str, start: tuple[str, ...], end: tuple[str, ...]) -> list[Step]:
+def plan_steps(
+    project: Project, command: str, start: tuple[str, ...], end: tuple[str, ...]
+) -> list[Step]:
     from offline_sql import plan
 
     planner = {
@@ -264,7 +266,7 @@ def render_steps(
                 header=header,
                 statements=tuple(statements),
                 version_statements=tuple(version_statements(project, step)),
-                guard=tuple(guard_statements(project, step) if guard and hasattr(project.dialect, "guard_statements") else ()),
+                guard=tuple(guard_statements(project, step) if guard else ()),
             )
         )
     return rendered
@@ -293,7 +295,7 @@ def guard_statements(project: Project, step: Step) -> list[Statement]:
 
 
 def _offline(config: Config, command: str, target: str, options: OutputOptions) -> str | None:
-    from offline_sql.emit import FrameOptions, FramedStep, frame_script
+    from offline_sql.emit import FramedStep, FrameOptions, frame_script
 
     project = Project.load(config)
     start, end = resolve_range(project, command, target)
@@ -388,7 +390,11 @@ def _run_online(project: Project, runner: OnlineRunner, command: str, target: st
                         state.apply(op)
 
                     record_operations(
-                        header, step.direction, dialect, sink=apply, offline=False,
+                        header,
+                        step.direction,
+                        dialect,
+                        sink=apply,
+                        offline=False,
                         bind=runner.connection,
                     )
                 for stmt in version_statements(project, step):

@@ -39,7 +39,16 @@ class _Unset:
 UNSET: Any = _Unset()
 """Attribute not given. ``alter_column(nullable=UNSET)`` leaves nullability alone."""
 
-ServerDefault = Union[str, TextClause, ClauseElement, "sa.DefaultClause", "sa.Computed", "sa.Identity", None, Literal[False]]
+ServerDefault = Union[
+    str,
+    TextClause,
+    ClauseElement,
+    "sa.DefaultClause",
+    "sa.Computed",
+    "sa.Identity",
+    None,
+    Literal[False],
+]
 """A server default as scripts give it: text, a clause, ``None``/``False`` to drop it."""
 
 ConstraintType = Literal["foreignkey", "primary", "unique", "check"]
@@ -132,13 +141,13 @@ class AlterColumn(TableOperation):
     type_: sa.types.TypeEngine[Any] | Any = UNSET
     server_default: ServerDefault | Any = UNSET
     new_column_name: str | Any = UNSET
-    comment: str | None | Any = UNSET
-    autoincrement: bool | None | Any = UNSET
+    comment: str | Any | None = UNSET
+    autoincrement: bool | Any | None = UNSET
     existing_type: sa.types.TypeEngine[Any] | Any = UNSET
     existing_nullable: bool | Any = UNSET
     existing_server_default: ServerDefault | Any = UNSET
-    existing_comment: str | None | Any = UNSET
-    existing_autoincrement: bool | None | Any = UNSET
+    existing_comment: str | Any | None = UNSET
+    existing_autoincrement: bool | Any | None = UNSET
     postgresql_using: str | None = None
     kw: Mapping[str, Any] = field(default_factory=dict)
 
@@ -215,12 +224,12 @@ class DropConstraint(TableOperation):
 @dataclass(eq=False)
 class CreateTableComment(TableOperation):
     comment: str = ""
-    existing_comment: str | None | Any = UNSET
+    existing_comment: str | Any | None = UNSET
 
 
 @dataclass(eq=False)
 class DropTableComment(TableOperation):
-    existing_comment: str | None | Any = UNSET
+    existing_comment: str | Any | None = UNSET
 
 
 @dataclass(eq=False)

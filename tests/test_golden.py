@@ -10,9 +10,8 @@ from pathlib import Path
 import pytest
 import sqlglot
 
-from offline_sql.statements import Statement
-
 from golden import DIALECTS, Scenario, generate, run, scenarios
+from offline_sql.statements import Statement
 
 SCENARIOS = scenarios()
 CASES = [pytest.param(s, d, id=f"{s.name}-{d}") for s in SCENARIOS for d in DIALECTS]
@@ -36,7 +35,9 @@ def test_golden_file_matches(scenario: Scenario, dialect: str) -> None:
 
 
 @pytest.mark.parametrize(("scenario", "dialect"), ERROR_CASES)
-def test_refusals_are_one_clear_line_with_nothing_on_stdout(scenario: Scenario, dialect: str) -> None:
+def test_refusals_are_one_clear_line_with_nothing_on_stdout(
+    scenario: Scenario, dialect: str
+) -> None:
     outcome = run(scenario, dialect)
     assert outcome.exit_code == 1
     assert outcome.stdout == ""

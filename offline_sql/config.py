@@ -23,7 +23,7 @@ from offline_sql.script.index import DEFAULT_CACHE_DIR_NAME
 if sys.version_info >= (3, 11):
     import tomllib
 else:  # pragma: no cover - exercised on 3.10 only
-    import tomli as tomllib  # type: ignore[import-not-found]
+    import tomli as tomllib
 
 CONFIG_FILE = "mig.toml"
 PYPROJECT_FILE = "pyproject.toml"

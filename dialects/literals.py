@@ -440,6 +440,24 @@ class SQLiteLiterals(Literals):
     database = "SQLite"
     float_specials: ClassVar[dict[str, str]] = {"inf": "1e999", "-inf": "-1e999"}
 
+    def float_(self, value: float, type_: TypeEngine[Any]) -> str:
+        """Exact, whatever SQLite's decimal parser does: sqlite3 3.40 misreads some
+        shortest-repr texts by an ulp, so a fractional or huge value is built from an
+        integer below 2**53 (read exactly) and powers of two (``/`` and ``*`` by them are
+        exact): ``0.5`` is ``(1.0 / 2)``. Integers below 2**53 keep their repr."""
+        if not math.isfinite(value) or (value.is_integer() and abs(value) < 2**53):
+            return super().float_(value, type_)
+        if abs(value) < 2**53:
+            numerator, denominator = value.as_integer_ratio()
+            integer, exponent = numerator, -(denominator.bit_length() - 1)
+        else:
+            mantissa, exponent = math.frexp(value)
+            integer, exponent = int(mantissa * 2**53), exponent - 53
+        operator = " * " if exponent > 0 else " / "
+        steps, rest = divmod(abs(exponent), 62)
+        factors = [str(2**62)] * steps + ([str(2**rest)] if rest else [])
+        return "(" + operator.join([f"{integer}.0", *factors]) + ")"
+
     def quote(self, text: str) -> str:
         return concatenate(text, super().quote, {"\r": "char(13)"}, "||")
 

@@ -110,6 +110,11 @@ def init(directory: Path) -> None:
 @click.option("--splice", is_flag=True, help="Allow --head to be a non-head revision (new branch).")
 @click.option("--branch-label", "branch_labels", multiple=True, help="Label the new branch.")
 @click.option("--depends-on", "depends_on", multiple=True, help="Revision this one depends on.")
+@click.option(
+    "--autogenerate",
+    is_flag=True,
+    help="Fill the script with what target_metadata needs, compared offline with the migrations.",
+)
 @click.pass_context
 def revision(
     ctx: click.Context,
@@ -119,10 +124,21 @@ def revision(
     splice: bool,
     branch_labels: tuple[str, ...],
     depends_on: tuple[str, ...],
+    autogenerate: bool,
 ) -> None:
-    """Create a new, empty revision script."""
+    """Create a new revision script (empty, or with --autogenerate filled from the models)."""
     from offline_sql import commands
 
+    if autogenerate:
+        if splice or branch_labels or depends_on or head != "head":
+            raise click.UsageError(
+                "--autogenerate builds on the single head; drop --head/--splice/"
+                "--branch-label/--depends-on"
+            )
+        from offline_sql import autogen
+
+        click.echo(f"Created {autogen.autogenerate(_config(ctx), message, rev_id)}")
+        return
     path = commands.revision(
         _config(ctx),
         message,
@@ -233,8 +249,9 @@ def _migration_options(func: Any) -> Any:
             default=True,
             help="Omit client directives (\\set ON_ERROR_STOP, .bail on, ...).",
         ),
-        click.option("--strict", is_flag=True, help="Review findings are errors."),
-        click.option("--tag", help="An arbitrary tag recorded with the run."),
+        click.option(
+            "--strict", is_flag=True, help="With --sql: error-level findings stop generation."
+        ),
         click.pass_context,
     ]
     for decorator in reversed(decorators):
@@ -250,9 +267,27 @@ def _run_migration(ctx: click.Context, name: str, target: str, **options: Any) -
         "downgrade": migrate.downgrade,
         "stamp": migrate.stamp,
     }
+    if not options["sql"]:
+        offline_only = [
+            flag
+            for flag, given in (
+                ("-o/--output", options["output"] is not None),
+                ("--force", options["force"]),
+                ("--no-guard", not options["guard"]),
+                ("--no-preamble", not options["preamble"]),
+                ("--strict", options["strict"]),
+            )
+            if given
+        ]
+        if offline_only:
+            raise click.UsageError(f"{', '.join(offline_only)} only make(s) sense with --sql")
+    if options["force"] and options["output"] is None:
+        raise click.UsageError("--force only makes sense with -o/--output")
     text = command[name](_config(ctx), target, **options)
     if text is not None:
         click.echo(text, nl=False)
+    elif options["output"] is not None:
+        click.echo(f"Wrote {options['output']}", err=True)
 
 
 @cli.command()
@@ -287,6 +322,79 @@ def current(ctx: click.Context, verbose: bool) -> None:
     from offline_sql import migrate
 
     _echo_entries(migrate.current(_config(ctx), verbose=verbose))
+
+
+@cli.command()
+@click.argument("target")
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["text", "markdown", "json"]),
+    default="text",
+    show_default=True,
+)
+@click.option("--downgrade", "direction", flag_value="downgrade", help="Review a downgrade range.")
+@click.option("--upgrade", "direction", flag_value="upgrade", default=True, hidden=True)
+@click.pass_context
+def review(ctx: click.Context, target: str, fmt: str, direction: str) -> None:
+    """Review the SQL of [FROM:]TO: destructive, locking and other risky statements.
+
+    Exits 1 when a finding of severity error is not allowed (mig_allow / review_allow)."""
+    from offline_sql import migrate
+    from offline_sql.review import report
+
+    result = migrate.review(_config(ctx), target, command=direction)
+    render = {
+        "text": report.render_text,
+        "markdown": report.render_markdown,
+        "json": report.render_json,
+    }[fmt]
+    click.echo(render(result), nl=False)
+    if result.has_errors():
+        ctx.exit(1)
+
+
+@cli.command()
+@click.argument("directory", type=click.Path(file_okay=False, path_type=Path))
+def verify(directory: Path) -> None:
+    """Check a directory written by --sql -o against its MANIFEST.json (exit 1 on any change)."""
+    from offline_sql.verify import verify_directory
+
+    result = verify_directory(directory)
+    for problem in result.problems:
+        click.echo(f"{directory}: {problem}")
+    if not result.ok:
+        raise SystemExit(1)
+    click.echo(f"{directory}: {result.files_checked} files match MANIFEST.json")
+
+
+@cli.command()
+@click.pass_context
+def check(ctx: click.Context) -> None:
+    """Exit 1 and print the differences when target_metadata and the migrations disagree."""
+    from offline_sql import autogen
+
+    differences = autogen.check(_config(ctx))
+    _echo_entries(differences)
+    if differences:
+        raise SystemExit(1)
+    click.echo("No differences: the models match the migrations.")
+
+
+@cli.command()
+@click.option(
+    "--from",
+    "source",
+    type=click.Choice(["database", "models"]),
+    required=True,
+    help="Record the schema of the configured database, or of target_metadata.",
+)
+@click.pass_context
+def baseline(ctx: click.Context, source: str) -> None:
+    """Record the starting schema of a project that begins from an existing database."""
+    from offline_sql import baseline as baseline_module
+
+    click.echo(f"Created {baseline_module.write_baseline(_config(ctx), source)}")  # type: ignore[arg-type]
 
 
 def main(argv: Sequence[str] | None = None) -> None:

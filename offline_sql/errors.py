@@ -23,6 +23,7 @@ Hierarchy::
     +-- DatabaseError              online mode: a statement failed or the version is wrong
     +-- MissingDriverError         online mode: the DBAPI driver extra is not installed
     +-- OutputError                the output directory cannot be written
+    +-- ReviewError                --strict and the review found error-level findings
     +-- CacheWarning (a Warning)   a cache could not be used; never an error
 """
 
@@ -96,6 +97,10 @@ class MissingDriverError(MigError):
 
 
 class OutputError(MigError):
+    pass
+
+
+class ReviewError(MigError):
     pass
 
 

@@ -22,10 +22,12 @@ from offline_sql.errors import UsageError
 if TYPE_CHECKING:
     from offline_sql.config import Config
     from offline_sql.dialects.base import Dialect
+    from offline_sql.emit import FramedStep
     from offline_sql.graph import RevisionGraph
     from offline_sql.online import OnlineRunner
     from offline_sql.operations import Operation
     from offline_sql.plan import Step
+    from offline_sql.review import Review
     from offline_sql.script.header import RevisionHeader
     from offline_sql.state import SchemaState
     from offline_sql.statements import Statement
@@ -58,7 +60,6 @@ def upgrade(
     guard: bool = True,
     preamble: bool = True,
     strict: bool = False,
-    tag: str | None = None,
 ) -> str | None:
     """Upgrade to ``target`` (``[FROM:]TO``). With ``sql`` return the script (or write it
     to ``output``); without, apply it to the configured database."""
@@ -79,7 +80,6 @@ def downgrade(
     guard: bool = True,
     preamble: bool = True,
     strict: bool = False,
-    tag: str | None = None,
 ) -> str | None:
     """Downgrade to ``target``; offline needs a range ``FROM:TO`` (there is no database to
     ask where it is)."""
@@ -100,7 +100,6 @@ def stamp(
     guard: bool = True,
     preamble: bool = True,
     strict: bool = False,
-    tag: str | None = None,
 ) -> str | None:
     """Set the version table to ``target`` without running any script."""
     options = OutputOptions(output, force, guard, preamble, strict)
@@ -108,6 +107,14 @@ def stamp(
         return _offline(config, "stamp", target, options)
     _online(config, "stamp", target)
     return None
+
+
+def review(config: Config, target: str, *, command: str = "upgrade") -> Review:
+    """The review of the offline SQL for ``[FROM:]TO`` (``mig review``)."""
+    from offline_sql import ticket
+
+    generated = generate(config, command, target, OutputOptions(strict=True))
+    return ticket.review_of(generated)
 
 
 def current(config: Config, verbose: bool = False) -> list[str]:
@@ -189,9 +196,10 @@ def record_operations(
 
 def replay_state(project: Project, heads: Sequence[str]) -> SchemaState:
     """The schema after applying every revision up to ``heads`` (from base)."""
+    from offline_sql.baseline import load_baseline
     from offline_sql.state import SchemaState
 
-    state = SchemaState()
+    state = load_baseline(project.config.script_location) or SchemaState()
     graph = project.graph
     for rev in graph.topological(graph.ancestors(tuple(heads))):
         for op in record_operations(project.header(rev), "up", project.dialect):
@@ -210,7 +218,12 @@ class RenderedStep:
     statements: tuple[Statement, ...]
     version_statements: tuple[Statement, ...]
     guard: tuple[Statement, ...]
-    has_downgrade: bool = True
+    operation_count: int = 0
+    """Operations the script recorded (0 for stamp or an empty script)."""
+    existing_tables: frozenset[str] = frozenset()
+    """Tables before the step, for the review (``name`` or ``schema.name``)."""
+    existing_columns: dict[str, dict[str, str]] | None = None
+    """table -> column -> type as the database spells it, before the step (review only)."""
 
 
 def resolve_range(
@@ -248,18 +261,27 @@ def plan_steps(
 
 
 def render_steps(
-    project: Project, steps: Sequence[Step], state: SchemaState, *, guard: bool
+    project: Project,
+    steps: Sequence[Step],
+    state: SchemaState,
+    *,
+    guard: bool,
+    for_review: bool = False,
 ) -> list[RenderedStep]:
     """Record and render every step, advancing ``state``; nothing is written here."""
     dialect = project.dialect
     rendered: list[RenderedStep] = []
     for step in steps:
         header = project.graph.revisions.get(step.revision)
+        tables = frozenset(_table_label(key) for key in state.tables)
+        columns = _column_types(state, dialect) if for_review else None
         statements: list[Statement] = []
+        count = 0
         if step.run_script and header is not None:
             for op in record_operations(header, step.direction, dialect):
                 statements.extend(dialect.render(op, state))
                 state.apply(op)
+                count += 1
         rendered.append(
             RenderedStep(
                 step=step,
@@ -267,9 +289,30 @@ def render_steps(
                 statements=tuple(statements),
                 version_statements=tuple(version_statements(project, step)),
                 guard=tuple(guard_statements(project, step) if guard else ()),
+                operation_count=count,
+                existing_tables=tables,
+                existing_columns=columns,
             )
         )
     return rendered
+
+
+def _table_label(key: tuple[str | None, str]) -> str:
+    schema, name = key
+    return f"{schema}.{name}" if schema else name
+
+
+def _column_types(state: SchemaState, dialect: Dialect) -> dict[str, dict[str, str]]:
+    found: dict[str, dict[str, str]] = {}
+    for key, table in state.tables.items():
+        types: dict[str, str] = {}
+        for name, column in table.columns.items():
+            try:
+                types[name] = dialect.type_sql(column.type)
+            except Exception:  # a type this dialect cannot spell: the review skips it
+                continue
+        found[_table_label(key)] = types
+    return found
 
 
 def version_statements(project: Project, step: Step) -> list[Statement]:
@@ -294,44 +337,117 @@ def guard_statements(project: Project, step: Step) -> list[Statement]:
     )
 
 
-def _offline(config: Config, command: str, target: str, options: OutputOptions) -> str | None:
-    from offline_sql.emit import FramedStep, FrameOptions, frame_script
+INVERSE = {"upgrade": "downgrade", "downgrade": "upgrade", "stamp": "stamp"}
+"""The command whose plan undoes each command's plan (for rollback files)."""
 
+
+@dataclass(frozen=True)
+class Generated:
+    """Everything an offline run produced, before anything is written."""
+
+    project: Project
+    command: str
+    start: tuple[str, ...]
+    end: tuple[str, ...]
+    steps: list[RenderedStep]
+    rollback: list[RenderedStep]
+    """The inverse plan's steps (rollback files), in their apply order."""
+    setup: tuple[Statement, ...]
+    session: tuple[Statement, ...]
+    no_downgrade: frozenset[str] = frozenset()
+    """Revisions whose downgrade() records nothing (review, manifest; no rollback file)."""
+
+
+def generate(config: Config, command: str, target: str, options: OutputOptions) -> Generated:
+    """Plan, record and render an offline run (and its rollback when writing a directory)."""
     project = Project.load(config)
     start, end = resolve_range(project, command, target)
     steps = plan_steps(project, command, start, end)
     state = replay_state(project, start)
-    rendered = render_steps(project, steps, state, guard=options.guard)
+    want_review = options.output is not None or options.strict
+    rendered = render_steps(project, steps, state, guard=options.guard, for_review=want_review)
+    rollback: list[RenderedStep] = []
+    no_downgrade: frozenset[str] = frozenset()
+    if want_review:
+        from offline_sql.ticket import missing_downgrades
+
+        no_downgrade = missing_downgrades(project, rendered)
+    if options.output is not None and steps:
+        back = plan_steps(project, INVERSE[command], end, start)
+        # No rollback is invented: the files stop above the first revision without one.
+        for index, step in enumerate(back):
+            if step.revision in no_downgrade:
+                back = back[:index]
+                break
+        rollback = render_steps(project, back, state, guard=options.guard)
     dialect = project.dialect
-    setup: list[Statement] = []
+    setup: tuple[Statement, ...] = ()
     if not start and command != "downgrade":
-        setup = dialect.create_version_table(config.version_table, config.version_table_schema)
-    title = f"{command} {_describe(start)} -> {_describe(end)}"
-    framed = [
-        FramedStep(
-            revision=r.step.revision,
-            message=r.header.message if r.header else "",
-            direction=r.step.direction,
-            heads_before=r.step.heads_before,
-            heads_after=r.step.heads_after,
-            statements=r.statements,
-            version_statements=r.version_statements,
-            guard=r.guard,
-            notes=() if r.step.run_script else ("stamp: only the version table changes",),
+        setup = tuple(
+            dialect.create_version_table(config.version_table, config.version_table_schema)
         )
-        for r in rendered
-    ]
-    text = frame_script(
-        dialect,
-        framed,
+    session = tuple(
+        dialect.session_settings(
+            config.postgresql_lock_timeout, config.postgresql_statement_timeout
+        )
+    )
+    return Generated(project, command, start, end, rendered, rollback, setup, session, no_downgrade)
+
+
+def framed_step(rendered: RenderedStep) -> FramedStep:
+    from offline_sql.emit import FramedStep
+
+    step = rendered.step
+    return FramedStep(
+        revision=step.revision,
+        message=rendered.header.message if rendered.header else "",
+        direction=step.direction,
+        heads_before=step.heads_before,
+        heads_after=step.heads_after,
+        statements=rendered.statements,
+        version_statements=rendered.version_statements,
+        guard=rendered.guard,
+        notes=() if step.run_script else ("stamp: only the version table changes",),
+    )
+
+
+def frame(
+    generated: Generated,
+    steps: Sequence[RenderedStep],
+    options: OutputOptions,
+    *,
+    title: str,
+    setup: Sequence[Statement] = (),
+) -> str:
+    from offline_sql.emit import FrameOptions, frame_script
+
+    config = generated.project.config
+    return frame_script(
+        generated.project.dialect,
+        [framed_step(r) for r in steps],
         FrameOptions(
             transaction_per_migration=config.transaction_per_migration,
             preamble=options.preamble,
             title=title,
             setup=tuple(setup),
+            session_settings=generated.session,
         ),
     )
-    return text
+
+
+def _offline(config: Config, command: str, target: str, options: OutputOptions) -> str | None:
+    from offline_sql import ticket
+
+    generated = generate(config, command, target, options)
+    review = ticket.review_of(generated) if options.output is not None or options.strict else None
+    if review is not None and options.strict:
+        ticket.refuse_on_errors(review)
+    if options.output is not None:
+        assert review is not None
+        ticket.write(generated, review, options)
+        return None
+    title = f"{command} {_describe(generated.start)} -> {_describe(generated.end)}"
+    return frame(generated, generated.steps, options, title=title, setup=generated.setup)
 
 
 def _describe(heads: Sequence[str]) -> str:

@@ -117,7 +117,6 @@ DEFAULTS = {
     "guard": True,
     "preamble": True,
     "strict": False,
-    "tag": None,
 }
 
 
@@ -146,7 +145,7 @@ def test_migration_options(
     monkeypatch.setattr(migrate, command, fake)
     config = make_project(tmp_path, LINEAR)
     args = ["--sql", "-o", str(tmp_path / "out"), "--force", "--no-guard", "--no-preamble"]
-    args += ["--strict", "--tag", "v1"]
+    args += ["--strict"]
     result = runner.invoke(cli, ["-c", str(config), command, "base:ccc3", *args])
     assert result.exit_code == 0, result.output
     assert result.stdout == script
@@ -159,8 +158,23 @@ def test_migration_options(
         "guard": False,
         "preamble": False,
         "strict": True,
-        "tag": "v1",
     }
+
+
+@pytest.mark.parametrize(
+    "flags",
+    [["-o", "out"], ["--no-guard"], ["--no-preamble"], ["--strict"], ["--sql", "--force"]],
+)
+def test_offline_only_options_need_sql_and_output(
+    tmp_path: Path, runner: CliRunner, monkeypatch: pytest.MonkeyPatch, flags: list[str]
+) -> None:
+    fake = Recorder(None)
+    monkeypatch.setattr(migrate, "upgrade", fake)
+    config = make_project(tmp_path, LINEAR)
+    result = runner.invoke(cli, ["-c", str(config), "upgrade", "head", *flags])
+    assert result.exit_code == 2
+    assert "only make" in result.stderr
+    assert fake.calls == []
 
 
 def test_current(tmp_path: Path, runner: CliRunner, monkeypatch: pytest.MonkeyPatch) -> None:

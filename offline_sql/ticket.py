@@ -1,0 +1,161 @@
+"""What a DBA receives with a change ticket: ``mig upgrade FROM:TO --sql -o DIR``.
+
+::
+
+    DIR/0001_<rev>_<slug>.sql ...     one self-contained script per revision, in apply order
+    DIR/rollback/0001_<rev>_<slug>.sql the inverse scripts, in their own apply order
+                                       (0001 undoes the last revision applied)
+    DIR/MANIFEST.json                  order, revisions, parents, messages, sha256 of every
+                                       file and of each source script, dialect, tool version
+    DIR/REVIEW.md                      the review: tables touched, counts, findings, rollback
+
+Each script carries its own header, preamble, guard, transaction and version-table change,
+so a DBA can apply them one by one and stop anywhere. A revision whose ``downgrade()``
+records nothing while its ``upgrade()`` does has no rollback: the manifest and the review say
+so, and no rollback file is invented for it or for anything below it.
+
+Everything is rendered first; :func:`offline_sql.output.write_directory` then writes into a
+temporary directory and renames it into place, so a failure leaves nothing half-written.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from offline_sql._version import __version__
+from offline_sql.errors import ReviewError
+from offline_sql.script.template import slugify
+
+if TYPE_CHECKING:
+    from offline_sql.migrate import Generated, OutputOptions, Project, RenderedStep
+    from offline_sql.review import Review
+
+_DIRECTION_WORD = {"up": "upgrade", "down": "downgrade"}
+
+
+def has_downgrade(project: Project, rendered: RenderedStep) -> bool:
+    """False when the revision's upgrade changes something and its downgrade() is missing
+    or records nothing: there is no way back, and we must not pretend there is."""
+    from offline_sql.migrate import record_operations
+    from offline_sql.script.loader import load_script
+
+    header = rendered.header
+    if header is None or rendered.step.direction != "up" or rendered.operation_count == 0:
+        return True
+    module = load_script(header.path, header.revision)
+    if not callable(getattr(module, "downgrade", None)):
+        return False
+    return bool(record_operations(header, "down", project.dialect))
+
+
+def missing_downgrades(project: Project, steps: Sequence[RenderedStep]) -> frozenset[str]:
+    return frozenset(r.step.revision for r in steps if not has_downgrade(project, r))
+
+
+def review_of(generated: Generated) -> Review:
+    """The review of the steps as rendered, with what the schema state knew before each."""
+    from offline_sql.review import ReviewedStep, review
+
+    project = generated.project
+    dialect = project.dialect
+    steps = [
+        ReviewedStep(
+            revision=r.step.revision,
+            message=r.header.message if r.header else "",
+            direction="upgrade" if r.step.direction == "up" else "downgrade",
+            statements=r.statements,
+            has_downgrade=r.step.revision not in generated.no_downgrade,
+            allow=r.header.allow_findings if r.header else (),
+            existing_tables=r.existing_tables,
+            existing_columns=r.existing_columns or {},
+            in_transaction=tuple(
+                dialect.transactional_ddl and s.transactional for s in r.statements
+            ),
+            source=r.header.path if r.header else None,
+        )
+        for r in generated.steps
+    ]
+    return review(steps, dialect.name, dialect.sqlglot_name, project.config.review_allow)
+
+
+def refuse_on_errors(review: Review) -> None:
+    """``--strict``: error-level findings stop generation before anything is written."""
+    errors = [f for f in review.counted if f.severity == "error"]
+    if errors:
+        first = errors[0]
+        more = f" (and {len(errors) - 1} more)" if len(errors) > 1 else ""
+        raise ReviewError(
+            f"--strict: revision {first.revision}: [{first.rule}] {first.message}{more}; "
+            f'{first.fix}; or allow it with mig_allow = ("{first.rule}",) in the script'
+        )
+
+
+def _file_name(order: int, rendered: RenderedStep) -> str:
+    message = rendered.header.message if rendered.header else ""
+    slug = slugify(message)
+    base = f"{order:04d}_{rendered.step.revision}"
+    return f"{base}_{slug}.sql" if slug else f"{base}.sql"
+
+
+def _range(rendered: RenderedStep) -> str:
+    from offline_sql.emit import describe_heads
+
+    step = rendered.step
+    return f"{describe_heads(step.heads_before)} -> {describe_heads(step.heads_after)}"
+
+
+def write(generated: Generated, review: Review, options: OutputOptions) -> None:
+    """Render every file, then write the directory atomically."""
+    from offline_sql.migrate import frame
+    from offline_sql.output import ManifestEntry, build_manifest, sha256_hex, write_directory
+    from offline_sql.review.report import render_markdown
+
+    assert options.output is not None
+    files: list[tuple[str, bytes]] = []
+    rollback: dict[str, tuple[str, bytes]] = {}
+    total = len(generated.rollback)
+    for order, rendered in enumerate(generated.rollback, 1):
+        word = _DIRECTION_WORD.get(rendered.step.direction, generated.command)
+        title = f"rollback {order} of {total}: {word} {_range(rendered)}"
+        data = frame(generated, [rendered], options, title=title).encode()
+        name = f"rollback/{_file_name(order, rendered)}"
+        rollback[rendered.step.revision] = (name, data)
+        files.append((name, data))
+
+    entries = []
+    total = len(generated.steps)
+    for order, rendered in enumerate(generated.steps, 1):
+        title = f"file {order} of {total}: {generated.command} {_range(rendered)}"
+        setup = generated.setup if order == 1 else ()
+        data = frame(generated, [rendered], options, title=title, setup=setup).encode()
+        name = _file_name(order, rendered)
+        files.append((name, data))
+        header = rendered.header
+        back = rollback.pop(rendered.step.revision, None)
+        entries.append(
+            ManifestEntry(
+                order=order,
+                revision=rendered.step.revision,
+                parents=header.down_revisions if header else (),
+                message=header.message if header else "",
+                file=name,
+                content=data,
+                source_sha256=sha256_hex(Path(header.path).read_bytes()) if header else "",
+                direction="upgrade" if rendered.step.direction == "up" else "downgrade",
+                has_downgrade=rendered.step.revision not in generated.no_downgrade,
+                rollback_file=back[0] if back else None,
+                rollback_content=back[1] if back else None,
+            )
+        )
+    report = render_markdown(review).encode()
+    files.append(("REVIEW.md", report))
+    extra = [("REVIEW.md", report), *rollback.values()]
+    files.append(
+        (
+            "MANIFEST.json",
+            build_manifest(entries, generated.project.dialect.name, __version__, extra_files=extra),
+        )
+    )
+    write_directory(options.output, files, force=options.force)

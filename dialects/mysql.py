@@ -5,6 +5,16 @@ written from the column as the schema state knows it (see ``dialects/existing.py
 type change keeps NOT NULL, the default, AUTO_INCREMENT and the comment. Constraints are
 dropped by kind, and dropping the only index a foreign key uses is rendered so the server
 accepts it (errno 1553 otherwise).
+
+Version guard: a prepared statement reads the version table into ``@mig_found`` (``base``
+when ``information_schema`` has no such table), then the check fails with a message naming
+the revisions found and expected. MariaDB prepares ``SIGNAL``: ``ERROR 1644 (45000): mig:
+the database is at revision <found>, expected <expected>``. MySQL refuses ``SIGNAL`` as a
+prepared statement, so its guard sets the boolean ``sql_warnings`` to itself when the
+revisions match and to the message otherwise, which the server refuses with ``ERROR 1231
+(42000): Variable 'sql_warnings' can't be set to the value of 'mig: the database is at
+revision <found>, expected <expected>'`` (up to 200 characters of it); either way the
+client stops. Both are verified with the mariadb client (tests/test_guards.py).
 """
 
 from __future__ import annotations

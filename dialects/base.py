@@ -65,6 +65,10 @@ class Dialect:
     commit_statement: ClassVar[str | None] = "COMMIT"
     """Statement that commits it."""
 
+    revision_commit_statement: ClassVar[str | None] = None
+    """Where DDL commits itself but data changes do not (Oracle), the statement that ends each
+    revision's block, so its rows and its version-table change are committed with it."""
+
     terminator: ClassVar[str] = ";"
     """Ends each plain statement."""
 

@@ -51,6 +51,7 @@ class OracleDialect(Dialect):
     transactional_ddl = False
     begin_statement = None
     commit_statement = None
+    revision_commit_statement = "COMMIT"
     block_terminator = "/"
     max_identifier_length = 128
     """128 bytes since Oracle 12.2 (``COMPATIBLE`` >= 12.2); 30 on older databases."""

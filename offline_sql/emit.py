@@ -196,6 +196,8 @@ def _step(w: _Writer, dialect: Dialect, step: FramedStep, *, per_migration: bool
         w.statement(stmt)
     if per_migration:
         w.commit()
+    if not w.in_transaction and dialect.revision_commit_statement:
+        w.statement(Statement(dialect.revision_commit_statement, kind="transaction"))
 
 
 def _emit_in_transaction(w: _Writer, stmt: Statement, *, reopen: bool) -> None:

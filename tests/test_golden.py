@@ -74,7 +74,8 @@ SQLGLOT_GAPS = {
         re.compile(r"^ALTER TABLE \S+ ADD CONSTRAINT \S+ DEFAULT .+ FOR \S+$", re.S),
         re.compile(r"^(EXEC|EXECUTE|DECLARE|IF|BEGIN)\b", re.I),
     ),
-    "oracle": (),
+    # sqlglot has no ALTER TABLE ... MODIFY for Oracle, the only way Oracle alters a column.
+    "oracle": (re.compile(r"^ALTER TABLE \S+ MODIFY \(.+\)$", re.S),),
 }
 EXECUTE_IMMEDIATE = re.compile(r"EXECUTE IMMEDIATE '((?:[^']|'')*)'", re.I)
 

@@ -10,6 +10,15 @@ CREATE TABLE IF NOT EXISTS mig_version (
 
 -- b10000000001: create accounts (base -> b10000000001)
 -- If this block stops part-way, the version table still says base; statements before the failure stay applied.
+-- Stop here unless the version table holds exactly: base
+SET @mig_guard = IF(EXISTS(SELECT 1 FROM information_schema.tables WHERE table_schema = DATABASE() AND table_name = 'mig_version'), 'SET @mig_found = (SELECT COALESCE(GROUP_CONCAT(version_num ORDER BY CAST(version_num AS BINARY) SEPARATOR '', ''), ''base'') FROM mig_version)', 'SET @mig_found = ''base''');
+PREPARE mig_guard FROM @mig_guard;
+EXECUTE mig_guard;
+DEALLOCATE PREPARE mig_guard;
+SET @mig_guard = IF(CAST(@mig_found AS BINARY) = CAST('base' AS BINARY), 'DO 0', CONCAT('SIGNAL SQLSTATE ''45000'' SET MESSAGE_TEXT = ', QUOTE(CONCAT('mig: the database is at revision ', @mig_found, ', expected base'))));
+PREPARE mig_guard FROM @mig_guard;
+EXECUTE mig_guard;
+DEALLOCATE PREPARE mig_guard;
 CREATE TABLE accounts (
 	id INTEGER NOT NULL AUTO_INCREMENT, 
 	login VARCHAR(50) NOT NULL, 
@@ -25,6 +34,15 @@ INSERT INTO mig_version (version_num) VALUES ('b10000000001');
 
 -- b10000000002: add columns (b10000000001 -> b10000000002)
 -- If this block stops part-way, the version table still says b10000000001; statements before the failure stay applied.
+-- Stop here unless the version table holds exactly: b10000000001
+SET @mig_guard = IF(EXISTS(SELECT 1 FROM information_schema.tables WHERE table_schema = DATABASE() AND table_name = 'mig_version'), 'SET @mig_found = (SELECT COALESCE(GROUP_CONCAT(version_num ORDER BY CAST(version_num AS BINARY) SEPARATOR '', ''), ''base'') FROM mig_version)', 'SET @mig_found = ''base''');
+PREPARE mig_guard FROM @mig_guard;
+EXECUTE mig_guard;
+DEALLOCATE PREPARE mig_guard;
+SET @mig_guard = IF(CAST(@mig_found AS BINARY) = CAST('b10000000001' AS BINARY), 'DO 0', CONCAT('SIGNAL SQLSTATE ''45000'' SET MESSAGE_TEXT = ', QUOTE(CONCAT('mig: the database is at revision ', @mig_found, ', expected b10000000001'))));
+PREPARE mig_guard FROM @mig_guard;
+EXECUTE mig_guard;
+DEALLOCATE PREPARE mig_guard;
 ALTER TABLE accounts ADD COLUMN nickname VARCHAR(50);
 ALTER TABLE accounts ADD COLUMN score INTEGER NOT NULL DEFAULT '0';
 ALTER TABLE accounts ADD COLUMN status VARCHAR(20) NOT NULL COMMENT 'lifecycle state' DEFAULT 'new';
@@ -34,5 +52,14 @@ UPDATE mig_version SET version_num='b10000000002' WHERE mig_version.version_num 
 
 -- b10000000003: drop legacy code (b10000000002 -> b10000000003)
 -- If this block stops part-way, the version table still says b10000000002; statements before the failure stay applied.
+-- Stop here unless the version table holds exactly: b10000000002
+SET @mig_guard = IF(EXISTS(SELECT 1 FROM information_schema.tables WHERE table_schema = DATABASE() AND table_name = 'mig_version'), 'SET @mig_found = (SELECT COALESCE(GROUP_CONCAT(version_num ORDER BY CAST(version_num AS BINARY) SEPARATOR '', ''), ''base'') FROM mig_version)', 'SET @mig_found = ''base''');
+PREPARE mig_guard FROM @mig_guard;
+EXECUTE mig_guard;
+DEALLOCATE PREPARE mig_guard;
+SET @mig_guard = IF(CAST(@mig_found AS BINARY) = CAST('b10000000002' AS BINARY), 'DO 0', CONCAT('SIGNAL SQLSTATE ''45000'' SET MESSAGE_TEXT = ', QUOTE(CONCAT('mig: the database is at revision ', @mig_found, ', expected b10000000002'))));
+PREPARE mig_guard FROM @mig_guard;
+EXECUTE mig_guard;
+DEALLOCATE PREPARE mig_guard;
 ALTER TABLE accounts DROP COLUMN legacy_code;
 UPDATE mig_version SET version_num='b10000000003' WHERE mig_version.version_num = 'b10000000002';

@@ -17,6 +17,21 @@ END;
 
 -- b10000000001: create accounts (base -> b10000000001)
 -- If this block stops part-way, the version table still says base; statements before the failure stay applied.
+-- Stop here unless the version table holds exactly: base
+DECLARE
+  mig_found VARCHAR2(4000);
+BEGIN
+  BEGIN
+    EXECUTE IMMEDIATE 'SELECT LISTAGG(version_num, '', '') WITHIN GROUP (ORDER BY NLSSORT(version_num, ''NLS_SORT=BINARY'')) FROM mig_version' INTO mig_found;
+  EXCEPTION
+    WHEN OTHERS THEN
+      IF SQLCODE != -942 THEN RAISE; END IF;
+  END;
+  IF NVL(mig_found, 'base') <> 'base' THEN
+    RAISE_APPLICATION_ERROR(-20001, 'mig: the database is at revision ' || NVL(mig_found, 'base') || ', expected base');
+  END IF;
+END;
+/
 CREATE TABLE accounts (
 	id INTEGER NOT NULL, 
 	login VARCHAR2(50 CHAR) NOT NULL, 
@@ -29,9 +44,25 @@ CREATE TABLE teams (
 	PRIMARY KEY (id)
 );
 INSERT INTO mig_version (version_num) VALUES ('b10000000001');
+COMMIT;
 
 -- b10000000002: add columns (b10000000001 -> b10000000002)
 -- If this block stops part-way, the version table still says b10000000001; statements before the failure stay applied.
+-- Stop here unless the version table holds exactly: b10000000001
+DECLARE
+  mig_found VARCHAR2(4000);
+BEGIN
+  BEGIN
+    EXECUTE IMMEDIATE 'SELECT LISTAGG(version_num, '', '') WITHIN GROUP (ORDER BY NLSSORT(version_num, ''NLS_SORT=BINARY'')) FROM mig_version' INTO mig_found;
+  EXCEPTION
+    WHEN OTHERS THEN
+      IF SQLCODE != -942 THEN RAISE; END IF;
+  END;
+  IF NVL(mig_found, 'base') <> 'b10000000001' THEN
+    RAISE_APPLICATION_ERROR(-20001, 'mig: the database is at revision ' || NVL(mig_found, 'base') || ', expected b10000000001');
+  END IF;
+END;
+/
 ALTER TABLE accounts ADD nickname VARCHAR2(50 CHAR);
 ALTER TABLE accounts ADD score INTEGER DEFAULT '0' NOT NULL;
 ALTER TABLE accounts ADD status VARCHAR2(20 CHAR) DEFAULT 'new' NOT NULL;
@@ -39,8 +70,25 @@ COMMENT ON COLUMN accounts.status IS 'lifecycle state';
 ALTER TABLE accounts ADD team_id INTEGER;
 ALTER TABLE accounts ADD CONSTRAINT fk_accounts_team FOREIGN KEY(team_id) REFERENCES teams (id);
 UPDATE mig_version SET version_num='b10000000002' WHERE mig_version.version_num = 'b10000000001';
+COMMIT;
 
 -- b10000000003: drop legacy code (b10000000002 -> b10000000003)
 -- If this block stops part-way, the version table still says b10000000002; statements before the failure stay applied.
+-- Stop here unless the version table holds exactly: b10000000002
+DECLARE
+  mig_found VARCHAR2(4000);
+BEGIN
+  BEGIN
+    EXECUTE IMMEDIATE 'SELECT LISTAGG(version_num, '', '') WITHIN GROUP (ORDER BY NLSSORT(version_num, ''NLS_SORT=BINARY'')) FROM mig_version' INTO mig_found;
+  EXCEPTION
+    WHEN OTHERS THEN
+      IF SQLCODE != -942 THEN RAISE; END IF;
+  END;
+  IF NVL(mig_found, 'base') <> 'b10000000002' THEN
+    RAISE_APPLICATION_ERROR(-20001, 'mig: the database is at revision ' || NVL(mig_found, 'base') || ', expected b10000000002');
+  END IF;
+END;
+/
 ALTER TABLE accounts DROP COLUMN legacy_code;
 UPDATE mig_version SET version_num='b10000000003' WHERE mig_version.version_num = 'b10000000002';
+COMMIT;

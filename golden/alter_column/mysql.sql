@@ -10,6 +10,12 @@ CREATE TABLE IF NOT EXISTS mig_version (
 
 -- c10000000001: create products (base -> c10000000001)
 -- If this block stops part-way, the version table still says base; statements before the failure stay applied.
+-- Stop here unless the version table holds exactly: base
+SET @mig_guard = IF(EXISTS(SELECT 1 FROM information_schema.tables WHERE table_schema = DATABASE() AND table_name = 'mig_version'), 'SET @mig_found = (SELECT COALESCE(GROUP_CONCAT(version_num ORDER BY CAST(version_num AS BINARY) SEPARATOR '', ''), ''base'') FROM mig_version)', 'SET @mig_found = ''base''');
+PREPARE mig_guard FROM @mig_guard;
+EXECUTE mig_guard;
+DEALLOCATE PREPARE mig_guard;
+SET @@SESSION.sql_warnings = IF(CAST(@mig_found AS BINARY) = CAST('base' AS BINARY), IF(@@SESSION.sql_warnings, 'ON', 'OFF'), CONCAT('mig: the database is at revision ', @mig_found, ', expected base'));
 CREATE TABLE products (
 	id INTEGER NOT NULL AUTO_INCREMENT, 
 	sku VARCHAR(20) NOT NULL DEFAULT 'none', 
@@ -24,6 +30,12 @@ INSERT INTO mig_version (version_num) VALUES ('c10000000001');
 
 -- c10000000002: widen and tighten columns (c10000000001 -> c10000000002)
 -- If this block stops part-way, the version table still says c10000000001; statements before the failure stay applied.
+-- Stop here unless the version table holds exactly: c10000000001
+SET @mig_guard = IF(EXISTS(SELECT 1 FROM information_schema.tables WHERE table_schema = DATABASE() AND table_name = 'mig_version'), 'SET @mig_found = (SELECT COALESCE(GROUP_CONCAT(version_num ORDER BY CAST(version_num AS BINARY) SEPARATOR '', ''), ''base'') FROM mig_version)', 'SET @mig_found = ''base''');
+PREPARE mig_guard FROM @mig_guard;
+EXECUTE mig_guard;
+DEALLOCATE PREPARE mig_guard;
+SET @@SESSION.sql_warnings = IF(CAST(@mig_found AS BINARY) = CAST('c10000000001' AS BINARY), IF(@@SESSION.sql_warnings, 'ON', 'OFF'), CONCAT('mig: the database is at revision ', @mig_found, ', expected c10000000001'));
 ALTER TABLE products MODIFY COLUMN sku VARCHAR(40) NOT NULL DEFAULT 'none';
 ALTER TABLE products MODIFY COLUMN weight INTEGER NOT NULL DEFAULT '0';
 ALTER TABLE products ALTER COLUMN price SET DEFAULT '1.00';

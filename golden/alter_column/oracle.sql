@@ -17,6 +17,21 @@ END;
 
 -- c10000000001: create products (base -> c10000000001)
 -- If this block stops part-way, the version table still says base; statements before the failure stay applied.
+-- Stop here unless the version table holds exactly: base
+DECLARE
+  mig_found VARCHAR2(4000);
+BEGIN
+  BEGIN
+    EXECUTE IMMEDIATE 'SELECT LISTAGG(version_num, '', '') WITHIN GROUP (ORDER BY NLSSORT(version_num, ''NLS_SORT=BINARY'')) FROM mig_version' INTO mig_found;
+  EXCEPTION
+    WHEN OTHERS THEN
+      IF SQLCODE != -942 THEN RAISE; END IF;
+  END;
+  IF NVL(mig_found, 'base') <> 'base' THEN
+    RAISE_APPLICATION_ERROR(-20001, 'mig: the database is at revision ' || NVL(mig_found, 'base') || ', expected base');
+  END IF;
+END;
+/
 CREATE TABLE products (
 	id INTEGER NOT NULL, 
 	sku VARCHAR2(20 CHAR) DEFAULT 'none' NOT NULL, 
@@ -28,12 +43,29 @@ CREATE TABLE products (
 );
 CREATE INDEX ix_products_title ON products (title);
 INSERT INTO mig_version (version_num) VALUES ('c10000000001');
+COMMIT;
 
 -- c10000000002: widen and tighten columns (c10000000001 -> c10000000002)
 -- If this block stops part-way, the version table still says c10000000001; statements before the failure stay applied.
+-- Stop here unless the version table holds exactly: c10000000001
+DECLARE
+  mig_found VARCHAR2(4000);
+BEGIN
+  BEGIN
+    EXECUTE IMMEDIATE 'SELECT LISTAGG(version_num, '', '') WITHIN GROUP (ORDER BY NLSSORT(version_num, ''NLS_SORT=BINARY'')) FROM mig_version' INTO mig_found;
+  EXCEPTION
+    WHEN OTHERS THEN
+      IF SQLCODE != -942 THEN RAISE; END IF;
+  END;
+  IF NVL(mig_found, 'base') <> 'c10000000001' THEN
+    RAISE_APPLICATION_ERROR(-20001, 'mig: the database is at revision ' || NVL(mig_found, 'base') || ', expected c10000000001');
+  END IF;
+END;
+/
 ALTER TABLE products MODIFY (sku VARCHAR2(40 CHAR));
 ALTER TABLE products MODIFY (weight DEFAULT '0' NOT NULL);
 ALTER TABLE products MODIFY (price DEFAULT '1.00');
 ALTER TABLE products RENAME COLUMN title TO name;
 COMMENT ON COLUMN products.descr IS 'shown on the product page';
 UPDATE mig_version SET version_num='c10000000002' WHERE mig_version.version_num = 'c10000000001';
+COMMIT;

@@ -17,6 +17,21 @@ END;
 
 -- j10000000001: create members (base -> j10000000001)
 -- If this block stops part-way, the version table still says base; statements before the failure stay applied.
+-- Stop here unless the version table holds exactly: base
+DECLARE
+  mig_found VARCHAR2(4000);
+BEGIN
+  BEGIN
+    EXECUTE IMMEDIATE 'SELECT LISTAGG(version_num, '', '') WITHIN GROUP (ORDER BY NLSSORT(version_num, ''NLS_SORT=BINARY'')) FROM mig_version' INTO mig_found;
+  EXCEPTION
+    WHEN OTHERS THEN
+      IF SQLCODE != -942 THEN RAISE; END IF;
+  END;
+  IF NVL(mig_found, 'base') <> 'base' THEN
+    RAISE_APPLICATION_ERROR(-20001, 'mig: the database is at revision ' || NVL(mig_found, 'base') || ', expected base');
+  END IF;
+END;
+/
 CREATE TABLE members (
 	id INTEGER NOT NULL, 
 	handle VARCHAR2(30 CHAR) NOT NULL, 
@@ -30,12 +45,29 @@ INSERT ALL
   INTO members (id, handle, age, old_flag) VALUES (2, 'bob', 40, 0)
 SELECT * FROM dual;
 INSERT INTO mig_version (version_num) VALUES ('j10000000001');
+COMMIT;
 
 -- j10000000002: reshape members (j10000000001 -> j10000000002)
 -- If this block stops part-way, the version table still says j10000000001; statements before the failure stay applied.
+-- Stop here unless the version table holds exactly: j10000000001
+DECLARE
+  mig_found VARCHAR2(4000);
+BEGIN
+  BEGIN
+    EXECUTE IMMEDIATE 'SELECT LISTAGG(version_num, '', '') WITHIN GROUP (ORDER BY NLSSORT(version_num, ''NLS_SORT=BINARY'')) FROM mig_version' INTO mig_found;
+  EXCEPTION
+    WHEN OTHERS THEN
+      IF SQLCODE != -942 THEN RAISE; END IF;
+  END;
+  IF NVL(mig_found, 'base') <> 'j10000000001' THEN
+    RAISE_APPLICATION_ERROR(-20001, 'mig: the database is at revision ' || NVL(mig_found, 'base') || ', expected j10000000001');
+  END IF;
+END;
+/
 ALTER TABLE members MODIFY (age NUMBER(19) DEFAULT '0' NOT NULL);
 ALTER TABLE members DROP COLUMN old_flag;
 ALTER TABLE members ADD bio VARCHAR2(200 CHAR);
 ALTER TABLE members ADD CONSTRAINT uq_members_handle UNIQUE (handle);
 ALTER TABLE members ADD CONSTRAINT ck_members_age CHECK (age >= 0);
 UPDATE mig_version SET version_num='j10000000002' WHERE mig_version.version_num = 'j10000000001';
+COMMIT;

@@ -10,6 +10,12 @@ CREATE TABLE IF NOT EXISTS mig_version (
 
 -- k10000000001: root: create shops (base -> k10000000001)
 -- If this block stops part-way, the version table still says base; statements before the failure stay applied.
+-- Stop here unless the version table holds exactly: base
+SET @mig_guard = IF(EXISTS(SELECT 1 FROM information_schema.tables WHERE table_schema = DATABASE() AND table_name = 'mig_version'), 'SET @mig_found = (SELECT COALESCE(GROUP_CONCAT(version_num ORDER BY CAST(version_num AS BINARY) SEPARATOR '', ''), ''base'') FROM mig_version)', 'SET @mig_found = ''base''');
+PREPARE mig_guard FROM @mig_guard;
+EXECUTE mig_guard;
+DEALLOCATE PREPARE mig_guard;
+SET @@SESSION.sql_warnings = IF(CAST(@mig_found AS BINARY) = CAST('base' AS BINARY), IF(@@SESSION.sql_warnings, 'ON', 'OFF'), CONCAT('mig: the database is at revision ', @mig_found, ', expected base'));
 CREATE TABLE shops (
 	id INTEGER NOT NULL AUTO_INCREMENT, 
 	name VARCHAR(50) NOT NULL, 
@@ -19,6 +25,12 @@ INSERT INTO mig_version (version_num) VALUES ('k10000000001');
 
 -- k20000000001: billing branch: add invoices (k10000000001 -> k20000000001)
 -- If this block stops part-way, the version table still says k10000000001; statements before the failure stay applied.
+-- Stop here unless the version table holds exactly: k10000000001
+SET @mig_guard = IF(EXISTS(SELECT 1 FROM information_schema.tables WHERE table_schema = DATABASE() AND table_name = 'mig_version'), 'SET @mig_found = (SELECT COALESCE(GROUP_CONCAT(version_num ORDER BY CAST(version_num AS BINARY) SEPARATOR '', ''), ''base'') FROM mig_version)', 'SET @mig_found = ''base''');
+PREPARE mig_guard FROM @mig_guard;
+EXECUTE mig_guard;
+DEALLOCATE PREPARE mig_guard;
+SET @@SESSION.sql_warnings = IF(CAST(@mig_found AS BINARY) = CAST('k10000000001' AS BINARY), IF(@@SESSION.sql_warnings, 'ON', 'OFF'), CONCAT('mig: the database is at revision ', @mig_found, ', expected k10000000001'));
 CREATE TABLE invoices (
 	id INTEGER NOT NULL AUTO_INCREMENT, 
 	shop_id INTEGER NOT NULL, 
@@ -29,6 +41,12 @@ UPDATE mig_version SET version_num='k20000000001' WHERE mig_version.version_num 
 
 -- k30000000001: stock branch: add items (k20000000001 -> k20000000001, k30000000001)
 -- If this block stops part-way, the version table still says k20000000001; statements before the failure stay applied.
+-- Stop here unless the version table holds exactly: k20000000001
+SET @mig_guard = IF(EXISTS(SELECT 1 FROM information_schema.tables WHERE table_schema = DATABASE() AND table_name = 'mig_version'), 'SET @mig_found = (SELECT COALESCE(GROUP_CONCAT(version_num ORDER BY CAST(version_num AS BINARY) SEPARATOR '', ''), ''base'') FROM mig_version)', 'SET @mig_found = ''base''');
+PREPARE mig_guard FROM @mig_guard;
+EXECUTE mig_guard;
+DEALLOCATE PREPARE mig_guard;
+SET @@SESSION.sql_warnings = IF(CAST(@mig_found AS BINARY) = CAST('k20000000001' AS BINARY), IF(@@SESSION.sql_warnings, 'ON', 'OFF'), CONCAT('mig: the database is at revision ', @mig_found, ', expected k20000000001'));
 CREATE TABLE items (
 	id INTEGER NOT NULL AUTO_INCREMENT, 
 	shop_id INTEGER NOT NULL, 
@@ -38,15 +56,33 @@ INSERT INTO mig_version (version_num) VALUES ('k30000000001');
 
 -- k30000000002: stock branch: item quantities (k20000000001, k30000000001 -> k20000000001, k30000000002)
 -- If this block stops part-way, the version table still says k20000000001, k30000000001; statements before the failure stay applied.
+-- Stop here unless the version table holds exactly: k20000000001, k30000000001
+SET @mig_guard = IF(EXISTS(SELECT 1 FROM information_schema.tables WHERE table_schema = DATABASE() AND table_name = 'mig_version'), 'SET @mig_found = (SELECT COALESCE(GROUP_CONCAT(version_num ORDER BY CAST(version_num AS BINARY) SEPARATOR '', ''), ''base'') FROM mig_version)', 'SET @mig_found = ''base''');
+PREPARE mig_guard FROM @mig_guard;
+EXECUTE mig_guard;
+DEALLOCATE PREPARE mig_guard;
+SET @@SESSION.sql_warnings = IF(CAST(@mig_found AS BINARY) = CAST('k20000000001, k30000000001' AS BINARY), IF(@@SESSION.sql_warnings, 'ON', 'OFF'), CONCAT('mig: the database is at revision ', @mig_found, ', expected k20000000001, k30000000001'));
 ALTER TABLE items ADD COLUMN quantity INTEGER NOT NULL DEFAULT '0';
 UPDATE mig_version SET version_num='k30000000002' WHERE mig_version.version_num = 'k30000000001';
 
 -- k40000000001: merge billing and stock (k20000000001, k30000000002 -> k40000000001)
 -- If this block stops part-way, the version table still says k20000000001, k30000000002; statements before the failure stay applied.
+-- Stop here unless the version table holds exactly: k20000000001, k30000000002
+SET @mig_guard = IF(EXISTS(SELECT 1 FROM information_schema.tables WHERE table_schema = DATABASE() AND table_name = 'mig_version'), 'SET @mig_found = (SELECT COALESCE(GROUP_CONCAT(version_num ORDER BY CAST(version_num AS BINARY) SEPARATOR '', ''), ''base'') FROM mig_version)', 'SET @mig_found = ''base''');
+PREPARE mig_guard FROM @mig_guard;
+EXECUTE mig_guard;
+DEALLOCATE PREPARE mig_guard;
+SET @@SESSION.sql_warnings = IF(CAST(@mig_found AS BINARY) = CAST('k20000000001, k30000000002' AS BINARY), IF(@@SESSION.sql_warnings, 'ON', 'OFF'), CONCAT('mig: the database is at revision ', @mig_found, ', expected k20000000001, k30000000002'));
 DELETE FROM mig_version WHERE mig_version.version_num = 'k30000000002';
 UPDATE mig_version SET version_num='k40000000001' WHERE mig_version.version_num = 'k20000000001';
 
 -- k40000000002: after the merge: index items by shop (k40000000001 -> k40000000002)
 -- If this block stops part-way, the version table still says k40000000001; statements before the failure stay applied.
+-- Stop here unless the version table holds exactly: k40000000001
+SET @mig_guard = IF(EXISTS(SELECT 1 FROM information_schema.tables WHERE table_schema = DATABASE() AND table_name = 'mig_version'), 'SET @mig_found = (SELECT COALESCE(GROUP_CONCAT(version_num ORDER BY CAST(version_num AS BINARY) SEPARATOR '', ''), ''base'') FROM mig_version)', 'SET @mig_found = ''base''');
+PREPARE mig_guard FROM @mig_guard;
+EXECUTE mig_guard;
+DEALLOCATE PREPARE mig_guard;
+SET @@SESSION.sql_warnings = IF(CAST(@mig_found AS BINARY) = CAST('k40000000001' AS BINARY), IF(@@SESSION.sql_warnings, 'ON', 'OFF'), CONCAT('mig: the database is at revision ', @mig_found, ', expected k40000000001'));
 CREATE INDEX ix_items_shop_id ON items (shop_id);
 UPDATE mig_version SET version_num='k40000000002' WHERE mig_version.version_num = 'k40000000001';

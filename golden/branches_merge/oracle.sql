@@ -17,15 +17,46 @@ END;
 
 -- k10000000001: root: create shops (base -> k10000000001)
 -- If this block stops part-way, the version table still says base; statements before the failure stay applied.
+-- Stop here unless the version table holds exactly: base
+DECLARE
+  mig_found VARCHAR2(4000);
+BEGIN
+  BEGIN
+    EXECUTE IMMEDIATE 'SELECT LISTAGG(version_num, '', '') WITHIN GROUP (ORDER BY NLSSORT(version_num, ''NLS_SORT=BINARY'')) FROM mig_version' INTO mig_found;
+  EXCEPTION
+    WHEN OTHERS THEN
+      IF SQLCODE != -942 THEN RAISE; END IF;
+  END;
+  IF NVL(mig_found, 'base') <> 'base' THEN
+    RAISE_APPLICATION_ERROR(-20001, 'mig: the database is at revision ' || NVL(mig_found, 'base') || ', expected base');
+  END IF;
+END;
+/
 CREATE TABLE shops (
 	id INTEGER NOT NULL, 
 	name VARCHAR2(50 CHAR) NOT NULL, 
 	PRIMARY KEY (id)
 );
 INSERT INTO mig_version (version_num) VALUES ('k10000000001');
+COMMIT;
 
 -- k20000000001: billing branch: add invoices (k10000000001 -> k20000000001)
 -- If this block stops part-way, the version table still says k10000000001; statements before the failure stay applied.
+-- Stop here unless the version table holds exactly: k10000000001
+DECLARE
+  mig_found VARCHAR2(4000);
+BEGIN
+  BEGIN
+    EXECUTE IMMEDIATE 'SELECT LISTAGG(version_num, '', '') WITHIN GROUP (ORDER BY NLSSORT(version_num, ''NLS_SORT=BINARY'')) FROM mig_version' INTO mig_found;
+  EXCEPTION
+    WHEN OTHERS THEN
+      IF SQLCODE != -942 THEN RAISE; END IF;
+  END;
+  IF NVL(mig_found, 'base') <> 'k10000000001' THEN
+    RAISE_APPLICATION_ERROR(-20001, 'mig: the database is at revision ' || NVL(mig_found, 'base') || ', expected k10000000001');
+  END IF;
+END;
+/
 CREATE TABLE invoices (
 	id INTEGER NOT NULL, 
 	shop_id INTEGER NOT NULL, 
@@ -33,27 +64,92 @@ CREATE TABLE invoices (
 	CONSTRAINT fk_invoices_shop FOREIGN KEY(shop_id) REFERENCES shops (id)
 );
 UPDATE mig_version SET version_num='k20000000001' WHERE mig_version.version_num = 'k10000000001';
+COMMIT;
 
 -- k30000000001: stock branch: add items (k20000000001 -> k20000000001, k30000000001)
 -- If this block stops part-way, the version table still says k20000000001; statements before the failure stay applied.
+-- Stop here unless the version table holds exactly: k20000000001
+DECLARE
+  mig_found VARCHAR2(4000);
+BEGIN
+  BEGIN
+    EXECUTE IMMEDIATE 'SELECT LISTAGG(version_num, '', '') WITHIN GROUP (ORDER BY NLSSORT(version_num, ''NLS_SORT=BINARY'')) FROM mig_version' INTO mig_found;
+  EXCEPTION
+    WHEN OTHERS THEN
+      IF SQLCODE != -942 THEN RAISE; END IF;
+  END;
+  IF NVL(mig_found, 'base') <> 'k20000000001' THEN
+    RAISE_APPLICATION_ERROR(-20001, 'mig: the database is at revision ' || NVL(mig_found, 'base') || ', expected k20000000001');
+  END IF;
+END;
+/
 CREATE TABLE items (
 	id INTEGER NOT NULL, 
 	shop_id INTEGER NOT NULL, 
 	PRIMARY KEY (id)
 );
 INSERT INTO mig_version (version_num) VALUES ('k30000000001');
+COMMIT;
 
 -- k30000000002: stock branch: item quantities (k20000000001, k30000000001 -> k20000000001, k30000000002)
 -- If this block stops part-way, the version table still says k20000000001, k30000000001; statements before the failure stay applied.
+-- Stop here unless the version table holds exactly: k20000000001, k30000000001
+DECLARE
+  mig_found VARCHAR2(4000);
+BEGIN
+  BEGIN
+    EXECUTE IMMEDIATE 'SELECT LISTAGG(version_num, '', '') WITHIN GROUP (ORDER BY NLSSORT(version_num, ''NLS_SORT=BINARY'')) FROM mig_version' INTO mig_found;
+  EXCEPTION
+    WHEN OTHERS THEN
+      IF SQLCODE != -942 THEN RAISE; END IF;
+  END;
+  IF NVL(mig_found, 'base') <> 'k20000000001, k30000000001' THEN
+    RAISE_APPLICATION_ERROR(-20001, 'mig: the database is at revision ' || NVL(mig_found, 'base') || ', expected k20000000001, k30000000001');
+  END IF;
+END;
+/
 ALTER TABLE items ADD quantity INTEGER DEFAULT '0' NOT NULL;
 UPDATE mig_version SET version_num='k30000000002' WHERE mig_version.version_num = 'k30000000001';
+COMMIT;
 
 -- k40000000001: merge billing and stock (k20000000001, k30000000002 -> k40000000001)
 -- If this block stops part-way, the version table still says k20000000001, k30000000002; statements before the failure stay applied.
+-- Stop here unless the version table holds exactly: k20000000001, k30000000002
+DECLARE
+  mig_found VARCHAR2(4000);
+BEGIN
+  BEGIN
+    EXECUTE IMMEDIATE 'SELECT LISTAGG(version_num, '', '') WITHIN GROUP (ORDER BY NLSSORT(version_num, ''NLS_SORT=BINARY'')) FROM mig_version' INTO mig_found;
+  EXCEPTION
+    WHEN OTHERS THEN
+      IF SQLCODE != -942 THEN RAISE; END IF;
+  END;
+  IF NVL(mig_found, 'base') <> 'k20000000001, k30000000002' THEN
+    RAISE_APPLICATION_ERROR(-20001, 'mig: the database is at revision ' || NVL(mig_found, 'base') || ', expected k20000000001, k30000000002');
+  END IF;
+END;
+/
 DELETE FROM mig_version WHERE mig_version.version_num = 'k30000000002';
 UPDATE mig_version SET version_num='k40000000001' WHERE mig_version.version_num = 'k20000000001';
+COMMIT;
 
 -- k40000000002: after the merge: index items by shop (k40000000001 -> k40000000002)
 -- If this block stops part-way, the version table still says k40000000001; statements before the failure stay applied.
+-- Stop here unless the version table holds exactly: k40000000001
+DECLARE
+  mig_found VARCHAR2(4000);
+BEGIN
+  BEGIN
+    EXECUTE IMMEDIATE 'SELECT LISTAGG(version_num, '', '') WITHIN GROUP (ORDER BY NLSSORT(version_num, ''NLS_SORT=BINARY'')) FROM mig_version' INTO mig_found;
+  EXCEPTION
+    WHEN OTHERS THEN
+      IF SQLCODE != -942 THEN RAISE; END IF;
+  END;
+  IF NVL(mig_found, 'base') <> 'k40000000001' THEN
+    RAISE_APPLICATION_ERROR(-20001, 'mig: the database is at revision ' || NVL(mig_found, 'base') || ', expected k40000000001');
+  END IF;
+END;
+/
 CREATE INDEX ix_items_shop_id ON items (shop_id);
 UPDATE mig_version SET version_num='k40000000002' WHERE mig_version.version_num = 'k40000000001';
+COMMIT;

@@ -10,6 +10,12 @@ CREATE TABLE IF NOT EXISTS mig_version (
 
 -- g10000000001: create parcels (base -> g10000000001)
 -- If this block stops part-way, the version table still says base; statements before the failure stay applied.
+-- Stop here unless the version table holds exactly: base
+SET @mig_guard = IF(EXISTS(SELECT 1 FROM information_schema.tables WHERE table_schema = DATABASE() AND table_name = 'mig_version'), 'SET @mig_found = (SELECT COALESCE(GROUP_CONCAT(version_num ORDER BY CAST(version_num AS BINARY) SEPARATOR '', ''), ''base'') FROM mig_version)', 'SET @mig_found = ''base''');
+PREPARE mig_guard FROM @mig_guard;
+EXECUTE mig_guard;
+DEALLOCATE PREPARE mig_guard;
+SET @@SESSION.sql_warnings = IF(CAST(@mig_found AS BINARY) = CAST('base' AS BINARY), IF(@@SESSION.sql_warnings, 'ON', 'OFF'), CONCAT('mig: the database is at revision ', @mig_found, ', expected base'));
 CREATE TABLE parcels (
 	id INTEGER NOT NULL AUTO_INCREMENT, 
 	weight_g INTEGER NOT NULL COMMENT 'grams, rounded up', 
@@ -19,6 +25,12 @@ INSERT INTO mig_version (version_num) VALUES ('g10000000001');
 
 -- g10000000002: document parcels (g10000000001 -> g10000000002)
 -- If this block stops part-way, the version table still says g10000000001; statements before the failure stay applied.
+-- Stop here unless the version table holds exactly: g10000000001
+SET @mig_guard = IF(EXISTS(SELECT 1 FROM information_schema.tables WHERE table_schema = DATABASE() AND table_name = 'mig_version'), 'SET @mig_found = (SELECT COALESCE(GROUP_CONCAT(version_num ORDER BY CAST(version_num AS BINARY) SEPARATOR '', ''), ''base'') FROM mig_version)', 'SET @mig_found = ''base''');
+PREPARE mig_guard FROM @mig_guard;
+EXECUTE mig_guard;
+DEALLOCATE PREPARE mig_guard;
+SET @@SESSION.sql_warnings = IF(CAST(@mig_found AS BINARY) = CAST('g10000000001' AS BINARY), IF(@@SESSION.sql_warnings, 'ON', 'OFF'), CONCAT('mig: the database is at revision ', @mig_found, ', expected g10000000001'));
 ALTER TABLE parcels COMMENT 'one row per shipped box; it''s never deleted';
 ALTER TABLE parcels MODIFY COLUMN weight_g INTEGER NOT NULL COMMENT 'grams, rounded up to 10 g';
 UPDATE mig_version SET version_num='g10000000002' WHERE mig_version.version_num = 'g10000000001';

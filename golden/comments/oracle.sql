@@ -17,6 +17,21 @@ END;
 
 -- g10000000001: create parcels (base -> g10000000001)
 -- If this block stops part-way, the version table still says base; statements before the failure stay applied.
+-- Stop here unless the version table holds exactly: base
+DECLARE
+  mig_found VARCHAR2(4000);
+BEGIN
+  BEGIN
+    EXECUTE IMMEDIATE 'SELECT LISTAGG(version_num, '', '') WITHIN GROUP (ORDER BY NLSSORT(version_num, ''NLS_SORT=BINARY'')) FROM mig_version' INTO mig_found;
+  EXCEPTION
+    WHEN OTHERS THEN
+      IF SQLCODE != -942 THEN RAISE; END IF;
+  END;
+  IF NVL(mig_found, 'base') <> 'base' THEN
+    RAISE_APPLICATION_ERROR(-20001, 'mig: the database is at revision ' || NVL(mig_found, 'base') || ', expected base');
+  END IF;
+END;
+/
 CREATE TABLE parcels (
 	id INTEGER NOT NULL, 
 	weight_g INTEGER NOT NULL, 
@@ -24,9 +39,26 @@ CREATE TABLE parcels (
 );
 COMMENT ON COLUMN parcels.weight_g IS 'grams, rounded up';
 INSERT INTO mig_version (version_num) VALUES ('g10000000001');
+COMMIT;
 
 -- g10000000002: document parcels (g10000000001 -> g10000000002)
 -- If this block stops part-way, the version table still says g10000000001; statements before the failure stay applied.
+-- Stop here unless the version table holds exactly: g10000000001
+DECLARE
+  mig_found VARCHAR2(4000);
+BEGIN
+  BEGIN
+    EXECUTE IMMEDIATE 'SELECT LISTAGG(version_num, '', '') WITHIN GROUP (ORDER BY NLSSORT(version_num, ''NLS_SORT=BINARY'')) FROM mig_version' INTO mig_found;
+  EXCEPTION
+    WHEN OTHERS THEN
+      IF SQLCODE != -942 THEN RAISE; END IF;
+  END;
+  IF NVL(mig_found, 'base') <> 'g10000000001' THEN
+    RAISE_APPLICATION_ERROR(-20001, 'mig: the database is at revision ' || NVL(mig_found, 'base') || ', expected g10000000001');
+  END IF;
+END;
+/
 COMMENT ON TABLE parcels IS 'one row per shipped box; it''s never deleted';
 COMMENT ON COLUMN parcels.weight_g IS 'grams, rounded up to 10 g';
 UPDATE mig_version SET version_num='g10000000002' WHERE mig_version.version_num = 'g10000000001';
+COMMIT;

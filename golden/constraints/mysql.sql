@@ -10,6 +10,12 @@ CREATE TABLE IF NOT EXISTS mig_version (
 
 -- e10000000001: create authors and books (base -> e10000000001)
 -- If this block stops part-way, the version table still says base; statements before the failure stay applied.
+-- Stop here unless the version table holds exactly: base
+SET @mig_guard = IF(EXISTS(SELECT 1 FROM information_schema.tables WHERE table_schema = DATABASE() AND table_name = 'mig_version'), 'SET @mig_found = (SELECT COALESCE(GROUP_CONCAT(version_num ORDER BY CAST(version_num AS BINARY) SEPARATOR '', ''), ''base'') FROM mig_version)', 'SET @mig_found = ''base''');
+PREPARE mig_guard FROM @mig_guard;
+EXECUTE mig_guard;
+DEALLOCATE PREPARE mig_guard;
+SET @@SESSION.sql_warnings = IF(CAST(@mig_found AS BINARY) = CAST('base' AS BINARY), IF(@@SESSION.sql_warnings, 'ON', 'OFF'), CONCAT('mig: the database is at revision ', @mig_found, ', expected base'));
 CREATE TABLE authors (
 	id INTEGER NOT NULL, 
 	pen_name VARCHAR(80) NOT NULL
@@ -25,6 +31,12 @@ INSERT INTO mig_version (version_num) VALUES ('e10000000001');
 
 -- e10000000002: add constraints (e10000000001 -> e10000000002)
 -- If this block stops part-way, the version table still says e10000000001; statements before the failure stay applied.
+-- Stop here unless the version table holds exactly: e10000000001
+SET @mig_guard = IF(EXISTS(SELECT 1 FROM information_schema.tables WHERE table_schema = DATABASE() AND table_name = 'mig_version'), 'SET @mig_found = (SELECT COALESCE(GROUP_CONCAT(version_num ORDER BY CAST(version_num AS BINARY) SEPARATOR '', ''), ''base'') FROM mig_version)', 'SET @mig_found = ''base''');
+PREPARE mig_guard FROM @mig_guard;
+EXECUTE mig_guard;
+DEALLOCATE PREPARE mig_guard;
+SET @@SESSION.sql_warnings = IF(CAST(@mig_found AS BINARY) = CAST('e10000000001' AS BINARY), IF(@@SESSION.sql_warnings, 'ON', 'OFF'), CONCAT('mig: the database is at revision ', @mig_found, ', expected e10000000001'));
 ALTER TABLE authors ADD CONSTRAINT pk_authors PRIMARY KEY (id);
 ALTER TABLE authors ADD CONSTRAINT uq_authors_pen_name UNIQUE (pen_name);
 ALTER TABLE books ADD CONSTRAINT fk_books_author FOREIGN KEY(author_id) REFERENCES authors (id) ON DELETE RESTRICT ON UPDATE CASCADE;

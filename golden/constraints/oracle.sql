@@ -17,6 +17,21 @@ END;
 
 -- e10000000001: create authors and books (base -> e10000000001)
 -- If this block stops part-way, the version table still says base; statements before the failure stay applied.
+-- Stop here unless the version table holds exactly: base
+DECLARE
+  mig_found VARCHAR2(4000);
+BEGIN
+  BEGIN
+    EXECUTE IMMEDIATE 'SELECT LISTAGG(version_num, '', '') WITHIN GROUP (ORDER BY NLSSORT(version_num, ''NLS_SORT=BINARY'')) FROM mig_version' INTO mig_found;
+  EXCEPTION
+    WHEN OTHERS THEN
+      IF SQLCODE != -942 THEN RAISE; END IF;
+  END;
+  IF NVL(mig_found, 'base') <> 'base' THEN
+    RAISE_APPLICATION_ERROR(-20001, 'mig: the database is at revision ' || NVL(mig_found, 'base') || ', expected base');
+  END IF;
+END;
+/
 CREATE TABLE authors (
 	id INTEGER NOT NULL, 
 	pen_name VARCHAR2(80 CHAR) NOT NULL
@@ -29,12 +44,29 @@ CREATE TABLE books (
 	PRIMARY KEY (id)
 );
 INSERT INTO mig_version (version_num) VALUES ('e10000000001');
+COMMIT;
 
 -- e10000000002: add constraints (e10000000001 -> e10000000002)
 -- If this block stops part-way, the version table still says e10000000001; statements before the failure stay applied.
+-- Stop here unless the version table holds exactly: e10000000001
+DECLARE
+  mig_found VARCHAR2(4000);
+BEGIN
+  BEGIN
+    EXECUTE IMMEDIATE 'SELECT LISTAGG(version_num, '', '') WITHIN GROUP (ORDER BY NLSSORT(version_num, ''NLS_SORT=BINARY'')) FROM mig_version' INTO mig_found;
+  EXCEPTION
+    WHEN OTHERS THEN
+      IF SQLCODE != -942 THEN RAISE; END IF;
+  END;
+  IF NVL(mig_found, 'base') <> 'e10000000001' THEN
+    RAISE_APPLICATION_ERROR(-20001, 'mig: the database is at revision ' || NVL(mig_found, 'base') || ', expected e10000000001');
+  END IF;
+END;
+/
 ALTER TABLE authors ADD CONSTRAINT pk_authors PRIMARY KEY (id);
 ALTER TABLE authors ADD CONSTRAINT uq_authors_pen_name UNIQUE (pen_name);
 ALTER TABLE books ADD CONSTRAINT fk_books_author FOREIGN KEY(author_id) REFERENCES authors (id) ON DELETE RESTRICT;
 ALTER TABLE books ADD CONSTRAINT ck_books_pages CHECK (pages > 0);
 ALTER TABLE books ADD CONSTRAINT uq_books_isbn UNIQUE (isbn);
 UPDATE mig_version SET version_num='e10000000002' WHERE mig_version.version_num = 'e10000000001';
+COMMIT;

@@ -17,6 +17,21 @@ END;
 
 -- a10000000001: create customers and orders (base -> a10000000001)
 -- If this block stops part-way, the version table still says base; statements before the failure stay applied.
+-- Stop here unless the version table holds exactly: base
+DECLARE
+  mig_found VARCHAR2(4000);
+BEGIN
+  BEGIN
+    EXECUTE IMMEDIATE 'SELECT LISTAGG(version_num, '', '') WITHIN GROUP (ORDER BY NLSSORT(version_num, ''NLS_SORT=BINARY'')) FROM mig_version' INTO mig_found;
+  EXCEPTION
+    WHEN OTHERS THEN
+      IF SQLCODE != -942 THEN RAISE; END IF;
+  END;
+  IF NVL(mig_found, 'base') <> 'base' THEN
+    RAISE_APPLICATION_ERROR(-20001, 'mig: the database is at revision ' || NVL(mig_found, 'base') || ', expected base');
+  END IF;
+END;
+/
 CREATE TABLE customers (
 	id INTEGER NOT NULL, 
 	email VARCHAR2(200 CHAR) NOT NULL, 
@@ -43,9 +58,25 @@ CREATE TABLE orders (
 );
 CREATE INDEX ix_orders_placed_on ON orders (placed_on);
 INSERT INTO mig_version (version_num) VALUES ('a10000000001');
+COMMIT;
 
 -- a10000000002: add audit log (a10000000001 -> a10000000002)
 -- If this block stops part-way, the version table still says a10000000001; statements before the failure stay applied.
+-- Stop here unless the version table holds exactly: a10000000001
+DECLARE
+  mig_found VARCHAR2(4000);
+BEGIN
+  BEGIN
+    EXECUTE IMMEDIATE 'SELECT LISTAGG(version_num, '', '') WITHIN GROUP (ORDER BY NLSSORT(version_num, ''NLS_SORT=BINARY'')) FROM mig_version' INTO mig_found;
+  EXCEPTION
+    WHEN OTHERS THEN
+      IF SQLCODE != -942 THEN RAISE; END IF;
+  END;
+  IF NVL(mig_found, 'base') <> 'a10000000001' THEN
+    RAISE_APPLICATION_ERROR(-20001, 'mig: the database is at revision ' || NVL(mig_found, 'base') || ', expected a10000000001');
+  END IF;
+END;
+/
 CREATE TABLE audit_log (
 	id NUMBER(19) NOT NULL, 
 	happened_at DATE NOT NULL, 
@@ -56,3 +87,4 @@ CREATE TABLE audit_log (
 );
 CREATE INDEX ix_audit_log_actor ON audit_log (actor);
 UPDATE mig_version SET version_num='a10000000002' WHERE mig_version.version_num = 'a10000000001';
+COMMIT;

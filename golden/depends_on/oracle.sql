@@ -17,14 +17,45 @@ END;
 
 -- o10000000001: core: create users (base -> o10000000001)
 -- If this block stops part-way, the version table still says base; statements before the failure stay applied.
+-- Stop here unless the version table holds exactly: base
+DECLARE
+  mig_found VARCHAR2(4000);
+BEGIN
+  BEGIN
+    EXECUTE IMMEDIATE 'SELECT LISTAGG(version_num, '', '') WITHIN GROUP (ORDER BY NLSSORT(version_num, ''NLS_SORT=BINARY'')) FROM mig_version' INTO mig_found;
+  EXCEPTION
+    WHEN OTHERS THEN
+      IF SQLCODE != -942 THEN RAISE; END IF;
+  END;
+  IF NVL(mig_found, 'base') <> 'base' THEN
+    RAISE_APPLICATION_ERROR(-20001, 'mig: the database is at revision ' || NVL(mig_found, 'base') || ', expected base');
+  END IF;
+END;
+/
 CREATE TABLE users (
 	id INTEGER NOT NULL, 
 	PRIMARY KEY (id)
 );
 INSERT INTO mig_version (version_num) VALUES ('o10000000001');
+COMMIT;
 
 -- o20000000001: reports: create report table referencing users (o10000000001 -> o20000000001)
 -- If this block stops part-way, the version table still says o10000000001; statements before the failure stay applied.
+-- Stop here unless the version table holds exactly: o10000000001
+DECLARE
+  mig_found VARCHAR2(4000);
+BEGIN
+  BEGIN
+    EXECUTE IMMEDIATE 'SELECT LISTAGG(version_num, '', '') WITHIN GROUP (ORDER BY NLSSORT(version_num, ''NLS_SORT=BINARY'')) FROM mig_version' INTO mig_found;
+  EXCEPTION
+    WHEN OTHERS THEN
+      IF SQLCODE != -942 THEN RAISE; END IF;
+  END;
+  IF NVL(mig_found, 'base') <> 'o10000000001' THEN
+    RAISE_APPLICATION_ERROR(-20001, 'mig: the database is at revision ' || NVL(mig_found, 'base') || ', expected o10000000001');
+  END IF;
+END;
+/
 CREATE TABLE reports (
 	id INTEGER NOT NULL, 
 	user_id INTEGER NOT NULL, 
@@ -32,3 +63,4 @@ CREATE TABLE reports (
 	CONSTRAINT fk_reports_user FOREIGN KEY(user_id) REFERENCES users (id)
 );
 UPDATE mig_version SET version_num='o20000000001' WHERE mig_version.version_num = 'o10000000001';
+COMMIT;

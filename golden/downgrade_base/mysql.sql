@@ -5,11 +5,23 @@
 
 -- l10000000003: downgrade posts get titles (l10000000003 -> l10000000002)
 -- If this block stops part-way, the version table still says l10000000003; statements before the failure stay applied.
+-- Stop here unless the version table holds exactly: l10000000003
+SET @mig_guard = IF(EXISTS(SELECT 1 FROM information_schema.tables WHERE table_schema = DATABASE() AND table_name = 'mig_version'), 'SET @mig_found = (SELECT COALESCE(GROUP_CONCAT(version_num ORDER BY CAST(version_num AS BINARY) SEPARATOR '', ''), ''base'') FROM mig_version)', 'SET @mig_found = ''base''');
+PREPARE mig_guard FROM @mig_guard;
+EXECUTE mig_guard;
+DEALLOCATE PREPARE mig_guard;
+SET @@SESSION.sql_warnings = IF(CAST(@mig_found AS BINARY) = CAST('l10000000003' AS BINARY), IF(@@SESSION.sql_warnings, 'ON', 'OFF'), CONCAT('mig: the database is at revision ', @mig_found, ', expected l10000000003'));
 ALTER TABLE posts DROP COLUMN title;
 UPDATE mig_version SET version_num='l10000000002' WHERE mig_version.version_num = 'l10000000003';
 
 -- l10000000002: downgrade create posts and tag links (l10000000002 -> l10000000001)
 -- If this block stops part-way, the version table still says l10000000002; statements before the failure stay applied.
+-- Stop here unless the version table holds exactly: l10000000002
+SET @mig_guard = IF(EXISTS(SELECT 1 FROM information_schema.tables WHERE table_schema = DATABASE() AND table_name = 'mig_version'), 'SET @mig_found = (SELECT COALESCE(GROUP_CONCAT(version_num ORDER BY CAST(version_num AS BINARY) SEPARATOR '', ''), ''base'') FROM mig_version)', 'SET @mig_found = ''base''');
+PREPARE mig_guard FROM @mig_guard;
+EXECUTE mig_guard;
+DEALLOCATE PREPARE mig_guard;
+SET @@SESSION.sql_warnings = IF(CAST(@mig_found AS BINARY) = CAST('l10000000002' AS BINARY), IF(@@SESSION.sql_warnings, 'ON', 'OFF'), CONCAT('mig: the database is at revision ', @mig_found, ', expected l10000000002'));
 -- foreign key fk_post_tags_tag needs an index: dropped and re-added around the drop
 ALTER TABLE post_tags DROP FOREIGN KEY fk_post_tags_tag;
 DROP INDEX ix_post_tags_tag_id ON post_tags;
@@ -20,5 +32,11 @@ UPDATE mig_version SET version_num='l10000000001' WHERE mig_version.version_num 
 
 -- l10000000001: downgrade create tags (l10000000001 -> base)
 -- If this block stops part-way, the version table still says l10000000001; statements before the failure stay applied.
+-- Stop here unless the version table holds exactly: l10000000001
+SET @mig_guard = IF(EXISTS(SELECT 1 FROM information_schema.tables WHERE table_schema = DATABASE() AND table_name = 'mig_version'), 'SET @mig_found = (SELECT COALESCE(GROUP_CONCAT(version_num ORDER BY CAST(version_num AS BINARY) SEPARATOR '', ''), ''base'') FROM mig_version)', 'SET @mig_found = ''base''');
+PREPARE mig_guard FROM @mig_guard;
+EXECUTE mig_guard;
+DEALLOCATE PREPARE mig_guard;
+SET @@SESSION.sql_warnings = IF(CAST(@mig_found AS BINARY) = CAST('l10000000001' AS BINARY), IF(@@SESSION.sql_warnings, 'ON', 'OFF'), CONCAT('mig: the database is at revision ', @mig_found, ', expected l10000000001'));
 DROP TABLE tags;
 DELETE FROM mig_version WHERE mig_version.version_num = 'l10000000001';

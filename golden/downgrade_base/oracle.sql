@@ -9,17 +9,65 @@ SET SQLBLANKLINES ON
 
 -- l10000000003: downgrade posts get titles (l10000000003 -> l10000000002)
 -- If this block stops part-way, the version table still says l10000000003; statements before the failure stay applied.
+-- Stop here unless the version table holds exactly: l10000000003
+DECLARE
+  mig_found VARCHAR2(4000);
+BEGIN
+  BEGIN
+    EXECUTE IMMEDIATE 'SELECT LISTAGG(version_num, '', '') WITHIN GROUP (ORDER BY NLSSORT(version_num, ''NLS_SORT=BINARY'')) FROM mig_version' INTO mig_found;
+  EXCEPTION
+    WHEN OTHERS THEN
+      IF SQLCODE != -942 THEN RAISE; END IF;
+  END;
+  IF NVL(mig_found, 'base') <> 'l10000000003' THEN
+    RAISE_APPLICATION_ERROR(-20001, 'mig: the database is at revision ' || NVL(mig_found, 'base') || ', expected l10000000003');
+  END IF;
+END;
+/
 ALTER TABLE posts DROP COLUMN title;
 UPDATE mig_version SET version_num='l10000000002' WHERE mig_version.version_num = 'l10000000003';
+COMMIT;
 
 -- l10000000002: downgrade create posts and tag links (l10000000002 -> l10000000001)
 -- If this block stops part-way, the version table still says l10000000002; statements before the failure stay applied.
+-- Stop here unless the version table holds exactly: l10000000002
+DECLARE
+  mig_found VARCHAR2(4000);
+BEGIN
+  BEGIN
+    EXECUTE IMMEDIATE 'SELECT LISTAGG(version_num, '', '') WITHIN GROUP (ORDER BY NLSSORT(version_num, ''NLS_SORT=BINARY'')) FROM mig_version' INTO mig_found;
+  EXCEPTION
+    WHEN OTHERS THEN
+      IF SQLCODE != -942 THEN RAISE; END IF;
+  END;
+  IF NVL(mig_found, 'base') <> 'l10000000002' THEN
+    RAISE_APPLICATION_ERROR(-20001, 'mig: the database is at revision ' || NVL(mig_found, 'base') || ', expected l10000000002');
+  END IF;
+END;
+/
 DROP INDEX ix_post_tags_tag_id;
 DROP TABLE post_tags;
 DROP TABLE posts;
 UPDATE mig_version SET version_num='l10000000001' WHERE mig_version.version_num = 'l10000000002';
+COMMIT;
 
 -- l10000000001: downgrade create tags (l10000000001 -> base)
 -- If this block stops part-way, the version table still says l10000000001; statements before the failure stay applied.
+-- Stop here unless the version table holds exactly: l10000000001
+DECLARE
+  mig_found VARCHAR2(4000);
+BEGIN
+  BEGIN
+    EXECUTE IMMEDIATE 'SELECT LISTAGG(version_num, '', '') WITHIN GROUP (ORDER BY NLSSORT(version_num, ''NLS_SORT=BINARY'')) FROM mig_version' INTO mig_found;
+  EXCEPTION
+    WHEN OTHERS THEN
+      IF SQLCODE != -942 THEN RAISE; END IF;
+  END;
+  IF NVL(mig_found, 'base') <> 'l10000000001' THEN
+    RAISE_APPLICATION_ERROR(-20001, 'mig: the database is at revision ' || NVL(mig_found, 'base') || ', expected l10000000001');
+  END IF;
+END;
+/
 DROP TABLE tags;
 DELETE FROM mig_version WHERE mig_version.version_num = 'l10000000001';
+COMMIT;

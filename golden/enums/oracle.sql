@@ -17,6 +17,21 @@ END;
 
 -- n10000000001: create tickets with a status enum (base -> n10000000001)
 -- If this block stops part-way, the version table still says base; statements before the failure stay applied.
+-- Stop here unless the version table holds exactly: base
+DECLARE
+  mig_found VARCHAR2(4000);
+BEGIN
+  BEGIN
+    EXECUTE IMMEDIATE 'SELECT LISTAGG(version_num, '', '') WITHIN GROUP (ORDER BY NLSSORT(version_num, ''NLS_SORT=BINARY'')) FROM mig_version' INTO mig_found;
+  EXCEPTION
+    WHEN OTHERS THEN
+      IF SQLCODE != -942 THEN RAISE; END IF;
+  END;
+  IF NVL(mig_found, 'base') <> 'base' THEN
+    RAISE_APPLICATION_ERROR(-20001, 'mig: the database is at revision ' || NVL(mig_found, 'base') || ', expected base');
+  END IF;
+END;
+/
 CREATE TABLE tickets (
 	id INTEGER NOT NULL, 
 	status VARCHAR(9 CHAR) DEFAULT 'open' NOT NULL, 
@@ -28,8 +43,25 @@ CREATE TABLE ticket_history (
 	PRIMARY KEY (id)
 );
 INSERT INTO mig_version (version_num) VALUES ('n10000000001');
+COMMIT;
 
 -- n10000000002: drop ticket history (n10000000001 -> n10000000002)
 -- If this block stops part-way, the version table still says n10000000001; statements before the failure stay applied.
+-- Stop here unless the version table holds exactly: n10000000001
+DECLARE
+  mig_found VARCHAR2(4000);
+BEGIN
+  BEGIN
+    EXECUTE IMMEDIATE 'SELECT LISTAGG(version_num, '', '') WITHIN GROUP (ORDER BY NLSSORT(version_num, ''NLS_SORT=BINARY'')) FROM mig_version' INTO mig_found;
+  EXCEPTION
+    WHEN OTHERS THEN
+      IF SQLCODE != -942 THEN RAISE; END IF;
+  END;
+  IF NVL(mig_found, 'base') <> 'n10000000001' THEN
+    RAISE_APPLICATION_ERROR(-20001, 'mig: the database is at revision ' || NVL(mig_found, 'base') || ', expected n10000000001');
+  END IF;
+END;
+/
 DROP TABLE ticket_history;
 UPDATE mig_version SET version_num='n10000000002' WHERE mig_version.version_num = 'n10000000001';
+COMMIT;

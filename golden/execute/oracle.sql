@@ -17,18 +17,50 @@ END;
 
 -- h10000000001: create settings (base -> h10000000001)
 -- If this block stops part-way, the version table still says base; statements before the failure stay applied.
+-- Stop here unless the version table holds exactly: base
+DECLARE
+  mig_found VARCHAR2(4000);
+BEGIN
+  BEGIN
+    EXECUTE IMMEDIATE 'SELECT LISTAGG(version_num, '', '') WITHIN GROUP (ORDER BY NLSSORT(version_num, ''NLS_SORT=BINARY'')) FROM mig_version' INTO mig_found;
+  EXCEPTION
+    WHEN OTHERS THEN
+      IF SQLCODE != -942 THEN RAISE; END IF;
+  END;
+  IF NVL(mig_found, 'base') <> 'base' THEN
+    RAISE_APPLICATION_ERROR(-20001, 'mig: the database is at revision ' || NVL(mig_found, 'base') || ', expected base');
+  END IF;
+END;
+/
 CREATE TABLE settings (
 	key VARCHAR2(50 CHAR) NOT NULL, 
 	value VARCHAR2(200 CHAR) NOT NULL, 
 	PRIMARY KEY (key)
 );
 INSERT INTO mig_version (version_num) VALUES ('h10000000001');
+COMMIT;
 
 -- h10000000002: seed settings (h10000000001 -> h10000000002)
 -- If this block stops part-way, the version table still says h10000000001; statements before the failure stay applied.
+-- Stop here unless the version table holds exactly: h10000000001
+DECLARE
+  mig_found VARCHAR2(4000);
+BEGIN
+  BEGIN
+    EXECUTE IMMEDIATE 'SELECT LISTAGG(version_num, '', '') WITHIN GROUP (ORDER BY NLSSORT(version_num, ''NLS_SORT=BINARY'')) FROM mig_version' INTO mig_found;
+  EXCEPTION
+    WHEN OTHERS THEN
+      IF SQLCODE != -942 THEN RAISE; END IF;
+  END;
+  IF NVL(mig_found, 'base') <> 'h10000000001' THEN
+    RAISE_APPLICATION_ERROR(-20001, 'mig: the database is at revision ' || NVL(mig_found, 'base') || ', expected h10000000001');
+  END IF;
+END;
+/
 INSERT INTO settings (key, value) VALUES ('greeting', 'it''s 100% fine');
 INSERT INTO settings (key, value) VALUES ('time', '10:30 at the café');
 INSERT INTO settings (key, value) VALUES ('path', 'C:\temp\new');
 UPDATE settings SET value='tab	here' WHERE settings.key = 'greeting';
 DELETE FROM settings WHERE settings.key = 'nothing';
 UPDATE mig_version SET version_num='h10000000002' WHERE mig_version.version_num = 'h10000000001';
+COMMIT;

@@ -17,6 +17,21 @@ END;
 
 -- i10000000001: create samples and insert hostile values (base -> i10000000001)
 -- If this block stops part-way, the version table still says base; statements before the failure stay applied.
+-- Stop here unless the version table holds exactly: base
+DECLARE
+  mig_found VARCHAR2(4000);
+BEGIN
+  BEGIN
+    EXECUTE IMMEDIATE 'SELECT LISTAGG(version_num, '', '') WITHIN GROUP (ORDER BY NLSSORT(version_num, ''NLS_SORT=BINARY'')) FROM mig_version' INTO mig_found;
+  EXCEPTION
+    WHEN OTHERS THEN
+      IF SQLCODE != -942 THEN RAISE; END IF;
+  END;
+  IF NVL(mig_found, 'base') <> 'base' THEN
+    RAISE_APPLICATION_ERROR(-20001, 'mig: the database is at revision ' || NVL(mig_found, 'base') || ', expected base');
+  END IF;
+END;
+/
 CREATE TABLE samples (
 	id INTEGER NOT NULL, 
 	txt CLOB, 
@@ -38,3 +53,4 @@ INSERT ALL
   INTO samples (id, txt, num, flt, flag, day, moment, doc, blob, "uid") VALUES (5, '', 1000, 3.0, 0, DATE '2000-01-01', TIMESTAMP '2000-01-01 12:00:00.000000', HEXTORAW('7B7D'), HEXTORAW('00'), NULL)
 SELECT * FROM dual;
 INSERT INTO mig_version (version_num) VALUES ('i10000000001');
+COMMIT;

@@ -10,6 +10,12 @@ CREATE TABLE IF NOT EXISTS mig_version (
 
 -- d10000000001: create events (base -> d10000000001)
 -- If this block stops part-way, the version table still says base; statements before the failure stay applied.
+-- Stop here unless the version table holds exactly: base
+SET @mig_guard = IF(EXISTS(SELECT 1 FROM information_schema.tables WHERE table_schema = DATABASE() AND table_name = 'mig_version'), 'SET @mig_found = (SELECT COALESCE(GROUP_CONCAT(version_num ORDER BY CAST(version_num AS BINARY) SEPARATOR '', ''), ''base'') FROM mig_version)', 'SET @mig_found = ''base''');
+PREPARE mig_guard FROM @mig_guard;
+EXECUTE mig_guard;
+DEALLOCATE PREPARE mig_guard;
+SET @@SESSION.sql_warnings = IF(CAST(@mig_found AS BINARY) = CAST('base' AS BINARY), IF(@@SESSION.sql_warnings, 'ON', 'OFF'), CONCAT('mig: the database is at revision ', @mig_found, ', expected base'));
 CREATE TABLE events (
 	id INTEGER NOT NULL AUTO_INCREMENT, 
 	kind VARCHAR(30) NOT NULL, 
@@ -22,6 +28,12 @@ INSERT INTO mig_version (version_num) VALUES ('d10000000001');
 
 -- d10000000002: index events (d10000000001 -> d10000000002)
 -- If this block stops part-way, the version table still says d10000000001; statements before the failure stay applied.
+-- Stop here unless the version table holds exactly: d10000000001
+SET @mig_guard = IF(EXISTS(SELECT 1 FROM information_schema.tables WHERE table_schema = DATABASE() AND table_name = 'mig_version'), 'SET @mig_found = (SELECT COALESCE(GROUP_CONCAT(version_num ORDER BY CAST(version_num AS BINARY) SEPARATOR '', ''), ''base'') FROM mig_version)', 'SET @mig_found = ''base''');
+PREPARE mig_guard FROM @mig_guard;
+EXECUTE mig_guard;
+DEALLOCATE PREPARE mig_guard;
+SET @@SESSION.sql_warnings = IF(CAST(@mig_found AS BINARY) = CAST('d10000000001' AS BINARY), IF(@@SESSION.sql_warnings, 'ON', 'OFF'), CONCAT('mig: the database is at revision ', @mig_found, ', expected d10000000001'));
 CREATE INDEX ix_events_kind_source ON events (kind, source);
 CREATE UNIQUE INDEX uq_events_code ON events (code);
 CREATE INDEX ix_events_live_kind ON events (kind);

@@ -17,6 +17,21 @@ END;
 
 -- d10000000001: create events (base -> d10000000001)
 -- If this block stops part-way, the version table still says base; statements before the failure stay applied.
+-- Stop here unless the version table holds exactly: base
+DECLARE
+  mig_found VARCHAR2(4000);
+BEGIN
+  BEGIN
+    EXECUTE IMMEDIATE 'SELECT LISTAGG(version_num, '', '') WITHIN GROUP (ORDER BY NLSSORT(version_num, ''NLS_SORT=BINARY'')) FROM mig_version' INTO mig_found;
+  EXCEPTION
+    WHEN OTHERS THEN
+      IF SQLCODE != -942 THEN RAISE; END IF;
+  END;
+  IF NVL(mig_found, 'base') <> 'base' THEN
+    RAISE_APPLICATION_ERROR(-20001, 'mig: the database is at revision ' || NVL(mig_found, 'base') || ', expected base');
+  END IF;
+END;
+/
 CREATE TABLE events (
 	id INTEGER NOT NULL, 
 	kind VARCHAR2(30 CHAR) NOT NULL, 
@@ -26,11 +41,28 @@ CREATE TABLE events (
 	PRIMARY KEY (id)
 );
 INSERT INTO mig_version (version_num) VALUES ('d10000000001');
+COMMIT;
 
 -- d10000000002: index events (d10000000001 -> d10000000002)
 -- If this block stops part-way, the version table still says d10000000001; statements before the failure stay applied.
+-- Stop here unless the version table holds exactly: d10000000001
+DECLARE
+  mig_found VARCHAR2(4000);
+BEGIN
+  BEGIN
+    EXECUTE IMMEDIATE 'SELECT LISTAGG(version_num, '', '') WITHIN GROUP (ORDER BY NLSSORT(version_num, ''NLS_SORT=BINARY'')) FROM mig_version' INTO mig_found;
+  EXCEPTION
+    WHEN OTHERS THEN
+      IF SQLCODE != -942 THEN RAISE; END IF;
+  END;
+  IF NVL(mig_found, 'base') <> 'd10000000001' THEN
+    RAISE_APPLICATION_ERROR(-20001, 'mig: the database is at revision ' || NVL(mig_found, 'base') || ', expected d10000000001');
+  END IF;
+END;
+/
 CREATE INDEX ix_events_kind_source ON events (kind, source);
 CREATE UNIQUE INDEX uq_events_code ON events (code);
 CREATE INDEX ix_events_live_kind ON events (kind);
 CREATE INDEX ix_events_source ON events (source);
 UPDATE mig_version SET version_num='d10000000002' WHERE mig_version.version_num = 'd10000000001';
+COMMIT;

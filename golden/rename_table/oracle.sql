@@ -17,6 +17,21 @@ END;
 
 -- f10000000001: create clients and invoices (base -> f10000000001)
 -- If this block stops part-way, the version table still says base; statements before the failure stay applied.
+-- Stop here unless the version table holds exactly: base
+DECLARE
+  mig_found VARCHAR2(4000);
+BEGIN
+  BEGIN
+    EXECUTE IMMEDIATE 'SELECT LISTAGG(version_num, '', '') WITHIN GROUP (ORDER BY NLSSORT(version_num, ''NLS_SORT=BINARY'')) FROM mig_version' INTO mig_found;
+  EXCEPTION
+    WHEN OTHERS THEN
+      IF SQLCODE != -942 THEN RAISE; END IF;
+  END;
+  IF NVL(mig_found, 'base') <> 'base' THEN
+    RAISE_APPLICATION_ERROR(-20001, 'mig: the database is at revision ' || NVL(mig_found, 'base') || ', expected base');
+  END IF;
+END;
+/
 CREATE TABLE clients (
 	id INTEGER NOT NULL, 
 	name VARCHAR2(50 CHAR) NOT NULL, 
@@ -29,8 +44,25 @@ CREATE TABLE invoices (
 	CONSTRAINT fk_invoices_client FOREIGN KEY(client_id) REFERENCES clients (id)
 );
 INSERT INTO mig_version (version_num) VALUES ('f10000000001');
+COMMIT;
 
 -- f10000000002: rename clients to customers (f10000000001 -> f10000000002)
 -- If this block stops part-way, the version table still says f10000000001; statements before the failure stay applied.
+-- Stop here unless the version table holds exactly: f10000000001
+DECLARE
+  mig_found VARCHAR2(4000);
+BEGIN
+  BEGIN
+    EXECUTE IMMEDIATE 'SELECT LISTAGG(version_num, '', '') WITHIN GROUP (ORDER BY NLSSORT(version_num, ''NLS_SORT=BINARY'')) FROM mig_version' INTO mig_found;
+  EXCEPTION
+    WHEN OTHERS THEN
+      IF SQLCODE != -942 THEN RAISE; END IF;
+  END;
+  IF NVL(mig_found, 'base') <> 'f10000000001' THEN
+    RAISE_APPLICATION_ERROR(-20001, 'mig: the database is at revision ' || NVL(mig_found, 'base') || ', expected f10000000001');
+  END IF;
+END;
+/
 ALTER TABLE clients RENAME TO customers;
 UPDATE mig_version SET version_num='f10000000002' WHERE mig_version.version_num = 'f10000000001';
+COMMIT;

@@ -10,6 +10,15 @@ CREATE TABLE IF NOT EXISTS mig_version (
 
 -- p10000000001: opening hours (base -> p10000000001)
 -- If this block stops part-way, the version table still says base; statements before the failure stay applied.
+-- Stop here unless the version table holds exactly: base
+SET @mig_guard = IF(EXISTS(SELECT 1 FROM information_schema.tables WHERE table_schema = DATABASE() AND table_name = 'mig_version'), 'SET @mig_found = (SELECT COALESCE(GROUP_CONCAT(version_num ORDER BY CAST(version_num AS BINARY) SEPARATOR '', ''), ''base'') FROM mig_version)', 'SET @mig_found = ''base''');
+PREPARE mig_guard FROM @mig_guard;
+EXECUTE mig_guard;
+DEALLOCATE PREPARE mig_guard;
+SET @mig_guard = IF(CAST(@mig_found AS BINARY) = CAST('base' AS BINARY), 'DO 0', CONCAT('SIGNAL SQLSTATE ''45000'' SET MESSAGE_TEXT = ', QUOTE(CONCAT('mig: the database is at revision ', @mig_found, ', expected base'))));
+PREPARE mig_guard FROM @mig_guard;
+EXECUTE mig_guard;
+DEALLOCATE PREPARE mig_guard;
 CREATE TABLE opening_hours (
 	day INTEGER NOT NULL, 
 	opens TIME NOT NULL, 

@@ -86,9 +86,11 @@ def refuse_on_errors(review: Review) -> None:
     if errors:
         first = errors[0]
         more = f" (and {len(errors) - 1} more)" if len(errors) > 1 else ""
+        # Most fixes already say how to allow the finding; say it once.
+        allow = f'; or allow it with mig_allow = ("{first.rule}",) in the script'
         raise ReviewError(
             f"--strict: revision {first.revision}: [{first.rule}] {first.message}{more}; "
-            f'{first.fix}; or allow it with mig_allow = ("{first.rule}",) in the script'
+            f"{first.fix}{'' if 'mig_allow' in first.fix else allow}"
         )
 
 

@@ -54,12 +54,30 @@ def missing_downgrades(project: Project, steps: Sequence[RenderedStep]) -> froze
     return frozenset(r.step.revision for r in steps if not has_downgrade(project, r))
 
 
+def rollback_blockers(generated: Generated) -> dict[str, str]:
+    """revision -> the revision without downgrade() that stops its rollback: rolling back
+    undoes revisions in reverse order, so one without a way back blocks all before it
+    (the same cut :func:`offline_sql.migrate.generate` makes in the rollback files)."""
+    blocked: dict[str, str] = {}
+    blocker: str | None = None
+    for rendered in reversed(generated.steps):
+        revision = rendered.step.revision
+        if rendered.step.direction != "up":
+            continue
+        if blocker is not None and revision not in generated.no_downgrade:
+            blocked[revision] = blocker
+        if blocker is None and revision in generated.no_downgrade:
+            blocker = revision
+    return blocked
+
+
 def review_of(generated: Generated) -> Review:
     """The review of the steps as rendered, with what the schema state knew before each."""
     from offline_sql.review import ReviewedStep, review
 
     project = generated.project
     dialect = project.dialect
+    blocked = rollback_blockers(generated)
     steps = [
         ReviewedStep(
             revision=r.step.revision,
@@ -74,6 +92,7 @@ def review_of(generated: Generated) -> Review:
                 dialect.transactional_ddl and s.transactional for s in r.statements
             ),
             source=r.header.path if r.header else None,
+            rollback_blocked_by=blocked.get(r.step.revision),
         )
         for r in generated.steps
     ]

@@ -49,6 +49,9 @@ class ReviewedStep:
     BEGIN/START TRANSACTION and COMMIT/ROLLBACK statements found in ``statements``."""
     source: str | None = None
     """The script's path, named in error messages."""
+    rollback_blocked_by: str | None = None
+    """A revision applied after this one without downgrade(): rolling back stops there, so
+    this revision cannot be rolled back either (no rollback file is written for it)."""
 
 
 @dataclass(frozen=True)
@@ -72,6 +75,7 @@ class StepReview:
     has_downgrade: bool
     statements: tuple[ClassifiedStatement, ...]
     findings: tuple[Finding, ...]
+    rollback_blocked_by: str | None = None
 
     @property
     def tables(self) -> tuple[str, ...]:
@@ -87,7 +91,9 @@ class StepReview:
 
     @property
     def rollback_available(self) -> bool:
-        return self.direction != "upgrade" or self.has_downgrade
+        if self.direction != "upgrade":
+            return True
+        return self.has_downgrade and self.rollback_blocked_by is None
 
 
 @dataclass(frozen=True)
@@ -182,6 +188,7 @@ def review_step(
         has_downgrade=step.has_downgrade,
         statements=classified,
         findings=tuple(f for _, _, f in findings),
+        rollback_blocked_by=step.rollback_blocked_by,
     )
 
 

@@ -44,7 +44,11 @@ def _counts_text(step: StepReview) -> str:
 def _rollback_text(step: StepReview) -> str:
     if step.direction != "upgrade":
         return f"not applicable ({step.direction})"
-    return "available" if step.has_downgrade else "NOT available (no downgrade())"
+    if not step.has_downgrade:
+        return "NOT available (no downgrade())"
+    if step.rollback_blocked_by is not None:
+        return f"NOT available (rollback stops at {step.rollback_blocked_by}: no downgrade())"
+    return "available"
 
 
 # ---- text -----------------------------------------------------------------------------------

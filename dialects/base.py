@@ -6,7 +6,8 @@ the renderings it must. The core calls only what is declared here.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import warnings
+from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING, Any, ClassVar
 
 import sqlalchemy as sa
@@ -32,6 +33,18 @@ NO_REVISION = "base"
 """What a guard reads from a version table without rows (or without the table)."""
 
 REVISION_SEPARATOR = ", "
+
+FOREIGN_KEY_ACTIONS = frozenset({"CASCADE", "SET NULL", "SET DEFAULT", "RESTRICT", "NO ACTION"})
+"""The referential actions of standard SQL, as ``ondelete``/``onupdate`` spell them."""
+
+REFUSING_ACTIONS = frozenset({"RESTRICT", "NO ACTION"})
+"""Actions that refuse to delete or update a referenced row: the behaviour every database
+has when the clause is left out, so where a database lacks the keyword it is omitted."""
+
+HARMLESS_SA_WARNINGS: tuple[str, ...] = ()
+"""Substrings of SQLAlchemy warnings known to change nothing in the SQL we emit; every other
+``SAWarning`` raised while rendering is a :class:`RenderError` (see :meth:`Dialect.render`).
+Empty: no warning met so far is harmless."""
 """Joins several revisions (heads) in the text a guard compares, sorted by code point."""
 
 
@@ -106,6 +119,13 @@ class Dialect:
     column_if_exists: ClassVar[bool] = False
     """``ALTER TABLE ... DROP COLUMN IF EXISTS`` / ``ADD COLUMN IF NOT EXISTS`` are accepted."""
 
+    foreign_key_ondelete_actions: ClassVar[frozenset[str]] = FOREIGN_KEY_ACTIONS
+    """``ON DELETE`` actions the database accepts. ``RESTRICT``/``NO ACTION`` outside it are
+    omitted with a note (the default refuses the delete too); any other is a RenderError."""
+
+    foreign_key_onupdate_actions: ClassVar[frozenset[str]] = FOREIGN_KEY_ACTIONS
+    """``ON UPDATE`` actions the database accepts (same rules as the ``ON DELETE`` ones)."""
+
     literals: ClassVar[type[Literals] | None] = None
     """Literal rules (a class from ``dialects/literals.py``); None takes the one registered
     for the scheme of :attr:`sqlalchemy_url` in ``literals.BY_URL_SCHEME``."""
@@ -142,14 +162,36 @@ class Dialect:
 
         SQLAlchemy's own compile errors (a name too long, an unknown dialect option) become
         a :class:`RenderError` naming the operation, so the user learns which line to fix.
+
+        A ``SAWarning`` raised meanwhile means SQLAlchemy dropped or changed part of the
+        construct for this database (Oracle's ``ON UPDATE``, say): it is a RenderError too,
+        unless listed in :data:`HARMLESS_SA_WARNINGS`. Other warnings pass through unchanged.
         """
         renderer = self.renderers().get(type(op))
         if renderer is None:
             raise RenderError(f"{r.describe(op)}: no rendering for {type(op).__name__}")
-        try:
-            return renderer(op, state)
-        except (sa.exc.CompileError, sa.exc.ArgumentError, sa.exc.IdentifierError) as exc:
-            raise RenderError(f"{r.describe(op)}: {exc} (fix the operation in the script)") from exc
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            try:
+                out = renderer(op, state)
+            except (sa.exc.CompileError, sa.exc.ArgumentError, sa.exc.IdentifierError) as exc:
+                raise RenderError(
+                    f"{r.describe(op)}: {exc} (fix the operation in the script)"
+                ) from exc
+        for warning in caught:
+            message = str(warning.message)
+            if issubclass(warning.category, sa.exc.SAWarning) and not any(
+                harmless in message for harmless in HARMLESS_SA_WARNINGS
+            ):
+                raise RenderError(
+                    f"{r.describe(op)}: SQLAlchemy would change the statement for "
+                    f"{self.name}: {message} (change the operation so {self.name} can "
+                    "express it)"
+                )
+            warnings.warn_explicit(
+                warning.message, warning.category, warning.filename, warning.lineno
+            )
+        return out
 
     def renderers(self) -> dict[type[Operation], Renderer]:
         """The explicit dispatch table; subclasses override the ``render_*`` methods it names."""
@@ -275,6 +317,46 @@ class Dialect:
         """The one error for what this database cannot do: revision, operation, way out."""
         return RenderError(f"{r.describe(op)}: {what} is not supported on {self.name}; {way_out}")
 
+    def fit_foreign_keys(
+        self, op: Operation, constraints: Iterable[sa.ForeignKeyConstraint]
+    ) -> str | None:
+        """Make each constraint's ``ON DELETE``/``ON UPDATE`` one the database accepts, in
+        place (the constraints are the renderer's own copies), and return a one-line note
+        for the statement when a clause was left out (None when nothing changed).
+
+        ``RESTRICT`` or ``NO ACTION`` where the database lacks the keyword is left out: the
+        default refuses to delete or update a referenced row too. Any other action the
+        database lacks (Oracle ``ON UPDATE CASCADE``, ``SET DEFAULT`` on InnoDB) is a
+        RenderError: the database cannot do it and omitting it would change behaviour."""
+        notes: list[str] = []
+        for fk in sorted(constraints, key=lambda c: str(c.name)):
+            for clause, attr, allowed in (
+                ("ON DELETE", "ondelete", self.foreign_key_ondelete_actions),
+                ("ON UPDATE", "onupdate", self.foreign_key_onupdate_actions),
+            ):
+                given = getattr(fk, attr)
+                if given is None:
+                    continue
+                action = " ".join(str(given).upper().split())
+                if action in allowed:
+                    continue
+                name = f"foreign key {fk.name}" if fk.name else "a foreign key"
+                if action in REFUSING_ACTIONS:
+                    setattr(fk, attr, None)
+                    notes.append(
+                        f"{name}: {clause} {action} left out, {self.name} refuses to "
+                        f"{clause.split()[1].lower()} a referenced row by default"
+                    )
+                    continue
+                choices = f"use one of {', '.join(sorted(allowed))} or " if allowed else ""
+                raise self.unsupported(
+                    op,
+                    f"{clause} {action} on {name}",
+                    f"{choices}leave {attr}= out and do the rest in the application or a "
+                    "trigger",
+                )
+        return "; ".join(notes) or None
+
     def statement(self, sql: str, op: Operation, **kw: Any) -> Statement:
         """A DDL statement about the operation's table."""
         kw.setdefault("table", getattr(op, "table_name", None) or None)
@@ -300,8 +382,9 @@ class Dialect:
 
     def render_create_table(self, op: ops.CreateTable, state: SchemaState) -> list[Statement]:
         table = r.table_for_create(op)
+        note = self.fit_foreign_keys(op, table.foreign_key_constraints)
         create = sa.schema.CreateTable(table, if_not_exists=op.if_not_exists)
-        out = [self.statement(self.ddl(create), op)]
+        out = [self.statement(self.ddl(create), op, comment=note)]
         return out + self.comment_statements(table) + self.index_statements(table)
 
     def render_drop_table(self, op: ops.DropTable, state: SchemaState) -> list[Statement]:
@@ -336,14 +419,18 @@ class Dialect:
         ]
         for constraint in sorted(table.constraints, key=lambda c: str(c.name)):
             if not isinstance(constraint, sa.PrimaryKeyConstraint):
-                out.append(self.statement(self.ddl(sa.schema.AddConstraint(constraint)), op))
+                note = None
+                if isinstance(constraint, sa.ForeignKeyConstraint):
+                    note = self.fit_foreign_keys(op, [constraint])
+                add = sa.schema.AddConstraint(constraint)
+                out.append(self.statement(self.ddl(add), op, comment=note))
         out += self.index_statements(table)
         if (
             col.comment is not None
             and self.sa_dialect().supports_comments
             and not self.sa_dialect().inline_comments
         ):
-            out.append(self.statement(self.ddl(sa.schema.SetColumnComment(col)), op))
+            out += self.column_comment_statements(op, col.name, col.comment)
         return out
 
     def render_drop_column(self, op: ops.DropColumn, state: SchemaState) -> list[Statement]:
@@ -437,7 +524,11 @@ class Dialect:
         table = r.table_with_columns(op.schema, op.table_name, columns)
         table.append_constraint(constraint)
         r.add_referent_stubs(table)
-        return [self.statement(self.ddl(sa.schema.AddConstraint(constraint)), op)]
+        note = None
+        if isinstance(constraint, sa.ForeignKeyConstraint):
+            note = self.fit_foreign_keys(op, [constraint])
+        sql = self.ddl(sa.schema.AddConstraint(constraint))
+        return [self.statement(sql, op, comment=note)]
 
     def render_create_primary_key(
         self, op: ops.CreatePrimaryKey, state: SchemaState

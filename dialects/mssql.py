@@ -49,6 +49,10 @@ class MSSQLDialect(Dialect):
     client_preamble = (":on error exit", "SET XACT_ABORT ON")
     sqlglot_name = "tsql"
 
+    foreign_key_ondelete_actions = frozenset({"NO ACTION", "CASCADE", "SET NULL", "SET DEFAULT"})
+    """T-SQL has no ``RESTRICT`` (``NO ACTION``, the default, refuses the delete too)."""
+    foreign_key_onupdate_actions = foreign_key_ondelete_actions
+
     default_schema: ClassVar[str] = "dbo"
     """Schema named in extended properties when the script gives none."""
 
@@ -77,11 +81,11 @@ class MSSQLDialect(Dialect):
     ) -> list[Statement]:
         """One T-SQL batch: read the version table when ``OBJECT_ID`` finds it (a database
         never migrated reads as base; deferred name resolution compiles the batch), compare,
-        ``RAISERROR`` (severity 16) on a mismatch: ``:on error exit`` stops sqlcmd, and
-        the server rolls back the open transaction when it disconnects. The message is an
-        argument of ``N'%s'``, never a format itself. (``THROW`` would do too, but sqlglot,
-        which reviews every statement, does not parse it.) Needs SQL Server 2017 or later
-        (``STRING_AGG``)."""
+        ``THROW 50000`` on a mismatch: under ``SET XACT_ABORT ON`` (the preamble) THROW ends
+        the batch and dooms the transaction, and ``:on error exit`` stops sqlcmd. THROW's
+        message is never a format string (``%`` stays as it is), unlike ``RAISERROR``'s,
+        which also ignores XACT_ABORT. The statement before THROW ends with ``;`` as THROW
+        requires. Needs SQL Server 2017 or later (``STRING_AGG``)."""
         versions = self.table_name(schema, table)
         target = nstr(f"{schema}.{table}" if schema else table)
         before, after = guard_message_parts(expected)
@@ -99,7 +103,7 @@ class MSSQLDialect(Dialect):
                 "BEGIN",
                 f"  DECLARE @mig_message nvarchar(2048) = CONCAT({nstr(before)}, @mig_found, "
                 f"{nstr(after)});",
-                "  RAISERROR(N'%s', 16, 1, @mig_message);",
+                "  THROW 50000, @mig_message, 1;",
                 "END;",
             )
         )
@@ -181,6 +185,34 @@ class MSSQLDialect(Dialect):
             (False, True): "sp_dropextendedproperty",
         }[(old is None, new is None)]
         sql = self.extended_property(proc, op.schema, op.table_name, column, new)
+        return [self.statement(sql, op)]
+
+    def comment_statements(self, table: sa.Table) -> list[Statement]:
+        """Descriptions of a new table and its columns, with ``N'...'`` values (SQLAlchemy's
+        own DDL writes them as ``'...'``, which loses characters outside the code page)."""
+        out: list[Statement] = []
+        if table.comment is not None:
+            sql = self.extended_property(
+                "sp_addextendedproperty", table.schema, table.name, None, table.comment
+            )
+            out.append(Statement(sql, table=table.name))
+        for column in table.columns:
+            if column.comment is not None:
+                sql = self.extended_property(
+                    "sp_addextendedproperty", table.schema, table.name, column.name, column.comment
+                )
+                out.append(Statement(sql, table=table.name))
+        return out
+
+    def column_comment_statements(
+        self, op: ops.TableOperation, column: str, comment: str | None
+    ) -> list[Statement]:
+        """The description of a column just added (``add_column``): nothing to replace."""
+        if comment is None:
+            return []
+        sql = self.extended_property(
+            "sp_addextendedproperty", op.schema, op.table_name, column, comment
+        )
         return [self.statement(sql, op)]
 
     # ---- columns ----------------------------------------------------------------------

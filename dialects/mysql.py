@@ -61,6 +61,10 @@ class MySQLDialect(Dialect):
         "before it stay applied; fix the cause and apply the rest of the script by hand."
     )
 
+    foreign_key_ondelete_actions = frozenset({"RESTRICT", "CASCADE", "SET NULL", "NO ACTION"})
+    """InnoDB refuses ``SET DEFAULT`` (MySQL parses it, then rejects the table definition)."""
+    foreign_key_onupdate_actions = foreign_key_ondelete_actions
+
     drop_check_keyword: ClassVar[str] = "CHECK"
     """How ``ALTER TABLE`` drops a CHECK constraint (MySQL 8.0.16+: ``DROP CHECK``)."""
 

@@ -63,6 +63,10 @@ class OracleDialect(Dialect):
         "SET SQLBLANKLINES ON",
     )
     sqlglot_name = "oracle"
+    foreign_key_ondelete_actions = frozenset({"CASCADE", "SET NULL"})
+    """Oracle's only ``ON DELETE`` actions; leaving it out refuses the delete (no keyword)."""
+    foreign_key_onupdate_actions = frozenset()
+    """Oracle has no ``ON UPDATE`` clause: a referenced key is never updated in cascade."""
     non_transactional_note = (
         "Oracle commits each DDL statement on its own: if a statement fails, the statements "
         "before it stay applied; fix the cause and apply the rest of the script by hand."

@@ -1,0 +1,213 @@
+"""The output directory as a DBA receives it: deterministic, never clobbered, never half
+written, honest about missing rollbacks, and refused by ``--strict`` on error findings.
+
+Everything runs through the CLI (in process); no database is needed here (see
+``test_ticket_databases.py`` for the scripts applied with the real clients).
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+from click.testing import CliRunner, Result
+from helpers import DEFAULT_SETTINGS, Rev, make_project
+
+from offline_sql.cli import cli
+from offline_sql.dialects import NAMES
+
+EXAMPLE = Path(__file__).resolve().parent.parent / "examples" / "shop" / "mig.toml"
+
+
+def mig(*args: str) -> Result:
+    return CliRunner().invoke(cli, list(args))
+
+
+def upgrade_to_dir(config: Path, out: Path, *extra: str, dialect: str = "sqlite") -> Result:
+    return mig("-c", str(config), "--dialect", dialect, "upgrade", "base:head", "--sql", "-o",
+               str(out), *extra)  # fmt: skip
+
+
+def listing(root: Path) -> dict[str, bytes]:
+    return {p.relative_to(root).as_posix(): p.read_bytes() for p in root.rglob("*") if p.is_file()}
+
+
+def manifest(root: Path) -> dict[str, Any]:
+    document: dict[str, Any] = json.loads((root / "MANIFEST.json").read_text(encoding="utf-8"))
+    return document
+
+
+def table(name: str) -> str:
+    return f'op.create_table("{name}", sa.Column("id", sa.Integer, primary_key=True))'
+
+
+# ---- determinism, refusal, atomicity ---------------------------------------------------------
+
+
+@pytest.mark.parametrize("dialect", NAMES)
+def test_same_input_gives_the_same_bytes(tmp_path: Path, dialect: str) -> None:
+    first, second = tmp_path / "first", tmp_path / "second"
+    assert upgrade_to_dir(EXAMPLE, first, dialect=dialect).exit_code == 0
+    assert upgrade_to_dir(EXAMPLE, second, dialect=dialect).exit_code == 0
+    files = listing(first)
+    assert len(files) == 8  # 3 files, 3 rollback files, REVIEW.md, MANIFEST.json
+    assert files == listing(second)
+
+
+def test_non_empty_directory_is_refused(tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    out.mkdir()
+    (out / "notes.txt").write_bytes(b"the DBA's notes\n")
+    result = upgrade_to_dir(EXAMPLE, out)
+    assert result.exit_code == 1
+    assert result.stdout == ""
+    assert "is not empty" in result.stderr and "--force" in result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1
+    assert listing(out) == {"notes.txt": b"the DBA's notes\n"}
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["out"]
+
+
+def test_force_replaces_the_directory(tmp_path: Path) -> None:
+    out, fresh = tmp_path / "out", tmp_path / "fresh"
+    out.mkdir()
+    (out / "notes.txt").write_bytes(b"old\n")
+    assert upgrade_to_dir(EXAMPLE, out, "--force").exit_code == 0
+    assert upgrade_to_dir(EXAMPLE, fresh).exit_code == 0
+    assert listing(out) == listing(fresh)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["fresh", "out"]
+
+
+BROKEN = (
+    Rev("a1", None, "create users", upgrade=table("users"), downgrade='op.drop_table("users")'),
+    Rev("b2", "a1", "create logs", upgrade=table("logs"), downgrade='op.drop_table("logs")'),
+    Rev("c3", "b2", "boom", upgrade='raise RuntimeError("broken on purpose")'),
+)
+
+
+@pytest.mark.parametrize("force", [False, True], ids=["new", "force-over-old"])
+def test_failed_generation_writes_nothing(tmp_path: Path, force: bool) -> None:
+    config = make_project(tmp_path / "project", BROKEN)
+    out = tmp_path / "out"
+    if force:
+        out.mkdir()
+        (out / "old.sql").write_bytes(b"SELECT 1;\n")
+    result = upgrade_to_dir(config, out, *(("--force",) if force else ()))
+    assert result.exit_code == 1
+    assert result.stdout == ""
+    assert "c3" in result.stderr and "broken on purpose" in result.stderr
+    assert listing(out) == ({"old.sql": b"SELECT 1;\n"} if force else {}) and out.exists() == force
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted(["project", *(["out"] * force)])
+
+
+# ---- a revision without downgrade ------------------------------------------------------------
+
+NO_DOWNGRADE = (
+    Rev("a1", None, "create users", upgrade=table("users"), downgrade='op.drop_table("users")'),
+    Rev("b2", "a1", "create logs", upgrade=table("logs"), downgrade="pass"),
+    Rev("c3", "b2", "add name",
+        upgrade='op.add_column("users", sa.Column("name", sa.String(20)))',
+        downgrade='op.drop_column("users", "name")'),
+)  # fmt: skip
+
+
+@pytest.fixture
+def no_downgrade_dir(tmp_path: Path) -> Path:
+    out = tmp_path / "out"
+    assert upgrade_to_dir(make_project(tmp_path / "project", NO_DOWNGRADE), out).exit_code == 0
+    return out
+
+
+def test_manifest_says_which_revisions_have_no_way_back(no_downgrade_dir: Path) -> None:
+    entries = {e["revision"]: e for e in manifest(no_downgrade_dir)["entries"]}
+    assert {rev: e["has_downgrade"] for rev, e in entries.items()} == {
+        "a1": True,
+        "b2": False,
+        "c3": True,
+    }
+    assert entries["a1"]["rollback"] is None and entries["b2"]["rollback"] is None
+    assert entries["c3"]["rollback"]["file"] == "rollback/0001_c3_add_name.sql"
+
+
+def test_no_rollback_file_for_it_or_below(no_downgrade_dir: Path) -> None:
+    rollback = sorted(p.name for p in (no_downgrade_dir / "rollback").iterdir())
+    assert rollback == ["0001_c3_add_name.sql"]
+
+
+def review_rows(root: Path) -> dict[str, str]:
+    """revision -> the Rollback cell of REVIEW.md's summary table."""
+    rows = {}
+    for line in (root / "REVIEW.md").read_text(encoding="utf-8").splitlines():
+        cells = [cell.strip() for cell in line.strip("|").split("|")]
+        if len(cells) == 6 and cells[1].startswith("`"):
+            rows[cells[1].strip("`")] = cells[5]
+    return rows
+
+
+def test_review_says_rollback_is_not_available(no_downgrade_dir: Path) -> None:
+    text = (no_downgrade_dir / "REVIEW.md").read_text(encoding="utf-8")
+    assert "`missing-downgrade`" in text
+    rows = review_rows(no_downgrade_dir)
+    assert rows["b2"] == "NOT available (no downgrade())"
+    assert rows["a1"].startswith("NOT available") and "b2" in rows["a1"]
+    assert rows["c3"] == "available"
+
+
+def test_review_and_manifest_agree_on_rollback(no_downgrade_dir: Path) -> None:
+    rows = review_rows(no_downgrade_dir)
+    for entry in manifest(no_downgrade_dir)["entries"]:
+        assert (entry["rollback"] is not None) == (rows[entry["revision"]] == "available")
+
+
+def test_head_without_downgrade_writes_no_rollback(tmp_path: Path) -> None:
+    history = (*NO_DOWNGRADE[:1], Rev("b2", "a1", "create logs", upgrade=table("logs")))
+    out = tmp_path / "out"
+    assert upgrade_to_dir(make_project(tmp_path / "project", history), out).exit_code == 0
+    assert not (out / "rollback").exists()
+    assert all(entry["rollback"] is None for entry in manifest(out)["entries"])
+
+
+# ---- --strict --------------------------------------------------------------------------------
+
+
+def drop_history(prelude: str = "") -> tuple[Rev, ...]:
+    return (
+        Rev("a1", None, "create users", upgrade=table("users"), downgrade='op.drop_table("users")'),
+        Rev("b2", "a1", "drop users", upgrade='op.drop_table("users")', downgrade=table("users"),
+            prelude=prelude),
+    )  # fmt: skip
+
+
+@pytest.mark.parametrize("output", [True, False], ids=["directory", "stream"])
+def test_strict_refuses_an_error_finding(tmp_path: Path, output: bool) -> None:
+    config = make_project(tmp_path / "project", drop_history())
+    out = tmp_path / "out"
+    target = ("-o", str(out)) if output else ()
+    result = mig("-c", str(config), "upgrade", "base:head", "--sql", "--strict", *target)
+    assert result.exit_code == 1
+    assert result.stdout == ""
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1
+    assert "revision b2" in lines[0] and "[drop-table]" in lines[0]
+    assert lines[0].count("mig_allow") == 1
+    assert not out.exists()
+
+
+def test_without_strict_the_finding_is_only_reported(tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    assert upgrade_to_dir(make_project(tmp_path / "project", drop_history()), out).exit_code == 0
+    assert "`drop-table`" in (out / "REVIEW.md").read_text(encoding="utf-8")
+
+
+@pytest.mark.parametrize("where", ["mig_allow", "review_allow"])
+def test_strict_passes_when_the_rule_is_allowed(tmp_path: Path, where: str) -> None:
+    prelude = 'mig_allow = ("drop-table",)\n' if where == "mig_allow" else ""
+    settings = dict(DEFAULT_SETTINGS)
+    if where == "review_allow":
+        settings["review_allow"] = ["drop-table"]
+    config = make_project(tmp_path / "project", drop_history(prelude), settings=settings)
+    out = tmp_path / "out"
+    assert upgrade_to_dir(config, out, "--strict").exit_code == 0
+    review = (out / "REVIEW.md").read_text(encoding="utf-8")
+    assert "0 errors" in review and "`drop-table`" in review and "(allowed)" in review

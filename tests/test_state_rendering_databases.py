@@ -18,7 +18,7 @@ from typing import Any
 import pytest
 import sqlalchemy as sa
 from click.testing import CliRunner
-from databases import DIALECTS, DialectName, ScratchDatabase, scratch_database
+from databases import DIALECTS, DialectName, ScratchDatabase, ScriptFailed, scratch_database
 from helpers import Rev, make_project
 from reflection import Snapshot, diff, snapshot
 
@@ -261,3 +261,238 @@ def _first_line_of_upgrade(path: Path) -> int:
     lines = path.read_text(encoding="utf-8").splitlines()
     start = lines.index("def upgrade() -> None:")
     return start + 2
+
+
+# ---- SQLite rebuilds keep every row --------------------------------------------------------
+
+REBUILD_CREATE = """\
+op.create_table(
+    "parents",
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("name", sa.String(30), nullable=False),
+)
+op.create_table(
+    "items",
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("parent_id", sa.Integer, sa.ForeignKey("parents.id"{ondelete}), nullable=False),
+    sa.Column("qty", sa.Integer, nullable=False, server_default="0"),
+    sa.Column("label", sa.String(50)),
+    sa.Column("price", sa.Numeric(10, 2)),
+    sa.Column("note", sa.Text),
+    sa.Column("legacy", sa.Integer),
+    sa.CheckConstraint("legacy > 0", name="ck_items_legacy"),
+)
+op.create_table(
+    "reviews",
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("item_id", sa.Integer, sa.ForeignKey("items.id"{ondelete})),
+    sa.Column("stars", sa.Integer),
+)
+parents = sa.table("parents", sa.column("id", sa.Integer), sa.column("name", sa.String))
+op.bulk_insert(parents, {parents!r})
+items = sa.table(
+    "items",
+    *(sa.column(n, t) for n, t in [
+        ("id", sa.Integer()), ("parent_id", sa.Integer()), ("qty", sa.Integer()),
+        ("label", sa.String()), ("price", sa.Numeric(10, 2)), ("note", sa.Text()),
+        ("legacy", sa.Integer()),
+    ]),
+)
+op.bulk_insert(items, {items!r})
+reviews = sa.table(
+    "reviews", sa.column("id", sa.Integer), sa.column("item_id", sa.Integer),
+    sa.column("stars", sa.Integer),
+)
+op.bulk_insert(reviews, {reviews!r})"""
+
+REBUILD_ALTER = """\
+op.alter_column("items", "qty", type_=sa.BigInteger)
+op.create_unique_constraint("uq_items_label", "items", ["label"])
+op.create_check_constraint("ck_items_qty", "items", "qty >= 0")
+op.drop_column("items", "legacy")
+op.alter_column("parents", "name", type_=sa.String(60))"""
+
+PARENTS = [{"id": 1, "name": "first"}, {"id": 2, "name": "zwei \u00e9\u00e8 \u2603"}]
+ITEMS: list[dict[str, Any]] = [
+    {
+        "id": 10,
+        "parent_id": 1,
+        "qty": 3,
+        "label": "it's",
+        "price": "12.34",
+        "note": "a\tb\nc %s",
+        "legacy": 5,
+    },
+    {
+        "id": 11,
+        "parent_id": 1,
+        "qty": 0,
+        "label": None,
+        "price": None,
+        "note": None,
+        "legacy": None,
+    },
+    {
+        "id": 12,
+        "parent_id": 2,
+        "qty": 2**40,
+        "label": "\u4e2d\u6587 \\ %",
+        "price": "-0.50",
+        "note": "",
+        "legacy": 7,
+    },
+]
+REVIEWS = [
+    {"id": 100, "item_id": 10, "stars": 5},
+    {"id": 101, "item_id": 12, "stars": 1},
+    {"id": 102, "item_id": None, "stars": None},
+]
+EXPECTED_ROWS = {
+    "parents": [(1, "first"), (2, "zwei \u00e9\u00e8 \u2603")],
+    "items": [
+        (10, 1, 3, "it's", 12.34, "a\tb\nc %s"),
+        (11, 1, 0, None, None, None),
+        (12, 2, 2**40, "\u4e2d\u6587 \\ %", -0.5, ""),
+    ],
+    "reviews": [(100, 10, 5), (101, 12, 1), (102, None, None)],
+}
+
+
+def rebuild_history(ondelete: str | None) -> tuple[Rev, ...]:
+    # Numeric rows are given as strings in the script text; sqlite3 stores them as numbers.
+    items = [{**row, "price": _decimal(row["price"])} for row in ITEMS]
+    create = (
+        REBUILD_CREATE.format(
+            ondelete=f", ondelete={ondelete!r}" if ondelete else "",
+            parents=PARENTS,
+            items=items,
+            reviews=REVIEWS,
+        )
+        .replace("'__DECIMAL__", "__import__('decimal').Decimal('")
+        .replace("__DECIMAL__'", "')")
+    )
+    return (
+        Rev("r1", None, "tables with rows", upgrade=create),
+        Rev("r2", "r1", "changes sqlite rebuilds", upgrade=REBUILD_ALTER),
+    )
+
+
+def _decimal(value: str | None) -> str | None:
+    """A marker the history text turns into ``Decimal('...')``."""
+    return None if value is None else f"__DECIMAL__{value}__DECIMAL__"
+
+
+def _rows(database: ScratchDatabase, table: str) -> list[tuple[Any, ...]]:
+    with database.engine().connect() as connection:
+        result = connection.exec_driver_sql(f"SELECT * FROM {table} ORDER BY id")
+        return [tuple(row) for row in result]
+
+
+def _sqlite_scripts(tmp_path: Path, ondelete: str | None) -> tuple[str, str]:
+    """(base:r1, r1:head) offline scripts for SQLite."""
+    config = make_project(
+        tmp_path / "project", rebuild_history(ondelete), settings={"script_location": "migrations"}
+    )
+    first, _ = mig(config, "sqlite", "upgrade", "base:r1", "--sql")
+    second, _ = mig(config, "sqlite", "upgrade", "r1:head", "--sql")
+    return first, second
+
+
+FOREIGN_KEYS_ON = "PRAGMA foreign_keys = ON;\n"
+"""How a DBA whose sqlite3 enforces foreign keys (.sqliterc) runs the scripts."""
+
+
+@pytest.mark.parametrize("foreign_keys", ["", FOREIGN_KEYS_ON], ids=["sqlite3-default", "fk-on"])
+@pytest.mark.parametrize("ondelete", [None, "RESTRICT", "NO ACTION"])
+def test_sqlite_rebuilds_keep_every_row(
+    sqlite_database: ScratchDatabase, tmp_path: Path, ondelete: str | None, foreign_keys: str
+) -> None:
+    first, second = _sqlite_scripts(tmp_path, ondelete)
+    assert second.count("CREATE TABLE _mig_old_items AS SELECT") == 4
+    assert second.count("CREATE TABLE _mig_old_parents AS SELECT") == 1
+    sqlite_database.apply_script(foreign_keys + first)
+    sqlite_database.apply_script(foreign_keys + second)
+    for table, rows in EXPECTED_ROWS.items():
+        assert _rows(sqlite_database, table) == rows, table
+
+
+@pytest.mark.parametrize("ondelete", ["CASCADE", "SET NULL"])
+def test_sqlite_rebuild_with_delete_actions_keeps_every_row_with_sqlite3_defaults(
+    sqlite_database: ScratchDatabase, tmp_path: Path, ondelete: str
+) -> None:
+    first, second = _sqlite_scripts(tmp_path, ondelete)
+    sqlite_database.apply_script(first)
+    sqlite_database.apply_script(second)
+    for table, rows in EXPECTED_ROWS.items():
+        assert _rows(sqlite_database, table) == rows, table
+
+
+@pytest.mark.parametrize("ondelete", ["CASCADE", "SET NULL"])
+def test_sqlite_rebuild_refuses_to_run_delete_actions_when_foreign_keys_are_on(
+    sqlite_database: ScratchDatabase, tmp_path: Path, ondelete: str
+) -> None:
+    """DROP TABLE runs ON DELETE actions even with checks deferred: the script stops
+    before any change instead of deleting or blanking the children's rows."""
+    first, second = _sqlite_scripts(tmp_path, ondelete)
+    sqlite_database.apply_script(FOREIGN_KEYS_ON + first)
+    with pytest.raises(ScriptFailed, match=r"mig: rebuilding items with foreign keys on") as info:
+        sqlite_database.apply_script(FOREIGN_KEYS_ON + second)
+    assert f"reviews (ON DELETE {ondelete})" in str(info.value)
+    assert "PRAGMA foreign_keys = OFF" in str(info.value)
+    for table, rows in EXPECTED_ROWS.items():
+        before = [row[:-1] if table == "items" else row for row in _rows(sqlite_database, table)]
+        assert before == rows, table
+    with sqlite_database.engine().connect() as connection:
+        assert connection.exec_driver_sql("SELECT version_num FROM mig_version").all() == [("r1",)]
+
+
+BAD_ROWS = {
+    "review of a missing item": (
+        "INSERT INTO reviews (id, item_id, stars) VALUES (900, 999, 1)",
+        "FOREIGN KEY constraint failed",
+    ),
+    "item of a missing parent": (
+        "INSERT INTO items (id, parent_id, qty) VALUES (900, 999, 1)",
+        "FOREIGN KEY constraint failed",
+    ),
+    "duplicate label": (
+        "INSERT INTO items (id, parent_id, qty, label) VALUES (900, 1, 1, 'it''s')",
+        "UNIQUE constraint failed: items.label",
+    ),
+    "negative qty": (
+        "INSERT INTO items (id, parent_id, qty) VALUES (900, 1, -1)",
+        "CHECK constraint failed: ck_items_qty",
+    ),
+    "missing name": ("INSERT INTO parents (id) VALUES (900)", "NOT NULL constraint failed"),
+}
+
+
+@pytest.fixture
+def rebuilt(sqlite_database: ScratchDatabase, tmp_path: Path) -> ScratchDatabase:
+    """The CASCADE history applied with sqlite3's defaults."""
+    first, second = _sqlite_scripts(tmp_path, "CASCADE")
+    sqlite_database.apply_script(first + second)
+    return sqlite_database
+
+
+@pytest.mark.parametrize(("sql", "error"), list(BAD_ROWS.values()), ids=list(BAD_ROWS))
+def test_constraints_still_enforce_after_the_rebuilds(
+    rebuilt: ScratchDatabase, sql: str, error: str
+) -> None:
+    with pytest.raises(ScriptFailed, match=error):
+        rebuilt.apply_script(f"PRAGMA foreign_keys = ON;\n{sql};\n")
+    assert _rows(rebuilt, "items") == EXPECTED_ROWS["items"]
+
+
+def test_rebuilt_database_is_consistent(rebuilt: ScratchDatabase) -> None:
+    done = rebuilt.apply_script(
+        "PRAGMA foreign_keys = ON;\nPRAGMA integrity_check;\nPRAGMA foreign_key_check;\n"
+        "SELECT name FROM sqlite_master WHERE name LIKE '%mig_old%' OR name LIKE 'mig_foreign%';\n"
+    )
+    assert done.stdout == "ok\n"
+
+
+def test_cascade_still_runs_after_the_rebuilds(rebuilt: ScratchDatabase) -> None:
+    rebuilt.apply_script("PRAGMA foreign_keys = ON;\nDELETE FROM parents WHERE id = 2;\n")
+    assert [row[0] for row in _rows(rebuilt, "items")] == [10, 11]
+    assert [row[0] for row in _rows(rebuilt, "reviews")] == [100, 102]

@@ -642,7 +642,13 @@ class Dialect:
             isinstance(op.sqltext, str) and r.is_ddl_text(op.sqltext)
         )
         kind: StatementKind = "ddl" if ddl else "dml"
-        return [Statement(self.compile(element).strip(), kind=kind)]
+        sql = self.compile(element).strip()
+        block = bool(r.PROCEDURAL_SQL.match(sql))
+        if not block and sql.endswith(self.terminator):
+            # The framer adds the terminator; a user's own would make an empty statement,
+            # which the mariadb client refuses ("Query was empty").
+            sql = sql[: -len(self.terminator)].rstrip()
+        return [Statement(sql, kind=kind, block=block)]
 
     def render_bulk_insert(self, op: ops.BulkInsert, state: SchemaState) -> list[Statement]:
         """One multi-row INSERT when ``multiinsert`` and all rows name the same columns,

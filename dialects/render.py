@@ -23,6 +23,14 @@ _EXPRESSION_CHARS = re.compile(r"[()\s+*/,'\"|-]")
 """A string index element containing these is an expression, not a column name."""
 
 
+PROCEDURAL_SQL = re.compile(
+    r"^\s*(DECLARE\b|BEGIN\s*$|BEGIN\s+(?!TRAN|TRANSACTION\b|WORK\b)"
+    r"|CREATE\s+(OR\s+REPLACE\s+)?(FUNCTION|PROCEDURE|TRIGGER|PACKAGE|TYPE\s+BODY)\b)",
+    re.IGNORECASE,
+)
+"""Raw SQL that is a procedural block: its own terminators belong to it (PL/SQL ``END;``)."""
+
+
 def stub_table(
     metadata: sa.MetaData,
     schema: str | None,

@@ -127,3 +127,18 @@ def test_version_table_statements(pg: Dialect) -> None:
     assert update.sql.endswith("version_num = 'a1'")
     delete = pg.delete_version("alembic_version", None, "a1")
     assert delete.sql.startswith("DELETE FROM alembic_version WHERE")
+
+
+@pytest.mark.parametrize("name", ["postgresql", "mysql", "mariadb", "sqlite", "mssql", "oracle"])
+@pytest.mark.parametrize("sql", ["DELETE FROM t WHERE id = 1;", "DELETE FROM t WHERE id = 1 ;\n  "])
+def test_execute_drops_the_users_own_terminator(name: str, sql: str) -> None:
+    [stmt] = get_dialect(name).render(o.Execute(sqltext=sql), SchemaState())
+    assert stmt.sql == "DELETE FROM t WHERE id = 1"
+    assert not stmt.block
+
+
+def test_execute_keeps_a_procedural_blocks_own_terminators() -> None:
+    block = "BEGIN\n  UPDATE t SET a = 1;\nEND;"
+    [stmt] = get_dialect("oracle").render(o.Execute(sqltext=block), SchemaState())
+    assert stmt.sql == block
+    assert stmt.block

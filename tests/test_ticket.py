@@ -7,6 +7,7 @@ Everything runs through the CLI (in process); no database is needed here (see
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from pathlib import Path
 from typing import Any
@@ -79,16 +80,21 @@ def test_force_replaces_the_directory(tmp_path: Path) -> None:
     assert sorted(p.name for p in tmp_path.iterdir()) == ["fresh", "out"]
 
 
-BROKEN = (
-    Rev("a1", None, "create users", upgrade=table("users"), downgrade='op.drop_table("users")'),
-    Rev("b2", "a1", "create logs", upgrade=table("logs"), downgrade='op.drop_table("logs")'),
-    Rev("c3", "b2", "boom", upgrade='raise RuntimeError("broken on purpose")'),
-)
+def broken(function: str) -> tuple[Rev, ...]:
+    """Three revisions; the third one's ``function`` raises."""
+    boom = 'raise RuntimeError("broken on purpose")'
+    third = Rev("c3", "b2", "boom", upgrade=table("items"), downgrade='op.drop_table("items")')
+    return (
+        Rev("a1", None, "create users", upgrade=table("users"), downgrade='op.drop_table("users")'),
+        Rev("b2", "a1", "create logs", upgrade=table("logs"), downgrade='op.drop_table("logs")'),
+        dataclasses.replace(third, **{function: boom}),
+    )
 
 
+@pytest.mark.parametrize("function", ["upgrade", "downgrade"])
 @pytest.mark.parametrize("force", [False, True], ids=["new", "force-over-old"])
-def test_failed_generation_writes_nothing(tmp_path: Path, force: bool) -> None:
-    config = make_project(tmp_path / "project", BROKEN)
+def test_failed_generation_writes_nothing(tmp_path: Path, force: bool, function: str) -> None:
+    config = make_project(tmp_path / "project", broken(function))
     out = tmp_path / "out"
     if force:
         out.mkdir()
@@ -97,6 +103,7 @@ def test_failed_generation_writes_nothing(tmp_path: Path, force: bool) -> None:
     assert result.exit_code == 1
     assert result.stdout == ""
     assert "c3" in result.stderr and "broken on purpose" in result.stderr
+    assert f"{function}()" in result.stderr
     assert listing(out) == ({"old.sql": b"SELECT 1;\n"} if force else {}) and out.exists() == force
     assert sorted(p.name for p in tmp_path.iterdir()) == sorted(["project", *(["out"] * force)])
 
@@ -166,6 +173,23 @@ def test_head_without_downgrade_writes_no_rollback(tmp_path: Path) -> None:
     assert upgrade_to_dir(make_project(tmp_path / "project", history), out).exit_code == 0
     assert not (out / "rollback").exists()
     assert all(entry["rollback"] is None for entry in manifest(out)["entries"])
+
+
+def test_script_without_downgrade_function(tmp_path: Path) -> None:
+    config = make_project(tmp_path / "project", NO_DOWNGRADE[:1])
+    versions = tmp_path / "project" / "migrations" / "versions"
+    (versions / "b2_add_name.py").write_text(
+        "import sqlalchemy as sa\n\nfrom offline_sql import op\n\n"
+        'revision = "b2"\ndown_revision = "a1"\n\n\n'
+        "def upgrade() -> None:\n"
+        '    op.add_column("users", sa.Column("name", sa.String(20)))\n',
+        encoding="utf-8",
+    )
+    out = tmp_path / "out"
+    assert upgrade_to_dir(config, out).exit_code == 0
+    assert [e["has_downgrade"] for e in manifest(out)["entries"]] == [True, False]
+    assert not (out / "rollback").exists()
+    assert "`missing-downgrade`" in (out / "REVIEW.md").read_text(encoding="utf-8")
 
 
 # ---- --strict --------------------------------------------------------------------------------

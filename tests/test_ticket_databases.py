@@ -181,6 +181,31 @@ def test_range_from_a_revision_expects_that_revision(
     for script, revision in zip(partial.files, REVISIONS[1:], strict=True):
         any_database.apply_script(script)
         assert versions(any_database) == [revision]
+    assert len(partial.rollback) == 2
+    assert_refused(any_database, partial.rollback[1], REVISIONS[1])
+    for script in partial.rollback:
+        any_database.apply_script(script)
+    assert versions(any_database) == [REVISIONS[0]]
+
+
+def test_downgrade_directory_and_its_rollback(
+    any_database: ScratchDatabase, tickets: dict[tuple[str, str], Ticket], tmp_path: Path
+) -> None:
+    """``downgrade head:base -o DIR`` takes a database at head to base; its rollback files
+    (upgrades) bring it back to the same schema."""
+    apply_upgrades(any_database, tickets[any_database.dialect, "base:head"], check_wrong=False)
+    head = snapshot(any_database.engine())
+    down = tmp_path / "down"
+    run_mig("-c", str(EXAMPLE), "--dialect", any_database.dialect, "downgrade", "head:base",
+            "--sql", "-o", str(down))  # fmt: skip
+    files = sorted(down.glob("*.sql"))
+    assert_refused(any_database, files[1], REVISIONS[1])
+    for script in files:
+        any_database.apply_script(script)
+    assert set(snapshot(any_database.engine())["tables"]) == {VERSION_TABLE}
+    for script in sorted((down / "rollback").glob("*.sql")):
+        any_database.apply_script(script)
+    assert diff(head, snapshot(any_database.engine()), labels=("head", "back")) == []
 
 
 # ---- the single stream -----------------------------------------------------------------------

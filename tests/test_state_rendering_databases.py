@@ -496,3 +496,136 @@ def test_cascade_still_runs_after_the_rebuilds(rebuilt: ScratchDatabase) -> None
     rebuilt.apply_script("PRAGMA foreign_keys = ON;\nDELETE FROM parents WHERE id = 2;\n")
     assert [row[0] for row in _rows(rebuilt, "items")] == [10, 11]
     assert [row[0] for row in _rows(rebuilt, "reviews")] == [100, 102]
+
+
+# ---- PostgreSQL enums follow the tables that use them -------------------------------------
+
+ENUM = 'sa.Enum("open", "closed", name="ticket_state")'
+ENUM_HISTORY = (
+    Rev(
+        "e1",
+        None,
+        "tickets",
+        upgrade=f'op.create_table("tickets", sa.Column("id", sa.Integer, primary_key=True),'
+        f' sa.Column("state", {ENUM}, nullable=False))',
+        downgrade='op.drop_table("tickets")',
+    ),
+    Rev(
+        "e2",
+        "e1",
+        "two more tables with the same enum",
+        upgrade=f'op.create_table("archive", sa.Column("id", sa.Integer, primary_key=True),'
+        f' sa.Column("state", {ENUM}))\n'
+        f'op.create_table("archive2", sa.Column("id", sa.Integer, primary_key=True),'
+        f' sa.Column("state", {ENUM}))',
+        downgrade='op.drop_table("archive2")\nop.drop_table("archive")',
+    ),
+    Rev(
+        "e3",
+        "e2",
+        "drop all but one",
+        upgrade='op.drop_table("tickets")\nop.drop_table("archive2")',
+    ),
+    Rev("e4", "e3", "drop the last user", upgrade='op.drop_table("archive")'),
+)
+
+
+def _types(database: ScratchDatabase) -> str:
+    """What ``\\dT`` prints (user-defined types in the search path)."""
+    done = database.apply_script("\\dT\n")
+    return done.stdout + done.stderr
+
+
+@pytest.fixture
+def enum_project(tmp_path: Path) -> Path:
+    return make_project(
+        tmp_path / "project", ENUM_HISTORY, settings={"script_location": "migrations"}
+    )
+
+
+@pytest.mark.postgresql
+def test_enum_is_created_once_and_dropped_with_its_last_table(
+    postgresql_database: ScratchDatabase, enum_project: Path
+) -> None:
+    steps = {"base:e1": True, "e1:e2": True, "e2:e3": True, "e3:e4": False}
+    scripts = {rng: mig(enum_project, "postgresql", "upgrade", rng, "--sql")[0] for rng in steps}
+    assert sum(s.count("CREATE TYPE ticket_state") for s in scripts.values()) == 1
+    assert "DROP TYPE" not in scripts["e2:e3"]
+    assert "DROP TYPE ticket_state" in scripts["e3:e4"]
+    for rng, type_exists in steps.items():
+        postgresql_database.apply_script(scripts[rng])
+        assert ("ticket_state" in _types(postgresql_database)) is type_exists, rng
+    assert "(0 rows)" in _types(postgresql_database)
+
+
+@pytest.mark.postgresql
+def test_enum_downgrade_drops_the_type_with_the_last_table(
+    postgresql_database: ScratchDatabase, enum_project: Path
+) -> None:
+    up, _ = mig(enum_project, "postgresql", "upgrade", "base:e2", "--sql")
+    down, _ = mig(enum_project, "postgresql", "downgrade", "e2:base", "--sql")
+    postgresql_database.apply_script(up)
+    postgresql_database.apply_script(down)
+    assert down.count("DROP TYPE ticket_state") == 1
+    assert "(0 rows)" in _types(postgresql_database)
+    assert snapshot(postgresql_database.engine())["tables"].keys() == {"mig_version"}
+
+
+# ---- MariaDB: an index a foreign key needs ------------------------------------------------
+
+FK_INDEX = Rev(
+    "f1",
+    None,
+    "parents and children",
+    upgrade="""\
+op.create_table("parents", sa.Column("id", sa.Integer, primary_key=True))
+op.create_table(
+    "children",
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("parent_id", sa.Integer, nullable=False),
+)
+op.create_index("ix_children_parent", "children", ["parent_id"])
+op.create_foreign_key("fk_children_parent", "children", "parents", ["parent_id"], ["id"])""",
+    downgrade="""\
+op.drop_index("ix_children_parent", table_name="children")
+op.drop_table("children")
+op.drop_table("parents")""",
+)
+DROP_FK_INDEX = Rev(
+    "f2",
+    "f1",
+    "drop the index only",
+    upgrade='op.drop_index("ix_children_parent", table_name="children")',
+)
+
+
+@pytest.mark.mysql
+def test_downgrade_dropping_an_index_a_foreign_key_needs_then_the_table(
+    mariadb_database: ScratchDatabase, tmp_path: Path
+) -> None:
+    config = make_project(
+        tmp_path / "project", (FK_INDEX,), settings={"script_location": "migrations"}
+    )
+    up, _ = mig(config, "mariadb", "upgrade", "base:f1", "--sql")
+    down, _ = mig(config, "mariadb", "downgrade", "f1:base", "--sql")
+    mariadb_database.apply_script(up)
+    mariadb_database.apply_script(down)
+    found = snapshot(mariadb_database.engine())
+    assert found["tables"].keys() == {"mig_version"}
+    assert found["versions"] == []
+
+
+@pytest.mark.mysql
+def test_dropping_an_index_a_foreign_key_needs_keeps_the_foreign_key(
+    mariadb_database: ScratchDatabase, tmp_path: Path
+) -> None:
+    config = make_project(
+        tmp_path / "project", (FK_INDEX, DROP_FK_INDEX), settings={"script_location": "migrations"}
+    )
+    script, _ = mig(config, "mariadb", "upgrade", "base:head", "--sql")
+    mariadb_database.apply_script(script)
+    children = snapshot(mariadb_database.engine())["tables"]["children"]
+    assert "ix_children_parent" not in children["indexes"]
+    assert list(children["foreign_keys"]) == ["(parent_id) -> parents(id)"]
+    with pytest.raises(ScriptFailed, match="foreign key constraint fails"):
+        mariadb_database.apply_script("INSERT INTO children (id, parent_id) VALUES (1, 999);\n")

@@ -92,19 +92,31 @@ def current_column(
     table = _table(state, op)
     column = table.columns.get(op.column_name) if table is not None else None
     if column is None:
-        return _from_hints(op, need)
+        return _from_hints(op, need, _why_unknown(op, state))
     _warn_contradictions(op, column, same_type)
     return column.copy()
 
 
-def _from_hints(op: AlterColumn, need: Sequence[str]) -> ColumnState:
+def _why_unknown(op: AlterColumn, state: SchemaState) -> str:
+    """Why the state cannot describe the column, naming the raw SQL that hid it if any."""
+    table = state.get(op.schema, op.table_name)
+    since = table.unknown_since if table is not None else None
+    if since is not None:
+        return (
+            f"raw SQL in revision {since.revision} ({since.path}:{since.line}) changed table "
+            f"{op.table_name!r} in a way mig cannot follow, so column {op.column_name!r} is "
+            "not known"
+        )
+    return f"column {op.column_name!r} is not in the schema replayed from the migrations"
+
+
+def _from_hints(op: AlterColumn, need: Sequence[str], why: str) -> ColumnState:
     missing = [HINTS[attr] for attr in need if not _changed(op, attr) and not _hint_given(op, attr)]
     if missing:
         names = ", ".join(f"{m}=..." for m in missing)
         raise RenderError(
-            f"{describe(op)}: column {op.column_name!r} is not in the schema replayed from the "
-            f"migrations, and this database restates the whole column definition; add {names} "
-            "to the alter_column call so no attribute is lost"
+            f"{describe(op)}: {why}, and this database restates the whole column definition; "
+            f"add {names} to the alter_column call so no attribute is lost"
         )
 
     def pick(attr: str, fallback: Any) -> Any:

@@ -62,6 +62,11 @@ def guard_message_parts(expected: tuple[str, ...]) -> tuple[str, str]:
     return "mig: the database is at revision ", f", expected {expected_revisions(expected)}"
 
 
+class PrecisionLossWarning(UserWarning):
+    """A value is finer than its column keeps on this database (SQL Server ``DATETIME``
+    rounds to 1/300 s, Oracle ``DATE`` to the second): the server rounds it silently."""
+
+
 class Dialect:
     name: ClassVar[str] = ""
     """The name users give to ``--dialect`` and in config."""
@@ -352,8 +357,7 @@ class Dialect:
                 raise self.unsupported(
                     op,
                     f"{clause} {action} on {name}",
-                    f"{choices}leave {attr}= out and do the rest in the application or a "
-                    "trigger",
+                    f"{choices}leave {attr}= out and do the rest in the application or a trigger",
                 )
         return "; ".join(notes) or None
 
@@ -617,6 +621,40 @@ class Dialect:
 
     # ---- data and raw SQL -------------------------------------------------------------
 
+    def precision_loss(self, value: Any, type_: sa.types.TypeEngine[Any]) -> str | None:
+        """Why the database would round ``value`` stored in a ``type_`` column, or None when
+        it keeps it whole. Databases whose types are coarser than Python's override it."""
+        return None
+
+    def warn_precision_loss(
+        self, op: Operation, values: Iterable[tuple[str, Any, sa.types.TypeEngine[Any]]]
+    ) -> None:
+        """A :class:`PrecisionLossWarning` per (column, value, type) the database rounds."""
+        where = str(op.origin) if op.origin is not None else r.describe(op)
+        for name, value, type_ in values:
+            if value is None or isinstance(type_, sa.types.NullType):
+                continue
+            reason = self.precision_loss(value, type_)
+            if reason is not None:
+                warnings.warn(
+                    f"{where}: {value!r} for column {name} will be rounded by {self.name}: "
+                    f"{reason}",
+                    PrecisionLossWarning,
+                    stacklevel=2,
+                )
+
+    @staticmethod
+    def bound_values(element: Any) -> list[tuple[str, Any, sa.types.TypeEngine[Any]]]:
+        """(name, value, type) of every bound value in a statement, for precision checks."""
+        from sqlalchemy.sql import visitors
+        from sqlalchemy.sql.elements import BindParameter
+
+        found: list[tuple[str, Any, sa.types.TypeEngine[Any]]] = []
+        for node in visitors.iterate(element):
+            if isinstance(node, BindParameter) and node.value is not None:
+                found.append((str(node.key), node.value, node.type))
+        return found
+
     def render_execute(self, op: ops.Execute, state: SchemaState) -> list[Statement]:
         """Raw SQL or a SQLAlchemy statement; every ``:name`` must be bound by ``parameters``."""
         element: Any = op.sqltext
@@ -642,6 +680,8 @@ class Dialect:
             isinstance(op.sqltext, str) and r.is_ddl_text(op.sqltext)
         )
         kind: StatementKind = "ddl" if ddl else "dml"
+        if isinstance(element, ClauseElement):
+            self.warn_precision_loss(op, self.bound_values(element))
         sql = self.compile(element).strip()
         block = bool(r.PROCEDURAL_SQL.match(sql))
         if not block and sql.endswith(self.terminator):
@@ -658,6 +698,16 @@ class Dialect:
         rows = [dict(row) for row in op.rows]
         if not rows:
             return []
+        columns = op.table.c
+        self.warn_precision_loss(
+            op,
+            (
+                (name, value, columns[name].type)
+                for row in rows
+                for name, value in row.items()
+                if name in columns
+            ),
+        )
         return [
             Statement(sql, kind="dml", table=op.table.name)
             for sql in self.insert_statements(op, op.table, rows)

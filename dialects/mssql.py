@@ -5,16 +5,28 @@ default is a constraint with a name the server may have invented, so changing or
 one, and dropping a column that has one, first looks the name up in
 ``sys.default_constraints`` in a small T-SQL batch. Renames use ``sp_rename`` and comments
 are ``MS_Description`` extended properties.
+
+A type change restates the column; what SQL Server refuses to alter under an index, a key,
+a CHECK/UNIQUE constraint or a default is dropped first and re-created after, from the
+schema state (``dialects/mssql_dependents.py``); ``DROP COLUMN`` drops them first too.
+
+Precision: SQLAlchemy maps ``sa.DateTime`` to ``DATETIME``, which keeps time in steps of
+1/300 s (.000, .003, .007): a ``bulk_insert``/``execute`` value finer than that is rounded
+by the server, so mig warns (:class:`~offline_sql.dialects.base.PrecisionLossWarning`,
+naming the script and line). Use ``sqlalchemy.dialects.mssql.DATETIME2`` to keep
+microseconds (``sa.DateTime(timezone=True)`` is ``DATETIMEOFFSET``, which keeps them too).
 """
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import TYPE_CHECKING, Any, ClassVar
 
 import sqlalchemy as sa
 
 from offline_sql import operations as ops
 from offline_sql.dialects import existing
+from offline_sql.dialects import mssql_dependents as dependents
 from offline_sql.dialects import render as r
 from offline_sql.dialects.base import (
     NO_REVISION,
@@ -24,7 +36,7 @@ from offline_sql.dialects.base import (
     guard_message_parts,
 )
 from offline_sql.errors import RenderError
-from offline_sql.state import SchemaState, TableState
+from offline_sql.state import PrimaryKeyState, SchemaState, TableState
 from offline_sql.statements import Statement
 
 if TYPE_CHECKING:
@@ -227,33 +239,82 @@ class MSSQLDialect(Dialect):
         return [Statement(sql, table=first.table), *out[1:]]
 
     def render_drop_column(self, op: ops.DropColumn, state: SchemaState) -> list[Statement]:
+        """Indexes and constraints on the column go first (SQL Server refuses to drop a
+        column they use; the schema state drops them with the column), then its default."""
         out: list[Statement] = []
+        table = self.known_table(state, op)
+        if table is not None and op.column_name in table.columns:
+            found = dependents.find(state.tables, table, op.column_name, None)
+            if found.primary_key is not None or found.referencing:
+                raise self.unsupported(
+                    op,
+                    f"dropping column {op.column_name!r} of the primary key or of a key "
+                    "other tables reference",
+                    "drop those foreign keys and the key first (op.drop_constraint), then "
+                    "create the ones you want after the drop",
+                )
+            note = f"SQL Server refuses to drop a column in use: {op.column_name} is"
+            out += self.drop_dependents(op, state, table, found, note)
         if self.may_have_default(state, op, op.column_name):
             note = "a column with a default cannot be dropped before its default constraint"
             out.append(self.drop_default_constraint(op, op.column_name, note))
         return out + super().render_drop_column(op, state)
 
     def render_alter_column(self, op: ops.AlterColumn, state: SchemaState) -> list[Statement]:
-        """Type/nullability restated, default constraint swapped, comment, rename last."""
+        """Type/nullability restated around what SQL Server forbids the column to be part
+        of (see ``dialects/mssql_dependents.py``): those indexes, constraints and the
+        default are dropped first and re-created after; then the comment, the rename last."""
         if op.autoincrement is not ops.UNSET:
             raise self.unsupported(
                 op,
                 "changing IDENTITY with ALTER COLUMN",
                 "add a new IDENTITY column, copy the data and drop the old one",
             )
-        out: list[Statement] = []
+        before_all: list[Statement] = []
+        alter: list[Statement] = []
+        after_all: list[Statement] = []
         column = self.quote(op.column_name)
+        drop_default = op.server_default is not ops.UNSET and self.may_have_default(
+            state, op, op.column_name
+        )
+        restore_default: Any = None
         if op.type_ is not ops.UNSET or op.nullable is not ops.UNSET:
             before = existing.current_column(op, state, ("type", "nullable"), self.same_type)
             after = existing.altered(before, op)
+            change = dependents.Change(
+                self.type_sql(before.type),
+                self.type_sql(after.type),
+                before.nullable,
+                after.nullable,
+            )
             null = "NULL" if after.nullable else "NOT NULL"
-            sql = f"{self.alter_table(op)} ALTER COLUMN {column} {self.type_sql(after.type)} {null}"
-            out.append(self.statement(sql, op))
+            sql = f"{self.alter_table(op)} ALTER COLUMN {column} {change.after_type} {null}"
+            table = self.known_table(state, op)
+            if table is not None and op.column_name in table.columns:
+                found = dependents.find(state.tables, table, op.column_name, change)
+                if change.after_type.upper().endswith("(MAX)") and (found.indexes or found.uniques):
+                    raise self.unsupported(
+                        op,
+                        f"{change.after_type} for a column in an index or unique constraint",
+                        "drop the index or constraint first (SQL Server cannot index a (max) "
+                        "column) or choose a length",
+                    )
+                why = f"SQL Server cannot alter a column in use: {op.column_name} is"
+                before_all += self.drop_dependents(op, state, table, found, why)
+                after_all = self.create_dependents(op, state, table, found)
+                if before.server_default is not None and not change.keeps_default:
+                    drop_default = True
+                    restore_default = before.server_default
+            alter.append(self.statement(sql, op))
+        if drop_default:
+            retyped = "SQL Server cannot change the type of a column with a default: re-created"
+            note = retyped if op.server_default is ops.UNSET else None
+            before_all.append(self.drop_default_constraint(op, op.column_name, note))
         if op.server_default is not ops.UNSET:
-            if self.may_have_default(state, op, op.column_name):
-                out.append(self.drop_default_constraint(op, op.column_name))
-            if op.server_default is not None and op.server_default is not False:
-                out.append(self.add_default(op, op.server_default))
+            restore_default = op.server_default
+        if restore_default is not None and restore_default is not False:
+            alter.append(self.add_default(op, restore_default))
+        out = before_all + alter + after_all
         if op.comment is not ops.UNSET:
             out += self.comment_change(
                 op, op.column_name, self.known_comment(op, state), op.comment
@@ -262,6 +323,108 @@ class MSSQLDialect(Dialect):
             target = self.object_name(op.schema, op.table_name, op.column_name)
             sql = f"EXEC sp_rename {target}, {nstr(op.new_column_name)}, 'COLUMN'"
             out.append(self.statement(sql, op))
+        return out
+
+    @staticmethod
+    def known_table(state: SchemaState, op: ops.TableOperation) -> TableState | None:
+        table = state.get(op.schema, op.table_name)
+        return table if table is not None and table.unknown_since is None else None
+
+    def drop_dependents(
+        self,
+        op: ops.TableOperation,
+        state: SchemaState,
+        table: TableState,
+        found: dependents.Dependents,
+        why: str,
+    ) -> list[Statement]:
+        """DROP statements for ``found``, the referencing foreign keys first, each with a
+        note saying why. Unnamed objects are an error (only the primary key is looked up)."""
+        metadata = sa.MetaData()
+        sa_table = state.to_table(table.key, metadata)
+        out: list[Statement] = []
+
+        def named(kind: str, name: str | None) -> str:
+            if name is None:
+                raise self.unsupported(
+                    op,
+                    f"dropping an unnamed {kind} on {table.name} for column "
+                    f"{getattr(op, 'column_name', '')!r}",
+                    "name the constraint or index where it is created (or set a naming "
+                    "convention on the MetaData), so it can be dropped and re-created",
+                )
+            return name
+
+        for other, fk in found.referencing:
+            name = named("foreign key", fk.name)
+            sql = f"ALTER TABLE {self.table_name(other.schema, other.name)} DROP CONSTRAINT "
+            note = f"{why} in the key that foreign key {name} references"
+            out.append(Statement(sql + self.quote(name), table=other.name, comment=note))
+        for kind, items in (
+            ("foreign key", found.foreign_keys),
+            ("check constraint", found.checks),
+            ("unique constraint", found.uniques),
+        ):
+            for item in items:
+                name = named(kind, item.name)
+                sql = f"{self.alter_table(op)} DROP CONSTRAINT {self.quote(name)}"
+                out.append(self.statement(sql, op, comment=f"{why} in {kind} {name}"))
+        for index in found.indexes:
+            drop = sa.schema.DropIndex(_index(sa_table, index.name))
+            out.append(self.statement(self.ddl(drop), op, comment=f"{why} in index {index.name}"))
+        if found.primary_key is not None:
+            out.append(self.drop_primary_key(op, found.primary_key, f"{why} in the primary key"))
+        return out
+
+    def drop_primary_key(
+        self, op: ops.TableOperation, key: PrimaryKeyState, note: str
+    ) -> Statement:
+        """By name, or looked up in ``sys.key_constraints`` (a table has one primary key)."""
+        if key.name is not None:
+            sql = f"{self.alter_table(op)} DROP CONSTRAINT {self.quote(key.name)}"
+            return self.statement(sql, op, comment=note)
+        target = self.object_name(op.schema, op.table_name)
+        alter = _escaped(self.alter_table(op))
+        sql = (
+            "DECLARE @name sysname;\n"
+            "SELECT @name = name FROM sys.key_constraints "
+            f"WHERE parent_object_id = OBJECT_ID({target}) AND type = 'PK';\n"
+            f"IF @name IS NOT NULL EXEC('{alter} DROP CONSTRAINT ' + QUOTENAME(@name))"
+        )
+        return self.statement(sql, op, block=True, comment=note)
+
+    def create_dependents(
+        self,
+        op: ops.TableOperation,
+        state: SchemaState,
+        table: TableState,
+        found: dependents.Dependents,
+    ) -> list[Statement]:
+        """What :meth:`drop_dependents` dropped, re-created as the state knows it, in the
+        reverse order: the primary key, indexes, constraints, then the foreign keys."""
+        metadata = sa.MetaData()
+        sa_table = state.to_table(table.key, metadata)
+        out: list[Statement] = []
+        if found.primary_key is not None and sa_table.primary_key.columns:
+            add = sa.schema.AddConstraint(sa_table.primary_key)
+            out.append(self.statement(self.ddl(add), op))
+        for index in found.indexes:
+            create = sa.schema.CreateIndex(_index(sa_table, index.name))
+            out.append(self.statement(self.ddl(create), op))
+        names = {c.name for c in found.uniques} | {c.name for c in found.checks}
+        names |= {fk.name for fk in found.foreign_keys}
+        kinds = (sa.UniqueConstraint, sa.CheckConstraint, sa.ForeignKeyConstraint)
+        for kind in kinds:
+            for constraint in sorted(sa_table.constraints, key=lambda c: str(c.name)):
+                if isinstance(constraint, kind) and constraint.name in names:
+                    add = sa.schema.AddConstraint(constraint)
+                    out.append(self.statement(self.ddl(add), op))
+        for other, fk in found.referencing:
+            other_table = sa_table if other is table else state.to_table(other.key, metadata)
+            for constraint in other_table.foreign_key_constraints:
+                if constraint.name == fk.name:
+                    add = sa.schema.AddConstraint(constraint)
+                    out.append(Statement(self.ddl(add), table=other.name))
         return out
 
     def add_default(self, op: ops.AlterColumn, default: Any) -> Statement:
@@ -313,6 +476,22 @@ class MSSQLDialect(Dialect):
             out += super().insert_statements(op, table, rows[start : start + size])
         return out
 
+    def precision_loss(self, value: Any, type_: sa.types.TypeEngine[Any]) -> str | None:
+        """``DATETIME`` keeps 1/300 s (milliseconds ending in 0, 3 or 7 stay as written),
+        ``SMALLDATETIME`` whole minutes."""
+        if not isinstance(value, dt.datetime):
+            return None
+        spelled = self.type_sql(type_).upper()
+        if spelled == "SMALLDATETIME" and (value.second or value.microsecond):
+            return "SMALLDATETIME keeps whole minutes; use mssql.DATETIME2"
+        exact = value.microsecond % 1000 == 0 and (value.microsecond // 1000) % 10 in (0, 3, 7)
+        if spelled == "DATETIME" and not exact:
+            return (
+                "DATETIME (what sa.DateTime becomes) keeps steps of 1/300 s; "
+                "use mssql.DATETIME2 to keep microseconds"
+            )
+        return None
+
     # ---- version table ----------------------------------------------------------------
 
     def create_version_table(self, table: str, schema: str | None) -> list[Statement]:
@@ -321,6 +500,14 @@ class MSSQLDialect(Dialect):
         target = nstr(f"{schema}.{table}" if schema else table)
         sql = f"IF OBJECT_ID({target}, N'U') IS NULL\n{create}"
         return [Statement(sql, kind="version", table=table)]
+
+
+def _index(table: sa.Table, name: str) -> sa.Index:
+    """The index ``name`` of a table built from the schema state."""
+    for index in table.indexes:
+        if index.name == name:
+            return index
+    raise KeyError(name)
 
 
 def _escaped(sql: str) -> str:

@@ -5,11 +5,19 @@ column already is so fails (ORA-01442/ORA-01451), so nullability is written only
 schema state says it changes. Oracle stores ``''`` as NULL: inserting it into a NOT NULL
 column is warned about at generation time. Identifiers are limited to 128 bytes (12.2 and
 later; 30 before 12.2), and a longer name is an error here rather than ORA-00972 there.
+
+Precision: SQLAlchemy maps ``sa.DateTime`` to ``DATE``, which keeps whole seconds: a
+``bulk_insert``/``execute`` value with microseconds is rounded by the server, so mig warns
+(:class:`~offline_sql.dialects.base.PrecisionLossWarning`, naming the script and line). Use
+``sa.TIMESTAMP`` or ``sqlalchemy.dialects.oracle.TIMESTAMP`` to keep microseconds.
+``sa.DateTime(timezone=True)`` becomes ``TIMESTAMP WITH TIME ZONE`` here (SQLAlchemy would
+write ``DATE`` and lose the offset and the fraction).
 """
 
 from __future__ import annotations
 
 import dataclasses
+import datetime as dt
 import warnings
 from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
@@ -43,6 +51,13 @@ class _OracleTypes(OracleTypeCompiler):
 
     def visit_boolean(self, type_: Any, **kw: Any) -> str:
         return "NUMBER(1)"
+
+    def visit_datetime(self, type_: Any, **kw: Any) -> str:
+        """``DATE`` for a naive ``sa.DateTime`` (as SQLAlchemy), but ``TIMESTAMP WITH TIME
+        ZONE`` when it has ``timezone=True``: ``DATE`` would drop the offset silently."""
+        if getattr(type_, "timezone", False):
+            return "TIMESTAMP WITH TIME ZONE"
+        return str(self.visit_DATE(type_, **kw))
 
 
 class OracleDialect(Dialect):
@@ -200,6 +215,13 @@ class OracleDialect(Dialect):
                         EmptyStringWarning,
                         stacklevel=2,
                     )
+
+    def precision_loss(self, value: Any, type_: sa.types.TypeEngine[Any]) -> str | None:
+        """``DATE`` (what ``sa.DateTime`` becomes) keeps whole seconds."""
+        fraction = isinstance(value, dt.datetime) and value.microsecond
+        if fraction and self.type_sql(type_).upper() == "DATE":
+            return "DATE (what sa.DateTime becomes) keeps whole seconds; use sa.TIMESTAMP"
+        return None
 
     # ---- version table ----------------------------------------------------------------
 

@@ -595,6 +595,9 @@ class OracleLiterals(Literals):
                 data[:8] + b"...",
                 f"literals hold at most {self.max_raw_bytes} bytes; load large BLOBs separately",
             )
+        if not data and isinstance(type_, sa.LargeBinary):
+            # HEXTORAW('') is NULL; an empty BLOB is a value.
+            return "EMPTY_BLOB()"
         return "HEXTORAW('" + data.hex().upper() + "')"
 
 

@@ -20,7 +20,7 @@ import dataclasses
 import datetime as dt
 import warnings
 from collections.abc import Iterator
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, ClassVar
 
 import sqlalchemy as sa
 from sqlalchemy.dialects.oracle.base import OracleTypeCompiler
@@ -82,6 +82,8 @@ class OracleDialect(Dialect):
     """Oracle's only ``ON DELETE`` actions; leaving it out refuses the delete (no keyword)."""
     foreign_key_onupdate_actions = frozenset()
     """Oracle has no ``ON UPDATE`` clause: a referenced key is never updated in cascade."""
+    insert_all_columns: ClassVar[int] = 999
+    """Most target columns all the INTO clauses of one multitable INSERT may name."""
     non_transactional_note = (
         "Oracle commits each DDL statement on its own: if a statement fails, the statements "
         "before it stay applied; fix the cause and apply the rest of the script by hand."
@@ -191,14 +193,24 @@ class OracleDialect(Dialect):
     def insert_statements(
         self, op: ops.BulkInsert, table: sa.TableClause, rows: list[dict[str, Any]]
     ) -> list[str]:
-        """``INSERT ALL INTO ... SELECT * FROM dual`` for several rows, else one INSERT."""
+        """``INSERT ALL INTO ... SELECT * FROM dual`` for several rows, else one INSERT.
+        One INSERT ALL names at most :attr:`insert_all_columns` target columns in all."""
         singles: list[str] = []
         for row in rows:
             singles += super().insert_statements(_single(op), table, [row])
         if not op.multiinsert or len(singles) < 2:
             return singles
-        intos = "\n".join("  " + sql.removeprefix("INSERT ") for sql in singles)
-        return [f"INSERT ALL\n{intos}\nSELECT * FROM dual"]
+        widest = max(len(row) for row in rows) or 1
+        per_statement = max(1, self.insert_all_columns // widest)
+        out: list[str] = []
+        for start in range(0, len(singles), per_statement):
+            chunk = singles[start : start + per_statement]
+            if len(chunk) == 1:
+                out += chunk
+                continue
+            intos = "\n".join("  " + sql.removeprefix("INSERT ") for sql in chunk)
+            out.append(f"INSERT ALL\n{intos}\nSELECT * FROM dual")
+        return out
 
     def warn_empty_strings(self, op: ops.BulkInsert, state: SchemaState) -> None:
         known = state.get(op.schema, op.table_name)

@@ -25,7 +25,7 @@ END;
 IF @mig_found COLLATE Latin1_General_BIN2 <> N'base'
 BEGIN
   DECLARE @mig_message nvarchar(2048) = CONCAT(N'mig: the database is at revision ', @mig_found, N', expected base');
-  RAISERROR(N'%s', 16, 1, @mig_message);
+  THROW 50000, @mig_message, 1;
 END;
 GO
 CREATE TABLE accounts (
@@ -54,7 +54,7 @@ END;
 IF @mig_found COLLATE Latin1_General_BIN2 <> N'b10000000001'
 BEGIN
   DECLARE @mig_message nvarchar(2048) = CONCAT(N'mig: the database is at revision ', @mig_found, N', expected b10000000001');
-  RAISERROR(N'%s', 16, 1, @mig_message);
+  THROW 50000, @mig_message, 1;
 END;
 GO
 ALTER TABLE accounts ADD nickname VARCHAR(50) NULL;
@@ -63,7 +63,7 @@ ALTER TABLE accounts ADD score INTEGER NOT NULL DEFAULT '0';
 GO
 ALTER TABLE accounts ADD status VARCHAR(20) NOT NULL DEFAULT 'new';
 GO
-execute sp_addextendedproperty 'MS_Description', 'lifecycle state', 'schema', dbo, 'table', accounts, 'column', status;
+EXEC sp_addextendedproperty @name = N'MS_Description', @value = N'lifecycle state', @level0type = N'SCHEMA', @level0name = N'dbo', @level1type = N'TABLE', @level1name = N'accounts', @level2type = N'COLUMN', @level2name = N'status';
 GO
 ALTER TABLE accounts ADD team_id INTEGER NULL;
 GO
@@ -82,7 +82,7 @@ END;
 IF @mig_found COLLATE Latin1_General_BIN2 <> N'b10000000002'
 BEGIN
   DECLARE @mig_message nvarchar(2048) = CONCAT(N'mig: the database is at revision ', @mig_found, N', expected b10000000002');
-  RAISERROR(N'%s', 16, 1, @mig_message);
+  THROW 50000, @mig_message, 1;
 END;
 GO
 ALTER TABLE accounts DROP COLUMN legacy_code;

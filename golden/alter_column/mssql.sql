@@ -25,7 +25,7 @@ END;
 IF @mig_found COLLATE Latin1_General_BIN2 <> N'base'
 BEGIN
   DECLARE @mig_message nvarchar(2048) = CONCAT(N'mig: the database is at revision ', @mig_found, N', expected base');
-  RAISERROR(N'%s', 16, 1, @mig_message);
+  THROW 50000, @mig_message, 1;
 END;
 GO
 CREATE TABLE products (
@@ -53,7 +53,7 @@ END;
 IF @mig_found COLLATE Latin1_General_BIN2 <> N'c10000000001'
 BEGIN
   DECLARE @mig_message nvarchar(2048) = CONCAT(N'mig: the database is at revision ', @mig_found, N', expected c10000000001');
-  RAISERROR(N'%s', 16, 1, @mig_message);
+  THROW 50000, @mig_message, 1;
 END;
 GO
 ALTER TABLE products ALTER COLUMN sku VARCHAR(40) NOT NULL;

@@ -25,7 +25,7 @@ END;
 IF @mig_found COLLATE Latin1_General_BIN2 <> N'base'
 BEGIN
   DECLARE @mig_message nvarchar(2048) = CONCAT(N'mig: the database is at revision ', @mig_found, N', expected base');
-  RAISERROR(N'%s', 16, 1, @mig_message);
+  THROW 50000, @mig_message, 1;
 END;
 GO
 CREATE TABLE shops (
@@ -47,7 +47,7 @@ END;
 IF @mig_found COLLATE Latin1_General_BIN2 <> N'k10000000001'
 BEGIN
   DECLARE @mig_message nvarchar(2048) = CONCAT(N'mig: the database is at revision ', @mig_found, N', expected k10000000001');
-  RAISERROR(N'%s', 16, 1, @mig_message);
+  THROW 50000, @mig_message, 1;
 END;
 GO
 CREATE TABLE invoices (
@@ -70,7 +70,7 @@ END;
 IF @mig_found COLLATE Latin1_General_BIN2 <> N'k20000000001'
 BEGIN
   DECLARE @mig_message nvarchar(2048) = CONCAT(N'mig: the database is at revision ', @mig_found, N', expected k20000000001');
-  RAISERROR(N'%s', 16, 1, @mig_message);
+  THROW 50000, @mig_message, 1;
 END;
 GO
 CREATE TABLE items (
@@ -92,7 +92,7 @@ END;
 IF @mig_found COLLATE Latin1_General_BIN2 <> N'k20000000001, k30000000001'
 BEGIN
   DECLARE @mig_message nvarchar(2048) = CONCAT(N'mig: the database is at revision ', @mig_found, N', expected k20000000001, k30000000001');
-  RAISERROR(N'%s', 16, 1, @mig_message);
+  THROW 50000, @mig_message, 1;
 END;
 GO
 ALTER TABLE items ADD quantity INTEGER NOT NULL DEFAULT '0';
@@ -110,7 +110,7 @@ END;
 IF @mig_found COLLATE Latin1_General_BIN2 <> N'k20000000001, k30000000002'
 BEGIN
   DECLARE @mig_message nvarchar(2048) = CONCAT(N'mig: the database is at revision ', @mig_found, N', expected k20000000001, k30000000002');
-  RAISERROR(N'%s', 16, 1, @mig_message);
+  THROW 50000, @mig_message, 1;
 END;
 GO
 DELETE FROM mig_version WHERE mig_version.version_num = 'k30000000002';
@@ -128,7 +128,7 @@ END;
 IF @mig_found COLLATE Latin1_General_BIN2 <> N'k40000000001'
 BEGIN
   DECLARE @mig_message nvarchar(2048) = CONCAT(N'mig: the database is at revision ', @mig_found, N', expected k40000000001');
-  RAISERROR(N'%s', 16, 1, @mig_message);
+  THROW 50000, @mig_message, 1;
 END;
 GO
 CREATE INDEX ix_items_shop_id ON items (shop_id);

@@ -25,7 +25,7 @@ END;
 IF @mig_found COLLATE Latin1_General_BIN2 <> N'base'
 BEGIN
   DECLARE @mig_message nvarchar(2048) = CONCAT(N'mig: the database is at revision ', @mig_found, N', expected base');
-  RAISERROR(N'%s', 16, 1, @mig_message);
+  THROW 50000, @mig_message, 1;
 END;
 GO
 CREATE TABLE parcels (
@@ -34,7 +34,7 @@ CREATE TABLE parcels (
 	PRIMARY KEY (id)
 );
 GO
-execute sp_addextendedproperty 'MS_Description', 'grams, rounded up', 'schema', dbo, 'table', parcels, 'column', weight_g;
+EXEC sp_addextendedproperty @name = N'MS_Description', @value = N'grams, rounded up', @level0type = N'SCHEMA', @level0name = N'dbo', @level1type = N'TABLE', @level1name = N'parcels', @level2type = N'COLUMN', @level2name = N'weight_g';
 GO
 INSERT INTO mig_version (version_num) VALUES ('g10000000001');
 GO
@@ -49,7 +49,7 @@ END;
 IF @mig_found COLLATE Latin1_General_BIN2 <> N'g10000000001'
 BEGIN
   DECLARE @mig_message nvarchar(2048) = CONCAT(N'mig: the database is at revision ', @mig_found, N', expected g10000000001');
-  RAISERROR(N'%s', 16, 1, @mig_message);
+  THROW 50000, @mig_message, 1;
 END;
 GO
 EXEC sp_addextendedproperty @name = N'MS_Description', @value = N'one row per shipped box; it''s never deleted', @level0type = N'SCHEMA', @level0name = N'dbo', @level1type = N'TABLE', @level1name = N'parcels';

@@ -25,7 +25,7 @@ END;
 IF @mig_found COLLATE Latin1_General_BIN2 <> N'base'
 BEGIN
   DECLARE @mig_message nvarchar(2048) = CONCAT(N'mig: the database is at revision ', @mig_found, N', expected base');
-  RAISERROR(N'%s', 16, 1, @mig_message);
+  THROW 50000, @mig_message, 1;
 END;
 GO
 CREATE TABLE authors (
@@ -54,14 +54,15 @@ END;
 IF @mig_found COLLATE Latin1_General_BIN2 <> N'e10000000001'
 BEGIN
   DECLARE @mig_message nvarchar(2048) = CONCAT(N'mig: the database is at revision ', @mig_found, N', expected e10000000001');
-  RAISERROR(N'%s', 16, 1, @mig_message);
+  THROW 50000, @mig_message, 1;
 END;
 GO
 ALTER TABLE authors ADD CONSTRAINT pk_authors PRIMARY KEY (id);
 GO
 ALTER TABLE authors ADD CONSTRAINT uq_authors_pen_name UNIQUE (pen_name);
 GO
-ALTER TABLE books ADD CONSTRAINT fk_books_author FOREIGN KEY(author_id) REFERENCES authors (id) ON DELETE RESTRICT ON UPDATE CASCADE;
+-- foreign key fk_books_author: ON DELETE RESTRICT left out, mssql refuses to delete a referenced row by default
+ALTER TABLE books ADD CONSTRAINT fk_books_author FOREIGN KEY(author_id) REFERENCES authors (id) ON UPDATE CASCADE;
 GO
 ALTER TABLE books ADD CONSTRAINT ck_books_pages CHECK (pages > 0);
 GO

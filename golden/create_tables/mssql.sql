@@ -25,7 +25,7 @@ END;
 IF @mig_found COLLATE Latin1_General_BIN2 <> N'base'
 BEGIN
   DECLARE @mig_message nvarchar(2048) = CONCAT(N'mig: the database is at revision ', @mig_found, N', expected base');
-  RAISERROR(N'%s', 16, 1, @mig_message);
+  THROW 50000, @mig_message, 1;
 END;
 GO
 CREATE TABLE customers (
@@ -41,9 +41,9 @@ CREATE TABLE customers (
 	UNIQUE (email)
 );
 GO
-execute sp_addextendedproperty 'MS_Description', 'people who buy things', 'schema', dbo, 'table', customers;
+EXEC sp_addextendedproperty @name = N'MS_Description', @value = N'people who buy things', @level0type = N'SCHEMA', @level0name = N'dbo', @level1type = N'TABLE', @level1name = N'customers';
 GO
-execute sp_addextendedproperty 'MS_Description', 'free text, never shown to customers', 'schema', dbo, 'table', customers, 'column', notes;
+EXEC sp_addextendedproperty @name = N'MS_Description', @value = N'free text, never shown to customers', @level0type = N'SCHEMA', @level0name = N'dbo', @level1type = N'TABLE', @level1name = N'customers', @level2type = N'COLUMN', @level2name = N'notes';
 GO
 CREATE TABLE orders (
 	id INTEGER NOT NULL IDENTITY, 
@@ -71,7 +71,7 @@ END;
 IF @mig_found COLLATE Latin1_General_BIN2 <> N'a10000000001'
 BEGIN
   DECLARE @mig_message nvarchar(2048) = CONCAT(N'mig: the database is at revision ', @mig_found, N', expected a10000000001');
-  RAISERROR(N'%s', 16, 1, @mig_message);
+  THROW 50000, @mig_message, 1;
 END;
 GO
 CREATE TABLE audit_log (

@@ -79,7 +79,7 @@ END;
 /
 CREATE TABLE audit_log (
 	id NUMBER(19) NOT NULL, 
-	happened_at DATE NOT NULL, 
+	happened_at TIMESTAMP WITH TIME ZONE NOT NULL, 
 	actor VARCHAR2(64 CHAR) NOT NULL, 
 	payload BLOB, 
 	digest BLOB, 

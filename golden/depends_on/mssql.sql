@@ -25,7 +25,7 @@ END;
 IF @mig_found COLLATE Latin1_General_BIN2 <> N'base'
 BEGIN
   DECLARE @mig_message nvarchar(2048) = CONCAT(N'mig: the database is at revision ', @mig_found, N', expected base');
-  RAISERROR(N'%s', 16, 1, @mig_message);
+  THROW 50000, @mig_message, 1;
 END;
 GO
 CREATE TABLE users (
@@ -46,7 +46,7 @@ END;
 IF @mig_found COLLATE Latin1_General_BIN2 <> N'o10000000001'
 BEGIN
   DECLARE @mig_message nvarchar(2048) = CONCAT(N'mig: the database is at revision ', @mig_found, N', expected o10000000001');
-  RAISERROR(N'%s', 16, 1, @mig_message);
+  THROW 50000, @mig_message, 1;
 END;
 GO
 CREATE TABLE reports (

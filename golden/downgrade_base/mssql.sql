@@ -19,7 +19,7 @@ END;
 IF @mig_found COLLATE Latin1_General_BIN2 <> N'l10000000003'
 BEGIN
   DECLARE @mig_message nvarchar(2048) = CONCAT(N'mig: the database is at revision ', @mig_found, N', expected l10000000003');
-  RAISERROR(N'%s', 16, 1, @mig_message);
+  THROW 50000, @mig_message, 1;
 END;
 GO
 -- a column with a default cannot be dropped before its default constraint
@@ -42,7 +42,7 @@ END;
 IF @mig_found COLLATE Latin1_General_BIN2 <> N'l10000000002'
 BEGIN
   DECLARE @mig_message nvarchar(2048) = CONCAT(N'mig: the database is at revision ', @mig_found, N', expected l10000000002');
-  RAISERROR(N'%s', 16, 1, @mig_message);
+  THROW 50000, @mig_message, 1;
 END;
 GO
 DROP INDEX ix_post_tags_tag_id ON post_tags;
@@ -64,7 +64,7 @@ END;
 IF @mig_found COLLATE Latin1_General_BIN2 <> N'l10000000001'
 BEGIN
   DECLARE @mig_message nvarchar(2048) = CONCAT(N'mig: the database is at revision ', @mig_found, N', expected l10000000001');
-  RAISERROR(N'%s', 16, 1, @mig_message);
+  THROW 50000, @mig_message, 1;
 END;
 GO
 DROP TABLE tags;

@@ -7,7 +7,7 @@ the renderings it must. The core calls only what is declared here.
 from __future__ import annotations
 
 import warnings
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from typing import TYPE_CHECKING, Any, ClassVar
 
 import sqlalchemy as sa
@@ -653,6 +653,21 @@ class Dialect:
         for node in visitors.iterate(element):
             if isinstance(node, BindParameter) and node.value is not None:
                 found.append((str(node.key), node.value, node.type))
+        # INSERT/UPDATE ``values()`` are typed by their column only when compiled.
+        table = getattr(element, "table", None)
+        columns = getattr(table, "c", None)
+        rows: list[Any] = [getattr(element, "_values", None) or {}]
+        for multi in getattr(element, "_multi_values", ()):
+            rows.extend(multi)
+        for row in rows:
+            if columns is None or not isinstance(row, Mapping):
+                continue
+            for key, value in row.items():
+                name = key if isinstance(key, str) else str(getattr(key, "key", key))
+                if isinstance(value, BindParameter):
+                    value = value.value
+                if name in columns and not isinstance(value, ClauseElement):
+                    found.append((name, value, columns[name].type))
         return found
 
     def render_execute(self, op: ops.Execute, state: SchemaState) -> list[Statement]:

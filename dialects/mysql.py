@@ -62,7 +62,8 @@ class MySQLDialect(Dialect):
     )
 
     foreign_key_ondelete_actions = frozenset({"RESTRICT", "CASCADE", "SET NULL", "NO ACTION"})
-    """InnoDB refuses ``SET DEFAULT`` (MySQL parses it, then rejects the table definition)."""
+    """No ``SET DEFAULT``: InnoDB does not implement it (MySQL rejects the table definition;
+    MariaDB 10.11 accepts it and silently keeps no action, see tests/test_render_mysql.py)."""
     foreign_key_onupdate_actions = foreign_key_ondelete_actions
 
     drop_check_keyword: ClassVar[str] = "CHECK"

@@ -198,3 +198,165 @@ def test_sqlglot_parses_what_we_emit(statement: Statement) -> None:
     assert parsed and all(p is not None for p in parsed)
     if not statement.block:
         sqlglot.parse_one(statement.sql, read="tsql")
+
+
+# ---- ALTER/DROP COLUMN around what SQL Server forbids on the column -----------------------
+
+
+def keyed_state() -> SchemaState:
+    from offline_sql.state import CheckState, ForeignKeyState, IndexState, UniqueState
+
+    users = table(
+        "users",
+        col("id", sa.Integer(), False),
+        col("name", sa.String(50), False, server_default="x"),
+        col("code", sa.Integer()),
+        pk=("id",),
+        indexes=(IndexState("ix_users_name", ("name",)), IndexState("ix_users_code", ("code",))),
+        uniques=(UniqueState("uq_users_name", ("name",)),),
+    )
+    users.checks.append(CheckState("ck_users_code", "code > 0"))
+    orders = table(
+        "orders",
+        col("id", sa.Integer(), False),
+        col("user_id", sa.Integer(), False),
+        pk=("id",),
+        fks=(ForeignKeyState("fk_orders_user", ("user_id",), None, "users", ("id",)),),
+    )
+    return state_of(users, orders)
+
+
+DEPENDENT_CASES: list[tuple[dict[str, Any], list[str]]] = [
+    # a varchar growing keeps its index, unique constraint and default (documented exception)
+    (
+        {"column_name": "name", "type_": sa.String(100)},
+        ["ALTER TABLE users ALTER COLUMN name VARCHAR(100) NOT NULL"],
+    ),
+    # a varchar shrinking keeps its unique constraint, not its index
+    (
+        {"column_name": "name", "type_": sa.String(40)},
+        [
+            "DROP INDEX ix_users_name ON users",
+            "ALTER TABLE users ALTER COLUMN name VARCHAR(40) NOT NULL",
+            "CREATE INDEX ix_users_name ON users (name)",
+        ],
+    ),
+    # a new data type: the default goes too, and comes back as DF_<table>_<column>
+    (
+        {"column_name": "name", "type_": sa.Unicode(50)},
+        [
+            "ALTER TABLE users DROP CONSTRAINT uq_users_name",
+            "DROP INDEX ix_users_name ON users",
+            "DROP_DEFAULT",
+            "ALTER TABLE users ALTER COLUMN name NVARCHAR(50) NOT NULL",
+            "ALTER TABLE users ADD CONSTRAINT [DF_users_name] DEFAULT 'x' FOR name",
+            "CREATE INDEX ix_users_name ON users (name)",
+            "ALTER TABLE users ADD CONSTRAINT uq_users_name UNIQUE (name)",
+        ],
+    ),
+    (
+        {"column_name": "code", "type_": sa.BigInteger()},
+        [
+            "ALTER TABLE users DROP CONSTRAINT ck_users_code",
+            "DROP INDEX ix_users_code ON users",
+            "ALTER TABLE users ALTER COLUMN code BIGINT NULL",
+            "CREATE INDEX ix_users_code ON users (code)",
+            "ALTER TABLE users ADD CONSTRAINT ck_users_code CHECK (code > 0)",
+        ],
+    ),
+    # a primary key column: the foreign keys pointing at it go first, come back last
+    (
+        {"column_name": "id", "type_": sa.BigInteger()},
+        [
+            "ALTER TABLE orders DROP CONSTRAINT fk_orders_user",
+            "ALTER TABLE users DROP CONSTRAINT users_pkey",
+            "ALTER TABLE users ALTER COLUMN id BIGINT NOT NULL",
+            "ALTER TABLE users ADD CONSTRAINT users_pkey PRIMARY KEY (id)",
+            "ALTER TABLE orders ADD CONSTRAINT fk_orders_user FOREIGN KEY(user_id) "
+            "REFERENCES users (id)",
+        ],
+    ),
+    # nothing changes: nothing is dropped
+    (
+        {"column_name": "code", "type_": sa.Integer(), "nullable": True},
+        ["ALTER TABLE users ALTER COLUMN code INTEGER NULL"],
+    ),
+]
+
+
+def _expand(sql: list[str], column: str) -> list[str]:
+    drop = DROP_DEFAULT.replace("N'name'", f"N'{column}'")
+    return [drop if s == "DROP_DEFAULT" else s for s in sql]
+
+
+@pytest.mark.parametrize(("kw", "expected"), DEPENDENT_CASES)
+def test_alter_column_drops_and_recreates_what_blocks_it(
+    kw: dict[str, Any], expected: list[str]
+) -> None:
+    op = with_origin(ops.AlterColumn("users", **kw))
+    out = get_dialect("mssql").render(op, keyed_state())
+    assert sqls(out) == _expand(expected, kw["column_name"])
+    assert all(s.comment for s in out if s.sql.startswith(("DROP INDEX", "ALTER TABLE orders D")))
+
+
+def test_drop_column_drops_its_index_and_check_first() -> None:
+    op = with_origin(ops.DropColumn("users", column_name="code"))
+    out = get_dialect("mssql").render(op, keyed_state())
+    assert sqls(out) == [
+        "ALTER TABLE users DROP CONSTRAINT ck_users_code",
+        "DROP INDEX ix_users_code ON users",
+        "ALTER TABLE users DROP COLUMN code",
+    ]
+
+
+def test_drop_primary_key_column_is_refused() -> None:
+    op = with_origin(ops.DropColumn("users", column_name="id"))
+    with pytest.raises(RenderError, match="primary key"):
+        get_dialect("mssql").render(op, keyed_state())
+
+
+def test_unnamed_unique_in_the_way_is_refused_with_the_way_out() -> None:
+    from offline_sql.state import UniqueState
+
+    state = keyed_state()
+    state.tables[(None, "users")].uniques = [UniqueState(None, ("code",))]
+    op = with_origin(ops.AlterColumn("users", column_name="code", type_=sa.BigInteger()))
+    with pytest.raises(RenderError, match=r"unnamed unique constraint.*name the constraint"):
+        get_dialect("mssql").render(op, state)
+
+
+def test_unnamed_primary_key_is_looked_up() -> None:
+    state = keyed_state()
+    pk = state.tables[(None, "users")].primary_key
+    assert pk is not None
+    pk.name = None
+    state.tables[(None, "orders")].foreign_keys = []
+    op = with_origin(ops.AlterColumn("users", column_name="id", type_=sa.BigInteger()))
+    out = get_dialect("mssql").render(op, state)
+    assert "sys.key_constraints" in out[0].sql and out[0].block
+    assert out[-1].sql == "ALTER TABLE users ADD PRIMARY KEY (id)"
+
+
+def test_max_column_in_an_index_is_refused() -> None:
+    op = with_origin(ops.AlterColumn("users", column_name="name", type_=sa.Text()))
+    with pytest.raises(RenderError, match=r"VARCHAR\(max\)"):
+        get_dialect("mssql").render(op, keyed_state())
+
+
+def test_guard_throws() -> None:
+    (guard,) = get_dialect("mssql").guard_statements("mig_version", None, ("a1",))
+    assert "THROW 50000, @mig_message, 1;" in guard.sql
+    assert "RAISERROR" not in guard.sql
+
+
+def test_descriptions_are_unicode_literals() -> None:
+    op = with_origin(
+        ops.CreateTable(
+            "t",
+            items=(sa.Column("id", sa.Integer, primary_key=True, comment="clé"),),
+            comment="漢字",
+        )
+    )
+    out = sqls(get_dialect("mssql").render(op, SchemaState()))
+    assert any("@value = N'漢字'" in s and "@level2type" not in s for s in out)
+    assert any("@value = N'clé'" in s and "@level2name = N'id'" in s for s in out)

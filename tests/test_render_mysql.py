@@ -317,3 +317,43 @@ def test_drop_index_backing_a_foreign_key_applies(mariadb: MariaDB) -> None:
     assert "ix_orders_user_id" not in {i["name"] for i in inspector.get_indexes("orders")}
     [fk] = inspector.get_foreign_keys("orders")
     assert (fk["name"], fk["options"].get("ondelete")) == ("fk_orders_user", "CASCADE")
+
+
+@pytest.mark.mysql
+@pytest.mark.parametrize("action", ["RESTRICT", "NO ACTION", "CASCADE", "SET NULL"])
+def test_accepted_foreign_key_actions_apply(mariadb: MariaDB, action: str) -> None:
+    dialect = MariaDBDialect()
+    assert action in dialect.foreign_key_ondelete_actions
+    create = [
+        ops.CreateTable("users", items=(sa.Column("id", sa.Integer(), primary_key=True),)),
+        ops.CreateTable(
+            "orders",
+            items=(
+                sa.Column("id", sa.Integer(), primary_key=True),
+                sa.Column(
+                    "user_id",
+                    sa.Integer(),
+                    sa.ForeignKey("users.id", ondelete=action, onupdate=action),
+                ),
+            ),
+        ),
+    ]
+    mariadb.apply(script(dialect, [s for op in create for s in dialect.render(op, SchemaState())]))
+    [fk] = mariadb.inspector().get_foreign_keys("orders")
+    assert fk["referred_table"] == "users"
+
+
+@pytest.mark.mysql
+def test_set_default_is_dropped_by_the_server_so_mig_refuses_it(mariadb: MariaDB) -> None:
+    """The flag is right: InnoDB (MariaDB 10.11) accepts ON DELETE SET DEFAULT and silently
+    keeps no action at all, so mig refuses it at generation time instead."""
+    dialect = MariaDBDialect()
+    assert "SET DEFAULT" not in dialect.foreign_key_ondelete_actions
+    sql = (
+        "CREATE TABLE users (id INTEGER PRIMARY KEY);\n"
+        "CREATE TABLE orders (id INTEGER PRIMARY KEY, user_id INTEGER DEFAULT 1, "
+        "FOREIGN KEY (user_id) REFERENCES users (id) ON DELETE SET DEFAULT);\n"
+    )
+    mariadb.apply(sql)
+    [fk] = mariadb.inspector().get_foreign_keys("orders")
+    assert fk["options"].get("ondelete") is None

@@ -167,3 +167,43 @@ def test_sqlglot_parses_what_we_emit(statement: Statement) -> None:
         sqlglot.parse_one(match.group(1).replace("''", "'"), read="oracle")
     else:
         sqlglot.parse_one(statement.sql, read="oracle")
+
+
+# ---- INSERT ALL limits, empty BLOB, time zones ---------------------------------------------
+
+
+def test_insert_all_names_at_most_999_target_columns() -> None:
+    names = [f"c{i}" for i in range(100)]
+    t = sa.table("wide", *(sa.column(n, sa.Integer()) for n in names))
+    rows = [dict.fromkeys(names, i) for i in range(25)]
+    op = ops.BulkInsert("wide", table=t, rows=rows)
+    out = get_dialect("oracle").render(op, SchemaState())
+    assert [s.sql.count("\n  INTO ") for s in out] == [9, 9, 7]
+    assert all(s.sql.startswith("INSERT ALL\n") for s in out)
+
+
+def test_insert_all_single_row_left_over_is_a_plain_insert() -> None:
+    names = [f"c{i}" for i in range(500)]
+    t = sa.table("wide", *(sa.column(n, sa.Integer()) for n in names))
+    op = ops.BulkInsert("wide", table=t, rows=[dict.fromkeys(names, i) for i in range(3)])
+    out = get_dialect("oracle").render(op, SchemaState())
+    assert [s.sql.startswith("INSERT ALL") for s in out] == [False, False, False]
+
+
+def test_empty_bytes_into_a_blob_stay_empty_not_null() -> None:
+    t = sa.table("b", sa.column("data", sa.LargeBinary()))
+    op = ops.BulkInsert("b", table=t, rows=[{"data": b""}])
+    (statement,) = get_dialect("oracle").render(op, SchemaState())
+    assert "EMPTY_BLOB()" in statement.sql and "HEXTORAW('')" not in statement.sql
+
+
+@pytest.mark.parametrize(
+    ("type_", "expected"),
+    [
+        (sa.DateTime(timezone=True), "TIMESTAMP WITH TIME ZONE"),
+        (sa.DateTime(), "DATE"),
+        (sa.TIMESTAMP(), "TIMESTAMP"),
+    ],
+)
+def test_datetime_types(type_: Any, expected: str) -> None:
+    assert get_dialect("oracle").type_sql(type_) == expected

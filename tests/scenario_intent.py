@@ -31,7 +31,7 @@ from dataclasses import dataclass
 from typing import Any, TypedDict
 
 import sqlalchemy as sa
-from reflection import Snapshot, normalize_sql, snapshot
+from reflection import Snapshot, diff, normalize_sql, snapshot
 
 from offline_sql import migrate
 from offline_sql.config import Config
@@ -239,7 +239,13 @@ INTENTS: dict[str, ScenarioIntent] = {
             "customers": {
                 "comment": "people who buy things",
                 "column_order": [
-                    "id", "email", "name", "balance", "active", "notes", "created_at",
+                    "id",
+                    "email",
+                    "name",
+                    "balance",
+                    "active",
+                    "notes",
+                    "created_at",
                 ],
                 "columns": {
                     "email": {"type": "VARCHAR(200)", "nullable": False},
@@ -368,14 +374,29 @@ INTENTS: dict[str, ScenarioIntent] = {
             }
         },
     },
+    "mssql_defaults": {
+        "versions": ["m10000000002"],
+        "tables": {
+            "orders": {
+                "column_order": ["id", "status", "amount", "note"],
+                "columns": {
+                    "status": {"type": "VARCHAR(20)", "nullable": False, "default": "open"},
+                    "amount": {
+                        "type": "NUMERIC(12, 2)",
+                        "nullable": False,
+                        "default": ByDialect("0", mariadb="0.00"),
+                    },
+                    "note": {"type": "VARCHAR(100)", "nullable": True, "default": None},
+                },
+            }
+        },
+    },
     "rename_table": {
         "versions": ["f10000000002"],
         "tables": {
             "customers": {"column_order": ["id", "name"], "primary_key": ["id"]},
             "invoices": {
-                "foreign_keys": {
-                    "(client_id) -> customers(id)": {"name": "fk_invoices_client"}
-                }
+                "foreign_keys": {"(client_id) -> customers(id)": {"name": "fk_invoices_client"}}
             },
         },
     },
@@ -435,6 +456,19 @@ def observe(engine: sa.Engine, config: Config) -> Observed:
                 if enums:
                     labels[f"{name}.{col['name']}"] = list(enums)
     return Observed(snap, rows, where, labels)
+
+
+def differences(a: Observed, b: Observed, labels: tuple[str, str]) -> list[str]:
+    """Everything that tells two observed databases apart, in words (empty: the same)."""
+    out = diff(a.snapshot, b.snapshot, labels=labels)
+    for table in sorted({*a.rows, *b.rows}):
+        for problem in row_differences(a.rows.get(table, []), b.rows.get(table, [])):
+            out.append(f"rows of {table}: {problem} ({labels[0]} vs {labels[1]})")
+    if a.index_where != b.index_where:
+        out.append(f"index predicates {a.index_where} != {b.index_where}")
+    if a.enum_labels != b.enum_labels:
+        out.append(f"enum labels {a.enum_labels} != {b.enum_labels}")
+    return out
 
 
 def script_rows(config: Config, table: str, dialect: str) -> list[dict[str, Any]]:
@@ -560,8 +594,10 @@ def row_differences(got: list[dict[str, Any]], wanted: list[dict[str, Any]]) -> 
             if have.get(column) != want.get(column) or type(have.get(column)) is not type(
                 want.get(column)
             ):
-                out.append(f"row {number} {column}: got {have.get(column)!r}, "
-                           f"expected {want.get(column)!r}")
+                out.append(
+                    f"row {number} {column}: got {have.get(column)!r}, "
+                    f"expected {want.get(column)!r}"
+                )
     return out
 
 

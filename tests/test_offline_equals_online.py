@@ -23,8 +23,7 @@ from typing import Any
 import pytest
 from click.testing import CliRunner
 from databases import DIALECTS, DatabasePool, DialectName, ScratchDatabase, ScriptFailed
-from reflection import diff
-from scenario_intent import INTENTS, Observed, check, observe, script_rows
+from scenario_intent import INTENTS, Observed, check, differences, observe, script_rows
 
 from golden import Scenario, scenarios
 from offline_sql import migrate
@@ -188,10 +187,7 @@ def test_offline_script_builds_what_online_builds(
     pairs: PairCache, scenario: Scenario, dialect: DialectName
 ) -> None:
     pair = pairs.get(scenario, dialect)
-    assert diff(pair.offline.snapshot, pair.online.snapshot, labels=("offline", "online")) == []
-    assert pair.offline.rows == pair.online.rows
-    assert pair.offline.index_where == pair.online.index_where
-    assert pair.offline.enum_labels == pair.online.enum_labels
+    assert differences(pair.offline, pair.online, ("offline", "online")) == []
 
 
 @pytest.mark.parametrize("side", ["offline", "online"])

@@ -109,7 +109,12 @@ def rebuild(
     table = new_table(state, after)
     old = dialect.table_name(before.schema, before.name)
     stash = dialect.table_name(before.schema, f"{OLD_PREFIX}{before.name}")
-    pairs = [(n, sources[n]) for n in after.columns if sources.get(n) in before.columns]
+    # A generated column computes its values again; SQLite refuses to be given them.
+    pairs = [
+        (n, sources[n])
+        for n, column in after.columns.items()
+        if sources.get(n) in before.columns and column.computed is None
+    ]
     target = ", ".join(dialect.quote(n) for n, _ in pairs)
     select = ", ".join(dialect.quote(o) for _, o in pairs)
     name = after.name

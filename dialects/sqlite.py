@@ -200,6 +200,14 @@ class SQLiteDialect(Dialect):
                 "create it with op.create_table in an earlier revision, or write the "
                 "rebuild yourself with op.execute"
             )
+        since = before.unknown_since
+        if since is not None:
+            raise RenderError(
+                f"{r.describe(op)}: SQLite needs a table rebuild, and raw SQL in revision "
+                f"{since.revision} ({since.path}:{since.line}) changed table {op.table_name!r} "
+                "in a way mig cannot follow, so a rebuild could lose columns or constraints; "
+                "write that change with op.* calls, or write this rebuild yourself with op.execute"
+            )
         work = state.copy()
         sources = {name: name for name in before.columns}
         for inner_op in inner:

@@ -212,7 +212,9 @@ def _create(statement: exp.Create, state: SchemaState, origin: Origin | None, d:
         return False
     target = statement.this
     if isinstance(target, exp.Schema) and isinstance(target.this, exp.Table):
-        table = _table_from_schema(target, d)
+        table, understood = _table_from_schema(target, d)
+        if not understood:
+            table.unknown_since = origin
         if statement.args.get("exists") and state.find(table.schema, table.name):
             return True
         state.add_table(table)
@@ -226,14 +228,17 @@ def _create(statement: exp.Create, state: SchemaState, origin: Origin | None, d:
     return False
 
 
-def _table_from_schema(schema_node: exp.Schema, d: str) -> TableState:
+def _table_from_schema(schema_node: exp.Schema, d: str) -> tuple[TableState, bool]:
+    """The table, and whether every column definition was understood."""
     schema, name = _key(schema_node.this)
     table = TableState(name=name, schema=schema)
     pk_columns: list[str] = []
     pk_name: str | None = None
+    understood = True
     for item in schema_node.expressions:
         if isinstance(item, exp.ColumnDef):
-            column, extras = _column(item, d)
+            column, extras, known = _column(item, d)
+            understood = understood and known
             table.columns[column.name] = column
             if column.primary_key:
                 pk_columns.append(column.name)
@@ -249,7 +254,7 @@ def _table_from_schema(schema_node: exp.Schema, d: str) -> TableState:
             if column_name in table.columns:
                 table.columns[column_name].primary_key = True
                 table.columns[column_name].nullable = False
-    return table
+    return table, understood
 
 
 def _names(nodes: list[Any]) -> tuple[str, ...]:
@@ -301,14 +306,18 @@ def _foreign_key(name: str | None, node: exp.ForeignKey) -> ForeignKeyState:
     )
 
 
-def _column(node: exp.ColumnDef, d: str) -> tuple[ColumnState, list[UniqueState]]:
-    """A column definition, with the unique constraints declared on it."""
+def _column(node: exp.ColumnDef, d: str) -> tuple[ColumnState, list[UniqueState], bool]:
+    """A column definition, the unique constraints declared on it, and whether every part
+    of it was understood. A part the state cannot hold (``COLLATE``, ``CHARACTER SET``,
+    ``ON UPDATE``, an inline ``REFERENCES`` or ``CHECK`` ...) must hide the table: a
+    MySQL ``MODIFY`` or a SQLite rebuild written from the state would silently drop it."""
     kind = node.args.get("kind")
     column = ColumnState(name=node.name, type=_type(kind, d) if kind else sa.types.NullType())
     if isinstance(kind, exp.DataType) and kind.this in _SERIAL:
         column.autoincrement = True
         column.nullable = False
     uniques: list[UniqueState] = []
+    understood = True
     for constraint in node.args.get("constraints") or []:
         spec = constraint.args.get("kind")
         if isinstance(spec, exp.NotNullColumnConstraint):
@@ -326,7 +335,13 @@ def _column(node: exp.ColumnDef, d: str) -> tuple[ColumnState, list[UniqueState]
             uniques.append(UniqueState(None, (column.name,)))
         elif isinstance(spec, exp.CommentColumnConstraint):
             column.comment = spec.this.name
-    return column, uniques
+        elif isinstance(spec, exp.ComputedColumnConstraint):
+            column.computed = sa.Computed(
+                sa.text(spec.this.sql(dialect=d or None)), persisted=spec.args.get("persisted")
+            )
+        else:
+            understood = False
+    return column, uniques, understood
 
 
 def _type(node: exp.DataType, d: str) -> sa.types.TypeEngine[Any]:
@@ -428,10 +443,10 @@ def _alter(statement: exp.Alter, state: SchemaState, origin: Origin | None, d: s
 def _alter_action(action: Any, table: TableState, state: SchemaState, d: str) -> bool:
     """Apply one ALTER TABLE action; False when it is not understood."""
     if isinstance(action, exp.ColumnDef):
-        column, uniques = _column(action, d)
+        column, uniques, understood = _column(action, d)
         state.add_column(table.key, column)
         table.uniques.extend(uniques)
-        return True
+        return understood
     if isinstance(action, exp.Drop) and str(action.args.get("kind")).upper() == "COLUMN":
         for dropped in action.args.get("tables") or []:
             state.drop_column(table.key, dropped.name)
@@ -443,14 +458,14 @@ def _alter_action(action: Any, table: TableState, state: SchemaState, d: str) ->
         state.rename_table(table.key, action.this.name)
         return True
     if isinstance(action, exp.ModifyColumn) and isinstance(action.this, exp.ColumnDef):
-        column, _ = _column(action.this, d)
+        column, _, understood = _column(action.this, d)
         old = table.columns.get(column.name)
         if old is None:
             return False
         column.primary_key = old.primary_key
         column.nullable = column.nullable and not old.primary_key
         table.columns[column.name] = column
-        return True
+        return understood
     if isinstance(action, exp.AlterColumn):
         return _alter_column(action, table, d)
     if isinstance(action, exp.AddConstraint):

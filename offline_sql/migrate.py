@@ -200,6 +200,8 @@ def replay_state(project: Project, heads: Sequence[str]) -> SchemaState:
     from offline_sql.state import SchemaState
 
     state = load_baseline(project.config.script_location) or SchemaState()
+    # Raw SQL from op.execute is parsed as the target database writes it (MODIFY, AS (...)).
+    state.sqlglot_dialect = project.dialect.sqlglot_name
     graph = project.graph
     for rev in graph.topological(graph.ancestors(tuple(heads))):
         for op in record_operations(project.header(rev), "up", project.dialect):

@@ -208,7 +208,15 @@ class SchemaState:
         self.tables[table.key] = table
 
     def drop_table(self, key: TableKey) -> None:
-        self.tables.pop(key, None)
+        """Remove the table, and the named enums no other table uses: PostgreSQL drops
+        those types with the table (``dialects/postgresql.py``), so a later table using
+        the same enum must create it again."""
+        table = self.tables.pop(key, None)
+        if table is None:
+            return
+        in_use = {k for other in self.tables.values() for k in _enum_keys(other)}
+        for enum in _enum_keys(table) - in_use:
+            self.enums.pop(enum, None)
 
     def rename_table(self, key: TableKey, new_name: str) -> None:
         """Move the table; foreign keys anywhere that pointed at it follow."""
@@ -303,6 +311,15 @@ class SchemaState:
         if isinstance(type_, sa.Enum) and type_.name:
             schema = type_.schema
             self.enums.setdefault((schema, str(type_.name)), tuple(type_.enums))
+
+
+def _enum_keys(table: TableState) -> set[tuple[str | None, str]]:
+    """(schema, name) of the named enums the table's columns use, as ``note_enum`` keys them."""
+    return {
+        (c.type.schema, str(c.type.name))
+        for c in table.columns.values()
+        if isinstance(c.type, sa.Enum) and c.type.name
+    }
 
 
 def _mentions(sqltext: str, name: str) -> bool:

@@ -23,7 +23,15 @@ from typing import Any
 import pytest
 from click.testing import CliRunner
 from databases import DIALECTS, DatabasePool, DialectName, ScratchDatabase, ScriptFailed
-from scenario_intent import INTENTS, Observed, check, differences, observe, script_rows
+from scenario_intent import (
+    INTENTS,
+    Observed,
+    ScenarioIntent,
+    check,
+    differences,
+    observe,
+    script_rows,
+)
 
 from golden import Scenario, scenarios
 from offline_sql import migrate
@@ -116,6 +124,52 @@ def run_online(scenario: Scenario, database: ScratchDatabase) -> None:
         "stamp": migrate.stamp,
     }
     commands[verb](config, target)
+
+
+REVISION = '''"""{message}
+
+Revision ID: {revision}
+Revises: {down}
+"""
+
+import sqlalchemy as sa
+
+from offline_sql import op
+
+revision = "{revision}"
+down_revision = {down_repr}
+branch_labels = None
+depends_on = None
+
+
+def upgrade() -> None:
+{body}
+
+
+def downgrade() -> None:
+    pass
+'''
+
+
+def write_project(root: Path, steps: list[tuple[str, str]], settings: str = "") -> Path:
+    """A mig project in ``root`` with a linear history: (revision, upgrade body) in order,
+    bodies indented; returns the config file."""
+    versions = root / "migrations" / "versions"
+    versions.mkdir(parents=True)
+    config = root / "mig.toml"
+    config.write_text(f'script_location = "migrations"\n{settings}', encoding="utf-8")
+    down = None
+    for revision, body in steps:
+        text = REVISION.format(
+            message=f"step {revision}",
+            revision=revision,
+            down=down or "None",
+            down_repr=repr(down),
+            body=body,
+        )
+        (versions / f"{revision}_step.py").write_text(text, encoding="utf-8")
+        down = revision
+    return config
 
 
 @dataclass
@@ -252,3 +306,55 @@ def test_the_checker_notices_a_missed_intent(
     target[path[-1]] = wrong
     observed = pairs.get(SCENARIOS["alter_column"], "sqlite").online
     assert len(check(intent, observed, "sqlite")) == 1
+
+
+# ---- beyond the golden scenarios: regressions found by these comparisons ------------------
+
+ENUM_TABLE = (
+    '    op.create_table("{table}", sa.Column("id", sa.Integer, primary_key=True),'
+    ' sa.Column("mood", sa.Enum("calm", "busy", name="mood"), nullable=False))'
+)
+
+EXTRA: dict[str, tuple[list[tuple[str, str]], ScenarioIntent]] = {
+    # The enum type goes with its last table; a later table using it must create it again.
+    "enum_recreated": (
+        [
+            ("x10000000001", ENUM_TABLE.format(table="first_moods")),
+            ("x10000000002", '    op.drop_table("first_moods")'),
+            ("x10000000003", ENUM_TABLE.format(table="second_moods")),
+        ],
+        {
+            "versions": ["x10000000003"],
+            "tables": {"second_moods": {"columns": {"mood": {"enum": ["calm", "busy"]}}}},
+            "enums": {"mood": ["calm", "busy"]},
+        },
+    ),
+}
+
+
+@pytest.fixture(scope="module")
+def extra(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Scenario]:
+    root = tmp_path_factory.mktemp("extra")
+    out = {}
+    for name, (steps, _) in EXTRA.items():
+        config = write_project(root / name, steps)
+        out[name] = Scenario(name, config.parent, ("upgrade", "base:head"), "")
+    return out
+
+
+EXTRA_CASES = [
+    pytest.param(name, dialect, id=f"{name}-{dialect}", marks=MARKS.get(dialect, ()))
+    for name in EXTRA
+    for dialect in DIALECTS
+]
+
+
+@pytest.mark.parametrize(("name", "dialect"), EXTRA_CASES)
+def test_extra_project_offline_equals_online_and_intent(
+    pairs: PairCache, extra: dict[str, Scenario], name: str, dialect: DialectName
+) -> None:
+    pair = pairs.get(extra[name], dialect)
+    assert differences(pair.offline, pair.online, ("offline", "online")) == []
+    intent = EXTRA[name][1]
+    assert check(intent, pair.offline, dialect) == []
+    assert check(intent, pair.online, dialect) == []

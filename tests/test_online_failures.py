@@ -25,37 +25,13 @@ import pytest
 from databases import DIALECTS, DatabasePool, DialectName, ScratchDatabase, ScriptFailed
 from reflection import snapshot
 from scenario_intent import differences, observe
-from test_offline_equals_online import MARKS, cli_script
+from test_offline_equals_online import MARKS, cli_script, write_project
 
 from offline_sql import migrate
 from offline_sql.config import Config, load_config
 from offline_sql.errors import DatabaseError
 
 FIRST, SECOND = "f10000000001", "f10000000002"
-
-REVISION = '''"""{message}
-
-Revision ID: {revision}
-Revises: {down}
-"""
-
-import sqlalchemy as sa
-
-from offline_sql import op
-
-revision = "{revision}"
-down_revision = {down_repr}
-branch_labels = None
-depends_on = None
-
-
-def upgrade() -> None:
-{body}
-
-
-def downgrade() -> None:
-    pass
-'''
 
 BODIES = {
     FIRST: '    op.create_table("first_table", sa.Column("id", sa.Integer, primary_key=True))',
@@ -69,27 +45,9 @@ TRANSACTIONAL = {"postgresql": True, "mariadb": False, "sqlite": True}
 """Whether the database rolls DDL back (MariaDB commits every DDL statement)."""
 
 
-def write_project(root: Path, per_migration: bool) -> Path:
-    versions = root / "migrations" / "versions"
-    versions.mkdir(parents=True)
+def write_failing_project(root: Path, per_migration: bool) -> Path:
     setting = "true" if per_migration else "false"
-    config = root / "mig.toml"
-    config.write_text(
-        f'script_location = "migrations"\ntransaction_per_migration = {setting}\n',
-        encoding="utf-8",
-    )
-    down = None
-    for revision, body in BODIES.items():
-        text = REVISION.format(
-            message=f"step {revision}",
-            revision=revision,
-            down=down or "None",
-            down_repr=repr(down),
-            body=body,
-        )
-        (versions / f"{revision}_step.py").write_text(text, encoding="utf-8")
-        down = revision
-    return config
+    return write_project(root, list(BODIES.items()), f"transaction_per_migration = {setting}\n")
 
 
 def online(config_file: Path, database: ScratchDatabase) -> Config:
@@ -133,7 +91,7 @@ def test_the_error_names_the_revision_and_the_statement(
     pool: DatabasePool, tmp_path: Path, dialect: DialectName, per_migration: bool
 ) -> None:
     (database,) = pool.take(dialect, 1)
-    config = online(write_project(tmp_path, per_migration), database)
+    config = online(write_failing_project(tmp_path, per_migration), database)
     with pytest.raises(DatabaseError) as info:
         migrate.upgrade(config, "head")
     message = str(info.value)
@@ -148,7 +106,7 @@ def test_a_failure_after_a_completed_run_leaves_the_previous_revision(
 ) -> None:
     """The database was at the first revision; upgrading to head fails in the second."""
     (database,) = pool.take(dialect, 1)
-    config = online(write_project(tmp_path, per_migration), database)
+    config = online(write_failing_project(tmp_path, per_migration), database)
     migrate.upgrade(config, FIRST)
     with pytest.raises(DatabaseError):
         migrate.upgrade(config, "head")
@@ -166,7 +124,7 @@ def test_a_failure_in_a_run_from_base(
     """From an empty database: per migration (and always on MariaDB) the first revision
     stays applied and recorded; in one transaction nothing stays."""
     (database,) = pool.take(dialect, 1)
-    config = online(write_project(tmp_path, per_migration), database)
+    config = online(write_failing_project(tmp_path, per_migration), database)
     with pytest.raises(DatabaseError):
         migrate.upgrade(config, "head")
     if TRANSACTIONAL[dialect] and not per_migration:
@@ -182,7 +140,7 @@ def test_the_offline_script_stops_where_online_mode_stops(
     pool: DatabasePool, tmp_path: Path, dialect: DialectName, per_migration: bool
 ) -> None:
     offline_db, online_db = pool.take(dialect, 2)
-    config_file = write_project(tmp_path, per_migration)
+    config_file = write_failing_project(tmp_path, per_migration)
     with pytest.raises(ScriptFailed):
         offline_db.apply_script(cli_script(config_file, dialect, "upgrade", "base:head"))
     with pytest.raises(DatabaseError):

@@ -629,3 +629,63 @@ def test_dropping_an_index_a_foreign_key_needs_keeps_the_foreign_key(
     assert list(children["foreign_keys"]) == ["(parent_id) -> parents(id)"]
     with pytest.raises(ScriptFailed, match="foreign key constraint fails"):
         mariadb_database.apply_script("INSERT INTO children (id, parent_id) VALUES (1, 999);\n")
+
+
+# ---- SQL Server default constraints (golden/mssql_defaults) -------------------------------
+
+MSSQL_GOLDEN = Path(__file__).resolve().parent.parent / "golden" / "mssql_defaults" / "mssql.sql"
+DEFAULT_LOOKUP = (
+    "SELECT @name = dc.name FROM sys.default_constraints AS dc JOIN sys.columns AS c"
+    " ON c.object_id = dc.parent_object_id AND c.column_id = dc.parent_column_id"
+    " WHERE dc.parent_object_id = OBJECT_ID(N'[orders]') AND c.name = N'{column}';"
+)
+
+
+DROP_FOUND = "IF @name IS NOT NULL EXEC('ALTER TABLE orders DROP CONSTRAINT ' + QUOTENAME(@name));"
+
+
+def _after_lookup(column: str) -> list[str]:
+    """The statements following the default-constraint lookup of ``column``, up to the
+    next lookup or the version update."""
+    text = MSSQL_GOLDEN.read_text(encoding="utf-8")
+    lookup = DEFAULT_LOOKUP.format(column=column)
+    assert text.count(lookup) == 1, f"no sys.default_constraints lookup for {column}"
+    rest = text.split(lookup, 1)[1]
+    rest = rest.split("DECLARE @name sysname;", 1)[0].split("UPDATE mig_version", 1)[0]
+    return [line for line in rest.splitlines() if line and line != "GO"]
+
+
+@pytest.mark.parametrize(
+    ("column", "statements"),
+    [
+        (
+            "legacy_flag",
+            [
+                DROP_FOUND,
+                "ALTER TABLE orders DROP COLUMN legacy_flag;",
+            ],
+        ),
+        (
+            "status",
+            [
+                DROP_FOUND,
+                "ALTER TABLE orders ADD CONSTRAINT [DF_orders_status] DEFAULT 'open' FOR status;",
+            ],
+        ),
+        (
+            "amount",
+            [
+                DROP_FOUND,
+                "ALTER TABLE orders ALTER COLUMN amount NUMERIC(12, 2) NOT NULL;",
+                "ALTER TABLE orders ADD CONSTRAINT [DF_orders_amount] DEFAULT '0' FOR amount;",
+            ],
+        ),
+    ],
+)
+def test_mssql_golden_finds_default_constraints_by_lookup(
+    column: str, statements: list[str]
+) -> None:
+    """Dropping a column with a default, changing a default and changing the type of a NOT
+    NULL column with a default: each drops the unnamed constraint found in
+    sys.default_constraints first; the type change keeps NOT NULL and puts the default back."""
+    assert _after_lookup(column) == statements

@@ -8,6 +8,7 @@ Python warnings become ``mig: warning: ...`` lines on stderr.
 
 from __future__ import annotations
 
+import os
 import warnings
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -24,7 +25,9 @@ if TYPE_CHECKING:
 
 
 def _one_line(text: str) -> str:
-    return " ".join(part.strip() for part in str(text).splitlines() if part.strip())
+    """One line, with paths under the working directory shown relative to it."""
+    line = " ".join(part.strip() for part in str(text).splitlines() if part.strip())
+    return line.replace(f"{Path.cwd()}{os.sep}", "")
 
 
 def _show_warning(
@@ -221,6 +224,9 @@ def show(ctx: click.Context, rev: str) -> None:
 
 # ---- migrating --------------------------------------------------------------------------
 
+_TARGET_SETTINGS = {"ignore_unknown_options": True}
+"""So that ``mig downgrade -1`` reads ``-1`` as the target, as Alembic users type it."""
+
 
 def _migration_options(func: Any) -> Any:
     """The options shared by upgrade, downgrade and stamp."""
@@ -262,6 +268,9 @@ def _migration_options(func: Any) -> Any:
 def _run_migration(ctx: click.Context, name: str, target: str, **options: Any) -> None:
     from offline_sql import migrate
 
+    if target.startswith("-") and not target[1:].isdigit():
+        raise click.UsageError(f"No such option: {target}")
+
     command: dict[str, Callable[..., str | None]] = {
         "upgrade": migrate.upgrade,
         "downgrade": migrate.downgrade,
@@ -290,7 +299,7 @@ def _run_migration(ctx: click.Context, name: str, target: str, **options: Any) -
         click.echo(f"Wrote {options['output']}", err=True)
 
 
-@cli.command()
+@cli.command(context_settings=_TARGET_SETTINGS)
 @click.argument("target")
 @_migration_options
 def upgrade(ctx: click.Context, target: str, **options: Any) -> None:
@@ -298,7 +307,7 @@ def upgrade(ctx: click.Context, target: str, **options: Any) -> None:
     _run_migration(ctx, "upgrade", target, **options)
 
 
-@cli.command()
+@cli.command(context_settings=_TARGET_SETTINGS)
 @click.argument("target")
 @_migration_options
 def downgrade(ctx: click.Context, target: str, **options: Any) -> None:
@@ -306,7 +315,7 @@ def downgrade(ctx: click.Context, target: str, **options: Any) -> None:
     _run_migration(ctx, "downgrade", target, **options)
 
 
-@cli.command()
+@cli.command(context_settings=_TARGET_SETTINGS)
 @click.argument("target")
 @_migration_options
 def stamp(ctx: click.Context, target: str, **options: Any) -> None:
@@ -397,6 +406,19 @@ def baseline(ctx: click.Context, source: str) -> None:
     click.echo(f"Created {baseline_module.write_baseline(_config(ctx), source)}")  # type: ignore[arg-type]
 
 
+def _show_progress() -> None:
+    """Online progress from ``offline_sql.migrate`` as ``mig: ...`` lines on stderr."""
+    import logging
+
+    logger = logging.getLogger("offline_sql")
+    if not logger.handlers:
+        handler = logging.StreamHandler()
+        handler.setFormatter(logging.Formatter("mig: %(message)s"))
+        logger.addHandler(handler)
+        logger.setLevel(logging.INFO)
+
+
 def main(argv: Sequence[str] | None = None) -> None:
     """Console-script entry point."""
+    _show_progress()
     cli.main(args=list(argv) if argv is not None else None, prog_name="mig")

@@ -12,12 +12,16 @@ Everything is rendered before anything is written, so a failed generation writes
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Literal
 
 from offline_sql.errors import UsageError
+
+log = logging.getLogger("offline_sql")
+"""Online progress ("upgrade a1 -> b2: add email"); the CLI shows it on stderr."""
 
 if TYPE_CHECKING:
     from offline_sql.config import Config
@@ -491,6 +495,9 @@ def _run_online(project: Project, runner: OnlineRunner, command: str, target: st
         )
     end = graph.resolve(end_target, start=current)
     steps = plan_steps(project, command, current, end)
+    if not steps:
+        log.info("nothing to do: the database is at %s", _describe(current))
+        return
     state = replay_state(project, current)
     cfg = project.config
     with runner:
@@ -500,6 +507,13 @@ def _run_online(project: Project, runner: OnlineRunner, command: str, target: st
         for step in steps:
             with runner.revision(step.revision):
                 header = graph.revisions[step.revision]
+                log.info(
+                    "%s %s -> %s: %s",
+                    command,
+                    _describe(step.heads_before),
+                    _describe(step.heads_after),
+                    header.message,
+                )
                 if step.run_script:
 
                     def apply(op: Operation, revision: str = step.revision) -> None:

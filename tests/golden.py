@@ -11,6 +11,7 @@ and review the diff (``git diff golden/``) before committing.
 
 from __future__ import annotations
 
+import os
 import sys
 from dataclasses import dataclass
 from pathlib import Path
@@ -58,8 +59,9 @@ def scenarios() -> list[Scenario]:
 
 
 def cli_args(scenario: Scenario, dialect: str, *extra: str) -> list[str]:
-    """The exact ``mig`` arguments that produce the scenario's golden file."""
-    return ["-c", str(scenario.config), "--dialect", dialect, *scenario.command, "--sql", *extra]
+    """The exact ``mig`` arguments that produce the scenario's golden file, run from the
+    scenario's folder (so messages name paths relative to it, the same in every checkout)."""
+    return ["--dialect", dialect, *scenario.command, "--sql", *extra]
 
 
 @dataclass(frozen=True)
@@ -84,7 +86,12 @@ def run(scenario: Scenario, dialect: str) -> Outcome:
 
     from offline_sql.cli import cli
 
-    result = CliRunner().invoke(cli, cli_args(scenario, dialect), catch_exceptions=False)
+    here = Path.cwd()
+    os.chdir(scenario.path)
+    try:
+        result = CliRunner().invoke(cli, cli_args(scenario, dialect), catch_exceptions=False)
+    finally:
+        os.chdir(here)
     if result.exit_code not in (0, 1):
         raise RuntimeError(f"{scenario.name}/{dialect}: mig exited {result.exit_code}")
     return Outcome(result.exit_code, result.stdout, result.stderr)

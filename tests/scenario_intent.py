@@ -354,9 +354,9 @@ INTENTS: dict[str, ScenarioIntent] = {
         "tables": {
             "settings": {
                 "rows": [
-                    {"key": "greeting", "value": "tab\there"},
-                    {"key": "path", "value": "C:\\temp\\new"},
-                    {"key": "time", "value": "10:30 at the café"},
+                    {"name": "greeting", "value": "tab\there"},
+                    {"name": "path", "value": "C:\\temp\\new"},
+                    {"name": "time", "value": "10:30 at the café"},
                 ]
             }
         },

@@ -237,3 +237,23 @@ def test_migrate_errors_are_translated(
         "mig: error: revision ccc3: cannot do that on sqlite; use batch_alter_table\n"
     )
     assert result.stdout == ""
+
+
+@pytest.mark.parametrize("command", ["upgrade", "downgrade", "stamp"])
+def test_negative_relative_target_is_an_argument(
+    tmp_path: Path, runner: CliRunner, monkeypatch: pytest.MonkeyPatch, command: str
+) -> None:
+    fake = Recorder(None)
+    monkeypatch.setattr(migrate, command, fake)
+    config = make_project(tmp_path, LINEAR)
+    result = runner.invoke(cli, ["-c", str(config), command, "-1"])
+    assert result.exit_code == 0, result.output
+    [(_, target, _)] = fake.calls
+    assert target == "-1"
+
+
+def test_unknown_option_is_still_a_usage_error(tmp_path: Path, runner: CliRunner) -> None:
+    config = make_project(tmp_path, LINEAR)
+    result = runner.invoke(cli, ["-c", str(config), "downgrade", "--bogus"])
+    assert result.exit_code == 2
+    assert "No such option: --bogus" in result.stderr

@@ -20,9 +20,9 @@ PREPARE mig_guard FROM @mig_guard;
 EXECUTE mig_guard;
 DEALLOCATE PREPARE mig_guard;
 CREATE TABLE settings (
-	`key` VARCHAR(50) NOT NULL, 
+	name VARCHAR(50) NOT NULL, 
 	value VARCHAR(200) NOT NULL, 
-	PRIMARY KEY (`key`)
+	PRIMARY KEY (name)
 );
 INSERT INTO mig_version (version_num) VALUES ('h10000000001');
 
@@ -37,9 +37,9 @@ SET @mig_guard = IF(CAST(@mig_found AS BINARY) = CAST('h10000000001' AS BINARY),
 PREPARE mig_guard FROM @mig_guard;
 EXECUTE mig_guard;
 DEALLOCATE PREPARE mig_guard;
-INSERT INTO settings (key, value) VALUES ('greeting', 'it''s 100% fine');
-INSERT INTO settings (key, value) VALUES ('time', '10:30 at the café');
-INSERT INTO settings (`key`, value) VALUES ('path', 'C:\\temp\\new');
-UPDATE settings SET value='tab	here' WHERE settings.`key` = 'greeting';
-DELETE FROM settings WHERE settings.`key` = 'nothing';
+INSERT INTO settings (name, value) VALUES ('greeting', 'it''s 100% fine');
+INSERT INTO settings (name, value) VALUES ('time', '10:30 at the café');
+INSERT INTO settings (name, value) VALUES ('path', 'C:\\temp\\new');
+UPDATE settings SET value='tab	here' WHERE settings.name = 'greeting';
+DELETE FROM settings WHERE settings.name = 'nothing';
 UPDATE mig_version SET version_num='h10000000002' WHERE mig_version.version_num = 'h10000000001';

@@ -29,9 +29,9 @@ BEGIN
 END;
 GO
 CREATE TABLE settings (
-	[key] VARCHAR(50) NOT NULL, 
+	name VARCHAR(50) NOT NULL, 
 	value VARCHAR(200) NOT NULL, 
-	PRIMARY KEY ([key])
+	PRIMARY KEY (name)
 );
 GO
 INSERT INTO mig_version (version_num) VALUES ('h10000000001');
@@ -50,15 +50,15 @@ BEGIN
   THROW 50000, @mig_message, 1;
 END;
 GO
-INSERT INTO settings (key, value) VALUES ('greeting', 'it''s 100% fine');
+INSERT INTO settings (name, value) VALUES ('greeting', 'it''s 100% fine');
 GO
-INSERT INTO settings (key, value) VALUES ('time', N'10:30 at the café');
+INSERT INTO settings (name, value) VALUES ('time', N'10:30 at the café');
 GO
-INSERT INTO settings ([key], value) VALUES ('path', 'C:\temp\new');
+INSERT INTO settings (name, value) VALUES ('path', 'C:\temp\new');
 GO
-UPDATE settings SET value='tab	here' WHERE settings.[key] = 'greeting';
+UPDATE settings SET value='tab	here' WHERE settings.name = 'greeting';
 GO
-DELETE FROM settings WHERE settings.[key] = 'nothing';
+DELETE FROM settings WHERE settings.name = 'nothing';
 GO
 UPDATE mig_version SET version_num='h10000000002' WHERE mig_version.version_num = 'h10000000001';
 GO

@@ -33,9 +33,9 @@ BEGIN
 END;
 /
 CREATE TABLE settings (
-	key VARCHAR2(50 CHAR) NOT NULL, 
+	name VARCHAR2(50 CHAR) NOT NULL, 
 	value VARCHAR2(200 CHAR) NOT NULL, 
-	PRIMARY KEY (key)
+	PRIMARY KEY (name)
 );
 INSERT INTO mig_version (version_num) VALUES ('h10000000001');
 COMMIT;
@@ -57,10 +57,10 @@ BEGIN
   END IF;
 END;
 /
-INSERT INTO settings (key, value) VALUES ('greeting', 'it''s 100% fine');
-INSERT INTO settings (key, value) VALUES ('time', '10:30 at the café');
-INSERT INTO settings (key, value) VALUES ('path', 'C:\temp\new');
-UPDATE settings SET value='tab	here' WHERE settings.key = 'greeting';
-DELETE FROM settings WHERE settings.key = 'nothing';
+INSERT INTO settings (name, value) VALUES ('greeting', 'it''s 100% fine');
+INSERT INTO settings (name, value) VALUES ('time', '10:30 at the café');
+INSERT INTO settings (name, value) VALUES ('path', 'C:\temp\new');
+UPDATE settings SET value='tab	here' WHERE settings.name = 'greeting';
+DELETE FROM settings WHERE settings.name = 'nothing';
 UPDATE mig_version SET version_num='h10000000002' WHERE mig_version.version_num = 'h10000000001';
 COMMIT;

@@ -27,9 +27,9 @@ BEGIN
 END
 $mig_guard$;
 CREATE TABLE settings (
-	key VARCHAR(50) NOT NULL, 
+	name VARCHAR(50) NOT NULL, 
 	value VARCHAR(200) NOT NULL, 
-	PRIMARY KEY (key)
+	PRIMARY KEY (name)
 );
 INSERT INTO mig_version (version_num) VALUES ('h10000000001');
 
@@ -48,11 +48,11 @@ BEGIN
   END IF;
 END
 $mig_guard$;
-INSERT INTO settings (key, value) VALUES ('greeting', 'it''s 100% fine');
-INSERT INTO settings (key, value) VALUES ('time', '10:30 at the café');
-INSERT INTO settings (key, value) VALUES ('path', 'C:\temp\new');
-UPDATE settings SET value='tab	here' WHERE settings.key = 'greeting';
-DELETE FROM settings WHERE settings.key = 'nothing';
+INSERT INTO settings (name, value) VALUES ('greeting', 'it''s 100% fine');
+INSERT INTO settings (name, value) VALUES ('time', '10:30 at the café');
+INSERT INTO settings (name, value) VALUES ('path', 'C:\temp\new');
+UPDATE settings SET value='tab	here' WHERE settings.name = 'greeting';
+DELETE FROM settings WHERE settings.name = 'nothing';
 UPDATE mig_version SET version_num='h10000000002' WHERE mig_version.version_num = 'h10000000001';
 
 COMMIT;

@@ -18,9 +18,9 @@ CREATE TEMP TABLE mig_guard (found TEXT, CONSTRAINT "mig: expected the database 
 INSERT INTO temp.mig_guard (found) SELECT COALESCE((SELECT group_concat(version_num, ', ') FROM (SELECT version_num FROM mig_version ORDER BY version_num COLLATE BINARY)), 'base');
 DROP TABLE temp.mig_guard;
 CREATE TABLE settings (
-	"key" VARCHAR(50) NOT NULL, 
+	name VARCHAR(50) NOT NULL, 
 	value VARCHAR(200) NOT NULL, 
-	PRIMARY KEY ("key")
+	PRIMARY KEY (name)
 );
 INSERT INTO mig_version (version_num) VALUES ('h10000000001');
 
@@ -34,11 +34,11 @@ SELECT 'mig: the database is at revision ' || found || ', expected h10000000001'
 CREATE TEMP TABLE mig_guard (found TEXT, CONSTRAINT "mig: expected the database at revision h10000000001" CHECK (found = 'h10000000001'));
 INSERT INTO temp.mig_guard (found) SELECT COALESCE((SELECT group_concat(version_num, ', ') FROM (SELECT version_num FROM mig_version ORDER BY version_num COLLATE BINARY)), 'base');
 DROP TABLE temp.mig_guard;
-INSERT INTO settings (key, value) VALUES ('greeting', 'it''s 100% fine');
-INSERT INTO settings (key, value) VALUES ('time', '10:30 at the café');
-INSERT INTO settings ("key", value) VALUES ('path', 'C:\temp\new');
-UPDATE settings SET value='tab	here' WHERE settings."key" = 'greeting';
-DELETE FROM settings WHERE settings."key" = 'nothing';
+INSERT INTO settings (name, value) VALUES ('greeting', 'it''s 100% fine');
+INSERT INTO settings (name, value) VALUES ('time', '10:30 at the café');
+INSERT INTO settings (name, value) VALUES ('path', 'C:\temp\new');
+UPDATE settings SET value='tab	here' WHERE settings.name = 'greeting';
+DELETE FROM settings WHERE settings.name = 'nothing';
 UPDATE mig_version SET version_num='h10000000002' WHERE mig_version.version_num = 'h10000000001';
 
 COMMIT;

@@ -19,7 +19,7 @@ depends_on = None
 def upgrade() -> None:
     op.create_table(
         "settings",
-        sa.Column("key", sa.String(50), primary_key=True),
+        sa.Column("name", sa.String(50), primary_key=True),
         sa.Column("value", sa.String(200), nullable=False),
     )
 

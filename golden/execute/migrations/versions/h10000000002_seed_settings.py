@@ -17,15 +17,15 @@ depends_on = None
 
 
 def upgrade() -> None:
-    settings = sa.table("settings", sa.column("key", sa.String), sa.column("value", sa.String))
-    op.execute("INSERT INTO settings (key, value) VALUES ('greeting', 'it''s 100% fine')")
+    settings = sa.table("settings", sa.column("name", sa.String), sa.column("value", sa.String))
+    op.execute("INSERT INTO settings (name, value) VALUES ('greeting', 'it''s 100% fine')")
     op.execute(
-        sa.text("INSERT INTO settings (key, value) VALUES (:k, :v)"),
+        sa.text("INSERT INTO settings (name, value) VALUES (:k, :v)"),
         {"k": "time", "v": "10:30 at the café"},
     )
-    op.execute(settings.insert().values(key="path", value="C:\\temp\\new"))
-    op.execute(settings.update().where(settings.c.key == "greeting").values(value="tab\there"))
-    op.execute(settings.delete().where(settings.c.key == "nothing"))
+    op.execute(settings.insert().values(name="path", value="C:\\temp\\new"))
+    op.execute(settings.update().where(settings.c.name == "greeting").values(value="tab\there"))
+    op.execute(settings.delete().where(settings.c.name == "nothing"))
 
 
 def downgrade() -> None:

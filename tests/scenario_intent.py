@@ -164,21 +164,6 @@ INTENTS: dict[str, ScenarioIntent] = {
             }
         },
     },
-    "mssql_defaults": {
-        "versions": ["m10000000002"],
-        "tables": {
-            "orders": {
-                "column_order": ["id", "status", "amount", "note"],
-                "columns": {
-                    "status": {"type": "VARCHAR(20)", "nullable": False, "default": "open"},
-                    "amount": {"type": "NUMERIC(12, 2)", "nullable": False, "default": "0"},
-                    "note": {"type": "VARCHAR(100)", "nullable": True, "default": None},
-                },
-                "primary_key": ["id"],
-                "rows": [],
-            }
-        },
-    },
     "batch_alter": {
         "versions": ["j10000000002"],
         "tables": {

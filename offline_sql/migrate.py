@@ -67,11 +67,9 @@ def upgrade(
 ) -> str | None:
     """Upgrade to ``target`` (``[FROM:]TO``). With ``sql`` return the script (or write it
     to ``output``); without, apply it to the configured database."""
-    options = OutputOptions(output, force, guard, preamble, strict)
-    if sql:
-        return _offline(config, "upgrade", target, options)
-    _online(config, "upgrade", target)
-    return None
+    return _run(
+        config, "upgrade", target, sql, OutputOptions(output, force, guard, preamble, strict)
+    )
 
 
 def downgrade(
@@ -87,11 +85,9 @@ def downgrade(
 ) -> str | None:
     """Downgrade to ``target``; offline needs a range ``FROM:TO`` (there is no database to
     ask where it is)."""
-    options = OutputOptions(output, force, guard, preamble, strict)
-    if sql:
-        return _offline(config, "downgrade", target, options)
-    _online(config, "downgrade", target)
-    return None
+    return _run(
+        config, "downgrade", target, sql, OutputOptions(output, force, guard, preamble, strict)
+    )
 
 
 def stamp(
@@ -106,10 +102,15 @@ def stamp(
     strict: bool = False,
 ) -> str | None:
     """Set the version table to ``target`` without running any script."""
-    options = OutputOptions(output, force, guard, preamble, strict)
+    return _run(config, "stamp", target, sql, OutputOptions(output, force, guard, preamble, strict))
+
+
+def _run(
+    config: Config, command: str, target: str, sql: bool, options: OutputOptions
+) -> str | None:
     if sql:
-        return _offline(config, "stamp", target, options)
-    _online(config, "stamp", target)
+        return _offline(config, command, target, options)
+    _online(config, command, target)
     return None
 
 

@@ -230,7 +230,8 @@ def table_state(table: sa.Table, kw: Mapping[str, Any] | None = None) -> TableSt
 # ---- and back ----------------------------------------------------------------------------
 
 
-def _column(state: ColumnState) -> sa.Column[Any]:
+def column_from_state(state: ColumnState) -> sa.Column[Any]:
+    """A ``sa.Column`` restating ``state`` (the primary key comes from the table's constraint)."""
     args: list[Any] = []
     if state.identity is not None:
         args.append(state.identity._copy())
@@ -241,10 +242,18 @@ def _column(state: ColumnState) -> sa.Column[Any]:
         state.type,
         *args,
         nullable=state.nullable,
-        server_default=state.server_default,
+        server_default=server_default_arg(state.server_default),
         autoincrement=state.autoincrement,  # type: ignore[arg-type]
         comment=state.comment,
     )
+
+
+def server_default_arg(value: Any) -> Any:
+    """The state keeps defaults as scripts gave them; ``sa.Column`` wants text, a clause or
+    a ``FetchedValue`` (``DefaultClause``)."""
+    if value is None or isinstance(value, (str, ClauseElement, sa.schema.FetchedValue)):
+        return value
+    return sa.text(str(value))
 
 
 def _referent(fk: ForeignKeyState, metadata: sa.MetaData) -> list[Any]:
@@ -263,7 +272,7 @@ def _referent(fk: ForeignKeyState, metadata: sa.MetaData) -> list[Any]:
 
 def table_from_state(state: TableState, metadata: sa.MetaData) -> sa.Table:
     """A ``sa.Table`` reproducing ``state``: columns in order, named constraints, indexes."""
-    items: list[Any] = [_column(c) for c in state.columns.values()]
+    items: list[Any] = [column_from_state(c) for c in state.columns.values()]
     if state.primary_key is not None:
         items.append(
             sa.PrimaryKeyConstraint(*state.primary_key.columns, name=state.primary_key.name)

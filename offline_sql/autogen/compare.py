@@ -45,6 +45,7 @@ from offline_sql.operations import (
     DropTableComment,
     Operation,
 )
+from offline_sql.schema_items import column_from_state
 from offline_sql.state import (
     ColumnState,
     ForeignKeyState,
@@ -71,31 +72,6 @@ def state_from_metadata(metadata: sa.MetaData) -> SchemaState:
     return state
 
 
-def column_object(column: ColumnState) -> sa.Column[Any]:
-    """A ``sa.Column`` restating ``column`` (primary key given by the table's constraint)."""
-    args: list[Any] = []
-    if column.identity is not None:
-        args.append(column.identity._copy())
-    if column.computed is not None:
-        args.append(column.computed._copy())
-    return sa.Column(
-        column.name,
-        column.type,
-        *args,
-        nullable=column.nullable,
-        server_default=_server_default_arg(column.server_default),
-        autoincrement=column.autoincrement,  # type: ignore[arg-type]
-        comment=column.comment,
-    )
-
-
-def _server_default_arg(value: Any) -> Any:
-    """The state keeps what scripts gave; ``sa.Column`` wants text or a clause."""
-    if value is None or isinstance(value, (str, ClauseElement)):
-        return value
-    return sa.text(str(value))
-
-
 def _colspec(fk: ForeignKeyState, column: str) -> str:
     parts = (fk.referent_schema, fk.referent_table, column)
     return ".".join(p for p in parts if p)
@@ -118,7 +94,7 @@ def table_items(table: TableState, *, without_fks: Collection[int] = ()) -> tupl
     """Columns and constraints of ``op.create_table`` for ``table`` (indexes are separate
     ``op.create_index`` calls, as Alembic writes them). ``without_fks`` are positions of
     foreign keys created later (dependency cycles)."""
-    items: list[SchemaItem] = [column_object(c) for c in table.columns.values()]
+    items: list[SchemaItem] = [column_from_state(c) for c in table.columns.values()]
     if table.primary_key is not None:
         items.append(
             sa.PrimaryKeyConstraint(*table.primary_key.columns, name=table.primary_key.name)
@@ -409,7 +385,7 @@ def _compare_table(
     for name, column in wanted.columns.items():
         if name not in have.columns:
             phases.add_columns.append(
-                AddColumn(key[1], schema=key[0], column=column_object(column))
+                AddColumn(key[1], schema=key[0], column=column_from_state(column))
             )
         else:
             altered = _compare_column(key, column, have.columns[name], sa_dialect)

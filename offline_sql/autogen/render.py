@@ -469,12 +469,12 @@ def _(op: AddColumn, before: SchemaState) -> Inverse:
 
 @inverse.register
 def _(op: DropColumn, before: SchemaState) -> Inverse:
-    from offline_sql.autogen.compare import column_object
+    from offline_sql.schema_items import column_from_state
 
     column = before.column((op.schema, op.table_name), op.column_name)
     if column is None:
         return _unknown(f"column {op.table_name}.{op.column_name}")
-    return [AddColumn(op.table_name, schema=op.schema, column=column_object(column))]
+    return [AddColumn(op.table_name, schema=op.schema, column=column_from_state(column))]
 
 
 @inverse.register

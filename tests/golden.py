@@ -43,6 +43,10 @@ class Scenario:
         """Where a database cannot do what the scenario asks, the one-line error users get."""
         return self.path / f"{dialect}.error"
 
+    def expected_text(self, dialect: str) -> str:
+        """The kept file's exact text (bytes decoded; no newline translation)."""
+        return self.expected(dialect).read_bytes().decode("utf-8")
+
     def expected(self, dialect: str) -> Path:
         error = self.expected_error(dialect)
         return error if error.exists() else self.golden(dialect)
@@ -94,7 +98,9 @@ def run(scenario: Scenario, dialect: str) -> Outcome:
         os.chdir(here)
     if result.exit_code not in (0, 1):
         raise RuntimeError(f"{scenario.name}/{dialect}: mig exited {result.exit_code}")
-    return Outcome(result.exit_code, result.stdout, result.stderr)
+    # stdout_bytes: click's Result.stdout turns CR LF into LF, which would hide a CR that a
+    # literal carries.
+    return Outcome(result.exit_code, result.stdout_bytes.decode("utf-8"), result.stderr)
 
 
 def generate(scenario: Scenario, dialect: str) -> str:
@@ -115,9 +121,9 @@ def main() -> int:
                 if stale != target and stale.exists():
                     stale.unlink()
                     print(f"removed {stale.relative_to(GOLDEN_DIR.parent)}")
-            old = target.read_text(encoding="utf-8") if target.exists() else None
+            old = target.read_bytes().decode("utf-8") if target.exists() else None
             if old != text:
-                target.write_text(text, encoding="utf-8", newline="\n")
+                target.write_bytes(text.encode("utf-8"))
                 changed += 1
                 print(f"updated {target.relative_to(GOLDEN_DIR.parent)}")
     print(f"{changed} golden file(s) changed")

@@ -31,7 +31,7 @@ def test_golden_file_matches(scenario: Scenario, dialect: str) -> None:
     assert expected.exists(), f"missing {expected}: run `.venv/bin/python tests/golden.py`"
     suffix, text = run(scenario, dialect).kept
     assert expected.suffix == f".{suffix}"
-    assert text == expected.read_text(encoding="utf-8")
+    assert text == scenario.expected_text(dialect)
 
 
 @pytest.mark.parametrize(("scenario", "dialect"), ERROR_CASES)
@@ -129,7 +129,7 @@ def test_sqlite_golden_applies_with_sqlite3(scenario: Scenario, tmp_path: Path) 
         # A downgrade starts where the upgrade ends: bring the database there first.
         up = Scenario(scenario.name, scenario.path, ("upgrade", "base:head"), "")
         _sqlite3(db, generate(up, "sqlite"))
-    _sqlite3(db, scenario.golden("sqlite").read_text(encoding="utf-8"))
+    _sqlite3(db, scenario.expected_text("sqlite"))
     with sqlite3.connect(db) as conn:
         versions = [r[0] for r in conn.execute("SELECT version_num FROM mig_version")]
     if command == "downgrade":

@@ -16,6 +16,7 @@ from typing import Literal
 
 from offline_sql.errors import ConfigError, ScriptError
 from offline_sql.review.classify import CLASSES, ClassifiedStatement, classify, transaction_marker
+from offline_sql.review.rebuild import as_alters, find_rebuilds
 from offline_sql.review.rules import RULE_IDS, RULES, Severity, StepContext
 from offline_sql.statements import Statement
 
@@ -84,9 +85,17 @@ class StepReview:
         return tuple(sorted(names))
 
     @property
+    def rebuilt(self) -> tuple[str, ...]:
+        """Tables the step rebuilds (set aside, created anew, rows put back), sorted."""
+        return tuple(sorted({s.tables[0] for s in self.statements if s.part_of is not None}))
+
+    @property
     def counts(self) -> dict[str, int]:
-        """Statements per class, every class present (zeros included), in report order."""
-        counter = Counter(s.klass for s in self.statements)
+        """Changes per class, every class present (zeros included), in report order: one per
+        statement, except a table rebuild, which is one ``alter`` however many it takes."""
+        counter = Counter(
+            s.klass for s in self.statements if s.part_of is None or s.part_of == s.index
+        )
         return {klass: counter.get(klass, 0) for klass in CLASSES}
 
     @property
@@ -152,6 +161,7 @@ def review_step(
     where = f"mig_allow of revision {step.revision}" + (f" ({step.source})" if step.source else "")
     _check_allow(step.allow, where, ScriptError)
     classified = tuple(classify(i, s, sqlglot_name) for i, s in enumerate(step.statements))
+    classified = as_alters(classified, find_rebuilds(classified))
     context = StepContext(
         revision=step.revision,
         direction=step.direction,

@@ -80,6 +80,9 @@ class ClassifiedStatement:
     """Why sqlglot could not parse the statement (first line), if it could not."""
     opaque: bool = False
     """sqlglot fell back to a ``Command`` node: parsed, but the rules cannot see inside."""
+    part_of: int | None = None
+    """For a statement of a table rebuild (see :mod:`.rebuild`): the index of the rebuild's
+    first statement. The rebuild is one ``alter`` of its table, counted once."""
 
     @property
     def lintable(self) -> bool:

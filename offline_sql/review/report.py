@@ -10,6 +10,7 @@ keeps the 0-based index under ``statement``.
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from typing import Any
 
 from offline_sql.review import Finding, Review, StepReview
@@ -41,6 +42,13 @@ def _counts_text(step: StepReview) -> str:
     return text
 
 
+def _tables_text(step: StepReview, code: Callable[[str], str]) -> str:
+    """The tables touched, each rebuilt one marked so (its holding table is not listed)."""
+    rebuilt = set(step.rebuilt)
+    names = [f"{code(t)} (rebuilt)" if t in rebuilt else code(t) for t in step.tables]
+    return ", ".join(names)
+
+
 def _rollback_text(step: StepReview) -> str:
     if step.direction != "upgrade":
         return f"not applicable ({step.direction})"
@@ -59,7 +67,7 @@ def render_text(review: Review) -> str:
     lines = [f"review ({review.dialect}): {_summary_line(review)}"]
     for step in review.steps:
         lines.append(f"{step.revision} {step.direction}: {step.message}")
-        lines.append(f"  tables: {', '.join(step.tables) or '-'}; {_counts_text(step)}")
+        lines.append(f"  tables: {_tables_text(step, str) or '-'}; {_counts_text(step)}")
         for finding in step.findings:
             mark = " (allowed)" if finding.allowed else ""
             lines.append(
@@ -86,7 +94,7 @@ def _markdown_step(position: int, step: StepReview) -> list[str]:
     lines = [
         f"## {position}. {_cell(step.revision)}: {_cell(step.message)} ({step.direction})",
         "",
-        f"- Tables touched: {', '.join(_code(t) for t in step.tables) or 'none'}",
+        f"- Tables touched: {_tables_text(step, _code) or 'none'}",
         f"- Statements: {_counts_text(step)}",
         f"- Rollback: {_rollback_text(step)}",
         "",
@@ -149,6 +157,7 @@ def _step_json(step: StepReview) -> dict[str, Any]:
         "has_downgrade": step.has_downgrade,
         "rollback_available": step.rollback_available,
         "tables": list(step.tables),
+        "rebuilt": list(step.rebuilt),
         "counts": step.counts,
         "statements": [
             {"index": s.index, "class": s.klass, "tables": list(s.tables)} for s in step.statements

@@ -280,51 +280,6 @@ def _enum_values(dtype: exp.DataType) -> list[str] | None:
 # ---- checks ---------------------------------------------------------------------------------
 
 
-def _renamed_into(step: StepContext, after: int, table: str) -> bool:
-    """A later ``ALTER TABLE tmp RENAME TO table``: the drop is a table rebuild (SQLite batch)."""
-    for stmt in step.statements[after + 1 :]:
-        for node in stmt.nodes:
-            for action in _actions(node):
-                renamed = isinstance(action, exp.AlterRename) and isinstance(action.this, exp.Table)
-                if renamed and _fold(table_name(action.this)) == _fold(table):
-                    return True
-    return False
-
-
-def _source_table(select: Node | None) -> str | None:
-    """The one table a ``SELECT ... FROM t`` reads (no join, no subquery), else None."""
-    if not isinstance(select, exp.Select) or select.args.get("joins"):
-        return None
-    source = select.args.get("from_") or select.args.get("from")
-    table = source.this if isinstance(source, exp.From) else None
-    return table_name(table) if isinstance(table, exp.Table) else None
-
-
-def _copies(step: StepContext, statements: range) -> Iterator[tuple[str, str]]:
-    """(target, source) of every ``CREATE TABLE target AS SELECT ... FROM source`` and
-    ``INSERT INTO target ... SELECT ... FROM source`` among ``statements``."""
-    for index in statements:
-        for node in step.statements[index].nodes:
-            if isinstance(node, exp.Create) and str(node.args.get("kind") or "").upper() == "TABLE":
-                target = node.this
-            elif isinstance(node, exp.Insert):
-                target = node.this.this if isinstance(node.this, exp.Schema) else node.this
-            else:
-                continue
-            source = _source_table(node.args.get("expression"))
-            if isinstance(target, exp.Table) and source is not None:
-                yield _fold(table_name(target)), _fold(source)
-
-
-def _rows_put_back(step: StepContext, at: int, table: str) -> bool:
-    """The rows of ``table`` are copied aside before the drop and copied back into a new
-    ``table`` after it: a table rebuild (SQLite's ALTER), not a loss of data."""
-    wanted = _fold(table)
-    stashes = {t for t, source in _copies(step, range(at)) if source == wanted}
-    later = range(at + 1, len(step.statements))
-    return any(t == wanted and source in stashes for t, source in _copies(step, later))
-
-
 def _created_before(step: StepContext, before: int, table: str) -> bool:
     return any(
         s.klass == "create" and s.target and _fold(s.target) == _fold(table)
@@ -335,12 +290,12 @@ def _created_before(step: StepContext, before: int, table: str) -> bool:
 def _drop_table(step: StepContext, stmt: Stmt, node: Node) -> Iterator[str]:
     if not isinstance(node, exp.Drop) or str(node.args.get("kind") or "").upper() != "TABLE":
         return
+    if stmt.part_of is not None:  # a step of a table rebuild (see .rebuild): rows are kept
+        return
     for table in node.args.get("tables") or []:
         if not isinstance(table, exp.Table):
             continue
         name = table_name(table)
-        if _renamed_into(step, stmt.index, name) or _rows_put_back(step, stmt.index, name):
-            continue
         if _created_before(step, stmt.index, name) and not step.existed(name):
             continue
         yield f"drops table {name} and all its rows"

@@ -50,6 +50,20 @@ def has_downgrade(project: Project, rendered: RenderedStep) -> bool:
     return bool(record_operations(header, "down", project.dialect))
 
 
+def empty_downgrade(project: Project, rendered: RenderedStep) -> bool:
+    """True for a downgrade step whose downgrade() records nothing while the revision's
+    upgrade() records operations: applying it moves the version table back, not the schema."""
+    from offline_sql.migrate import record_operations
+
+    header = rendered.header
+    step = rendered.step
+    if header is None or step.direction != "down" or not step.run_script:
+        return False
+    if rendered.operation_count:
+        return False
+    return bool(record_operations(header, "up", project.dialect))
+
+
 def missing_downgrades(project: Project, steps: Sequence[RenderedStep]) -> frozenset[str]:
     return frozenset(r.step.revision for r in steps if not has_downgrade(project, r))
 
@@ -93,6 +107,7 @@ def review_of(generated: Generated) -> Review:
             ),
             source=r.header.path if r.header else None,
             rollback_blocked_by=blocked.get(r.step.revision),
+            empty_downgrade=empty_downgrade(project, r),
         )
         for r in generated.steps
     ]

@@ -322,3 +322,19 @@ def test_findings_are_ordered_by_statement_then_rule() -> None:
         (1, "drop-table"),
         (None, "missing-downgrade"),
     ]
+
+
+@pytest.mark.parametrize(
+    ("direction", "empty", "fires"),
+    [("downgrade", True, True), ("downgrade", False, False), ("upgrade", True, False)],
+)
+def test_empty_downgrade(
+    direction: Literal["upgrade", "downgrade"], empty: bool, fires: bool
+) -> None:
+    step = ReviewedStep("ab12", "m", direction, [], empty_downgrade=empty)
+    found = [f for f in review([step], "sqlite", "sqlite").findings if f.rule == "empty-downgrade"]
+    assert len(found) == fires
+    if fires:
+        assert found[0].severity == "warning" and found[0].statement is None
+        assert "ab12" in found[0].message and "version table" in found[0].message
+        assert "downgrade()" in found[0].fix

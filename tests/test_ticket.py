@@ -235,3 +235,76 @@ def test_strict_passes_when_the_rule_is_allowed(tmp_path: Path, where: str) -> N
     assert upgrade_to_dir(config, out, "--strict").exit_code == 0
     review = (out / "REVIEW.md").read_text(encoding="utf-8")
     assert "0 errors" in review and "`drop-table`" in review and "(allowed)" in review
+
+
+# ---- a downgrade directory -------------------------------------------------------------------
+
+EMPTY_DOWNGRADE = (
+    *NO_DOWNGRADE[:1],
+    Rev("b2", "a1", "create logs", upgrade=table("logs"), downgrade='op.drop_table("logs")'),
+    Rev("c3", "b2", "add name",
+        upgrade='op.add_column("users", sa.Column("name", sa.String(20)))', downgrade="pass"),
+    Rev("d4", "c3", "merge point"),  # records nothing either way: nothing to undo
+)  # fmt: skip
+
+
+def downgrade_to_dir(config: Path, out: Path, *extra: str) -> Result:
+    return mig("-c", str(config), "--dialect", "sqlite", "downgrade", "head:base", "--sql", "-o",
+               str(out), *extra)  # fmt: skip
+
+
+@pytest.fixture
+def downgrade_dir(tmp_path: Path) -> Path:
+    out = tmp_path / "out"
+    result = downgrade_to_dir(make_project(tmp_path / "project", EMPTY_DOWNGRADE), out)
+    assert result.exit_code == 0, result.output
+    return out
+
+
+def test_downgrade_review_names_the_re_upgrade_as_rollback(downgrade_dir: Path) -> None:
+    rows = review_rows(downgrade_dir)
+    assert rows["a1"] == rows["b2"] == rows["d4"] == "available (re-upgrade)"
+    assert "re-upgrade" in rows["c3"] and "downgrade() changed nothing" in rows["c3"]
+    text = (downgrade_dir / "REVIEW.md").read_text(encoding="utf-8")
+    assert "not applicable" not in text
+    entries = manifest(downgrade_dir)["entries"]
+    assert all(entry["rollback"] is not None for entry in entries)
+    assert len(list((downgrade_dir / "rollback").iterdir())) == len(entries) == 4
+
+
+def finding_rows(root: Path, rule: str) -> list[str]:
+    text = (root / "REVIEW.md").read_text(encoding="utf-8")
+    return [line for line in text.splitlines() if f"| `{rule}` |" in line]
+
+
+def test_empty_downgrade_is_a_warning_for_that_revision_only(downgrade_dir: Path) -> None:
+    rows = finding_rows(downgrade_dir, "empty-downgrade")
+    assert len(rows) == 1
+    assert "revision c3" in rows[0] and "**warning**" in rows[0]
+    assert "write downgrade()" in rows[0]
+
+
+@pytest.mark.parametrize("fmt", ["text", "json"])
+def test_mig_review_downgrade_reports_the_empty_downgrade(tmp_path: Path, fmt: str) -> None:
+    config = make_project(tmp_path / "project", EMPTY_DOWNGRADE)
+    result = mig("-c", str(config), "review", "--downgrade", "head:b2", "--format", fmt)
+    assert result.exit_code == 0, result.output
+    assert result.stdout.count("empty-downgrade") == 1
+
+
+def test_strict_reports_the_empty_downgrade_without_refusing(tmp_path: Path) -> None:
+    """--strict refuses error findings; the empty downgrade is a warning, reported not refused."""
+    config = make_project(tmp_path / "project", EMPTY_DOWNGRADE[:3])
+    out = tmp_path / "out"
+    result = mig("-c", str(config), "downgrade", "head:b2", "--sql", "--strict", "-o", str(out))
+    assert result.exit_code == 0, result.output
+    assert len(finding_rows(out, "empty-downgrade")) == 1
+
+
+def test_a_real_downgrade_has_no_empty_downgrade_finding(tmp_path: Path) -> None:
+    history = (*EMPTY_DOWNGRADE[:2], dataclasses.replace(
+        EMPTY_DOWNGRADE[2], downgrade='op.drop_column("users", "name")'))  # fmt: skip
+    out = tmp_path / "out"
+    assert downgrade_to_dir(make_project(tmp_path / "project", history), out).exit_code == 0
+    assert finding_rows(out, "empty-downgrade") == []
+    assert set(review_rows(out).values()) == {"available (re-upgrade)"}

@@ -53,6 +53,9 @@ class ReviewedStep:
     rollback_blocked_by: str | None = None
     """A revision applied after this one without downgrade(): rolling back stops there, so
     this revision cannot be rolled back either (no rollback file is written for it)."""
+    empty_downgrade: bool = False
+    """A downgrade step whose ``downgrade()`` records nothing although ``upgrade()`` records
+    operations: the version table moves back, the schema stays as upgrade() left it."""
 
 
 @dataclass(frozen=True)
@@ -77,6 +80,7 @@ class StepReview:
     statements: tuple[ClassifiedStatement, ...]
     findings: tuple[Finding, ...]
     rollback_blocked_by: str | None = None
+    empty_downgrade: bool = False
 
     @property
     def tables(self) -> tuple[str, ...]:
@@ -172,6 +176,7 @@ def review_step(
         in_transaction=_in_transaction(step),
         existing_tables=step.existing_tables,
         existing_columns=step.existing_columns,
+        empty_downgrade=step.empty_downgrade,
     )
     allowed = allow | set(step.allow)
     findings: list[tuple[int, int, Finding]] = []
@@ -199,6 +204,7 @@ def review_step(
         statements=classified,
         findings=tuple(f for _, _, f in findings),
         rollback_blocked_by=step.rollback_blocked_by,
+        empty_downgrade=step.empty_downgrade,
     )
 
 

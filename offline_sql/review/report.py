@@ -51,7 +51,10 @@ def _tables_text(step: StepReview, code: Callable[[str], str]) -> str:
 
 def _rollback_text(step: StepReview) -> str:
     if step.direction != "upgrade":
-        return f"not applicable ({step.direction})"
+        # The inverse of a downgrade is the re-upgrade (the rollback files of a directory).
+        if step.empty_downgrade:
+            return "re-upgrade repeats upgrade() (downgrade() changed nothing)"
+        return "available (re-upgrade)"
     if not step.has_downgrade:
         return "NOT available (no downgrade())"
     if step.rollback_blocked_by is not None:

@@ -6,7 +6,7 @@ Severity policy (documented here because it is a choice):
   ``truncate``, ``delete-without-where``, ``non-transactional-in-transaction``.
 * ``warning``: probably what was meant but costly or lossy in a way a DBA must plan for:
   ``drop-column``, ``update-without-where``, ``narrowing-type``, the ``pg-*`` locking rules,
-  ``mysql-*`` rules, ``missing-downgrade``, an ``unparsed`` statement.
+  ``mysql-*`` rules, ``missing-downgrade``, ``empty-downgrade``, an ``unparsed`` statement.
 * ``info``: worth a line in the report; ``unparsed`` for procedural blocks and statements
   sqlglot only keeps as an opaque ``Command``.
 
@@ -60,6 +60,8 @@ class StepContext:
     """Per statement: whether the script runs it inside BEGIN ... COMMIT."""
     existing_tables: frozenset[str] = frozenset()
     existing_columns: Mapping[str, Mapping[str, str]] = field(default_factory=dict)
+    empty_downgrade: bool = False
+    """A downgrade whose ``downgrade()`` records nothing while ``upgrade()`` records some."""
 
     def existed(self, table: str | None) -> bool:
         """Whether ``table`` existed before the step; a qualified name also matches its bare
@@ -430,6 +432,14 @@ def _missing_downgrade(step: StepContext) -> Iterator[Hit]:
         yield Hit(f"revision {step.revision} has no downgrade(): no rollback script")
 
 
+def _empty_downgrade(step: StepContext) -> Iterator[Hit]:
+    if step.direction == "downgrade" and step.empty_downgrade:
+        yield Hit(
+            f"downgrade() of revision {step.revision} records nothing although its upgrade() "
+            "changes the schema: the version table moves back, the schema keeps the changes"
+        )
+
+
 def _unparsed(step: StepContext) -> Iterator[Hit]:
     for stmt in step.statements:
         if stmt.klass == "bookkeeping":
@@ -564,6 +574,14 @@ RULES: tuple[Rule, ...] = (
         reason="without downgrade() there is no rollback script",
         fix="write downgrade() in the revision script, or accept it with mig_allow",
         check=_missing_downgrade,
+    ),
+    Rule(
+        id="empty-downgrade",
+        severity="warning",
+        reason="a downgrade that changes nothing leaves the schema ahead of the version table",
+        fix="write downgrade() to undo upgrade(), or accept it with mig_allow if nothing needs "
+        "undoing",
+        check=_empty_downgrade,
     ),
     Rule(
         id="unparsed",

@@ -17,6 +17,7 @@ from sqlalchemy.sql.elements import ClauseElement
 from sqlalchemy.sql.schema import SchemaItem
 
 from offline_sql.operations import ConstraintType, Operation
+from offline_sql.schema_items import fk_target
 from offline_sql.state import SchemaState, TableState
 
 _EXPRESSION_CHARS = re.compile(r"[()\s+*/,'\"|-]")
@@ -107,9 +108,8 @@ def add_referent_stubs(table: sa.Table) -> None:
     assert table.metadata is not None
     for fk in table.foreign_keys:
         if isinstance(fk._colspec, str):
-            target = fk._column_tokens
-            columns = [target.column_name] if target.column_name else []
-            stub_table(table.metadata, target.schema or None, target.table_name, columns)
+            schema, name, column = fk_target(fk)
+            stub_table(table.metadata, schema, name, [column])
 
 
 def table_for_create(op: Any) -> sa.Table:

@@ -146,15 +146,22 @@ def column_state(column: sa.Column[Any]) -> ColumnState:
     )
 
 
+def fk_target(fk: sa.ForeignKey) -> tuple[str | None, str, str]:
+    """(schema, table, column) a foreign key points at, from the public ``target_fullname``
+    (``"[schema.]table.column"``), the same in SQLAlchemy 2.0 and 2.1."""
+    *qualified, column = fk.target_fullname.split(".")
+    return ".".join(qualified[:-1]) or None, qualified[-1], column
+
+
 def _fk_state(constraint: sa.ForeignKeyConstraint) -> ForeignKeyState:
-    targets = [element._column_tokens for element in constraint.elements]
+    targets = [fk_target(element) for element in constraint.elements]
     schema, table = targets[0][0], targets[0][1]
     return ForeignKeyState(
         name=_name(constraint.name),
         columns=tuple(constraint.column_keys),
         referent_schema=schema,
         referent_table=table,
-        referent_columns=tuple(str(t[2]) for t in targets),
+        referent_columns=tuple(t[2] for t in targets),
         ondelete=constraint.ondelete,
         onupdate=constraint.onupdate,
         deferrable=constraint.deferrable,

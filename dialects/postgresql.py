@@ -8,7 +8,7 @@ builds refuse to run inside a transaction.
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable
 from typing import Any, ClassVar
 
 import sqlalchemy as sa
@@ -22,7 +22,7 @@ from offline_sql.dialects.base import (
     expected_revisions,
     guard_message_parts,
 )
-from offline_sql.state import SchemaState
+from offline_sql.state import SchemaState, TableState
 from offline_sql.statements import Statement
 
 EnumKey = tuple[str | None, str]
@@ -70,20 +70,46 @@ class PostgreSQLDialect(Dialect):
             out.append(Statement(self.ddl(CreateEnumType(enum)), table=table))
         return out
 
-    def unused_enums_after_drop(self, op: ops.DropTable, state: SchemaState) -> list[EnumKey]:
-        """Enum types of the dropped table that no other table of the state uses."""
-        dropped = state.get(op.schema, op.table_name)
-        if dropped is None:
+    def unused_enums(
+        self,
+        state: SchemaState,
+        key: tuple[str | None, str],
+        columns: Collection[str] | None = None,
+        new_type: Any = None,
+    ) -> list[EnumKey]:
+        """Enum types that the ``columns`` of table ``key`` (all of them when None) are the
+        last to use in the state, once those columns are gone or of type ``new_type``.
+
+        Only types mig created (``named_enum``) and the state knows: a type made outside
+        the migrations or with ``create_type=False`` is the user's to drop."""
+        table = state.get(*key)
+        if table is None:
             return []
-        mine = {k for c in dropped.columns.values() if (k := self._key(c.type)) is not None}
+
+        def going(t: TableState, name: str) -> bool:
+            return t.key == table.key and (columns is None or name in columns)
+
+        mine = {
+            k
+            for name, c in table.columns.items()
+            if going(table, name) and (k := self._key(c.type)) is not None
+        }
         others = {
             k
             for t in state.tables.values()
-            if t.key != dropped.key
-            for c in t.columns.values()
-            if (k := self._key(c.type)) is not None
+            for name, c in t.columns.items()
+            if not going(t, name) and (k := self._key(c.type)) is not None
         }
+        if (k := self._key(new_type)) is not None:
+            others.add(k)
         return sorted((mine - others) & set(state.enums), key=lambda k: (k[0] or "", k[1]))
+
+    def drop_enums(self, keys: Iterable[EnumKey], table: str) -> list[Statement]:
+        """``DROP TYPE`` for each enum type, after what used it last."""
+        return [
+            Statement(self.ddl(DropEnumType(sa.Enum(name=name, schema=schema))), table=table)
+            for schema, name in keys
+        ]
 
     @staticmethod
     def _key(type_: Any) -> EnumKey | None:
@@ -145,28 +171,51 @@ class PostgreSQLDialect(Dialect):
         )
 
     def render_drop_table(self, op: ops.DropTable, state: SchemaState) -> list[Statement]:
-        out = super().render_drop_table(op, state)
-        for schema, name in self.unused_enums_after_drop(op, state):
-            enum = sa.Enum(name=name, schema=schema)
-            out.append(Statement(self.ddl(DropEnumType(enum)), table=op.table_name))
-        return out
+        unused = self.unused_enums(state, (op.schema, op.table_name))
+        return super().render_drop_table(op, state) + self.drop_enums(unused, op.table_name)
 
     def render_add_column(self, op: ops.AddColumn, state: SchemaState) -> list[Statement]:
         enums = self.create_enums([op.column.type], state, op.table_name)
         return enums + super().render_add_column(op, state)
 
+    def render_drop_column(self, op: ops.DropColumn, state: SchemaState) -> list[Statement]:
+        """The column, then the enum types it was the last to use (as with a table), so
+        re-adding the column later (a downgrade then an upgrade) can create them again."""
+        unused = self.unused_enums(state, (op.schema, op.table_name), {op.column_name})
+        return super().render_drop_column(op, state) + self.drop_enums(unused, op.table_name)
+
     def render_alter_column(self, op: ops.AlterColumn, state: SchemaState) -> list[Statement]:
         """A change to an enum type not yet created creates it first, and converts the
-        values through text (``USING col::text::type``) unless the script said how."""
-        if op.type_ is ops.UNSET or named_enum(op.type_) is None:
+        values through text (``USING col::text::type``) unless the script said how.
+
+        When an enum type is involved, a default the state knows is dropped before the
+        change and set again after it: PostgreSQL would convert it with the column,
+        which fails between enum types and would keep the old type in use. The enum type
+        the column was the last to use is dropped at the end."""
+        if op.type_ is ops.UNSET:
             return super().render_alter_column(op, state)
-        enums = self.create_enums([op.type_], state, op.table_name)
-        if op.postgresql_using is None:
-            enum = named_enum(op.type_)
-            assert enum is not None
-            using = f"{self.quote(op.column_name)}::text::{self.type_sql(enum)}"
-            op = _with_using(op, using)
-        return enums + super().render_alter_column(op, state)
+        key = (op.schema, op.table_name)
+        column = state.column(key, op.column_name)
+        old = self._key(column.type) if column is not None else None
+        enum = named_enum(op.type_)
+        if enum is None and old is None:
+            return super().render_alter_column(op, state)
+        before: list[Statement] = []
+        if enum is not None:
+            before += self.create_enums([enum], state, op.table_name)
+            if op.postgresql_using is None:
+                using = f"{self.quote(op.column_name)}::text::{self.type_sql(enum)}"
+                op = dataclasses.replace(op, postgresql_using=using)
+        if column is not None and column.server_default is not None:
+            drop = f"{self.alter_table(op)} ALTER COLUMN {self.quote(op.column_name)} DROP DEFAULT"
+            before.append(self.statement(drop, op))
+            if op.server_default is ops.UNSET:
+                op = dataclasses.replace(op, server_default=column.server_default)
+            elif op.server_default is None or op.server_default is False:
+                op = dataclasses.replace(op, server_default=ops.UNSET)
+        unused = self.unused_enums(state, key, {op.column_name}, new_type=op.type_)
+        altered = super().render_alter_column(op, state)
+        return before + altered + self.drop_enums(unused, op.table_name)
 
     def render_create_index(self, op: ops.CreateIndex, state: SchemaState) -> list[Statement]:
         return [self._concurrently(s, op.kw) for s in super().render_create_index(op, state)]
@@ -194,8 +243,3 @@ def dollar_quoted(body: str, tag: str) -> str:
         n += 1
         candidate = f"{tag}{n}"
     return f"${candidate}$\n{body}\n${candidate}$"
-
-
-def _with_using(op: ops.AlterColumn, using: str) -> ops.AlterColumn:
-    """A copy of ``op`` with ``postgresql_using`` set (operations are never mutated)."""
-    return dataclasses.replace(op, postgresql_using=using)

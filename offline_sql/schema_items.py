@@ -53,7 +53,12 @@ def copy_item(item: SchemaItem) -> SchemaItem:
     """An unattached copy of a column, constraint or index (shared sub-objects such as
     types and clause elements are reused: they are never mutated)."""
     if isinstance(item, sa.Column):
-        return item._copy()
+        copied = item._copy()
+        if isinstance(item.type, sa.Enum) and isinstance(copied.type, sa.Enum):
+            # SQLAlchemy 2.1's Enum copy forgets create_type=False (a type the user
+            # manages): keep it, so PostgreSQL never drops a type mig did not create.
+            copied.type.create_type = getattr(item.type, "create_type", True)
+        return copied
     if isinstance(item, (sa.PrimaryKeyConstraint, sa.UniqueConstraint)):
         return type(item)(
             *constraint_column_names(item),

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import copy
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -214,8 +215,14 @@ class SchemaState:
         table = self.tables.pop(key, None)
         if table is None:
             return
-        in_use = {k for other in self.tables.values() for k in _enum_keys(other)}
-        for enum in _enum_keys(table) - in_use:
+        self.forget_unused_enums(_enum_keys(table.columns.values()))
+
+    def forget_unused_enums(self, candidates: Iterable[tuple[str | None, str]]) -> None:
+        """Forget the ``candidates`` enums no column of any table uses any more: PostgreSQL
+        drops such a type with its last table, its last column or when its last column
+        changes type (``dialects/postgresql.py``), so a later use must create it again."""
+        in_use = {k for table in self.tables.values() for k in _enum_keys(table.columns.values())}
+        for enum in set(candidates) - in_use:
             self.enums.pop(enum, None)
 
     def rename_table(self, key: TableKey, new_name: str) -> None:
@@ -248,7 +255,8 @@ class SchemaState:
         table = self.tables.get(key)
         if table is None or name not in table.columns:
             return
-        del table.columns[name]
+        dropped = table.columns.pop(name)
+        self.forget_unused_enums(_enum_keys([dropped]))
         if table.primary_key and name in table.primary_key.columns:
             rest = tuple(c for c in table.primary_key.columns if c != name)
             table.primary_key = PrimaryKeyState(table.primary_key.name, rest) if rest else None
@@ -313,11 +321,11 @@ class SchemaState:
             self.enums.setdefault((schema, str(type_.name)), tuple(type_.enums))
 
 
-def _enum_keys(table: TableState) -> set[tuple[str | None, str]]:
-    """(schema, name) of the named enums the table's columns use, as ``note_enum`` keys them."""
+def _enum_keys(columns: Iterable[ColumnState]) -> set[tuple[str | None, str]]:
+    """(schema, name) of the named enums the columns use, as ``note_enum`` keys them."""
     return {
         (c.type.schema, str(c.type.name))
-        for c in table.columns.values()
+        for c in columns
         if isinstance(c.type, sa.Enum) and c.type.name
     }
 

@@ -26,7 +26,7 @@ from typing import Any, ClassVar
 import sqlalchemy as sa
 
 from offline_sql import operations as ops
-from offline_sql.dialects import existing
+from offline_sql.dialects import existing, mysql_indexes
 from offline_sql.dialects import render as r
 from offline_sql.dialects.base import (
     NO_REVISION,
@@ -72,6 +72,10 @@ class MySQLDialect(Dialect):
     drop_if_exists: ClassVar[bool] = False
     """``DROP INDEX/FOREIGN KEY/CONSTRAINT IF EXISTS`` and ``CREATE INDEX IF NOT EXISTS``
     are accepted (MariaDB); elsewhere the state must know whether the object exists."""
+
+    functional_key_parts: ClassVar[bool] = True
+    """An index key part may be an expression, in parentheses of its own (MySQL 8.0.13+:
+    ``CREATE INDEX ix ON t ((lower(name)))``); MariaDB has none, see ``mysql_indexes``."""
 
     guard_variable: ClassVar[str] = "sql_warnings"
     """A harmless boolean session variable that a failed guard tries to set to its message
@@ -208,9 +212,40 @@ class MySQLDialect(Dialect):
                 names = [e for e in elements if isinstance(e, str)]
                 types = {c.name: c.type for c in op.items if isinstance(c, sa.Column)}
                 self.check_prefix_lengths(op, names, types, dict(item.dialect_kwargs))
+                for element in elements:
+                    self.key_part(op, r.index_element(element, None))
         return super().render_create_table(op, state)
 
     # ---- indexes ----------------------------------------------------------------------
+
+    def key_part(self, op: ops.Operation | None, element: Any) -> Any:
+        """An index element as this database accepts it (``mysql_indexes.key_part``), or a
+        RenderError where expressions cannot be indexed."""
+        if self.functional_key_parts or not mysql_indexes.is_functional(element):
+            return mysql_indexes.key_part(element)
+        what = f"an index on the expression {mysql_indexes.element_sql(element)!r}"
+        way_out = (
+            "add a generated column holding it (sa.Column(..., sa.Computed(...))) and "
+            "index that column"
+        )
+        if op is None:
+            raise RenderError(f"{what} is not supported on {self.name}; {way_out}")
+        raise self.unsupported(op, what, way_out)
+
+    def index_statements(self, table: sa.Table) -> list[Statement]:
+        """``CREATE INDEX`` for each index of a new table (by name), expressions written as
+        key parts this database accepts."""
+        out: list[Statement] = []
+        for index in sorted(table.indexes, key=lambda i: str(i.name)):
+            elements = [e.name if isinstance(e, sa.Column) else e for e in index.expressions]
+            if any(mysql_indexes.is_functional(e) for e in elements):
+                names = [e for e in elements if isinstance(e, str)]
+                parts = [self.key_part(None, e) for e in elements]
+                kw = dict(index.dialect_kwargs)
+                index = sa.Index(index.name, *parts, unique=bool(index.unique), **kw)
+                index._set_parent(r.table_with_columns(table.schema, table.name, names))
+            out.append(Statement(self.ddl(sa.schema.CreateIndex(index)), table=table.name))
+        return out
 
     def check_prefix_lengths(
         self,
@@ -245,7 +280,8 @@ class MySQLDialect(Dialect):
                     op, "CREATE INDEX IF NOT EXISTS", "drop if_not_exists=True from the call"
                 )
             op = _replace(op, if_not_exists=False)
-        return super().render_create_index(op, state)
+        parts = tuple(self.key_part(op, r.index_element(c, table)) for c in op.columns)
+        return super().render_create_index(_replace(op, columns=parts), state)
 
     def render_drop_index(self, op: ops.DropIndex, state: SchemaState) -> list[Statement]:
         table = state.get(op.schema, op.table_name) if op.table_name else None
@@ -331,6 +367,7 @@ class MariaDBDialect(MySQLDialect):
     )
     drop_check_keyword = "CONSTRAINT"
     drop_if_exists = True
+    functional_key_parts = False
     column_if_exists = True
 
     def guard_failure(self, expected: tuple[str, ...], table: str) -> list[Statement]:

@@ -164,8 +164,27 @@ class PostgreSQLDialect(Dialect):
 
     # ---- operations -------------------------------------------------------------------
 
+    # ---- generated columns ------------------------------------------------------------
+
+    def check_computed(self, op: ops.Operation, columns: Iterable[sa.Column[Any]]) -> None:
+        """``sa.Computed`` must say ``persisted=``: PostgreSQL before 18 has only STORED
+        generated columns, and 18 makes one without a keyword VIRTUAL. SQLAlchemy writes no
+        keyword offline (PostgreSQL 15 refuses it) and STORED online with a warning; mig
+        neither changes the meaning nor lets the choice depend on the server."""
+        for column in columns:
+            computed = column.computed
+            if computed is not None and computed.persisted is None:
+                raise self.unsupported(
+                    op,
+                    f"generated column {column.name!r} without persisted=",
+                    "pass persisted=True to sa.Computed (STORED, every version) or "
+                    "persisted=False (VIRTUAL, PostgreSQL 18 and later)",
+                )
+
     def render_create_table(self, op: ops.CreateTable, state: SchemaState) -> list[Statement]:
-        types = [i.type for i in op.items if isinstance(i, sa.Column)]
+        columns = [i for i in op.items if isinstance(i, sa.Column)]
+        self.check_computed(op, columns)
+        types = [c.type for c in columns]
         return self.create_enums(types, state, op.table_name) + super().render_create_table(
             op, state
         )
@@ -175,6 +194,7 @@ class PostgreSQLDialect(Dialect):
         return super().render_drop_table(op, state) + self.drop_enums(unused, op.table_name)
 
     def render_add_column(self, op: ops.AddColumn, state: SchemaState) -> list[Statement]:
+        self.check_computed(op, [op.column])
         enums = self.create_enums([op.column.type], state, op.table_name)
         return enums + super().render_add_column(op, state)
 

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
-from databases import ScratchDatabase
+from databases import ScratchDatabase, ScriptFailed
 from helpers import Rev, make_project
 from test_offline_equals_online import cli_script, online_config
 
@@ -18,6 +18,7 @@ from offline_sql import migrate
 from offline_sql import operations as o
 from offline_sql.dialects import get_dialect
 from offline_sql.dialects.base import Dialect
+from offline_sql.errors import RenderError
 from offline_sql.state import SchemaState
 from offline_sql.statements import Statement
 
@@ -230,3 +231,175 @@ def test_enum_history_goes_down_and_up_online(
         (migrate.upgrade if command == "upgrade" else migrate.downgrade)(config, target)
     assert enum_types(postgresql_database) == ["feeling"]
     assert column_default(postgresql_database) == "'sad'::feeling"
+
+
+# ---- 2. PostgreSQL: a generated column must say persisted= -------------------------------
+
+
+def computed_column(persisted: bool | None) -> sa.Column[int]:
+    return sa.Column("double", sa.Integer, sa.Computed("n * 2", persisted=persisted))
+
+
+COMPUTED_OPS = {
+    "create_table": lambda c: o.CreateTable("t", items=(sa.Column("n", sa.Integer), c)),
+    "add_column": lambda c: o.AddColumn("t", column=c),
+}
+
+
+@pytest.mark.parametrize("make", COMPUTED_OPS.values(), ids=COMPUTED_OPS.keys())
+def test_computed_without_persisted_is_refused_on_postgresql(pg: Dialect, make: object) -> None:
+    assert callable(make)
+    with pytest.raises(RenderError, match=r"'double' without persisted=.*persisted=True"):
+        pg.render(make(computed_column(None)), SchemaState())
+
+
+@pytest.mark.parametrize(("persisted", "keyword"), [(True, "STORED"), (False, "VIRTUAL")])
+def test_computed_with_persisted_says_so(pg: Dialect, persisted: bool, keyword: str) -> None:
+    [sql] = rendered(pg, SchemaState(), o.AddColumn("t", column=computed_column(persisted)))
+    assert sql == f"ALTER TABLE t ADD COLUMN double INTEGER GENERATED ALWAYS AS (n * 2) {keyword}"
+
+
+@pytest.mark.parametrize("dialect", ["mysql", "mariadb", "mssql", "oracle"])
+def test_computed_without_persisted_stays_allowed_elsewhere(dialect: str) -> None:
+    op = o.AddColumn("t", column=computed_column(None))
+    assert get_dialect(dialect).render(op, SchemaState())
+
+
+@pytest.mark.postgresql
+def test_stored_generated_column_applies_with_psql(
+    pg: Dialect, postgresql_database: ScratchDatabase
+) -> None:
+    operations: list[o.Operation] = [
+        o.CreateTable("t", items=(sa.Column("n", sa.Integer), computed_column(True))),
+        o.AddColumn("t", column=sa.Column("triple", sa.Integer, sa.Computed("n * 3", True))),
+        o.Execute("INSERT INTO t (n) VALUES (7)"),
+    ]
+    postgresql_database.apply_script(as_script(pg, render_all(pg, operations)))
+    with postgresql_database.engine().connect() as connection:
+        assert connection.execute(sa.text("SELECT double, triple FROM t")).one() == (14, 21)
+
+
+@pytest.mark.postgresql
+def test_what_sqlalchemy_writes_without_persisted_fails_before_postgresql_18(
+    postgresql_database: ScratchDatabase,
+) -> None:
+    """Why mig refuses: without a connection SQLAlchemy writes no keyword, which PostgreSQL
+    before 18 rejects and 18 reads as VIRTUAL (connected to an older server, SQLAlchemy
+    writes STORED with a warning instead)."""
+    with postgresql_database.engine().connect() as connection:
+        version = connection.dialect.server_version_info
+        if version is not None and version >= (18,):
+            pytest.skip("PostgreSQL 18 accepts virtual generated columns")
+    table = sa.Table("t", sa.MetaData(), sa.Column("n", sa.Integer), computed_column(None))
+    sql = str(
+        sa.schema.CreateTable(table).compile(
+            dialect=sa.create_engine("postgresql+psycopg://").dialect
+        )
+    )
+    assert "STORED" not in sql
+    with pytest.raises(ScriptFailed, match="syntax error"):
+        postgresql_database.apply_script(f"{sql};\n")
+
+
+# ---- 3. MySQL/MariaDB: expressions in indexes --------------------------------------------
+
+EXPRESSIONS = {
+    "text": (sa.text("lower(name)"),),
+    "string": ("lower(name)",),
+    "function": (sa.func.lower(sa.column("name")),),
+    "cast": (sa.cast(sa.column("name"), sa.CHAR(5)),),
+    "desc-function": (sa.desc(sa.func.lower(sa.column("name"))),),
+    "text-desc": ("id", sa.text("lower(name) DESC")),
+}
+MYSQL_KEY_PARTS = {
+    "text": "((lower(name)))",
+    "string": "((lower(name)))",
+    "function": "((lower(name)))",
+    "cast": "((CAST(name AS CHAR(5))))",
+    "desc-function": "((lower(name)) DESC)",
+    "text-desc": "(id, (lower(name)) DESC)",
+}
+
+
+@pytest.mark.parametrize("case", EXPRESSIONS)
+def test_mysql_writes_functional_key_parts(case: str) -> None:
+    op = o.CreateIndex("t", index_name="ix", columns=EXPRESSIONS[case])
+    assert rendered(get_dialect("mysql"), SchemaState(), op) == [
+        f"CREATE INDEX ix ON t {MYSQL_KEY_PARTS[case]}"
+    ]
+
+
+@pytest.mark.parametrize(
+    "columns",
+    [
+        ("name",),
+        (sa.text("name DESC"), "id"),
+        (sa.desc(sa.column("name")),),
+        (sa.text("name(10)"),),
+    ],
+    ids=["name", "text-name-desc", "desc-column", "prefix"],
+)
+@pytest.mark.parametrize("dialect", ["mysql", "mariadb"])
+def test_plain_key_parts_are_unchanged(dialect: str, columns: tuple[object, ...]) -> None:
+    op = o.CreateIndex("t", index_name="ix", columns=columns)  # type: ignore[arg-type]
+    [sql] = rendered(get_dialect(dialect), SchemaState(), op)
+    assert "((" not in sql and sql.startswith("CREATE INDEX ix ON t (")
+
+
+def test_mysql_create_table_index_on_an_expression() -> None:
+    op = o.CreateTable(
+        "t",
+        items=(sa.Column("name", sa.String(20)), sa.Index("ix", sa.text("lower(name)"))),
+    )
+    assert rendered(get_dialect("mysql"), SchemaState(), op)[1:] == [
+        "CREATE INDEX ix ON t ((lower(name)))"
+    ]
+
+
+MARIADB_EXPRESSION_OPS = {
+    **{
+        f"create_index-{case}": (
+            lambda cols=cols: o.CreateIndex("t", index_name="ix", columns=cols)
+        )
+        for case, cols in EXPRESSIONS.items()
+    },
+    "create_table": lambda: o.CreateTable(
+        "t",
+        items=(sa.Column("name", sa.String(20)), sa.Index("ix", sa.func.lower(sa.text("name")))),
+    ),
+}
+
+
+@pytest.mark.parametrize("make", MARIADB_EXPRESSION_OPS.values(), ids=MARIADB_EXPRESSION_OPS.keys())
+def test_mariadb_refuses_an_index_on_an_expression(make: object) -> None:
+    assert callable(make)
+    with pytest.raises(RenderError, match=r"not supported on mariadb; add a generated column"):
+        get_dialect("mariadb").render(make(), SchemaState())
+
+
+@pytest.mark.mysql
+@pytest.mark.parametrize("key_part", ["((lower(name)))", "(lower(name))"])
+def test_mariadb_server_rejects_both_spellings(
+    mariadb_database: ScratchDatabase, key_part: str
+) -> None:
+    mariadb_database.apply_script("CREATE TABLE t (name VARCHAR(20));\n")
+    with pytest.raises(ScriptFailed, match="1064"):
+        mariadb_database.apply_script(f"CREATE INDEX ix ON t {key_part};\n")
+
+
+@pytest.mark.mysql
+def test_mariadb_way_out_generated_column_and_index_applies(
+    mariadb_database: ScratchDatabase,
+) -> None:
+    maria = get_dialect("mariadb")
+    operations: list[o.Operation] = [
+        o.CreateTable("t", items=(sa.Column("name", sa.String(20)),)),
+        o.AddColumn("t", column=sa.Column("name_lower", sa.String(20), sa.Computed("lower(name)"))),
+        o.CreateIndex("t", index_name="ix_t_name_lower", columns=("name_lower",)),
+        o.Execute("INSERT INTO t (name) VALUES ('MiG')"),
+    ]
+    mariadb_database.apply_script(as_script(maria, render_all(maria, operations)))
+    inspector = sa.inspect(mariadb_database.engine())
+    assert [i["column_names"] for i in inspector.get_indexes("t")] == [["name_lower"]]
+    with mariadb_database.engine().connect() as connection:
+        assert connection.scalar(sa.text("SELECT name_lower FROM t")) == "mig"

@@ -15,6 +15,7 @@ from sqlalchemy.sql import ddl as sa_ddl
 from sqlalchemy.sql.elements import ClauseElement
 
 from offline_sql import operations as ops
+from offline_sql.dialects import existing
 from offline_sql.dialects import render as r
 from offline_sql.errors import RenderError
 from offline_sql.statements import Statement, StatementKind
@@ -178,7 +179,9 @@ class Dialect:
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always")
             try:
-                out = renderer(op, state)
+                # existing_* hints contradicting the state warn alike on every database.
+                with existing.hints_checked(op, state, self.same_type):
+                    out = renderer(op, state)
             except (sa.exc.CompileError, sa.exc.ArgumentError, sa.exc.IdentifierError) as exc:
                 raise RenderError(
                     f"{r.describe(op)}: {exc} (fix the operation in the script)"
@@ -301,6 +304,10 @@ class Dialect:
     def type_sql(self, type_: sa.types.TypeEngine[Any]) -> str:
         """A column type as the database spells it."""
         return str(self.sa_dialect().type_compiler_instance.process(type_))
+
+    def same_type(self, a: Any, b: Any) -> bool:
+        """Two types are the same when the database spells them the same."""
+        return self.type_sql(a) == self.type_sql(b)
 
     def ddl(self, element: Any) -> str:
         """A compiled DDL construct, trimmed of SQLAlchemy's surrounding blank lines."""

@@ -4,14 +4,20 @@ MySQL's ``MODIFY`` and SQL Server's ``ALTER COLUMN`` replace the column definiti
 attribute left out is an attribute lost (Alembic's ``--sql`` mode drops NOT NULL that way).
 So those renderers start from the column as the schema state knows it, fall back on the
 script's ``existing_*`` hints when the state does not know the table, and refuse to guess
-when neither says. A hint that contradicts the state is a warning: the state wins, because
-it was replayed from the migrations themselves.
+when neither says.
+
+On every database the hints are optional, and one that contradicts the state is a warning
+naming the script and line (:func:`hints_checked`, which ``Dialect.render`` wraps around
+every renderer): the state wins, because it was replayed from the migrations themselves,
+but a wrong hint is a wrong belief about the database worth fixing wherever it is written.
 """
 
 from __future__ import annotations
 
 import warnings
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from contextvars import ContextVar
 from typing import Any
 
 import sqlalchemy as sa
@@ -19,7 +25,7 @@ from sqlalchemy.sql.elements import ClauseElement, TextClause
 
 from offline_sql.dialects.render import describe
 from offline_sql.errors import RenderError
-from offline_sql.operations import UNSET, AlterColumn
+from offline_sql.operations import UNSET, AlterColumn, BatchAlterTable, Operation
 from offline_sql.state import ColumnState, SchemaState, TableState
 
 HINTS: dict[str, str] = {
@@ -87,13 +93,15 @@ def current_column(
     the state does not know the column, each needed attribute must come from the operation
     itself (it is being changed) or from its ``existing_*`` hint; otherwise this raises a
     :class:`RenderError` naming the hints to add. ``same_type`` compares two types the way
-    the database would spell them, for the contradiction warning.
+    the database would spell them.
+
+    A hint contradicting the state is not warned about here: :func:`hints_checked` did it
+    already, for every database alike.
     """
     table = _table(state, op)
     column = table.columns.get(op.column_name) if table is not None else None
     if column is None:
         return _from_hints(op, need, _why_unknown(op, state))
-    _warn_contradictions(op, column, same_type)
     return column.copy()
 
 
@@ -114,9 +122,11 @@ def _from_hints(op: AlterColumn, need: Sequence[str], why: str) -> ColumnState:
     missing = [HINTS[attr] for attr in need if not _changed(op, attr) and not _hint_given(op, attr)]
     if missing:
         names = ", ".join(f"{m}=..." for m in missing)
+        # None means "not given" in alter_column (Alembic's sentinel): say how to spell none.
+        none = " (existing_comment='' for no comment)" if HINTS["comment"] in missing else ""
         raise RenderError(
             f"{describe(op)}: {why}, and this database restates the whole column definition; "
-            f"add {names} to the alter_column call so no attribute is lost"
+            f"add {names} to the alter_column call so no attribute is lost{none}"
         )
 
     def pick(attr: str, fallback: Any) -> Any:
@@ -134,11 +144,25 @@ def _from_hints(op: AlterColumn, need: Sequence[str], why: str) -> ColumnState:
     )
 
 
-def _warn_contradictions(
-    op: AlterColumn, column: ColumnState, same_type: Callable[[Any, Any], bool]
-) -> None:
-    checks: dict[str, Callable[[Any, Any], bool]] = {
-        "type": same_type,
+TypeCheck = Callable[[Any, Any], bool]
+
+
+def _type_agrees(same_type: TypeCheck) -> TypeCheck:
+    """``same_type``, except that a hint this database cannot spell is compared as written
+    (it cannot be the column's type here, but the state still wins: no error for a hint)."""
+
+    def agrees(hint: Any, known: Any) -> bool:
+        try:
+            return same_type(hint, known)
+        except (sa.exc.CompileError, sa.exc.ArgumentError):
+            return repr(hint) == repr(known)
+
+    return agrees
+
+
+def _warn_contradictions(op: AlterColumn, column: ColumnState, same_type: TypeCheck) -> None:
+    checks: dict[str, TypeCheck] = {
+        "type": _type_agrees(same_type),
         "nullable": lambda hint, known: bool(hint) == bool(known),
         "server_default": lambda hint, known: default_text(hint) == default_text(known),
         "comment": lambda hint, known: (hint or None) == (known or None),
@@ -156,6 +180,61 @@ def _warn_contradictions(
             AlterColumnHintWarning,
             stacklevel=2,
         )
+
+
+def _check_alter(op: Operation, state: SchemaState, same_type: TypeCheck) -> None:
+    assert isinstance(op, AlterColumn)
+    table = _table(state, op)
+    column = table.columns.get(op.column_name) if table is not None else None
+    if column is not None:
+        _warn_contradictions(op, column, same_type)
+
+
+def _check_batch(op: Operation, state: SchemaState, same_type: TypeCheck) -> None:
+    """Each inner operation against the state the earlier ones leave."""
+    assert isinstance(op, BatchAlterTable)
+    work = state.copy()
+    for inner in op.operations:
+        check = _CHECKS.get(type(inner))
+        if check is not None:
+            check(inner, work, same_type)
+        try:
+            work.apply(inner)
+        except Exception:  # the renderer meets the same operation and says what is wrong
+            return
+
+
+_CHECKS: dict[type[Operation], Callable[[Operation, SchemaState, TypeCheck], None]] = {
+    AlterColumn: _check_alter,
+    BatchAlterTable: _check_batch,
+}
+"""Operations that carry ``existing_*`` hints (directly or inside a batch)."""
+
+_CHECKED: ContextVar[bool] = ContextVar("offline_sql_hints_checked", default=False)
+"""True while an operation whose hints were checked renders (a batch renders its inner
+operations through ``Dialect.render`` again: they must not warn twice)."""
+
+
+@contextmanager
+def hints_checked(op: Operation, state: SchemaState, same_type: TypeCheck) -> Iterator[None]:
+    """Warn (:class:`AlterColumnHintWarning`, naming the script and line) for each
+    ``existing_*`` hint of ``op`` that contradicts ``state``, once, then let it render.
+
+    ``state`` is the schema before ``op``; a column the state does not know has nothing to
+    contradict (the renderers that need it then take the hints, see :func:`current_column`).
+    ``same_type`` compares two types the way the database would spell them.
+    """
+    if _CHECKED.get():
+        yield
+        return
+    check = _CHECKS.get(type(op))
+    if check is not None:
+        check(op, state, same_type)
+    token = _CHECKED.set(True)
+    try:
+        yield
+    finally:
+        _CHECKED.reset(token)
 
 
 def _no_false(default: Any) -> Any:

@@ -42,8 +42,10 @@ from offline_sql.statements import Statement
 _PREFIX_ONLY_TYPE = re.compile(r"^(TINY|MEDIUM|LONG)?(TEXT|BLOB)\b")
 """Types MySQL indexes only with a prefix length (``mysql_length``)."""
 
-_RESTATED = ("type", "nullable", "server_default")
-"""What MODIFY must be told again; comment and AUTO_INCREMENT default to absent in hints."""
+_RESTATED = ("type", "nullable", "server_default", "comment")
+"""What MODIFY must be told again. The comment too: MODIFY without COMMENT drops it, so a
+column the state does not know needs ``existing_comment`` (``""`` when it has none; None
+means "not given" in ``alter_column``). AUTO_INCREMENT defaults to absent in hints."""
 
 
 class MySQLDialect(Dialect):
@@ -165,7 +167,7 @@ class MySQLDialect(Dialect):
             *args,
             nullable=column.nullable,
             server_default=sa.DefaultClause(default) if default is not None else None,
-            comment=column.comment,
+            comment=column.comment or None,
             primary_key=auto_increment,
             autoincrement=auto_increment,
         )

@@ -7,6 +7,7 @@ database's own client (``psql``, ``mariadb``) through ``tests/databases.py``.
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import pytest
 import sqlalchemy as sa
@@ -403,3 +404,66 @@ def test_mariadb_way_out_generated_column_and_index_applies(
     assert [i["column_names"] for i in inspector.get_indexes("t")] == [["name_lower"]]
     with mariadb_database.engine().connect() as connection:
         assert connection.scalar(sa.text("SELECT name_lower FROM t")) == "mig"
+
+
+# ---- 4. MySQL/MariaDB: a column the state does not know needs existing_comment -----------
+
+HINTED: dict[str, Any] = {
+    "existing_type": sa.String(20),
+    "existing_nullable": False,
+    "existing_server_default": "x",
+}
+
+
+@pytest.mark.parametrize("dialect", ["mysql", "mariadb"])
+def test_unknown_column_asks_for_existing_comment(dialect: str) -> None:
+    op = o.AlterColumn("ghost", column_name="c", type_=sa.String(40), **HINTED)
+    with pytest.raises(RenderError, match=r"add existing_comment=\.\.\. .*existing_comment=''"):
+        get_dialect(dialect).render(op, SchemaState())
+
+
+@pytest.mark.parametrize(
+    ("kw", "comment"),
+    [
+        ({"existing_comment": "the note"}, " COMMENT 'the note'"),
+        ({"existing_comment": ""}, ""),
+        ({"comment": "new"}, " COMMENT 'new'"),
+        ({"comment": None}, ""),
+    ],
+    ids=["kept", "none", "changed", "dropped"],
+)
+def test_unknown_column_comment_from_the_call(kw: dict[str, Any], comment: str) -> None:
+    op = o.AlterColumn("ghost", column_name="c", type_=sa.String(40), **HINTED, **kw)
+    assert rendered(get_dialect("mariadb"), SchemaState(), op) == [
+        f"ALTER TABLE ghost MODIFY COLUMN c VARCHAR(40) NOT NULL{comment} DEFAULT 'x'"
+    ]
+
+
+def test_known_column_needs_no_comment_hint() -> None:
+    maria = get_dialect("mariadb")
+    state = replayed(maria, o.CreateTable("t", items=(sa.Column("c", sa.String(20), comment="n"),)))
+    op = o.AlterColumn("t", column_name="c", type_=sa.String(40))
+    assert rendered(maria, state, op) == ["ALTER TABLE t MODIFY COLUMN c VARCHAR(40) COMMENT 'n'"]
+
+
+def column_comment(database: ScratchDatabase, table: str, column: str) -> str | None:
+    columns = {c["name"]: c for c in sa.inspect(database.engine()).get_columns(table)}
+    comment = columns[column].get("comment")
+    return None if comment is None else str(comment)
+
+
+@pytest.mark.mysql
+@pytest.mark.parametrize("note", ["the note", ""])
+def test_existing_comment_keeps_the_comment_of_a_table_mig_never_saw(
+    mariadb_database: ScratchDatabase, note: str
+) -> None:
+    comment = f" COMMENT '{note}'" if note else ""
+    mariadb_database.apply_script(
+        f"CREATE TABLE ghost (c VARCHAR(20) NOT NULL DEFAULT 'x'{comment});\n"
+    )
+    maria = get_dialect("mariadb")
+    op = o.AlterColumn(
+        "ghost", column_name="c", type_=sa.String(40), existing_comment=note, **HINTED
+    )
+    mariadb_database.apply_script(as_script(maria, maria.render(op, SchemaState())))
+    assert column_comment(mariadb_database, "ghost", "c") == (note or None)

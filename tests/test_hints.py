@@ -94,7 +94,9 @@ def test_the_state_wins(dialect: str) -> None:
 @pytest.mark.parametrize("dialect", NAMES)
 def test_unknown_table_has_nothing_to_contradict(dialect: str) -> None:
     """The hints then describe the column (SQLite, which must rebuild, refuses instead)."""
-    op = ops.AlterColumn("ghost", column_name="c", nullable=False, **CONTRADICTING)
+    op = ops.AlterColumn(
+        "ghost", column_name="c", nullable=False, existing_comment="", **CONTRADICTING
+    )
     with warnings.catch_warnings():
         warnings.simplefilter("error", AlterColumnHintWarning)
         try:

@@ -166,7 +166,7 @@ def test_hints_are_the_way_out_for_a_hidden_table(
     history = hidden_history(
         HIDDEN["collation the state cannot hold"],
         'op.alter_column("t", "name", type_=sa.String(40),'
-        ' existing_nullable=False, existing_server_default="n")',
+        ' existing_nullable=False, existing_server_default="n", existing_comment="")',
     )
     text = script(tmp_path, history, "mariadb")
     mariadb_database.apply_script(text)

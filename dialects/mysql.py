@@ -42,6 +42,10 @@ from offline_sql.statements import Statement
 _PREFIX_ONLY_TYPE = re.compile(r"^(TINY|MEDIUM|LONG)?(TEXT|BLOB)\b")
 """Types MySQL indexes only with a prefix length (``mysql_length``)."""
 
+_FK_LENGTH = re.compile(r"(?:(?<=CHAR)|(?<=BINARY))\(\d+\)")
+"""A string length, which may differ between a foreign key's two sides (InnoDB: "the
+length of string types need not be the same"; integer size and sign must)."""
+
 _RESTATED = ("type", "nullable", "server_default", "comment")
 """What MODIFY must be told again. The comment too: MODIFY without COMMENT drops it, so a
 column the state does not know needs ``existing_comment`` (``""`` when it has none; None
@@ -198,7 +202,79 @@ class MySQLDialect(Dialect):
             sql = f"{self.alter_table(op)} CHANGE COLUMN {self.quote(op.column_name)} {spec}"
         else:
             sql = f"{self.alter_table(op)} MODIFY COLUMN {spec}"
-        return [self.statement(sql, op)]
+        modify = [self.statement(sql, op)]
+        unknown = isinstance(before.type, sa.types.NullType)  # hints without existing_type
+        if op.type_ is ops.UNSET or (not unknown and self.same_type(before.type, after.type)):
+            return modify
+        return self.around_foreign_keys(op, state, after, modify)
+
+    def around_foreign_keys(
+        self, op: ops.AlterColumn, state: SchemaState, after: ColumnState, modify: list[Statement]
+    ) -> list[Statement]:
+        """The server refuses to change the type of a column a foreign key uses, on either
+        side (errno 1832/1833): drop the keys the state knows first and add them back after,
+        when the two sides' types still agree; otherwise say how to change both."""
+        key = (op.schema, op.table_name)
+        users = _foreign_keys_using(state, key, op.column_name)
+        if not users:
+            return modify
+        before: list[Statement] = []
+        again: list[Statement] = []
+        for table, fk in users:
+            if fk.name is None:
+                raise RenderError(
+                    f"{r.describe(op)}: column {op.column_name!r} is used by an unnamed "
+                    f"foreign key on {table.name}{fk.columns}, and {self.name} refuses to "
+                    "change its type while the key exists; drop the foreign key first "
+                    "(op.drop_constraint with its name), alter the columns, then "
+                    "op.create_foreign_key again"
+                )
+            moved = _renamed(fk, table.key, key, op.column_name, after.name)
+            self.check_matching_sides(op, state, table, moved, key, after)
+            note = (
+                f"foreign key {fk.name} uses the column whose type changes: dropped and "
+                "re-added around the change"
+            )
+            sql = f"{self.alter_table_of(table)} DROP FOREIGN KEY {self.quote(fk.name)}"
+            before.append(Statement(sql, table=table.name, comment=note))
+            origin = _table_op(table, op.origin)
+            again += self.add_constraint(origin, _foreign_key(moved), moved.columns)
+        return before + modify + again
+
+    def check_matching_sides(
+        self,
+        op: ops.AlterColumn,
+        state: SchemaState,
+        table: TableState,
+        fk: ForeignKeyState,
+        changed: tuple[str | None, str],
+        after: ColumnState,
+    ) -> None:
+        """A foreign key can be added back only when each column pair has the same type
+        (string lengths aside); where only one side changes, the script must change the
+        other too, with the key dropped in between (a RenderError names the way out)."""
+
+        def type_of(table_key: tuple[str | None, str], name: str) -> Any:
+            if table_key == changed and name == after.name:
+                return after.type
+            column = state.column(table_key, name)
+            return None if column is None else column.type
+
+        referent = (fk.referent_schema, fk.referent_table)
+        for local, remote in zip(fk.columns, fk.referent_columns, strict=False):
+            mine, theirs = type_of(table.key, local), type_of(referent, remote)
+            if mine is None or theirs is None:
+                continue
+            if _FK_LENGTH.sub("", self.type_sql(mine)) == _FK_LENGTH.sub("", self.type_sql(theirs)):
+                continue
+            raise RenderError(
+                f"{r.describe(op)}: foreign key {fk.name} joins {table.name}.{local} "
+                f"({self.type_sql(mine)}) and {fk.referent_table}.{remote} "
+                f"({self.type_sql(theirs)}) after this change, and {self.name} refuses to "
+                "change a column type while a foreign key uses it; drop the key "
+                f"(op.drop_constraint({fk.name!r}, {table.name!r}, type_='foreignkey')), "
+                "alter both columns, then op.create_foreign_key again"
+            )
 
     # ---- tables -----------------------------------------------------------------------
 
@@ -225,14 +301,12 @@ class MySQLDialect(Dialect):
         RenderError where expressions cannot be indexed."""
         if self.functional_key_parts or not mysql_indexes.is_functional(element):
             return mysql_indexes.key_part(element)
-        what = f"an index on the expression {mysql_indexes.element_sql(element)!r}"
-        way_out = (
-            "add a generated column holding it (sa.Column(..., sa.Computed(...))) and "
-            "index that column"
+        where = f"{r.describe(op)}: " if op is not None else ""
+        raise RenderError(
+            f"{where}an index on the expression {mysql_indexes.element_sql(element)!r} is not "
+            f"supported on {self.name}; add a generated column holding it "
+            "(sa.Column(..., sa.Computed(...))) and index that column"
         )
-        if op is None:
-            raise RenderError(f"{what} is not supported on {self.name}; {way_out}")
-        raise self.unsupported(op, what, way_out)
 
     def index_statements(self, table: sa.Table) -> list[Statement]:
         """``CREATE INDEX`` for each index of a new table (by name), expressions written as
@@ -409,6 +483,43 @@ def _foreign_keys_needing(table: TableState, index_name: str) -> list[ForeignKey
         if _covers(indexes[index_name], fk.columns)
         and not any(_covers(cols, fk.columns) for cols in others)
     ]
+
+
+def _foreign_keys_using(
+    state: SchemaState, key: tuple[str | None, str], column: str
+) -> list[tuple[TableState, ForeignKeyState]]:
+    """(table, foreign key) of every key the state knows with ``column`` of table ``key``
+    on either side."""
+    found: list[tuple[TableState, ForeignKeyState]] = []
+    for table in state.tables.values():
+        for fk in table.foreign_keys:
+            local = table.key == key and column in fk.columns
+            remote = (fk.referent_schema, fk.referent_table) == key and column in (
+                fk.referent_columns
+            )
+            if local or remote:
+                found.append((table, fk))
+    return found
+
+
+def _renamed(
+    fk: ForeignKeyState,
+    fk_table: tuple[str | None, str],
+    key: tuple[str | None, str],
+    old: str,
+    new: str,
+) -> ForeignKeyState:
+    """The foreign key with column ``old`` of table ``key`` renamed ``new`` on either side."""
+
+    def swap(names: tuple[str, ...], here: tuple[str | None, str]) -> tuple[str, ...]:
+        return tuple(new if here == key and n == old else n for n in names)
+
+    referent = (fk.referent_schema, fk.referent_table)
+    return dataclasses.replace(
+        fk,
+        columns=swap(fk.columns, fk_table),
+        referent_columns=swap(fk.referent_columns, referent),
+    )
 
 
 def _table_op(table: TableState, origin: ops.Origin | None) -> ops.TableOperation:

@@ -467,3 +467,113 @@ def test_existing_comment_keeps_the_comment_of_a_table_mig_never_saw(
     )
     mariadb_database.apply_script(as_script(maria, maria.render(op, SchemaState())))
     assert column_comment(mariadb_database, "ghost", "c") == (note or None)
+
+
+# ---- 5. MariaDB: a type change of a column a foreign key uses ------------------------------
+
+
+def keyed(parent: sa.types.TypeEngine[Any], child: sa.types.TypeEngine[Any]) -> list[o.Operation]:
+    return [
+        o.CreateTable("users", items=(sa.Column("code", parent, primary_key=True),)),
+        o.CreateTable(
+            "orders",
+            items=(
+                sa.Column("id", sa.Integer, primary_key=True),
+                sa.Column("code", child, sa.ForeignKey("users.code", name="fk_orders_user")),
+            ),
+        ),
+    ]
+
+
+def test_type_change_of_a_foreign_key_column_moves_the_key() -> None:
+    maria = get_dialect("mariadb")
+    state = replayed(maria, *keyed(sa.String(40), sa.String(20)))
+    op = o.AlterColumn("orders", column_name="code", type_=sa.String(40))
+    statements = maria.render(op, state)
+    assert [s.sql for s in statements] == [
+        "ALTER TABLE orders DROP FOREIGN KEY fk_orders_user",
+        "ALTER TABLE orders MODIFY COLUMN code VARCHAR(40)",
+        "ALTER TABLE orders ADD CONSTRAINT fk_orders_user FOREIGN KEY(code) "
+        "REFERENCES users (code)",
+    ]
+    assert statements[0].comment and "re-added" in statements[0].comment
+
+
+@pytest.mark.parametrize(
+    ("table", "column"), [("orders", "code"), ("users", "code")], ids=["child", "parent"]
+)
+def test_one_sided_integer_change_names_the_way_out(table: str, column: str) -> None:
+    maria = get_dialect("mariadb")
+    state = replayed(maria, *keyed(sa.Integer(), sa.Integer()))
+    op = o.AlterColumn(table, column_name=column, type_=sa.BigInteger())
+    with pytest.raises(RenderError, match=r"op\.drop_constraint\('fk_orders_user', 'orders'"):
+        maria.render(op, state)
+
+
+def test_changes_that_keep_the_type_leave_the_key_alone() -> None:
+    maria = get_dialect("mariadb")
+    state = replayed(maria, *keyed(sa.Integer(), sa.Integer()))
+    op = o.AlterColumn("orders", column_name="code", nullable=False)
+    assert rendered(maria, state, op) == ["ALTER TABLE orders MODIFY COLUMN code INTEGER NOT NULL"]
+
+
+@pytest.mark.mysql
+def test_mariadb_refuses_the_bare_modify(mariadb_database: ScratchDatabase) -> None:
+    maria = get_dialect("mariadb")
+    mariadb_database.apply_script(
+        as_script(maria, render_all(maria, keyed(sa.String(40), sa.String(20))))
+    )
+    with pytest.raises(ScriptFailed, match="1832"):
+        mariadb_database.apply_script("ALTER TABLE orders MODIFY COLUMN code VARCHAR(40);\n")
+
+
+@pytest.mark.mysql
+@pytest.mark.parametrize(
+    "changes",
+    [
+        pytest.param((sa.String(40), sa.String(20)), id="child-string"),
+        pytest.param((sa.String(10), sa.String(10)), id="both-strings"),
+    ],
+)
+def test_moved_key_applies_with_the_mariadb_client(
+    mariadb_database: ScratchDatabase, changes: tuple[sa.String, sa.String]
+) -> None:
+    maria = get_dialect("mariadb")
+    parent, child = changes
+    operations = [
+        *keyed(parent, child),
+        o.AlterColumn("users", column_name="code", type_=sa.String(30)),
+        o.AlterColumn("orders", column_name="code", type_=sa.String(30), new_column_name="ucode"),
+    ]
+    mariadb_database.apply_script(as_script(maria, render_all(maria, operations)))
+    inspector = sa.inspect(mariadb_database.engine())
+    [fk] = inspector.get_foreign_keys("orders")
+    assert (fk["name"], fk["constrained_columns"], fk["referred_columns"]) == (
+        "fk_orders_user",
+        ["ucode"],
+        ["code"],
+    )
+    types = {c["name"]: str(c["type"]) for c in inspector.get_columns("orders")}
+    assert types["ucode"] == "VARCHAR(30)"
+
+
+@pytest.mark.mysql
+def test_integer_way_out_applies(mariadb_database: ScratchDatabase) -> None:
+    """What the error asks for: drop the key, change both sides, add it again."""
+    maria = get_dialect("mariadb")
+    operations = [
+        *keyed(sa.Integer(), sa.Integer()),
+        o.DropConstraint("orders", constraint_name="fk_orders_user", type_="foreignkey"),
+        o.AlterColumn("users", column_name="code", type_=sa.BigInteger()),
+        o.AlterColumn("orders", column_name="code", type_=sa.BigInteger()),
+        o.CreateForeignKey(
+            "orders",
+            constraint_name="fk_orders_user",
+            referent_table="users",
+            local_cols=("code",),
+            remote_cols=("code",),
+        ),
+    ]
+    mariadb_database.apply_script(as_script(maria, render_all(maria, operations)))
+    [fk] = sa.inspect(mariadb_database.engine()).get_foreign_keys("orders")
+    assert fk["name"] == "fk_orders_user"

@@ -8,6 +8,7 @@ and the browsing commands do not pay for SQLAlchemy.
 from __future__ import annotations
 
 import importlib
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 from offline_sql.errors import UsageError
@@ -42,13 +43,41 @@ def get_dialect(name: str) -> Dialect:
     return dialect
 
 
+URL_ALIASES: dict[str, str] = {"postgres": "postgresql"}
+"""URL backends spelled otherwise than the dialect name (``postgres://`` as Heroku writes it)."""
+
+FILE_URL_BACKENDS: frozenset[str] = frozenset({"sqlite"})
+"""URL backends whose database is a file named by the URL's path (``sqlite:///app.db``)."""
+
+
+def url_backend(url: str) -> str:
+    """The backend of a URL, lower-cased, without driver and with aliases resolved:
+    ``postgres+psycopg://...`` -> ``postgresql``. Not checked against :data:`NAMES`."""
+    scheme = url.split(":", 1)[0].split("+", 1)[0].lower()
+    return URL_ALIASES.get(scheme, scheme)
+
+
 def dialect_name_from_url(url: str) -> str:
     """Map a SQLAlchemy URL ("postgresql+psycopg://...") to a dialect name."""
-    scheme = url.split(":", 1)[0].split("+", 1)[0].lower()
-    aliases = {"postgres": "postgresql", "mssql": "mssql", "oracle": "oracle"}
-    scheme = aliases.get(scheme, scheme)
+    scheme = url_backend(url)
     if scheme not in REGISTRY:
         raise UsageError(
             f"cannot tell the dialect of URL scheme {scheme!r}: use one of {', '.join(NAMES)}"
         )
     return scheme
+
+
+def resolve_file_url(url: str, base: Path) -> str:
+    """Make the relative file path of a file database's URL absolute against ``base``;
+    other URLs, absolute paths and in-memory databases are unchanged.
+
+    ``sqlite:///app.db`` in a config file means "next to the config file", not "wherever
+    mig happens to be run from". Plain string work: no SQLAlchemy import.
+    """
+    scheme, sep, rest = url.partition(":///")
+    if not sep or url_backend(url) not in FILE_URL_BACKENDS:
+        return url
+    path, qmark, query = rest.partition("?")
+    if not path or path == ":memory:" or path.startswith("/") or Path(path).is_absolute():
+        return url
+    return f"{scheme}:///{(base / path).resolve().as_posix()}{qmark}{query}"

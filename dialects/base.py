@@ -22,6 +22,7 @@ from offline_sql.statements import Statement, StatementKind
 
 if TYPE_CHECKING:
     from sqlalchemy.engine import Dialect as SADialect
+    from sqlalchemy.engine import Engine
 
     from offline_sql.dialects.literals import Literals
     from offline_sql.operations import Operation
@@ -135,6 +136,32 @@ class Dialect:
     literals: ClassVar[type[Literals] | None] = None
     """Literal rules (a class from ``dialects/literals.py``); None takes the one registered
     for the scheme of :attr:`sqlalchemy_url` in ``literals.BY_URL_SCHEME``."""
+
+    sqlalchemy_package: ClassVar[str] = ""
+    """The ``sqlalchemy.dialects`` package holding the database's own types: autogenerate and
+    baselines write them as ``<package>.TYPE(...)`` (``postgresql.JSONB()``)."""
+
+    # ---- online mode ------------------------------------------------------------------
+
+    default_driver: ClassVar[str | None] = None
+    """DBAPI driver used when a URL names none (``postgresql://``). Set where SQLAlchemy's own
+    default (psycopg2, mysqlclient) is not the driver the ``mig[...]`` extra installs, so a
+    plain URL works for every user; None keeps SQLAlchemy's default."""
+
+    driver_extras: ClassVar[Mapping[str, str]] = {}
+    """DBAPI driver -> the ``mig[...]`` extra that installs it, named when the driver is
+    missing; a driver not listed is named as ``pip install <module>``."""
+
+    def prepare_engine(self, engine: Engine) -> None:
+        """Adjust a fresh engine so that mig's transactions hold (register event listeners).
+
+        The default changes nothing: the driver already runs DDL inside transactions."""
+
+    # ---- review -----------------------------------------------------------------------
+
+    review_rules: ClassVar[frozenset[str]] = frozenset()
+    """Ids of the database-specific review rules (``offline_sql.review.rules``) this database
+    enables: rules about its locks or commit behaviour. Rules for every database always run."""
 
     # ---- compiling --------------------------------------------------------------------
 

@@ -60,6 +60,7 @@ class MSSQLDialect(Dialect):
     apply_hint = "sqlcmd -b -I -i {file}"
     client_preamble = (":on error exit", "SET XACT_ABORT ON")
     sqlglot_name = "tsql"
+    sqlalchemy_package = "mssql"
 
     foreign_key_ondelete_actions = frozenset({"NO ACTION", "CASCADE", "SET NULL", "SET DEFAULT"})
     """T-SQL has no ``RESTRICT`` (``NO ACTION``, the default, refuses the delete too)."""

@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import dataclasses
 import re
+from collections.abc import Mapping
 from typing import Any, ClassVar
 
 import sqlalchemy as sa
@@ -62,6 +63,12 @@ class MySQLDialect(Dialect):
     client_name = "mysql"
     apply_hint = "mysql --default-character-set=utf8mb4 DBNAME < {file}"
     sqlglot_name = "mysql"
+    sqlalchemy_package = "mysql"
+    default_driver = "pymysql"
+    driver_extras: ClassVar[Mapping[str, str]] = {"pymysql": "mysql"}
+    review_rules = frozenset({"mysql-ddl-with-dml", "mysql-enum-reorder"})
+    """DDL commits implicitly (data changes beside it cannot roll back with it), and ENUM
+    value changes rebuild the table."""
     non_transactional_note = (
         "MySQL commits each DDL statement on its own: if a statement fails, the statements "
         "before it stay applied; fix the cause and apply the rest of the script by hand."

@@ -78,6 +78,7 @@ class OracleDialect(Dialect):
         "SET SQLBLANKLINES ON",
     )
     sqlglot_name = "oracle"
+    sqlalchemy_package = "oracle"
     foreign_key_ondelete_actions = frozenset({"CASCADE", "SET NULL"})
     """Oracle's only ``ON DELETE`` actions; leaving it out refuses the delete (no keyword)."""
     foreign_key_onupdate_actions = frozenset()

@@ -8,7 +8,7 @@ builds refuse to run inside a transaction.
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Collection, Iterable
+from collections.abc import Collection, Iterable, Mapping
 from typing import Any, ClassVar
 
 import sqlalchemy as sa
@@ -54,6 +54,21 @@ class PostgreSQLDialect(Dialect):
     apply_hint = "psql -X -v ON_ERROR_STOP=1 -f {file}"
     client_preamble: ClassVar[tuple[str, ...]] = ("\\set ON_ERROR_STOP on",)
     sqlglot_name = "postgres"
+    sqlalchemy_package = "postgresql"
+    default_driver = "psycopg"
+    driver_extras: ClassVar[Mapping[str, str]] = {"psycopg": "postgresql", "psycopg2": "postgresql"}
+    review_rules = frozenset(
+        {
+            "pg-index-not-concurrently",
+            "pg-fk-not-valid",
+            "pg-check-not-valid",
+            "pg-set-not-null",
+            "pg-type-rewrite",
+            "pg-volatile-default",
+        }
+    )
+    """PostgreSQL's lock rules: statements that hold ACCESS EXCLUSIVE or SHARE locks while
+    they scan or rewrite a table that already has rows."""
     column_if_exists = True
 
     # ---- enum types -------------------------------------------------------------------

@@ -16,6 +16,8 @@ from collections.abc import Callable
 from typing import Any, ClassVar
 
 import sqlalchemy as sa
+from sqlalchemy import event
+from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.sql.elements import TextClause
 
 from offline_sql import operations as ops
@@ -69,12 +71,37 @@ class SQLiteDialect(Dialect):
     apply_hint = "sqlite3 -bail app.db < {file}"
     client_preamble: ClassVar[tuple[str, ...]] = (".bail on",)
     sqlglot_name = "sqlite"
+    sqlalchemy_package = "sqlite"
 
     minimum_version: ClassVar[tuple[int, int, int]] = (3, 35, 0)
     """Oldest SQLite that accepts every statement we emit (``ALTER TABLE ... DROP COLUMN``)."""
 
     guard_table: ClassVar[str] = "mig_guard"
     """Temporary table whose CHECK constraint stops ``sqlite3 -bail`` when a guard fails."""
+
+    transactional_drivers: ClassVar[frozenset[str]] = frozenset({"pysqlite"})
+    """SQLAlchemy drivers (on the standard ``sqlite3`` module) :meth:`prepare_engine` fixes."""
+
+    # ---- online mode ------------------------------------------------------------------
+
+    def prepare_engine(self, engine: Engine) -> None:
+        """Make pysqlite's transactions cover DDL.
+
+        pysqlite opens transactions itself, only before DML, so DDL runs in autocommit and a
+        failed run cannot be rolled back. SQLAlchemy's documented recipe: put the driver in
+        autocommit (``isolation_level = None``) and emit ``BEGIN`` whenever SQLAlchemy begins.
+        """
+        if engine.dialect.driver not in self.transactional_drivers:
+            return
+
+        @event.listens_for(engine, "connect")
+        def _autocommit(dbapi_connection: Any, connection_record: Any) -> None:
+            dbapi_connection.isolation_level = None
+
+        @event.listens_for(engine, "begin")
+        def _begin(conn: Connection) -> None:
+            if conn.get_execution_options().get("isolation_level") != "AUTOCOMMIT":
+                conn.exec_driver_sql("BEGIN")
 
     # ---- version guard ----------------------------------------------------------------
 

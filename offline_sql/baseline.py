@@ -349,13 +349,21 @@ def _state(document: dict[str, Any]) -> SchemaState:
     return state
 
 
+def _type_packages() -> tuple[str, ...]:
+    """The ``sqlalchemy.dialects`` packages a recorded type may name, one per dialect's
+    :attr:`~offline_sql.dialects.base.Dialect.sqlalchemy_package` (MariaDB shares MySQL's)."""
+    from offline_sql.dialects import NAMES, get_dialect
+
+    return tuple(dict.fromkeys(get_dialect(name).sqlalchemy_package for name in NAMES))
+
+
 def _type(entry: dict[str, str], sa_dialect: SADialect) -> sa.types.TypeEngine[Any]:
     """The recorded type, or its recorded text when the SQLAlchemy form no longer agrees."""
     import importlib
 
     namespace: dict[str, Any] = {"sa": sa}
-    for name in ("postgresql", "mysql", "sqlite", "mssql", "oracle"):
-        namespace[name] = importlib.import_module(f"sqlalchemy.dialects.{name}")
+    for package in _type_packages():
+        namespace[package] = importlib.import_module(f"sqlalchemy.dialects.{package}")
     found: Any = None
     text = entry["sqlalchemy"]
     if _plain_expression(text):

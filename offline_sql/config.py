@@ -226,19 +226,12 @@ def _dialect_of_url(url: str, origin: str) -> str:
         raise ConfigError(f"{origin}: {exc}") from None
 
 
-def resolve_sqlite_url(url: str, base: Path) -> str:
-    """Make a relative SQLite file path absolute against ``base``; other URLs are unchanged.
+def _resolve_url(url: str, base: Path) -> str:
+    """A file database's relative path is relative to the config file (the dialects know
+    which URLs name a file)."""
+    from offline_sql.dialects import resolve_file_url
 
-    ``sqlite:///app.db`` in a config file means "next to the config file", not "wherever
-    mig happens to be run from".
-    """
-    scheme, sep, rest = url.partition(":///")
-    if not sep or scheme.split("+", 1)[0].lower() != "sqlite":
-        return url
-    path, qmark, query = rest.partition("?")
-    if not path or path == ":memory:" or path.startswith("/") or Path(path).is_absolute():
-        return url
-    return f"{scheme}:///{(base / path).resolve().as_posix()}{qmark}{query}"
+    return resolve_file_url(url, base)
 
 
 def load_config(
@@ -275,7 +268,7 @@ def load_config(
     if env.get(ENV_URL):
         url, url_origin = env[ENV_URL], f"environment {ENV_URL}"
     if url is not None:
-        url = resolve_sqlite_url(url, base)
+        url = _resolve_url(url, base)
 
     name: str | None = settings.get("dialect")
     if name is not None:

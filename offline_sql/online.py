@@ -11,76 +11,31 @@ the only place that talks to a DBAPI driver. It owns four jobs:
 - :func:`current_heads` reads the version table;
 - :func:`current` is the body of ``mig current``.
 
-The tables below hold *driver* knowledge (which DBAPI module SQLAlchemy imports for a URL
-scheme and which ``mig[...]`` extra installs it). They are explicit dicts rather than
-branches so that adding a backend is one line; SQL knowledge stays in ``dialects/``.
+Driver knowledge (which DBAPI module a plain URL gets, which ``mig[...]`` extra installs it,
+how an engine must be adjusted so DDL is transactional) is asked of the URL's dialect
+(:attr:`~offline_sql.dialects.base.Dialect.default_driver`, ``driver_extras``,
+``prepare_engine``): this module names no database.
 """
 
 from __future__ import annotations
 
 import contextlib
 import re
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Iterator, Sequence
 from types import TracebackType
 from typing import TYPE_CHECKING, Any
 
 import sqlalchemy as sa
-from sqlalchemy import event
 from sqlalchemy.engine import Connection, Engine, make_url
 from sqlalchemy.engine.url import URL
 
+from offline_sql.dialects import REGISTRY, get_dialect, url_backend
 from offline_sql.errors import DatabaseError, MissingDriverError, UsageError
 from offline_sql.statements import Statement
 
 if TYPE_CHECKING:
     from offline_sql.config import Config
     from offline_sql.dialects.base import Dialect
-
-DEFAULT_DRIVERS: dict[str, str] = {
-    "postgresql": "psycopg",
-    "postgres": "psycopg",
-    "mysql": "pymysql",
-    "mariadb": "pymysql",
-}
-"""URL backend without an explicit driver -> the driver mig installs for it.
-
-SQLAlchemy's own defaults (psycopg2, mysqlclient) are not what ``mig[postgresql]`` and
-``mig[mysql]`` install, so a plain ``postgresql://`` URL would fail for every user."""
-
-BACKEND_ALIASES: dict[str, str] = {"postgres": "postgresql"}
-"""URL backends SQLAlchemy does not know under that spelling."""
-
-DRIVER_EXTRAS: dict[str, str] = {
-    "psycopg": "postgresql",
-    "psycopg2": "postgresql",
-    "pymysql": "mysql",
-}
-"""DBAPI driver -> the ``mig[...]`` extra that installs it."""
-
-
-def _sqlite_transactional(engine: Engine) -> None:
-    """Make pysqlite's transactions cover DDL.
-
-    pysqlite opens transactions itself, only before DML, so DDL runs in autocommit and a
-    failed run cannot be rolled back. SQLAlchemy's documented recipe: put the driver in
-    autocommit (``isolation_level = None``) and emit ``BEGIN`` whenever SQLAlchemy begins.
-    """
-
-    @event.listens_for(engine, "connect")
-    def _autocommit(dbapi_connection: Any, connection_record: Any) -> None:
-        dbapi_connection.isolation_level = None
-
-    @event.listens_for(engine, "begin")
-    def _begin(conn: Connection) -> None:
-        if conn.get_execution_options().get("isolation_level") != "AUTOCOMMIT":
-            conn.exec_driver_sql("BEGIN")
-
-
-ENGINE_SETUP: dict[str, Callable[[Engine], None]] = {
-    "pysqlite": _sqlite_transactional,
-}
-"""SQLAlchemy driver name -> adjustment of a fresh engine so mig's transactions hold."""
-
 
 # ---- connecting ---------------------------------------------------------------------------
 
@@ -94,23 +49,33 @@ def mask(url: str | URL) -> str:
     return parsed.render_as_string(hide_password=True)
 
 
+def url_dialect(url: str | URL) -> Dialect | None:
+    """The dialect of the URL's backend (aliases resolved); None for a backend mig has no
+    dialect for, which SQLAlchemy may still know."""
+    name = url_backend(url if isinstance(url, str) else url.drivername)
+    return get_dialect(name) if name in REGISTRY else None
+
+
 def normalize_url(url: str | URL) -> URL:
-    """Parse ``url`` and name the driver mig supports when the URL names none."""
+    """Parse ``url``: resolve a backend alias to SQLAlchemy's name and name the driver mig
+    supports when the URL names none."""
     try:
         parsed = make_url(url)
     except sa.exc.ArgumentError as exc:
         raise UsageError(f"invalid database URL {mask(url)!r}: {exc}") from None
     backend, _, driver = parsed.drivername.partition("+")
-    backend = BACKEND_ALIASES.get(backend, backend)
-    if not driver and backend in DEFAULT_DRIVERS:
-        driver = DEFAULT_DRIVERS[backend]
+    dialect = url_dialect(parsed)
+    if dialect is not None:
+        backend = make_url(dialect.sqlalchemy_url).drivername
+        driver = driver or dialect.default_driver or ""
     return parsed.set(drivername=f"{backend}+{driver}" if driver else backend)
 
 
 def _missing_driver(url: URL, exc: ImportError) -> MissingDriverError:
     backend, _, driver = url.drivername.partition("+")
     module = exc.name or driver or backend
-    extra = DRIVER_EXTRAS.get(driver)
+    dialect = url_dialect(url)
+    extra = dialect.driver_extras.get(driver) if dialect is not None else None
     how = f"pip install 'mig[{extra}]'" if extra else f"pip install {module}"
     return MissingDriverError(
         f"the {driver or 'default'} driver for {backend} is not installed "
@@ -130,9 +95,9 @@ def make_engine(url: str | URL, **kwargs: Any) -> Engine:
         raise _missing_driver(parsed, exc) from None
     except sa.exc.ArgumentError as exc:
         raise UsageError(f"invalid database URL {mask(parsed)!r}: {exc}") from None
-    setup = ENGINE_SETUP.get(engine.dialect.driver)
-    if setup is not None:
-        setup(engine)
+    dialect = url_dialect(parsed)
+    if dialect is not None:
+        dialect.prepare_engine(engine)
     return engine
 
 

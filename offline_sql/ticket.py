@@ -111,7 +111,13 @@ def review_of(generated: Generated) -> Review:
         )
         for r in generated.steps
     ]
-    return review(steps, dialect.name, dialect.sqlglot_name, project.config.review_allow)
+    return review(
+        steps,
+        dialect.name,
+        dialect.sqlglot_name,
+        project.config.review_allow,
+        rules=dialect.review_rules,
+    )
 
 
 def refuse_on_errors(review: Review) -> None:

@@ -7,7 +7,8 @@ from pathlib import Path
 import pytest
 from helpers import make_project
 
-from offline_sql.config import find_config_file, load_config, resolve_sqlite_url
+from offline_sql.config import find_config_file, load_config
+from offline_sql.dialects import resolve_file_url
 from offline_sql.errors import ConfigError
 
 
@@ -146,7 +147,7 @@ def test_sqlite_paths_resolve_against_the_config_folder(
     tmp_path: Path, url: str, expected: str
 ) -> None:
     base = tmp_path.resolve().as_posix()
-    assert resolve_sqlite_url(url, tmp_path) == expected.format(base=base)
+    assert resolve_file_url(url, tmp_path) == expected.format(base=base)
 
 
 # ---- errors name the file and the key ---------------------------------------------------

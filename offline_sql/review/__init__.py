@@ -159,9 +159,14 @@ def _in_transaction(step: ReviewedStep) -> tuple[bool, ...]:
 
 
 def review_step(
-    step: ReviewedStep, dialect_name: str, sqlglot_name: str, allow: frozenset[str]
+    step: ReviewedStep,
+    dialect_name: str,
+    sqlglot_name: str,
+    allow: frozenset[str],
+    rules: frozenset[str] = frozenset(),
 ) -> StepReview:
-    """Classify and lint one step; ``allow`` is the config-wide list."""
+    """Classify and lint one step; ``allow`` is the config-wide list, ``rules`` the
+    database-specific rule ids the target dialect enables."""
     where = f"mig_allow of revision {step.revision}" + (f" ({step.source})" if step.source else "")
     _check_allow(step.allow, where, ScriptError)
     classified = tuple(classify(i, s, sqlglot_name) for i, s in enumerate(step.statements))
@@ -181,7 +186,7 @@ def review_step(
     allowed = allow | set(step.allow)
     findings: list[tuple[int, int, Finding]] = []
     for order, rule in enumerate(RULES):
-        if not rule.applies_to(dialect_name):
+        if not rule.applies_to(rules):
             continue
         for hit in rule.check(context):
             finding = Finding(
@@ -209,16 +214,34 @@ def review_step(
 
 
 def review(
-    steps: Iterable[ReviewedStep], dialect_name: str, sqlglot_name: str, allow: Iterable[str] = ()
+    steps: Iterable[ReviewedStep],
+    dialect_name: str,
+    sqlglot_name: str,
+    allow: Iterable[str] = (),
+    *,
+    rules: Iterable[str] | None = None,
 ) -> Review:
     """Review every step. ``allow`` is config's ``review_allow`` (rule ids accepted everywhere).
 
+    ``rules`` are the database-specific rule ids to run (the target dialect's
+    ``review_rules``); None asks the dialect registered as ``dialect_name`` for them.
+
     Raises :class:`ConfigError` / :class:`ScriptError` when an allow list names an unknown
-    rule: a typo there would otherwise silently allow nothing.
+    rule: a typo there would otherwise silently allow nothing. An unknown id in ``rules`` is
+    a ValueError (a dialect declaring a rule that does not exist is a mig bug).
     """
     allowed = frozenset(allow)
     _check_allow(allowed, "review_allow in the config", ConfigError)
+    enabled = _enabled_rules(dialect_name) if rules is None else frozenset(rules)
+    _check_allow(enabled, f"review rules of dialect {dialect_name}", ValueError)
     return Review(
         dialect=dialect_name,
-        steps=tuple(review_step(s, dialect_name, sqlglot_name, allowed) for s in steps),
+        steps=tuple(review_step(s, dialect_name, sqlglot_name, allowed, enabled) for s in steps),
     )
+
+
+def _enabled_rules(dialect_name: str) -> frozenset[str]:
+    """The database-specific rules the registered dialect ``dialect_name`` enables."""
+    from offline_sql.dialects import get_dialect
+
+    return get_dialect(dialect_name).review_rules

@@ -10,8 +10,10 @@ Severity policy (documented here because it is a choice):
 * ``info``: worth a line in the report; ``unparsed`` for procedural blocks and statements
   sqlglot only keeps as an opaque ``Command``.
 
-Rules that only concern some databases name them in ``Rule.dialects`` (data, not code
-branches). Rules never guess: when the old type of a column is unknown, type rules skip.
+Rules that only concern some databases are marked ``specific``; each dialect lists the ones
+it enables in ``Dialect.review_rules`` and the caller passes that set to the review, so this
+module names no database. Rules never guess: when the old type of a column is unknown, type
+rules skip.
 A script silences a rule for its revision with ``mig_allow = ("drop-column",)``; config does
 it everywhere with ``review_allow``. Allowed findings stay in the report, marked allowed.
 """
@@ -108,11 +110,12 @@ class Rule:
     fix: str
     """What to do instead, one line."""
     check: Check
-    dialects: frozenset[str] | None = None
-    """Dialect names the rule applies to; None for all."""
+    specific: bool = False
+    """Database-specific: runs only where the dialect enables it (``Dialect.review_rules``)."""
 
-    def applies_to(self, dialect_name: str) -> bool:
-        return self.dialects is None or dialect_name in self.dialects
+    def applies_to(self, enabled: frozenset[str]) -> bool:
+        """Whether the rule runs, given the specific rule ids the target dialect enables."""
+        return not self.specific or self.id in enabled
 
 
 StatementCheck = Callable[[StepContext, ClassifiedStatement, exp.Expression], Iterable[str]]
@@ -257,7 +260,7 @@ _VOLATILE_NAMES = frozenset(
 _SERIAL_TYPES = frozenset({_T.SERIAL, _T.BIGSERIAL, _T.SMALLSERIAL})
 
 
-def _volatile_reason(coldef: exp.ColumnDef) -> str | None:
+def _volatile_reason(coldef: exp.ColumnDef, sqlglot_name: str) -> str | None:
     kind = coldef.args.get("kind")
     if isinstance(kind, exp.DataType) and kind.this in _SERIAL_TYPES:
         return f"{kind.this.value} fills every row from a sequence"
@@ -267,7 +270,7 @@ def _volatile_reason(coldef: exp.ColumnDef) -> str | None:
         if isinstance(constraint, exp.DefaultColumnConstraint):
             for node in constraint.walk():
                 if isinstance(node, _VOLATILE_NODES):
-                    return f"default {node.sql(dialect='postgres')} is volatile"
+                    return f"default {node.sql(dialect=sqlglot_name or None)} is volatile"
                 if isinstance(node, exp.Anonymous) and node.name.lower() in _VOLATILE_NAMES:
                     return f"default {node.name}() is volatile"
     return None
@@ -375,14 +378,14 @@ def _pg_type_rewrite(step: StepContext, stmt: Stmt, node: Node) -> Iterator[str]
     for column, new, action in _type_changes(node):
         old = step.old_type(stmt.target, column)
         where = f"{stmt.target}.{column}"
-        new_sql = new.sql(dialect="postgres")
+        new_sql = new.sql(dialect=step.sqlglot_name or None)
         if action.args.get("using"):
             yield f"type change of {where} to {new_sql} with USING rewrites the table"
         elif old is None:
             if new.this not in {_T.VARCHAR, _T.TEXT}:  # may be cheap: without the old type, skip
                 yield f"type change of {where} to {new_sql} rewrites the table (old type unknown)"
         elif not pg_cheap_type_change(old, new):
-            old_sql = old.sql(dialect="postgres")
+            old_sql = old.sql(dialect=step.sqlglot_name or None)
             yield f"type change of {where} from {old_sql} to {new_sql} rewrites the table"
 
 
@@ -391,7 +394,7 @@ def _pg_volatile_default(step: StepContext, stmt: Stmt, node: Node) -> Iterator[
         return
     for action in _actions(node):
         if isinstance(action, exp.ColumnDef):
-            reason = _volatile_reason(action)
+            reason = _volatile_reason(action, step.sqlglot_name)
             if reason:
                 yield f"ADD COLUMN {stmt.target}.{action.name}: {reason}, rewriting the table"
 
@@ -451,9 +454,6 @@ def _unparsed(step: StepContext) -> Iterator[Hit]:
             yield Hit("sqlglot keeps it only as an opaque command", stmt.index, "info")
 
 
-_PG = frozenset({"postgresql"})
-_MYSQL = frozenset({"mysql", "mariadb"})
-
 RULES: tuple[Rule, ...] = (
     Rule(
         id="drop-table",
@@ -503,7 +503,7 @@ RULES: tuple[Rule, ...] = (
         reason="CREATE INDEX takes a SHARE lock: writes to the table wait until it is built",
         fix="op.create_index(..., postgresql_concurrently=True) (mig runs it outside BEGIN)",
         check=per_statement(_pg_index),
-        dialects=_PG,
+        specific=True,
     ),
     Rule(
         id="pg-fk-not-valid",
@@ -511,7 +511,7 @@ RULES: tuple[Rule, ...] = (
         reason="adding a FOREIGN KEY checks every row while both tables are locked",
         fix="add it NOT VALID (postgresql_not_valid=True), VALIDATE CONSTRAINT in a later revision",
         check=per_statement(_pg_fk),
-        dialects=_PG,
+        specific=True,
     ),
     Rule(
         id="pg-check-not-valid",
@@ -519,7 +519,7 @@ RULES: tuple[Rule, ...] = (
         reason="adding a CHECK scans the whole table under ACCESS EXCLUSIVE lock",
         fix="add it NOT VALID (postgresql_not_valid=True), VALIDATE CONSTRAINT in a later revision",
         check=per_statement(_pg_check),
-        dialects=_PG,
+        specific=True,
     ),
     Rule(
         id="pg-set-not-null",
@@ -527,7 +527,7 @@ RULES: tuple[Rule, ...] = (
         reason="SET NOT NULL scans the whole table under ACCESS EXCLUSIVE lock",
         fix="add CHECK (col IS NOT NULL) NOT VALID, validate it, then SET NOT NULL (PG 12+)",
         check=per_statement(_pg_set_not_null),
-        dialects=_PG,
+        specific=True,
     ),
     Rule(
         id="pg-type-rewrite",
@@ -535,7 +535,7 @@ RULES: tuple[Rule, ...] = (
         reason="this type change rewrites the table and its indexes under ACCESS EXCLUSIVE lock",
         fix="add a new column, backfill it in batches and swap, or plan a maintenance window",
         check=per_statement(_pg_type_rewrite),
-        dialects=_PG,
+        specific=True,
     ),
     Rule(
         id="pg-volatile-default",
@@ -543,7 +543,7 @@ RULES: tuple[Rule, ...] = (
         reason="ADD COLUMN with a per-row value rewrites the table under ACCESS EXCLUSIVE lock",
         fix="add the column without the default, backfill in batches, then set the default",
         check=per_statement(_pg_volatile_default),
-        dialects=_PG,
+        specific=True,
     ),
     Rule(
         id="mysql-ddl-with-dml",
@@ -551,7 +551,7 @@ RULES: tuple[Rule, ...] = (
         reason="MySQL DDL commits implicitly, so data changes next to it cannot roll back with it",
         fix="move the data change into a revision of its own",
         check=_ddl_with_dml,
-        dialects=_MYSQL,
+        specific=True,
     ),
     Rule(
         id="mysql-enum-reorder",
@@ -559,7 +559,7 @@ RULES: tuple[Rule, ...] = (
         reason="removing or reordering ENUM values rebuilds the table and can change stored values",
         fix="only append new values at the end of the list",
         check=per_statement(_mysql_enum),
-        dialects=_MYSQL,
+        specific=True,
     ),
     Rule(
         id="non-transactional-in-transaction",

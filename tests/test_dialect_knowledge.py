@@ -1,0 +1,139 @@
+"""Database knowledge the core asks the dialects for: drivers, URL spellings, file databases,
+SQLAlchemy type packages and the database-specific review rules."""
+
+from __future__ import annotations
+
+import importlib
+from pathlib import Path
+
+import pytest
+import sqlalchemy as sa
+
+from offline_sql import online
+from offline_sql.dialects import NAMES, dialect_name_from_url, get_dialect, url_backend
+from offline_sql.dialects.base import Dialect
+from offline_sql.review import ReviewedStep, review
+from offline_sql.review.rules import RULES, RULES_BY_ID
+from offline_sql.statements import Statement
+
+SPECIFIC = frozenset(rule.id for rule in RULES if rule.specific)
+
+
+@pytest.mark.parametrize(
+    ("url", "backend"),
+    [
+        ("postgres://u@h/db", "postgresql"),
+        ("POSTGRES+psycopg://u@h/db", "postgresql"),
+        ("mariadb+pymysql://u@h/db", "mariadb"),
+        ("sqlite:///app.db", "sqlite"),
+        ("firebird://u@h/db", "firebird"),
+    ],
+)
+def test_url_backend_resolves_aliases(url: str, backend: str) -> None:
+    assert url_backend(url) == backend
+
+
+def test_dialect_name_from_url_accepts_the_alias() -> None:
+    assert dialect_name_from_url("postgres://u@h/db") == "postgresql"
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_every_dialect_names_its_sqlalchemy_package(name: str) -> None:
+    package = get_dialect(name).sqlalchemy_package
+    assert package, f"{name} sets no sqlalchemy_package"
+    importlib.import_module(f"sqlalchemy.dialects.{package}")
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_default_driver_has_an_extra(name: str) -> None:
+    """A driver mig picks by itself is one a ``mig[...]`` extra installs."""
+    dialect = get_dialect(name)
+    if dialect.default_driver is not None:
+        assert dialect.default_driver in dialect.driver_extras
+
+
+def test_the_base_dialect_leaves_an_engine_alone() -> None:
+    engine = sa.create_engine("sqlite://")
+    try:
+        Dialect().prepare_engine(engine)
+        with engine.connect() as conn:
+            conn.exec_driver_sql("CREATE TABLE t (x INTEGER)")
+            conn.rollback()
+            # pysqlite without the recipe: the DDL ran in autocommit and stays.
+            assert sa.inspect(conn).has_table("t")
+    finally:
+        engine.dispose()
+
+
+def test_the_sqlite_dialect_makes_ddl_transactional(tmp_path: Path) -> None:
+    engine = online.make_engine(f"sqlite:///{tmp_path / 'app.db'}")
+    try:
+        with engine.connect() as conn:
+            conn.begin()
+            conn.exec_driver_sql("CREATE TABLE t (x INTEGER)")
+            conn.rollback()
+            assert not sa.inspect(conn).has_table("t")
+    finally:
+        engine.dispose()
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_review_rules_are_specific_rules(name: str) -> None:
+    enabled = get_dialect(name).review_rules
+    assert enabled <= SPECIFIC, f"{name}: not database-specific rules: {enabled - SPECIFIC}"
+
+
+def test_every_specific_rule_is_enabled_somewhere() -> None:
+    enabled = frozenset().union(*(get_dialect(name).review_rules for name in NAMES))
+    assert enabled == SPECIFIC
+
+
+def _index_step() -> ReviewedStep:
+    return ReviewedStep(
+        revision="r1",
+        message="",
+        direction="upgrade",
+        statements=[Statement("CREATE INDEX ix_users_name ON users (name)")],
+        existing_tables=frozenset({"users"}),
+    )
+
+
+@pytest.mark.parametrize(
+    ("rules", "fires"),
+    [
+        (None, True),  # the registered dialect's own review_rules
+        (frozenset({"pg-index-not-concurrently"}), True),
+        (frozenset(), False),
+    ],
+)
+def test_the_caller_chooses_the_specific_rules(rules: frozenset[str] | None, fires: bool) -> None:
+    ids = {f.rule for f in review([_index_step()], "postgresql", "postgres", rules=rules).findings}
+    assert ("pg-index-not-concurrently" in ids) is fires
+
+
+def test_a_specific_rule_runs_wherever_it_is_enabled() -> None:
+    """The rule is data: a dialect other than the usual one may enable it."""
+    step = _index_step()
+    ids = {f.rule for f in review([step], "sqlite", "sqlite", rules=SPECIFIC).findings}
+    assert "pg-index-not-concurrently" in ids
+
+
+def test_an_unknown_enabled_rule_is_a_bug() -> None:
+    with pytest.raises(ValueError, match="no-such-rule"):
+        review([], "postgresql", "postgres", rules={"no-such-rule"})
+
+
+def test_rules_print_sql_in_the_given_dialect() -> None:
+    step = ReviewedStep(
+        revision="r1",
+        message="",
+        direction="upgrade",
+        statements=[Statement("ALTER TABLE users ALTER COLUMN n TYPE BIGINT USING n::bigint")],
+        existing_tables=frozenset({"users"}),
+    )
+    rules = frozenset({"pg-type-rewrite"})
+    found = review([step], "postgresql", "postgres", rules=rules).findings
+    assert [f.message for f in found if f.rule == "pg-type-rewrite"] == [
+        "type change of users.n to BIGINT with USING rewrites the table"
+    ]
+    assert RULES_BY_ID["pg-type-rewrite"].specific

@@ -270,13 +270,16 @@ def server_default_arg(value: Any) -> Any:
 
 def _referent(fk: ForeignKeyState, metadata: sa.MetaData) -> list[Any]:
     """Targets of a foreign key: names when ``metadata`` holds the referent table, else
-    columns of a lightweight table (so compiling needs no other table)."""
+    columns of a stand-in table in a throwaway MetaData (so compiling needs no other table).
+    The stand-in is a ``sa.Table``, not ``sa.table()``: SQLAlchemy 2.0 reads ``.key`` of a
+    foreign key's target table, which a ``TableClause`` has only from 2.1 on."""
     key = f"{fk.referent_schema}.{fk.referent_table}" if fk.referent_schema else fk.referent_table
     if key in metadata.tables:
         return [f"{key}.{c}" for c in fk.referent_columns]
-    target = sa.table(
+    target = sa.Table(
         fk.referent_table,
-        *(sa.column(c) for c in fk.referent_columns),
+        sa.MetaData(),
+        *(sa.Column(c) for c in fk.referent_columns),
         schema=fk.referent_schema,
     )
     return [target.c[c] for c in fk.referent_columns]

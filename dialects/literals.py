@@ -522,6 +522,16 @@ class MSSQLLiterals(Literals):
         return "0x" + bytes(value).hex().upper()
 
 
+def oracle_json_in_blob(type_: TypeEngine[Any], dialect: SADialect) -> bool:
+    """Whether Oracle keeps a JSON column as a BLOB: ``use_blob`` when the type says (2.1's
+    ``oracle.JSON``), else before 21c. One rule for the column type and its literals, on
+    SQLAlchemy 2.0 (no Oracle JSON at all) as on 2.1."""
+    use_blob = getattr(type_, "use_blob", NO_ARG)
+    if use_blob is NO_ARG:
+        return not getattr(dialect, "_supports_oracle_json", True)
+    return bool(use_blob)
+
+
 class OracleLiterals(Literals):
     """Oracle through SQL*Plus. Line breaks become ``CHR(10)``/``CHR(13)`` (a blank line or a
     ``/`` line inside a literal would end the statement) and ``&`` becomes ``CHR(38)`` (SQL*Plus
@@ -551,10 +561,7 @@ class OracleLiterals(Literals):
 
     def json(self, value: Any, type_: TypeEngine[Any]) -> str:
         """Before 21c (and with ``use_blob``) SQLAlchemy stores JSON as UTF-8 in a BLOB."""
-        use_blob = getattr(type_, "use_blob", NO_ARG)
-        if use_blob is NO_ARG:
-            use_blob = not getattr(self.dialect, "_supports_oracle_json", True)
-        if use_blob:
+        if oracle_json_in_blob(type_, self.dialect):
             return self.binary(self.json_text(value).encode("utf-8"), type_)
         return super().json(value, type_)
 

@@ -34,6 +34,7 @@ from offline_sql.dialects.base import (
     expected_revisions,
     guard_message_parts,
 )
+from offline_sql.dialects.literals import oracle_json_in_blob
 from offline_sql.errors import RenderError
 from offline_sql.state import SchemaState
 from offline_sql.statements import Statement
@@ -58,6 +59,11 @@ class _OracleTypes(OracleTypeCompiler):
         if getattr(type_, "timezone", False):
             return "TIMESTAMP WITH TIME ZONE"
         return str(self.visit_DATE(type_, **kw))
+
+    def visit_JSON(self, type_: Any, **kw: Any) -> str:
+        """SQLAlchemy 2.1's spelling (BLOB before 21c, else JSON), written here because 2.0's
+        Oracle type compiler has no JSON at all: the same DDL on both versions."""
+        return "BLOB" if oracle_json_in_blob(type_, self.dialect) else "JSON"
 
 
 class OracleDialect(Dialect):

@@ -51,9 +51,22 @@ def _assume_oracle(dialect: SADialect) -> None:
     dialect._supports_offset_fetch = True  # type: ignore[attr-defined]
 
 
+def _assume_mysql(dialect: SADialect) -> None:
+    """What SQLAlchemy 2.1 assumes without a connection, spelled so 2.0 compiles the same:
+    expression defaults as ``DEFAULT (expr)`` and no ``CAST(... AS FLOAT)`` (2.0 derives both
+    from ``server_version_info``: MySQL 8.0.13, MariaDB 10.2.1; with none it writes
+    ``DEFAULT uuid()``, which MySQL rejects), and MariaDB's native ``UUID`` type (10.7+),
+    which 2.0 does not know (it would write ``CHAR(32)``)."""
+    is_mariadb = dialect.name == "mariadb"
+    dialect.server_version_info = (10, 2, 1) if is_mariadb else (8, 0, 13)
+    dialect.supports_native_uuid = is_mariadb
+
+
 ASSUMED_SERVERS: dict[str, Callable[[SADialect], None]] = {
     "mssql": _assume_sql_server,
     "oracle": _assume_oracle,
+    "mysql": _assume_mysql,
+    "mariadb": _assume_mysql,
 }
 """SQLAlchemy dialect name -> what ``initialize()`` would have set for the oldest server
 version mig targets, where SQLAlchemy's connection-less defaults are wrong for it."""

@@ -87,6 +87,10 @@ class Literals:
     database: ClassVar[str] = "this database"
     """Name used in error messages."""
 
+    uuid_type_is_native: ClassVar[bool] = False
+    """Whether ``sa.Uuid`` is a native type here although SQLAlchemy's dialect says it has
+    none (SQL Server's ``UNIQUEIDENTIFIER``); otherwise ``supports_native_uuid`` tells."""
+
     def __init__(self, dialect: SADialect) -> None:
         self.dialect = dialect
         """The SQLAlchemy dialect: types adapt to it as they would online."""
@@ -254,11 +258,16 @@ class Literals:
 
     def uuid_typed(self, value: Any, type_: TypeEngine[Any]) -> str:
         """The form the column stores: native UUID types take the dashed text, others
-        (CHAR(32)) the 32 hex digits SQLAlchemy's ``Uuid`` binds."""
-        impl = type_.dialect_impl(self.dialect)
-        process = impl.bind_processor(self.dialect)
-        stored = process(value) if process is not None else value
-        return self.quote(str(stored)) if stored is not None else "NULL"
+        (CHAR(32)) the 32 hex digits SQLAlchemy's ``Uuid`` binds. Decided here from the
+        type and the dialect's flag, not by SQLAlchemy's bind processors, whose choice
+        differs between versions (MariaDB's native UUID is new in 2.1)."""
+        if value is None:
+            return "NULL"
+        native = getattr(type_, "native_uuid", True) and (
+            self.uuid_type_is_native or bool(self.dialect.supports_native_uuid)
+        )
+        text = str(value)
+        return self.quote(text if native else text.replace("-", ""))
 
     def binary(self, value: bytes | bytearray | memoryview, type_: TypeEngine[Any]) -> str:
         """``X'..'``: the SQL standard binary literal (MySQL, MariaDB, SQLite)."""
@@ -486,6 +495,7 @@ class MSSQLLiterals(Literals):
     ``sqlcmd`` substitutes ``$(name)`` even inside quotes."""
 
     database = "SQL Server"
+    uuid_type_is_native = True
     line_breaks: ClassVar[dict[str, str]] = {"\r": "NCHAR(13)", "\n": "NCHAR(10)"}
     """Characters written as expressions so no raw line break sits inside a literal."""
 

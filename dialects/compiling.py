@@ -21,7 +21,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Dialect as SADialect
 from sqlalchemy.engine.mock import MockConnection
 from sqlalchemy.sql.base import NO_ARG
-from sqlalchemy.sql.compiler import SQLCompiler
+from sqlalchemy.sql.compiler import DDLCompiler, SQLCompiler
 from sqlalchemy.sql.elements import BindParameter
 
 from offline_sql.dialects.literals import BY_URL_SCHEME, Literals
@@ -62,7 +62,18 @@ def _assume_mysql(dialect: SADialect) -> None:
     dialect.supports_native_uuid = is_mariadb
 
 
+def _assume_postgresql(dialect: SADialect) -> None:
+    """Generated columns as SQLAlchemy 2.1 compiles them without a connection (PostgreSQL
+    18): ``STORED`` or ``VIRTUAL`` as ``persisted=`` says (mig refuses a missing
+    ``persisted=`` before compiling). SQLAlchemy 2.0's PostgreSQL compiler knows no VIRTUAL
+    and raises on ``persisted=False``, so the generic spelling is used on both versions."""
+    base = dialect.ddl_compiler
+    namespace = {"visit_computed_column": DDLCompiler.visit_computed_column}
+    dialect.ddl_compiler = type(f"Offline{base.__name__}", (base,), namespace)
+
+
 ASSUMED_SERVERS: dict[str, Callable[[SADialect], None]] = {
+    "postgresql": _assume_postgresql,
     "mssql": _assume_sql_server,
     "oracle": _assume_oracle,
     "mysql": _assume_mysql,

@@ -224,8 +224,15 @@ def show(ctx: click.Context, rev: str) -> None:
 
 # ---- migrating --------------------------------------------------------------------------
 
-_TARGET_SETTINGS = {"ignore_unknown_options": True}
-"""So that ``mig downgrade -1`` reads ``-1`` as the target, as Alembic users type it."""
+class _TargetCommand(click.Command):
+    """Reads a negative relative target (``mig downgrade -1``) as TARGET, as Alembic users
+    type it, while unknown options stay usage errors."""
+
+    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
+        negative = [arg for arg in args if arg[:1] == "-" and arg[1:].isdigit()]
+        if len(negative) == 1 and "--" not in args:
+            args = [arg for arg in args if arg != negative[0]] + ["--", negative[0]]
+        return super().parse_args(ctx, args)
 
 
 def _migration_options(func: Any) -> Any:
@@ -268,8 +275,6 @@ def _migration_options(func: Any) -> Any:
 def _run_migration(ctx: click.Context, name: str, target: str, **options: Any) -> None:
     from offline_sql import migrate
 
-    if target.startswith("-") and not target[1:].isdigit():
-        raise click.UsageError(f"No such option: {target}")
 
     command: dict[str, Callable[..., str | None]] = {
         "upgrade": migrate.upgrade,
@@ -299,7 +304,7 @@ def _run_migration(ctx: click.Context, name: str, target: str, **options: Any) -
         click.echo(f"Wrote {options['output']}", err=True)
 
 
-@cli.command(context_settings=_TARGET_SETTINGS)
+@cli.command(cls=_TargetCommand)
 @click.argument("target")
 @_migration_options
 def upgrade(ctx: click.Context, target: str, **options: Any) -> None:
@@ -307,7 +312,7 @@ def upgrade(ctx: click.Context, target: str, **options: Any) -> None:
     _run_migration(ctx, "upgrade", target, **options)
 
 
-@cli.command(context_settings=_TARGET_SETTINGS)
+@cli.command(cls=_TargetCommand)
 @click.argument("target")
 @_migration_options
 def downgrade(ctx: click.Context, target: str, **options: Any) -> None:
@@ -315,7 +320,7 @@ def downgrade(ctx: click.Context, target: str, **options: Any) -> None:
     _run_migration(ctx, "downgrade", target, **options)
 
 
-@cli.command(context_settings=_TARGET_SETTINGS)
+@cli.command(cls=_TargetCommand)
 @click.argument("target")
 @_migration_options
 def stamp(ctx: click.Context, target: str, **options: Any) -> None:

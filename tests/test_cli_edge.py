@@ -256,4 +256,16 @@ def test_unknown_option_is_still_a_usage_error(tmp_path: Path, runner: CliRunner
     config = make_project(tmp_path, LINEAR)
     result = runner.invoke(cli, ["-c", str(config), "downgrade", "--bogus"])
     assert result.exit_code == 2
-    assert "No such option: --bogus" in result.stderr
+    assert "No such option '--bogus'" in result.stderr
+
+
+def test_negative_target_with_options_after_it(
+    tmp_path: Path, runner: CliRunner, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    fake = Recorder("script")
+    monkeypatch.setattr(migrate, "downgrade", fake)
+    config = make_project(tmp_path, LINEAR)
+    result = runner.invoke(cli, ["-c", str(config), "downgrade", "-2", "--sql"])
+    assert result.exit_code == 0, result.output
+    [(_, target, options)] = fake.calls
+    assert (target, options["sql"]) == ("-2", True)

@@ -118,8 +118,21 @@ def _why_unknown(op: AlterColumn, state: SchemaState) -> str:
     return f"column {op.column_name!r} is not in the schema replayed from the migrations"
 
 
+def _can_count(op: AlterColumn) -> bool:
+    """Only an integer column can count itself (AUTO_INCREMENT, IDENTITY): elsewhere the
+    ``existing_autoincrement`` hint cannot matter, so it is not asked for."""
+    type_ = op.type_ if op.type_ is not UNSET else op.existing_type
+    return isinstance(type_, sa.Integer)
+
+
 def _from_hints(op: AlterColumn, need: Sequence[str], why: str) -> ColumnState:
-    missing = [HINTS[attr] for attr in need if not _changed(op, attr) and not _hint_given(op, attr)]
+    missing = [
+        HINTS[attr]
+        for attr in need
+        if not _changed(op, attr)
+        and not _hint_given(op, attr)
+        and (attr != "autoincrement" or _can_count(op))
+    ]
     if missing:
         names = ", ".join(f"{m}=..." for m in missing)
         # None means "not given" in alter_column (Alembic's sentinel): say how to spell none.

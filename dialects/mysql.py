@@ -47,10 +47,11 @@ _FK_LENGTH = re.compile(r"(?:(?<=CHAR)|(?<=BINARY))\(\d+\)")
 """A string length, which may differ between a foreign key's two sides (InnoDB: "the
 length of string types need not be the same"; integer size and sign must)."""
 
-_RESTATED = ("type", "nullable", "server_default", "comment")
+_RESTATED = ("type", "nullable", "server_default", "comment", "autoincrement")
 """What MODIFY must be told again. The comment too: MODIFY without COMMENT drops it, so a
 column the state does not know needs ``existing_comment`` (``""`` when it has none; None
-means "not given" in ``alter_column``). AUTO_INCREMENT defaults to absent in hints."""
+means "not given" in ``alter_column``). Likewise MODIFY without AUTO_INCREMENT drops it: an
+integer column the state does not know needs ``existing_autoincrement``."""
 
 
 class MySQLDialect(Dialect):

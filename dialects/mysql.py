@@ -72,7 +72,9 @@ class MySQLDialect(Dialect):
     value changes rebuild the table."""
     non_transactional_note = (
         "MySQL commits each DDL statement on its own: if a statement fails, the statements "
-        "before it stay applied; fix the cause and apply the rest of the script by hand."
+        "before it stay applied and the version table names the last revision that completed. "
+        "Finish or undo the failed revision's remaining statements by hand, then apply the "
+        "blocks after it."
     )
 
     foreign_key_ondelete_actions = frozenset({"RESTRICT", "CASCADE", "SET NULL", "NO ACTION"})
@@ -447,7 +449,9 @@ class MariaDBDialect(MySQLDialect):
     apply_hint = "mariadb --default-character-set=utf8mb4 DBNAME < {file}"
     non_transactional_note = (
         "MariaDB commits each DDL statement on its own: if a statement fails, the statements "
-        "before it stay applied; fix the cause and apply the rest of the script by hand."
+        "before it stay applied and the version table names the last revision that completed. "
+        "Finish or undo the failed revision's remaining statements by hand, then apply the "
+        "blocks after it."
     )
     drop_check_keyword = "CONSTRAINT"
     drop_if_exists = True

@@ -93,7 +93,9 @@ class OracleDialect(Dialect):
     """Most target columns all the INTO clauses of one multitable INSERT may name."""
     non_transactional_note = (
         "Oracle commits each DDL statement on its own: if a statement fails, the statements "
-        "before it stay applied; fix the cause and apply the rest of the script by hand."
+        "before it stay applied and the version table names the last revision that completed. "
+        "Finish or undo the failed revision's remaining statements by hand, then apply the "
+        "blocks after it."
     )
 
     def sa_dialect(self) -> SADialect:

@@ -35,6 +35,7 @@ NO_REVISION = "base"
 """What a guard reads from a version table without rows (or without the table)."""
 
 REVISION_SEPARATOR = ", "
+"""Joins several revisions (heads) in the text a guard compares, sorted by code point."""
 
 FOREIGN_KEY_ACTIONS = frozenset({"CASCADE", "SET NULL", "SET DEFAULT", "RESTRICT", "NO ACTION"})
 """The referential actions of standard SQL, as ``ondelete``/``onupdate`` spell them."""
@@ -47,7 +48,6 @@ HARMLESS_SA_WARNINGS: tuple[str, ...] = ()
 """Substrings of SQLAlchemy warnings known to change nothing in the SQL we emit; every other
 ``SAWarning`` raised while rendering is a :class:`RenderError` (see :meth:`Dialect.render`).
 Empty: no warning met so far is harmless."""
-"""Joins several revisions (heads) in the text a guard compares, sorted by code point."""
 
 
 def expected_revisions(expected: tuple[str, ...]) -> str:

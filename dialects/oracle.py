@@ -134,7 +134,9 @@ class OracleDialect(Dialect):
 
     def render_alter_column(self, op: ops.AlterColumn, state: SchemaState) -> list[Statement]:
         """One ``MODIFY (...)`` for type, default and a real nullability change; then the
-        comment and the rename."""
+        comment and the rename. A nullability the migrations do not know gets a guarded
+        ``MODIFY`` of its own: ORA-01442/01451 fail the whole statement, so ignoring them
+        in a shared one would silently drop the type and default change too."""
         if op.autoincrement is not ops.UNSET:
             raise self.unsupported(
                 op, "changing autoincrement", "use an identity column in a new column"
@@ -146,19 +148,20 @@ class OracleDialect(Dialect):
             default = op.server_default
             none = default is None or default is False
             parts.append("DEFAULT " + ("NULL" if none else self.default_sql(op, default)))
-        guard = False
+        guarded: str | None = None
         if op.nullable is not ops.UNSET:
+            null = "NULL" if op.nullable else "NOT NULL"
             known = self.known_nullable(op, state)
             if known is None:
-                guard = True
-            if known is None or known != bool(op.nullable):
-                parts.append("NULL" if op.nullable else "NOT NULL")
+                guarded = null
+            elif known != bool(op.nullable):
+                parts.append(null)
+        modify = f"{self.alter_table(op)} MODIFY ({self.quote(op.column_name)} "
         out: list[Statement] = []
         if parts:
-            sql = f"{self.alter_table(op)} MODIFY ({self.quote(op.column_name)} {' '.join(parts)})"
-            out.append(
-                self.modify_ignoring_same_nullability(sql, op) if guard else self.statement(sql, op)
-            )
+            out.append(self.statement(f"{modify}{' '.join(parts)})", op))
+        if guarded is not None:
+            out.append(self.modify_ignoring_same_nullability(f"{modify}{guarded})", op))
         if op.comment is not ops.UNSET:
             out += self.column_comment_statements(op, op.column_name, op.comment)
         if op.new_column_name is not ops.UNSET and op.new_column_name != op.column_name:

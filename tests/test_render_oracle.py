@@ -70,6 +70,21 @@ def test_unknown_nullability_is_guarded() -> None:
     assert "SQLCODE NOT IN (-1442, -1451)" in statement.sql
 
 
+def test_unknown_nullability_is_guarded_apart_from_the_type_change() -> None:
+    """ORA-01442 ("already NOT NULL") fails the whole MODIFY: swallowing it in a statement
+    that also changes the type would leave the old type in place without a word."""
+    op = ops.AlterColumn(
+        "ghost", column_name="c", nullable=False, type_=sa.String(20), server_default="d"
+    )
+    plain, guarded = OracleDialect().render(op, SchemaState())
+    assert (plain.sql, plain.block) == (
+        "ALTER TABLE ghost MODIFY (c VARCHAR2(20 CHAR) DEFAULT 'd')",
+        False,
+    )
+    assert guarded.block
+    assert "EXECUTE IMMEDIATE 'ALTER TABLE ghost MODIFY (c NOT NULL)';" in guarded.sql
+
+
 @pytest.mark.parametrize(
     ("op", "expected"),
     [

@@ -125,9 +125,6 @@ class MSSQLDialect(Dialect):
 
     # ---- helpers ----------------------------------------------------------------------
 
-    def same_type(self, a: Any, b: Any) -> bool:
-        return self.type_sql(a) == self.type_sql(b)
-
     def object_name(self, schema: str | None, table: str, column: str | None = None) -> str:
         """``schema.table[.column]`` as ``sp_rename`` and ``OBJECT_ID`` read it."""
         parts = [p for p in (schema, table, column) if p is not None]

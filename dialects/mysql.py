@@ -164,10 +164,6 @@ class MySQLDialect(Dialect):
 
     # ---- columns ----------------------------------------------------------------------
 
-    def same_type(self, a: Any, b: Any) -> bool:
-        """Two types are the same when the database spells them the same."""
-        return self.type_sql(a) == self.type_sql(b)
-
     def column_spec(self, column: ColumnState, auto_increment: bool) -> str:
         """``name type [NOT] NULL [DEFAULT ..] [AUTO_INCREMENT] [COMMENT ..]`` as CREATE
         TABLE would spell it (SQLAlchemy's own column DDL, on a throwaway table)."""

@@ -94,6 +94,12 @@ def table_name(table: exp.Table) -> str:
     return ".".join(part for part in (table.catalog, table.db, table.name) if part)
 
 
+def node_kind(node: exp.Expression) -> str:
+    """The ``kind`` of a CREATE/DROP/ALTER action (``TABLE``, ``INDEX``, ``COLUMN``...),
+    upper case, ``""`` when it has none."""
+    return str(node.args.get("kind") or "").upper()
+
+
 def transaction_marker(statement: Statement) -> Literal["begin", "end"] | None:
     """Whether a statement opens or closes a transaction (procedural blocks never do)."""
     if statement.block:
@@ -153,7 +159,7 @@ def target_table(node: exp.Expression) -> str | None:
             return table_name(table) if isinstance(table, exp.Table) else None
         if isinstance(inner, exp.Schema):
             inner = inner.this
-        kind = str(node.args.get("kind") or "").upper()
+        kind = node_kind(node)
         return table_name(inner) if isinstance(inner, exp.Table) and kind in _TABLE_KINDS else None
     if isinstance(node, (exp.Alter, exp.Insert, exp.Update, exp.Delete, exp.Merge)):
         inner = node.this
@@ -161,7 +167,7 @@ def target_table(node: exp.Expression) -> str | None:
             inner = inner.this
         return table_name(inner) if isinstance(inner, exp.Table) else None
     if isinstance(node, exp.Drop):
-        kind = str(node.args.get("kind") or "").upper()
+        kind = node_kind(node)
         tables = node.args.get("tables") or []
         if kind in _TABLE_KINDS and tables and isinstance(tables[0], exp.Table):
             return table_name(tables[0])
@@ -180,7 +186,7 @@ def _touched(node: exp.Expression) -> set[str]:
     if target:
         names.add(target)
     if isinstance(node, (exp.Create, exp.Drop)):
-        kind = str(node.args.get("kind") or "").upper()
+        kind = node_kind(node)
         if kind not in _TABLE_KINDS:
             return names  # the Table nodes of DROP INDEX / CREATE TYPE are not tables
     for table in node.find_all(exp.Table):

@@ -33,7 +33,7 @@ from dataclasses import dataclass
 
 from sqlglot import exp
 
-from offline_sql.review.classify import ClassifiedStatement, table_name
+from offline_sql.review.classify import ClassifiedStatement, node_kind, table_name
 
 Node = exp.Expression
 
@@ -65,10 +65,6 @@ def _same(a: str, b: str) -> bool:
     return fa.rsplit(".", 1)[-1] == fb.rsplit(".", 1)[-1]
 
 
-def _kind(node: Node) -> str:
-    return str(node.args.get("kind") or "").upper()
-
-
 def _source_table(select: Node | None) -> str | None:
     """The one table a ``SELECT ... FROM t`` reads (no join, no subquery), else None."""
     if not isinstance(select, exp.Select) or select.args.get("joins"):
@@ -81,7 +77,7 @@ def _source_table(select: Node | None) -> str | None:
 def copy_of(node: Node) -> tuple[str, str] | None:
     """(target, source) of ``CREATE TABLE target AS SELECT ... FROM source`` or
     ``INSERT INTO target ... SELECT ... FROM source``."""
-    if isinstance(node, exp.Create) and _kind(node) == "TABLE":
+    if isinstance(node, exp.Create) and node_kind(node) == "TABLE":
         target = node.this
     elif isinstance(node, exp.Insert):
         target = node.this.this if isinstance(node.this, exp.Schema) else node.this
@@ -95,7 +91,7 @@ def copy_of(node: Node) -> tuple[str, str] | None:
 
 def created_table(node: Node) -> str | None:
     """The table a ``CREATE TABLE`` makes (with or without AS SELECT)."""
-    if not isinstance(node, exp.Create) or _kind(node) != "TABLE":
+    if not isinstance(node, exp.Create) or node_kind(node) != "TABLE":
         return None
     inner = node.this.this if isinstance(node.this, exp.Schema) else node.this
     return table_name(inner) if isinstance(inner, exp.Table) else None
@@ -103,7 +99,7 @@ def created_table(node: Node) -> str | None:
 
 def dropped_tables(node: Node) -> list[str]:
     """The tables a ``DROP TABLE`` drops."""
-    if not isinstance(node, exp.Drop) or _kind(node) != "TABLE":
+    if not isinstance(node, exp.Drop) or node_kind(node) != "TABLE":
         return []
     return [table_name(t) for t in node.args.get("tables") or [] if isinstance(t, exp.Table)]
 

@@ -26,7 +26,8 @@ from typing import Literal
 
 from sqlglot import exp
 
-from offline_sql.review.classify import ClassifiedStatement, table_name
+from offline_sql.review.classify import ClassifiedStatement, node_kind, table_name
+from offline_sql.review.rebuild import dropped_tables
 
 Severity = Literal["error", "warning", "info"]
 SEVERITIES: tuple[Severity, ...] = ("error", "warning", "info")
@@ -293,14 +294,9 @@ def _created_before(step: StepContext, before: int, table: str) -> bool:
 
 
 def _drop_table(step: StepContext, stmt: Stmt, node: Node) -> Iterator[str]:
-    if not isinstance(node, exp.Drop) or str(node.args.get("kind") or "").upper() != "TABLE":
-        return
     if stmt.part_of is not None:  # a step of a table rebuild (see .rebuild): rows are kept
         return
-    for table in node.args.get("tables") or []:
-        if not isinstance(table, exp.Table):
-            continue
-        name = table_name(table)
+    for name in dropped_tables(node):
         if _created_before(step, stmt.index, name) and not step.existed(name):
             continue
         yield f"drops table {name} and all its rows"
@@ -308,7 +304,7 @@ def _drop_table(step: StepContext, stmt: Stmt, node: Node) -> Iterator[str]:
 
 def _drop_column(step: StepContext, stmt: Stmt, node: Node) -> Iterator[str]:
     for action in _actions(node):
-        if isinstance(action, exp.Drop) and str(action.args.get("kind") or "").upper() == "COLUMN":
+        if isinstance(action, exp.Drop) and node_kind(action) == "COLUMN":
             for column in action.args.get("tables") or []:
                 yield f"drops column {stmt.target}.{column.name} and its data"
 
@@ -338,7 +334,7 @@ def _narrowing_type(step: StepContext, stmt: Stmt, node: Node) -> Iterator[str]:
 
 
 def _pg_index(step: StepContext, stmt: Stmt, node: Node) -> Iterator[str]:
-    if not isinstance(node, exp.Create) or str(node.args.get("kind") or "").upper() != "INDEX":
+    if not isinstance(node, exp.Create) or node_kind(node) != "INDEX":
         return
     if not node.args.get("concurrently") and step.existed(stmt.target):
         yield f"CREATE INDEX on existing table {stmt.target} blocks writes while it builds"

@@ -133,6 +133,8 @@ def current(config: Config, verbose: bool = False) -> list[str]:
         heads = runner.current_heads()
     finally:
         runner.close()
+    if not heads:
+        return ["(no revision: the version table is empty or missing)"]
     lines = []
     for rev in heads:
         header = project.graph.revisions.get(rev)

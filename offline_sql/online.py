@@ -1,15 +1,15 @@
 """Online mode: run rendered Statements on a live database.
 
 Offline and online share everything up to the rendered :class:`Statement`; this module is
-the only place that talks to a DBAPI driver. It owns four jobs:
+the only place that talks to a DBAPI driver. It owns three jobs:
 
 - :func:`connect` builds an engine from a URL, picking the driver mig supports and turning
   a missing driver or a refused connection into one actionable line;
 - :class:`OnlineRunner` executes Statements verbatim (no parameter interpolation, so ``%``
   and ``:name`` in literals reach the server untouched), checks version-table bookkeeping
   and draws transaction boundaries per run or per revision;
-- :func:`current_heads` reads the version table;
-- :func:`current` is the body of ``mig current``.
+- :func:`current_heads` reads the version table (``mig current`` is
+  :func:`offline_sql.migrate.current`).
 
 Driver knowledge (which DBAPI module a plain URL gets, which ``mig[...]`` extra installs it,
 how an engine must be adjusted so DDL is transactional) is asked of the URL's dialect
@@ -148,23 +148,6 @@ def current_heads(conn: Connection, table: str, schema: str | None = None) -> tu
     return tuple(str(row[0]) for row in conn.execute(query))
 
 
-def current(
-    url: str | URL, table: str, schema: str | None = None, verbose: bool = False
-) -> list[str]:
-    """Lines ``mig current`` prints: one revision per line, or a note when there is none.
-
-    ``verbose`` first names the database (masked URL) and the version table."""
-    with connect(url) as conn:
-        heads = current_heads(conn, table, schema)
-    lines: list[str] = []
-    if verbose:
-        where = f"{schema}.{table}" if schema else table
-        lines.append(f"database: {mask(url)}")
-        lines.append(f"version table: {where}")
-    lines.extend(heads or ["(no revision: the version table is empty or missing)"])
-    return lines
-
-
 def _verb(sql: str) -> str:
     """The statement's first keyword, upper-cased (``INSERT``, ``UPDATE`` ...)."""
     match = re.match(r"\s*([A-Za-z]+)", sql)
@@ -281,12 +264,6 @@ class OnlineRunner:
     def current_heads(self) -> tuple[str, ...]:
         """The revisions the version table holds right now (inside the open transaction)."""
         return current_heads(self.connection, self.version_table, self.version_schema)
-
-    def check_heads(self, expected: Sequence[str]) -> None:
-        """Raise :class:`DatabaseError` unless the version table holds exactly ``expected``."""
-        found = self.current_heads()
-        if tuple(sorted(expected)) != found:
-            raise DatabaseError(_mismatch(expected, found))
 
     def execute(
         self, statement: Statement, *, revision: str, expected: Sequence[str] | None = None

@@ -273,14 +273,6 @@ def test_version_update_that_matches(conn: sa.Connection) -> None:
     assert current_heads(conn, VT) == ("bbb",)
 
 
-def test_check_heads(conn: sa.Connection) -> None:
-    _version_table(conn, "aaa")
-    runner = runner_for(conn)
-    runner.check_heads(["aaa"])
-    with pytest.raises(DatabaseError, match="expected bbb, found aaa"):
-        runner.check_heads(["bbb"])
-
-
 # ---- transactions --------------------------------------------------------------------------
 
 
@@ -379,17 +371,7 @@ def test_index_built_concurrently(postgresql_database: ScratchDatabase) -> None:
     assert [ix["name"] for ix in indexes] == ["ix_t_x"]
 
 
-# ---- mig current and open_runner -----------------------------------------------------------
-
-
-def test_current_lines(db: ScratchDatabase) -> None:
-    assert online.current(db.url, VT) == ["(no revision: the version table is empty or missing)"]
-    with online.connect(db.url) as connection:
-        _version_table(connection, "aaa")
-    assert online.current(db.url, VT) == ["aaa"]
-    verbose = online.current(db.url, VT, verbose=True)
-    assert verbose[-1] == "aaa"
-    assert verbose[1] == f"version table: {VT}"
+# ---- open_runner ---------------------------------------------------------------------------
 
 
 def test_open_runner_uses_the_dialect_and_config(db: ScratchDatabase, tmp_path: Path) -> None:

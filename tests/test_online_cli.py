@@ -48,7 +48,11 @@ def columns(db: Path, table: str) -> list[str]:
         return [row[1] for row in conn.execute(f"PRAGMA table_info({table})")]
 
 
+NO_REVISION = "(no revision: the version table is empty or missing)\n"
+
+
 def test_upgrade_current_downgrade_round_trip(project: Path) -> None:
+    assert mig(project, "current").stdout == NO_REVISION
     up = mig(project, "upgrade", "head")
     assert up.returncode == 0, up.stderr
     assert up.stdout == ""
@@ -75,6 +79,7 @@ def test_upgrade_current_downgrade_round_trip(project: Path) -> None:
             row[0] for row in conn.execute("SELECT name FROM sqlite_master WHERE type='table'")
         }
     assert tables == {"mig_version"}
+    assert mig(project, "current").stdout == NO_REVISION
 
 
 def test_a_failing_revision_leaves_the_database_at_the_previous_one(project: Path) -> None:

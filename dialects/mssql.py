@@ -151,8 +151,8 @@ class MSSQLDialect(Dialect):
         return self.statement(sql, op, block=True, comment=comment)
 
     def may_have_default(self, state: SchemaState, op: ops.TableOperation, column: str) -> bool:
-        table = state.get(op.schema, op.table_name)
-        if table is None or table.unknown_since is not None or column not in table.columns:
+        table = self.known_table(state, op)
+        if table is None or column not in table.columns:
             return True
         return table.columns[column].server_default is not None
 
@@ -325,6 +325,7 @@ class MSSQLDialect(Dialect):
 
     @staticmethod
     def known_table(state: SchemaState, op: ops.TableOperation) -> TableState | None:
+        """The table as the replayed state knows it; None when raw SQL made it unknown."""
         table = state.get(op.schema, op.table_name)
         return table if table is not None and table.unknown_since is None else None
 
@@ -439,10 +440,9 @@ class MSSQLDialect(Dialect):
         )
         return self.statement(sql, op)
 
-    @staticmethod
-    def known_comment(op: ops.AlterColumn, state: SchemaState) -> Any:
-        table = state.get(op.schema, op.table_name)
-        if table is not None and table.unknown_since is None and op.column_name in table.columns:
+    def known_comment(self, op: ops.AlterColumn, state: SchemaState) -> Any:
+        table = self.known_table(state, op)
+        if table is not None and op.column_name in table.columns:
             return table.columns[op.column_name].comment
         return op.existing_comment
 
@@ -455,12 +455,18 @@ class MSSQLDialect(Dialect):
     def render_create_table_comment(
         self, op: ops.CreateTableComment, state: SchemaState
     ) -> list[Statement]:
-        return self.comment_change(op, None, _table_comment(op, state), op.comment)
+        return self.comment_change(op, None, self.table_comment(op, state), op.comment)
 
     def render_drop_table_comment(
         self, op: ops.DropTableComment, state: SchemaState
     ) -> list[Statement]:
-        return self.comment_change(op, None, _table_comment(op, state), None)
+        return self.comment_change(op, None, self.table_comment(op, state), None)
+
+    def table_comment(
+        self, op: ops.CreateTableComment | ops.DropTableComment, state: SchemaState
+    ) -> Any:
+        table = self.known_table(state, op)
+        return table.comment if table is not None else op.existing_comment
 
     # ---- data -------------------------------------------------------------------------
 
@@ -511,10 +517,3 @@ def _index(table: sa.Table, name: str) -> sa.Index:
 def _escaped(sql: str) -> str:
     """SQL text placed inside a T-SQL string literal."""
     return sql.replace("'", "''")
-
-
-def _table_comment(op: ops.CreateTableComment | ops.DropTableComment, state: SchemaState) -> Any:
-    table: TableState | None = state.get(op.schema, op.table_name)
-    if table is not None and table.unknown_since is None:
-        return table.comment
-    return op.existing_comment

@@ -56,7 +56,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Dialect as SADialect
 from sqlalchemy.sql.elements import ClauseElement
 
-from offline_sql.errors import ConfigError, OutputError
+from offline_sql.errors import ConfigError, DatabaseError, OutputError, UsageError
 from offline_sql.state import (
     CheckState,
     ColumnState,
@@ -259,17 +259,21 @@ def baseline_json(state: SchemaState, dialect_name: str, source: Source) -> str:
 
 
 def reflect_state(url: str, schemas: tuple[str | None, ...] = (None,)) -> SchemaState:
-    """The schema of a live database, through SQLAlchemy reflection."""
+    """The schema of a live database, through SQLAlchemy reflection. The connection is
+    opened as online mode opens it (URL aliases, driver hints), and a refusal is a
+    :class:`DatabaseError` naming the masked URL, never a driver traceback."""
     from offline_sql.autogen.compare import state_from_metadata
+    from offline_sql.online import connect, driver_message, mask
 
-    engine = sa.create_engine(url)
-    try:
-        metadata = sa.MetaData()
-        with engine.connect() as connection:
+    metadata = sa.MetaData()
+    with connect(url) as connection:
+        try:
             for schema in schemas:
                 metadata.reflect(connection, schema=schema)
-    finally:
-        engine.dispose()
+        except sa.exc.DBAPIError as exc:
+            raise DatabaseError(
+                f"cannot read the schema of {mask(url)}: {driver_message(exc)}"
+            ) from None
     state = state_from_metadata(metadata)
     for table in state.tables.values():
         for column in table.columns.values():
@@ -333,6 +337,8 @@ def load_baseline(script_location: Path) -> SchemaState | None:
         )
     try:
         return _state(document)
+    except UsageError as exc:  # an unknown "dialect"
+        raise ConfigError(f"{path}: {exc}") from None
     except (KeyError, TypeError, ValueError) as exc:
         raise ConfigError(f"{path}: invalid baseline entry: {exc!r}") from None
 

@@ -23,7 +23,7 @@ from offline_sql.baseline import (
     write_baseline,
 )
 from offline_sql.config import Config, load_config
-from offline_sql.errors import ConfigError, OutputError
+from offline_sql.errors import ConfigError, DatabaseError, OutputError
 
 SCHEMA = """
 CREATE TABLE users (
@@ -180,12 +180,26 @@ def test_no_baseline_is_none(tmp_path: Path) -> None:
         ('{"format": "other"}', "not a mig baseline"),
         ('{"format": "mig-baseline", "version": 99}', "version 99 is not supported"),
         ('{"format": "mig-baseline", "version": 1, "dialect": "sqlite"}', "invalid baseline"),
+        (
+            '{"format": "mig-baseline", "version": 1, "dialect": "db2", "tables": []}',
+            "baseline.json: unknown dialect 'db2'",
+        ),
     ],
 )
 def test_broken_baseline_is_a_config_error(tmp_path: Path, text: str, message: str) -> None:
     (tmp_path / BASELINE_FILE).write_text(text, encoding="utf-8")
     with pytest.raises(ConfigError, match=message):
         load_baseline(tmp_path)
+
+
+def test_unreachable_database_is_one_error_line(tmp_path: Path) -> None:
+    """A database that refuses the connection is a DatabaseError naming the URL, not the
+    driver's traceback."""
+    url = f"sqlite:///{tmp_path / 'no such folder' / 'app.db'}"
+    config = sqlite_project(tmp_path / "project", url)
+    with pytest.raises(DatabaseError, match=r"cannot connect to sqlite:///.*unable to open"):
+        write_baseline(config, "database")
+    assert not (config.script_location / BASELINE_FILE).exists()
 
 
 def test_database_source_needs_a_url(tmp_path: Path) -> None:

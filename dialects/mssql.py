@@ -139,13 +139,21 @@ class MSSQLDialect(Dialect):
     ) -> Statement:
         """Drop whatever default constraint the column has, looked up by the server."""
         target = self.object_name(op.schema, op.table_name)
-        alter = _escaped(self.alter_table(op))
-        sql = (
-            "DECLARE @name sysname;\n"
+        lookup = (
             "SELECT @name = dc.name FROM sys.default_constraints AS dc "
             "JOIN sys.columns AS c ON c.object_id = dc.parent_object_id "
             "AND c.column_id = dc.parent_column_id "
-            f"WHERE dc.parent_object_id = OBJECT_ID({target}) AND c.name = {nstr(column)};\n"
+            f"WHERE dc.parent_object_id = OBJECT_ID({target}) AND c.name = {nstr(column)}"
+        )
+        return self.drop_looked_up(op, lookup, comment)
+
+    def drop_looked_up(self, op: ops.TableOperation, lookup: str, comment: str | None) -> Statement:
+        """A batch dropping the constraint whose name ``lookup`` (a ``SELECT @name = ...``)
+        finds, if any: a name the server invented is known only to the server."""
+        alter = _escaped(self.alter_table(op))
+        sql = (
+            "DECLARE @name sysname;\n"
+            f"{lookup};\n"
             f"IF @name IS NOT NULL EXEC('{alter} DROP CONSTRAINT ' + QUOTENAME(@name))"
         )
         return self.statement(sql, op, block=True, comment=comment)
@@ -383,14 +391,11 @@ class MSSQLDialect(Dialect):
             sql = f"{self.alter_table(op)} DROP CONSTRAINT {self.quote(key.name)}"
             return self.statement(sql, op, comment=note)
         target = self.object_name(op.schema, op.table_name)
-        alter = _escaped(self.alter_table(op))
-        sql = (
-            "DECLARE @name sysname;\n"
+        lookup = (
             "SELECT @name = name FROM sys.key_constraints "
-            f"WHERE parent_object_id = OBJECT_ID({target}) AND type = 'PK';\n"
-            f"IF @name IS NOT NULL EXEC('{alter} DROP CONSTRAINT ' + QUOTENAME(@name))"
+            f"WHERE parent_object_id = OBJECT_ID({target}) AND type = 'PK'"
         )
-        return self.statement(sql, op, block=True, comment=note)
+        return self.drop_looked_up(op, lookup, note)
 
     def create_dependents(
         self,

@@ -339,8 +339,16 @@ def open_runner(url: str | URL, dialect: Dialect, config: Config) -> OnlineRunne
     The caller closes it (:meth:`OnlineRunner.close`)."""
     if not url:
         raise UsageError(
-            f"{config.config_file}: online mode needs a database: set `url`, "
+            f"{config.config_file}: online mode needs a database: set `url` or export MIG_URL, "
             "or pass --sql to write a script instead"
+        )
+    reached = url_dialect(url)
+    if reached is not None and reached.sqlalchemy_package != dialect.sqlalchemy_package:
+        # The SQL is rendered for ``dialect``; another database would half-apply it.
+        raise UsageError(
+            f"{config.config_file}: the dialect is {dialect.name} but the URL {mask(url)} is a "
+            f"{reached.name} database: make `dialect` (or MIG_DIALECT, --dialect) and `url` "
+            "(or MIG_URL) name the same database"
         )
     engine = make_engine(url)
     try:

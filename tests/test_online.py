@@ -397,3 +397,24 @@ def test_open_runner_without_url(tmp_path: Path) -> None:
     config = Config(script_location=tmp_path, config_file=tmp_path / "mig.toml")
     with pytest.raises(UsageError, match="--sql"):
         online.open_runner("", get_dialect("sqlite"), config)
+
+
+@pytest.mark.parametrize(
+    ("dialect", "url"),
+    [("postgresql", "sqlite://"), ("sqlite", "mysql://u@localhost/db"), ("mysql", "postgres://h/db")],
+)
+def test_open_runner_refuses_a_url_of_another_database(
+    tmp_path: Path, dialect: str, url: str
+) -> None:
+    """SQL rendered for one database is never run on another (it would half-apply)."""
+    config = Config(script_location=tmp_path, config_file=tmp_path / "mig.toml", url=url)
+    with pytest.raises(UsageError, match=f"the dialect is {dialect} but the URL"):
+        online.open_runner(url, get_dialect(dialect), config)
+
+
+def test_open_runner_accepts_a_mysql_url_for_mariadb(tmp_path: Path) -> None:
+    """MariaDB is reached with mysql:// URLs too (same SQLAlchemy dialect package)."""
+    url = "mysql+pymysql://root@127.0.0.1:1/nothing"
+    config = Config(script_location=tmp_path, config_file=tmp_path / "mig.toml", url=url)
+    with pytest.raises(DatabaseError, match="cannot connect"):
+        online.open_runner(url, get_dialect("mariadb"), config)

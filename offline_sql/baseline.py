@@ -42,7 +42,7 @@ so the same schema always gives the same bytes::
 text, else the exact class, e.g. ``postgresql.JSONB(astext_type=sa.Text())``);
 ``type.compiled`` is what the dialect writes. On load, when the SQLAlchemy form does not
 compile to the recorded text any more, the recorded text is used as the type
-(:class:`RecordedType`), so the baseline never silently changes a column.
+(:class:`~offline_sql.schema_items.RawType`), so the baseline never silently changes a column.
 """
 
 from __future__ import annotations
@@ -57,6 +57,7 @@ from sqlalchemy.engine import Dialect as SADialect
 from sqlalchemy.sql.elements import ClauseElement
 
 from offline_sql.errors import ConfigError, DatabaseError, OutputError, UsageError
+from offline_sql.schema_items import RawType
 from offline_sql.state import (
     CheckState,
     ColumnState,
@@ -76,21 +77,6 @@ FORMAT = "mig-baseline"
 VERSION = 1
 
 Source = Literal["database", "models"]
-
-
-class RecordedType(sa.types.UserDefinedType[Any]):
-    """A column type known only by the DDL text a baseline recorded."""
-
-    cache_ok = True
-
-    def __init__(self, text: str) -> None:
-        self.text = text
-
-    def get_col_spec(self, **kw: Any) -> str:
-        return self.text
-
-    def __repr__(self) -> str:
-        return f"RecordedType({self.text!r})"
 
 
 # ---- writing --------------------------------------------------------------------------------
@@ -379,7 +365,7 @@ def _type(entry: dict[str, str], sa_dialect: SADialect) -> sa.types.TypeEngine[A
             found = None
     if isinstance(found, sa.types.TypeEngine) and _compiled(found, sa_dialect) == entry["compiled"]:
         return found
-    return RecordedType(entry["compiled"])
+    return RawType(entry["compiled"])
 
 
 _PLAIN_NODES = (

@@ -23,6 +23,7 @@ from sqlglot import exp
 from sqlglot.errors import ParseError, TokenError
 
 from offline_sql.operations import Execute, Origin
+from offline_sql.schema_items import RawType
 from offline_sql.state import (
     CheckState,
     ColumnState,
@@ -34,22 +35,6 @@ from offline_sql.state import (
     TableState,
     UniqueState,
 )
-
-
-class RawType(sa.types.UserDefinedType[Any]):
-    """A column type from raw SQL that has no SQLAlchemy equivalent: restated verbatim."""
-
-    cache_ok = True
-
-    def __init__(self, spec: str) -> None:
-        self.spec = spec
-
-    def get_col_spec(self, **kw: Any) -> str:
-        return self.spec
-
-    def __repr__(self) -> str:
-        return f"RawType({self.spec!r})"
-
 
 _T = exp.DataType.Type
 

@@ -28,6 +28,23 @@ from offline_sql.state import (
     UniqueState,
 )
 
+
+class RawType(sa.types.UserDefinedType[Any]):
+    """A column type known only by its DDL text (raw SQL the replay read, or a baseline whose
+    SQLAlchemy form no longer compiles to what it recorded): restated verbatim."""
+
+    cache_ok = True
+
+    def __init__(self, spec: str) -> None:
+        self.spec = spec
+
+    def get_col_spec(self, **kw: Any) -> str:
+        return self.spec
+
+    def __repr__(self) -> str:
+        return f"RawType({self.spec!r})"
+
+
 # ---- copying what scripts give -----------------------------------------------------------
 
 

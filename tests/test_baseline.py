@@ -16,7 +16,6 @@ from helpers import make_project
 from offline_sql.autogen import compare, state_from_metadata
 from offline_sql.baseline import (
     BASELINE_FILE,
-    RecordedType,
     baseline_json,
     load_baseline,
     reflect_state,
@@ -24,6 +23,7 @@ from offline_sql.baseline import (
 )
 from offline_sql.config import Config, load_config
 from offline_sql.errors import ConfigError, DatabaseError, OutputError
+from offline_sql.schema_items import RawType
 
 SCHEMA = """
 CREATE TABLE users (
@@ -122,7 +122,7 @@ def test_unknown_sqlalchemy_form_falls_back_to_the_recorded_text(tmp_path: Path)
     loaded = load_baseline(location)
     assert loaded is not None
     column = loaded.tables[(None, "things")].columns["label"]
-    assert isinstance(column.type, RecordedType) and column.type.text == "VARCHAR(30)"
+    assert isinstance(column.type, RawType) and column.type.spec == "VARCHAR(30)"
 
 
 def _models() -> sa.MetaData:

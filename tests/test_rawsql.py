@@ -6,7 +6,7 @@ import pytest
 import sqlalchemy as sa
 
 from offline_sql.operations import CreateTable, Execute, Origin
-from offline_sql.rawsql import RawType
+from offline_sql.schema_items import RawType
 from offline_sql.state import SchemaState, TableState
 
 ORIGIN = Origin("versions/r5.py", 9, "r5")

@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Literal
 
+from offline_sql.emit import describe_heads
 from offline_sql.errors import UsageError
 
 log = logging.getLogger("offline_sql")
@@ -158,13 +159,10 @@ class Project:
 
     @classmethod
     def load(cls, config: Config) -> Project:
+        from offline_sql.commands import load_graph
         from offline_sql.dialects import get_dialect
-        from offline_sql.graph import RevisionGraph
-        from offline_sql.script.index import load_index
 
-        headers = load_index(config.versions_dir, config.cache_dir)
-        graph = RevisionGraph.from_headers(headers)
-        return cls(config, graph, get_dialect(config.dialect_name))
+        return cls(config, load_graph(config), get_dialect(config.dialect_name))
 
     def header(self, revision: str) -> RevisionHeader:
         return self.graph.revisions[revision]
@@ -455,12 +453,8 @@ def _offline(config: Config, command: str, target: str, options: OutputOptions) 
         assert review is not None
         ticket.write(generated, review, options)
         return None
-    title = f"{command} {_describe(generated.start)} -> {_describe(generated.end)}"
+    title = f"{command} {describe_heads(generated.start)} -> {describe_heads(generated.end)}"
     return frame(generated, generated.steps, options, title=title, setup=generated.setup)
-
-
-def _describe(heads: Sequence[str]) -> str:
-    return ", ".join(heads) if heads else "base"
 
 
 # ---------------------------------------------------------------------------------------
@@ -499,7 +493,7 @@ def _run_online(project: Project, runner: OnlineRunner, command: str, target: st
     end = graph.resolve(end_target, start=current)
     steps = plan_steps(project, command, current, end)
     if not steps:
-        log.info("nothing to do: the database is at %s", _describe(current))
+        log.info("nothing to do: the database is at %s", describe_heads(current))
         return
     state = replay_state(project, current)
     cfg = project.config
@@ -513,8 +507,8 @@ def _run_online(project: Project, runner: OnlineRunner, command: str, target: st
                 log.info(
                     "%s %s -> %s: %s",
                     command,
-                    _describe(step.heads_before),
-                    _describe(step.heads_after),
+                    describe_heads(step.heads_before),
+                    describe_heads(step.heads_after),
                     header.message,
                 )
                 if step.run_script:

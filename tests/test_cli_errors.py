@@ -119,9 +119,11 @@ def test_no_config(tmp_path: Path, runner: CliRunner, monkeypatch: pytest.Monkey
     assert_one_error_line(runner.invoke(cli, ["heads"]), 1, "run `mig init`")
 
 
-def test_missing_versions_folder(tmp_path: Path, runner: CliRunner) -> None:
-    (tmp_path / "mig.toml").write_text('script_location = "nowhere"\n')
-    assert_one_error_line(invoke(runner, tmp_path, "heads"), 1, "versions folder", "nowhere")
+@pytest.mark.parametrize("command", [["heads"], ["upgrade", "head", "--sql"]])
+def test_missing_versions_folder(tmp_path: Path, runner: CliRunner, command: list[str]) -> None:
+    (tmp_path / "mig.toml").write_text('script_location = "nowhere"\ndialect = "sqlite"\n')
+    result = invoke(runner, tmp_path, *command)
+    assert_one_error_line(result, 1, "versions folder", "nowhere", "mig init")
 
 
 def test_bad_dialect_option_is_a_click_usage_error(tmp_path: Path, runner: CliRunner) -> None:

@@ -160,7 +160,6 @@ def _in_transaction(step: ReviewedStep) -> tuple[bool, ...]:
 
 def review_step(
     step: ReviewedStep,
-    dialect_name: str,
     sqlglot_name: str,
     allow: frozenset[str],
     rules: frozenset[str] = frozenset(),
@@ -175,7 +174,6 @@ def review_step(
         revision=step.revision,
         direction=step.direction,
         has_downgrade=step.has_downgrade,
-        dialect_name=dialect_name,
         sqlglot_name=sqlglot_name,
         statements=classified,
         in_transaction=_in_transaction(step),
@@ -236,7 +234,7 @@ def review(
     _check_allow(enabled, f"review rules of dialect {dialect_name}", ValueError)
     return Review(
         dialect=dialect_name,
-        steps=tuple(review_step(s, dialect_name, sqlglot_name, allowed, enabled) for s in steps),
+        steps=tuple(review_step(s, sqlglot_name, allowed, enabled) for s in steps),
     )
 
 

@@ -51,12 +51,12 @@ def _fold(name: str) -> str:
 
 @dataclass(frozen=True)
 class StepContext:
-    """Everything a rule may look at for one revision step."""
+    """Everything a rule may look at for one revision step. No database name: a rule that
+    concerns some databases is ``specific`` and the dialects enable it."""
 
     revision: str
     direction: str
     has_downgrade: bool
-    dialect_name: str
     sqlglot_name: str
     statements: tuple[ClassifiedStatement, ...]
     in_transaction: tuple[bool, ...]

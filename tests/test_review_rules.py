@@ -253,15 +253,14 @@ def test_missing_downgrade(
 
 
 @pytest.mark.parametrize(
-    ("statement", "severity"),
+    ("statement", "dialect", "severity"),
     [
-        (Statement("SELEC x"), "warning"),
-        (Statement("BEGIN EXECUTE IMMEDIATE 'x'; END;", block=True), "info"),
-        (Statement("DO $$ BEGIN END $$", block=True), "info"),
+        (Statement("SELEC x"), "postgresql", "warning"),
+        (Statement("BEGIN EXECUTE IMMEDIATE 'x'; END;", block=True), "oracle", "info"),
+        (Statement("DO $$ BEGIN END $$", block=True), "postgresql", "info"),
     ],
 )
-def test_unparsed_severity(statement: Statement, severity: str) -> None:
-    dialect = "oracle" if "IMMEDIATE" in statement.sql else "postgresql"
+def test_unparsed_severity(statement: Statement, dialect: str, severity: str) -> None:
     [finding] = [f for f in findings([statement], dialect) if f.rule == "unparsed"]
     assert finding.severity == severity
 

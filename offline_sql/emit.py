@@ -25,7 +25,7 @@ fresh BEGIN, with a comment saying why.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from offline_sql._version import __version__
@@ -62,7 +62,6 @@ class FrameOptions:
     """Statements before the first step (version table creation)."""
     session_settings: Sequence[Statement] = ()
     """Session settings after the preamble (PostgreSQL lock_timeout ...)."""
-    header_notes: Sequence[str] = field(default_factory=tuple)
 
 
 def describe_heads(heads: Sequence[str]) -> str:
@@ -146,7 +145,7 @@ def frame_script(dialect: Dialect, steps: Sequence[FramedStep], options: FrameOp
         if not whole:
             w.begin()
         for stmt in options.setup:
-            _emit_in_transaction(w, stmt, reopen=True)
+            _emit_in_transaction(w, stmt)
         if not whole:
             w.commit()
     for step in steps:
@@ -171,8 +170,6 @@ def _header(w: _Writer, dialect: Dialect, options: FrameOptions) -> None:
             w.comment("The whole script runs in one transaction: all of it applies or none.")
     elif dialect.non_transactional_note:
         w.comment(dialect.non_transactional_note)
-    for note in options.header_notes:
-        w.comment(note)
 
 
 def _step(w: _Writer, dialect: Dialect, step: FramedStep, *, per_migration: bool) -> None:
@@ -191,7 +188,7 @@ def _step(w: _Writer, dialect: Dialect, step: FramedStep, *, per_migration: bool
     for stmt in step.guard:
         w.statement(stmt)
     for stmt in step.statements:
-        _emit_in_transaction(w, stmt, reopen=True)
+        _emit_in_transaction(w, stmt)
     for stmt in step.version_statements:
         w.statement(stmt)
     if per_migration:
@@ -200,7 +197,9 @@ def _step(w: _Writer, dialect: Dialect, step: FramedStep, *, per_migration: bool
         w.statement(Statement(dialect.revision_commit_statement, kind="transaction"))
 
 
-def _emit_in_transaction(w: _Writer, stmt: Statement, *, reopen: bool) -> None:
+def _emit_in_transaction(w: _Writer, stmt: Statement) -> None:
+    """``stmt`` where it may run: one the database refuses inside a transaction goes
+    between a COMMIT and a fresh BEGIN."""
     if stmt.transactional or not w.in_transaction:
         w.statement(stmt)
         return
@@ -208,5 +207,4 @@ def _emit_in_transaction(w: _Writer, stmt: Statement, *, reopen: bool) -> None:
     w.comment("before it and a new one begins after it.")
     w.commit()
     w.statement(stmt)
-    if reopen:
-        w.begin()
+    w.begin()

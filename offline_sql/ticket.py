@@ -22,7 +22,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Literal
 
 from offline_sql._version import __version__
 from offline_sql.errors import ReviewError
@@ -32,7 +32,7 @@ if TYPE_CHECKING:
     from offline_sql.migrate import Generated, OutputOptions, Project, RenderedStep
     from offline_sql.review import Review
 
-_DIRECTION_WORD = {"up": "upgrade", "down": "downgrade"}
+_DIRECTION_WORD: dict[str, Literal["upgrade", "downgrade"]] = {"up": "upgrade", "down": "downgrade"}
 
 
 def has_downgrade(project: Project, rendered: RenderedStep) -> bool:
@@ -96,7 +96,7 @@ def review_of(generated: Generated) -> Review:
         ReviewedStep(
             revision=r.step.revision,
             message=r.header.message if r.header else "",
-            direction="upgrade" if r.step.direction == "up" else "downgrade",
+            direction=_DIRECTION_WORD[r.step.direction],
             statements=r.statements,
             has_downgrade=r.step.revision not in generated.no_downgrade,
             allow=r.header.allow_findings if r.header else (),
@@ -159,7 +159,7 @@ def write(generated: Generated, review: Review, options: OutputOptions) -> None:
     rollback: dict[str, tuple[str, bytes]] = {}
     total = len(generated.rollback)
     for order, rendered in enumerate(generated.rollback, 1):
-        word = _DIRECTION_WORD.get(rendered.step.direction, generated.command)
+        word = _DIRECTION_WORD[rendered.step.direction]
         title = f"rollback {order} of {total}: {word} {_range(rendered)}"
         data = frame(generated, [rendered], options, title=title).encode()
         name = f"rollback/{_file_name(order, rendered)}"
@@ -185,7 +185,7 @@ def write(generated: Generated, review: Review, options: OutputOptions) -> None:
                 file=name,
                 content=data,
                 source_sha256=sha256_hex(Path(header.path).read_bytes()) if header else "",
-                direction="upgrade" if rendered.step.direction == "up" else "downgrade",
+                direction=_DIRECTION_WORD[rendered.step.direction],
                 has_downgrade=rendered.step.revision not in generated.no_downgrade,
                 rollback_file=back[0] if back else None,
                 rollback_content=back[1] if back else None,

@@ -40,7 +40,7 @@ def init(directory: Path) -> list[Path]:
 
     Nothing is written unless nothing would be overwritten.
     """
-    from offline_sql.config import _parse_toml
+    from offline_sql.config import has_tool_mig
     from offline_sql.script.template import package_template
     from offline_sql.script.writer import append_text, write_new_file
 
@@ -51,10 +51,8 @@ def init(directory: Path) -> list[Path]:
     versions = script_location / "versions"
     template = script_location / TEMPLATE_FILE
     use_pyproject = pyproject.is_file()
-    if use_pyproject:
-        tool = _parse_toml(pyproject).get("tool")
-        if isinstance(tool, dict) and "mig" in tool:
-            raise ConfigError(f"{pyproject} already has a [tool.mig] table: nothing to do")
+    if use_pyproject and has_tool_mig(pyproject):
+        raise ConfigError(f"{pyproject} already has a [tool.mig] table: nothing to do")
     for path in (mig_toml, versions, template):
         if path.exists():
             raise ConfigError(f"{path} already exists: mig init never overwrites; remove it first")

@@ -119,7 +119,8 @@ _KEYS: dict[str, tuple[Callable[[object], bool], str]] = {
 # ---- discovery --------------------------------------------------------------------------
 
 
-def _has_tool_mig(pyproject: Path) -> bool:
+def has_tool_mig(pyproject: Path) -> bool:
+    """Whether ``pyproject`` configures mig (has a ``[tool.mig]`` table)."""
     data = _parse_toml(pyproject)
     tool = data.get("tool")
     return isinstance(tool, dict) and "mig" in tool
@@ -131,7 +132,7 @@ def find_config_file(start: Path) -> Path:
     for folder in (start, *start.parents):
         mig_toml = folder / CONFIG_FILE
         pyproject = folder / PYPROJECT_FILE
-        pyproject_used = pyproject.is_file() and _has_tool_mig(pyproject)
+        pyproject_used = pyproject.is_file() and has_tool_mig(pyproject)
         if mig_toml.is_file():
             if pyproject_used:
                 raise ConfigError(

@@ -12,7 +12,7 @@ import os
 import warnings
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, TextIO
+from typing import TYPE_CHECKING, Any, TextIO, cast
 
 import click
 
@@ -21,6 +21,7 @@ from offline_sql.dialects import NAMES
 from offline_sql.errors import MigError
 
 if TYPE_CHECKING:
+    from offline_sql.baseline import Source
     from offline_sql.config import Config
 
 
@@ -224,6 +225,7 @@ def show(ctx: click.Context, rev: str) -> None:
 
 # ---- migrating --------------------------------------------------------------------------
 
+
 class _TargetCommand(click.Command):
     """Reads a negative relative target (``mig downgrade -1``) as TARGET, as Alembic users
     type it, while unknown options stay usage errors."""
@@ -274,7 +276,6 @@ def _migration_options(func: Any) -> Any:
 
 def _run_migration(ctx: click.Context, name: str, target: str, **options: Any) -> None:
     from offline_sql import migrate
-
 
     command: dict[str, Callable[..., str | None]] = {
         "upgrade": migrate.upgrade,
@@ -408,7 +409,8 @@ def baseline(ctx: click.Context, source: str) -> None:
     """Record the starting schema of a project that begins from an existing database."""
     from offline_sql import baseline as baseline_module
 
-    click.echo(f"Created {baseline_module.write_baseline(_config(ctx), source)}")  # type: ignore[arg-type]
+    path = baseline_module.write_baseline(_config(ctx), cast("Source", source))  # click.Choice
+    click.echo(f"Created {path}")
 
 
 def _show_progress() -> None:

@@ -247,7 +247,9 @@ def _migration_options(func: Any) -> Any:
             type=click.Path(file_okay=False, path_type=Path),
             help="With --sql: write files into this directory instead of stdout.",
         ),
-        click.option("--force", is_flag=True, help="With -o: replace existing files."),
+        click.option(
+            "--force", is_flag=True, help="With -o: replace a directory mig wrote before."
+        ),
         click.option(
             "--no-guard",
             "guard",

@@ -5,8 +5,9 @@ A DBA receives a directory (``0001_<rev>_<slug>.sql``, ``rollback/...``, ``REVIE
 
 * **Atomic**: everything is written into a fresh directory next to the target and renamed
   into place. A failure (disk full, a bug, Ctrl-C) leaves the old state: no directory, or
-  the previous one untouched. ``--force`` replaces a non-empty directory by renaming the old
-  one aside, the new one in, then deleting the old one.
+  the previous one untouched. ``--force`` replaces a directory mig wrote before (it has a
+  MANIFEST.json) by renaming the old one aside, the new one in, then deleting the old one;
+  any other non-empty directory is refused, so a mistyped ``-o`` cannot delete sources.
 * **Checkable**: MANIFEST.json lists every file with its sha256, the order, and the sha256 of
   each source script, so ``mig verify`` (:mod:`offline_sql.verify`) catches a file edited,
   removed, added or reordered after generation. The manifest carries a digest of its own
@@ -159,6 +160,11 @@ def _check_target(out_dir: Path, force: bool) -> bool:
             f"output directory {out_dir} is not empty: pass --force to replace it, "
             "or choose another -o"
         )
+    if not (out_dir / MANIFEST_NAME).is_file():
+        raise OutputError(
+            f"refusing to replace {out_dir}: it has no {MANIFEST_NAME}, so mig did not write it; "
+            "--force only replaces mig's own output: choose another -o"
+        )
     here = Path.cwd().resolve()
     resolved = out_dir.resolve()
     if resolved == here or resolved in here.parents or resolved == Path.home().resolve():
@@ -186,8 +192,9 @@ def _swap_in(new: Path, out_dir: Path, exists: bool) -> None:
 def write_directory(out_dir: Path, files: Sequence[tuple[str, bytes]], *, force: bool) -> None:
     """Write ``files`` (relative path, bytes) as the whole content of ``out_dir``, atomically.
 
-    An existing non-empty ``out_dir`` is refused unless ``force``; then it is replaced, never
-    merged. Missing parent directories are created. Raises :class:`OutputError`.
+    An existing non-empty ``out_dir`` is refused unless ``force`` and it holds a manifest
+    (mig wrote it); then it is replaced, never merged. Missing parent directories are
+    created. Raises :class:`OutputError`.
     """
     out_dir = Path(out_dir).absolute()
     relatives = [checked_relative(name) for name, _ in files]

@@ -54,12 +54,28 @@ def test_non_empty_directory_is_refused(tmp_path: Path) -> None:
     assert siblings(tmp_path) == ["out"]
 
 
+def old_output(path: Path, *files: str) -> None:
+    """A directory as an earlier run left it: ``files`` and its MANIFEST.json."""
+    path.mkdir(parents=True)
+    for name in (*files, "MANIFEST.json"):
+        (path / name).write_bytes(b"old")
+
+
 def test_force_replaces_instead_of_merging(tmp_path: Path) -> None:
-    (tmp_path / "out").mkdir()
-    (tmp_path / "out" / "stale.sql").write_bytes(b"old")
+    old_output(tmp_path / "out", "stale.sql")
     write_directory(tmp_path / "out", FILES, force=True)
     assert listing(tmp_path / "out") == dict(FILES)
     assert siblings(tmp_path) == ["out"]
+
+
+def test_force_never_replaces_what_mig_did_not_write(tmp_path: Path) -> None:
+    """``-o migrations --force`` (a typo) must not delete the revision scripts."""
+    (tmp_path / "migrations").mkdir()
+    (tmp_path / "migrations" / "ab12_add_users.py").write_bytes(b"revision = 'ab12'\n")
+    with pytest.raises(OutputError, match=r"has no MANIFEST\.json"):
+        write_directory(tmp_path / "migrations", FILES, force=True)
+    assert listing(tmp_path / "migrations") == {"ab12_add_users.py": b"revision = 'ab12'\n"}
+    assert siblings(tmp_path) == ["migrations"]
 
 
 def test_a_file_in_the_way_is_refused(tmp_path: Path) -> None:
@@ -71,7 +87,7 @@ def test_a_file_in_the_way_is_refused(tmp_path: Path) -> None:
 def test_force_never_replaces_the_current_directory(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    (tmp_path / "project").mkdir()
+    old_output(tmp_path / "project", "code.py")
     (tmp_path / "project" / "code.py").write_bytes(b"precious")
     monkeypatch.chdir(tmp_path / "project")
     with pytest.raises(OutputError, match="current or home"):
@@ -106,12 +122,11 @@ def test_failure_mid_way_leaves_nothing(tmp_path: Path, monkeypatch: pytest.Monk
 def test_failure_with_force_keeps_the_old_directory(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    (tmp_path / "out").mkdir()
-    (tmp_path / "out" / "old.sql").write_bytes(b"old")
+    old_output(tmp_path / "out", "old.sql")
     fail_on_second_file(monkeypatch)
     with pytest.raises(Boom):
         write_directory(tmp_path / "out", FILES, force=True)
-    assert listing(tmp_path / "out") == {"old.sql": b"old"}
+    assert listing(tmp_path / "out") == {"old.sql": b"old", "MANIFEST.json": b"old"}
     assert siblings(tmp_path) == ["out"]
 
 

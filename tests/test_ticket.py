@@ -72,7 +72,7 @@ def test_non_empty_directory_is_refused(tmp_path: Path) -> None:
 
 def test_force_replaces_the_directory(tmp_path: Path) -> None:
     out, fresh = tmp_path / "out", tmp_path / "fresh"
-    out.mkdir()
+    assert upgrade_to_dir(EXAMPLE, out).exit_code == 0
     (out / "notes.txt").write_bytes(b"old\n")
     assert upgrade_to_dir(EXAMPLE, out, "--force").exit_code == 0
     assert upgrade_to_dir(EXAMPLE, fresh).exit_code == 0
@@ -96,15 +96,17 @@ def broken(function: str) -> tuple[Rev, ...]:
 def test_failed_generation_writes_nothing(tmp_path: Path, force: bool, function: str) -> None:
     config = make_project(tmp_path / "project", broken(function))
     out = tmp_path / "out"
+    old = {"old.sql": b"SELECT 1;\n", "MANIFEST.json": b"{}\n"}  # an earlier run's output
     if force:
         out.mkdir()
-        (out / "old.sql").write_bytes(b"SELECT 1;\n")
+        for name, data in old.items():
+            (out / name).write_bytes(data)
     result = upgrade_to_dir(config, out, *(("--force",) if force else ()))
     assert result.exit_code == 1
     assert result.stdout == ""
     assert "c3" in result.stderr and "broken on purpose" in result.stderr
     assert f"{function}()" in result.stderr
-    assert listing(out) == ({"old.sql": b"SELECT 1;\n"} if force else {}) and out.exists() == force
+    assert listing(out) == (old if force else {}) and out.exists() == force
     assert sorted(p.name for p in tmp_path.iterdir()) == sorted(["project", *(["out"] * force)])
 
 

@@ -188,7 +188,7 @@ def test_error_after_partial_history_writes_nothing(tmp_path: Path, runner: CliR
     make_project(tmp_path, LINEAR)
     write_revisions(tmp_path / "migrations" / "versions", [Rev("zzz9", "missing")])
     before = sorted((tmp_path / "migrations" / "versions").iterdir())
-    invoke(runner, tmp_path, "revision", "-m", "x")
+    assert_one_error_line(invoke(runner, tmp_path, "revision", "-m", "x"), 1, "zzz9", "missing")
     assert sorted((tmp_path / "migrations" / "versions").iterdir()) == before
 
 

@@ -54,10 +54,9 @@ from typing import TYPE_CHECKING, Any, Literal
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Dialect as SADialect
-from sqlalchemy.sql.elements import ClauseElement
 
 from offline_sql.errors import ConfigError, DatabaseError, OutputError, UsageError
-from offline_sql.schema_items import RawType
+from offline_sql.schema_items import RawType, default_sql, type_sql
 from offline_sql.state import (
     CheckState,
     ColumnState,
@@ -82,40 +81,18 @@ Source = Literal["database", "models"]
 # ---- writing --------------------------------------------------------------------------------
 
 
-def _compiled(type_: sa.types.TypeEngine[Any], sa_dialect: SADialect) -> str:
-    try:
-        return str(type_.compile(dialect=sa_dialect))
-    except sa.exc.CompileError:
-        return repr(type_)
-
-
 def _type_entry(type_: sa.types.TypeEngine[Any], sa_dialect: SADialect) -> dict[str, str]:
     from offline_sql.autogen.render import render_type
 
-    compiled = _compiled(type_, sa_dialect)
+    compiled = type_sql(type_, sa_dialect)
     chosen = type_
     try:
         generic = type_.as_generic()
-        if _compiled(generic, sa_dialect) == compiled:
+        if type_sql(generic, sa_dialect) == compiled:
             chosen = generic
     except NotImplementedError:
         pass
     return {"sqlalchemy": render_type(chosen, set()), "compiled": compiled}
-
-
-def _sql_text(value: Any, sa_dialect: SADialect) -> str | None:
-    """A server default as the SQL the database would store."""
-    if value is None:
-        return None
-    if isinstance(value, sa.DefaultClause):
-        value = value.arg
-    if isinstance(value, str):
-        return "'" + value.replace("'", "''") + "'"
-    if isinstance(value, sa.TextClause):
-        return value.text
-    if isinstance(value, ClauseElement):
-        return str(value.compile(dialect=sa_dialect, compile_kwargs={"literal_binds": True}))
-    return str(value)
 
 
 _IDENTITY = ("always", "on_null", "start", "increment", "minvalue", "maxvalue", "cycle", "cache")
@@ -132,14 +109,14 @@ def _column_entry(column: ColumnState, sa_dialect: SADialect) -> dict[str, Any]:
     computed = None
     if column.computed is not None:
         computed = {
-            "sqltext": _sql_text(sa.text(str(column.computed.sqltext)), sa_dialect),
+            "sqltext": str(column.computed.sqltext),
             "persisted": column.computed.persisted,
         }
     return {
         "name": column.name,
         "type": _type_entry(column.type, sa_dialect),
         "nullable": column.nullable,
-        "server_default": _sql_text(column.server_default, sa_dialect),
+        "server_default": default_sql(column.server_default, sa_dialect),
         "autoincrement": column.autoincrement,
         "comment": column.comment,
         "identity": identity,
@@ -363,7 +340,7 @@ def _type(entry: dict[str, str], sa_dialect: SADialect) -> sa.types.TypeEngine[A
             found = eval(text, {"__builtins__": {}}, namespace)
         except Exception:
             found = None
-    if isinstance(found, sa.types.TypeEngine) and _compiled(found, sa_dialect) == entry["compiled"]:
+    if isinstance(found, sa.types.TypeEngine) and type_sql(found, sa_dialect) == entry["compiled"]:
         return found
     return RawType(entry["compiled"])
 

@@ -14,6 +14,7 @@ from collections.abc import Iterable, Mapping
 from typing import Any
 
 import sqlalchemy as sa
+from sqlalchemy.engine import Dialect as SADialect
 from sqlalchemy.schema import SchemaItem
 from sqlalchemy.sql.elements import ClauseElement, TextClause
 from sqlalchemy.sql.schema import ColumnCollectionConstraint
@@ -57,11 +58,6 @@ def constraint_column_names(constraint: ColumnCollectionConstraint | sa.Index) -
     return [c if isinstance(c, str) else c.name for c in pending if c is not None]
 
 
-def _given_name(name: Any) -> Any:
-    """The name as given (``conv`` and SQLAlchemy's "no name" marker included)."""
-    return name
-
-
 def _dialect_kwargs(item: Any) -> dict[str, Any]:
     return dict(item.dialect_kwargs)
 
@@ -79,7 +75,9 @@ def copy_item(item: SchemaItem) -> SchemaItem:
     if isinstance(item, (sa.PrimaryKeyConstraint, sa.UniqueConstraint)):
         return type(item)(
             *constraint_column_names(item),
-            name=_given_name(item.name),
+            # The name as given: ``conv`` and SQLAlchemy's "no name" marker (which the
+            # stubs leave out) must survive the copy.
+            name=item.name,  # type: ignore[arg-type]
             deferrable=item.deferrable,
             initially=item.initially,
             **_dialect_kwargs(item),
@@ -140,6 +138,29 @@ def default_arg(value: Any) -> Any:
     return value
 
 
+def default_sql(value: Any, sa_dialect: SADialect) -> str | None:
+    """A server default as the SQL the database stores (None for none): a plain string is
+    a quoted literal, a clause is compiled for ``sa_dialect`` with its literals inlined."""
+    value = default_arg(value)
+    if value is None:
+        return None
+    if isinstance(value, str):
+        return "'" + value.replace("'", "''") + "'"
+    if isinstance(value, TextClause):
+        return value.text
+    if isinstance(value, ClauseElement):
+        return str(value.compile(dialect=sa_dialect, compile_kwargs={"literal_binds": True}))
+    return str(value)
+
+
+def type_sql(type_: sa.types.TypeEngine[Any], sa_dialect: SADialect) -> str:
+    """The type as ``sa_dialect`` writes it in DDL; one it cannot compile, by its Python form."""
+    try:
+        return str(type_.compile(dialect=sa_dialect))
+    except sa.exc.CompileError:
+        return repr(type_)
+
+
 def sql_text(element: str | ClauseElement) -> str:
     """SQL text of a CHECK condition or index expression, literals inlined."""
     if isinstance(element, str):
@@ -179,7 +200,7 @@ def _fk_state(constraint: sa.ForeignKeyConstraint) -> ForeignKeyState:
     targets = [fk_target(element) for element in constraint.elements]
     schema, table = targets[0][0], targets[0][1]
     return ForeignKeyState(
-        name=_name(constraint.name),
+        name=name_or_none(constraint.name),
         columns=tuple(constraint.column_keys),
         referent_schema=schema,
         referent_table=table,
@@ -192,7 +213,7 @@ def _fk_state(constraint: sa.ForeignKeyConstraint) -> ForeignKeyState:
     )
 
 
-def _name(name: Any) -> str | None:
+def name_or_none(name: Any) -> str | None:
     """A constraint name as text; SQLAlchemy's "no name" markers become None."""
     if name is None or type(name).__name__ == "_NoneName":
         return None
@@ -233,14 +254,14 @@ def table_state(table: sa.Table, kw: Mapping[str, Any] | None = None) -> TableSt
         state.columns[column.name] = column_state(column)
     pk_names = tuple(str(c.name) for c in table.primary_key.columns)
     if pk_names:
-        state.primary_key = PrimaryKeyState(_name(table.primary_key.name), pk_names)
+        state.primary_key = PrimaryKeyState(name_or_none(table.primary_key.name), pk_names)
     for constraint in table._sorted_constraints:
         if isinstance(constraint, sa.ForeignKeyConstraint):
             state.foreign_keys.append(_fk_state(constraint))
         elif isinstance(constraint, sa.UniqueConstraint):
             state.uniques.append(
                 UniqueState(
-                    _name(constraint.name),
+                    name_or_none(constraint.name),
                     tuple(c.name for c in constraint.columns),
                     constraint.deferrable,
                     constraint.initially,
@@ -249,7 +270,9 @@ def table_state(table: sa.Table, kw: Mapping[str, Any] | None = None) -> TableSt
         elif isinstance(constraint, sa.CheckConstraint) and not getattr(
             constraint, "_type_bound", False
         ):
-            state.checks.append(CheckState(_name(constraint.name), sql_text(constraint.sqltext)))
+            state.checks.append(
+                CheckState(name_or_none(constraint.name), sql_text(constraint.sqltext))
+            )
     for index in sorted(table.indexes, key=lambda i: str(i.name)):
         found = index_state(index)
         state.indexes[found.name] = found

@@ -27,7 +27,6 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.engine import Dialect as SADialect
 from sqlalchemy.schema import SchemaItem
-from sqlalchemy.sql.elements import ClauseElement, TextClause
 
 from offline_sql.operations import (
     UNSET,
@@ -45,7 +44,7 @@ from offline_sql.operations import (
     DropTableComment,
     Operation,
 )
-from offline_sql.schema_items import column_from_state
+from offline_sql.schema_items import column_from_state, default_sql, type_sql
 from offline_sql.state import (
     ColumnState,
     ForeignKeyState,
@@ -181,11 +180,7 @@ def type_text(type_: sa.types.TypeEngine[Any], sa_dialect: SADialect) -> str:
     """The type as the dialect writes it in DDL, normalized: ``String(50)`` and
     ``VARCHAR(50)`` agree, and differences the database cannot see vanish. A type the
     dialect cannot compile is compared by its Python form."""
-    try:
-        text = str(type_.compile(dialect=sa_dialect))
-    except sa.exc.CompileError:
-        text = repr(type_)
-    text = re.sub(r"\s+", " ", text.strip())
+    text = re.sub(r"\s+", " ", type_sql(type_, sa_dialect).strip())
     text = re.sub(r"\s*([(),])\s*", r"\1", text)
     return _fold_outside_quotes(text)
 
@@ -193,18 +188,9 @@ def type_text(type_: sa.types.TypeEngine[Any], sa_dialect: SADialect) -> str:
 def default_text(value: Any, sa_dialect: SADialect) -> str | None:
     """A server default as normalized SQL text (``"x"`` and ``sa.text("'x'")`` agree;
     outer parentheses, spacing and keyword case do not matter)."""
-    if value is None or value is False:
+    text = default_sql(value, sa_dialect)
+    if text is None:
         return None
-    if isinstance(value, sa.DefaultClause):
-        value = value.arg
-    if isinstance(value, str):
-        text = "'" + value.replace("'", "''") + "'"
-    elif isinstance(value, TextClause):
-        text = value.text
-    elif isinstance(value, ClauseElement):
-        text = str(value.compile(dialect=sa_dialect, compile_kwargs={"literal_binds": True}))
-    else:
-        text = str(value)
     text = re.sub(r"\s+", " ", text.strip())
     while _wrapped(text):
         text = text[1:-1].strip()

@@ -23,7 +23,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.engine import Dialect as SADialect
 from sqlalchemy.schema import SchemaItem
-from sqlalchemy.sql.elements import ClauseElement, TextClause
+from sqlalchemy.sql.elements import ClauseElement
 
 from offline_sql.autogen.compare import (
     create_fk_op,
@@ -51,7 +51,7 @@ from offline_sql.operations import (
     DropTableComment,
     Operation,
 )
-from offline_sql.schema_items import constraint_column_names
+from offline_sql.schema_items import constraint_column_names, name_or_none, sql_text
 from offline_sql.state import SchemaState
 
 INDENT = "    "
@@ -85,12 +85,6 @@ def py_str(value: str) -> str:
     return json.dumps(value, ensure_ascii=False)
 
 
-def _sql(element: ClauseElement) -> str:
-    if isinstance(element, TextClause):
-        return element.text
-    return str(element.compile(compile_kwargs={"literal_binds": True}))
-
-
 def py_value(value: Any, writer: _Writer) -> str:
     """Python source for a keyword value: literals, lists, types, SQL as ``sa.text``."""
     if isinstance(value, str):
@@ -102,7 +96,7 @@ def py_value(value: Any, writer: _Writer) -> str:
     if isinstance(value, sa.types.TypeEngine):
         return render_type(value, writer.imports)
     if isinstance(value, ClauseElement):
-        return f"sa.text({py_str(_sql(value))})"
+        return f"sa.text({py_str(sql_text(value))})"
     if isinstance(value, dict):
         pairs = ", ".join(f"{py_str(str(k))}: {py_value(v, writer)}" for k, v in value.items())
         return "{" + pairs + "}"
@@ -177,7 +171,7 @@ def _column(column: sa.Column[Any], writer: _Writer) -> str:
             _inline(
                 "sa.Computed",
                 [
-                    py_str(_sql(computed.sqltext)),
+                    py_str(sql_text(computed.sqltext)),
                     *_kwargs(_given([("persisted", computed.persisted)]), writer),
                 ],
             )
@@ -225,7 +219,7 @@ def _constraint(item: SchemaItem, writer: _Writer) -> str:
         remote = [element._get_colspec() for element in item.elements]
         pairs = _given(
             [
-                ("name", _name(item.name)),
+                ("name", name_or_none(item.name)),
                 ("ondelete", item.ondelete),
                 ("onupdate", item.onupdate),
                 ("deferrable", item.deferrable),
@@ -245,7 +239,7 @@ def _constraint(item: SchemaItem, writer: _Writer) -> str:
         )
         pairs = _given(
             [
-                ("name", _name(item.name)),
+                ("name", name_or_none(item.name)),
                 ("deferrable", item.deferrable),
                 ("initially", item.initially),
             ]
@@ -253,15 +247,11 @@ def _constraint(item: SchemaItem, writer: _Writer) -> str:
         columns = [py_str(c) for c in constraint_column_names(item)]
         return _inline(func, columns + _kwargs(pairs, writer))
     if isinstance(item, sa.CheckConstraint):
-        pairs = _given([("name", _name(item.name))])
-        return _inline("sa.CheckConstraint", [py_str(_sql(item.sqltext)), *_kwargs(pairs, writer)])
+        pairs = _given([("name", name_or_none(item.name))])
+        return _inline(
+            "sa.CheckConstraint", [py_str(sql_text(item.sqltext)), *_kwargs(pairs, writer)]
+        )
     raise RenderError(f"autogenerate cannot write {type(item).__name__} in op.create_table")
-
-
-def _name(name: Any) -> str | None:
-    if name is None or type(name).__name__ == "_NoneName":
-        return None
-    return str(name)
 
 
 def _inline(func: str, args: Sequence[str]) -> str:
@@ -402,7 +392,7 @@ def _(op: CreateForeignKey, writer: _Writer) -> str:
 
 @_render.register
 def _(op: CreateCheckConstraint, writer: _Writer) -> str:
-    condition = op.condition if isinstance(op.condition, str) else _sql(op.condition)
+    condition = op.condition if isinstance(op.condition, str) else sql_text(op.condition)
     args = [py_value(op.constraint_name, writer), py_str(op.table_name), py_str(condition)]
     return _call("create_check_constraint", args + _kwargs(_schema(op), writer))
 
@@ -721,5 +711,5 @@ def _show(value: Any) -> str:
     if isinstance(value, sa.DefaultClause):
         value = value.arg
     if isinstance(value, ClauseElement):
-        return _sql(value)
+        return sql_text(value)
     return repr(value)

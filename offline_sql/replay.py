@@ -89,7 +89,7 @@ def _(op: CreateTable, state: SchemaState, dialect: str) -> None:
 def _note_column_objects(state: SchemaState, table: sa.Table) -> None:
     """Database-level objects columns bring along: named enums, sequences."""
     for column in table.columns:
-        state.note_enum(column.type, table.schema)
+        state.note_enum(column.type)
         if isinstance(column.default, sa.Sequence):
             state.sequences.add((column.default.schema, column.default.name))
 
@@ -153,7 +153,7 @@ def _(op: AlterColumn, state: SchemaState, dialect: str) -> None:
     if op.type_ is not UNSET:
         previous = column.type
         column.type = op.type_
-        state.note_enum(op.type_, op.schema)
+        state.note_enum(op.type_)
         if isinstance(previous, sa.Enum) and previous.name:
             state.forget_unused_enums([(previous.schema, str(previous.name))])
     if op.server_default is not UNSET:

@@ -314,11 +314,11 @@ class SchemaState:
         if table is not None and table.unknown_since is None:
             table.unknown_since = origin or Origin("<unknown>", 0, "<unknown>")
 
-    def note_enum(self, type_: Any, table_schema: str | None = None) -> None:
-        """Remember a named ``sa.Enum`` (first definition wins)."""
+    def note_enum(self, type_: Any) -> None:
+        """Remember a named ``sa.Enum`` (first definition wins) under the type's own schema
+        (``sa.Enum(..., schema=...)``), where PostgreSQL creates it, not the table's."""
         if isinstance(type_, sa.Enum) and type_.name:
-            schema = type_.schema
-            self.enums.setdefault((schema, str(type_.name)), tuple(type_.enums))
+            self.enums.setdefault((type_.schema, str(type_.name)), tuple(type_.enums))
 
 
 def _enum_keys(columns: Iterable[ColumnState]) -> set[tuple[str | None, str]]:

@@ -67,7 +67,7 @@ def state_from_metadata(metadata: sa.MetaData) -> SchemaState:
         found = table_state(table, dict(table.dialect_kwargs))
         state.add_table(found)
         for column in table.columns:
-            state.note_enum(column.type, table.schema)
+            state.note_enum(column.type)
     return state
 
 

@@ -18,12 +18,7 @@ from offline_sql import op as _op
 from offline_sql.operations import (
     AddColumn,
     BatchAlterTable,
-    CreateForeignKey,
     CreatePrimaryKey,
-    CreateTableComment,
-    DropColumn,
-    DropIndex,
-    DropTableComment,
     Operation,
 )
 from offline_sql.recorder import Recorder
@@ -59,17 +54,7 @@ class BatchOperations:
         )
 
     def drop_column(self, column_name: str, **kw: Any) -> None:
-        extra = dict(kw)
-        if_exists = bool(extra.pop("if_exists", False))
-        self._add(
-            DropColumn(
-                self.table_name,
-                schema=self.schema,
-                column_name=column_name,
-                if_exists=if_exists,
-                kw=extra,
-            )
-        )
+        self._add(_op.build_drop_column(self.table_name, column_name, schema=self.schema, **kw))
 
     def alter_column(self, column_name: str, **kw: Any) -> None:
         kw.pop("insert_before", None)
@@ -84,17 +69,7 @@ class BatchOperations:
         )
 
     def drop_index(self, index_name: str, **kw: Any) -> None:
-        extra = dict(kw)
-        if_exists = bool(extra.pop("if_exists", False))
-        self._add(
-            DropIndex(
-                self.table_name,
-                schema=self.schema,
-                index_name=index_name,
-                if_exists=if_exists,
-                kw=extra,
-            )
-        )
+        self._add(_op.build_drop_index(index_name, self.table_name, schema=self.schema, **kw))
 
     def create_primary_key(self, constraint_name: str | None, columns: Sequence[str]) -> None:
         self._add(
@@ -129,20 +104,20 @@ class BatchOperations:
         **dialect_kw: Any,
     ) -> None:
         self._add(
-            CreateForeignKey(
+            _op.build_foreign_key(
+                constraint_name,
                 self.table_name,
-                schema=self.schema,
-                constraint_name=constraint_name,
-                referent_table=referent_table,
-                local_cols=tuple(local_cols),
-                remote_cols=tuple(remote_cols),
-                referent_schema=referent_schema,
+                referent_table,
+                local_cols,
+                remote_cols,
                 onupdate=onupdate,
                 ondelete=ondelete,
                 deferrable=deferrable,
                 initially=initially,
                 match=match,
-                kw=dialect_kw,
+                source_schema=self.schema,
+                referent_schema=referent_schema,
+                **dialect_kw,
             )
         )
 
@@ -161,24 +136,16 @@ class BatchOperations:
     def create_table_comment(
         self, comment: str | None, *, existing_comment: str | None = None
     ) -> None:
-        if comment is None:
-            self.drop_table_comment(existing_comment=existing_comment)
-            return
         self._add(
-            CreateTableComment(
-                self.table_name,
-                schema=self.schema,
-                comment=comment,
-                existing_comment=_op._given(existing_comment, None),
+            _op.build_table_comment(
+                self.table_name, comment, existing_comment=existing_comment, schema=self.schema
             )
         )
 
     def drop_table_comment(self, *, existing_comment: str | None = None) -> None:
         self._add(
-            DropTableComment(
-                self.table_name,
-                schema=self.schema,
-                existing_comment=_op._given(existing_comment, None),
+            _op.build_drop_table_comment(
+                self.table_name, existing_comment=existing_comment, schema=self.schema
             )
         )
 

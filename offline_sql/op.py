@@ -223,6 +223,95 @@ def build_drop_constraint(
     )
 
 
+def build_drop_column(
+    table_name: str, column_name: str, *, schema: str | None = None, **kw: Any
+) -> DropColumn:
+    extra = dict(kw)
+    if_exists = bool(extra.pop("if_exists", False))
+    return DropColumn(
+        table_name, schema=schema, column_name=column_name, if_exists=if_exists, kw=extra
+    )
+
+
+def build_drop_index(
+    index_name: str,
+    table_name: str | None,
+    *,
+    schema: str | None = None,
+    if_exists: bool | None = None,
+    **kw: Any,
+) -> DropIndex:
+    """``table_name`` may be None: the state then finds the table that has the index."""
+    return DropIndex(
+        table_name or "",
+        schema=schema,
+        index_name=index_name,
+        if_exists=bool(if_exists),
+        kw=dict(kw),
+    )
+
+
+def build_foreign_key(
+    constraint_name: str | None,
+    source_table: str,
+    referent_table: str,
+    local_cols: Sequence[str],
+    remote_cols: Sequence[str],
+    *,
+    onupdate: str | None = None,
+    ondelete: str | None = None,
+    deferrable: bool | None = None,
+    initially: str | None = None,
+    match: str | None = None,
+    source_schema: str | None = None,
+    referent_schema: str | None = None,
+    **dialect_kw: Any,
+) -> CreateForeignKey:
+    return CreateForeignKey(
+        source_table,
+        schema=source_schema,
+        constraint_name=constraint_name,
+        referent_table=referent_table,
+        local_cols=tuple(local_cols),
+        remote_cols=tuple(remote_cols),
+        referent_schema=referent_schema,
+        onupdate=onupdate,
+        ondelete=ondelete,
+        deferrable=deferrable,
+        initially=initially,
+        match=match,
+        kw=dialect_kw,
+    )
+
+
+def build_table_comment(
+    table_name: str,
+    comment: str | None,
+    *,
+    existing_comment: str | None = None,
+    schema: str | None = None,
+) -> CreateTableComment | DropTableComment:
+    """A comment of None drops the comment, as in Alembic."""
+    if comment is None:
+        return build_drop_table_comment(
+            table_name, existing_comment=existing_comment, schema=schema
+        )
+    return CreateTableComment(
+        table_name,
+        schema=schema,
+        comment=comment,
+        existing_comment=_given(existing_comment, None),
+    )
+
+
+def build_drop_table_comment(
+    table_name: str, *, existing_comment: str | None = None, schema: str | None = None
+) -> DropTableComment:
+    return DropTableComment(
+        table_name, schema=schema, existing_comment=_given(existing_comment, None)
+    )
+
+
 # ---- tables -------------------------------------------------------------------------------
 
 
@@ -267,17 +356,9 @@ def create_table_comment(
     existing_comment: str | None = None,
     schema: str | None = None,
 ) -> None:
-    if comment is None:
-        drop_table_comment(table_name, existing_comment=existing_comment, schema=schema)
-        return
     _record(
         "create_table_comment",
-        CreateTableComment(
-            table_name,
-            schema=schema,
-            comment=comment,
-            existing_comment=_given(existing_comment, None),
-        ),
+        build_table_comment(table_name, comment, existing_comment=existing_comment, schema=schema),
     )
 
 
@@ -286,9 +367,7 @@ def drop_table_comment(
 ) -> None:
     _record(
         "drop_table_comment",
-        DropTableComment(
-            table_name, schema=schema, existing_comment=_given(existing_comment, None)
-        ),
+        build_drop_table_comment(table_name, existing_comment=existing_comment, schema=schema),
     )
 
 
@@ -309,14 +388,7 @@ def add_column(
 
 
 def drop_column(table_name: str, column_name: str, *, schema: str | None = None, **kw: Any) -> None:
-    extra = dict(kw)
-    if_exists = bool(extra.pop("if_exists", False))
-    _record(
-        "drop_column",
-        DropColumn(
-            table_name, schema=schema, column_name=column_name, if_exists=if_exists, kw=extra
-        ),
-    )
+    _record("drop_column", build_drop_column(table_name, column_name, schema=schema, **kw))
 
 
 def alter_column(
@@ -392,13 +464,7 @@ def drop_index(
 ) -> None:
     _record(
         "drop_index",
-        DropIndex(
-            table_name or "",
-            schema=schema,
-            index_name=index_name,
-            if_exists=bool(if_exists),
-            kw=kw,
-        ),
+        build_drop_index(index_name, table_name, schema=schema, if_exists=if_exists, **kw),
     )
 
 
@@ -449,20 +515,20 @@ def create_foreign_key(
 ) -> None:
     _record(
         "create_foreign_key",
-        CreateForeignKey(
+        build_foreign_key(
+            constraint_name,
             source_table,
-            schema=source_schema,
-            constraint_name=constraint_name,
-            referent_table=referent_table,
-            local_cols=tuple(local_cols),
-            remote_cols=tuple(remote_cols),
-            referent_schema=referent_schema,
+            referent_table,
+            local_cols,
+            remote_cols,
             onupdate=onupdate,
             ondelete=ondelete,
             deferrable=deferrable,
             initially=initially,
             match=match,
-            kw=dialect_kw,
+            source_schema=source_schema,
+            referent_schema=referent_schema,
+            **dialect_kw,
         ),
     )
 

@@ -406,3 +406,81 @@ def test_alembic_style_script(
         run_revision(module, direction)  # type: ignore[arg-type]
     assert [type(o).__name__ for o in recorded] == kinds
     assert [o.origin.line for o in recorded if o.origin] == [line_of(c) for c in calls]
+
+
+def _fields(operation: Operation) -> dict[str, Any]:
+    """Every dataclass field but the origin (the script line differs)."""
+    return {k: v for k, v in vars(operation).items() if k != "origin"}
+
+
+TWINS: list[tuple[Callable[[], Any], Callable[[Any], Any]]] = [
+    (
+        lambda: op.drop_column("t", "c", schema="s", if_exists=True, mssql_drop_check=True),
+        lambda b: b.drop_column("c", if_exists=True, mssql_drop_check=True),
+    ),
+    (
+        lambda: op.drop_index("ix", "t", schema="s", if_exists=True, postgresql_concurrently=True),
+        lambda b: b.drop_index("ix", if_exists=True, postgresql_concurrently=True),
+    ),
+    (
+        lambda: op.create_foreign_key(
+            "fk",
+            "t",
+            "dst",
+            ["a"],
+            ["id"],
+            ondelete="CASCADE",
+            onupdate="SET NULL",
+            deferrable=True,
+            initially="DEFERRED",
+            match="FULL",
+            source_schema="s",
+            referent_schema="r",
+        ),
+        lambda b: b.create_foreign_key(
+            "fk",
+            "dst",
+            ["a"],
+            ["id"],
+            ondelete="CASCADE",
+            onupdate="SET NULL",
+            deferrable=True,
+            initially="DEFERRED",
+            match="FULL",
+            referent_schema="r",
+        ),
+    ),
+    (
+        lambda: op.create_table_comment("t", "new", existing_comment="old", schema="s"),
+        lambda b: b.create_table_comment("new", existing_comment="old"),
+    ),
+    (
+        lambda: op.create_table_comment("t", None, existing_comment="old", schema="s"),
+        lambda b: b.create_table_comment(None, existing_comment="old"),
+    ),
+    (
+        lambda: op.drop_table_comment("t", schema="s"),
+        lambda b: b.drop_table_comment(),
+    ),
+    (
+        lambda: op.alter_column("t", "c", type_=sa.BigInteger, existing_nullable=False, schema="s"),
+        lambda b: b.alter_column("c", type_=sa.BigInteger, existing_nullable=False),
+    ),
+]
+
+
+@pytest.mark.parametrize(("direct", "batched"), TWINS)
+def test_batch_methods_build_what_their_op_twins_build(
+    ops: list[Operation], direct: Callable[[], Any], batched: Callable[[Any], Any]
+) -> None:
+    direct()
+    with op.batch_alter_table("t", schema="s") as batch:
+        batched(batch)
+    alone, block = ops
+    assert isinstance(block, BatchAlterTable)
+    (inside,) = block.operations
+    assert type(inside) is type(alone)
+    first, second = _fields(inside), _fields(alone)
+    if isinstance(alone, AlterColumn):  # a fresh type instance on each side
+        assert type(first.pop("type_")) is type(second.pop("type_"))
+    assert first == second

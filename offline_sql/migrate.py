@@ -214,6 +214,16 @@ def replay_state(project: Project, heads: Sequence[str]) -> SchemaState:
     return state
 
 
+def state_for(project: Project, steps: Sequence[Step], heads: Sequence[str]) -> SchemaState:
+    """The schema at ``heads`` when a step runs a script; an empty one for a stamp, which
+    renders nothing (so stamping past a script that no longer runs still works)."""
+    from offline_sql.state import SchemaState
+
+    if any(step.run_script for step in steps):
+        return replay_state(project, heads)
+    return SchemaState()
+
+
 # ---------------------------------------------------------------------------------------
 # Offline
 
@@ -370,7 +380,7 @@ def generate(config: Config, command: str, target: str, options: OutputOptions) 
     project = Project.load(config)
     start, end = resolve_range(project, command, target)
     steps = plan_steps(project, command, start, end)
-    state = replay_state(project, start)
+    state = state_for(project, steps, start)
     want_review = options.output is not None or options.strict
     rendered = render_steps(project, steps, state, guard=options.guard, for_review=want_review)
     rollback: list[RenderedStep] = []
@@ -495,7 +505,7 @@ def _run_online(project: Project, runner: OnlineRunner, command: str, target: st
     if not steps:
         log.info("nothing to do: the database is at %s", describe_heads(current))
         return
-    state = replay_state(project, current)
+    state = state_for(project, steps, current)
     cfg = project.config
     with runner:
         if not current and command != "downgrade":

@@ -101,3 +101,18 @@ def test_online_range_is_a_usage_error(project: Path) -> None:
     result = mig(project, "upgrade", "a1:b2")
     assert result.returncode == 2
     assert "--sql" in result.stderr
+
+
+def test_stamp_runs_no_script(project: Path) -> None:
+    """Stamping records a revision without running any script: one that no longer imports
+    (a module gone since) must not stop it, online or offline, even below the start."""
+    gone = Rev("c3", down="b2", message="uses a gone module", prelude="import gone_module\n")
+    make_project(project, [*REVISIONS, gone], settings={"url": "sqlite:///app.db"})
+    assert mig(project, "stamp", "head").returncode == 0
+    offline = mig(project, "stamp", "c3:a1", "--sql")
+    assert offline.returncode == 0, offline.stderr
+    assert "'c3'" in offline.stdout
+    online = mig(project, "stamp", "a1")
+    assert online.returncode == 0, online.stderr
+    assert mig(project, "current").stdout == "a1\n"
+    assert columns(project / "app.db", "accounts") == []  # nothing was created

@@ -17,6 +17,7 @@ from sqlalchemy.sql.elements import ClauseElement
 from offline_sql import operations as ops
 from offline_sql.dialects import existing
 from offline_sql.dialects import render as r
+from offline_sql.dialects.literals import LiteralError, Literals
 from offline_sql.errors import RenderError
 from offline_sql.statements import Statement, StatementKind
 
@@ -24,7 +25,6 @@ if TYPE_CHECKING:
     from sqlalchemy.engine import Dialect as SADialect
     from sqlalchemy.engine import Engine
 
-    from offline_sql.dialects.literals import Literals
     from offline_sql.operations import Operation
     from offline_sql.state import SchemaState
 
@@ -213,6 +213,10 @@ class Dialect:
                 raise RenderError(
                     f"{r.describe(op)}: {exc} (fix the operation in the script)"
                 ) from exc
+            except LiteralError as exc:
+                if exc.where is None:  # the innermost operation (of a batch) says it first
+                    exc.where = r.describe(op)
+                raise
         for warning in caught:
             message = str(warning.message)
             if issubclass(warning.category, sa.exc.SAWarning) and not any(

@@ -24,7 +24,7 @@ from sqlalchemy.sql.base import NO_ARG
 from sqlalchemy.sql.compiler import DDLCompiler, SQLCompiler
 from sqlalchemy.sql.elements import BindParameter
 
-from offline_sql.dialects.literals import BY_URL_SCHEME, Literals
+from offline_sql.dialects.literals import BY_URL_SCHEME, LiteralError, Literals
 from offline_sql.errors import RenderError
 
 if TYPE_CHECKING:
@@ -83,8 +83,8 @@ ASSUMED_SERVERS: dict[str, Callable[[SADialect], None]] = {
 version mig targets, where SQLAlchemy's connection-less defaults are wrong for it."""
 
 
-def unbound_parameter(name: str) -> RenderError:
-    return RenderError(
+def unbound_parameter(name: str) -> LiteralError:
+    return LiteralError(
         f"statement has parameter :{name} with no value; pass it in "
         f"op.execute(..., {{'{name}': ...}}) or escape the colon as \\:"
     )

@@ -7,7 +7,7 @@ newline, ``sqlcmd`` substitutes ``$(var)`` and splits on ``GO`` lines, SQL*Plus 
 ``&name`` and ends a statement at a blank line), so a literal that is correct SQL is not
 enough: it must survive the client too. :class:`Literals` holds the rules every database
 shares; one subclass per database overrides what differs. Values we cannot express faithfully
-raise :class:`~offline_sql.errors.RenderError` instead of changing the data silently.
+raise :class:`LiteralError` instead of changing the data silently.
 
 The column type (when known) guides the choice the way SQLAlchemy would when binding the
 value online: a ``dict`` into ``JSON`` is serialized, an ``enum.Enum`` member into ``Enum``
@@ -41,11 +41,24 @@ _EPOCH = dt.datetime(1970, 1, 1)
 """SQLAlchemy stores a non-native ``Interval`` as this epoch plus the delta."""
 
 
+class LiteralError(RenderError):
+    """A value that cannot be written (or a parameter without one), found while compiling,
+    where the operation is not known: ``Dialect.render`` sets :attr:`where` so the message
+    starts with the operation and the script line to fix."""
+
+    where: str | None = None
+    """``op.<operation> ... at <file>:<line> (revision <rev>)``, once known."""
+
+    def __str__(self) -> str:
+        message = super().__str__()
+        return f"{self.where}: {message}" if self.where else message
+
+
 def _offset(offset: dt.timedelta) -> str:
     """``+HH:MM`` for a UTC offset (seconds, which no database takes, are an error)."""
     minutes, seconds = divmod(int(offset.total_seconds()), 60)
     if seconds or offset.microseconds:
-        raise RenderError(f"UTC offset {offset} has seconds: databases take whole minutes")
+        raise LiteralError(f"UTC offset {offset} has seconds: databases take whole minutes")
     sign = "-" if minutes < 0 else "+"
     hours, minutes = divmod(abs(minutes), 60)
     return f"{sign}{hours:02d}:{minutes:02d}"
@@ -79,7 +92,7 @@ class Literals:
     """How ``True`` and ``False`` are spelled (databases without a boolean type store 1/0)."""
 
     float_specials: ClassVar[dict[str, str]] = {}
-    """Spelling of ``inf``, ``-inf`` and ``nan`` floats; a missing key is a RenderError."""
+    """Spelling of ``inf``, ``-inf`` and ``nan`` floats; a missing key is a LiteralError."""
 
     decimal_specials: ClassVar[dict[str, str]] = {}
     """Spelling of ``Decimal('Infinity')``, ``'-Infinity'`` and ``'NaN'``; missing is an error."""
@@ -119,7 +132,7 @@ class Literals:
         for python_type, renderer in self._value_renderers():
             if isinstance(value, python_type):
                 return renderer(value, type_)
-        raise RenderError(
+        raise LiteralError(
             f"cannot write a {type(value).__module__}.{type(value).__qualname__} value "
             f"({_describe(value)}) as a SQL literal for a {self._type_name(type_)} column on "
             f"{self.database}: convert it to str, int, Decimal, date/time, bytes or a "
@@ -167,8 +180,8 @@ class Literals:
     def _type_name(self, type_: TypeEngine[Any]) -> str:
         return "untyped" if isinstance(type_, NullType) else type(type_).__name__
 
-    def _unsupported(self, what: str, value: Any, way_out: str) -> RenderError:
-        return RenderError(f"{self.database} cannot store {what} {_describe(value)}: {way_out}")
+    def _unsupported(self, what: str, value: Any, way_out: str) -> LiteralError:
+        return LiteralError(f"{self.database} cannot store {what} {_describe(value)}: {way_out}")
 
     # ---- strings ------------------------------------------------------------------------
 
@@ -177,7 +190,7 @@ class Literals:
         that read the script as C strings would cut it there."""
         text = str.__str__(value)
         if "\x00" in text:
-            raise RenderError(
+            raise LiteralError(
                 f"string {_describe(text)} contains a NUL character (\\x00), which text "
                 "columns cannot hold: remove it or store the value as bytes (LargeBinary)"
             )
@@ -291,14 +304,11 @@ class Literals:
         try:
             stored = type_._db_value_for_elem(value)  # type: ignore[no-untyped-call]
         except LookupError:
-            raise RenderError(
-                f"{_describe(value)} is not one of the values of enum "
-                f"{type_.name or 'type'} ({', '.join(map(repr, type_.enums))})"
-            ) from None
+            stored = NO_ARG
         if stored is None:
             return "NULL"
         if stored not in type_.enums:
-            raise RenderError(
+            raise LiteralError(
                 f"{_describe(value)} is not one of the values of enum "
                 f"{type_.name or 'type'} ({', '.join(map(repr, type_.enums))})"
             )
@@ -312,7 +322,7 @@ class Literals:
         try:
             return json.dumps(value, ensure_ascii=False, allow_nan=False)
         except (TypeError, ValueError) as error:
-            raise RenderError(
+            raise LiteralError(
                 f"cannot serialize {_describe(value)} as JSON ({error}): convert it to "
                 "dicts, lists, str, int, finite floats, bool and None"
             ) from None
@@ -392,7 +402,7 @@ class PostgreSQLLiterals(Literals):
     def json(self, value: Any, type_: TypeEngine[Any]) -> str:
         cast = "jsonb" if isinstance(type_, postgresql.JSONB) else "json"
         if cast == "jsonb" and _has_nul(value):
-            raise RenderError(
+            raise LiteralError(
                 f"JSON document {_describe(value)} contains a NUL character (\\u0000), "
                 "which jsonb cannot store: remove it or use a json column"
             )

@@ -198,7 +198,7 @@ def error_calls(tree: ast.AST) -> Iterator[ast.Call]:
         if not isinstance(node, ast.Call):
             continue
         func = node.func
-        if (isinstance(func, ast.Name) and func.id == "RenderError") or (
+        if (isinstance(func, ast.Name) and func.id in ("RenderError", "LiteralError")) or (
             isinstance(func, ast.Attribute) and func.attr in ("unsupported", "_unsupported")
         ):
             yield node

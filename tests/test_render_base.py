@@ -89,6 +89,31 @@ def test_unbound_parameter_is_an_error_naming_the_revision(pg: Dialect) -> None:
         pg.render(op, SchemaState())
 
 
+VALUE_FAULTS: dict[str, o.Operation] = {
+    "literal": o.BulkInsert("t", table=ITEMS, rows=[{"a": 1, "b": "a\x00b"}]),
+    "unbound-in-statement": o.Execute(
+        sqltext=sa.update(ITEMS).values(b=sa.bindparam("v")),
+    ),
+    "inside-a-batch": o.BatchAlterTable(
+        "t",
+        operations=(o.AddColumn("t", column=sa.Column("c", sa.String, server_default="a\x00b")),),
+    ),
+}
+
+
+@pytest.mark.parametrize("op", VALUE_FAULTS.values(), ids=VALUE_FAULTS.keys())
+def test_value_errors_name_the_operation_and_line_once(pg: Dialect, op: o.Operation) -> None:
+    """Literals and unbound parameters are found while compiling, where the operation is
+    not known: the message still says which line of which revision to fix."""
+    for inner in (op, *getattr(op, "operations", ())):
+        inner.origin = ORIGIN
+    with pytest.raises(RenderError) as info:
+        pg.render(op, SchemaState())
+    message = str(info.value)
+    assert message.startswith("op.") and message.count(str(ORIGIN)) == 1, message
+    assert "NUL" in message or ":v with no value" in message
+
+
 def test_bulk_insert_unknown_column_is_an_error(pg: Dialect) -> None:
     op = o.BulkInsert("t", table=ITEMS, rows=[{"zz": 1}], origin=ORIGIN)
     with pytest.raises(RenderError, match="zz"):

@@ -2,14 +2,9 @@
 
 from __future__ import annotations
 
-import shutil
-import subprocess
-import uuid
-from collections.abc import Iterator
-from pathlib import Path
-
 import pytest
 import sqlalchemy as sa
+from databases import ScratchDatabase
 
 from offline_sql import operations as o
 from offline_sql.dialects import get_dialect
@@ -215,24 +210,6 @@ def test_concurrently_is_outside_the_transaction(pg: Dialect, op_cls: type) -> N
 
 # ---- applied with psql ------------------------------------------------------------------
 
-PSQL = shutil.which("psql")
-
-
-def _psql(*args: str, stdin: str | None = None) -> subprocess.CompletedProcess[str]:
-    assert PSQL is not None
-    cmd = [PSQL, "-X", "-q", "-h", "127.0.0.1", "-U", "postgres", *args]
-    return subprocess.run(cmd, input=stdin, text=True, capture_output=True, check=False)
-
-
-@pytest.fixture
-def pg_database() -> Iterator[str]:
-    if PSQL is None or _psql("-c", "SELECT 1").returncode != 0:
-        pytest.skip("PostgreSQL server or psql unavailable")
-    name = f"mig_render_{uuid.uuid4().hex[:10]}"
-    _psql("-c", f"CREATE DATABASE {name}")
-    yield name
-    _psql("-c", f"DROP DATABASE {name} WITH (FORCE)")
-
 
 def script(dialect: Dialect, statements: list[Statement]) -> str:
     inside = [s for s in statements if s.transactional]
@@ -251,7 +228,8 @@ def render_all(dialect: Dialect, ops: list[o.Operation]) -> list[Statement]:
     return out
 
 
-def test_applies_with_psql(pg: Dialect, pg_database: str, tmp_path: Path) -> None:
+@pytest.mark.postgresql
+def test_applies_with_psql(pg: Dialect, postgresql_database: ScratchDatabase) -> None:
     ops: list[o.Operation] = [
         o.CreateTable("o", items=(sa.Column("id", sa.Integer, primary_key=True),)),
         o.CreateTable(
@@ -276,19 +254,12 @@ def test_applies_with_psql(pg: Dialect, pg_database: str, tmp_path: Path) -> Non
             "t", index_name="ix_t_name", columns=("label",), kw={"postgresql_concurrently": True}
         ),
     ]
-    path = tmp_path / "up.sql"
-    path.write_text(script(pg, render_all(pg, ops)))
-    result = _psql("-v", "ON_ERROR_STOP=1", "-d", pg_database, "-f", str(path))
-    assert result.returncode == 0, result.stderr
-    engine = sa.create_engine(f"postgresql+psycopg://postgres@127.0.0.1/{pg_database}")
-    try:
-        insp = sa.inspect(engine)
-        cols = {c["name"]: c for c in insp.get_columns("t")}
-        assert not cols["label"]["nullable"]
-        assert isinstance(cols["label"]["type"], sa.Text)
-        assert cols["label"]["comment"] == "who's"
-        assert [i["name"] for i in insp.get_indexes("t")] == ["ix_t_name"]
-        with engine.connect() as conn:
-            assert conn.scalar(sa.text("SELECT label FROM t")) == "50%\tdone\\"
-    finally:
-        engine.dispose()
+    postgresql_database.apply_script(script(pg, render_all(pg, ops)))
+    insp = sa.inspect(postgresql_database.engine())
+    cols = {c["name"]: c for c in insp.get_columns("t")}
+    assert not cols["label"]["nullable"]
+    assert isinstance(cols["label"]["type"], sa.Text)
+    assert cols["label"]["comment"] == "who's"
+    assert [i["name"] for i in insp.get_indexes("t")] == ["ix_t_name"]
+    with postgresql_database.engine().connect() as conn:
+        assert conn.scalar(sa.text("SELECT label FROM t")) == "50%\tdone\\"

@@ -78,8 +78,8 @@ MARIADB_ADDS = (
 def mariadb_columns(
     mariadb_database: ScratchDatabase, tmp_path: Path
 ) -> dict[str, dict[str, object]]:
-    text = script(tmp_path, MARIADB_ADDS, "mariadb")
-    assert "existing_" not in text
+    assert not any("existing_" in rev.upgrade for rev in MARIADB_ADDS)  # the alters give no hint
+    text = script(tmp_path, MARIADB_ADDS, "mariadb")  # and mig needs none: exit 0, no warning
     mariadb_database.apply_script(text)
     columns: dict[str, dict[str, object]] = snapshot(mariadb_database.engine())["tables"]["t"][
         "columns"

@@ -126,6 +126,10 @@ class Dialect:
     column_if_exists: ClassVar[bool] = False
     """``ALTER TABLE ... DROP COLUMN IF EXISTS`` / ``ADD COLUMN IF NOT EXISTS`` are accepted."""
 
+    drop_index_names_table: ClassVar[bool] = False
+    """``DROP INDEX`` names the index's table (``DROP INDEX ix ON t``): a ``drop_index``
+    without ``table_name=`` of an index the state does not know is a RenderError."""
+
     foreign_key_ondelete_actions: ClassVar[frozenset[str]] = FOREIGN_KEY_ACTIONS
     """``ON DELETE`` actions the database accepts. ``RESTRICT``/``NO ACTION`` outside it are
     omitted with a note (the default refuses the delete too); any other is a RenderError."""
@@ -548,6 +552,13 @@ class Dialect:
         if not table_name:
             found = r.find_index_table(state, op.schema, op.index_name)
             table_name = found.name if found is not None else ""
+        if not table_name and self.drop_index_names_table:
+            raise self.unsupported(
+                op,
+                f"dropping index {op.index_name!r}, which is not in the schema replayed from "
+                "the migrations, without its table",
+                "pass table_name= to op.drop_index",
+            )
         table = r.table_with_columns(op.schema, table_name or "_unknown", ())
         return sa.Index(op.index_name, _table=table, **dict(op.kw))
 

@@ -65,6 +65,7 @@ class MSSQLDialect(Dialect):
     foreign_key_ondelete_actions = frozenset({"NO ACTION", "CASCADE", "SET NULL", "SET DEFAULT"})
     """T-SQL has no ``RESTRICT`` (``NO ACTION``, the default, refuses the delete too)."""
     foreign_key_onupdate_actions = foreign_key_ondelete_actions
+    drop_index_names_table = True
 
     default_schema: ClassVar[str] = "dbo"
     """Schema named in extended properties when the script gives none."""

@@ -81,6 +81,7 @@ class MySQLDialect(Dialect):
     """No ``SET DEFAULT``: InnoDB does not implement it (MySQL rejects the table definition;
     MariaDB 10.11 accepts it and silently keeps no action, see tests/test_render_mysql.py)."""
     foreign_key_onupdate_actions = foreign_key_ondelete_actions
+    drop_index_names_table = True
 
     drop_check_keyword: ClassVar[str] = "CHECK"
     """How ``ALTER TABLE`` drops a CHECK constraint (MySQL 8.0.16+: ``DROP CHECK``)."""

@@ -167,3 +167,22 @@ def test_execute_keeps_a_procedural_blocks_own_terminators() -> None:
     [stmt] = get_dialect("oracle").render(o.Execute(sqltext=block), SchemaState())
     assert stmt.sql == block
     assert stmt.block
+
+
+@pytest.mark.parametrize("name", ["postgresql", "mysql", "mariadb", "sqlite", "mssql", "oracle"])
+def test_drop_index_without_its_table(name: str) -> None:
+    """Where DROP INDEX names the table, an index the state cannot place is refused (it
+    would be ``DROP INDEX ix ON <nothing>``); the state places it when it knows it."""
+    dialect = get_dialect(name)
+    op = o.DropIndex("", index_name="ix_t_a", origin=ORIGIN)
+    known = SchemaState()
+    known.apply(o.CreateTable("t", items=(sa.Column("a", sa.Integer),)))
+    known.apply(o.CreateIndex("t", index_name="ix_t_a", columns=("a",)))
+    [placed] = dialect.render(op, known)
+    assert "ix_t_a" in placed.sql
+    if not dialect.drop_index_names_table:
+        assert " ON " not in dialect.render(op, SchemaState())[0].sql
+        return
+    assert " ON t" in placed.sql
+    with pytest.raises(RenderError, match=r"ae10.*ix_t_a.*pass table_name= to op.drop_index"):
+        dialect.render(op, SchemaState())

@@ -101,6 +101,12 @@ def test_awkward_messages_survive(message: str) -> None:
     assert docstring.splitlines()[0] == message.expandtabs()
 
 
+def test_message_that_is_not_utf8_is_a_usage_error() -> None:
+    """Undecodable argv bytes arrive as lone surrogates, which no script file can hold."""
+    with pytest.raises(UsageError, match="not valid UTF-8"):
+        render_revision(RevisionSpec("abc", "caf\udcff"), package_template(), "t")
+
+
 def test_unknown_placeholder_in_a_project_template(tmp_path: Path) -> None:
     with pytest.raises(ConfigError, match=r"my.tmpl: unknown placeholder \$\{author\}"):
         render_revision(RevisionSpec("abc", "m"), "${author}\n", "my.tmpl")

@@ -18,7 +18,7 @@ from importlib import resources
 from pathlib import Path
 from string import Template
 
-from offline_sql.errors import ConfigError
+from offline_sql.errors import ConfigError, UsageError
 
 PACKAGE_TEMPLATE = "revision.py.tmpl"
 SLUG_LENGTH = 40
@@ -84,6 +84,14 @@ def _docstring_text(message: str) -> str:
 
 def render_revision(spec: RevisionSpec, template: str, origin: str) -> str:
     """Fill the template; a placeholder it does not know is an error naming the template."""
+    try:
+        spec.message.encode("utf-8")
+    except UnicodeEncodeError:
+        # Bytes the terminal could not decode reach us as lone surrogates; a script is UTF-8.
+        raise UsageError(
+            f"the revision message {spec.message!r} is not valid UTF-8 text: check the "
+            "terminal's encoding (LANG/LC_ALL) or write the message in plain ASCII"
+        ) from None
     values = {
         "message": _docstring_text(spec.message) or "(no message)",
         "revision": spec.revision,

@@ -238,7 +238,8 @@ class RenderedStep:
     operation_count: int = 0
     """Operations the script recorded (0 for stamp or an empty script)."""
     existing_tables: frozenset[str] = frozenset()
-    """Tables before the step, for the review (``name`` or ``schema.name``)."""
+    """Tables before the step, for the review (``name`` or ``schema.name``); empty unless
+    rendered ``for_review``."""
     existing_columns: dict[str, dict[str, str]] | None = None
     """table -> column -> type as the database spells it, before the step (review only)."""
 
@@ -290,7 +291,9 @@ def render_steps(
     rendered: list[RenderedStep] = []
     for step in steps:
         header = project.graph.revisions.get(step.revision)
-        tables = frozenset(_table_label(key) for key in state.tables)
+        # What the review reads (tables and column types before the step) costs a pass over
+        # the whole state per step: only worth it when a review will read it.
+        tables = frozenset(_table_label(key) for key in state.tables) if for_review else frozenset()
         columns = _column_types(state, dialect) if for_review else None
         statements: list[Statement] = []
         count = 0

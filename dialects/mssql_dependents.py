@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import math
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 from offline_sql.state import (
@@ -115,7 +116,7 @@ def mentions(sqltext: str, name: str) -> bool:
 
 
 def find(
-    tables: dict[tuple[str | None, str], TableState],
+    tables: Mapping[tuple[str | None, str], TableState],
     table: TableState,
     column: str,
     change: Change | None,

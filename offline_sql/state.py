@@ -21,6 +21,7 @@ import sqlalchemy as sa
 
 from offline_sql.errors import RenderError
 from offline_sql.operations import Origin
+from offline_sql.tablemap import TableMap
 
 if TYPE_CHECKING:
     from offline_sql.operations import Operation
@@ -132,7 +133,8 @@ class SchemaState:
     """
 
     def __init__(self, sqlglot_dialect: str = "") -> None:
-        self.tables: dict[TableKey, TableState] = {}
+        self.tables: TableMap = TableMap()
+        """In creation order; may hold tables still pickled (see :mod:`offline_sql.tablemap`)."""
         self.enums: dict[tuple[str | None, str], tuple[str, ...]] = {}
         self.sequences: set[tuple[str | None, str]] = set()
         self.sqlglot_dialect = sqlglot_dialect

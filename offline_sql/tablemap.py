@@ -1,0 +1,137 @@
+"""The table mapping of a :class:`~offline_sql.state.SchemaState`: a dict that can hold
+tables still pickled, and can tell which tables a step looked at.
+
+Both serve the step cache (:mod:`offline_sql.stepcache`):
+
+* a state rebuilt from cached deltas holds every table as its pickled bytes, and a table is
+  unpickled only when something reads it: a range near the head of a long history touches a
+  handful of tables, not thousands;
+* while a step is *tracked*, every key read, written or deleted is noted, with the order in
+  which keys appeared and disappeared. A table can only change through this mapping (every
+  mutation starts by fetching the table from it), so the noted keys are a safe superset of
+  the tables the step changed: they are what the step's cached delta stores.
+
+Membership tests and iterating keys neither unpickle nor count as a read; ``values()`` and
+``items()`` go through ``__getitem__`` and so do both, for every table.
+"""
+
+from __future__ import annotations
+
+import copy
+import pickle
+from collections.abc import Iterator, MutableMapping
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from offline_sql.state import TableKey, TableState
+
+PICKLE_PROTOCOL = 5
+
+
+@dataclass(frozen=True)
+class Frozen:
+    """A table kept as its pickled bytes until first read."""
+
+    data: bytes
+
+
+def freeze(table: TableState) -> bytes:
+    return pickle.dumps(table, protocol=PICKLE_PROTOCOL)
+
+
+@dataclass
+class Tracking:
+    """What one tracked step did to the mapping."""
+
+    touched: set[TableKey] = field(default_factory=set)
+    """Keys read, written or deleted."""
+    events: list[tuple[str, TableKey]] = field(default_factory=list)
+    """``("new", key)`` when a key appeared, ``("del", key)`` when one went, in order:
+    together they give the key order a replay would leave."""
+
+
+class TableMap(MutableMapping["TableKey", "TableState"]):
+    """``(schema, name) -> TableState`` in insertion order, like the dict it replaces."""
+
+    def __init__(self, frozen: dict[TableKey, bytes] | None = None) -> None:
+        self._data: dict[TableKey, TableState | Frozen] = (
+            {key: Frozen(blob) for key, blob in frozen.items()} if frozen else {}
+        )
+        self._tracking: Tracking | None = None
+        self._source: dict[TableKey, bytes] = {}
+        """Bytes each thawed table came from, so an unchanged table need not be stored again."""
+
+    # ---- the mapping --------------------------------------------------------------------
+
+    def __getitem__(self, key: TableKey) -> TableState:
+        value = self._data[key]
+        if isinstance(value, Frozen):
+            thawed: TableState = pickle.loads(value.data)
+            self._data[key] = thawed
+            self._source[key] = value.data
+            value = thawed
+        if self._tracking is not None:
+            self._tracking.touched.add(key)
+        return value
+
+    def __setitem__(self, key: TableKey, value: TableState) -> None:
+        if self._tracking is not None:
+            self._tracking.touched.add(key)
+            if key not in self._data:
+                self._tracking.events.append(("new", key))
+        self._source.pop(key, None)
+        self._data[key] = value
+
+    def __delitem__(self, key: TableKey) -> None:
+        del self._data[key]
+        self._source.pop(key, None)
+        if self._tracking is not None:
+            self._tracking.touched.add(key)
+            self._tracking.events.append(("del", key))
+
+    def __contains__(self, key: object) -> bool:
+        return key in self._data
+
+    def __iter__(self) -> Iterator[TableKey]:
+        return iter(self._data)
+
+    def __len__(self) -> int:
+        return len(self._data)
+
+    def __repr__(self) -> str:
+        return f"TableMap({len(self._data)} tables)"
+
+    def __deepcopy__(self, memo: dict[int, Any]) -> TableMap:
+        clone = TableMap()
+        clone._data = {
+            key: value if isinstance(value, Frozen) else copy.deepcopy(value, memo)
+            for key, value in self._data.items()
+        }
+        return clone
+
+    # ---- tracking -----------------------------------------------------------------------
+
+    def start_tracking(self) -> Tracking:
+        """Note every key used from now until :meth:`stop_tracking`."""
+        self._tracking = Tracking()
+        return self._tracking
+
+    def stop_tracking(self) -> Tracking:
+        tracking, self._tracking = self._tracking, None
+        assert tracking is not None, "stop_tracking without start_tracking"
+        return tracking
+
+    def stored_form(self, key: TableKey) -> tuple[bool, bytes | None]:
+        """``(changed, bytes)``: the pickled table (None when the key is gone), and whether
+        it differs from the bytes it was thawed from or last stored as (a table a step only
+        read need not be stored again). The bytes become the new reference."""
+        value = self._data.get(key)
+        if value is None:
+            return True, None
+        if isinstance(value, Frozen):
+            return False, value.data
+        blob = freeze(value)
+        changed = blob != self._source.get(key)
+        self._source[key] = blob
+        return changed, blob

@@ -13,6 +13,7 @@ from graphs import BRANCHED, r, script_text, write_history
 
 from offline_sql.errors import CacheWarning, ScriptError
 from offline_sql.script.index import (
+    CACHE_FORMAT,
     RACY_WINDOW_NS,
     RevisionIndex,
     default_cache_dir,
@@ -114,17 +115,26 @@ def test_version_change_rebuilds_silently(index: RevisionIndex) -> None:
     assert len(index.parsed) == len(BRANCHED)
 
 
-HEAD = '"version": "%s", "format": 2'
+HEAD = '"version": "%s", "format": ' + str(CACHE_FORMAT)
+SHA = '"' + "0" * 64 + '"'
+
+
+def files(name: str, entry: str) -> str:
+    """A cache document whose only file entry is ``entry`` (JSON text)."""
+    return "{" + HEAD + ', "files": {"' + name + '": ' + entry + "}}"
+
+
 CORRUPTIONS = {
     "not json": "{nope",
     "not a dict": "[1, 2]",
     "files missing": "{" + HEAD + "}",
-    "entry not a list": "{" + HEAD + ', "files": {"0000_a1.py": {"size": 1}}}',
-    "short entry": "{" + HEAD + ', "files": {"0000_a1.py": [1, 2, "a1"]}}',
-    "bad types": "{" + HEAD + ', "files": {"0000_a1.py": [1, 2, 3, [], [], [], "m", []]}}',
-    "bool size": "{" + HEAD + ', "files": {"0000_a1.py": [true, 2, "a1", [], [], [], "m", []]}}',
-    "bad list": "{" + HEAD + ', "files": {"0000_a1.py": [1, 2, "a1", [4], [], [], "m", []]}}',
-    "bad name": "{" + HEAD + ', "files": {"notes.txt": [1, 2, "a1", [], [], [], "m", []]}}',
+    "entry not a list": files("0000_a1.py", '{"size": 1}'),
+    "short entry": files("0000_a1.py", '[1, 2, "a1"]'),
+    "bad types": files("0000_a1.py", '[1, 2, 3, [], [], [], "m", [], ' + SHA + "]"),
+    "bool size": files("0000_a1.py", '[true, 2, "a1", [], [], [], "m", [], ' + SHA + "]"),
+    "bad list": files("0000_a1.py", '[1, 2, "a1", [4], [], [], "m", [], ' + SHA + "]"),
+    "bad name": files("notes.txt", '[1, 2, "a1", [], [], [], "m", [], ' + SHA + "]"),
+    "short sha": files("0000_a1.py", '[1, 2, "a1", [], [], [], "m", [], "ab"]'),
 }
 
 

@@ -8,7 +8,8 @@ header is the module-level literal assignments only, evaluated with ``ast.litera
 from __future__ import annotations
 
 import ast
-from dataclasses import dataclass
+import hashlib
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from offline_sql.errors import HeaderError, ScriptError
@@ -32,6 +33,10 @@ class RevisionHeader:
     """Path of the script file as found under ``versions/``."""
     allow_findings: tuple[str, ...] = ()
     """Review rule ids this revision allows (module-level ``mig_allow``), see the review."""
+    source_sha256: str = field(default="", compare=False)
+    """Hex SHA-256 of the script's bytes as read: the step cache keys its entries by it
+    (empty when the header was not read from a file; the cache then hashes the file).
+    Not part of equality: two reads of one header are equal whatever the bytes around it."""
 
 
 _HEADER_NAMES = frozenset({"revision", "down_revision", "branch_labels", "depends_on", "mig_allow"})
@@ -80,6 +85,9 @@ def parse_header(source: bytes | str, path: str) -> RevisionHeader:
         message=_first_docstring_line(tree),
         path=path,
         allow_findings=_string_tuple(values.get("mig_allow"), "mig_allow", path),
+        source_sha256=hashlib.sha256(
+            source if isinstance(source, bytes) else source.encode("utf-8")
+        ).hexdigest(),
     )
 
 

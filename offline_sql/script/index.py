@@ -27,7 +27,7 @@ from offline_sql._version import __version__
 from offline_sql.errors import CacheWarning, ScriptError
 from offline_sql.script.header import RevisionHeader, read_header
 
-CACHE_FORMAT = 2
+CACHE_FORMAT = 3
 """Bumped whenever the cache layout or the meaning of a header field changes."""
 
 CACHE_FILE_NAME = "index.json"
@@ -166,7 +166,8 @@ def _warn(message: str) -> None:
 
 
 def _entry_json(size: int, mtime_ns: int, header: RevisionHeader) -> _Entry:
-    """``[size, mtime_ns, revision, down_revisions, branch_labels, depends_on, message, allow]``"""
+    """``[size, mtime_ns, revision, down_revisions, branch_labels, depends_on, message, allow,
+    source_sha256]``"""
     return [
         size,
         mtime_ns,
@@ -176,6 +177,7 @@ def _entry_json(size: int, mtime_ns: int, header: RevisionHeader) -> _Entry:
         list(header.depends_on),
         header.message,
         list(header.allow_findings),
+        header.source_sha256,
     ]
 
 
@@ -195,9 +197,9 @@ def _cached_files(data: object, folder: str) -> dict[str, _Cached] | None:
         return None
     result: dict[str, _Cached] = {}
     for name, entry in data["files"].items():
-        if not (isinstance(entry, list) and len(entry) == 8 and is_revision_file(name)):
+        if not (isinstance(entry, list) and len(entry) == 9 and is_revision_file(name)):
             return None
-        size, mtime_ns, revision, down_list, label_list, dep_list, message, allow_list = entry
+        size, mtime_ns, revision, down_list, label_list, dep_list, message, allow_list, sha = entry
         down, labels, deps = _strings(down_list), _strings(label_list), _strings(dep_list)
         allow = _strings(allow_list)
         if (
@@ -205,6 +207,8 @@ def _cached_files(data: object, folder: str) -> dict[str, _Cached] | None:
             or type(mtime_ns) is not int
             or not isinstance(revision, str)
             or not isinstance(message, str)
+            or not isinstance(sha, str)
+            or len(sha) != 64
             or down is None
             or labels is None
             or deps is None
@@ -212,7 +216,7 @@ def _cached_files(data: object, folder: str) -> dict[str, _Cached] | None:
         ):
             return None
         header = RevisionHeader(
-            revision, down, labels, deps, message, os.path.join(folder, name), allow
+            revision, down, labels, deps, message, os.path.join(folder, name), allow, sha
         )
         result[name] = (size, mtime_ns, header)
     return result

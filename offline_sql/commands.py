@@ -247,11 +247,11 @@ def _short_line(
         text = f"{', '.join(graph.parents(rev)) or '<base>'} -> {text}"
     if header.branch_labels:
         text += f" ({', '.join(header.branch_labels)})"
-    if rev in graph.heads:
+    if graph.is_head(rev):
         text += " (head)"
-    if tree and rev in graph.branch_points:
+    if tree and graph.is_branch_point(rev):
         text += " (branchpoint)"
-    if tree and rev in graph.merge_points:
+    if tree and graph.is_merge_point(rev):
         text += " (mergepoint)"
     if doc:
         text += f", {header.message}"

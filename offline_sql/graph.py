@@ -84,6 +84,11 @@ class RevisionGraph:
         self._order = tuple(order)
         self._heads = tuple(rev for rev in self._revs if not self._children[rev])
         self._bases = tuple(rev for rev in self._revs if not self._parents[rev])
+        # Computed once: the graph is never changed after construction, and browsing
+        # commands ask for each revision whether it is one (O(1) instead of O(N) a line).
+        self._branch_points = tuple(rev for rev in self._revs if len(self._children[rev]) > 1)
+        self._merge_points = tuple(rev for rev in self._revs if len(self._parents[rev]) > 1)
+        self._head_set = frozenset(self._heads)
 
     @classmethod
     def from_headers(cls, headers: Iterable[RevisionHeader]) -> RevisionGraph:
@@ -110,12 +115,24 @@ class RevisionGraph:
     @property
     def branch_points(self) -> tuple[str, ...]:
         """Revisions revised by more than one revision, in id order."""
-        return tuple(rev for rev in self._revs if len(self._children[rev]) > 1)
+        return self._branch_points
 
     @property
     def merge_points(self) -> tuple[str, ...]:
         """Revisions with more than one ``down_revision``, in id order."""
-        return tuple(rev for rev in self._revs if len(self._parents[rev]) > 1)
+        return self._merge_points
+
+    def is_head(self, rev: str) -> bool:
+        """Whether ``rev`` is one of :attr:`heads` (in constant time)."""
+        return self._known(rev) in self._head_set
+
+    def is_branch_point(self, rev: str) -> bool:
+        """Whether ``rev`` is one of :attr:`branch_points` (in constant time)."""
+        return len(self._children[self._known(rev)]) > 1
+
+    def is_merge_point(self, rev: str) -> bool:
+        """Whether ``rev`` is one of :attr:`merge_points` (in constant time)."""
+        return len(self._parents[self._known(rev)]) > 1
 
     @property
     def labels(self) -> Mapping[str, str]:

@@ -8,7 +8,8 @@ from __future__ import annotations
 
 import warnings
 from collections.abc import Callable, Iterable, Mapping
-from typing import TYPE_CHECKING, Any, ClassVar
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, ClassVar, Literal
 
 import sqlalchemy as sa
 from sqlalchemy.sql import ddl as sa_ddl
@@ -62,6 +63,44 @@ def guard_message_parts(expected: tuple[str, ...]) -> tuple[str, str]:
     """(text before the found revisions, text after them) of every guard's error:
     ``mig: the database is at revision <found>, expected <expected>``."""
     return "mig: the database is at revision ", f", expected {expected_revisions(expected)}"
+
+
+VersionAction = Literal["insert", "update", "delete"]
+"""How a step changes the version table."""
+
+
+@dataclass(frozen=True)
+class _Template:
+    """Compiled SQL cut around literal placeholders: ``pieces[0] + v0 + pieces[1] + ...``."""
+
+    pieces: tuple[str, ...]
+    column_type: sa.types.TypeEngine[Any]
+
+    @classmethod
+    def split(
+        cls,
+        sql: str,
+        placeholders: tuple[str, ...],
+        literals: list[str],
+        column_type: sa.types.TypeEngine[Any],
+    ) -> _Template | None:
+        """The template, or None unless each placeholder occurs once in ``sql``, as exactly
+        its literal, in order."""
+        pieces: list[str] = []
+        rest = sql
+        for placeholder, literal in zip(placeholders, literals, strict=True):
+            if sql.count(placeholder) != 1 or rest.count(literal) != 1:
+                return None
+            before, rest = rest.split(literal)
+            pieces.append(before)
+        pieces.append(rest)
+        return cls(tuple(pieces), column_type)
+
+    def fill(self, literals: list[str]) -> str:
+        out = [self.pieces[0]]
+        for literal, piece in zip(literals, self.pieces[1:], strict=True):
+            out += (literal, piece)
+        return "".join(out)
 
 
 class PrecisionLossWarning(UserWarning):
@@ -204,7 +243,10 @@ class Dialect:
         construct for this database (Oracle's ``ON UPDATE``, say): it is a RenderError too,
         unless listed in :data:`HARMLESS_SA_WARNINGS`. Other warnings pass through unchanged.
         """
-        renderer = self.renderers().get(type(op))
+        table: dict[type[Operation], Renderer] | None = vars(self).get("_renderers")
+        if table is None:
+            table = vars(self)["_renderers"] = self.renderers()
+        renderer = table.get(type(op))
         if renderer is None:
             raise RenderError(f"{r.describe(op)}: no rendering for {type(op).__name__}")
         with warnings.catch_warnings(record=True) as caught:
@@ -279,19 +321,55 @@ class Dialect:
         return [Statement(sql.strip(), kind="version", table=table)]
 
     def insert_version(self, table: str, schema: str | None, revision: str) -> Statement:
-        vt = self.version_table(table, schema)
-        sql = self.compile(sa.insert(vt).values(version_num=revision))
+        sql = self._version_sql("insert", table, schema, (revision,))
         return Statement(sql, kind="version", table=table)
 
     def update_version(self, table: str, schema: str | None, old: str, new: str) -> Statement:
-        vt = self.version_table(table, schema)
-        stmt = sa.update(vt).values(version_num=new).where(vt.c.version_num == old)
-        return Statement(self.compile(stmt), kind="version", table=table)
+        sql = self._version_sql("update", table, schema, (new, old))
+        return Statement(sql, kind="version", table=table)
 
     def delete_version(self, table: str, schema: str | None, revision: str) -> Statement:
+        sql = self._version_sql("delete", table, schema, (revision,))
+        return Statement(sql, kind="version", table=table)
+
+    def version_statement(
+        self, action: VersionAction, table: str, schema: str | None, revisions: tuple[str, ...]
+    ) -> Any:
+        """The SQLAlchemy statement writing ``revisions`` to the version table: insert
+        (revision), update (new, old) or delete (revision)."""
         vt = self.version_table(table, schema)
-        stmt = sa.delete(vt).where(vt.c.version_num == revision)
-        return Statement(self.compile(stmt), kind="version", table=table)
+        if action == "insert":
+            return sa.insert(vt).values(version_num=revisions[0])
+        if action == "update":
+            new, old = revisions
+            return sa.update(vt).values(version_num=new).where(vt.c.version_num == old)
+        return sa.delete(vt).where(vt.c.version_num == revisions[0])
+
+    def _version_sql(
+        self, action: VersionAction, table: str, schema: str | None, revisions: tuple[str, ...]
+    ) -> str:
+        """:meth:`version_statement` compiled. Every step writes one, so the statement is
+        compiled once per (action, table, schema) with placeholder revisions, and each
+        step's revisions are put in their place as this dialect writes their literals
+        (the same literal rules, for the same column type, as compiling them would use)."""
+        key = (action, table, schema)
+        templates: dict[Any, _Template | None] = vars(self).setdefault("_version_templates", {})
+        if key not in templates:
+            templates[key] = self._version_template(action, table, schema, len(revisions))
+        template = templates[key]
+        if template is None:  # placeholders did not come out verbatim: compile each time
+            return self.compile(self.version_statement(action, table, schema, revisions))
+        column_type = template.column_type
+        return template.fill([self.literal(revision, column_type) for revision in revisions])
+
+    def _version_template(
+        self, action: VersionAction, table: str, schema: str | None, count: int
+    ) -> _Template | None:
+        placeholders = tuple(f"MIG{i}PLACEHOLDER{id(self):x}REVISION" for i in range(count))
+        column_type = self.version_table(table, schema).c.version_num.type
+        sql = self.compile(self.version_statement(action, table, schema, placeholders))
+        literals = [self.literal(p, column_type) for p in placeholders]
+        return _Template.split(sql, placeholders, literals, column_type)
 
     # ---- version guard ----------------------------------------------------------------
 
@@ -328,9 +406,16 @@ class Dialect:
         return str(self.sa_dialect().identifier_preparer.quote(name))
 
     def table_name(self, schema: str | None, name: str) -> str:
-        """A possibly schema-qualified table name, quoted."""
-        stub = r.stub_table(sa.MetaData(), schema, name)
-        return str(self.sa_dialect().identifier_preparer.format_table(stub))
+        """A possibly schema-qualified table name, quoted. Remembered per name: every ALTER
+        asks, and SQLAlchemy formats a name only from a ``Table``, which is costly to build."""
+        # A quoted_name equals its plain str: its forced quoting is part of the key.
+        key = (schema, name, getattr(schema, "quote", None), getattr(name, "quote", None))
+        names: dict[Any, str] = vars(self).setdefault("_table_names", {})
+        found = names.get(key)
+        if found is None:
+            stub = r.stub_table(sa.MetaData(), schema, name)
+            found = names[key] = str(self.sa_dialect().identifier_preparer.format_table(stub))
+        return found
 
     def alter_table(self, op: ops.TableOperation) -> str:
         """``ALTER TABLE <name>``, the start of every hand-written ALTER."""

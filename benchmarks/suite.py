@@ -1,0 +1,198 @@
+"""The measurements of issue 7, run for mig and Alembic alternately.
+
+Every repetition runs both tools one after the other and swaps who goes first in the next
+one, so a slow spell of the machine (another process, thermal throttling) hits both alike.
+Projects are written once per history by :mod:`benchmarks.synth`; their scripts are aged by
+an hour, as a project's files are (mig does not trust its cache for a file modified in the
+last seconds, so fresh files would be re-read on every run).
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+from benchmarks import synth
+from benchmarks.measure import TOOLS, Sample, clear_caches, run_once, tool_command
+from benchmarks.results import Measurement, Target
+
+FILE_AGE_SECONDS = 3600
+
+TARGETS: dict[str, Target] = {
+    "first": Target(0.8),
+    "second": Target(0.2),
+    "near": Target(0.15),
+    "browse": Target(0.15),
+    "help": Target(0.5, mig_max=0.15),
+    "memory": Target(1.0),
+}
+"""The issue's targets (ratios mig/Alembic of the medians)."""
+
+COLD = "cold: `.mig_cache` and `__pycache__` deleted before each run"
+WARM = "warm: caches left by the previous runs (a user's next command)"
+AFTER_FIRST = "second run: right after the first, nothing deleted, history unchanged"
+
+
+@dataclass(frozen=True)
+class History:
+    """One synthetic history: ``n`` revisions after the root, linear or with branches."""
+
+    n: int
+    branchy: bool = False
+
+    @property
+    def name(self) -> str:
+        return f"{'branchy' if self.branchy else 'linear'}-{self.n}"
+
+    @property
+    def label(self) -> str:
+        return "branches and merges" if self.branchy else "linear"
+
+
+@dataclass(frozen=True)
+class Projects:
+    """Both tools' projects for one history, and the folder their scripts go to."""
+
+    history: History
+    folders: dict[str, Path]
+    out: Path
+
+    def output(self, tool: str, what: str) -> Path:
+        """Where ``tool``'s stdout for the command ``what`` is kept (for verification)."""
+        return self.out / f"{tool}-{what}.txt"
+
+
+Progress = Callable[[str], None]
+
+
+def stderr_progress(started: float) -> Progress:
+    """Progress lines on stderr, with the seconds since ``started``."""
+
+    def report(message: str) -> None:
+        print(f"[{time.perf_counter() - started:7.1f} s] {message}", file=sys.stderr, flush=True)
+
+    return report
+
+
+def prepare(history: History, work: Path) -> Projects:
+    """Write the mig and Alembic projects for ``history`` under ``work``."""
+    base = work / history.name
+    folders = {}
+    for tool in TOOLS:
+        folder = synth.write_project(base / tool, tool, history.n, history.branchy)
+        _age(folder)
+        folders[tool] = folder
+    out = base / "out"
+    out.mkdir()
+    return Projects(history, folders, out)
+
+
+def _age(folder: Path) -> None:
+    stamp = time.time() - FILE_AGE_SECONDS
+    for path in folder.rglob("*"):
+        os.utime(path, (stamp, stamp))
+
+
+def _round_order(round_index: int) -> tuple[str, ...]:
+    return TOOLS if round_index % 2 == 0 else TOOLS[::-1]
+
+
+def run_tool(projects: Projects, tool: str, args: tuple[str, ...], keep: str | None) -> Sample:
+    """One timed run of ``tool args`` in its project (stdout kept under ``keep``, if given)."""
+    stdout = projects.output(tool, keep) if keep else None
+    return run_once(tool_command(tool, *args), projects.folders[tool], stdout)
+
+
+HEAD = ("upgrade", "head", "--sql")
+
+
+def measure_whole(projects: Projects, repeat: int, progress: Progress) -> list[Measurement]:
+    """Measurement 1 (and 5): ``upgrade head --sql`` cold, then at once again, unchanged."""
+    history = projects.history
+    n, name, label = history.n, history.name, history.label
+    first = Measurement("whole", f"first run, {label}", n, COLD, target=TARGETS["first"],
+                        args=HEAD, history=name, cold=True)
+    second = Measurement("whole", f"second run, {label}", n, AFTER_FIRST,
+                         target=TARGETS["second"], args=HEAD, history=name)
+    for index in range(repeat):
+        for tool in _round_order(index):
+            clear_caches(projects.folders[tool])
+            for row in (first, second):
+                sample = run_tool(projects, tool, HEAD, "head")
+                row.samples[tool].append(sample)
+                progress(f"{name} {row.label.split(',')[0]} {index + 1}/{repeat}"
+                         f" {tool}: {sample.seconds:.2f} s, {sample.peak_kib / 1024:.0f} MiB")
+    memory = [
+        Measurement("memory", row.label, n, row.state, "peak_mib", target, HEAD, name,
+                    row.cold, row.samples)
+        for row, target in ((first, TARGETS["memory"]), (second, None))
+    ]
+    return [first, second, *memory]
+
+
+def measure_alternately(
+    projects: Projects, row: Measurement, repeat: int, progress: Progress, keep: str | None
+) -> Measurement:
+    """``repeat`` rounds of ``row.args`` for both tools (caches deleted before each run when
+    ``row.cold``); stdout is kept in ``projects.output(tool, keep)`` when ``keep`` is given."""
+    for index in range(repeat):
+        for tool in _round_order(index):
+            if row.cold:
+                clear_caches(projects.folders[tool])
+            sample = run_tool(projects, tool, row.args, keep)
+            row.samples[tool].append(sample)
+            progress(f"{projects.history.name} {row.label} {index + 1}/{repeat} {tool}:"
+                     f" {sample.seconds:.2f} s")
+    return row
+
+
+def near_head(n: int) -> tuple[str, ...]:
+    """``upgrade <two before head>:head --sql`` of the linear history of ``n`` revisions."""
+    return ("upgrade", f"{synth.two_before_head(n)}:head", "--sql")
+
+
+def measure_near_and_browse(
+    projects: Projects, repeat: int, target_n: int, progress: Progress
+) -> list[Measurement]:
+    """Measurements 2 and 3 on a linear history whose caches are warm (run after
+    :func:`measure_whole`), then the near-head range once more from cold caches."""
+    n, name = projects.history.n, projects.history.name
+
+    def target(key: str) -> Target | None:
+        return TARGETS[key] if n == target_n else None
+
+    rows = [
+        (Measurement("near", "near-head range, warm", n, WARM, target=target("near"),
+                     args=near_head(n), history=name), "near"),
+        (Measurement("browse", "heads", n, WARM, target=target("browse"), args=("heads",),
+                     history=name), "heads"),
+        (Measurement("browse", "history", n, WARM, target=target("browse"), args=("history",),
+                     history=name), "history"),
+        (Measurement("near", "near-head range, cold", n, COLD, args=near_head(n), history=name,
+                     cold=True), "near"),
+    ]
+    return [measure_alternately(projects, row, repeat, progress, keep) for row, keep in rows]
+
+
+def measure_help(projects: Projects, repeat: int, progress: Progress) -> Measurement:
+    """Measurement 4: ``--help`` (run in each tool's project folder)."""
+    row = Measurement("help", "--help", None, "no project file is read", target=TARGETS["help"],
+                      args=("--help",), history=projects.history.name)
+    return measure_alternately(projects, row, repeat, progress, None)
+
+
+WARM_UP_N = 5
+
+
+def warm_up(work: Path) -> None:
+    """Each command once per tool on a tiny history, unmeasured: the bytecode of the tools'
+    own packages (mig's, in an editable install, may have none yet) is written before
+    anything is timed, as an installed package has it."""
+    projects = prepare(History(WARM_UP_N), work / "warm-up")
+    for args in (("--help",), HEAD, near_head(WARM_UP_N), ("heads",), ("history",)):
+        for tool in TOOLS:
+            run_tool(projects, tool, args, None)

@@ -1,0 +1,108 @@
+"""The benchmark's pieces work (``benchmarks/``, issue 7), on a 5-revision history.
+
+The benchmark itself is not part of the suite's pass/fail; this only makes sure that its
+generator writes histories mig turns into a script psql applies, that both tools' scripts
+give the same schema (what the benchmark's "equal work" check relies on), and that the
+report formatter produces its tables. Alembic runs here on 5 revisions only.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import sys
+from pathlib import Path
+
+import pytest
+from databases import ScratchDatabase
+
+ROOT = Path(__file__).resolve().parent.parent
+if str(ROOT) not in sys.path:
+    sys.path.append(str(ROOT))  # the repository's benchmarks/ package (not installed)
+
+from benchmarks import report, synth  # noqa: E402
+from benchmarks.measure import Sample, run_once, tool_command  # noqa: E402
+from benchmarks.results import Measurement, RunResult, Target, Verification  # noqa: E402
+from benchmarks.verify import Server, compare, snapshot  # noqa: E402
+
+N = 5
+UPGRADE_HEAD = ("upgrade", "head", "--sql")
+
+
+def _server(database: ScratchDatabase) -> Server:
+    """The test database's server; new databases are created from the test database."""
+    url = database.url.render_as_string(hide_password=False)
+    return Server.from_url(url)
+
+
+def _script(tmp_path: Path, tool: str) -> Path:
+    """``tool upgrade head --sql`` of the synthetic history, as the benchmark runs it."""
+    project = synth.write_project(tmp_path / tool, tool, N)
+    script = tmp_path / f"{tool}.sql"
+    run_once(tool_command(tool, *UPGRADE_HEAD), project, script)
+    return script
+
+
+def test_synthetic_scripts_differ_only_in_the_op_import(tmp_path: Path) -> None:
+    folders = {tool: synth.write_project(tmp_path / tool, tool, N, branchy=True)
+               for tool in synth.IMPORT_OP}
+    versions = {tool: sorted((folder / "migrations" / "versions").iterdir())
+                for tool, folder in folders.items()}
+    assert [p.name for p in versions["mig"]] == [p.name for p in versions["alembic"]]
+    assert len(versions["mig"]) == N + 1
+    for mig, alembic in zip(versions["mig"], versions["alembic"], strict=True):
+        mig_text = mig.read_text().replace(synth.IMPORT_OP["mig"], synth.IMPORT_OP["alembic"])
+        assert mig_text == alembic.read_text()
+
+
+def test_mig_script_of_the_synthetic_history_applies_with_psql(
+    tmp_path: Path, postgresql_database: ScratchDatabase
+) -> None:
+    postgresql_database.apply_script(_script(tmp_path, "mig"))
+    found = snapshot(_server(postgresql_database), postgresql_database.name)
+    tables = {line for line in found if line.startswith("table ")}
+    expected = {f"table t{i:05d}" for i in range(1, N + 1)} | {"table t_root", "table mig_version"}
+    assert tables == expected
+    head = synth.plan_history(N)[-1].revision
+    assert [line for line in found if line.startswith("version ")] == [f"version {head}"]
+    assert "index t00005.ix_t00005_name CREATE INDEX ix_t00005_name ON public.t00005" \
+        " USING btree (name)" in found
+    assert "column t00005.note character varying(200) NULL" in found
+
+
+@pytest.mark.skipif(importlib.util.find_spec("alembic") is None, reason="alembic not installed")
+def test_both_tools_scripts_give_the_same_schema(
+    tmp_path: Path, postgresql_database: ScratchDatabase
+) -> None:
+    server = _server(postgresql_database)
+    assert compare(server, [_script(tmp_path, "mig")], [_script(tmp_path, "alembic")]) is None
+
+
+def _row(label: str, mig: float, alembic: float, target: Target | None) -> Measurement:
+    row = Measurement("whole", label, 1000, "cold", target=target)
+    row.samples = {
+        "mig": [Sample(mig, 1024), Sample(mig + 1, 1024)],
+        "alembic": [Sample(alembic, 2048), Sample(alembic + 1, 2048)],
+    }
+    return row
+
+
+def test_report_formats_medians_ratios_and_targets() -> None:
+    met = _row("first run, linear", 1.0, 4.0, Target(0.8))
+    unmet = _row("second run, linear", 3.0, 4.0, Target(0.2))
+    result = RunResult(
+        [met, unmet], {"CPU": "test"}, "python -m benchmarks.run", "today", 61.0, 1000,
+        Verification([("upgrade head", None)]),
+    )
+    lines = report.table([met, unmet])
+    assert lines[0].startswith("| measurement | N | mig median (s) | Alembic median (s) | ratio")
+    assert lines[2] == "| first run, linear | 1,000 | 1.50 | 4.50 | 0.33 | <= 0.8 | yes |"
+    assert lines[3] == "| second run, linear | 1,000 | 3.50 | 4.50 | 0.78 | <= 0.2 | **no** |"
+
+    document = report.document(result)
+    assert document.startswith("# Performance: mig versus Alembic\n")
+    assert report.INSTALL_AND_RUN in document
+    assert "**1 of 2 targets met**" in document
+    assert "verified: same schema" in document
+    assert report.NOTES_PLACEHOLDER in document
+    edited = document.replace(report.NOTES_PLACEHOLDER, "Replaying costs 80 %.")
+    assert "Replaying costs 80 %." in report.document(result, previous=edited)

@@ -13,10 +13,11 @@ Everything is rendered before anything is written, so a failed generation writes
 from __future__ import annotations
 
 import logging
+import warnings
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Literal
+from typing import TYPE_CHECKING, Literal, TypeVar
 
 from offline_sql.emit import describe_heads
 from offline_sql.errors import UsageError
@@ -36,6 +37,9 @@ if TYPE_CHECKING:
     from offline_sql.script.header import RevisionHeader
     from offline_sql.state import SchemaState
     from offline_sql.statements import Statement
+    from offline_sql.stepcache import Chain, StepCache
+
+_T = TypeVar("_T")
 
 Direction = Literal["up", "down"]
 
@@ -199,29 +203,78 @@ def record_operations(
     return collected
 
 
-def replay_state(project: Project, heads: Sequence[str]) -> SchemaState:
-    """The schema after applying every revision up to ``heads`` (from base)."""
-    from offline_sql.baseline import load_baseline
-    from offline_sql.state import SchemaState
+def step_cache(project: Project, *, enabled: bool = True) -> StepCache:
+    """The step cache of a command on ``project`` (disabled: a cache that never hits)."""
+    from offline_sql.baseline import BASELINE_FILE
+    from offline_sql.stepcache import StepCache
 
-    state = load_baseline(project.config.script_location) or SchemaState()
-    # Raw SQL from op.execute is parsed as the target database writes it (MODIFY, AS (...)).
-    state.sqlglot_dialect = project.dialect.sqlglot_name
+    config = project.config
+    return StepCache(config, str(config.script_location / BASELINE_FILE), enabled=enabled)
+
+
+def _base_state(project: Project) -> Callable[[], SchemaState]:
+    """The state before the first revision: the baseline's, or an empty one."""
+
+    def make() -> SchemaState:
+        from offline_sql.baseline import load_baseline
+        from offline_sql.state import SchemaState
+
+        state = load_baseline(project.config.script_location) or SchemaState()
+        # Raw SQL from op.execute is parsed as the target database writes it (MODIFY, AS (...)).
+        state.sqlglot_dialect = project.dialect.sqlglot_name
+        return state
+
+    return make
+
+
+def replay_chain(project: Project, heads: Sequence[str], cache: StepCache) -> Chain:
+    """The chain through every revision up to ``heads`` (from base): cached steps are
+    skipped, the others run (and are cached when the command succeeds)."""
+    chain = cache.chain(_base_state(project))
     graph = project.graph
     for rev in graph.topological(graph.ancestors(tuple(heads))):
-        for op in record_operations(project.header(rev), "up", project.dialect):
-            state.apply(op)
-    return state
+        header = project.header(rev)
+        if chain.skip(header, "up"):
+            continue
+        with chain.run(header, "up") as run:
+            for op in record_operations(header, "up", project.dialect):
+                run.state.apply(op)
+    return chain
 
 
-def state_for(project: Project, steps: Sequence[Step], heads: Sequence[str]) -> SchemaState:
-    """The schema at ``heads`` when a step runs a script; an empty one for a stamp, which
+def replay_state(project: Project, heads: Sequence[str]) -> SchemaState:
+    """The schema after applying every revision up to ``heads`` (from base)."""
+    return _with_cache(project, lambda cache: replay_chain(project, heads, cache).state())
+
+
+def _with_cache(project: Project, work: Callable[[StepCache], _T]) -> _T:
+    """``work`` with the project's step cache, written if it succeeds. A cached entry that
+    does not decode is warned about and ``work`` runs again with no cache at all."""
+    from offline_sql.errors import CacheWarning
+    from offline_sql.stepcache import CorruptCache
+
+    cache = step_cache(project, enabled=project.config.cache_dir is not None)
+    try:
+        result = work(cache)
+    except CorruptCache as exc:
+        warnings.warn(
+            f"{project.config.cache_dir}: step cache ignored: {exc}", CacheWarning, stacklevel=2
+        )
+        return work(step_cache(project, enabled=False))
+    cache.flush()
+    return result
+
+
+def start_chain(
+    project: Project, steps: Sequence[Step], heads: Sequence[str], cache: StepCache
+) -> Chain:
+    """The chain at ``heads`` when a step runs a script; an empty state for a stamp, which
     renders nothing (so stamping past a script that no longer runs still works)."""
     from offline_sql.state import SchemaState
 
     if any(step.run_script for step in steps):
-        return replay_state(project, heads)
-    return SchemaState()
+        return replay_chain(project, heads, cache)
+    return step_cache(project, enabled=False).chain(SchemaState)
 
 
 # ---------------------------------------------------------------------------------------
@@ -281,40 +334,104 @@ def plan_steps(
 def render_steps(
     project: Project,
     steps: Sequence[Step],
-    state: SchemaState,
+    state: SchemaState | Chain,
     *,
     guard: bool,
     for_review: bool = False,
 ) -> list[RenderedStep]:
-    """Record and render every step, advancing ``state``; nothing is written here."""
+    """Record and render every step, advancing the state (or chain); nothing is written
+    here. A step the chain has cached is not run: its rendering is read back, unless a
+    review needs the state before each step."""
+    from offline_sql.stepcache import Chain, Rendered, render_plan
+
+    if not isinstance(state, Chain):
+        fixed = state
+        state = step_cache(project, enabled=False).chain(lambda: fixed)
+    chain = state
     dialect = project.dialect
     rendered: list[RenderedStep] = []
     for step in steps:
         header = project.graph.revisions.get(step.revision)
+        plan = render_plan(
+            step.revision,
+            step.direction,
+            step.heads_before,
+            step.heads_after,
+            [(v.action, v.revision, v.old) for v in step.version_ops],
+            guard,
+        )
+        if not step.run_script or header is None:
+            rendered.append(
+                _rendered_without_script(project, step, header, chain, guard, for_review)
+            )
+            continue
+        cached = None if for_review else chain.skip_rendered(header, step.direction, plan)
+        if cached is not None:
+            rendered.append(
+                RenderedStep(
+                    step=step,
+                    header=header,
+                    statements=cached.statements,
+                    version_statements=cached.version_statements,
+                    guard=cached.guard,
+                    operation_count=cached.operation_count,
+                )
+            )
+            continue
+        before = chain.state()
         # What the review reads (tables and column types before the step) costs a pass over
         # the whole state per step: only worth it when a review will read it.
-        tables = frozenset(_table_label(key) for key in state.tables) if for_review else frozenset()
-        columns = _column_types(state, dialect) if for_review else None
+        tables = (
+            frozenset(_table_label(key) for key in before.tables) if for_review else frozenset()
+        )
+        columns = _column_types(before, dialect) if for_review else None
         statements: list[Statement] = []
         count = 0
-        if step.run_script and header is not None:
+        with chain.run(header, step.direction, capture_warnings=True) as run:
             for op in record_operations(header, step.direction, dialect):
-                statements.extend(dialect.render(op, state))
-                state.apply(op)
+                statements.extend(dialect.render(op, run.state))
+                run.state.apply(op)
                 count += 1
-        rendered.append(
-            RenderedStep(
-                step=step,
-                header=header,
-                statements=tuple(statements),
-                version_statements=tuple(version_statements(project, step)),
-                guard=tuple(guard_statements(project, step) if guard else ()),
-                operation_count=count,
-                existing_tables=tables,
-                existing_columns=columns,
-            )
+        done = RenderedStep(
+            step=step,
+            header=header,
+            statements=tuple(statements),
+            version_statements=tuple(version_statements(project, step)),
+            guard=tuple(guard_statements(project, step) if guard else ()),
+            operation_count=count,
+            existing_tables=tables,
+            existing_columns=columns,
         )
+        chain.store_rendered(
+            run,
+            plan,
+            Rendered(done.statements, done.version_statements, done.guard, count),
+        )
+        rendered.append(done)
     return rendered
+
+
+def _rendered_without_script(
+    project: Project,
+    step: Step,
+    header: RevisionHeader | None,
+    chain: Chain,
+    guard: bool,
+    for_review: bool,
+) -> RenderedStep:
+    """A stamp: only the version table changes."""
+    before = chain.state() if for_review else None
+    return RenderedStep(
+        step=step,
+        header=header,
+        statements=(),
+        version_statements=tuple(version_statements(project, step)),
+        guard=tuple(guard_statements(project, step) if guard else ()),
+        existing_tables=(
+            frozenset(_table_label(key) for key in before.tables) if before else frozenset()
+        ),
+        existing_columns=_column_types(before, project.dialect) if before else None,
+    )
 
 
 def _table_label(key: tuple[str | None, str]) -> str:
@@ -383,9 +500,24 @@ def generate(config: Config, command: str, target: str, options: OutputOptions) 
     project = Project.load(config)
     start, end = resolve_range(project, command, target)
     steps = plan_steps(project, command, start, end)
-    state = state_for(project, steps, start)
+    return _with_cache(
+        project, lambda cache: _generate(project, command, start, end, steps, options, cache)
+    )
+
+
+def _generate(
+    project: Project,
+    command: str,
+    start: tuple[str, ...],
+    end: tuple[str, ...],
+    steps: list[Step],
+    options: OutputOptions,
+    cache: StepCache,
+) -> Generated:
+    config = project.config
+    chain = start_chain(project, steps, start, cache)
     want_review = options.output is not None or options.strict
-    rendered = render_steps(project, steps, state, guard=options.guard, for_review=want_review)
+    rendered = render_steps(project, steps, chain, guard=options.guard, for_review=want_review)
     rollback: list[RenderedStep] = []
     no_downgrade: frozenset[str] = frozenset()
     if want_review:
@@ -399,7 +531,7 @@ def generate(config: Config, command: str, target: str, options: OutputOptions) 
             if step.revision in no_downgrade:
                 back = back[:index]
                 break
-        rollback = render_steps(project, back, state, guard=options.guard)
+        rollback = render_steps(project, back, chain, guard=options.guard)
     dialect = project.dialect
     setup: tuple[Statement, ...] = ()
     if not start and command != "downgrade":
@@ -508,7 +640,7 @@ def _run_online(project: Project, runner: OnlineRunner, command: str, target: st
     if not steps:
         log.info("nothing to do: the database is at %s", describe_heads(current))
         return
-    state = state_for(project, steps, current)
+    state = _with_cache(project, lambda cache: start_chain(project, steps, current, cache).state())
     cfg = project.config
     with runner:
         if not current and command != "downgrade":

@@ -29,6 +29,10 @@ if TYPE_CHECKING:
 PICKLE_PROTOCOL = 5
 
 
+class CorruptCache(Exception):
+    """Cached bytes that do not decode: the command runs again without the cache."""
+
+
 @dataclass(frozen=True)
 class Frozen:
     """A table kept as its pickled bytes until first read."""
@@ -67,7 +71,10 @@ class TableMap(MutableMapping["TableKey", "TableState"]):
     def __getitem__(self, key: TableKey) -> TableState:
         value = self._data[key]
         if isinstance(value, Frozen):
-            thawed: TableState = pickle.loads(value.data)
+            try:
+                thawed: TableState = pickle.loads(value.data)
+            except Exception as exc:  # corrupt bytes can raise anything while unpickling
+                raise CorruptCache(f"a cached table {key!r} does not decode: {exc}") from exc
             self._data[key] = thawed
             self._source[key] = value.data
             value = thawed
@@ -135,3 +142,24 @@ class TableMap(MutableMapping["TableKey", "TableState"]):
         changed = blob != self._source.get(key)
         self._source[key] = blob
         return changed, blob
+
+    def restore(
+        self, events: list[tuple[str, TableKey]], tables: dict[TableKey, bytes | None]
+    ) -> None:
+        """Replay a stored step (see :mod:`offline_sql.stepcache.delta`): the key events in
+        order, then each stored table, kept pickled. Not tracked."""
+        placeholder = Frozen(b"")
+        for event, key in events:
+            if event == "del":
+                self._data.pop(key, None)
+            elif key not in self._data:
+                self._data[key] = placeholder
+            self._source.pop(key, None)
+        for key, blob in tables.items():
+            self._source.pop(key, None)
+            if blob is None:
+                self._data.pop(key, None)
+            else:
+                self._data[key] = Frozen(blob)
+        if any(self._data.get(key) is placeholder for _, key in events):
+            raise ValueError("a stored step added a table it did not store")

@@ -1,0 +1,285 @@
+"""The step cache: what running and rendering each revision gave last time, so an unchanged
+history is neither imported nor rendered again.
+
+A command walks a *chain* of steps (the ancestors of its start, then its own steps). Each
+step's key digests the state key before it, the revision, the direction and the script's
+bytes; the state key after it adds the hashes of the files the script read
+(:mod:`.deps`). The first state key digests mig's code, the library versions, the whole
+configuration and the baseline (:mod:`.keys`). So an entry is reused only for the same
+script, reading the same files, after the same steps, with the same tools and settings; an
+edit anywhere misses from that step on, and only from there.
+
+Two kinds of entries (:mod:`.store`):
+
+* ``state``: the step's effect on the schema state (:mod:`.delta`): the state at any point
+  is rebuilt by folding deltas, with tables unpickled only when read;
+* ``render``: the step's statements, version-table and guard statements and the warnings
+  rendering gave, keyed also by the step's plan (heads, version changes) and options.
+
+Entries are written only when a command succeeds. Scripts are assumed to be functions of
+their source and of the files they read (as a migration must be to be reviewed): one that
+reads the clock, the environment or a database gives what it gave when it was cached. Run
+with ``--no-cache`` (or ``cache_dir = false``) to run every script.
+"""
+
+from __future__ import annotations
+
+import importlib
+import pickle
+import warnings
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from offline_sql.stepcache import deps as deps_mod
+from offline_sql.stepcache import keys
+from offline_sql.stepcache.delta import Before, CorruptDelta, capture, fold
+from offline_sql.stepcache.store import CacheStore, Deps
+from offline_sql.tablemap import PICKLE_PROTOCOL
+from offline_sql.tablemap import CorruptCache as CorruptCache
+
+if TYPE_CHECKING:
+    from offline_sql.config import Config
+    from offline_sql.script.header import RevisionHeader
+    from offline_sql.state import SchemaState
+    from offline_sql.statements import Statement
+
+StoredWarning = tuple[str, str, str, str, int]
+"""``(category module, category name, message, filename, lineno)``."""
+
+
+@dataclass(frozen=True)
+class Rendered:
+    """A step's rendered output, as the render entries keep it."""
+
+    statements: tuple[Statement, ...]
+    version_statements: tuple[Statement, ...]
+    guard: tuple[Statement, ...]
+    operation_count: int
+    warnings: tuple[StoredWarning, ...] = ()
+
+
+class StepCache:
+    """The cache of one command (one configuration, one dialect)."""
+
+    def __init__(self, config: Config, baseline_file: str, *, enabled: bool = True) -> None:
+        self.config = config
+        self.store = CacheStore(config.cache_dir if enabled else None)
+        self.hash_file = deps_mod.Hasher()
+        self._baseline_file = baseline_file
+
+    @property
+    def enabled(self) -> bool:
+        return self.store.enabled
+
+    def chain(self, base: Callable[[], SchemaState]) -> Chain:
+        """A chain starting at the empty history; ``base`` makes the starting state."""
+        start = ""
+        if self.enabled:
+            start = keys.namespace(self.config, self.hash_file(self._baseline_file))
+        return Chain(self, start, base)
+
+    def deps_hold(self, deps: Deps) -> bool:
+        return all(self.hash_file(path) == sha for path, sha in deps)
+
+    def flush(self) -> None:
+        """Write the entries of this (successful) command."""
+        self.store.flush()
+
+
+@dataclass
+class _Hit:
+    key: str
+    deps: Deps
+    delta: bytes
+
+
+class StepRun:
+    """One step being run for real inside :meth:`Chain.run`."""
+
+    def __init__(self, state: SchemaState, key: str | None) -> None:
+        self.state = state
+        self.key = key
+        """The step's entry key; None when this step cannot be cached."""
+        self.warnings: list[warnings.WarningMessage] = []
+
+
+class Chain:
+    """The walk through one command's steps: reuse what is cached, run the rest."""
+
+    def __init__(self, cache: StepCache, key: str, base: Callable[[], SchemaState]) -> None:
+        self.cache = cache
+        self.key: str | None = key if cache.enabled else None
+        """The state key here; None once a step could not be cached (nothing after it is)."""
+        self._base = base
+        self._pending: list[bytes] = []
+        self._state: SchemaState | None = None
+
+    # ---- the state ----------------------------------------------------------------------
+
+    def state(self) -> SchemaState:
+        """The schema state here, folded from cached deltas where steps were skipped."""
+        if self._state is None:
+            self._state = self._base()
+        if self._pending:
+            pending, self._pending = self._pending, []
+            for data in pending:
+                try:
+                    fold(self._state, data)
+                except CorruptDelta as exc:
+                    raise CorruptCache(str(exc)) from exc
+        return self._state
+
+    # ---- cached steps -------------------------------------------------------------------
+
+    def _step_key(self, header: RevisionHeader, direction: str) -> str | None:
+        if self.key is None:
+            return None
+        sha = header.source_sha256 or deps_mod.file_hash(header.path)
+        return keys.step_key(self.key, header.revision, direction, sha)
+
+    def _lookup(self, header: RevisionHeader, direction: str) -> _Hit | None:
+        key = self._step_key(header, direction)
+        if key is None:
+            return None
+        row = self.cache.store.get("state", key)
+        if row is None or not self.cache.deps_hold(row[0]):
+            return None
+        return _Hit(key, row[0], row[1])
+
+    def _take(self, hit: _Hit) -> None:
+        self._pending.append(hit.delta)
+        self.key = keys.state_after(hit.key, hit.deps)
+
+    def skip(self, header: RevisionHeader, direction: str) -> bool:
+        """Advance over the step from the cache; False when it must run."""
+        hit = self._lookup(header, direction)
+        if hit is None:
+            return False
+        self._take(hit)
+        return True
+
+    def skip_rendered(self, header: RevisionHeader, direction: str, plan: str) -> Rendered | None:
+        """The step's cached rendering (advancing over it), or None when it must run.
+        ``plan`` describes everything about the step besides its script (see
+        :func:`render_plan`)."""
+        hit = self._lookup(header, direction)
+        if hit is None:
+            return None
+        row = self.cache.store.get("render", keys.digest("render", hit.key, plan))
+        if row is None:
+            return None
+        try:
+            rendered = pickle.loads(row[1])
+            if not isinstance(rendered, Rendered):
+                raise TypeError(type(rendered).__name__)
+            categories = [_category(w) for w in rendered.warnings]
+        except Exception:  # a corrupt row can raise anything while unpickling
+            return None
+        self._take(hit)
+        for category, stored in zip(categories, rendered.warnings, strict=True):
+            warnings.warn_explicit(stored[2], category, stored[3], stored[4])
+        return rendered
+
+    # ---- steps run for real ---------------------------------------------------------------
+
+    @contextmanager
+    def run(
+        self, header: RevisionHeader, direction: str, *, capture_warnings: bool = False
+    ) -> Iterator[StepRun]:
+        """Run a step's script on the state inside; on success store its delta.
+
+        With ``capture_warnings`` the warnings raised inside are kept on the run (for
+        :meth:`store_rendered`) and shown again afterwards, as they would have been."""
+        state = self.state()
+        run = StepRun(state, self._step_key(header, direction))
+        if run.key is None:
+            with _warnings_kept(run, capture_warnings):
+                yield run
+            return
+        before = Before.of(state)
+        tracking = state.tables.start_tracking()
+        try:
+            with deps_mod.tracking(header.path) as found, _warnings_kept(run, capture_warnings):
+                yield run
+        finally:
+            state.tables.stop_tracking()
+        sha = header.source_sha256 or ""
+        if sha and deps_mod.file_hash(header.path) != sha:
+            # The script changed while it ran: what ran is not what the key says.
+            self.key = run.key = None
+            return
+        step_deps = tuple(sorted((path, self.cache.hash_file(path)) for path in found))
+        self.cache.store.put("state", run.key, step_deps, capture(state, tracking, before))
+        self.key = keys.state_after(run.key, step_deps)
+
+    def store_rendered(self, run: StepRun, plan: str, rendered: Rendered) -> None:
+        """Keep a rendering made inside :meth:`run` (after the run's block ended)."""
+        if run.key is None or self.key is None:
+            return
+        kept = tuple(_stored(w) for w in run.warnings)
+        if any(w is None for w in kept):
+            return  # a warning category that cannot be found again by name
+        payload = Rendered(
+            rendered.statements,
+            rendered.version_statements,
+            rendered.guard,
+            rendered.operation_count,
+            tuple(w for w in kept if w is not None),
+        )
+        self.cache.store.put(
+            "render",
+            keys.digest("render", run.key, plan),
+            (),
+            pickle.dumps(payload, protocol=PICKLE_PROTOCOL),
+        )
+
+
+def render_plan(*parts: Any) -> str:
+    """The text a render entry is keyed by besides the step (heads, version changes,
+    options): ``repr`` of plain data, which is stable."""
+    return repr(parts)
+
+
+@contextmanager
+def _warnings_kept(run: StepRun, keep: bool) -> Iterator[None]:
+    """Record the warnings raised inside on ``run``, then show them as usual (also when
+    the step fails)."""
+    if not keep:
+        yield
+        return
+    try:
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            yield
+    finally:
+        run.warnings = list(caught)
+        for warning in run.warnings:
+            warnings.warn_explicit(
+                warning.message, warning.category, warning.filename, warning.lineno
+            )
+
+
+def _stored(warning: warnings.WarningMessage) -> StoredWarning | None:
+    category = warning.category
+    stored = (
+        category.__module__,
+        category.__qualname__,
+        str(warning.message),
+        str(warning.filename),
+        int(warning.lineno),
+    )
+    try:
+        return stored if _category(stored) is category else None
+    except Exception:
+        return None
+
+
+def _category(stored: StoredWarning) -> type[Warning]:
+    found: Any = importlib.import_module(stored[0])
+    for part in stored[1].split("."):
+        found = getattr(found, part)
+    if not (isinstance(found, type) and issubclass(found, Warning)):
+        raise TypeError(f"{stored[0]}.{stored[1]} is not a warning category")
+    return found

@@ -1,0 +1,96 @@
+"""Cache keys: digests of everything a step's result depends on.
+
+A step's result is a function of the schema state before it, the script's bytes, the files
+the script read (checked separately, see :mod:`.deps`), and the command's context: mig's own
+code, the versions of SQLAlchemy, sqlglot and Python, the dialect, the whole configuration
+and the baseline. The context goes into a *namespace* digest that starts every chain, so a
+change to any of it misses every entry at once.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import importlib.util
+import os
+import sys
+from functools import cache
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from offline_sql._version import __version__
+
+if TYPE_CHECKING:
+    from offline_sql.config import Config
+
+FORMAT = 1
+"""Bumped when what a key covers changes."""
+
+
+def digest(*parts: str) -> str:
+    """SHA-256 of the parts, each length-prefixed so no two part lists collide."""
+    h = hashlib.sha256()
+    for part in parts:
+        data = part.encode("utf-8", "surrogatepass")
+        h.update(len(data).to_bytes(8, "big"))
+        h.update(data)
+    return h.hexdigest()
+
+
+def _tree_stamp(folder: Path) -> str:
+    """Names, sizes and mtimes of every ``.py`` file under ``folder`` (following the
+    ``dialects`` symlink): an edited checkout of mig is a new mig."""
+    parts: list[str] = []
+    for root, dirs, files in os.walk(folder, followlinks=True):
+        dirs[:] = sorted(d for d in dirs if d != "__pycache__")
+        for name in sorted(files):
+            if name.endswith(".py"):
+                path = os.path.join(root, name)
+                st = os.stat(path)
+                parts.append(f"{os.path.relpath(path, folder)}:{st.st_size}:{st.st_mtime_ns}")
+    return digest(*parts)
+
+
+def _package_stamp(name: str) -> str:
+    """Where an installed package is and when its files were written, without importing it
+    (an upgrade rewrites them)."""
+    spec = importlib.util.find_spec(name)
+    if spec is None or not spec.origin:
+        return f"{name}:absent"
+    folder = Path(spec.origin).parent
+    parts = [name, str(folder)]
+    for candidate in ("__init__.py", "_version.py", "version.py"):
+        try:
+            st = (folder / candidate).stat()
+        except OSError:
+            continue
+        parts.append(f"{candidate}:{st.st_size}:{st.st_mtime_ns}")
+    return digest(*parts)
+
+
+@cache
+def tool_fingerprint() -> str:
+    """mig's version and code, Python's version, SQLAlchemy's and sqlglot's installations."""
+    package = Path(__file__).resolve().parent.parent
+    return digest(
+        f"format {FORMAT}",
+        __version__,
+        _tree_stamp(package),
+        sys.version,
+        _package_stamp("sqlalchemy"),
+        _package_stamp("sqlglot"),
+    )
+
+
+def namespace(config: Config, baseline_hash: str) -> str:
+    """The digest every chain of this command starts from."""
+    return digest("namespace", tool_fingerprint(), repr(config), baseline_hash)
+
+
+def step_key(state_key: str, revision: str, direction: str, source_sha256: str) -> str:
+    """The key of one step's entries: the state before it and the script's bytes."""
+    return digest("step", state_key, revision, direction, source_sha256)
+
+
+def state_after(step: str, deps: tuple[tuple[str, str], ...]) -> str:
+    """The state key after a step, given the files its script read."""
+    return digest("after", step, *(f"{path}\0{sha}" for path, sha in deps))

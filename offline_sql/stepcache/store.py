@@ -1,0 +1,217 @@
+"""The step cache's storage: one SQLite file, two tables of ``key -> (deps, data)``.
+
+SQLite because the cache is read as thousands of small, keyed rows (one per step of a long
+history), written in one transaction at the end of a successful command, and may be opened
+by two commands at once; it is in the standard library.
+
+The store is only an accelerator. Any error (a file that is not a database, a locked or
+read-only folder, a row that does not decode) is reported once as a :class:`CacheWarning`
+and the store goes quiet: lookups miss, writes are dropped. A file that is not a database is
+replaced on the next write.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import json
+import sqlite3
+import warnings
+from collections.abc import Sequence
+from pathlib import Path
+
+from offline_sql.errors import CacheWarning
+
+FILE_NAME = "steps.sqlite3"
+SCHEMA_VERSION = 1
+"""Bumped when the tables or the meaning of a row change; another version is rebuilt."""
+
+TABLES = ("state", "render")
+"""``state``: a step's effect on the schema state; ``render``: a step's rendered SQL."""
+
+Deps = tuple[tuple[str, str], ...]
+"""``((path, sha256), ...)`` of the files a step read, sorted."""
+
+Row = tuple[Deps, bytes]
+
+CHECKSUM_SIZE = 16
+"""Each stored blob starts with this many bytes of its BLAKE2b digest: a damaged row is a
+miss, never unpickled."""
+
+
+def _checksum(data: bytes) -> bytes:
+    return hashlib.blake2b(data, digest_size=CHECKSUM_SIZE).digest()
+
+
+class CacheStore:
+    """Rows of the step cache in ``folder``; ``folder=None`` is a store that never hits."""
+
+    def __init__(self, folder: Path | None) -> None:
+        self.path = None if folder is None else folder / FILE_NAME
+        self._connection: sqlite3.Connection | None = None
+        self._broken = folder is None
+        self._corrupt = False
+        self._warned_row = False
+        self._pending: dict[str, list[tuple[str, str, bytes]]] = {t: [] for t in TABLES}
+
+    @property
+    def enabled(self) -> bool:
+        return not self._broken
+
+    # ---- reading ------------------------------------------------------------------------
+
+    def get(self, table: str, key: str) -> Row | None:
+        connection = self._connect(create=False)
+        if connection is None:
+            return None
+        try:
+            row = connection.execute(
+                f"SELECT deps, data FROM {table} WHERE key = ?", (key,)
+            ).fetchone()
+        except sqlite3.Error as exc:
+            self._fail(f"cannot read the step cache, ignored: {exc}")
+            return None
+        if row is None:
+            return None
+        deps = _decode_deps(row[0])
+        blob = row[1]
+        if (
+            deps is None
+            or not isinstance(blob, bytes)
+            or _checksum(blob[CHECKSUM_SIZE:]) != blob[:CHECKSUM_SIZE]
+        ):
+            if not self._warned_row:
+                self._warned_row = True
+                warnings.warn(
+                    f"{self.path}: a step cache entry is corrupt: ignored, and rewritten",
+                    CacheWarning,
+                    stacklevel=3,
+                )
+            return None
+        return deps, blob[CHECKSUM_SIZE:]
+
+    # ---- writing ------------------------------------------------------------------------
+
+    def put(self, table: str, key: str, deps: Deps, data: bytes) -> None:
+        """Queue a row; :meth:`flush` writes the queue in one transaction."""
+        if not self._broken:
+            deps_text = json.dumps(deps, separators=(",", ":"))
+            self._pending[table].append((key, deps_text, _checksum(data) + data))
+
+    def flush(self) -> None:
+        """Write what was queued (after the command succeeded) and close."""
+        if not self._broken and any(self._pending.values()):
+            connection = self._connect(create=True)
+            if connection is not None:
+                try:
+                    with connection:
+                        for table, rows in self._pending.items():
+                            connection.executemany(
+                                f"INSERT OR REPLACE INTO {table} (key, deps, data) "
+                                "VALUES (?, ?, ?)",
+                                rows,
+                            )
+                except sqlite3.Error as exc:
+                    self._fail(f"cannot write the step cache, ignored: {exc}")
+        self._pending = {t: [] for t in TABLES}
+        self.close()
+
+    def close(self) -> None:
+        if self._connection is not None:
+            with contextlib.suppress(sqlite3.Error):
+                self._connection.close()
+            self._connection = None
+
+    # ---- the connection -----------------------------------------------------------------
+
+    def _connect(self, *, create: bool) -> sqlite3.Connection | None:
+        if self._broken or self.path is None:
+            return None
+        if self._connection is not None:
+            return self._connection
+        if not create and (self._corrupt or not self.path.exists()):
+            return None
+        try:
+            if create:
+                self.path.parent.mkdir(parents=True, exist_ok=True)
+            connection = sqlite3.connect(self.path, timeout=10)
+            version = connection.execute("PRAGMA user_version").fetchone()[0]
+            if version != SCHEMA_VERSION:
+                if not create:
+                    connection.close()
+                    return None  # another layout (or a new file): rebuilt when written
+                _create_tables(connection)
+        except sqlite3.DatabaseError as exc:
+            if "not a database" not in str(exc):
+                self._fail(f"the step cache is unusable, ignored: {exc}")
+                return None
+            if create:
+                return self._replace_corrupt()
+            if not self._corrupt:
+                self._corrupt = True
+                warnings.warn(
+                    f"{self.path}: the step cache is corrupt: ignored, and rebuilt",
+                    CacheWarning,
+                    stacklevel=4,
+                )
+            return None
+        except OSError as exc:
+            self._fail(f"cannot create the step cache, ignored: {exc}")
+            return None
+        self._connection = connection
+        return connection
+
+    def _replace_corrupt(self) -> sqlite3.Connection | None:
+        assert self.path is not None
+        try:
+            self.path.unlink()
+            connection = sqlite3.connect(self.path, timeout=10)
+            _create_tables(connection)
+        except (OSError, sqlite3.Error) as exc:
+            self._fail(f"cannot replace the corrupt step cache, ignored: {exc}")
+            return None
+        self._connection = connection
+        return connection
+
+    def _fail(self, message: str) -> None:
+        if not self._broken:
+            warnings.warn(f"{self.path}: {message}", CacheWarning, stacklevel=3)
+        self._broken = True
+        self.close()
+
+
+def _create_tables(connection: sqlite3.Connection) -> None:
+    with connection:
+        for table in TABLES:
+            connection.execute(f"DROP TABLE IF EXISTS {table}")
+            connection.execute(
+                f"CREATE TABLE {table} (key TEXT PRIMARY KEY, deps TEXT NOT NULL, "
+                "data BLOB NOT NULL) WITHOUT ROWID"
+            )
+        connection.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
+
+
+def _decode_deps(text: object) -> Deps | None:
+    if not isinstance(text, str):
+        return None
+    try:
+        value = json.loads(text)
+    except ValueError:
+        return None
+    if not isinstance(value, list):
+        return None
+    deps: list[tuple[str, str]] = []
+    for item in value:
+        if not (
+            isinstance(item, list)
+            and len(item) == 2
+            and isinstance(item[0], str)
+            and isinstance(item[1], str)
+        ):
+            return None
+        deps.append((item[0], item[1]))
+    return tuple(deps)
+
+
+def encode_deps(pairs: Sequence[tuple[str, str]]) -> Deps:
+    return tuple(sorted(pairs))

@@ -63,6 +63,10 @@ def _config(ctx: click.Context) -> Config:
     from offline_sql.config import load_config
 
     config: Config = load_config(ctx.meta.get("mig.config"), dialect=ctx.meta.get("mig.dialect"))
+    if ctx.meta.get("mig.no_cache"):
+        from dataclasses import replace
+
+        config = replace(config, cache_dir=None)
     return config
 
 
@@ -85,13 +89,25 @@ def _echo_entries(entries: Sequence[str]) -> None:
     help="Database dialect; wins over MIG_DIALECT and the config file.",
 )
 @click.option("--traceback", is_flag=True, help="Show the full traceback of errors.")
+@click.option(
+    "--no-cache",
+    is_flag=True,
+    help="Read every script header and run every script; read and write no cache.",
+)
 @click.version_option(__version__, prog_name="mig")
 @click.pass_context
-def cli(ctx: click.Context, config_file: Path | None, dialect: str | None, traceback: bool) -> None:
+def cli(
+    ctx: click.Context,
+    config_file: Path | None,
+    dialect: str | None,
+    traceback: bool,
+    no_cache: bool,
+) -> None:
     """Write reviewed, dialect-specific .sql scripts from Alembic-style migrations."""
     ctx.meta["mig.config"] = config_file
     ctx.meta["mig.dialect"] = dialect
     ctx.meta["mig.traceback"] = traceback
+    ctx.meta["mig.no_cache"] = no_cache
 
 
 # ---- project ----------------------------------------------------------------------------

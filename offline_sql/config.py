@@ -59,8 +59,8 @@ class Config:
     review_allow: tuple[str, ...] = ()
     """Review rule ids allowed project-wide."""
     cache_dir: Path | None = None
-    """Where the header index cache lives (default ``<script_location>/.mig_cache``);
-    None disables the cache."""
+    """Where the header index and the step cache live (default
+    ``<script_location>/.mig_cache``); None (``cache = false``, ``--no-cache``) disables both."""
 
     @property
     def versions_dir(self) -> Path:
@@ -112,6 +112,7 @@ _KEYS: dict[str, tuple[Callable[[object], bool], str]] = {
     "postgresql_statement_timeout": (_is_str, "a string like '5s'"),
     "review_allow": (_is_str_list, "a list of rule id strings"),
     "cache_dir": (_is_str, "a string (a folder path)"),
+    "cache": (_is_bool, "true or false"),
 }
 """Every key mig accepts -> (type check, how to describe the expected type)."""
 
@@ -296,7 +297,9 @@ def load_config(
         postgresql_statement_timeout=settings.get("postgresql_statement_timeout"),
         review_allow=tuple(settings.get("review_allow", ())),
         cache_dir=(
-            script_location / DEFAULT_CACHE_DIR_NAME
+            None
+            if settings.get("cache", True) is False
+            else script_location / DEFAULT_CACHE_DIR_NAME
             if cache_dir is None
             else (base / cache_dir).resolve()
         ),

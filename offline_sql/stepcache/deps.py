@@ -55,6 +55,16 @@ def _counts(path: str) -> bool:
     return not any(inside.startswith(root) for root in _excluded_roots())
 
 
+def _reads(mode: object, flags: object) -> bool:
+    """Whether an ``open`` audit event opens for reading (a log a script writes is not
+    something its output depends on)."""
+    if isinstance(mode, str):
+        return "r" in mode or "+" in mode
+    if isinstance(flags, int):
+        return flags & os.O_ACCMODE != os.O_WRONLY
+    return True
+
+
 def _audit(event: str, args: tuple[object, ...]) -> None:
     if event != "open":
         return
@@ -62,7 +72,9 @@ def _audit(event: str, args: tuple[object, ...]) -> None:
     if found is None or not args:
         return
     path = args[0]
-    if isinstance(path, (str, bytes, os.PathLike)):
+    mode = args[1] if len(args) > 1 else None
+    flags = args[2] if len(args) > 2 else None
+    if isinstance(path, (str, bytes, os.PathLike)) and _reads(mode, flags):
         found.add(os.path.abspath(os.fsdecode(path)))
 
 

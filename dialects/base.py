@@ -20,6 +20,7 @@ from offline_sql.dialects import existing
 from offline_sql.dialects import render as r
 from offline_sql.dialects.literals import LiteralError, Literals
 from offline_sql.errors import RenderError
+from offline_sql.schema_items import fk_target
 from offline_sql.statements import Statement, StatementKind
 
 if TYPE_CHECKING:
@@ -488,6 +489,19 @@ class Dialect:
                 )
         return "; ".join(notes) or None
 
+    def foreign_keys_fit(self, constraints: Iterable[sa.ForeignKeyConstraint]) -> bool:
+        """Whether :meth:`fit_foreign_keys` would leave every constraint as it is (then a
+        table shared with other renderings can be compiled as it is)."""
+        for fk in constraints:
+            for attr, allowed in (
+                ("ondelete", self.foreign_key_ondelete_actions),
+                ("onupdate", self.foreign_key_onupdate_actions),
+            ):
+                given = getattr(fk, attr)
+                if given is not None and " ".join(str(given).upper().split()) not in allowed:
+                    return False
+        return True
+
     def statement(self, sql: str, op: Operation, **kw: Any) -> Statement:
         """A DDL statement about the operation's table."""
         kw.setdefault("table", getattr(op, "table_name", None) or None)
@@ -512,11 +526,48 @@ class Dialect:
     # ---- tables -----------------------------------------------------------------------
 
     def render_create_table(self, op: ops.CreateTable, state: SchemaState) -> list[Statement]:
+        built = op.built
+        if built is not None and built.prerendered is not None and built.prerendered[0] is self:
+            return list(built.prerendered[1])
         table = r.table_for_create(op)
+        if not self.foreign_keys_fit(table.foreign_key_constraints):
+            table = r.table_for_create(op, fresh=True)  # fit_foreign_keys changes them
+        return self.new_table_statements(op, table)
+
+    def new_table_statements(self, op: ops.CreateTable, table: sa.Table) -> list[Statement]:
+        """CREATE TABLE, then comments and indexes, for ``table`` (built from ``op``'s items,
+        with stub tables for its foreign keys' targets)."""
         note = self.fit_foreign_keys(op, table.foreign_key_constraints)
         create = sa.schema.CreateTable(table, if_not_exists=op.if_not_exists)
         out = [self.statement(self.ddl(create), op, comment=note)]
         return out + self.comment_statements(table) + self.index_statements(table)
+
+    def prerender_create_table(
+        self, op: ops.CreateTable, table: sa.Table
+    ) -> tuple[Dialect, tuple[Statement, ...]] | None:
+        """:meth:`new_table_statements` for the table ``op.create_table`` builds, rendered
+        before the script gets it (as Alembic emits it at that moment), so rendering needs
+        no copy of its own; :meth:`render_create_table` then returns them.
+
+        None whenever that takes more than compiling (a foreign-key action to change, a
+        stub that would add a column to the table itself, any warning or error): the
+        renderer then works on a copy of its own and reports what it finds, as usual."""
+        if not self.foreign_keys_fit(table.foreign_key_constraints):
+            return None
+        for fk in table.foreign_keys:
+            schema, name, column = fk_target(fk)
+            if (schema, name) == (table.schema, table.name) and column not in table.c:
+                return None
+        try:
+            with warnings.catch_warnings(record=True) as caught:
+                warnings.simplefilter("always")
+                r.add_referent_stubs(table)
+                out = self.new_table_statements(op, table)
+        except Exception:  # the renderer meets it again, and says it with the operation
+            return None
+        if caught:
+            return None
+        return self, tuple(out)
 
     def render_drop_table(self, op: ops.DropTable, state: SchemaState) -> list[Statement]:
         table = r.table_with_columns(op.schema, op.table_name, ())
@@ -538,7 +589,9 @@ class Dialect:
         return col
 
     def render_add_column(self, op: ops.AddColumn, state: SchemaState) -> list[Statement]:
-        col = self.column_on_table(op, op.column)
+        col = r.column_for_add(op)
+        if not self.foreign_keys_fit(col.table.foreign_key_constraints):
+            col = r.column_for_add(op, fresh=True)  # fit_foreign_keys changes them
         table = col.table
         exists = " IF NOT EXISTS" if op.if_not_exists and self.column_if_exists else ""
         spec = self.ddl(sa.schema.CreateColumn(col))

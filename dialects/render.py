@@ -14,10 +14,9 @@ from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.sql.elements import ClauseElement
-from sqlalchemy.sql.schema import SchemaItem
 
 from offline_sql.operations import ConstraintType, Operation
-from offline_sql.schema_items import fk_target
+from offline_sql.schema_items import added_column, build_table, created_table, fk_target, table_for
 from offline_sql.state import SchemaState, TableState
 
 _EXPRESSION_CHARS = re.compile(r"[()\s+*/,'\"|-]")
@@ -49,58 +48,10 @@ def stub_table(
     return sa.Table(name, metadata, *cols, schema=schema)
 
 
-def _names(colargs: Iterable[Any]) -> list[str]:
-    return [c if isinstance(c, str) else c.key for c in colargs]
-
-
-def copy_item(item: SchemaItem) -> SchemaItem:
-    """A detached copy of a column, constraint or index given to ``create_table``."""
-    if isinstance(item, sa.Column):
-        return item._copy()
-    if isinstance(item, sa.Index):
-        exprs: list[Any] = _pending(item) or list(item.expressions)
-        return sa.Index(item.name, *exprs, unique=bool(item.unique), **dict(item.dialect_kwargs))
-    if isinstance(item, sa.Constraint):
-        return copy_constraint(item)
-    raise TypeError(f"cannot copy {item!r}")
-
-
 def _pending(item: Any) -> list[Any]:
+    """The column arguments of a constraint or index not attached to a table yet."""
     pending = getattr(item, "_pending_colargs", None)
     return [p for p in pending or [] if p is not None]
-
-
-def copy_constraint(item: sa.Constraint) -> sa.Constraint:
-    """Rebuild a constraint from its arguments (SQLAlchemy's ``_copy`` needs a parent)."""
-    kw: dict[str, Any] = dict(item.dialect_kwargs)
-    common: dict[str, Any] = {
-        "name": item.name,
-        "deferrable": item.deferrable,
-        "initially": item.initially,
-    }
-    attached = isinstance(getattr(item, "parent", None), sa.Table)
-    cols = [c.key for c in item.columns] if attached else _names(_pending(item))  # type: ignore[attr-defined]
-    if isinstance(item, sa.PrimaryKeyConstraint):
-        return sa.PrimaryKeyConstraint(*cols, **common, **kw)
-    if isinstance(item, sa.UniqueConstraint):
-        return sa.UniqueConstraint(*cols, **common, **kw)
-    if isinstance(item, sa.ForeignKeyConstraint):
-        elements = list(item.elements)
-        if attached:
-            cols = [e.parent.key for e in elements]
-        return sa.ForeignKeyConstraint(
-            cols,
-            [e._get_colspec() for e in elements],
-            onupdate=item.onupdate,
-            ondelete=item.ondelete,
-            match=item.match,
-            use_alter=item.use_alter,
-            **common,
-            **kw,
-        )
-    if isinstance(item, sa.CheckConstraint):
-        return sa.CheckConstraint(item.sqltext, **common, **kw)
-    raise TypeError(f"cannot copy constraint {item!r}")
 
 
 def add_referent_stubs(table: sa.Table) -> None:
@@ -112,19 +63,39 @@ def add_referent_stubs(table: sa.Table) -> None:
             stub_table(table.metadata, schema, name, [column])
 
 
-def table_for_create(op: Any) -> sa.Table:
-    """The ``sa.Table`` a ``CreateTable`` describes, detached from the script's objects."""
-    items = [copy_item(i) for i in op.items]
-    table = sa.Table(
-        op.table_name,
-        sa.MetaData(),
-        *items,
-        schema=op.schema,
-        comment=op.comment,
-        **dict(op.kw),
-    )
+def table_for_create(op: Any, *, fresh: bool = False) -> sa.Table:
+    """The ``sa.Table`` a ``CreateTable`` describes, detached from the script's objects, with
+    stub tables for its foreign keys' targets.
+
+    The operation's own built table (``schema_items.created_table``), shared by every
+    rendering, unless ``fresh``: a renderer that changes a constraint asks for a copy of
+    its own."""
+    if fresh:
+        table = table_for(op)
+    else:
+        built = created_table(op)
+        if built.table is None:  # the one built with the state went to the script
+            built.table = table_for(op)
+        table = built.table
     add_referent_stubs(table)
     return table
+
+
+def column_for_add(op: Any, *, fresh: bool = False) -> sa.Column[Any]:
+    """The column of an ``AddColumn`` on a table of its own (which holds the constraints and
+    indexes the column brings), with stub tables for its foreign keys' targets.
+
+    The operation's own built table (``schema_items.added_column``) unless ``fresh``, as
+    in :func:`table_for_create`."""
+    if fresh:
+        table = build_table(op.table_name, [op.column], sa.MetaData(), schema=op.schema)
+    else:
+        own = added_column(op).table
+        assert own is not None  # added_column keeps its table
+        table = own
+    add_referent_stubs(table)
+    column: sa.Column[Any] = table.columns[op.column.name]
+    return column
 
 
 def index_element(element: str | ClauseElement, state_table: TableState | None) -> Any:

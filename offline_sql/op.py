@@ -41,7 +41,7 @@ from offline_sql.operations import (
     RenameTable,
 )
 from offline_sql.recorder import MigrationContext, current_recorder
-from offline_sql.schema_items import build_table
+from offline_sql.schema_items import Built, build_table
 
 if TYPE_CHECKING:
     from offline_sql.batch import BatchOperations
@@ -330,10 +330,14 @@ def create_table(table_name: str, *columns: SchemaItem, **kw: Any) -> sa.Table:
         kw=extra,
         if_not_exists=if_not_exists,
     )
+    recorder = current_recorder("create_table")
     table = build_table(
         table_name, columns, sa.MetaData(), schema=schema, comment=comment, kw=extra
     )
-    _record("create_table", operation)
+    # Read and rendered before the script can change the table, which is then its own.
+    operation.built = Built.of(table, extra)
+    operation.built.prerendered = recorder.prerender_create_table(operation, table)
+    recorder.record(operation)
     return table
 
 

@@ -102,6 +102,9 @@ class CreateTable(TableOperation):
     kw: Mapping[str, Any] = field(default_factory=dict)
     if_not_exists: bool = False
     """``op.create_table(..., if_not_exists=True)`` (Alembic 1.13+)."""
+    built: Any = field(default=None, init=False, repr=False, compare=False)
+    """The table built from copies of ``items`` and its state, made once on first use and
+    shared by the renderers and the replay (``schema_items.created_table``)."""
 
 
 @dataclass(eq=False)
@@ -119,6 +122,9 @@ class RenameTable(TableOperation):
 class AddColumn(TableOperation):
     column: sa.Column[Any] = field(default_factory=lambda: sa.Column("_", sa.Integer))
     if_not_exists: bool = False
+    built: Any = field(default=None, init=False, repr=False, compare=False)
+    """A copy of ``column`` on a table of its own and that table's state, made once on
+    first use and shared by the renderers and the replay (``schema_items.added_column``)."""
 
 
 @dataclass(eq=False)

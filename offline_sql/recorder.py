@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from offline_sql.errors import MigError, OfflineReadError
-from offline_sql.operations import Operation, Origin
+from offline_sql.operations import CreateTable, Operation, Origin
 
 if TYPE_CHECKING:
     from offline_sql.dialects.base import Dialect
@@ -75,6 +75,16 @@ class Recorder:
         """Stamp ``op`` with its script line and hand it to the sink."""
         self.stamp(op, origin)
         self.sink(op)
+
+    def prerender_create_table(self, op: CreateTable, table: Any) -> Any:
+        """The dialect's statements for the table ``op.create_table`` is about to hand the
+        script, or None (see ``Dialect.prerender_create_table``; a stand-in dialect of a
+        test renders nothing ahead)."""
+        from offline_sql.dialects.base import Dialect
+
+        if not isinstance(self.dialect, Dialect):
+            return None
+        return self.dialect.prerender_create_table(op, table)
 
     # ---- database access ----------------------------------------------------------------
 

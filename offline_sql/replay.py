@@ -8,6 +8,7 @@ the table say so through ``SchemaState.require``).
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from functools import singledispatch
 from typing import Any
 
@@ -36,11 +37,11 @@ from offline_sql.operations import (
     RenameTable,
 )
 from offline_sql.schema_items import (
-    build_table,
-    column_state,
+    added_column,
+    copy_table_state,
+    created_table,
     default_arg,
     sql_text,
-    table_state,
 )
 from offline_sql.state import (
     CheckState,
@@ -74,21 +75,14 @@ def _key(op: Any) -> TableKey:
 def _(op: CreateTable, state: SchemaState, dialect: str) -> None:
     if op.if_not_exists and state.get(op.schema, op.table_name) is not None:
         return
-    table = build_table(
-        op.table_name,
-        op.items,
-        sa.MetaData(),
-        schema=op.schema,
-        comment=op.comment,
-        kw=op.kw,
-    )
-    state.add_table(table_state(table, op.kw))
-    _note_column_objects(state, table)
+    built = created_table(op)
+    state.add_table(copy_table_state(built.state))
+    _note_column_objects(state, built.columns)
 
 
-def _note_column_objects(state: SchemaState, table: sa.Table) -> None:
+def _note_column_objects(state: SchemaState, columns: Iterable[sa.Column[Any]]) -> None:
     """Database-level objects columns bring along: named enums, sequences."""
-    for column in table.columns:
+    for column in columns:
         state.note_enum(column.type)
         if isinstance(column.default, sa.Sequence):
             state.sequences.add((column.default.schema, column.default.name))
@@ -127,15 +121,14 @@ def _(op: AddColumn, state: SchemaState, dialect: str) -> None:
     if existing is None or (op.if_not_exists and op.column.name in existing.columns):
         return
     # The column on a table of its own: SQLAlchemy resolves unique/index/ForeignKey.
-    single = build_table(op.table_name, [op.column], sa.MetaData(), schema=op.schema)
-    added = table_state(single)
-    column = single.columns[op.column.name]
-    state.add_column(existing.key, column_state(column))
+    built = added_column(op)
+    added = copy_table_state(built.state)
+    state.add_column(existing.key, added.columns[op.column.name])
     existing.foreign_keys.extend(added.foreign_keys)
     existing.uniques.extend(added.uniques)
     existing.checks.extend(added.checks)
     existing.indexes.update(added.indexes)
-    _note_column_objects(state, single)
+    _note_column_objects(state, built.columns)
 
 
 @_apply.register

@@ -6,12 +6,19 @@ works on copies: :func:`copy_item` detaches, :func:`build_table` assembles a ``s
 from copies (SQLAlchemy then resolves column-level ``unique``/``index``/``ForeignKey``
 and the default index naming convention for us), :func:`table_state` reads a table into a
 :class:`~offline_sql.state.TableState` and :func:`table_from_state` goes back.
+
+Building a ``sa.Table`` is most of the cost of an operation, so ``create_table`` and
+``add_column`` build theirs once (:class:`Built`, kept on the operation): the renderers
+and the replay share it, and only what they would change is copied.
 """
 
 from __future__ import annotations
 
+import copy
+import dataclasses
 from collections.abc import Iterable, Mapping
-from typing import Any
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Dialect as SADialect
@@ -28,6 +35,10 @@ from offline_sql.state import (
     TableState,
     UniqueState,
 )
+
+if TYPE_CHECKING:
+    from offline_sql.operations import AddColumn, CreateTable
+    from offline_sql.statements import Statement
 
 
 class RawType(sa.types.UserDefinedType[Any]):
@@ -124,6 +135,80 @@ def build_table(
     columns = [c for c in copies if isinstance(c, sa.Column)]
     others = [c for c in copies if not isinstance(c, sa.Column)]
     return sa.Table(name, metadata, *columns, *others, schema=schema, comment=comment, **(kw or {}))
+
+
+# ---- built once per operation -------------------------------------------------------------
+
+
+@dataclass
+class Built:
+    """What an operation's schema items make, built once for the renderers and the replay.
+
+    ``state`` and ``columns`` were read from the table as soon as it was built, before
+    anyone else saw it: the replay adds a :func:`copy_table_state` of ``state``."""
+
+    state: TableState
+    columns: tuple[sa.Column[Any], ...]
+    """The table's columns (the replay notes the enums and sequences they bring)."""
+    table: sa.Table | None = None
+    """mig's own copy for the renderers, in a ``MetaData`` of its own: they may add stub
+    tables for foreign-key targets to it but change nothing else (one that must change a
+    constraint builds a copy of its own). None until a renderer asks for it when the
+    table built with the state was handed to the script (``op.create_table``)."""
+    prerendered: tuple[Any, tuple[Statement, ...]] | None = None
+    """(dialect, statements) rendered from the table when it was built, before the script
+    got it: what that dialect's ``render_create_table`` gives for the table itself."""
+
+    @classmethod
+    def of(cls, table: sa.Table, kw: Mapping[str, Any] | None = None) -> Built:
+        """What ``table`` is now (``table`` is kept only when mig keeps it to itself)."""
+        return cls(table_state(table, kw), tuple(table.columns))
+
+
+def created_table(op: CreateTable) -> Built:
+    """What a ``create_table`` builds (made on first use when the recorder did not)."""
+    if op.built is None:
+        table = table_for(op)
+        op.built = Built.of(table, op.kw)
+        op.built.table = table
+    built: Built = op.built
+    return built
+
+
+def table_for(op: CreateTable) -> sa.Table:
+    """A fresh ``sa.Table`` of copies of a ``create_table``'s items."""
+    return build_table(
+        op.table_name, op.items, sa.MetaData(), schema=op.schema, comment=op.comment, kw=op.kw
+    )
+
+
+def added_column(op: AddColumn) -> Built:
+    """The column of an ``add_column`` on a table of its own (so SQLAlchemy resolves its
+    ``unique``/``index``/``ForeignKey``), and that table's state (made on first use)."""
+    if op.built is None:
+        table = build_table(op.table_name, [op.column], sa.MetaData(), schema=op.schema)
+        op.built = Built.of(table)
+        op.built.table = table
+    built: Built = op.built
+    return built
+
+
+def copy_table_state(table: TableState) -> TableState:
+    """A copy of ``table`` the state may change: every mutable part is copied (types,
+    clauses and tuples are shared; nothing changes them in place)."""
+    return dataclasses.replace(
+        table,
+        columns={name: copy.copy(column) for name, column in table.columns.items()},
+        primary_key=copy.copy(table.primary_key),
+        foreign_keys=[copy.copy(fk) for fk in table.foreign_keys],
+        uniques=[copy.copy(unique) for unique in table.uniques],
+        checks=[copy.copy(check) for check in table.checks],
+        indexes={
+            name: dataclasses.replace(index, kw=dict(index.kw))
+            for name, index in table.indexes.items()
+        },
+        kw=dict(table.kw),
+    )
 
 
 # ---- reading a table into the state ------------------------------------------------------

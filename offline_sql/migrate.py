@@ -37,7 +37,7 @@ if TYPE_CHECKING:
     from offline_sql.script.header import RevisionHeader
     from offline_sql.state import SchemaState
     from offline_sql.statements import Statement
-    from offline_sql.stepcache import Chain, StepCache
+    from offline_sql.stepcache import Chain, Rendered, StepCache, WalkItem
 
 _T = TypeVar("_T")
 
@@ -232,13 +232,18 @@ def replay_chain(project: Project, heads: Sequence[str], cache: StepCache) -> Ch
     skipped, the others run (and are cached when the command succeeds)."""
     chain = cache.chain(_base_state(project))
     graph = project.graph
-    for rev in graph.topological(graph.ancestors(tuple(heads))):
-        header = project.header(rev)
+    headers = [project.header(rev) for rev in graph.topological(graph.ancestors(tuple(heads)))]
+    items = [(header, "up", "") for header in headers]
+    if chain.try_walk("replay", items) is not None:
+        return chain
+    start = chain.begin_walk()
+    for header in headers:
         if chain.skip(header, "up"):
             continue
         with chain.run(header, "up") as run:
             for op in record_operations(header, "up", project.dialect):
                 run.state.apply(op)
+    chain.end_walk(start, "replay", items)
     return chain
 
 
@@ -342,17 +347,14 @@ def render_steps(
     """Record and render every step, advancing the state (or chain); nothing is written
     here. A step the chain has cached is not run: its rendering is read back, unless a
     review needs the state before each step."""
-    from offline_sql.stepcache import Chain, Rendered, render_plan
+    from offline_sql.stepcache import Chain, render_plan
 
     if not isinstance(state, Chain):
         fixed = state
         state = step_cache(project, enabled=False).chain(lambda: fixed)
     chain = state
-    dialect = project.dialect
-    rendered: list[RenderedStep] = []
-    for step in steps:
-        header = project.graph.revisions.get(step.revision)
-        plan = render_plan(
+    plans = {
+        step: render_plan(
             step.revision,
             step.direction,
             step.heads_before,
@@ -360,55 +362,81 @@ def render_steps(
             [(v.action, v.revision, v.old) for v in step.version_ops],
             guard,
         )
-        if not step.run_script or header is None:
-            rendered.append(
-                _rendered_without_script(project, step, header, chain, guard, for_review)
-            )
-            continue
-        cached = None if for_review else chain.skip_rendered(header, step.direction, plan)
-        if cached is not None:
-            rendered.append(
-                RenderedStep(
-                    step=step,
-                    header=header,
-                    statements=cached.statements,
-                    version_statements=cached.version_statements,
-                    guard=cached.guard,
-                    operation_count=cached.operation_count,
-                )
-            )
-            continue
-        before = chain.state()
-        # What the review reads (tables and column types before the step) costs a pass over
-        # the whole state per step: only worth it when a review will read it.
-        tables = (
-            frozenset(_table_label(key) for key in before.tables) if for_review else frozenset()
+        for step in steps
+    }
+    headers = {step: project.graph.revisions.get(step.revision) for step in steps}
+    scripted = [(step, h) for step in steps if step.run_script and (h := headers[step])]
+    items: list[WalkItem] = [(header, step.direction, plans[step]) for step, header in scripted]
+    cached: dict[Step, Rendered] = {}
+    if not for_review:
+        whole = chain.try_walk("render", items)
+        if whole is not None:
+            cached = {step: one for (step, _), one in zip(scripted, whole, strict=True)}
+    start = chain.begin_walk()
+    rendered = [
+        _render_step(
+            project, step, headers[step], chain, plans[step], cached.get(step), guard, for_review
         )
-        columns = _column_types(before, dialect) if for_review else None
-        statements: list[Statement] = []
-        count = 0
-        with chain.run(header, step.direction, capture_warnings=True) as run:
-            for op in record_operations(header, step.direction, dialect):
-                statements.extend(dialect.render(op, run.state))
-                run.state.apply(op)
-                count += 1
-        done = RenderedStep(
+        for step in steps
+    ]
+    if not cached:
+        chain.end_walk(start, "render", items)
+    return rendered
+
+
+def _render_step(
+    project: Project,
+    step: Step,
+    header: RevisionHeader | None,
+    chain: Chain,
+    plan: str,
+    cached: Rendered | None,
+    guard: bool,
+    for_review: bool,
+) -> RenderedStep:
+    """One step: from the whole-walk cache, the step cache, or run and rendered."""
+    from offline_sql.stepcache import Rendered
+
+    if not step.run_script or header is None:
+        return _rendered_without_script(project, step, header, chain, guard, for_review)
+    if cached is None and not for_review:
+        cached = chain.skip_rendered(header, step.direction, plan)
+    if cached is not None:
+        return RenderedStep(
             step=step,
             header=header,
-            statements=tuple(statements),
-            version_statements=tuple(version_statements(project, step)),
-            guard=tuple(guard_statements(project, step) if guard else ()),
-            operation_count=count,
-            existing_tables=tables,
-            existing_columns=columns,
+            statements=cached.statements,
+            version_statements=cached.version_statements,
+            guard=cached.guard,
+            operation_count=cached.operation_count,
         )
-        chain.store_rendered(
-            run,
-            plan,
-            Rendered(done.statements, done.version_statements, done.guard, count),
-        )
-        rendered.append(done)
-    return rendered
+    dialect = project.dialect
+    before = chain.state()
+    # What the review reads (tables and column types before the step) costs a pass over
+    # the whole state per step: only worth it when a review will read it.
+    tables = frozenset(_table_label(key) for key in before.tables) if for_review else frozenset()
+    columns = _column_types(before, dialect) if for_review else None
+    statements: list[Statement] = []
+    count = 0
+    with chain.run(header, step.direction, capture_warnings=True) as run:
+        for op in record_operations(header, step.direction, dialect):
+            statements.extend(dialect.render(op, run.state))
+            run.state.apply(op)
+            count += 1
+    done = RenderedStep(
+        step=step,
+        header=header,
+        statements=tuple(statements),
+        version_statements=tuple(version_statements(project, step)),
+        guard=tuple(guard_statements(project, step) if guard else ()),
+        operation_count=count,
+        existing_tables=tables,
+        existing_columns=columns,
+    )
+    chain.store_rendered(
+        run, plan, Rendered(done.statements, done.version_statements, done.guard, count)
+    )
+    return done
 
 
 def _rendered_without_script(

@@ -27,7 +27,7 @@ from __future__ import annotations
 import importlib
 import pickle
 import warnings
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
@@ -92,7 +92,6 @@ class StepCache:
 class _Hit:
     key: str
     deps: Deps
-    delta: bytes
 
 
 class StepRun:
@@ -105,6 +104,10 @@ class StepRun:
         self.warnings: list[warnings.WarningMessage] = []
 
 
+WalkItem = tuple["RevisionHeader", str, str]
+"""``(header, direction, plan)`` of one step of a walk (plan ``""`` for a replay)."""
+
+
 class Chain:
     """The walk through one command's steps: reuse what is cached, run the rest."""
 
@@ -113,8 +116,11 @@ class Chain:
         self.key: str | None = key if cache.enabled else None
         """The state key here; None once a step could not be cached (nothing after it is)."""
         self._base = base
-        self._pending: list[bytes] = []
+        self._pending: list[str] = []
+        """Keys of skipped steps whose deltas are not folded into the state yet."""
         self._state: SchemaState | None = None
+        self._log: list[tuple[str, Deps]] = []
+        """``(step key, deps)`` of every step passed since :meth:`begin_walk`."""
 
     # ---- the state ----------------------------------------------------------------------
 
@@ -124,33 +130,39 @@ class Chain:
             self._state = self._base()
         if self._pending:
             pending, self._pending = self._pending, []
-            for data in pending:
+            found = self.cache.store.get_many("state", pending)
+            if found is None:
+                raise CorruptCache("a cached step's state is missing or damaged")
+            for key in pending:
                 try:
-                    fold(self._state, data)
+                    fold(self._state, found[key])
                 except CorruptDelta as exc:
                     raise CorruptCache(str(exc)) from exc
         return self._state
 
-    # ---- cached steps -------------------------------------------------------------------
+    # ---- cached steps, one at a time ------------------------------------------------------
 
     def _step_key(self, header: RevisionHeader, direction: str) -> str | None:
         if self.key is None:
             return None
-        sha = header.source_sha256 or deps_mod.file_hash(header.path)
-        return keys.step_key(self.key, header.revision, direction, sha)
+        return keys.step_key(self.key, header.revision, direction, _source_sha(header))
 
     def _lookup(self, header: RevisionHeader, direction: str) -> _Hit | None:
         key = self._step_key(header, direction)
         if key is None:
             return None
-        row = self.cache.store.get("state", key)
-        if row is None or not self.cache.deps_hold(row[0]):
+        deps = self.cache.store.get_deps("state", key)
+        if deps is None or not self.cache.deps_hold(deps):
             return None
-        return _Hit(key, row[0], row[1])
+        return _Hit(key, deps)
 
     def _take(self, hit: _Hit) -> None:
-        self._pending.append(hit.delta)
-        self.key = keys.state_after(hit.key, hit.deps)
+        self._pending.append(hit.key)
+        self._passed(hit.key, hit.deps)
+
+    def _passed(self, key: str, deps: Deps) -> None:
+        self._log.append((key, deps))
+        self.key = keys.state_after(key, deps)
 
     def skip(self, header: RevisionHeader, direction: str) -> bool:
         """Advance over the step from the cache; False when it must run."""
@@ -167,20 +179,76 @@ class Chain:
         hit = self._lookup(header, direction)
         if hit is None:
             return None
-        row = self.cache.store.get("render", keys.digest("render", hit.key, plan))
-        if row is None:
-            return None
-        try:
-            rendered = pickle.loads(row[1])
-            if not isinstance(rendered, Rendered):
-                raise TypeError(type(rendered).__name__)
-            categories = [_category(w) for w in rendered.warnings]
-        except Exception:  # a corrupt row can raise anything while unpickling
+        row = self.cache.store.get("render", _render_key(hit.key, plan))
+        rendered = None if row is None else _decode_rendered(row[1])
+        if rendered is None:
             return None
         self._take(hit)
-        for category, stored in zip(categories, rendered.warnings, strict=True):
-            warnings.warn_explicit(stored[2], category, stored[3], stored[4])
+        _show(rendered)
         return rendered
+
+    # ---- cached steps, a whole walk at once ------------------------------------------------
+
+    def begin_walk(self) -> str | None:
+        """Start noting the steps passed; the walk's key (None: it cannot be cached)."""
+        self._log = []
+        return self.key
+
+    def _walk_key(self, start: str | None, kind: str, items: Sequence[WalkItem]) -> str | None:
+        if start is None:
+            return None
+        parts = [kind, start]
+        for header, direction, plan in items:
+            parts += (header.revision, direction, _source_sha(header), plan)
+        return keys.digest("walk", *parts)
+
+    def try_walk(self, kind: str, items: Sequence[WalkItem]) -> list[Rendered] | None:
+        """Pass every step of ``items`` at once when the same walk from the same state was
+        cached and nothing it read changed: one lookup instead of one per step. ``kind``
+        ``"render"`` also returns the steps' renderings (``"replay"``: an empty list)."""
+        walk = self._walk_key(self.key, kind, items)
+        if walk is None or not items:
+            return None
+        row = self.cache.store.get("walk", walk)
+        if row is None or not self.cache.deps_hold(row[0]):
+            return None
+        try:
+            summary = pickle.loads(row[1])
+            end, step_keys, render_keys = summary["end"], summary["steps"], summary["renders"]
+        except Exception:  # a corrupt row can raise anything while unpickling
+            return None
+        if len(step_keys) != len(items):
+            return None
+        rendered: list[Rendered] = []
+        if kind == "render":
+            found = self.cache.store.get_many("render", render_keys)
+            if found is None:
+                return None
+            for key in render_keys:
+                one = _decode_rendered(found[key])
+                if one is None:
+                    return None
+                rendered.append(one)
+        self._pending.extend(step_keys)
+        self.key = end
+        for one in rendered:
+            _show(one)
+        return rendered
+
+    def end_walk(self, start: str | None, kind: str, items: Sequence[WalkItem]) -> None:
+        """Remember the walk begun at ``start`` (when every step of it could be cached)."""
+        walk = self._walk_key(start, kind, items)
+        if walk is None or self.key is None or len(self._log) != len(items):
+            return
+        step_keys = [key for key, _ in self._log]
+        render_keys = (
+            [_render_key(key, plan) for key, (_, _, plan) in zip(step_keys, items, strict=True)]
+            if kind == "render"
+            else []
+        )
+        deps = tuple(sorted({dep for _, step_deps in self._log for dep in step_deps}))
+        summary = {"end": self.key, "steps": step_keys, "renders": render_keys}
+        self.cache.store.put("walk", walk, deps, pickle.dumps(summary, protocol=PICKLE_PROTOCOL))
 
     # ---- steps run for real ---------------------------------------------------------------
 
@@ -212,7 +280,7 @@ class Chain:
             return
         step_deps = tuple(sorted((path, self.cache.hash_file(path)) for path in found))
         self.cache.store.put("state", run.key, step_deps, capture(state, tracking, before))
-        self.key = keys.state_after(run.key, step_deps)
+        self._passed(run.key, step_deps)
 
     def store_rendered(self, run: StepRun, plan: str, rendered: Rendered) -> None:
         """Keep a rendering made inside :meth:`run` (after the run's block ended)."""
@@ -230,10 +298,36 @@ class Chain:
         )
         self.cache.store.put(
             "render",
-            keys.digest("render", run.key, plan),
+            _render_key(run.key, plan),
             (),
             pickle.dumps(payload, protocol=PICKLE_PROTOCOL),
         )
+
+
+def _source_sha(header: RevisionHeader) -> str:
+    return header.source_sha256 or deps_mod.file_hash(header.path)
+
+
+def _render_key(step_key: str, plan: str) -> str:
+    return keys.digest("render", step_key, plan)
+
+
+def _decode_rendered(data: bytes) -> Rendered | None:
+    try:
+        rendered = pickle.loads(data)
+        if not isinstance(rendered, Rendered):
+            return None
+        for stored in rendered.warnings:
+            _category(stored)
+    except Exception:  # a corrupt row can raise anything while unpickling
+        return None
+    return rendered
+
+
+def _show(rendered: Rendered) -> None:
+    """Warn again what rendering the step warned."""
+    for stored in rendered.warnings:
+        warnings.warn_explicit(stored[2], _category(stored), stored[3], stored[4])
 
 
 def render_plan(*parts: Any) -> str:

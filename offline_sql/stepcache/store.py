@@ -23,11 +23,15 @@ from pathlib import Path
 from offline_sql.errors import CacheWarning
 
 FILE_NAME = "steps.sqlite3"
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 """Bumped when the tables or the meaning of a row change; another version is rebuilt."""
 
-TABLES = ("state", "render")
-"""``state``: a step's effect on the schema state; ``render``: a step's rendered SQL."""
+TABLES = ("state", "render", "walk")
+"""``state``: a step's effect on the schema state; ``render``: a step's rendered SQL;
+``walk``: a whole sequence of steps at once (see :meth:`.Chain.try_walk`)."""
+
+BATCH = 500
+"""Keys per ``IN (...)`` query (SQLite's oldest limit on parameters is 999)."""
 
 Deps = tuple[tuple[str, str], ...]
 """``((path, sha256), ...)`` of the files a step read, sorted."""
@@ -61,18 +65,56 @@ class CacheStore:
     # ---- reading ------------------------------------------------------------------------
 
     def get(self, table: str, key: str) -> Row | None:
+        """The row's dependencies and data, None when absent or damaged."""
+        rows = self._select(table, "deps, data", [key])
+        if rows is None or key not in rows:
+            return None
+        return self._decode(rows[key])
+
+    def get_deps(self, table: str, key: str) -> Deps | None:
+        """Only the row's dependencies (its data may never be needed)."""
+        rows = self._select(table, "deps", [key])
+        if rows is None or key not in rows:
+            return None
+        deps = _decode_deps(rows[key][0])
+        if deps is None:
+            self._warn_row()
+        return deps
+
+    def get_many(self, table: str, keys: Sequence[str]) -> dict[str, bytes] | None:
+        """``key -> data`` for every key, or None when one is absent or damaged."""
+        rows = self._select(table, "deps, data", keys)
+        if rows is None or len(rows) != len(set(keys)):
+            return None
+        found: dict[str, bytes] = {}
+        for key, row in rows.items():
+            decoded = self._decode(row)
+            if decoded is None:
+                return None
+            found[key] = decoded[1]
+        return found
+
+    def _select(
+        self, table: str, columns: str, keys: Sequence[str]
+    ) -> dict[str, tuple[object, ...]] | None:
         connection = self._connect(create=False)
         if connection is None:
             return None
+        found: dict[str, tuple[object, ...]] = {}
         try:
-            row = connection.execute(
-                f"SELECT deps, data FROM {table} WHERE key = ?", (key,)
-            ).fetchone()
+            for start in range(0, len(keys), BATCH):
+                chunk = list(keys[start : start + BATCH])
+                marks = ",".join("?" * len(chunk))
+                for row in connection.execute(
+                    f"SELECT key, {columns} FROM {table} WHERE key IN ({marks})", chunk
+                ):
+                    found[row[0]] = tuple(row[1:])
         except sqlite3.Error as exc:
             self._fail(f"cannot read the step cache, ignored: {exc}")
             return None
-        if row is None:
-            return None
+        return found
+
+    def _decode(self, row: tuple[object, ...]) -> Row | None:
         deps = _decode_deps(row[0])
         blob = row[1]
         if (
@@ -80,15 +122,18 @@ class CacheStore:
             or not isinstance(blob, bytes)
             or _checksum(blob[CHECKSUM_SIZE:]) != blob[:CHECKSUM_SIZE]
         ):
-            if not self._warned_row:
-                self._warned_row = True
-                warnings.warn(
-                    f"{self.path}: a step cache entry is corrupt: ignored, and rewritten",
-                    CacheWarning,
-                    stacklevel=3,
-                )
+            self._warn_row()
             return None
         return deps, blob[CHECKSUM_SIZE:]
+
+    def _warn_row(self) -> None:
+        if not self._warned_row:
+            self._warned_row = True
+            warnings.warn(
+                f"{self.path}: a step cache entry is corrupt: ignored, and rewritten",
+                CacheWarning,
+                stacklevel=4,
+            )
 
     # ---- writing ------------------------------------------------------------------------
 
@@ -186,7 +231,7 @@ def _create_tables(connection: sqlite3.Connection) -> None:
             connection.execute(f"DROP TABLE IF EXISTS {table}")
             connection.execute(
                 f"CREATE TABLE {table} (key TEXT PRIMARY KEY, deps TEXT NOT NULL, "
-                "data BLOB NOT NULL) WITHOUT ROWID"
+                "data BLOB NOT NULL)"
             )
         connection.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
 

@@ -182,7 +182,11 @@ def _entry_json(size: int, mtime_ns: int, header: RevisionHeader) -> _Entry:
 
 
 def _strings(value: object) -> tuple[str, ...] | None:
-    if isinstance(value, list) and all(isinstance(item, str) for item in value):
+    if type(value) is not list:
+        return None
+    if not value:
+        return ()  # most lists (labels, depends_on, allow) are empty: the fast path
+    if all(type(item) is str for item in value):
         return tuple(value)
     return None
 
@@ -195,6 +199,7 @@ def _cached_files(data: object, folder: str) -> dict[str, _Cached] | None:
     """
     if not isinstance(data, dict) or not isinstance(data.get("files"), dict):
         return None
+    prefix = os.path.join(folder, "")
     result: dict[str, _Cached] = {}
     for name, entry in data["files"].items():
         if not (isinstance(entry, list) and len(entry) == 9 and is_revision_file(name)):
@@ -215,8 +220,6 @@ def _cached_files(data: object, folder: str) -> dict[str, _Cached] | None:
             or allow is None
         ):
             return None
-        header = RevisionHeader(
-            revision, down, labels, deps, message, os.path.join(folder, name), allow, sha
-        )
+        header = RevisionHeader(revision, down, labels, deps, message, prefix + name, allow, sha)
         result[name] = (size, mtime_ns, header)
     return result

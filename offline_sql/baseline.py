@@ -55,6 +55,7 @@ from typing import TYPE_CHECKING, Any, Literal
 import sqlalchemy as sa
 from sqlalchemy.engine import Dialect as SADialect
 
+from offline_sql.config import BASELINE_FILE as BASELINE_FILE
 from offline_sql.errors import ConfigError, DatabaseError, OutputError, UsageError
 from offline_sql.schema_items import RawType, default_sql, type_sql
 from offline_sql.state import (
@@ -71,7 +72,6 @@ from offline_sql.state import (
 if TYPE_CHECKING:
     from offline_sql.config import Config
 
-BASELINE_FILE = "baseline.json"
 FORMAT = "mig-baseline"
 VERSION = 1
 

@@ -28,6 +28,8 @@ else:  # pragma: no cover - exercised on 3.10 only
 CONFIG_FILE = "mig.toml"
 PYPROJECT_FILE = "pyproject.toml"
 TEMPLATE_FILE = "script.py.tmpl"
+BASELINE_FILE = "baseline.json"
+"""A project's recorded starting schema, inside ``script_location`` (see offline_sql.baseline)."""
 """A project's own revision template, inside ``script_location``."""
 
 ENV_URL = "MIG_URL"

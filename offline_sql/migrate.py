@@ -28,7 +28,7 @@ log = logging.getLogger("offline_sql")
 if TYPE_CHECKING:
     from offline_sql.config import Config
     from offline_sql.dialects.base import Dialect
-    from offline_sql.emit import FramedStep
+    from offline_sql.emit import FramedStep, Spelling
     from offline_sql.graph import RevisionGraph
     from offline_sql.online import OnlineRunner
     from offline_sql.operations import Operation
@@ -37,7 +37,7 @@ if TYPE_CHECKING:
     from offline_sql.script.header import RevisionHeader
     from offline_sql.state import SchemaState
     from offline_sql.statements import Statement
-    from offline_sql.stepcache import Chain, Rendered, StepCache, WalkItem
+    from offline_sql.stepcache import Chain, DialectContext, Rendered, StepCache, WalkItem
 
 _T = TypeVar("_T")
 
@@ -155,18 +155,31 @@ def current(config: Config, verbose: bool = False) -> list[str]:
 # The project: history and dialect
 
 
-@dataclass
 class Project:
-    config: Config
-    graph: RevisionGraph
-    dialect: Dialect
+    """A configured project: its history, and its dialect, imported on first use (a run the
+    step cache answers entirely never imports SQLAlchemy)."""
+
+    def __init__(
+        self, config: Config, graph: RevisionGraph, dialect: Dialect | None = None
+    ) -> None:
+        self.config = config
+        self.graph = graph
+        self._dialect = dialect
 
     @classmethod
     def load(cls, config: Config) -> Project:
         from offline_sql.commands import load_graph
-        from offline_sql.dialects import get_dialect
 
-        return cls(config, load_graph(config), get_dialect(config.dialect_name))
+        config.require_dialect()
+        return cls(config, load_graph(config))
+
+    @property
+    def dialect(self) -> Dialect:
+        if self._dialect is None:
+            from offline_sql.dialects import get_dialect
+
+            self._dialect = get_dialect(self.config.dialect_name)
+        return self._dialect
 
     def header(self, revision: str) -> RevisionHeader:
         return self.graph.revisions[revision]
@@ -205,7 +218,7 @@ def record_operations(
 
 def step_cache(project: Project, *, enabled: bool = True) -> StepCache:
     """The step cache of a command on ``project`` (disabled: a cache that never hits)."""
-    from offline_sql.baseline import BASELINE_FILE
+    from offline_sql.config import BASELINE_FILE
     from offline_sql.stepcache import StepCache
 
     config = project.config
@@ -275,11 +288,15 @@ def start_chain(
 ) -> Chain:
     """The chain at ``heads`` when a step runs a script; an empty state for a stamp, which
     renders nothing (so stamping past a script that no longer runs still works)."""
-    from offline_sql.state import SchemaState
-
     if any(step.run_script for step in steps):
         return replay_chain(project, heads, cache)
-    return step_cache(project, enabled=False).chain(SchemaState)
+
+    def empty() -> SchemaState:
+        from offline_sql.state import SchemaState
+
+        return SchemaState()
+
+    return step_cache(project, enabled=False).chain(empty)
 
 
 # ---------------------------------------------------------------------------------------
@@ -519,6 +536,8 @@ class Generated:
     """The inverse plan's steps (rollback files), in their apply order."""
     setup: tuple[Statement, ...]
     session: tuple[Statement, ...]
+    spelling: Spelling
+    """How the dialect frames a script (the dialect itself, or its cached copy)."""
     no_downgrade: frozenset[str] = frozenset()
     """Revisions whose downgrade() records nothing (review, manifest; no rollback file)."""
 
@@ -542,7 +561,6 @@ def _generate(
     options: OutputOptions,
     cache: StepCache,
 ) -> Generated:
-    config = project.config
     chain = start_chain(project, steps, start, cache)
     want_review = options.output is not None or options.strict
     rendered = render_steps(project, steps, chain, guard=options.guard, for_review=want_review)
@@ -560,18 +578,42 @@ def _generate(
                 back = back[:index]
                 break
         rollback = render_steps(project, back, chain, guard=options.guard)
-    dialect = project.dialect
-    setup: tuple[Statement, ...] = ()
-    if not start and command != "downgrade":
-        setup = tuple(
-            dialect.create_version_table(config.version_table, config.version_table_schema)
-        )
-    session = tuple(
-        dialect.session_settings(
-            config.postgresql_lock_timeout, config.postgresql_statement_timeout
-        )
+    context = cache.context()
+    if context is None:
+        context = _context_of(project)
+        cache.remember_context(context)
+    setup = context.version_table if not start and command != "downgrade" else ()
+    return Generated(
+        project,
+        command,
+        start,
+        end,
+        rendered,
+        rollback,
+        setup,
+        context.session,
+        context.spelling,
+        no_downgrade,
     )
-    return Generated(project, command, start, end, rendered, rollback, setup, session, no_downgrade)
+
+
+def _context_of(project: Project) -> DialectContext:
+    """What framing needs from the dialect besides the steps (this configuration)."""
+    from offline_sql.emit import SpellingOf
+    from offline_sql.stepcache import DialectContext
+
+    config, dialect = project.config, project.dialect
+    return DialectContext(
+        spelling=SpellingOf.of(dialect),
+        version_table=tuple(
+            dialect.create_version_table(config.version_table, config.version_table_schema)
+        ),
+        session=tuple(
+            dialect.session_settings(
+                config.postgresql_lock_timeout, config.postgresql_statement_timeout
+            )
+        ),
+    )
 
 
 def framed_step(rendered: RenderedStep) -> FramedStep:
@@ -603,7 +645,7 @@ def frame(
 
     config = generated.project.config
     return frame_script(
-        generated.project.dialect,
+        generated.spelling,
         [framed_step(r) for r in steps],
         FrameOptions(
             transaction_per_migration=config.transaction_per_migration,

@@ -41,6 +41,7 @@ from offline_sql.tablemap import CorruptCache as CorruptCache
 
 if TYPE_CHECKING:
     from offline_sql.config import Config
+    from offline_sql.emit import SpellingOf
     from offline_sql.script.header import RevisionHeader
     from offline_sql.state import SchemaState
     from offline_sql.statements import Statement
@@ -58,6 +59,18 @@ class Rendered:
     guard: tuple[Statement, ...]
     operation_count: int
     warnings: tuple[StoredWarning, ...] = ()
+
+
+@dataclass(frozen=True)
+class DialectContext:
+    """What framing a script needs from the dialect for one configuration, kept so a run
+    whose steps are all cached need not import the dialect (nor SQLAlchemy)."""
+
+    spelling: SpellingOf
+    version_table: tuple[Statement, ...]
+    """The statements creating the version table (a range starting at base)."""
+    session: tuple[Statement, ...]
+    """Session settings at the top of a script."""
 
 
 class StepCache:
@@ -79,6 +92,30 @@ class StepCache:
         if self.enabled:
             start = keys.namespace(self.config, self.hash_file(self._baseline_file))
         return Chain(self, start, base)
+
+    def _context_key(self) -> str:
+        return keys.digest(
+            "context", keys.namespace(self.config, self.hash_file(self._baseline_file))
+        )
+
+    def context(self) -> DialectContext | None:
+        """The cached :class:`DialectContext` of this configuration, if any."""
+        if not self.enabled:
+            return None
+        row = self.store.get("walk", self._context_key())
+        if row is None:
+            return None
+        try:
+            context = pickle.loads(row[1])
+        except Exception:  # a corrupt row can raise anything while unpickling
+            return None
+        return context if isinstance(context, DialectContext) else None
+
+    def remember_context(self, context: DialectContext) -> None:
+        if self.enabled:
+            self.store.put(
+                "walk", self._context_key(), (), pickle.dumps(context, protocol=PICKLE_PROTOCOL)
+            )
 
     def deps_hold(self, deps: Deps) -> bool:
         return all(self.hash_file(path) == sha for path, sha in deps)

@@ -490,7 +490,7 @@ def test_the_fingerprint_covers_the_code_and_the_libraries(
             )
             assert keys.tool_fingerprint.__wrapped__() != plain, library
     with monkeypatch.context() as patch:
-        patch.setattr(keys.sys, "version", sys.version + " (another build)")
+        patch.setattr(sys, "version", sys.version + " (another build)")
         assert keys.tool_fingerprint.__wrapped__() != plain
     with monkeypatch.context() as patch:
         patch.setattr(keys, "__version__", "999.0")

@@ -80,6 +80,9 @@ def describe(postgresql: str | None = None) -> dict[str, str]:
     }
     facts.update({package: version(package) for package in PACKAGES})
     facts["mig commit"] = commit()
+    if hasattr(os, "getloadavg"):
+        loads = ", ".join(f"{value:.2f}" for value in os.getloadavg())
+        facts["Load average at the end (1, 5, 15 min)"] = f"{loads} (the benchmark adds about 1)"
     if postgresql:
         facts["PostgreSQL (verification)"] = postgresql
     return facts

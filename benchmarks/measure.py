@@ -10,6 +10,9 @@ and ``MIG_*`` (a configured URL or dialect) are removed.
 
 from __future__ import annotations
 
+import contextlib
+import hashlib
+import importlib.util
 import os
 import shutil
 import subprocess
@@ -89,3 +92,37 @@ def clear_caches(project: Path) -> list[Path]:
     for folder in found:
         shutil.rmtree(folder, ignore_errors=True)
     return found
+
+
+class CodeWatch:
+    """Notices edits to mig's own code between runs.
+
+    mig keys its caches by its code, so in a development checkout that others are editing
+    while the benchmark runs, an edit turns a "warm" or "second" run into a cold one. The
+    suite asks :meth:`changed` around such runs and measures again when it says so;
+    :attr:`edits` counts the edits noticed, for the report."""
+
+    def __init__(self, package: str = "offline_sql") -> None:
+        spec = importlib.util.find_spec(package)
+        locations = spec.submodule_search_locations if spec else None
+        self.folder = Path(next(iter(locations))) if locations else None
+        self.edits = 0
+        self._seen = self.stamp()
+
+    def stamp(self) -> str:
+        """A digest of the size and modification time of every ``.py`` file of the package."""
+        if self.folder is None:
+            return ""
+        digest = hashlib.sha256()
+        for path in sorted(self.folder.rglob("*.py")):
+            with contextlib.suppress(OSError):
+                status = path.stat()
+                digest.update(f"{path}:{status.st_size}:{status.st_mtime_ns}\n".encode())
+        return digest.hexdigest()
+
+    def changed(self) -> bool:
+        """Whether the code changed since the last call (or since the watch was made)."""
+        now = self.stamp()
+        changed, self._seen = now != self._seen, now
+        self.edits += changed
+        return changed

@@ -49,10 +49,19 @@ def _where(key: FunctionKey) -> str:
     return f"{path}:{line}({name})" if line else name
 
 
+SPINE = 0.95
+"""In the cumulative ranking, functions with at least this share of the whole run's time are
+left out: they are the chain that leads to the work (entry point, click, the command)."""
+
+
 def _table(stats: pstats.Stats, column: int, top: int) -> list[str]:
     """Markdown rows of the ``top`` functions by ``column`` (2 own time, 3 cumulative)."""
     entries = stats.stats  # type: ignore[attr-defined]
-    ranked = sorted(entries.items(), key=lambda item: item[1][column], reverse=True)[:top]
+    ranked = sorted(entries.items(), key=lambda item: item[1][column], reverse=True)
+    if column == 3 and ranked:
+        whole = ranked[0][1][3]
+        ranked = [item for item in ranked if item[1][3] < SPINE * whole]
+    ranked = ranked[:top]
     rows = ["| function | calls | own (s) | cumulative (s) |", "| --- | ---: | ---: | ---: |"]
     for key, (_, calls, own, cumulative, _) in ranked:
         where = _where(key).replace("|", "\\|")
@@ -69,7 +78,8 @@ def summarise(title: str, seconds: float, stats: pstats.Stats) -> str:
         f"Profiled run: {seconds:.2f} s wall, {total:.2f} s in profiled functions"
         " (cProfile's overhead included).",
         "",
-        f"Top {TOP_CUMULATIVE} by cumulative time:",
+        f"Top {TOP_CUMULATIVE} by cumulative time (without the functions every call passes"
+        f" through, which take over {SPINE:.0%} of it):",
         "",
         *_table(stats, 3, TOP_CUMULATIVE),
         "",

@@ -37,9 +37,14 @@ METHOD = """\
   unchanged; *warm* = the caches the earlier runs left (a user's next command). The operating
   system's file cache is not dropped. Before anything is timed, each command runs once on a
   5-revision history so that the tools' own bytecode exists.
-- Equal work: both tools' scripts are applied with `psql` to fresh PostgreSQL databases and
-  the schemas (tables, columns with type, nullability and default, constraints, indexes,
-  sequences) and version rows are compared (see "Equal work" below)."""
+- Equal work: both tools' scripts are applied with `psql` to fresh PostgreSQL databases, one
+  after the other, and the schemas (tables, columns with type, nullability and default,
+  constraints, indexes, sequences) and version rows are compared (see "Equal work" below).
+  This is done at N = 1,000 (`--verify-n`): each script is one transaction that locks every
+  table it creates (about five locks per revision), and 5,000 revisions overflow PostgreSQL's
+  default lock table (`max_locks_per_transaction` 64 x `max_connections` 100).
+- A profile of mig (`cProfile`, one run in the same state, largest N) is generated for each
+  unmet timing target, under "Where the time goes"."""
 
 
 def _number(value: float | None, unit: str) -> str:
@@ -48,6 +53,11 @@ def _number(value: float | None, unit: str) -> str:
     if unit == "MiB":
         return f"{value:.0f}"
     return f"{value:.3f}" if value < 1 else f"{value:.2f}"
+
+
+def _ratio(ratio: float | None) -> str:
+    """Three decimals: 0.2004 must not print as a met 0.20."""
+    return "—" if ratio is None else f"{ratio:.3f}"
 
 
 def _n(n: int | None) -> str:
@@ -73,7 +83,7 @@ def table(rows: list[Measurement]) -> list[str]:
         lines.append(
             f"| {row.label} | {_n(row.n)} | {_number(row.median('mig'), unit)}"
             f" | {_number(row.median('alembic'), unit)}"
-            f" | {'—' if ratio is None else f'{ratio:.2f}'} | {target} | {_met(row)} |"
+            f" | {_ratio(ratio)} | {target} | {_met(row)} |"
         )
     return lines
 
@@ -126,7 +136,8 @@ def verification_section(verification: Verification) -> list[str]:
         if diff is None:
             lines.append(f"- {what}: verified: same schema.")
         else:
-            lines += [f"- {what}: **differs**:", "", "```diff", diff, "```", ""]
+            fence = "```diff" if diff.startswith("--- mig") else "```text"
+            lines += [f"- {what}: **differs**:", "", fence, diff, "```", ""]
     return [*lines, ""]
 
 
@@ -141,7 +152,7 @@ def unmet_lines(result: RunResult) -> list[str]:
         lines.append(
             f"- {GROUP_TITLES[row.group].split(':')[0]} — {row.label}, N = {_n(row.n)}:"
             f" mig {_number(mig, row.unit)} {row.unit} vs Alembic {_number(alembic, row.unit)}"
-            f" {row.unit}, ratio {ratio:.2f} (target {target})"
+            f" {row.unit}, ratio {_ratio(ratio)} (target {target})"
         )
     return lines
 

@@ -11,12 +11,13 @@ from __future__ import annotations
 
 import argparse
 import datetime
+import functools
 import shlex
 import shutil
 import sys
 import tempfile
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 
@@ -99,27 +100,28 @@ def parse(argv: Sequence[str] | None) -> Options:
     return replace(options, verify_n=None) if args.no_verify else options
 
 
-def measure(options: Options, work: Path, progress: suite.Progress) -> tuple[
+def measure(options: Options, work: Path, session: suite.Session) -> tuple[
     list[Measurement], dict[str, suite.Projects]
 ]:
     """Every measurement, in the order the issue lists them, per history."""
-    progress("warm-up: each command once on a 5-revision history")
+    session.progress("warm-up: each command once on a 5-revision history")
     suite.warm_up(work)
     measurements: list[Measurement] = []
     projects: dict[str, suite.Projects] = {}
-    for n in options.sizes:
-        linear = projects.setdefault(suite.History(n).name, suite.prepare(suite.History(n), work))
-        measurements += suite.measure_whole(linear, options.repeat, progress)
+    for n in sorted(set(options.sizes)):
+        linear = suite.prepare(suite.History(n), work)
+        projects[linear.history.name] = linear
+        measurements += suite.measure_whole(linear, options.repeat, session)
         measurements += suite.measure_near_and_browse(
-            linear, options.repeat_quick, options.target_n, progress
+            linear, options.repeat_quick, options.target_n, session
         )
-    for n in options.branchy_sizes:
+    for n in sorted(set(options.branchy_sizes)):
         branchy = suite.prepare(suite.History(n, branchy=True), work)
         projects[branchy.history.name] = branchy
-        measurements += suite.measure_whole(branchy, options.repeat, progress)
+        measurements += suite.measure_whole(branchy, options.repeat, session)
     smallest = projects[suite.History(min(options.sizes)).name]
     help_repeat = max(options.repeat_quick, 7)
-    measurements.append(suite.measure_help(smallest, help_repeat, progress))
+    measurements.append(suite.measure_help(smallest, help_repeat, session))
     return measurements, projects
 
 
@@ -147,23 +149,43 @@ def check_equal_work(
     verification = Verification()
     for history in (suite.History(n), suite.History(n, branchy=True)):
         found = projects.get(history.name) or suite.prepare(history, work)
-        heads = {tool: [_script(found, tool, "head", suite.HEAD)] for tool in TOOLS}
-        progress(f"equal work: applying {history.name} `upgrade head --sql` of both tools")
-        what = f"`upgrade head --sql`, {history.label}, N = {n:,}"
-        verification.checks.append((what, compare(server, heads["mig"], heads["alembic"])))
-        if history.branchy:
-            continue
-        start = synth.two_before_head(n)
-        near = {
-            tool: [_script(found, tool, "start", ("upgrade", start, "--sql")),
-                   _script(found, tool, "near", suite.near_head(n))]
+        for what, scripts in _equal_work_scripts(found):
+            progress(f"equal work: {what}")
+            try:
+                mig, alembic = ([s() for s in scripts[tool]] for tool in TOOLS)
+            except MeasurementFailed as error:
+                verification.checks.append((what, f"could not generate: {error}"))
+                continue
+            verification.checks.append((what, compare(server, mig, alembic)))
+    return verification
+
+
+ScriptMaker = Callable[[], Path]
+
+
+def _equal_work_scripts(
+    projects: suite.Projects,
+) -> list[tuple[str, dict[str, list[ScriptMaker]]]]:
+    """(what is compared, per tool the scripts to apply in order, made when called): the
+    whole history, and for a linear one also the near-head range after ``upgrade <start>``."""
+
+    def scripts(*commands: tuple[str, tuple[str, ...]]) -> dict[str, list[ScriptMaker]]:
+        return {
+            tool: [functools.partial(_script, projects, tool, what, a) for what, a in commands]
             for tool in TOOLS
         }
-        progress(f"equal work: applying {history.name} `upgrade {start} --sql` + near-head range")
-        what = (f"`upgrade {start}:head --sql` after `upgrade {start} --sql`, linear,"
-                f" N = {n:,}")
-        verification.checks.append((what, compare(server, near["mig"], near["alembic"])))
-    return verification
+
+    history = projects.history
+    found = [(f"`upgrade head --sql`, {history.label}, N = {history.n:,}",
+              scripts(("head", suite.HEAD)))]
+    if not history.branchy:
+        start = synth.two_before_head(history.n)
+        found.append((
+            f"`upgrade {start}:head --sql` after `upgrade {start} --sql`, linear,"
+            f" N = {history.n:,}",
+            scripts(("start", ("upgrade", start, "--sql")), ("near", suite.near_head(history.n))),
+        ))
+    return found
 
 
 def profile_unmet(
@@ -185,30 +207,42 @@ def profile_unmet(
             clear_caches(folder)
         elif row.group != "help":
             suite.run_tool(found, "mig", suite.HEAD, None)  # the warm state the row was measured in
-        progress(f"profiling mig {' '.join(row.args)} ({row.label}, N = {row.n})")
+        size = f", N = {row.n:,}" if row.n else ""
+        progress(f"profiling mig {' '.join(row.args)} ({row.label}{size})")
         seconds, stats = profile_mig(list(row.args), folder, work / f"profile-{index}.prof")
-        title = f"mig {' '.join(row.args)} — {row.label}" + (f", N = {row.n:,}" if row.n else "")
+        title = f"mig {' '.join(row.args)} — {row.label}{size}"
         profiles[key] = summarise(title, seconds, stats)
     return profiles
 
 
 def run(options: Options, command: str) -> RunResult:
+    """Measure, check equal work, profile what misses its target; the projects and scripts
+    are deleted afterwards unless ``--work`` named their folder."""
     started = time.perf_counter()
     date = datetime.datetime.now().astimezone().strftime("%Y-%m-%d %H:%M %Z")
-    progress = suite.stderr_progress(started)
+    session = suite.Session(suite.stderr_progress(started))
     work = options.work or Path(tempfile.mkdtemp(prefix="mig-bench-"))
     work.mkdir(parents=True, exist_ok=options.work is None)
     try:
-        measurements, projects = measure(options, work, progress)
+        measurements, projects = measure(options, work, session)
         server = Server.from_url(options.pg_url)
-        verification = check_equal_work(options, work, projects, server, progress)
-        profiles = profile_unmet(measurements, projects, work, progress) if options.profile else {}
+        verification = check_equal_work(options, work, projects, server, session.progress)
+        profiles = (
+            profile_unmet(measurements, projects, work, session.progress)
+            if options.profile else {}
+        )
         postgresql = None if verification.skipped else server.version()
     finally:
         if options.work is None:
             shutil.rmtree(work, ignore_errors=True)
+    facts = machine.describe(postgresql)
+    if session.watch.edits:
+        facts["mig code edits during the run"] = (
+            f"{session.watch.edits} (runs they affected were measured again, at most"
+            f" {suite.REMEASURE} times each)"
+        )
     return RunResult(
-        measurements, machine.describe(postgresql), command, date,
+        measurements, facts, command, date,
         time.perf_counter() - started, options.target_n, verification, profiles,
     )
 

@@ -9,15 +9,16 @@ last seconds, so fresh files would be re-read on every run).
 
 from __future__ import annotations
 
+import itertools
 import os
 import sys
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from benchmarks import synth
-from benchmarks.measure import TOOLS, Sample, clear_caches, run_once, tool_command
+from benchmarks.measure import TOOLS, CodeWatch, Sample, clear_caches, run_once, tool_command
 from benchmarks.results import Measurement, Target
 
 FILE_AGE_SECONDS = 3600
@@ -108,9 +109,28 @@ def run_tool(projects: Projects, tool: str, args: tuple[str, ...], keep: str | N
 
 
 HEAD = ("upgrade", "head", "--sql")
+REMEASURE = 3
+"""How many times a run that mig's code changed under is measured again, at most."""
 
 
-def measure_whole(projects: Projects, repeat: int, progress: Progress) -> list[Measurement]:
+@dataclass
+class Session:
+    """What every measurement reports to: progress lines, and the watch on mig's code."""
+
+    progress: Progress
+    watch: CodeWatch = field(default_factory=CodeWatch)
+
+
+def _code_changed(session: Session, tool: str, attempt: int) -> bool:
+    """Whether mig's code changed during the runs just made (so they must be made again)."""
+    if tool != "mig" or attempt >= REMEASURE or not session.watch.changed():
+        return False
+    session.progress("mig's code changed during that run (its caches are keyed by it):"
+                     " measuring again")
+    return True
+
+
+def measure_whole(projects: Projects, repeat: int, session: Session) -> list[Measurement]:
     """Measurement 1 (and 5): ``upgrade head --sql`` cold, then at once again, unchanged."""
     history = projects.history
     n, name, label = history.n, history.name, history.label
@@ -120,12 +140,16 @@ def measure_whole(projects: Projects, repeat: int, progress: Progress) -> list[M
                          target=TARGETS["second"], args=HEAD, history=name)
     for index in range(repeat):
         for tool in _round_order(index):
-            clear_caches(projects.folders[tool])
-            for row in (first, second):
-                sample = run_tool(projects, tool, HEAD, "head")
+            for attempt in itertools.count():
+                session.watch.changed()
+                clear_caches(projects.folders[tool])
+                pair = [run_tool(projects, tool, HEAD, "head") for _ in (first, second)]
+                if not _code_changed(session, tool, attempt):
+                    break
+            for row, sample in zip((first, second), pair, strict=True):
                 row.samples[tool].append(sample)
-                progress(f"{name} {row.label.split(',')[0]} {index + 1}/{repeat}"
-                         f" {tool}: {sample.seconds:.2f} s, {sample.peak_kib / 1024:.0f} MiB")
+                session.progress(f"{name} {row.label.split(',')[0]} {index + 1}/{repeat} {tool}:"
+                                 f" {sample.seconds:.2f} s, {sample.peak_kib / 1024:.0f} MiB")
     memory = [
         Measurement("memory", row.label, n, row.state, "peak_mib", target, HEAD, name,
                     row.cold, row.samples)
@@ -134,19 +158,34 @@ def measure_whole(projects: Projects, repeat: int, progress: Progress) -> list[M
     return [first, second, *memory]
 
 
+def _sample(projects: Projects, tool: str, row: Measurement, keep: str | None,
+            session: Session) -> Sample:
+    """One run of ``row`` for ``tool`` in the row's state; for a warm row, an edit of mig's
+    code since its last run means a new unmeasured whole-history run first (the warm state)."""
+    for attempt in itertools.count():
+        if row.cold:
+            clear_caches(projects.folders[tool])
+        elif tool == "mig" and session.watch.changed():
+            session.progress("mig's code changed: warming its caches again")
+            run_tool(projects, tool, HEAD, None)
+            session.watch.changed()
+        sample = run_tool(projects, tool, row.args, keep)
+        if not _code_changed(session, tool, attempt):
+            return sample
+    raise AssertionError("unreachable")  # pragma: no cover
+
+
 def measure_alternately(
-    projects: Projects, row: Measurement, repeat: int, progress: Progress, keep: str | None
+    projects: Projects, row: Measurement, repeat: int, session: Session, keep: str | None
 ) -> Measurement:
     """``repeat`` rounds of ``row.args`` for both tools (caches deleted before each run when
     ``row.cold``); stdout is kept in ``projects.output(tool, keep)`` when ``keep`` is given."""
     for index in range(repeat):
         for tool in _round_order(index):
-            if row.cold:
-                clear_caches(projects.folders[tool])
-            sample = run_tool(projects, tool, row.args, keep)
+            sample = _sample(projects, tool, row, keep, session)
             row.samples[tool].append(sample)
-            progress(f"{projects.history.name} {row.label} {index + 1}/{repeat} {tool}:"
-                     f" {sample.seconds:.2f} s")
+            session.progress(f"{projects.history.name} {row.label} {index + 1}/{repeat} {tool}:"
+                             f" {sample.seconds:.2f} s")
     return row
 
 
@@ -156,7 +195,7 @@ def near_head(n: int) -> tuple[str, ...]:
 
 
 def measure_near_and_browse(
-    projects: Projects, repeat: int, target_n: int, progress: Progress
+    projects: Projects, repeat: int, target_n: int, session: Session
 ) -> list[Measurement]:
     """Measurements 2 and 3 on a linear history whose caches are warm (run after
     :func:`measure_whole`), then the near-head range once more from cold caches."""
@@ -175,14 +214,14 @@ def measure_near_and_browse(
         (Measurement("near", "near-head range, cold", n, COLD, args=near_head(n), history=name,
                      cold=True), "near"),
     ]
-    return [measure_alternately(projects, row, repeat, progress, keep) for row, keep in rows]
+    return [measure_alternately(projects, row, repeat, session, keep) for row, keep in rows]
 
 
-def measure_help(projects: Projects, repeat: int, progress: Progress) -> Measurement:
+def measure_help(projects: Projects, repeat: int, session: Session) -> Measurement:
     """Measurement 4: ``--help`` (run in each tool's project folder)."""
     row = Measurement("help", "--help", None, "no project file is read", target=TARGETS["help"],
                       args=("--help",), history=projects.history.name)
-    return measure_alternately(projects, row, repeat, progress, None)
+    return measure_alternately(projects, row, repeat, session, None)
 
 
 WARM_UP_N = 5

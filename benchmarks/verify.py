@@ -17,7 +17,6 @@ import os
 import subprocess
 import uuid
 from collections.abc import Iterator
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -149,10 +148,10 @@ def compare(server: Server, mig: list[Path], alembic: list[Path]) -> str | None:
     """Apply each tool's scripts to its own database; None when the schemas are equal, else
     the difference or the error (never raises for a failing script)."""
     try:
-        with ThreadPoolExecutor(max_workers=2) as pool:  # psql does the work: two at a time
-            jobs = {tool: pool.submit(apply_and_snapshot, server, s)
-                    for tool, s in (("mig", mig), ("alembic", alembic))}
-            found = {tool: job.result() for tool, job in jobs.items()}
+        # One after the other: each script is one transaction holding a few locks per table,
+        # and two at once overflow PostgreSQL's default lock table at 1,000 revisions.
+        found = {"mig": apply_and_snapshot(server, mig)}
+        found["alembic"] = apply_and_snapshot(server, alembic)
     except (PostgresFailed, OSError) as error:
         return f"could not apply: {error}"
     if not any(line.startswith("table ") for line in found["mig"]):

@@ -95,8 +95,8 @@ def test_report_formats_medians_ratios_and_targets() -> None:
     )
     lines = report.table([met, unmet])
     assert lines[0].startswith("| measurement | N | mig median (s) | Alembic median (s) | ratio")
-    assert lines[2] == "| first run, linear | 1,000 | 1.50 | 4.50 | 0.33 | <= 0.8 | yes |"
-    assert lines[3] == "| second run, linear | 1,000 | 3.50 | 4.50 | 0.78 | <= 0.2 | **no** |"
+    assert lines[2] == "| first run, linear | 1,000 | 1.50 | 4.50 | 0.333 | <= 0.8 | yes |"
+    assert lines[3] == "| second run, linear | 1,000 | 3.50 | 4.50 | 0.778 | <= 0.2 | **no** |"
 
     document = report.document(result)
     assert document.startswith("# Performance: mig versus Alembic\n")

@@ -153,7 +153,28 @@ class Compilation:
             if isinstance(cause, RenderError):
                 raise cause from None
             raise
+        finally:
+            bound_caches(self.sa_dialect)
         return str(compiled).strip()
+
+
+CACHE_LIMIT = 2000
+"""Entries SQLAlchemy's per-dialect caches may hold before :func:`bound_caches` empties them."""
+
+
+def bound_caches(sa_dialect: SADialect) -> None:
+    """Empty SQLAlchemy's per-dialect caches once they hold :data:`CACHE_LIMIT` entries.
+
+    The dialect remembers each type it compiled (an adapted copy and its processors, for
+    as long as the type lives: the schema state keeps every column's type) and each
+    identifier it quoted. One dialect renders a whole history, so without a bound both
+    grow with it (about 2 MB a thousand revisions); rebuilding an entry costs microseconds."""
+    memos: Any = getattr(sa_dialect, "_type_memos", None)
+    if memos is not None and len(memos) > CACHE_LIMIT:
+        memos.clear()
+    strings: Any = getattr(sa_dialect.identifier_preparer, "_strings", None)
+    if isinstance(strings, dict) and len(strings) > CACHE_LIMIT:
+        strings.clear()
 
 
 def build(url: str, literals_class: type[Literals] | None = None) -> Compilation:

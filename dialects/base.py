@@ -414,7 +414,8 @@ class Dialect:
         names: dict[Any, str] = vars(self).setdefault("_table_names", {})
         found = names.get(key)
         if found is None:
-            stub = r.stub_table(sa.MetaData(), schema, name)
+            # A lightweight table clause formats as a Table would: name and schema, quoted.
+            stub = sa.table(name, schema=schema)
             found = names[key] = str(self.sa_dialect().identifier_preparer.format_table(stub))
         return found
 

@@ -116,7 +116,7 @@ def test_version_change_rebuilds_silently(index: RevisionIndex) -> None:
 
 
 HEAD = '"version": "%s", "format": ' + str(CACHE_FORMAT)
-SHA = '"' + "0" * 64 + '"'
+SHA = '"' + "0" * 64 + '", 3, 4'
 
 
 def files(name: str, entry: str) -> str:
@@ -134,7 +134,8 @@ CORRUPTIONS = {
     "bool size": files("0000_a1.py", '[true, 2, "a1", [], [], [], "m", [], ' + SHA + "]"),
     "bad list": files("0000_a1.py", '[1, 2, "a1", [4], [], [], "m", [], ' + SHA + "]"),
     "bad name": files("notes.txt", '[1, 2, "a1", [], [], [], "m", [], ' + SHA + "]"),
-    "short sha": files("0000_a1.py", '[1, 2, "a1", [], [], [], "m", [], "ab"]'),
+    "short sha": files("0000_a1.py", '[1, 2, "a1", [], [], [], "m", [], "ab", 3, 4]'),
+    "bad inode": files("0000_a1.py", '[1, 2, "a1", [], [], [], "m", [], ' + SHA[:-3] + ' 3, "4"]'),
 }
 
 

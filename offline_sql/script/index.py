@@ -3,8 +3,10 @@
 Listing heads of a long history is the hot path (``mig heads`` on thousands of revisions), so:
 
 * headers are read with :func:`read_header` (``ast``, never an import, never SQLAlchemy);
-* a JSON cache maps each file name to its header, keyed by the file's ``(size, mtime_ns)`` and
-  the mig version; an unchanged file is not opened at all, a changed one is parsed again;
+* a JSON cache maps each file name to its header, keyed by the file's size, mtime, ctime and
+  inode (as git's index is) and the mig version; an unchanged file is not opened at all, a
+  changed one is parsed again. The ctime matters: the step cache trusts the script hash kept
+  here, and an edit whose mtime was restored (``cp -p``, ``touch -d``) still moves the ctime;
 * a file modified within :data:`RACY_WINDOW_NS` of the scan is not cached: a second edit in
   the same timestamp tick with the same size would otherwise go unnoticed ("racy" entries,
   as git calls them);
@@ -27,7 +29,7 @@ from offline_sql._version import __version__
 from offline_sql.errors import CacheWarning, ScriptError
 from offline_sql.script.header import RevisionHeader, read_header
 
-CACHE_FORMAT = 3
+CACHE_FORMAT = 4
 """Bumped whenever the cache layout or the meaning of a header field changes."""
 
 CACHE_FILE_NAME = "index.json"
@@ -38,7 +40,9 @@ RACY_WINDOW_NS = 2_000_000_000
 """Files modified this recently (relative to the scan) are re-parsed every time, never cached."""
 
 _Entry = list[object]
-_Cached = tuple[int, int, RevisionHeader]
+_Stamp = tuple[int, int, int, int]
+"""``(size, mtime_ns, ctime_ns, inode)`` of a file: what says it is unchanged."""
+_Cached = tuple[_Stamp, RevisionHeader]
 
 
 def is_revision_file(name: str) -> bool:
@@ -71,25 +75,25 @@ class RevisionIndex:
         racy_after = time.time_ns() - RACY_WINDOW_NS
         folder = str(self.versions_dir)
         headers: list[RevisionHeader] = []
-        cacheable: list[tuple[str, int, int, RevisionHeader]] = []
+        cacheable: list[tuple[str, _Stamp, RevisionHeader]] = []
         changed = False
-        for name, size, mtime_ns in files:
+        for name, stamp in files:
             hit = cached.get(name)
-            if hit is not None and hit[0] == size and hit[1] == mtime_ns:
-                header = hit[2]
+            if hit is not None and hit[0] == stamp:
+                header = hit[1]
             else:
                 header = read_header(os.path.join(folder, name))
                 self.parsed.append(name)
                 hit = None
             headers.append(header)
-            if mtime_ns < racy_after:
-                cacheable.append((name, size, mtime_ns, header))
+            if stamp[1] < racy_after:
+                cacheable.append((name, stamp, header))
                 changed = changed or hit is None
         if changed or len(cacheable) != len(cached) or any(c[0] not in cached for c in cacheable):
-            self._write_cache({c[0]: _entry_json(c[1], c[2], c[3]) for c in cacheable})
+            self._write_cache({c[0]: _entry_json(c[1], c[2]) for c in cacheable})
         return headers
 
-    def _scan(self) -> list[tuple[str, int, int]]:
+    def _scan(self) -> list[tuple[str, _Stamp]]:
         try:
             with os.scandir(self.versions_dir) as it:
                 found = [
@@ -103,7 +107,9 @@ class RevisionIndex:
                 "(check script_location in the mig configuration)"
             ) from exc
         found.sort(key=lambda item: item[0])
-        return [(name, st.st_size, st.st_mtime_ns) for name, st in found]
+        return [
+            (name, (st.st_size, st.st_mtime_ns, st.st_ctime_ns, st.st_ino)) for name, st in found
+        ]
 
     def _read_cache(self) -> dict[str, _Cached]:
         path = self.cache_path
@@ -165,9 +171,10 @@ def _warn(message: str) -> None:
     warnings.warn(message, CacheWarning, stacklevel=4)
 
 
-def _entry_json(size: int, mtime_ns: int, header: RevisionHeader) -> _Entry:
+def _entry_json(stamp: _Stamp, header: RevisionHeader) -> _Entry:
     """``[size, mtime_ns, revision, down_revisions, branch_labels, depends_on, message, allow,
-    source_sha256]``"""
+    source_sha256, ctime_ns, inode]``"""
+    size, mtime_ns, ctime_ns, inode = stamp
     return [
         size,
         mtime_ns,
@@ -178,6 +185,8 @@ def _entry_json(size: int, mtime_ns: int, header: RevisionHeader) -> _Entry:
         header.message,
         list(header.allow_findings),
         header.source_sha256,
+        ctime_ns,
+        inode,
     ]
 
 
@@ -192,7 +201,7 @@ def _strings(value: object) -> tuple[str, ...] | None:
 
 
 def _cached_files(data: object, folder: str) -> dict[str, _Cached] | None:
-    """``name -> (size, mtime_ns, header)`` of a well-formed cache document, else None.
+    """``name -> (stamp, header)`` of a well-formed cache document, else None.
 
     Every entry is checked to be exactly what :func:`_entry_json` writes: one bad entry and
     the whole cache is distrusted.
@@ -202,14 +211,19 @@ def _cached_files(data: object, folder: str) -> dict[str, _Cached] | None:
     prefix = os.path.join(folder, "")
     result: dict[str, _Cached] = {}
     for name, entry in data["files"].items():
-        if not (isinstance(entry, list) and len(entry) == 9 and is_revision_file(name)):
+        if not (isinstance(entry, list) and len(entry) == 11 and is_revision_file(name)):
             return None
-        size, mtime_ns, revision, down_list, label_list, dep_list, message, allow_list, sha = entry
+        size, mtime_ns, revision, down_list, label_list, dep_list, message, allow_list, sha = entry[
+            :9
+        ]
+        ctime_ns, inode = entry[9:]
         down, labels, deps = _strings(down_list), _strings(label_list), _strings(dep_list)
         allow = _strings(allow_list)
         if (
             type(size) is not int
             or type(mtime_ns) is not int
+            or type(ctime_ns) is not int
+            or type(inode) is not int
             or not isinstance(revision, str)
             or not isinstance(message, str)
             or not isinstance(sha, str)
@@ -221,5 +235,5 @@ def _cached_files(data: object, folder: str) -> dict[str, _Cached] | None:
         ):
             return None
         header = RevisionHeader(revision, down, labels, deps, message, prefix + name, allow, sha)
-        result[name] = (size, mtime_ns, header)
+        result[name] = ((size, mtime_ns, ctime_ns, inode), header)
     return result

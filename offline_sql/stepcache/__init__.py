@@ -315,8 +315,15 @@ class Chain:
             # The script changed while it ran: what ran is not what the key says.
             self.key = run.key = None
             return
+        try:
+            delta = capture(state, tracking, before)
+        except Exception:
+            # A table holding what pickle cannot name again (a type class defined inside
+            # a revision script, say): this step and every step after it run each time.
+            self.key = run.key = None
+            return
         step_deps = tuple(sorted((path, self.cache.hash_file(path)) for path in found))
-        self.cache.store.put("state", run.key, step_deps, capture(state, tracking, before))
+        self.cache.store.put("state", run.key, step_deps, delta)
         self._passed(run.key, step_deps)
 
     def store_rendered(self, run: StepRun, plan: str, rendered: Rendered) -> None:
@@ -333,12 +340,11 @@ class Chain:
             rendered.operation_count,
             tuple(w for w in kept if w is not None),
         )
-        self.cache.store.put(
-            "render",
-            _render_key(run.key, plan),
-            (),
-            pickle.dumps(payload, protocol=PICKLE_PROTOCOL),
-        )
+        try:
+            data = pickle.dumps(payload, protocol=PICKLE_PROTOCOL)
+        except Exception:
+            return  # something in the statements pickle cannot name: rendered each time
+        self.cache.store.put("render", _render_key(run.key, plan), (), data)
 
 
 def _source_sha(header: RevisionHeader) -> str:

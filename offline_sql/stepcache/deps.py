@@ -8,16 +8,19 @@ script runs, :func:`tracking` collects:
 * every module loaded from outside the Python installation (the project's own code, an
   editable install), even one an earlier script imported first.
 
-Files of the Python installation, of installed packages and of mig itself are left out: their
-versions are part of every cache key already. The content hashes of what remains are stored
-with the step and compared before the step is reused, so an edited helper or data file makes
-every step that read it (and every step after it) run again.
+Files of the standard library, of mig, SQLAlchemy and sqlglot are left out: their versions are
+part of every cache key already. An installed package a script imports counts (its import
+opens its files); one mig had loaded before any script ran does not. The content hashes of
+what remains are stored with the step and compared before the step is reused, so an edited
+helper, data file or upgraded package makes every step that read it (and every step after
+it) run again.
 """
 
 from __future__ import annotations
 
 import contextvars
 import hashlib
+import importlib.util
 import os
 import sys
 import sysconfig
@@ -35,24 +38,53 @@ MISSING = "-"
 """The hash recorded for a file that does not exist (so creating it invalidates)."""
 
 
+def _roots(paths: set[str]) -> tuple[str, ...]:
+    return tuple(sorted(os.path.join(os.path.realpath(p), "") for p in paths if p))
+
+
+def _package_folder(name: str) -> str | None:
+    spec = importlib.util.find_spec(name)
+    return str(Path(spec.origin).parent) if spec is not None and spec.origin else ""
+
+
 @cache
-def _excluded_roots() -> tuple[str, ...]:
-    """Folders whose files never count as dependencies (versioned through the cache key)."""
-    roots = {sys.prefix, sys.base_prefix, sys.exec_prefix, sys.base_exec_prefix}
-    for name in ("stdlib", "platstdlib", "purelib", "platlib"):
-        path = sysconfig.get_paths().get(name)
-        if path:
-            roots.add(path)
+def _versioned_roots() -> tuple[str, ...]:
+    """Folders whose files are never dependencies: their versions are in every cache key
+    already (the standard library with Python's version; mig, SQLAlchemy and sqlglot with
+    their own fingerprints), or they change by themselves (``/proc``, ``/sys``). Devices
+(``/dev/null``) are left out because they are not regular files; a RAM disk's are."""
+    paths = {sysconfig.get_paths().get(name, "") for name in ("stdlib", "platstdlib")}
     package = Path(__file__).resolve().parent.parent
-    roots.add(str(package))
-    roots.add(str((package / "dialects").resolve()))
-    roots.update(("/dev", "/proc", "/sys"))
-    return tuple(sorted(os.path.join(os.path.realpath(r), "") for r in roots if r))
+    paths |= {str(package), str((package / "dialects").resolve())}
+    paths |= {_package_folder("sqlalchemy") or "", _package_folder("sqlglot") or ""}
+    paths |= {"/proc", "/sys"}
+    return _roots(paths)
 
 
-def _counts(path: str) -> bool:
+@cache
+def _installation_roots() -> tuple[str, ...]:
+    """Folders of the Python installation, installed packages included. A module loaded
+    from there before a script ran is not a dependency (mig and its libraries load many);
+    one a script imports is, through the files its import opens."""
+    paths = {sys.prefix, sys.base_prefix, sys.exec_prefix, sys.base_exec_prefix}
+    paths |= {sysconfig.get_paths().get(n, "") for n in ("purelib", "platlib")}
+    return _roots(paths) + _versioned_roots()
+
+
+def _under(path: str, roots: tuple[str, ...]) -> bool:
     inside = os.path.realpath(path) + os.sep
-    return not any(inside.startswith(root) for root in _excluded_roots())
+    return any(inside.startswith(root) for root in roots)
+
+
+def _source_of(path: str) -> str:
+    """A compiled module's source (an import opens ``__pycache__/x.pyc``; what changes on an
+    upgrade is ``x.py``, and the stale ``.pyc`` may stay)."""
+    if path.endswith(".pyc") and f"{os.sep}__pycache__{os.sep}" in path:
+        try:
+            return importlib.util.source_from_cache(path)
+        except ValueError:
+            return path
+    return path
 
 
 def _reads(mode: object, flags: object) -> bool:
@@ -65,17 +97,41 @@ def _reads(mode: object, flags: object) -> bool:
     return True
 
 
+LISTING = "ls:"
+"""Prefix of a dependency that is a folder's list of names (a script that globs a folder)."""
+
+_LISTING_EVENTS = frozenset({"os.listdir", "os.scandir"})
+
+
 def _audit(event: str, args: tuple[object, ...]) -> None:
-    if event != "open":
+    if event != "open" and event not in _LISTING_EVENTS:
         return
     found = _ACTIVE.get()
     if found is None or not args:
         return
     path = args[0]
-    mode = args[1] if len(args) > 1 else None
-    flags = args[2] if len(args) > 2 else None
-    if isinstance(path, (str, bytes, os.PathLike)) and _reads(mode, flags):
-        found.add(os.path.abspath(os.fsdecode(path)))
+    if not isinstance(path, (str, bytes, os.PathLike)):
+        return
+    if event == "open":
+        mode = args[1] if len(args) > 1 else None
+        flags = args[2] if len(args) > 2 else None
+        if _reads(mode, flags):
+            found.add(os.path.abspath(os.fsdecode(path)))
+    elif not _by_the_import_system():
+        found.add(LISTING + os.path.abspath(os.fsdecode(path)))
+
+
+def _by_the_import_system() -> bool:
+    """Whether a folder listing comes from the import system's finder (it lists every
+    folder on ``sys.path`` to import anything): that is not the script reading a folder."""
+    frame = sys._getframe(2)
+    for _ in range(4):
+        if frame is None:
+            return False
+        if frame.f_code.co_filename.startswith("<frozen importlib"):
+            return True
+        frame = frame.f_back  # type: ignore[assignment]
+    return False
 
 
 def _install_hook() -> None:
@@ -94,10 +150,11 @@ def local_module_files() -> frozenset[str]:
     count = len(sys.modules)
     if _module_memo[0] == count:
         return _module_memo[1]
+    roots = _installation_roots()
     files = set()
     for module in list(sys.modules.values()):
         path = getattr(module, "__file__", None)
-        if isinstance(path, str) and _counts(path):
+        if isinstance(path, str) and not _under(path, roots):
             files.add(os.path.abspath(path))
     _module_memo = (count, frozenset(files))
     return _module_memo[1]
@@ -115,14 +172,25 @@ def tracking(script: str) -> Iterator[set[str]]:
         _ACTIVE.reset(token)
         found.update(local_module_files())
         own = os.path.abspath(script)
-        kept = {p for p in found if p != own and _counts(p) and not os.path.isdir(p)}
+        roots = _versioned_roots()
+        opened = {_source_of(p) for p in found}
+        kept = {
+            p
+            for p in opened
+            if (p.startswith(LISTING) and not _under(p[len(LISTING) :], roots))
+            or (p != own and not _under(p, roots) and (os.path.isfile(p) or not os.path.exists(p)))
+        }
         found.clear()
         found.update(kept)
 
 
 def file_hash(path: str) -> str:
-    """Hex SHA-256 of the file's bytes, :data:`MISSING` when it cannot be read."""
+    """Hex SHA-256 of the file's bytes (of the sorted names in it, for a :data:`LISTING`),
+    :data:`MISSING` when it cannot be read."""
     try:
+        if path.startswith(LISTING):
+            names = sorted(os.listdir(path[len(LISTING) :]))
+            return hashlib.sha256("\0".join(names).encode("utf-8", "surrogateescape")).hexdigest()
         with open(path, "rb") as handle:
             return hashlib.sha256(handle.read()).hexdigest()
     except OSError:

@@ -31,8 +31,7 @@ SQL = ("upgrade", "base:head", "--sql")
 
 @pytest.fixture
 def scratch(tmp_path: Path) -> Path:
-    """On disk: what a script reads under /dev is never a dependency (device files), and
-    the RAM disk /dev/shm is under /dev."""
+    """On a real disk, where projects live (test_stepcache_reads covers a RAM disk)."""
     return tmp_path
 
 

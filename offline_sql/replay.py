@@ -38,8 +38,9 @@ from offline_sql.operations import (
 )
 from offline_sql.schema_items import (
     added_column,
-    copy_table_state,
+    added_column_state,
     created_table,
+    created_table_state,
     default_arg,
     sql_text,
 )
@@ -76,7 +77,7 @@ def _(op: CreateTable, state: SchemaState, dialect: str) -> None:
     if op.if_not_exists and state.get(op.schema, op.table_name) is not None:
         return
     built = created_table(op)
-    state.add_table(copy_table_state(built.state))
+    state.add_table(created_table_state(op))
     _note_column_objects(state, built.columns)
 
 
@@ -122,7 +123,7 @@ def _(op: AddColumn, state: SchemaState, dialect: str) -> None:
         return
     # The column on a table of its own: SQLAlchemy resolves unique/index/ForeignKey.
     built = added_column(op)
-    added = copy_table_state(built.state)
+    added = added_column_state(op)
     state.add_column(existing.key, added.columns[op.column.name])
     existing.foreign_keys.extend(added.foreign_keys)
     existing.uniques.extend(added.uniques)

@@ -9,13 +9,12 @@ and the default index naming convention for us), :func:`table_state` reads a tab
 
 Building a ``sa.Table`` is most of the cost of an operation, so ``create_table`` and
 ``add_column`` build theirs once (:class:`Built`, kept on the operation): the renderers
-and the replay share it, and only what they would change is copied.
+and the replay share it (the replay keeps the state read from it), and only what a
+renderer would change is copied.
 """
 
 from __future__ import annotations
 
-import copy
-import dataclasses
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
@@ -145,9 +144,11 @@ class Built:
     """What an operation's schema items make, built once for the renderers and the replay.
 
     ``state`` and ``columns`` were read from the table as soon as it was built, before
-    anyone else saw it: the replay adds a :func:`copy_table_state` of ``state``."""
+    anyone else saw it. The replay takes ``state`` itself the first time (see
+    :func:`created_table_state`), so the state of a table is never built twice."""
 
-    state: TableState
+    state: TableState | None
+    """None once the replay took it."""
     columns: tuple[sa.Column[Any], ...]
     """The table's columns (the replay notes the enums and sequences they bring)."""
     table: sa.Table | None = None
@@ -175,6 +176,17 @@ def created_table(op: CreateTable) -> Built:
     return built
 
 
+def created_table_state(op: CreateTable) -> TableState:
+    """The state of the table a ``create_table`` makes, for the schema state to keep and
+    change: the one read when the table was built, the first time; read from a fresh
+    build after that (an operation replayed on two states)."""
+    built = created_table(op)
+    if built.state is None:
+        return table_state(table_for(op), op.kw)
+    taken, built.state = built.state, None
+    return taken
+
+
 def table_for(op: CreateTable) -> sa.Table:
     """A fresh ``sa.Table`` of copies of a ``create_table``'s items."""
     return build_table(
@@ -193,22 +205,14 @@ def added_column(op: AddColumn) -> Built:
     return built
 
 
-def copy_table_state(table: TableState) -> TableState:
-    """A copy of ``table`` the state may change: every mutable part is copied (types,
-    clauses and tuples are shared; nothing changes them in place)."""
-    return dataclasses.replace(
-        table,
-        columns={name: copy.copy(column) for name, column in table.columns.items()},
-        primary_key=copy.copy(table.primary_key),
-        foreign_keys=[copy.copy(fk) for fk in table.foreign_keys],
-        uniques=[copy.copy(unique) for unique in table.uniques],
-        checks=[copy.copy(check) for check in table.checks],
-        indexes={
-            name: dataclasses.replace(index, kw=dict(index.kw))
-            for name, index in table.indexes.items()
-        },
-        kw=dict(table.kw),
-    )
+def added_column_state(op: AddColumn) -> TableState:
+    """The state of an ``add_column``'s table of its own (see :func:`added_column`), for the
+    schema state to keep parts of: taken as :func:`created_table_state` takes its own."""
+    built = added_column(op)
+    if built.state is None:
+        return table_state(build_table(op.table_name, [op.column], sa.MetaData(), schema=op.schema))
+    taken, built.state = built.state, None
+    return taken
 
 
 # ---- reading a table into the state ------------------------------------------------------

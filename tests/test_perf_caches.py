@@ -30,7 +30,7 @@ def test_memos_stay_bounded_and_output_unchanged(
         assert sql == unbounded.ddl(create)
         monkeypatch.setattr(compiling, "CACHE_LIMIT", 50)
     sa_dialect = dialect.sa_dialect()
-    assert len(sa_dialect._type_memos) <= 51  # type: ignore[attr-defined]
-    assert len(sa_dialect.identifier_preparer._strings) <= 51  # type: ignore[attr-defined]
-    grown = unbounded.sa_dialect().identifier_preparer._strings  # type: ignore[attr-defined]
+    assert len(sa_dialect._type_memos) <= 51
+    assert len(sa_dialect.identifier_preparer._strings) <= 51
+    grown = unbounded.sa_dialect().identifier_preparer._strings
     assert len(grown) >= 300

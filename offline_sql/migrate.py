@@ -254,7 +254,9 @@ def replay_chain(project: Project, heads: Sequence[str], cache: StepCache) -> Ch
         if chain.skip(header, "up"):
             continue
         with chain.run(header, "up") as run:
-            for op in record_operations(header, "up", project.dialect):
+            with run.script():
+                ops = record_operations(header, "up", project.dialect)
+            for op in ops:
                 run.state.apply(op)
     chain.end_walk(start, "replay", items)
     return chain
@@ -262,7 +264,15 @@ def replay_chain(project: Project, heads: Sequence[str], cache: StepCache) -> Ch
 
 def replay_state(project: Project, heads: Sequence[str]) -> SchemaState:
     """The schema after applying every revision up to ``heads`` (from base)."""
-    return _with_cache(project, lambda cache: replay_chain(project, heads, cache).state())
+    return _with_cache(project, lambda cache: _thawed(replay_chain(project, heads, cache)))
+
+
+def _thawed(chain: Chain) -> SchemaState:
+    """The chain's state with every table unpickled now, inside :func:`_with_cache`: a
+    caller keeping the state must not meet a cached table that does not decode later."""
+    state = chain.state()
+    state.tables.thaw_all()
+    return state
 
 
 def _with_cache(project: Project, work: Callable[[StepCache], _T]) -> _T:
@@ -436,7 +446,9 @@ def _render_step(
     statements: list[Statement] = []
     count = 0
     with chain.run(header, step.direction, capture_warnings=True) as run:
-        for op in record_operations(header, step.direction, dialect):
+        with run.script():
+            ops = record_operations(header, step.direction, dialect)
+        for op in ops:
             statements.extend(dialect.render(op, run.state))
             run.state.apply(op)
             count += 1
@@ -710,7 +722,7 @@ def _run_online(project: Project, runner: OnlineRunner, command: str, target: st
     if not steps:
         log.info("nothing to do: the database is at %s", describe_heads(current))
         return
-    state = _with_cache(project, lambda cache: start_chain(project, steps, current, cache).state())
+    state = _with_cache(project, lambda cache: _thawed(start_chain(project, steps, current, cache)))
     cfg = project.config
     with runner:
         if not current and command != "downgrade":

@@ -18,8 +18,12 @@ Membership tests and iterating keys neither unpickle nor count as a read; ``valu
 from __future__ import annotations
 
 import copy
+import io
+import os
 import pickle
-from collections.abc import Iterator, MutableMapping
+import sys
+import types
+from collections.abc import Iterable, Iterator, MutableMapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -40,8 +44,54 @@ class Frozen:
     data: bytes
 
 
+_STARTUP_PATH = tuple(sys.path)
+"""``sys.path`` before any revision script could change it (this module is imported before
+the first script runs)."""
+
+_importable_memo: dict[str, bool] = {}
+
+
+def _importable(module: str) -> bool:
+    """Whether a new mig process can import ``module`` before running any script: it is
+    loaded, and not from a folder that was put on ``sys.path`` after mig started."""
+    found = _importable_memo.get(module)
+    if found is None:
+        loaded = sys.modules.get(module)
+        path = getattr(loaded, "__file__", None)
+        found = loaded is not None and (not isinstance(path, str) or _from_startup_path(path))
+        _importable_memo[module] = found
+    return found
+
+
+def _from_startup_path(path: str) -> bool:
+    added = [p for p in sys.path if p not in _STARTUP_PATH]
+    if not added:
+        return True
+    real = os.path.realpath(path)
+
+    def under(entries: Iterable[str]) -> bool:
+        return any(real.startswith(os.path.join(os.path.realpath(e or "."), "")) for e in entries)
+
+    return under(_STARTUP_PATH) or not under(added)
+
+
+class _Pickler(pickle.Pickler):
+    """Pickles only what a new process can unpickle: a class or function from a module that
+    only a revision script made importable (a type defined in the script, or in a folder the
+    script put on ``sys.path``) is refused, so that table is simply not cached."""
+
+    def reducer_override(self, obj: Any) -> Any:
+        named = obj if isinstance(obj, (type, types.FunctionType)) else type(obj)
+        module = getattr(named, "__module__", None) or "builtins"
+        if not _importable(module):
+            raise pickle.PicklingError(f"{module} cannot be imported by a new process")
+        return NotImplemented
+
+
 def freeze(table: TableState) -> bytes:
-    return pickle.dumps(table, protocol=PICKLE_PROTOCOL)
+    buffer = io.BytesIO()
+    _Pickler(buffer, protocol=PICKLE_PROTOCOL).dump(table)
+    return buffer.getvalue()
 
 
 @dataclass
@@ -142,6 +192,16 @@ class TableMap(MutableMapping["TableKey", "TableState"]):
         changed = blob != self._source.get(key)
         self._source[key] = blob
         return changed, blob
+
+    def thaw_all(self) -> None:
+        """Unpickle every table still pickled (untracked)."""
+        for key, value in list(self._data.items()):
+            if isinstance(value, Frozen):
+                tracking, self._tracking = self._tracking, None
+                try:
+                    self[key]
+                finally:
+                    self._tracking = tracking
 
     def restore(
         self, events: list[tuple[str, TableKey]], tables: dict[TableKey, bytes | None]

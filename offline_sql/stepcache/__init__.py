@@ -25,6 +25,7 @@ with ``--no-cache`` (or ``cache_dir = false``) to run every script.
 from __future__ import annotations
 
 import importlib
+import json
 import pickle
 import warnings
 from collections.abc import Callable, Iterator, Sequence
@@ -129,6 +130,8 @@ class StepCache:
 class _Hit:
     key: str
     deps: Deps
+    notes: tuple[StoredWarning, ...]
+    """What the script warned while it ran (shown again when the step is replayed)."""
 
 
 class StepRun:
@@ -139,6 +142,17 @@ class StepRun:
         self.key = key
         """The step's entry key; None when this step cannot be cached."""
         self.warnings: list[warnings.WarningMessage] = []
+        """Everything the step warned (rendering included), for :meth:`Chain.store_rendered`."""
+        self.notes: list[warnings.WarningMessage] = []
+        """What the script itself warned while recording, stored with the state entry."""
+
+    @contextmanager
+    def script(self) -> Iterator[None]:
+        """Around running the script: keep what it warns (and show it as usual)."""
+        holder = StepRun(self.state, None)
+        with _warnings_kept(holder, True):
+            yield
+        self.notes.extend(holder.warnings)
 
 
 WalkItem = tuple["RevisionHeader", str, str]
@@ -156,8 +170,8 @@ class Chain:
         self._pending: list[str] = []
         """Keys of skipped steps whose deltas are not folded into the state yet."""
         self._state: SchemaState | None = None
-        self._log: list[tuple[str, Deps]] = []
-        """``(step key, deps)`` of every step passed since :meth:`begin_walk`."""
+        self._log: list[tuple[str, Deps, tuple[StoredWarning, ...]]] = []
+        """``(step key, deps, notes)`` of every step passed since :meth:`begin_walk`."""
 
     # ---- the state ----------------------------------------------------------------------
 
@@ -188,17 +202,20 @@ class Chain:
         key = self._step_key(header, direction)
         if key is None:
             return None
-        deps = self.cache.store.get_deps("state", key)
-        if deps is None or not self.cache.deps_hold(deps):
+        head = self.cache.store.get_head("state", key)
+        if head is None or not self.cache.deps_hold(head[0]):
             return None
-        return _Hit(key, deps)
+        notes = _decode_notes(head[1])
+        if notes is None:
+            return None
+        return _Hit(key, head[0], notes)
 
     def _take(self, hit: _Hit) -> None:
         self._pending.append(hit.key)
-        self._passed(hit.key, hit.deps)
+        self._passed(hit.key, hit.deps, hit.notes)
 
-    def _passed(self, key: str, deps: Deps) -> None:
-        self._log.append((key, deps))
+    def _passed(self, key: str, deps: Deps, notes: tuple[StoredWarning, ...]) -> None:
+        self._log.append((key, deps, notes))
         self.key = keys.state_after(key, deps)
 
     def skip(self, header: RevisionHeader, direction: str) -> bool:
@@ -207,6 +224,7 @@ class Chain:
         if hit is None:
             return False
         self._take(hit)
+        _show_notes(hit.notes)
         return True
 
     def skip_rendered(self, header: RevisionHeader, direction: str, plan: str) -> Rendered | None:
@@ -252,6 +270,9 @@ class Chain:
         try:
             summary = pickle.loads(row[1])
             end, step_keys, render_keys = summary["end"], summary["steps"], summary["renders"]
+            notes = tuple(summary["notes"])
+            for stored in notes:
+                _category(stored)
         except Exception:  # a corrupt row can raise anything while unpickling
             return None
         if len(step_keys) != len(items):
@@ -268,23 +289,27 @@ class Chain:
                 rendered.append(one)
         self._pending.extend(step_keys)
         self.key = end
-        for one in rendered:
-            _show(one)
+        if kind == "render":
+            for one in rendered:
+                _show(one)
+        else:
+            _show_notes(notes)
         return rendered
 
     def end_walk(self, start: str | None, kind: str, items: Sequence[WalkItem]) -> None:
         """Remember the walk begun at ``start`` (when every step of it could be cached)."""
         walk = self._walk_key(start, kind, items)
-        if walk is None or self.key is None or len(self._log) != len(items):
+        if walk is None or not items or self.key is None or len(self._log) != len(items):
             return
-        step_keys = [key for key, _ in self._log]
+        step_keys = [key for key, _, _ in self._log]
         render_keys = (
             [_render_key(key, plan) for key, (_, _, plan) in zip(step_keys, items, strict=True)]
             if kind == "render"
             else []
         )
-        deps = tuple(sorted({dep for _, step_deps in self._log for dep in step_deps}))
-        summary = {"end": self.key, "steps": step_keys, "renders": render_keys}
+        deps = tuple(sorted({dep for _, step_deps, _ in self._log for dep in step_deps}))
+        notes = [note for _, _, step_notes in self._log for note in step_notes]
+        summary = {"end": self.key, "steps": step_keys, "renders": render_keys, "notes": notes}
         self.cache.store.put("walk", walk, deps, pickle.dumps(summary, protocol=PICKLE_PROTOCOL))
 
     # ---- steps run for real ---------------------------------------------------------------
@@ -322,9 +347,14 @@ class Chain:
             # a revision script, say): this step and every step after it run each time.
             self.key = run.key = None
             return
+        notes = tuple(_stored(w) for w in run.notes)
+        if any(note is None for note in notes):
+            self.key = run.key = None  # a warning category that cannot be found by name
+            return
+        kept_notes = tuple(note for note in notes if note is not None)
         step_deps = tuple(sorted((path, self.cache.hash_file(path)) for path in found))
-        self.cache.store.put("state", run.key, step_deps, delta)
-        self._passed(run.key, step_deps)
+        self.cache.store.put("state", run.key, step_deps, delta, json.dumps(kept_notes))
+        self._passed(run.key, step_deps, kept_notes)
 
     def store_rendered(self, run: StepRun, plan: str, rendered: Rendered) -> None:
         """Keep a rendering made inside :meth:`run` (after the run's block ended)."""
@@ -369,8 +399,24 @@ def _decode_rendered(data: bytes) -> Rendered | None:
 
 def _show(rendered: Rendered) -> None:
     """Warn again what rendering the step warned."""
-    for stored in rendered.warnings:
+    _show_notes(rendered.warnings)
+
+
+def _show_notes(notes: Sequence[StoredWarning]) -> None:
+    for stored in notes:
         warnings.warn_explicit(stored[2], _category(stored), stored[3], stored[4])
+
+
+def _decode_notes(text: str) -> tuple[StoredWarning, ...] | None:
+    """The warnings kept with a state entry, None when they do not decode."""
+    try:
+        value = json.loads(text)
+        notes = tuple((str(a), str(b), str(c), str(d), int(e)) for a, b, c, d, e in value)
+        for stored in notes:
+            _category(stored)
+    except Exception:  # a damaged row: a miss
+        return None
+    return notes
 
 
 def render_plan(*parts: Any) -> str:

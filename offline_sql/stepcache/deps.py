@@ -28,6 +28,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from functools import cache
 from pathlib import Path
+from typing import Any
 
 _ACTIVE: contextvars.ContextVar[set[str] | None] = contextvars.ContextVar(
     "offline_sql_dependency_tracking", default=None
@@ -50,9 +51,9 @@ def _package_folder(name: str) -> str | None:
 @cache
 def _versioned_roots() -> tuple[str, ...]:
     """Folders whose files are never dependencies: their versions are in every cache key
-    already (the standard library with Python's version; mig, SQLAlchemy and sqlglot with
-    their own fingerprints), or they change by themselves (``/proc``, ``/sys``). Devices
-(``/dev/null``) are left out because they are not regular files; a RAM disk's are."""
+        already (the standard library with Python's version; mig, SQLAlchemy and sqlglot with
+        their own fingerprints), or they change by themselves (``/proc``, ``/sys``). Devices
+    (``/dev/null``) are left out because they are not regular files; a RAM disk's are."""
     paths = {sysconfig.get_paths().get(name, "") for name in ("stdlib", "platstdlib")}
     package = Path(__file__).resolve().parent.parent
     paths |= {str(package), str((package / "dialects").resolve())}
@@ -99,6 +100,10 @@ def _reads(mode: object, flags: object) -> bool:
 
 LISTING = "ls:"
 """Prefix of a dependency that is a folder's list of names (a script that globs a folder)."""
+PRESENCE = "stat:"
+"""Prefix of a dependency on whether a path exists and is a file or a folder (a script that
+checks for an optional file: ``os.stat``, which ``exists()`` uses, raises no audit event)."""
+_PREFIXES = (LISTING, PRESENCE)
 
 _LISTING_EVENTS = frozenset({"os.listdir", "os.scandir"})
 
@@ -134,10 +139,24 @@ def _by_the_import_system() -> bool:
     return False
 
 
+_real_stat = os.stat
+
+
+def _noting_stat(path: Any, *args: Any, **kwargs: Any) -> os.stat_result:
+    """``os.stat`` that notes the path while a script runs (``exists()``, ``is_file()``)."""
+    found = _ACTIVE.get()
+    if found is not None and isinstance(path, (str, bytes, os.PathLike)):
+        found.add(PRESENCE + os.path.abspath(os.fsdecode(path)))
+    return _real_stat(path, *args, **kwargs)
+
+
 def _install_hook() -> None:
+    """Once per process: the audit hook (it cannot be removed) and the noting ``os.stat``
+    (both do nothing unless a script is being tracked)."""
     global _hook_installed
     if not _hook_installed:
         sys.addaudithook(_audit)
+        os.stat = _noting_stat
         _hook_installed = True
 
 
@@ -174,19 +193,33 @@ def tracking(script: str) -> Iterator[set[str]]:
         own = os.path.abspath(script)
         roots = _versioned_roots()
         opened = {_source_of(p) for p in found}
-        kept = {
-            p
-            for p in opened
-            if (p.startswith(LISTING) and not _under(p[len(LISTING) :], roots))
-            or (p != own and not _under(p, roots) and (os.path.isfile(p) or not os.path.exists(p)))
-        }
+        kept = {p for p in opened if _kept(p, own, roots)}
         found.clear()
         found.update(kept)
+
+
+def _kept(path: str, own: str, roots: tuple[str, ...]) -> bool:
+    for prefix in _PREFIXES:
+        if path.startswith(prefix):
+            target = path[len(prefix) :]
+            return target != own and not _under(target, roots)
+    if path == own or _under(path, roots):
+        return False
+    return os.path.isfile(path) or not os.path.exists(path)  # not a device, nor a folder
 
 
 def file_hash(path: str) -> str:
     """Hex SHA-256 of the file's bytes (of the sorted names in it, for a :data:`LISTING`),
     :data:`MISSING` when it cannot be read."""
+    if path.startswith(PRESENCE):
+        target = path[len(PRESENCE) :]
+        return (
+            "file"
+            if os.path.isfile(target)
+            else "folder"
+            if os.path.isdir(target)
+            else ("other" if os.path.exists(target) else MISSING)
+        )
     try:
         if path.startswith(LISTING):
             names = sorted(os.listdir(path[len(LISTING) :]))

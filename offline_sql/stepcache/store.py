@@ -24,7 +24,7 @@ from pathlib import Path
 from offline_sql.errors import CacheWarning
 
 FILE_NAME = "steps.sqlite3"
-SCHEMA_VERSION = 3
+SCHEMA_VERSION = 4
 """Bumped when the tables or the meaning of a row change; another version is rebuilt."""
 
 TABLES = ("state", "render", "walk")
@@ -58,7 +58,7 @@ class CacheStore:
         self._broken = folder is None
         self._corrupt = False
         self._warned_row = False
-        self._pending: dict[str, list[tuple[str, str, bytes]]] = {t: [] for t in TABLES}
+        self._pending: dict[str, list[tuple[str, str, str, bytes]]] = {t: [] for t in TABLES}
 
     @property
     def enabled(self) -> bool:
@@ -73,15 +73,16 @@ class CacheStore:
             return None
         return self._decode(rows[key])
 
-    def get_deps(self, table: str, key: str) -> Deps | None:
-        """Only the row's dependencies (its data may never be needed)."""
-        rows = self._select(table, "deps", [key])
+    def get_head(self, table: str, key: str) -> tuple[Deps, str] | None:
+        """Only the row's dependencies and notes (its data may never be needed)."""
+        rows = self._select(table, "deps, notes", [key])
         if rows is None or key not in rows:
             return None
-        deps = _decode_deps(rows[key][0])
-        if deps is None:
+        deps, notes = _decode_deps(rows[key][0]), rows[key][1]
+        if deps is None or not isinstance(notes, str):
             self._warn_row()
-        return deps
+            return None
+        return deps, notes
 
     def get_many(self, table: str, keys: Sequence[str]) -> dict[str, bytes] | None:
         """``key -> data`` for every key, or None when one is absent or damaged."""
@@ -143,12 +144,13 @@ class CacheStore:
 
     # ---- writing ------------------------------------------------------------------------
 
-    def put(self, table: str, key: str, deps: Deps, data: bytes) -> None:
-        """Queue a row; :meth:`flush` writes the queue in one transaction."""
+    def put(self, table: str, key: str, deps: Deps, data: bytes, notes: str = "[]") -> None:
+        """Queue a row (``notes``: JSON text the caller reads back with :meth:`get_head`);
+        :meth:`flush` writes the queue in one transaction."""
         if not self._broken:
             deps_text = json.dumps(deps, separators=(",", ":"))
             packed = zlib.compress(data, 1)
-            self._pending[table].append((key, deps_text, _checksum(packed) + packed))
+            self._pending[table].append((key, deps_text, notes, _checksum(packed) + packed))
 
     def flush(self) -> None:
         """Write what was queued (after the command succeeded) and close."""
@@ -159,8 +161,8 @@ class CacheStore:
                     with connection:
                         for table, rows in self._pending.items():
                             connection.executemany(
-                                f"INSERT OR REPLACE INTO {table} (key, deps, data) "
-                                "VALUES (?, ?, ?)",
+                                f"INSERT OR REPLACE INTO {table} (key, deps, notes, data) "
+                                "VALUES (?, ?, ?, ?)",
                                 rows,
                             )
                 except sqlite3.Error as exc:
@@ -238,7 +240,7 @@ def _create_tables(connection: sqlite3.Connection) -> None:
             connection.execute(f"DROP TABLE IF EXISTS {table}")
             connection.execute(
                 f"CREATE TABLE {table} (key TEXT PRIMARY KEY, deps TEXT NOT NULL, "
-                "data BLOB NOT NULL)"
+                "notes TEXT NOT NULL, data BLOB NOT NULL)"
             )
         connection.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
 

@@ -681,9 +681,54 @@ class Dialect:
         return index
 
     def render_create_index(self, op: ops.CreateIndex, state: SchemaState) -> list[Statement]:
-        index = self.index_for(op, state)
-        sql = self.ddl(sa.schema.CreateIndex(index, if_not_exists=op.if_not_exists))
+        sql = self.plain_index_sql(op, state)
+        if sql is None:
+            index = self.index_for(op, state)
+            sql = self.ddl(sa.schema.CreateIndex(index, if_not_exists=op.if_not_exists))
         return [self.statement(sql, op)]
+
+    def plain_index_sql(self, op: ops.CreateIndex, state: SchemaState) -> str | None:
+        """``CREATE INDEX`` of a plain index (named, on named columns of a table in the
+        default schema, no dialect options) from a template compiled once per shape, or
+        None for any other index.
+
+        Building the stub table and the index cost most of rendering one, in every
+        revision. The template is this dialect's own compilation with placeholder names
+        (:class:`_Template`); each real name takes its placeholder's place as the
+        dialect quotes it, after the length check SQLAlchemy makes."""
+        name, columns = op.index_name, op.columns
+        if op.kw or op.schema is not None or type(name) is not str or not name:
+            return None
+        if not columns or len(set(columns)) != len(columns):
+            return None
+        known = state.get(op.schema, op.table_name)
+        names = [c for c in columns if type(c) is str and r.index_element(c, known) is c]
+        if len(names) != len(columns):
+            return None
+        key = ("index", bool(op.unique), bool(op.if_not_exists), len(columns))
+        templates: dict[Any, _Template | None] = vars(self).setdefault("_index_templates", {})
+        if key not in templates:
+            templates[key] = self._index_template(
+                bool(op.unique), bool(op.if_not_exists), len(columns)
+            )
+        template = templates[key]
+        if template is None:
+            return None
+        sa_dialect = self.sa_dialect()
+        sa_dialect.validate_identifier(name)
+        quote = sa_dialect.identifier_preparer.quote
+        return template.fill(
+            [quote(name), self.table_name(None, op.table_name), *(quote(c) for c in names)]
+        )
+
+    def _index_template(self, unique: bool, if_not_exists: bool, count: int) -> _Template | None:
+        columns = [f"migcolumn{i}placeholder" for i in range(count)]
+        placeholders = ("migindexplaceholder", "migtableplaceholder", *columns)
+        table = r.table_with_columns(None, placeholders[1], columns)
+        index = sa.Index(placeholders[0], *columns, unique=unique)
+        index._set_parent(table)
+        sql = self.ddl(sa.schema.CreateIndex(index, if_not_exists=if_not_exists))
+        return _Template.split(sql, placeholders, list(placeholders), sa.types.NULLTYPE)
 
     def index_stub(self, op: ops.DropIndex, state: SchemaState) -> sa.Index:
         """A named index on its table (found in the state when the script did not name it)."""

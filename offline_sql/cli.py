@@ -8,6 +8,7 @@ Python warnings become ``mig: warning: ...`` lines on stderr.
 
 from __future__ import annotations
 
+import io
 import os
 import warnings
 from collections.abc import Callable, Sequence
@@ -292,6 +293,17 @@ def _migration_options(func: Any) -> Any:
     return func
 
 
+class _Echo(io.TextIOBase):
+    """stdout as click writes it, for a script streamed piece by piece."""
+
+    def writable(self) -> bool:
+        return True
+
+    def write(self, text: str) -> int:
+        click.echo(text, nl=False)
+        return len(text)
+
+
 def _run_migration(ctx: click.Context, name: str, target: str, **options: Any) -> None:
     from offline_sql import migrate
 
@@ -316,7 +328,7 @@ def _run_migration(ctx: click.Context, name: str, target: str, **options: Any) -
             raise click.UsageError(f"{', '.join(offline_only)} only make(s) sense with --sql")
     if options["force"] and options["output"] is None:
         raise click.UsageError("--force only makes sense with -o/--output")
-    text = command[name](_config(ctx), target, **options)
+    text = command[name](_config(ctx), target, out=_Echo(), **options)
     if text is not None:
         click.echo(text, nl=False)
     elif options["output"] is not None:

@@ -24,7 +24,7 @@ fresh BEGIN, with a comment saying why.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
@@ -134,18 +134,33 @@ def describe_heads(heads: Sequence[str]) -> str:
 class _Writer:
     """Accumulates lines and tracks whether a transaction is open."""
 
-    def __init__(self, dialect: Spelling) -> None:
+    def __init__(self, dialect: Spelling, sink: Callable[[str], object] | None = None) -> None:
         self.dialect = dialect
         self.lines: list[str] = []
         self.in_transaction = False
+        self._sink = sink
+        self._written: str | None = None
+        """The last line already handed to the sink (what :meth:`blank` looks back at)."""
 
     def comment(self, text: str) -> None:
         for line in text.splitlines() or [""]:
             self.lines.append(f"{self.dialect.comment_prefix}{line}".rstrip())
 
     def blank(self) -> None:
-        if self.lines and self.lines[-1] != "":
+        last = self.lines[-1] if self.lines else self._written
+        if last is not None and last != "":
             self.lines.append("")
+
+    def flush(self) -> None:
+        """Hand the lines so far to the sink, keeping trailing blank lines (the end of the
+        script drops them, and only the end knows it is the end)."""
+        end = len(self.lines)
+        while end and self.lines[end - 1] == "":
+            end -= 1
+        if self._sink is not None and end:
+            self._sink("\n".join(self.lines[:end]) + "\n")
+            self._written = self.lines[end - 1]
+            del self.lines[:end]
 
     def raw(self, line: str) -> None:
         self.lines.append(line)
@@ -183,14 +198,30 @@ class _Writer:
             self.in_transaction = False
 
     def text(self) -> str:
+        """The rest of the script (all of it without a sink), trailing blank lines dropped."""
         while self.lines and self.lines[-1] == "":
             self.lines.pop()
+        if not self.lines and self._written is not None:
+            return ""
         return "\n".join(self.lines) + "\n"
 
 
 def frame_script(dialect: Spelling, steps: Sequence[FramedStep], options: FrameOptions) -> str:
     """The complete script text for ``steps``, deterministic for the same input."""
-    w = _Writer(dialect)
+    parts: list[str] = []
+    frame_to(parts.append, dialect, steps, options)
+    return "".join(parts)
+
+
+def frame_to(
+    sink: Callable[[str], object],
+    dialect: Spelling,
+    steps: Iterable[FramedStep],
+    options: FrameOptions,
+) -> None:
+    """:func:`frame_script`, handed to ``sink`` piece by piece as ``steps`` are produced:
+    a long history is framed without holding every step (or the whole text) at once."""
+    w = _Writer(dialect, sink)
     _header(w, dialect, options)
     if options.preamble and dialect.client_preamble:
         w.blank()
@@ -214,10 +245,11 @@ def frame_script(dialect: Spelling, steps: Sequence[FramedStep], options: FrameO
     for step in steps:
         w.blank()
         _step(w, dialect, step, per_migration=not whole)
+        w.flush()
     if whole:
         w.blank()
         w.commit()
-    return w.text()
+    sink(w.text())
 
 
 def _header(w: _Writer, dialect: Spelling, options: FrameOptions) -> None:

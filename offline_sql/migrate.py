@@ -13,11 +13,13 @@ Everything is rendered before anything is written, so a failed generation writes
 from __future__ import annotations
 
 import logging
+import shutil
+import tempfile
 import warnings
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Literal, TypeVar
+from typing import IO, TYPE_CHECKING, Literal, TextIO, TypeVar
 
 from offline_sql.emit import describe_heads
 from offline_sql.errors import UsageError
@@ -69,11 +71,13 @@ def upgrade(
     guard: bool = True,
     preamble: bool = True,
     strict: bool = False,
+    out: TextIO | None = None,
 ) -> str | None:
-    """Upgrade to ``target`` (``[FROM:]TO``). With ``sql`` return the script (or write it
-    to ``output``); without, apply it to the configured database."""
+    """Upgrade to ``target`` (``[FROM:]TO``). With ``sql`` return the script (write it to
+    ``out`` instead, when given, or to the directory ``output``); without, apply it to the
+    configured database."""
     return _run(
-        config, "upgrade", target, sql, OutputOptions(output, force, guard, preamble, strict)
+        config, "upgrade", target, sql, OutputOptions(output, force, guard, preamble, strict), out
     )
 
 
@@ -87,11 +91,12 @@ def downgrade(
     guard: bool = True,
     preamble: bool = True,
     strict: bool = False,
+    out: TextIO | None = None,
 ) -> str | None:
     """Downgrade to ``target``; offline needs a range ``FROM:TO`` (there is no database to
     ask where it is)."""
     return _run(
-        config, "downgrade", target, sql, OutputOptions(output, force, guard, preamble, strict)
+        config, "downgrade", target, sql, OutputOptions(output, force, guard, preamble, strict), out
     )
 
 
@@ -105,15 +110,26 @@ def stamp(
     guard: bool = True,
     preamble: bool = True,
     strict: bool = False,
+    out: TextIO | None = None,
 ) -> str | None:
     """Set the version table to ``target`` without running any script."""
-    return _run(config, "stamp", target, sql, OutputOptions(output, force, guard, preamble, strict))
+    return _run(
+        config, "stamp", target, sql, OutputOptions(output, force, guard, preamble, strict), out
+    )
 
 
 def _run(
-    config: Config, command: str, target: str, sql: bool, options: OutputOptions
+    config: Config,
+    command: str,
+    target: str,
+    sql: bool,
+    options: OutputOptions,
+    out: TextIO | None = None,
 ) -> str | None:
     if sql:
+        if out is not None and options.output is None and not options.strict:
+            write_script(config, command, target, options, out)
+            return None
         return _offline(config, command, target, options)
     _online(config, command, target)
     return None
@@ -374,12 +390,26 @@ def render_steps(
     """Record and render every step, advancing the state (or chain); nothing is written
     here. A step the chain has cached is not run: its rendering is read back, unless a
     review needs the state before each step."""
-    from offline_sql.stepcache import Chain, render_plan
+    from offline_sql.stepcache import Chain
 
     if not isinstance(state, Chain):
         fixed = state
         state = step_cache(project, enabled=False).chain(lambda: fixed)
-    chain = state
+    return list(iter_rendered(project, steps, state, guard=guard, for_review=for_review))
+
+
+def iter_rendered(
+    project: Project,
+    steps: Sequence[Step],
+    chain: Chain,
+    *,
+    guard: bool,
+    for_review: bool = False,
+) -> Iterator[RenderedStep]:
+    """:func:`render_steps` one step at a time, so a caller that writes each step as it
+    comes never holds a long history's statements at once."""
+    from offline_sql.stepcache import render_plan
+
     plans = {
         step: render_plan(
             step.revision,
@@ -394,21 +424,21 @@ def render_steps(
     headers = {step: project.graph.revisions.get(step.revision) for step in steps}
     scripted = [(step, h) for step in steps if step.run_script and (h := headers[step])]
     items: list[WalkItem] = [(header, step.direction, plans[step]) for step, header in scripted]
-    cached: dict[Step, Rendered] = {}
-    if not for_review:
-        whole = chain.try_walk("render", items)
-        if whole is not None:
-            cached = {step: one for (step, _), one in zip(scripted, whole, strict=True)}
+    whole = None if for_review else chain.try_walk("render", items)
+    if whole is not None:
+        cached = iter(whole)
+        for step in steps:
+            one = next(cached) if step.run_script and headers[step] is not None else None
+            yield _render_step(
+                project, step, headers[step], chain, plans[step], one, guard, for_review
+            )
+        return
     start = chain.begin_walk()
-    rendered = [
-        _render_step(
-            project, step, headers[step], chain, plans[step], cached.get(step), guard, for_review
+    for step in steps:
+        yield _render_step(
+            project, step, headers[step], chain, plans[step], None, guard, for_review
         )
-        for step in steps
-    ]
-    if not cached:
-        chain.end_walk(start, "render", items)
-    return rendered
+    chain.end_walk(start, "render", items)
 
 
 def _render_step(
@@ -590,10 +620,7 @@ def _generate(
                 back = back[:index]
                 break
         rollback = render_steps(project, back, chain, guard=options.guard)
-    context = cache.context()
-    if context is None:
-        context = _context_of(project)
-        cache.remember_context(context)
+    context = _context(project, cache)
     setup = context.version_table if not start and command != "downgrade" else ()
     return Generated(
         project,
@@ -607,6 +634,15 @@ def _generate(
         context.spelling,
         no_downgrade,
     )
+
+
+def _context(project: Project, cache: StepCache) -> DialectContext:
+    """The cached :class:`DialectContext`, or the dialect's (cached for next time)."""
+    context = cache.context()
+    if context is None:
+        context = _context_of(project)
+        cache.remember_context(context)
+    return context
 
 
 def _context_of(project: Project) -> DialectContext:
@@ -667,6 +703,63 @@ def frame(
             session_settings=generated.session,
         ),
     )
+
+
+def write_script(
+    config: Config, command: str, target: str, options: OutputOptions, out: TextIO
+) -> None:
+    """The offline script for ``[FROM:]TO`` written to ``out``, once all of it is generated
+    (a failure writes nothing). Each step is framed as soon as it is rendered and spooled
+    to a temporary file, so a long history is never held in memory whole."""
+    project = Project.load(config)
+    start, end = resolve_range(project, command, target)
+    steps = plan_steps(project, command, start, end)
+    spool = _with_cache(
+        project, lambda cache: _spool(project, command, start, end, steps, options, cache)
+    )
+    with spool:
+        spool.seek(0)
+        shutil.copyfileobj(spool, out)
+
+
+def _spool(
+    project: Project,
+    command: str,
+    start: tuple[str, ...],
+    end: tuple[str, ...],
+    steps: list[Step],
+    options: OutputOptions,
+    cache: StepCache,
+) -> IO[str]:
+    from offline_sql.emit import FrameOptions, frame_to
+
+    chain = start_chain(project, steps, start, cache)
+    context = _context(project, cache)
+    # Returned open to the caller, which closes it after copying it out.
+    spool = tempfile.SpooledTemporaryFile(  # noqa: SIM115
+        max_size=SPOOL_IN_MEMORY, mode="w+", encoding="utf-8", newline=""
+    )
+    try:
+        frame_to(
+            spool.write,
+            context.spelling,
+            (framed_step(r) for r in iter_rendered(project, steps, chain, guard=options.guard)),
+            FrameOptions(
+                transaction_per_migration=project.config.transaction_per_migration,
+                preamble=options.preamble,
+                title=f"{command} {describe_heads(start)} -> {describe_heads(end)}",
+                setup=context.version_table if not start and command != "downgrade" else (),
+                session_settings=context.session,
+            ),
+        )
+    except BaseException:
+        spool.close()
+        raise
+    return spool
+
+
+SPOOL_IN_MEMORY = 1 << 20
+"""Bytes of script kept in memory before the spool moves to a temporary file."""
 
 
 def _offline(config: Config, command: str, target: str, options: OutputOptions) -> str | None:

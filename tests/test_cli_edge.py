@@ -133,6 +133,8 @@ def test_migration_defaults(
     [(loaded, target, options)] = fake.calls
     assert loaded.config_file == config.resolve()
     assert target == "aaa1:head"
+    out = options.pop("out")  # where a --sql script is streamed: the command's stdout
+    assert out.writable()
     assert options == DEFAULTS
 
 
@@ -151,6 +153,7 @@ def test_migration_options(
     assert result.stdout == script
     [(_, target, options)] = fake.calls
     assert target == "base:ccc3"
+    assert options.pop("out").writable()
     assert options == {
         "sql": True,
         "output": tmp_path / "out",

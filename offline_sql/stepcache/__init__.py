@@ -36,7 +36,7 @@ from typing import TYPE_CHECKING, Any
 from offline_sql.stepcache import deps as deps_mod
 from offline_sql.stepcache import keys
 from offline_sql.stepcache.delta import Before, CorruptDelta, capture, fold
-from offline_sql.stepcache.store import CacheStore, Deps
+from offline_sql.stepcache.store import BATCH, CacheStore, Deps
 from offline_sql.tablemap import PICKLE_PROTOCOL
 from offline_sql.tablemap import CorruptCache as CorruptCache
 
@@ -257,7 +257,7 @@ class Chain:
             parts += (header.revision, direction, _source_sha(header), plan)
         return keys.digest("walk", *parts)
 
-    def try_walk(self, kind: str, items: Sequence[WalkItem]) -> list[Rendered] | None:
+    def try_walk(self, kind: str, items: Sequence[WalkItem]) -> Iterator[Rendered] | None:
         """Pass every step of ``items`` at once when the same walk from the same state was
         cached and nothing it read changed: one lookup instead of one per step. ``kind``
         ``"render"`` also returns the steps' renderings (``"replay"``: an empty list)."""
@@ -277,24 +277,29 @@ class Chain:
             return None
         if len(step_keys) != len(items):
             return None
-        rendered: list[Rendered] = []
-        if kind == "render":
-            found = self.cache.store.get_many("render", render_keys)
-            if found is None:
-                return None
-            for key in render_keys:
-                one = _decode_rendered(found[key])
-                if one is None:
-                    return None
-                rendered.append(one)
+        if kind == "render" and not self.cache.store.has_all("render", render_keys):
+            return None
         self._pending.extend(step_keys)
         self.key = end
         if kind == "render":
-            for one in rendered:
+            return self._renderings(render_keys)
+        _show_notes(notes)
+        return iter(())
+
+    def _renderings(self, render_keys: Sequence[str]) -> Iterator[Rendered]:
+        """The walk's renderings, read a batch at a time, each warning again what it warned.
+        A row that no longer decodes here is a :class:`CorruptCache` (the walk is taken)."""
+        for start in range(0, len(render_keys), BATCH):
+            chunk = render_keys[start : start + BATCH]
+            found = self.cache.store.get_many("render", chunk)
+            if found is None:
+                raise CorruptCache("a cached rendering is missing or damaged")
+            for key in chunk:
+                one = _decode_rendered(found[key])
+                if one is None:
+                    raise CorruptCache("a cached rendering does not decode")
                 _show(one)
-        else:
-            _show_notes(notes)
-        return rendered
+                yield one
 
     def end_walk(self, start: str | None, kind: str, items: Sequence[WalkItem]) -> None:
         """Remember the walk begun at ``start`` (when every step of it could be cached)."""

@@ -84,6 +84,11 @@ class CacheStore:
             return None
         return deps, notes
 
+    def has_all(self, table: str, keys: Sequence[str]) -> bool:
+        """Whether every key has a row (without reading the rows)."""
+        rows = self._select(table, "1", keys)
+        return rows is not None and len(rows) == len(set(keys))
+
     def get_many(self, table: str, keys: Sequence[str]) -> dict[str, bytes] | None:
         """``key -> data`` for every key, or None when one is absent or damaged."""
         rows = self._select(table, "deps, data", keys)

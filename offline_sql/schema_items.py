@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING, Any
 import sqlalchemy as sa
 from sqlalchemy.engine import Dialect as SADialect
 from sqlalchemy.schema import SchemaItem
-from sqlalchemy.sql.elements import ClauseElement, TextClause
+from sqlalchemy.sql.elements import ClauseElement, TextClause, quoted_name
 from sqlalchemy.sql.schema import ColumnCollectionConstraint
 
 from offline_sql.state import (
@@ -259,6 +259,15 @@ def sql_text(element: str | ClauseElement) -> str:
     return str(element.compile(compile_kwargs={"literal_binds": True}))
 
 
+def plain_name(name: Any) -> Any:
+    """A name as the state keeps it: SQLAlchemy's ``quoted_name`` without forced quoting
+    becomes the plain ``str`` it equals (a ``quoted_name`` costs twice the memory, and the
+    state keeps every name of every table); one that forces quoting stays as it is."""
+    if isinstance(name, quoted_name) and name.quote is None:
+        return str.__str__(name)
+    return name
+
+
 def column_state(column: sa.Column[Any]) -> ColumnState:
     server_default = column.server_default
     identity = column.identity
@@ -266,7 +275,7 @@ def column_state(column: sa.Column[Any]) -> ColumnState:
     if identity is not None or computed is not None:
         server_default = None
     return ColumnState(
-        name=column.name,
+        name=plain_name(column.name),
         type=column.type,
         nullable=bool(column.nullable),
         server_default=default_arg(server_default),
@@ -290,7 +299,7 @@ def _fk_state(constraint: sa.ForeignKeyConstraint) -> ForeignKeyState:
     schema, table = targets[0][0], targets[0][1]
     return ForeignKeyState(
         name=name_or_none(constraint.name),
-        columns=tuple(constraint.column_keys),
+        columns=tuple(plain_name(key) for key in constraint.column_keys),
         referent_schema=schema,
         referent_table=table,
         referent_columns=tuple(t[2] for t in targets),
@@ -314,8 +323,8 @@ def index_state(index: sa.Index) -> IndexState:
     given: list[Any] = []
     for element in index.expressions:
         if isinstance(element, sa.Column):
-            names.append(element.name)
-            given.append(element.name)
+            names.append(plain_name(element.name))
+            given.append(plain_name(element.name))
         elif isinstance(element, str):
             names.append(element)
             given.append(element)
@@ -334,13 +343,14 @@ def index_state(index: sa.Index) -> IndexState:
 def table_state(table: sa.Table, kw: Mapping[str, Any] | None = None) -> TableState:
     """Everything the state keeps about ``table`` (as built by :func:`build_table`)."""
     state = TableState(
-        name=table.name,
-        schema=table.schema,
+        name=plain_name(table.name),
+        schema=plain_name(table.schema),
         comment=table.comment,
         kw=dict(kw or {}),
     )
     for column in table.columns:
-        state.columns[column.name] = column_state(column)
+        read = column_state(column)
+        state.columns[read.name] = read
     pk_names = tuple(str(c.name) for c in table.primary_key.columns)
     if pk_names:
         state.primary_key = PrimaryKeyState(name_or_none(table.primary_key.name), pk_names)
@@ -351,7 +361,7 @@ def table_state(table: sa.Table, kw: Mapping[str, Any] | None = None) -> TableSt
             state.uniques.append(
                 UniqueState(
                     name_or_none(constraint.name),
-                    tuple(c.name for c in constraint.columns),
+                    tuple(plain_name(c.name) for c in constraint.columns),
                     constraint.deferrable,
                     constraint.initially,
                 )

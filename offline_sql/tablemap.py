@@ -18,6 +18,7 @@ Membership tests and iterating keys neither unpickle nor count as a read; ``valu
 from __future__ import annotations
 
 import copy
+import hashlib
 import io
 import os
 import pickle
@@ -88,6 +89,10 @@ class _Pickler(pickle.Pickler):
         return NotImplemented
 
 
+def _digest(blob: bytes) -> bytes:
+    return hashlib.blake2b(blob, digest_size=16).digest()
+
+
 def freeze(table: TableState) -> bytes:
     buffer = io.BytesIO()
     _Pickler(buffer, protocol=PICKLE_PROTOCOL).dump(table)
@@ -114,7 +119,8 @@ class TableMap(MutableMapping["TableKey", "TableState"]):
         )
         self._tracking: Tracking | None = None
         self._source: dict[TableKey, bytes] = {}
-        """Bytes each thawed table came from, so an unchanged table need not be stored again."""
+        """Digest of the bytes each thawed table came from (or was last stored as), so a
+        table a step only read need not be stored again."""
 
     # ---- the mapping --------------------------------------------------------------------
 
@@ -126,7 +132,7 @@ class TableMap(MutableMapping["TableKey", "TableState"]):
             except Exception as exc:  # corrupt bytes can raise anything while unpickling
                 raise CorruptCache(f"a cached table {key!r} does not decode: {exc}") from exc
             self._data[key] = thawed
-            self._source[key] = value.data
+            self._source[key] = _digest(value.data)
             value = thawed
         if self._tracking is not None:
             self._tracking.touched.add(key)
@@ -189,9 +195,17 @@ class TableMap(MutableMapping["TableKey", "TableState"]):
         if isinstance(value, Frozen):
             return False, value.data
         blob = freeze(value)
-        changed = blob != self._source.get(key)
-        self._source[key] = blob
+        digest = _digest(blob)
+        changed = digest != self._source.get(key)
+        self._source[key] = digest
         return changed, blob
+
+    def refreeze(self, pickled: dict[TableKey, bytes]) -> None:
+        """Keep these tables as the given bytes (their current pickled form) until read."""
+        for key, blob in pickled.items():
+            if key in self._data:
+                self._data[key] = Frozen(blob)
+                self._source[key] = _digest(blob)
 
     def thaw_all(self) -> None:
         """Unpickle every table still pickled (untracked)."""

@@ -37,10 +37,13 @@ class Before:
 def capture(state: SchemaState, tracking: Tracking, before: Before) -> bytes:
     """The delta of the step that ran between ``before`` and now."""
     tables: dict[Any, bytes | None] = {}
+    pickled: dict[Any, bytes] = {}
     for key in sorted(tracking.touched, key=repr):
         changed, blob = state.tables.stored_form(key)
         if changed:
             tables[key] = blob
+        if blob is not None:
+            pickled[key] = blob
     delta = {
         "events": tracking.events,
         "tables": tables,
@@ -48,7 +51,11 @@ def capture(state: SchemaState, tracking: Tracking, before: Before) -> bytes:
         "sequences": set(state.sequences) if state.sequences != before.sequences else None,
         "unparsed": state.unparsed[before.unparsed :],
     }
-    return pickle.dumps(delta, protocol=PICKLE_PROTOCOL)
+    data = pickle.dumps(delta, protocol=PICKLE_PROTOCOL)
+    # The step is over: the tables it used go back to their pickled form (a quarter of the
+    # memory), to be unpickled again by the next step that reads one.
+    state.tables.refreeze(pickled)
+    return data
 
 
 class CorruptDelta(Exception):

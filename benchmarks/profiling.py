@@ -27,16 +27,44 @@ the venv, the repository."""
 FunctionKey = tuple[str, int, str]
 
 
+class ProfileFailed(RuntimeError):
+    """mig failed under the profiler (its statistics would describe an error, not the work)."""
+
+
+_RUNNER = """
+import cProfile, runpy, sys
+output, script = sys.argv[1], sys.argv[2]
+sys.argv = sys.argv[2:]
+profiler = cProfile.Profile()
+status = 0
+profiler.enable()
+try:
+    runpy.run_path(script, run_name="__main__")
+except SystemExit as exit:
+    status = exit.code if isinstance(exit.code, int) else int(exit.code is not None)
+finally:
+    profiler.disable()
+    profiler.dump_stats(output)
+sys.exit(status)
+"""
+"""``python -m cProfile`` swallows the script's exit status; this keeps it."""
+
+
 def profile_mig(args: list[str], cwd: Path, output: Path) -> tuple[float, pstats.Stats]:
     """Run ``mig args`` in ``cwd`` under cProfile (profile data in ``output``); returns the
-    wall seconds (with the profiler's overhead) and the statistics."""
-    argv = [sys.executable, "-m", "cProfile", "-o", str(output), str(executable("mig")), *args]
+    wall seconds (with the profiler's overhead) and the statistics, or raises
+    :class:`ProfileFailed` when mig fails (its profile would describe an error)."""
+    argv = [sys.executable, "-c", _RUNNER, str(output), str(executable("mig")), *args]
     start = time.perf_counter()
-    subprocess.run(
-        argv, cwd=cwd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+    result = subprocess.run(
+        argv, cwd=cwd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
         env=child_environment(), check=False,
     )
-    return time.perf_counter() - start, pstats.Stats(str(output))
+    seconds = time.perf_counter() - start
+    if result.returncode != 0:
+        errors = result.stderr.decode("utf-8", "replace").strip()
+        raise ProfileFailed(f"mig {' '.join(args)} exited with {result.returncode}: {errors}")
+    return seconds, pstats.Stats(str(output))
 
 
 def _where(key: FunctionKey) -> str:

@@ -23,7 +23,7 @@ from pathlib import Path
 
 from benchmarks import machine, report, suite, synth
 from benchmarks.measure import TOOLS, MeasurementFailed, clear_caches
-from benchmarks.profiling import profile_mig, summarise
+from benchmarks.profiling import ProfileFailed, profile_mig, summarise
 from benchmarks.results import Measurement, RunResult, Verification
 from benchmarks.verify import PostgresFailed, Server, compare
 
@@ -209,8 +209,12 @@ def profile_unmet(
             suite.run_tool(found, "mig", suite.HEAD, None)  # the warm state the row was measured in
         size = f", N = {row.n:,}" if row.n else ""
         progress(f"profiling mig {' '.join(row.args)} ({row.label}{size})")
-        seconds, stats = profile_mig(list(row.args), folder, work / f"profile-{index}.prof")
         title = f"mig {' '.join(row.args)} — {row.label}{size}"
+        try:
+            seconds, stats = profile_mig(list(row.args), folder, work / f"profile-{index}.prof")
+        except ProfileFailed as error:
+            profiles[key] = f"#### {title}\n\nNot profiled: {error}"
+            continue
         profiles[key] = summarise(title, seconds, stats)
     return profiles
 

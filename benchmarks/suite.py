@@ -18,7 +18,15 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from benchmarks import synth
-from benchmarks.measure import TOOLS, CodeWatch, Sample, clear_caches, run_once, tool_command
+from benchmarks.measure import (
+    TOOLS,
+    CodeWatch,
+    MeasurementFailed,
+    Sample,
+    clear_caches,
+    run_once,
+    tool_command,
+)
 from benchmarks.results import Measurement, Target
 
 FILE_AGE_SECONDS = 3600
@@ -130,6 +138,26 @@ def _code_changed(session: Session, tool: str, attempt: int) -> bool:
     return True
 
 
+EDIT_PAUSE = 5.0
+"""Seconds to wait before running mig again after it failed while its code was being edited."""
+
+
+def _run_watched(
+    projects: Projects, tool: str, args: tuple[str, ...], keep: str | None, session: Session
+) -> Sample:
+    """:func:`run_tool`; when mig fails and its code changed since the last look (someone is
+    editing it), wait and try again, up to :data:`REMEASURE` times."""
+    for attempt in itertools.count():
+        try:
+            return run_tool(projects, tool, args, keep)
+        except MeasurementFailed:
+            if tool != "mig" or attempt >= REMEASURE or not session.watch.changed():
+                raise
+            session.progress("mig failed while its code was being edited: trying again")
+            time.sleep(EDIT_PAUSE)
+    raise AssertionError("unreachable")  # pragma: no cover
+
+
 def measure_whole(projects: Projects, repeat: int, session: Session) -> list[Measurement]:
     """Measurement 1 (and 5): ``upgrade head --sql`` cold, then at once again, unchanged."""
     history = projects.history
@@ -143,7 +171,7 @@ def measure_whole(projects: Projects, repeat: int, session: Session) -> list[Mea
             for attempt in itertools.count():
                 session.watch.changed()
                 clear_caches(projects.folders[tool])
-                pair = [run_tool(projects, tool, HEAD, "head") for _ in (first, second)]
+                pair = [_run_watched(projects, tool, HEAD, "head", session) for _ in range(2)]
                 if not _code_changed(session, tool, attempt):
                     break
             for row, sample in zip((first, second), pair, strict=True):
@@ -167,9 +195,9 @@ def _sample(projects: Projects, tool: str, row: Measurement, keep: str | None,
             clear_caches(projects.folders[tool])
         elif tool == "mig" and session.watch.changed():
             session.progress("mig's code changed: warming its caches again")
-            run_tool(projects, tool, HEAD, None)
+            _run_watched(projects, tool, HEAD, None, session)
             session.watch.changed()
-        sample = run_tool(projects, tool, row.args, keep)
+        sample = _run_watched(projects, tool, row.args, keep, session)
         if not _code_changed(session, tool, attempt):
             return sample
     raise AssertionError("unreachable")  # pragma: no cover

@@ -231,6 +231,19 @@ class Dialect:
 
         return compilation_for(self).literals.render(value, type_)
 
+    def text_literal(self, value: str) -> str:
+        """``value`` as a string literal (``literal(value, sa.String())``), remembered: the
+        guards spell the same few strings in every step."""
+        from offline_sql.dialects.compiling import CACHE_LIMIT
+
+        known: dict[str, str] = vars(self).setdefault("_text_literals", {})
+        found = known.get(value)
+        if found is None:
+            if len(known) >= CACHE_LIMIT:
+                known.clear()
+            found = known[value] = self.literal(value, sa.String())
+        return found
+
     # ---- operations -------------------------------------------------------------------
 
     def render(self, op: Operation, state: SchemaState) -> list[Statement]:

@@ -106,23 +106,22 @@ class MySQLDialect(Dialect):
         """Read the version table into ``@mig_found`` (a prepared statement, so a database
         without the table reads as base instead of failing), then :meth:`guard_failure`.
         Aggregated and compared as binary strings: code point order, case-sensitive."""
-        text = sa.String()
         versions = self.table_name(schema, table)
         read = (
             "SET @mig_found = (SELECT COALESCE(GROUP_CONCAT(version_num ORDER BY "
-            f"CAST(version_num AS BINARY) SEPARATOR {self.literal(REVISION_SEPARATOR, text)}), "
-            f"{self.literal(NO_REVISION, text)}) FROM {versions})"
+            f"CAST(version_num AS BINARY) SEPARATOR {self.text_literal(REVISION_SEPARATOR)}), "
+            f"{self.text_literal(NO_REVISION)}) FROM {versions})"
         )
-        where = self.literal(schema, text) if schema is not None else "DATABASE()"
+        where = self.text_literal(schema) if schema is not None else "DATABASE()"
         exists = (
             "EXISTS(SELECT 1 FROM information_schema.tables "
-            f"WHERE table_schema = {where} AND table_name = {self.literal(table, text)})"
+            f"WHERE table_schema = {where} AND table_name = {self.text_literal(table)})"
         )
-        base = f"SET @mig_found = {self.literal(NO_REVISION, text)}"
+        base = f"SET @mig_found = {self.text_literal(NO_REVISION)}"
         reading = [
             Statement(
-                f"SET @mig_guard = IF({exists}, {self.literal(read, text)}, "
-                f"{self.literal(base, text)})",
+                f"SET @mig_guard = IF({exists}, {self.text_literal(read)}, "
+                f"{self.text_literal(base)})",
                 kind="guard",
                 table=table,
                 comment=self.guard_comment(expected),
@@ -147,8 +146,7 @@ class MySQLDialect(Dialect):
     def guard_message(self, expected: tuple[str, ...]) -> str:
         """SQL for ``mig: the database is at revision <found>, expected <expected>``."""
         before, after = guard_message_parts(expected)
-        text = sa.String()
-        return f"CONCAT({self.literal(before, text)}, @mig_found, {self.literal(after, text)})"
+        return f"CONCAT({self.text_literal(before)}, @mig_found, {self.text_literal(after)})"
 
     def guard_failure(self, expected: tuple[str, ...], table: str) -> list[Statement]:
         """MySQL: set :attr:`guard_variable` to itself when the revisions match, else to the

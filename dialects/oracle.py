@@ -272,30 +272,29 @@ class OracleDialect(Dialect):
         ``RAISE_APPLICATION_ERROR(-20001, ...)`` on a mismatch; ``WHENEVER SQLERROR EXIT``
         stops SQL*Plus. ``LISTAGG`` orders by ``NLSSORT(..., 'NLS_SORT=BINARY')``: code point
         order whatever the session's NLS_SORT. Needs Oracle 11.2 or later (``LISTAGG``)."""
-        text = sa.String()
-        base = self.literal(NO_REVISION, text)
+        base = self.text_literal(NO_REVISION)
         read = (
-            f"SELECT LISTAGG(version_num, {self.literal(REVISION_SEPARATOR, text)}) WITHIN GROUP "
+            f"SELECT LISTAGG(version_num, {self.text_literal(REVISION_SEPARATOR)}) WITHIN GROUP "
             "(ORDER BY NLSSORT(version_num, 'NLS_SORT=BINARY')) "
             f"FROM {self.table_name(schema, table)}"
         )
         before, after = guard_message_parts(expected)
-        want = self.literal(expected_revisions(expected), text)
+        want = self.text_literal(expected_revisions(expected))
         block = "\n".join(
             (
                 "DECLARE",
                 "  mig_found VARCHAR2(4000);",
                 "BEGIN",
                 "  BEGIN",
-                f"    EXECUTE IMMEDIATE {self.literal(read, text)} INTO mig_found;",
+                f"    EXECUTE IMMEDIATE {self.text_literal(read)} INTO mig_found;",
                 "  EXCEPTION",
                 "    WHEN OTHERS THEN",
                 "      IF SQLCODE != -942 THEN RAISE; END IF;",
                 "  END;",
                 f"  IF NVL(mig_found, {base}) <> {want} THEN",
                 "    RAISE_APPLICATION_ERROR(-20001, "
-                f"{self.literal(before, text)} || NVL(mig_found, {base}) || "
-                f"{self.literal(after, text)});",
+                f"{self.text_literal(before)} || NVL(mig_found, {base}) || "
+                f"{self.text_literal(after)});",
                 "  END IF;",
                 "END;",
             )

@@ -142,21 +142,20 @@ class PostgreSQLDialect(Dialect):
         rolled back. Aggregated with ``COLLATE "C"``: code point order, whatever the locale."""
         name = self.table_name(schema, table)
         before, after = guard_message_parts(expected)
-        text = sa.String()
         body = "\n".join(
             (
                 "DECLARE",
-                f"  mig_found text := {self.literal(NO_REVISION, text)};",
+                f"  mig_found text := {self.text_literal(NO_REVISION)};",
                 "BEGIN",
-                f"  IF to_regclass({self.literal(name, text)}) IS NOT NULL THEN",
+                f"  IF to_regclass({self.text_literal(name)}) IS NOT NULL THEN",
                 "    SELECT coalesce(string_agg(version_num, "
-                f'{self.literal(REVISION_SEPARATOR, text)} ORDER BY version_num COLLATE "C"), '
-                f"{self.literal(NO_REVISION, text)})",
+                f'{self.text_literal(REVISION_SEPARATOR)} ORDER BY version_num COLLATE "C"), '
+                f"{self.text_literal(NO_REVISION)})",
                 f"      INTO mig_found FROM {name};",
                 "  END IF;",
-                f"  IF mig_found <> {self.literal(expected_revisions(expected), text)} THEN",
+                f"  IF mig_found <> {self.text_literal(expected_revisions(expected))} THEN",
                 "    RAISE EXCEPTION USING MESSAGE = "
-                f"{self.literal(before, text)} || mig_found || {self.literal(after, text)};",
+                f"{self.text_literal(before)} || mig_found || {self.text_literal(after)};",
                 "  END IF;",
                 "END",
             )

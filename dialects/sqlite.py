@@ -119,14 +119,13 @@ class SQLiteDialect(Dialect):
            refuses the found ones: ``CHECK constraint failed: mig: expected the database at
            revision <expected>``, and ``sqlite3 -bail`` stops; dropped when it passes.
         """
-        text = sa.String()
-        want = self.literal(expected_revisions(expected), text)
+        want = self.text_literal(expected_revisions(expected))
         before, after = guard_message_parts(expected)
         versions = self.table_name(schema, table)
         found = (
-            f"COALESCE((SELECT group_concat(version_num, {self.literal(REVISION_SEPARATOR, text)})"
+            f"COALESCE((SELECT group_concat(version_num, {self.text_literal(REVISION_SEPARATOR)})"
             f" FROM (SELECT version_num FROM {versions} ORDER BY version_num COLLATE BINARY)),"
-            f" {self.literal(NO_REVISION, text)})"
+            f" {self.text_literal(NO_REVISION)})"
         )
         guard = self.quote(self.guard_table)
         check = self.quote(f"mig: expected the database at revision {expected_revisions(expected)}")
@@ -137,7 +136,7 @@ class SQLiteDialect(Dialect):
         )
         out += [
             Statement(
-                f"SELECT {self.literal(before, text)} || found || {self.literal(after, text)}"
+                f"SELECT {self.text_literal(before)} || found || {self.text_literal(after)}"
                 f" FROM (SELECT {found} AS found) WHERE found <> {want}",
                 kind="guard",
                 table=table,

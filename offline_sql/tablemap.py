@@ -48,20 +48,21 @@ class Frozen:
 _STARTUP_PATH = tuple(sys.path)
 """``sys.path`` before any revision script could change it (this module is imported before
 the first script runs)."""
-
-_importable_memo: dict[str, bool] = {}
+_STARTUP_PACKAGES = frozenset(name.partition(".")[0] for name in list(sys.modules))
+"""Top-level packages loaded before any script ran (mig, SQLAlchemy, the standard library):
+their modules import in a new process whatever scripts do to ``sys.path``."""
 
 
 def _importable(module: str) -> bool:
-    """Whether a new mig process can import ``module`` before running any script: it is
-    loaded, and not from a folder that was put on ``sys.path`` after mig started."""
-    found = _importable_memo.get(module)
-    if found is None:
-        loaded = sys.modules.get(module)
-        path = getattr(loaded, "__file__", None)
-        found = loaded is not None and (not isinstance(path, str) or _from_startup_path(path))
-        _importable_memo[module] = found
-    return found
+    """Whether a new mig process can import ``module`` before running any script: it
+    belongs to a package loaded before scripts ran, or it is loaded and not from a folder
+    that was put on ``sys.path`` after mig started."""
+    top = module.partition(".")[0]
+    if top in _STARTUP_PACKAGES or top in sys.builtin_module_names:
+        return True
+    loaded = sys.modules.get(module)
+    path = getattr(loaded, "__file__", None)
+    return loaded is not None and (not isinstance(path, str) or _from_startup_path(path))
 
 
 def _from_startup_path(path: str) -> bool:

@@ -45,6 +45,13 @@ miss, never unpickled. The rest is zlib-compressed (level 1): pickled statements
 about fourfold, which keeps both the file and a long first run's queued rows small."""
 
 
+def _compress(data: bytes) -> bytes:
+    """zlib at level 1 with a 4 KiB window and the least memory: ``zlib.compress`` sets up
+    its full 256 KiB state for every call, which costs more than compressing a 1 KiB row."""
+    packer = zlib.compressobj(1, zlib.DEFLATED, 12, 1)
+    return packer.compress(data) + packer.flush()
+
+
 def _checksum(data: bytes) -> bytes:
     return hashlib.blake2b(data, digest_size=CHECKSUM_SIZE).digest()
 
@@ -58,6 +65,7 @@ class CacheStore:
         self._broken = folder is None
         self._corrupt = False
         self._warned_row = False
+        self._absent = False
         self._pending: dict[str, list[tuple[str, str, str, bytes]]] = {t: [] for t in TABLES}
 
     @property
@@ -154,7 +162,7 @@ class CacheStore:
         :meth:`flush` writes the queue in one transaction."""
         if not self._broken:
             deps_text = json.dumps(deps, separators=(",", ":"))
-            packed = zlib.compress(data, 1)
+            packed = _compress(data)
             self._pending[table].append((key, deps_text, notes, _checksum(packed) + packed))
 
     def flush(self) -> None:
@@ -188,7 +196,10 @@ class CacheStore:
             return None
         if self._connection is not None:
             return self._connection
-        if not create and (self._corrupt or not self.path.exists()):
+        if not create and (self._corrupt or self._absent):
+            return None
+        if not create and not self.path.exists():
+            self._absent = True  # no cache yet: nothing to read until this command writes one
             return None
         try:
             if create:

@@ -22,6 +22,7 @@ import contextvars
 import hashlib
 import importlib.util
 import os
+import pathlib
 import sys
 import sysconfig
 from collections.abc import Iterator
@@ -157,6 +158,10 @@ def _install_hook() -> None:
     if not _hook_installed:
         sys.addaudithook(_audit)
         os.stat = _noting_stat
+        # Python 3.10's pathlib bound os.stat at import time, in an accessor class.
+        accessor = getattr(pathlib, "_NormalAccessor", None)
+        if accessor is not None and accessor.__dict__.get("stat") is _real_stat:
+            accessor.stat = staticmethod(_noting_stat)
         _hook_installed = True
 
 

@@ -12,6 +12,7 @@ Everything is rendered before anything is written, so a failed generation writes
 
 from __future__ import annotations
 
+import io
 import logging
 import shutil
 import tempfile
@@ -30,7 +31,7 @@ log = logging.getLogger("offline_sql")
 if TYPE_CHECKING:
     from offline_sql.config import Config
     from offline_sql.dialects.base import Dialect
-    from offline_sql.emit import FramedStep, Spelling
+    from offline_sql.emit import FramedStep, FrameOptions, Spelling
     from offline_sql.graph import RevisionGraph
     from offline_sql.online import OnlineRunner
     from offline_sql.operations import Operation
@@ -584,25 +585,45 @@ class Generated:
     """Revisions whose downgrade() records nothing (review, manifest; no rollback file)."""
 
 
+@dataclass(frozen=True)
+class Planned:
+    """An offline command resolved and planned, before anything runs."""
+
+    project: Project
+    command: str
+    start: tuple[str, ...]
+    end: tuple[str, ...]
+    steps: list[Step]
+
+    @classmethod
+    def of(cls, config: Config, command: str, target: str) -> Planned:
+        project = Project.load(config)
+        start, end = resolve_range(project, command, target)
+        return cls(project, command, start, end, plan_steps(project, command, start, end))
+
+    @property
+    def title(self) -> str:
+        return f"{self.command} {describe_heads(self.start)} -> {describe_heads(self.end)}"
+
+    def setup(self, context: DialectContext) -> tuple[Statement, ...]:
+        """The version table's creation, for a range that starts at base."""
+        return context.version_table if not self.start and self.command != "downgrade" else ()
+
+
 def generate(config: Config, command: str, target: str, options: OutputOptions) -> Generated:
     """Plan, record and render an offline run (and its rollback when writing a directory)."""
-    project = Project.load(config)
-    start, end = resolve_range(project, command, target)
-    steps = plan_steps(project, command, start, end)
-    return _with_cache(
-        project, lambda cache: _generate(project, command, start, end, steps, options, cache)
+    planned = Planned.of(config, command, target)
+    return _with_cache(planned.project, lambda cache: _generate(planned, options, cache))
+
+
+def _generate(planned: Planned, options: OutputOptions, cache: StepCache) -> Generated:
+    project, command, start, end, steps = (
+        planned.project,
+        planned.command,
+        planned.start,
+        planned.end,
+        planned.steps,
     )
-
-
-def _generate(
-    project: Project,
-    command: str,
-    start: tuple[str, ...],
-    end: tuple[str, ...],
-    steps: list[Step],
-    options: OutputOptions,
-    cache: StepCache,
-) -> Generated:
     chain = start_chain(project, steps, start, cache)
     want_review = options.output is not None or options.strict
     rendered = render_steps(project, steps, chain, guard=options.guard, for_review=want_review)
@@ -621,7 +642,6 @@ def _generate(
                 break
         rollback = render_steps(project, back, chain, guard=options.guard)
     context = _context(project, cache)
-    setup = context.version_table if not start and command != "downgrade" else ()
     return Generated(
         project,
         command,
@@ -629,7 +649,7 @@ def _generate(
         end,
         rendered,
         rollback,
-        setup,
+        planned.setup(context),
         context.session,
         context.spelling,
         no_downgrade,
@@ -689,19 +709,30 @@ def frame(
     title: str,
     setup: Sequence[Statement] = (),
 ) -> str:
-    from offline_sql.emit import FrameOptions, frame_script
+    from offline_sql.emit import frame_script
 
-    config = generated.project.config
     return frame_script(
         generated.spelling,
         [framed_step(r) for r in steps],
-        FrameOptions(
-            transaction_per_migration=config.transaction_per_migration,
-            preamble=options.preamble,
-            title=title,
-            setup=tuple(setup),
-            session_settings=generated.session,
-        ),
+        _frame_options(generated.project.config, options, title, setup, generated.session),
+    )
+
+
+def _frame_options(
+    config: Config,
+    options: OutputOptions,
+    title: str,
+    setup: Sequence[Statement],
+    session: Sequence[Statement],
+) -> FrameOptions:
+    from offline_sql.emit import FrameOptions
+
+    return FrameOptions(
+        transaction_per_migration=config.transaction_per_migration,
+        preamble=options.preamble,
+        title=title,
+        setup=tuple(setup),
+        session_settings=tuple(session),
     )
 
 
@@ -711,47 +742,29 @@ def write_script(
     """The offline script for ``[FROM:]TO`` written to ``out``, once all of it is generated
     (a failure writes nothing). Each step is framed as soon as it is rendered and spooled
     to a temporary file, so a long history is never held in memory whole."""
-    project = Project.load(config)
-    start, end = resolve_range(project, command, target)
-    steps = plan_steps(project, command, start, end)
-    spool = _with_cache(
-        project, lambda cache: _spool(project, command, start, end, steps, options, cache)
-    )
+    planned = Planned.of(config, command, target)
+    spool = _with_cache(planned.project, lambda cache: _spool(planned, options, cache))
     with spool:
         spool.seek(0)
         shutil.copyfileobj(spool, out)
 
 
-def _spool(
-    project: Project,
-    command: str,
-    start: tuple[str, ...],
-    end: tuple[str, ...],
-    steps: list[Step],
-    options: OutputOptions,
-    cache: StepCache,
-) -> IO[str]:
-    from offline_sql.emit import FrameOptions, frame_to
+def _spool(planned: Planned, options: OutputOptions, cache: StepCache) -> IO[str]:
+    from offline_sql.emit import frame_to
 
-    chain = start_chain(project, steps, start, cache)
+    project = planned.project
+    chain = start_chain(project, planned.steps, planned.start, cache)
     context = _context(project, cache)
+    steps = iter_rendered(project, planned.steps, chain, guard=options.guard)
+    frame_options = _frame_options(
+        project.config, options, planned.title, planned.setup(context), context.session
+    )
     # Returned open to the caller, which closes it after copying it out.
     spool = tempfile.SpooledTemporaryFile(  # noqa: SIM115
         max_size=SPOOL_IN_MEMORY, mode="w+", encoding="utf-8", newline=""
     )
     try:
-        frame_to(
-            spool.write,
-            context.spelling,
-            (framed_step(r) for r in iter_rendered(project, steps, chain, guard=options.guard)),
-            FrameOptions(
-                transaction_per_migration=project.config.transaction_per_migration,
-                preamble=options.preamble,
-                title=f"{command} {describe_heads(start)} -> {describe_heads(end)}",
-                setup=context.version_table if not start and command != "downgrade" else (),
-                session_settings=context.session,
-            ),
-        )
+        frame_to(spool.write, context.spelling, map(framed_step, steps), frame_options)
     except BaseException:
         spool.close()
         raise
@@ -765,6 +778,10 @@ SPOOL_IN_MEMORY = 1 << 20
 def _offline(config: Config, command: str, target: str, options: OutputOptions) -> str | None:
     from offline_sql import ticket
 
+    if options.output is None and not options.strict:
+        buffer = io.StringIO()
+        write_script(config, command, target, options, buffer)
+        return buffer.getvalue()
     generated = generate(config, command, target, options)
     review = ticket.review_of(generated) if options.output is not None or options.strict else None
     if review is not None and options.strict:

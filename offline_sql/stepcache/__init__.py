@@ -9,21 +9,25 @@ configuration and the baseline (:mod:`.keys`). So an entry is reused only for th
 script, reading the same files, after the same steps, with the same tools and settings; an
 edit anywhere misses from that step on, and only from there.
 
-Two kinds of entries (:mod:`.store`):
+Entries (:mod:`.store`):
 
-* ``state``: the step's effect on the schema state (:mod:`.delta`): the state at any point
-  is rebuilt by folding deltas, with tables unpickled only when read;
+* ``state``: the step's effect on the schema state (:mod:`.delta`) and what its script
+  warned: the state at any point is rebuilt by folding deltas, tables unpickled only when
+  read;
 * ``render``: the step's statements, version-table and guard statements and the warnings
-  rendering gave, keyed also by the step's plan (heads, version changes) and options.
+  rendering gave, keyed also by the step's plan (heads, version changes) and options;
+* ``walk``: a whole walk at once (one lookup for thousands of steps), and the
+  :class:`DialectContext` a fully cached run frames with.
 
 Entries are written only when a command succeeds. Scripts are assumed to be functions of
-their source and of the files they read (as a migration must be to be reviewed): one that
-reads the clock, the environment or a database gives what it gave when it was cached. Run
-with ``--no-cache`` (or ``cache_dir = false``) to run every script.
+their source and of what they read from the file system (as a migration must be to be
+reviewed): one that reads the clock, the environment or a database gives what it gave when
+it was cached. Run with ``--no-cache`` (or ``cache = false``) to run every script.
 """
 
 from __future__ import annotations
 
+import functools
 import importlib
 import json
 import pickle
@@ -87,17 +91,17 @@ class StepCache:
     def enabled(self) -> bool:
         return self.store.enabled
 
+    @functools.cached_property
+    def namespace(self) -> str:
+        """The key every chain of this command starts from (see :func:`.keys.namespace`)."""
+        return keys.namespace(self.config, self.hash_file(self._baseline_file))
+
     def chain(self, base: Callable[[], SchemaState]) -> Chain:
         """A chain starting at the empty history; ``base`` makes the starting state."""
-        start = ""
-        if self.enabled:
-            start = keys.namespace(self.config, self.hash_file(self._baseline_file))
-        return Chain(self, start, base)
+        return Chain(self, self.namespace if self.enabled else "", base)
 
     def _context_key(self) -> str:
-        return keys.digest(
-            "context", keys.namespace(self.config, self.hash_file(self._baseline_file))
-        )
+        return keys.digest("context", self.namespace)
 
     def context(self) -> DialectContext | None:
         """The cached :class:`DialectContext` of this configuration, if any."""

@@ -24,6 +24,7 @@ import time
 import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import cast
 
 from offline_sql._version import __version__
 from offline_sql.errors import CacheWarning, ScriptError
@@ -210,30 +211,25 @@ def _cached_files(data: object, folder: str) -> dict[str, _Cached] | None:
         return None
     prefix = os.path.join(folder, "")
     result: dict[str, _Cached] = {}
+    strings = _strings
     for name, entry in data["files"].items():
-        if not (isinstance(entry, list) and len(entry) == 11 and is_revision_file(name)):
+        if type(entry) is not list or len(entry) != 11 or not is_revision_file(name):
             return None
-        size, mtime_ns, revision, down_list, label_list, dep_list, message, allow_list, sha = entry[
-            :9
-        ]
-        ctime_ns, inode = entry[9:]
-        down, labels, deps = _strings(down_list), _strings(label_list), _strings(dep_list)
-        allow = _strings(allow_list)
+        size, mtime_ns, revision, down, labels, deps, message, allow, sha, ctime_ns, inode = entry
+        lists = (strings(down), strings(labels), strings(deps), strings(allow))
+        stamp = (size, mtime_ns, ctime_ns, inode)
         if (
-            type(size) is not int
-            or type(mtime_ns) is not int
-            or type(ctime_ns) is not int
-            or type(inode) is not int
-            or not isinstance(revision, str)
-            or not isinstance(message, str)
-            or not isinstance(sha, str)
+            None in lists
+            or any(type(number) is not int for number in stamp)
+            or type(revision) is not str
+            or type(message) is not str
+            or type(sha) is not str
             or len(sha) != 64
-            or down is None
-            or labels is None
-            or deps is None
-            or allow is None
         ):
             return None
-        header = RevisionHeader(revision, down, labels, deps, message, prefix + name, allow, sha)
-        result[name] = ((size, mtime_ns, ctime_ns, inode), header)
+        down_t, labels_t, deps_t, allow_t = cast("tuple[tuple[str, ...], ...]", lists)
+        header = RevisionHeader(
+            revision, down_t, labels_t, deps_t, message, prefix + name, allow_t, sha
+        )
+        result[name] = (stamp, header)
     return result

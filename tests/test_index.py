@@ -175,7 +175,8 @@ def test_unwritable_cache_is_warned(versions: Path, tmp_path: Path) -> None:
 def test_cache_write_is_atomic_and_leaves_no_temp(index: RevisionIndex) -> None:
     index.load()
     assert index.cache_path is not None
-    assert [p.name for p in index.cache_path.parent.iterdir()] == ["index.json"]
+    names = sorted(p.name for p in index.cache_path.parent.iterdir())
+    assert names == [".gitignore", "index.json"]  # and no temporary file left
 
 
 def test_no_cache_dir_means_no_cache(versions: Path) -> None:
@@ -212,3 +213,10 @@ def test_reading_history_imports_no_sqlalchemy() -> None:
     )
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert done.stdout.strip() == "[]"
+
+
+def test_the_cache_folder_ignores_itself_for_git(index: RevisionIndex) -> None:
+    """A cache belongs to one machine: its folder carries a .gitignore of everything."""
+    index.load()
+    assert index.cache_dir is not None
+    assert (index.cache_dir / ".gitignore").read_text("utf-8").splitlines()[-1] == "*"

@@ -144,7 +144,7 @@ class RevisionIndex:
         payload = {"format": CACHE_FORMAT, "version": __version__, "files": entries}
         text = json.dumps(payload, sort_keys=True, separators=(",", ":"))
         try:
-            path.parent.mkdir(parents=True, exist_ok=True)
+            make_cache_dir(path.parent)
             fd, tmp = tempfile.mkstemp(prefix=".index-", suffix=".tmp", dir=path.parent)
             try:
                 with os.fdopen(fd, "w", encoding="utf-8") as out:
@@ -156,6 +156,18 @@ class RevisionIndex:
                 raise
         except OSError as exc:
             _warn(f"{path}: cannot write the index cache, ignored: {exc}")
+
+
+CACHE_GITIGNORE = "# Made by mig: this cache belongs to one machine; never commit it.\n*\n"
+
+
+def make_cache_dir(folder: Path) -> None:
+    """Create the cache folder with a ``.gitignore`` that ignores all of it (as pytest and
+    mypy do with theirs), so a cache is never committed by accident."""
+    folder.mkdir(parents=True, exist_ok=True)
+    ignore = folder / ".gitignore"
+    if not ignore.exists():
+        ignore.write_text(CACHE_GITIGNORE, encoding="utf-8")
 
 
 def default_cache_dir(versions_dir: Path) -> Path:

@@ -22,6 +22,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from offline_sql.errors import CacheWarning
+from offline_sql.script.index import make_cache_dir
 
 FILE_NAME = "steps.sqlite3"
 SCHEMA_VERSION = 4
@@ -203,7 +204,7 @@ class CacheStore:
             return None
         try:
             if create:
-                self.path.parent.mkdir(parents=True, exist_ok=True)
+                make_cache_dir(self.path.parent)
             connection = sqlite3.connect(self.path, timeout=10)
             version = connection.execute("PRAGMA user_version").fetchone()[0]
             if version != SCHEMA_VERSION:

@@ -24,6 +24,7 @@ from typing import Any
 
 import pytest
 from click.testing import CliRunner
+from helpers import Rev, make_project
 
 from golden import Scenario
 
@@ -194,3 +195,24 @@ def cache_dump(path: Path) -> dict[str, set[tuple[Any, ...]]]:
 def cache_rows(path: Path) -> dict[str, int]:
     """Rows per table of a step cache file (empty when the file does not exist)."""
     return {table: len(rows) for table, rows in cache_dump(path).items()}
+
+
+SQL = ("upgrade", "base:head", "--sql")
+"""The whole history offline: what most cache tests compare."""
+
+
+def small_project(root: Path, revs: list[Rev], dialect: str = "postgresql") -> Path:
+    """A project of ``revs`` for ``dialect`` in ``root`` (scripts in ``migrations/``)."""
+    make_project(root, revs, settings={"script_location": "migrations", "dialect": dialect})
+    return root
+
+
+def same_with_and_without_cache(folder: Path, *args: str) -> str:
+    """The output of ``mig *args`` (cache on), checked equal, stderr too, to a --no-cache run."""
+    cached = mig(folder, *args)
+    uncached = mig(folder, *args, no_cache=True)
+    assert uncached.exit_code == 0, uncached.stderr
+    assert cached.exit_code == 0, cached.stderr
+    assert cached.stdout == uncached.stdout
+    assert cached.stderr == uncached.stderr
+    return cached.stdout

@@ -15,10 +15,18 @@ from pathlib import Path
 
 import pytest
 from helpers import Rev, make_project
-from stepcache_helpers import Imports, count_imports, mig, ok, steps_file
+from stepcache_helpers import (
+    SQL,
+    Imports,
+    count_imports,
+    mig,
+    ok,
+    same_with_and_without_cache,
+    small_project,
+    steps_file,
+)
 
 MIG = shutil.which("mig", path=str(Path(sys.executable).parent))
-SQL = ("upgrade", "base:head", "--sql")
 ADD_NOTE = 'op.add_column("invoices", sa.Column("n", sa.Text))'
 
 
@@ -27,28 +35,13 @@ def imports(monkeypatch: pytest.MonkeyPatch) -> Imports:
     return count_imports(monkeypatch)
 
 
-def project(root: Path, revs: list[Rev], dialect: str = "postgresql") -> Path:
-    make_project(root, revs, settings={"script_location": "migrations", "dialect": dialect})
-    return root
-
-
-def same_with_and_without_cache(folder: Path, *args: str) -> str:
-    cached = mig(folder, *args)
-    uncached = mig(folder, *args, no_cache=True)
-    assert uncached.exit_code == 0, uncached.stderr
-    assert cached.exit_code == 0, cached.stderr
-    assert cached.stdout == uncached.stdout
-    assert cached.stderr == uncached.stderr
-    return cached.stdout
-
-
 # ---- what a script looks at without opening it -----------------------------------------
 
 
 def test_a_file_a_script_checked_for_is_seen_when_it_appears(tmp_path: Path) -> None:
     """``if path.exists(): op.execute(path.read_text())``: the check is a stat, which raises
     no audit event, so the file that did not exist is no recorded dependency."""
-    folder = project(
+    folder = small_project(
         tmp_path,
         [
             Rev(
@@ -137,7 +130,7 @@ def test_a_warning_an_ancestor_raises_is_the_same_with_and_without_a_cache(
     """``upgrade a1:head`` replays a1 (it is not printed). Without a cache the replay runs
     a1 and its warning is shown; with a warm cache a1 is skipped and it is not. Either is
     defensible; they must agree."""
-    folder = project(
+    folder = small_project(
         tmp_path,
         [
             Rev(
@@ -159,7 +152,7 @@ def test_a_warm_run_does_not_write_the_cache(tmp_path: Path, imports: Imports) -
     nothing to write (a write is a synced transaction, and takes the file's write lock
     from concurrent runs). Today ``upgrade base:head`` stores its empty ancestor walk
     (no ancestors) again on every run."""
-    folder = project(
+    folder = small_project(
         tmp_path,
         [
             Rev(

@@ -15,26 +15,10 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from helpers import Rev, make_project
-from stepcache_helpers import mig, ok
+from helpers import Rev
+from stepcache_helpers import SQL, mig, ok, same_with_and_without_cache, small_project
 
-SQL = ("upgrade", "base:head", "--sql")
 ADD_NOTE = 'op.add_column("invoices", sa.Column("n", sa.Text))'
-
-
-def project(root: Path, revs: list[Rev], dialect: str = "postgresql") -> Path:
-    make_project(root, revs, settings={"script_location": "migrations", "dialect": dialect})
-    return root
-
-
-def same_with_and_without_cache(folder: Path, *args: str) -> str:
-    cached = mig(folder, *args)
-    uncached = mig(folder, *args, no_cache=True)
-    assert uncached.exit_code == 0, uncached.stderr
-    assert cached.exit_code == 0, cached.stderr
-    assert cached.stdout == uncached.stdout
-    assert cached.stderr == uncached.stderr
-    return cached.stdout
 
 
 # ---- state a script builds from its own classes -------------------------------------------
@@ -63,7 +47,7 @@ def test_a_type_the_script_defines_is_rendered_as_without_a_cache(
     behind sa.Enum) leaves objects in the state that pickle cannot find again (the script's
     module is never left in sys.modules). Without a cache mig renders it; with one it must
     not crash: such a step can simply not be cached."""
-    folder = project(
+    folder = small_project(
         tmp_path,
         [
             Rev(
@@ -89,7 +73,7 @@ def test_a_type_the_script_defines_is_rendered_as_without_a_cache(
 
 def globbing_project(root: Path) -> Path:
     """One revision that executes every ``sql/*.sql`` file next to it, in name order."""
-    folder = project(
+    folder = small_project(
         root,
         [
             Rev(
@@ -136,7 +120,7 @@ def on_ram_disk() -> Iterator[Path]:
 def test_a_project_on_a_ram_disk_tracks_what_its_scripts_read(on_ram_disk: Path) -> None:
     """deps.py excludes everything under /dev (meant for /dev/null, /dev/urandom): a
     project in /dev/shm (a tmpfs CI workspace) then has no dependencies at all."""
-    folder = project(
+    folder = small_project(
         on_ram_disk,
         [
             Rev(
@@ -164,7 +148,7 @@ def test_an_edit_that_keeps_the_size_and_the_mtime_is_seen(tmp_path: Path) -> No
     headers came from there; now the SQL a script renders does too, so an edit restored to
     the old mtime (``cp -p``, ``rsync -t``, an mtime-restoring checkout) prints the old
     SQL. Without a cache the new SQL is printed."""
-    folder = project(
+    folder = small_project(
         tmp_path,
         [
             Rev(
@@ -204,7 +188,7 @@ def test_an_upgraded_installed_package_a_script_imports_is_seen(
         deps, "_installation_roots", lambda: (*roots, os.path.join(os.path.realpath(site), ""))
     )
     monkeypatch.syspath_prepend(str(site))
-    folder = project(
+    folder = small_project(
         tmp_path / "project",
         [
             Rev(

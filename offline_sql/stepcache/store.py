@@ -65,7 +65,7 @@ class CacheStore:
         self._connection: sqlite3.Connection | None = None
         self._broken = folder is None
         self._corrupt = False
-        self._warned_row = False
+        self._warned: set[str] = set()
         self._absent = False
         self._pending: dict[str, list[tuple[str, str, str, bytes]]] = {t: [] for t in TABLES}
 
@@ -148,13 +148,13 @@ class CacheStore:
             return None
 
     def _warn_row(self) -> None:
-        if not self._warned_row:
-            self._warned_row = True
-            warnings.warn(
-                f"{self.path}: a step cache entry is corrupt: ignored, and rewritten",
-                CacheWarning,
-                stacklevel=4,
-            )
+        self._warn_once("a step cache entry is corrupt: ignored, and rewritten")
+
+    def _warn_once(self, message: str) -> None:
+        """One warning per kind of damage per command, however many rows show it."""
+        if message not in self._warned:
+            self._warned.add(message)
+            warnings.warn(f"{self.path}: {message}", CacheWarning, stacklevel=4)
 
     # ---- writing ------------------------------------------------------------------------
 
@@ -218,13 +218,8 @@ class CacheStore:
                 return None
             if create:
                 return self._replace_corrupt()
-            if not self._corrupt:
-                self._corrupt = True
-                warnings.warn(
-                    f"{self.path}: the step cache is corrupt: ignored, and rebuilt",
-                    CacheWarning,
-                    stacklevel=4,
-                )
+            self._corrupt = True
+            self._warn_once("the step cache is corrupt: ignored, and rebuilt")
             return None
         except OSError as exc:
             self._fail(f"cannot create the step cache, ignored: {exc}")

@@ -5,9 +5,12 @@ A DBA receives a directory (``0001_<rev>_<slug>.sql``, ``rollback/...``, ``REVIE
 
 * **Atomic**: everything is written into a fresh directory next to the target and renamed
   into place. A failure (disk full, a bug, Ctrl-C) leaves the old state: no directory, or
-  the previous one untouched. ``--force`` replaces a directory mig wrote before (it has a
-  MANIFEST.json) by renaming the old one aside, the new one in, then deleting the old one;
-  any other non-empty directory is refused, so a mistyped ``-o`` cannot delete sources.
+  the previous one untouched. ``--force`` replaces a directory exactly as mig wrote it (its
+  MANIFEST.json is mig's, intact, and lists every file there, unedited, and nothing else) by
+  renaming the old one aside, the new one in, then deleting the old one; any other non-empty
+  directory is refused, so a mistyped ``-o`` cannot delete sources. The hidden folders a
+  killed run leaves next to the target are removed by the next run (only those whose process
+  is gone, see :func:`_remove_stale_siblings`).
 * **Checkable**: MANIFEST.json lists every file with its sha256, the order, and the sha256 of
   each source script, so ``mig verify`` (:mod:`offline_sql.verify`) catches a file edited,
   removed, added or reordered after generation. The manifest carries a digest of its own
@@ -20,8 +23,10 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import re
 import secrets
 import shutil
+import socket
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
@@ -141,8 +146,56 @@ def _write_file(root: Path, relative: PurePosixPath, data: bytes) -> None:
         os.fsync(handle.fileno())
 
 
+def _host_tag() -> str:
+    """A short, file-name-safe tag of this machine, so a run never judges another
+    machine's folders (on a shared file system) by its own process table."""
+    return hashlib.sha256(socket.gethostname().encode()).hexdigest()[:8]
+
+
 def _sibling(out_dir: Path, tag: str) -> Path:
-    return out_dir.parent / f".{out_dir.name}.{tag}-{secrets.token_hex(6)}"
+    """``.<name>.<tag>-<host>-<pid>-<random>``: a folder next to ``out_dir`` that says which
+    process on which machine made it, for :func:`_remove_stale_siblings`."""
+    token = secrets.token_hex(6)
+    return out_dir.parent / f".{out_dir.name}.{tag}-{_host_tag()}-{os.getpid()}-{token}"
+
+
+def _process_gone(pid: int) -> bool:
+    """Whether no process ``pid`` runs on this machine (unsure: False)."""
+    if os.name != "posix" or pid <= 0:
+        return False  # os.kill(pid, 0) is not a probe on Windows
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return True
+    except OSError:
+        return False  # exists, owned by someone else
+    return False
+
+
+def _remove_stale_siblings(out_dir: Path) -> None:
+    """Delete the hidden folders a killed earlier run left next to ``out_dir``.
+
+    Only folders named exactly as :func:`_sibling` names them for this ``out_dir``, made on
+    this machine by a process that no longer runs: a run in progress, another machine's or
+    another tool's folder is never touched. A leftover ``old`` folder is the previous output
+    when the run died between the two renames; it is kept unless ``out_dir`` exists again.
+    """
+    pattern = re.compile(
+        rf"\.{re.escape(out_dir.name)}\.(tmp|old)-{_host_tag()}-([0-9]+)-[0-9a-f]{{12}}"
+    )
+    try:
+        names = [entry.name for entry in os.scandir(out_dir.parent)]
+    except OSError:
+        return
+    for name in names:
+        match = pattern.fullmatch(name)
+        if match is None or not _process_gone(int(match.group(2))):
+            continue
+        if match.group(1) == "old" and not out_dir.is_dir():
+            continue
+        path = out_dir.parent / name
+        if path.is_dir() and not path.is_symlink():
+            shutil.rmtree(path, ignore_errors=True)
 
 
 def _check_target(out_dir: Path, force: bool) -> bool:
@@ -160,11 +213,6 @@ def _check_target(out_dir: Path, force: bool) -> bool:
             f"output directory {out_dir} is not empty: pass --force to replace it, "
             "or choose another -o"
         )
-    if not (out_dir / MANIFEST_NAME).is_file():
-        raise OutputError(
-            f"refusing to replace {out_dir}: it has no {MANIFEST_NAME}, so mig did not write it; "
-            "--force only replaces mig's own output: choose another -o"
-        )
     here = Path.cwd().resolve()
     resolved = out_dir.resolve()
     if resolved == here or resolved in here.parents or resolved == Path.home().resolve():
@@ -172,7 +220,34 @@ def _check_target(out_dir: Path, force: bool) -> bool:
             f"refusing to replace {out_dir}: it contains the current or home directory; "
             "choose a dedicated -o directory"
         )
+    problem = _not_mig_output(out_dir)
+    if problem:
+        raise OutputError(
+            f"refusing to replace {out_dir}: {problem}; --force only replaces a directory "
+            "exactly as mig wrote it: move or delete it yourself, or choose another -o"
+        )
     return True
+
+
+def _not_mig_output(out_dir: Path) -> str | None:
+    """Why ``out_dir`` is not a directory mig wrote and nobody changed since (None: it is).
+
+    A file named MANIFEST.json is not enough (web apps and other tools have one): the
+    manifest must be mig's, in a format this mig knows, with an intact digest, and the
+    directory must hold exactly the files it lists, unedited (``mig verify``'s check)."""
+    from offline_sql.verify import verify_directory
+
+    manifest = out_dir / MANIFEST_NAME
+    if not manifest.is_file() or manifest.is_symlink():
+        return f"it has no {MANIFEST_NAME}, so mig did not write it"
+    try:
+        document = json.loads(manifest.read_bytes())
+    except (OSError, ValueError):
+        document = None
+    if not isinstance(document, dict) or document.get("tool") != "mig":
+        return f"its {MANIFEST_NAME} is not one mig writes"
+    problems = verify_directory(out_dir).problems
+    return f"{problems[0]}" if problems else None
 
 
 def _swap_in(new: Path, out_dir: Path, exists: bool) -> None:
@@ -205,6 +280,7 @@ def write_directory(out_dir: Path, files: Sequence[tuple[str, bytes]], *, force:
             raise OutputError(f"two output files are both named {relative}: this is a mig bug")
         seen.add(key)
     exists = _check_target(out_dir, force)
+    _remove_stale_siblings(out_dir)
     staging: Path | None = None
     try:
         out_dir.parent.mkdir(parents=True, exist_ok=True)

@@ -55,10 +55,12 @@ def test_non_empty_directory_is_refused(tmp_path: Path) -> None:
 
 
 def old_output(path: Path, *files: str) -> None:
-    """A directory as an earlier run left it: ``files`` and its MANIFEST.json."""
+    """A directory as an earlier run left it: ``files`` and the MANIFEST.json listing them."""
     path.mkdir(parents=True)
-    for name in (*files, "MANIFEST.json"):
+    for name in files:
         (path / name).write_bytes(b"old")
+    manifest = build_manifest([], "sqlite", "0.1.0", extra_files=[(n, b"old") for n in files])
+    (path / "MANIFEST.json").write_bytes(manifest)
 
 
 def test_force_replaces_instead_of_merging(tmp_path: Path) -> None:
@@ -76,6 +78,47 @@ def test_force_never_replaces_what_mig_did_not_write(tmp_path: Path) -> None:
         write_directory(tmp_path / "migrations", FILES, force=True)
     assert listing(tmp_path / "migrations") == {"ab12_add_users.py": b"revision = 'ab12'\n"}
     assert siblings(tmp_path) == ["migrations"]
+
+
+def test_force_never_replaces_a_web_app_with_a_manifest(tmp_path: Path) -> None:
+    """Issue 11: a folder holding someone else's MANIFEST.json is not mig's output."""
+    app = tmp_path / "static"
+    app.mkdir()
+    (app / "MANIFEST.json").write_bytes(b'{"name": "my app", "start_url": "/"}\n')
+    (app / "index.html").write_bytes(b"<html></html>")
+    with pytest.raises(OutputError, match=r"MANIFEST\.json is not one mig writes") as raised:
+        write_directory(app, FILES, force=True)
+    assert "\n" not in str(raised.value) and "choose another -o" in str(raised.value)
+    assert listing(app) == {
+        "MANIFEST.json": b'{"name": "my app", "start_url": "/"}\n',
+        "index.html": b"<html></html>",
+    }
+    assert siblings(tmp_path) == ["static"]
+
+
+@pytest.mark.parametrize(
+    ("change", "reason"),
+    [
+        (lambda out: (out / "notes.txt").write_bytes(b"mine"), "added: notes.txt"),
+        (lambda out: (out / "stale.sql").unlink(), "missing: stale.sql"),
+        (lambda out: (out / "stale.sql").write_bytes(b"edited"), "edited: stale.sql"),
+        (
+            lambda out: (out / "MANIFEST.json").write_bytes(
+                (out / "MANIFEST.json").read_bytes().replace(b'"format": 1', b'"format": 99')
+            ),
+            "format 99",
+        ),
+    ],
+)
+def test_force_refuses_mig_output_that_was_changed(
+    tmp_path: Path, change: Any, reason: str
+) -> None:
+    old_output(tmp_path / "out", "stale.sql")
+    change(tmp_path / "out")
+    before = listing(tmp_path / "out")
+    with pytest.raises(OutputError, match=f"refusing to replace .*{reason}"):
+        write_directory(tmp_path / "out", FILES, force=True)
+    assert listing(tmp_path / "out") == before
 
 
 def test_a_file_in_the_way_is_refused(tmp_path: Path) -> None:
@@ -126,7 +169,8 @@ def test_failure_with_force_keeps_the_old_directory(
     fail_on_second_file(monkeypatch)
     with pytest.raises(Boom):
         write_directory(tmp_path / "out", FILES, force=True)
-    assert listing(tmp_path / "out") == {"old.sql": b"old", "MANIFEST.json": b"old"}
+    assert listing(tmp_path / "out")["old.sql"] == b"old"
+    assert sorted(listing(tmp_path / "out")) == ["MANIFEST.json", "old.sql"]
     assert siblings(tmp_path) == ["out"]
 
 
@@ -208,3 +252,66 @@ def test_manifest_order_must_be_consecutive() -> None:
 def test_manifest_keeps_unicode_readable() -> None:
     data = build_manifest([entry(message="ajoute café")], "sqlite", "1")
     assert "ajoute café".encode() in data
+
+
+# ---- leftovers of a killed run --------------------------------------------------------------
+
+
+def dead_pid() -> int:
+    """The pid of a process that has exited (and been reaped)."""
+    import subprocess
+    import sys
+
+    done = subprocess.run(
+        [sys.executable, "-c", "import os; print(os.getpid())"],
+        check=True,
+        capture_output=True,
+        text=True,
+    )
+    return int(done.stdout)
+
+
+def leftover(out_dir: Path, tag: str, pid: int) -> Path:
+    """A hidden folder as a run killed while writing ``out_dir`` leaves it."""
+    name = f".{out_dir.name}.{tag}-{output._host_tag()}-{pid}-{'ab' * 6}"
+    folder = out_dir.parent / name
+    folder.mkdir()
+    (folder / "0001_half_written.sql").write_bytes(b"CREATE TA")
+    return folder
+
+
+def test_a_killed_runs_staging_folder_is_removed_next_time(tmp_path: Path) -> None:
+    """Issue 11: ``kill -9`` during ``-o out`` left ``.out.tmp-*`` behind for ever."""
+    leftover(tmp_path / "out", "tmp", dead_pid())
+    write_directory(tmp_path / "out", FILES, force=False)
+    assert siblings(tmp_path) == ["out"]
+
+
+def test_a_killed_runs_old_folder_is_removed_once_the_output_exists(tmp_path: Path) -> None:
+    old_output(tmp_path / "out", "stale.sql")
+    leftover(tmp_path / "out", "old", dead_pid())
+    write_directory(tmp_path / "out", FILES, force=True)
+    assert siblings(tmp_path) == ["out"]
+
+
+def test_folders_in_use_or_not_ours_are_kept(tmp_path: Path) -> None:
+    import os
+
+    running = leftover(tmp_path / "out", "tmp", os.getpid())  # a run still in progress
+    other_dir = leftover(tmp_path / "other", "tmp", dead_pid())  # another -o's
+    foreign = tmp_path / ".out.tmp-somebody-elses"
+    foreign.mkdir()
+    other_host = tmp_path / f".out.tmp-00000000-{dead_pid()}-{'cd' * 6}"
+    other_host.mkdir()
+    write_directory(tmp_path / "out", FILES, force=False)
+    assert siblings(tmp_path) == sorted(
+        ["out", running.name, other_dir.name, foreign.name, other_host.name]
+    )
+
+
+def test_the_only_copy_of_the_previous_output_is_kept(tmp_path: Path) -> None:
+    """Killed between the two renames: ``.out.old-*`` is the previous output and ``out`` is
+    gone; a new run to another place must not delete it."""
+    kept = leftover(tmp_path / "out", "old", dead_pid())
+    output._remove_stale_siblings(tmp_path / "out")
+    assert kept.is_dir()

@@ -72,12 +72,24 @@ def test_non_empty_directory_is_refused(tmp_path: Path) -> None:
 
 def test_force_replaces_the_directory(tmp_path: Path) -> None:
     out, fresh = tmp_path / "out", tmp_path / "fresh"
-    assert upgrade_to_dir(EXAMPLE, out).exit_code == 0
-    (out / "notes.txt").write_bytes(b"old\n")
+    assert upgrade_to_dir(EXAMPLE, out, dialect="postgresql").exit_code == 0
     assert upgrade_to_dir(EXAMPLE, out, "--force").exit_code == 0
     assert upgrade_to_dir(EXAMPLE, fresh).exit_code == 0
     assert listing(out) == listing(fresh)
     assert sorted(p.name for p in tmp_path.iterdir()) == ["fresh", "out"]
+
+
+def test_force_refuses_mig_output_with_a_file_added(tmp_path: Path) -> None:
+    """The DBA's notes in an earlier ticket folder are not mig's to delete (issue 11)."""
+    out = tmp_path / "out"
+    assert upgrade_to_dir(EXAMPLE, out).exit_code == 0
+    (out / "notes.txt").write_bytes(b"the DBA's notes\n")
+    before = listing(out)
+    result = upgrade_to_dir(EXAMPLE, out, "--force")
+    assert (result.exit_code, result.stdout) == (1, "")
+    assert result.stderr.startswith(f"mig: error: refusing to replace {out}: added: notes.txt")
+    assert len(result.stderr.splitlines()) == 1
+    assert listing(out) == before
 
 
 def broken(function: str) -> tuple[Rev, ...]:

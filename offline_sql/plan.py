@@ -59,6 +59,13 @@ def plan_upgrade(
 ) -> list[Step]:
     """Steps applying every ancestor of ``target`` that ``current`` has not applied."""
     rows = _Rows(graph, _checked_current(graph, current))
+    behind = [rev for rev in target if rev in rows.applied and rev not in rows.rows]
+    if behind:
+        raise RevisionError(
+            f"cannot upgrade from {_shown(current)} to {_shown(target)}: {', '.join(behind)} "
+            f"is already applied below {_shown(current)}; to go back use downgrade"
+            f"{_offline_hint('downgrade', current, target)}"
+        )
     todo = graph.ancestors(target) - rows.applied
     steps = [rows.apply(rev) for rev in graph.topological(todo)]
     _check_chain(steps, rows.start, graph.heads_of(current + target))
@@ -72,10 +79,10 @@ def plan_downgrade(
     rows = _Rows(graph, _checked_current(graph, current))
     below = [rev for rev in target if rev not in rows.applied]
     if below:
-        shown = ", ".join(current) or "base"
         raise RevisionError(
-            f"cannot downgrade to {', '.join(below)}: not applied below the current heads "
-            f"({shown}); use upgrade to move forward"
+            f"cannot downgrade from {_shown(current)} to {_shown(target)}: {', '.join(below)} "
+            f"is not applied below {_shown(current)}; to move forward use upgrade"
+            f"{_offline_hint('upgrade', current, target)}"
         )
     if target:
         undo = (graph.descendants(target) & rows.applied) - graph.ancestors(target)
@@ -200,6 +207,17 @@ def _apply_ops(rows: set[str], ops: Iterable[VersionOp]) -> None:
             _expect(op.revision not in rows, f"updating to {op.revision}, already a row")
             rows.remove(op.old or "")
             rows.add(op.revision)
+
+
+def _shown(revisions: tuple[str, ...]) -> str:
+    return ", ".join(revisions) or "base"
+
+
+def _offline_hint(command: str, current: tuple[str, ...], target: tuple[str, ...]) -> str:
+    """`` (offline: `mig downgrade B:A --sql`)`` when a range can name both sides."""
+    if len(current) > 1 or len(target) > 1:
+        return ""
+    return f" (offline: `mig {command} {_shown(current)}:{_shown(target)} --sql`)"
 
 
 def _checked_current(graph: RevisionGraph, current: tuple[str, ...]) -> frozenset[str]:

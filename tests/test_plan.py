@@ -41,7 +41,6 @@ UPGRADES = [
         ],
     ),
     ("linear", ("a2",), ("a3",), [("a3", (upd("a2", "a3"),), ("a3",))]),
-    ("linear", ("a3",), ("a2",), []),
     ("linear", ("a4",), ("a4",), []),
     (
         "branched", (), ("a3", "b2"),
@@ -158,7 +157,13 @@ def test_downgrade_to_base_is_the_exact_reverse(name: str) -> None:
 @pytest.mark.parametrize(
     ("history", "current", "target", "match"),
     [
-        (LINEAR, ("a2",), ("a3",), "cannot downgrade to a3: not applied below the current heads"),
+        (
+            LINEAR,
+            ("a2",),
+            ("a3",),
+            "cannot downgrade from a2 to a3: a3 is not applied below a2; to move forward use "
+            r"upgrade \(offline: `mig upgrade a2:a3 --sql`\)",
+        ),
         (BRANCHED, ("a3",), ("b1",), "use upgrade"),
         (LINEAR, ("a2", "a3"), ("a1",), "a2 is below another one"),
     ],
@@ -168,6 +173,34 @@ def test_downgrade_errors(
 ) -> None:
     with pytest.raises(RevisionError, match=match):
         plan_downgrade(graph_of(history), current, target)
+
+
+@pytest.mark.parametrize(
+    ("history", "current", "target", "match"),
+    [
+        (
+            LINEAR,
+            ("a3",),
+            ("a1",),
+            "cannot upgrade from a3 to a1: a1 is already applied below a3; to go back use "
+            r"downgrade \(offline: `mig downgrade a3:a1 --sql`\)$",
+        ),
+        (BRANCHED, ("a3", "b2"), ("a1",), "a1 is already applied below a3, b2; .* downgrade$"),
+        (MERGED, ("m1",), ("b1",), "b1 is already applied below m1"),
+    ],
+)
+def test_upgrade_backwards_is_an_error(
+    history: list[Rev], current: tuple[str, ...], target: tuple[str, ...], match: str
+) -> None:
+    """Issue 11: ``upgrade r3:r1 --sql`` gave an empty script and exit 0."""
+    with pytest.raises(RevisionError, match=match):
+        plan_upgrade(graph_of(history), current, target)
+
+
+@pytest.mark.parametrize("history", [LINEAR, BRANCHED, MERGED])
+def test_upgrade_to_where_it_is_is_still_empty(history: list[Rev]) -> None:
+    graph = graph_of(history)
+    assert plan_upgrade(graph, graph.heads, graph.heads) == []
 
 
 def test_overlapping_current_is_refused_for_upgrade() -> None:
@@ -224,6 +257,13 @@ def test_random_plans_keep_the_heads_invariant(data: st.DataObject) -> None:
     current = graph.heads_of(data.draw(st.lists(st.sampled_from(names), max_size=3)))
     target = tuple(data.draw(st.lists(st.sampled_from(names), min_size=1, max_size=3)))
 
+    stamp_target = target
+    applied = graph.ancestors(current)
+    behind = [rev for rev in target if rev in applied and rev not in current]
+    if behind:  # upgrade never goes back: it says so
+        with pytest.raises(RevisionError, match="already applied below"):
+            plan_upgrade(graph, current, target)
+        target = tuple(rev for rev in target if rev not in behind)
     up = plan_upgrade(graph, current, target)
     assert_chain(up, current)
     done = graph.ancestors(current)
@@ -238,5 +278,5 @@ def test_random_plans_keep_the_heads_invariant(data: st.DataObject) -> None:
     assert_chain(down, final)
     assert_reverse(plan_upgrade(graph, (), final), down)
 
-    stamp = plan_stamp(graph, current, target)
+    stamp = plan_stamp(graph, current, stamp_target)
     assert_chain(stamp, current)

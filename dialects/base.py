@@ -20,6 +20,7 @@ from offline_sql.dialects import existing
 from offline_sql.dialects import render as r
 from offline_sql.dialects.literals import LiteralError, Literals
 from offline_sql.errors import RenderError
+from offline_sql.revision_ids import VERSION_NUM_LENGTH
 from offline_sql.schema_items import fk_target
 from offline_sql.statements import Statement, StatementKind
 
@@ -149,9 +150,6 @@ class Dialect:
 
     comment_prefix: ClassVar[str] = "-- "
     """Starts a one-line SQL comment."""
-
-    version_num_length: ClassVar[int] = 32
-    """Width of the version table's ``version_num`` column."""
 
     sqlglot_name: ClassVar[str] = ""
     """sqlglot's name for the dialect, for parsing what we emit and raw SQL from scripts."""
@@ -318,11 +316,12 @@ class Dialect:
     # ---- version table ----------------------------------------------------------------
 
     def version_table(self, table: str, schema: str | None) -> sa.Table:
-        """The version table as SQLAlchemy sees it: one ``version_num`` primary key."""
+        """The version table as SQLAlchemy sees it: one ``version_num`` primary key, as wide
+        as every revision id is checked to fit (:data:`VERSION_NUM_LENGTH`)."""
         return sa.Table(
             table,
             sa.MetaData(),
-            sa.Column("version_num", sa.String(self.version_num_length), nullable=False),
+            sa.Column("version_num", sa.String(VERSION_NUM_LENGTH), nullable=False),
             sa.PrimaryKeyConstraint("version_num", name=f"{table}_pkc"),
             schema=schema,
         )

@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 
 from offline_sql.config import CONFIG_FILE, PYPROJECT_FILE, TEMPLATE_FILE, Config
 from offline_sql.errors import ConfigError, DuplicateRevisionError, RevisionError, UsageError
+from offline_sql.revision_ids import NEW_ID_RULE, is_valid_new_id
 
 if TYPE_CHECKING:
     from offline_sql.graph import RevisionGraph
@@ -26,7 +27,6 @@ DEFAULT_SETTINGS = (
 )
 """What ``mig init`` writes: SQLite so online mode works with nothing else installed."""
 
-_NAME = re.compile(r"^[A-Za-z0-9_]+$")
 _LABEL = re.compile(r"^[A-Za-z][A-Za-z0-9_]*$")
 _RESERVED = frozenset({"head", "heads", "base", "current"})
 """Words with a meaning in targets; a revision id or label equal to one would be unreachable."""
@@ -88,8 +88,8 @@ def load_graph(config: Config) -> RevisionGraph:
 
 
 def _check_new_id(graph: RevisionGraph, rev_id: str) -> None:
-    if not _NAME.match(rev_id):
-        raise UsageError(f"--rev-id {rev_id!r}: use only letters, digits and _")
+    if not is_valid_new_id(rev_id):
+        raise UsageError(f"--rev-id {rev_id!r}: use {NEW_ID_RULE}")
     if rev_id.lower() in _RESERVED:
         raise UsageError(f"--rev-id {rev_id!r} is a reserved word in targets; choose another id")
     if rev_id in graph.revisions:

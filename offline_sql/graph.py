@@ -40,6 +40,8 @@ from offline_sql.errors import (
     UnknownRevisionError,
     UsageError,
 )
+from offline_sql.revision_ids import RULE as ID_RULE
+from offline_sql.revision_ids import is_valid_id
 from offline_sql.script.header import RevisionHeader
 
 SYMBOLS = ("base", "head", "heads")
@@ -406,6 +408,11 @@ def _index_headers(headers: Iterable[RevisionHeader]) -> dict[str, RevisionHeade
             raise DuplicateRevisionError(
                 f"revision id {header.revision!r} is declared by both {first} and {second}: "
                 "give one of them a new id (and update the down_revision of its children)"
+            )
+        if not is_valid_id(header.revision):
+            raise RevisionError(
+                f"{header.path}: revision id {header.revision!r} is not allowed: use {ID_RULE} "
+                "(and update the down_revision of its children)"
             )
         if header.revision in SYMBOLS:
             raise RevisionError(

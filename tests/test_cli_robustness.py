@@ -7,13 +7,16 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+import sqlalchemy as sa
 from click.testing import CliRunner, Result
-from helpers import LINEAR, make_project
+from helpers import LINEAR, Rev, make_project, revision_source
 
 from offline_sql import commands
 from offline_sql.cli import cli
 from offline_sql.config import load_config
+from offline_sql.dialects import NAMES
 from offline_sql.errors import RevisionError
+from offline_sql.revision_ids import VERSION_NUM_LENGTH
 
 
 def invoke(root: Path, *args: str) -> Result:
@@ -83,3 +86,80 @@ def test_python_api_refuses_the_wrong_direction(
     config = load_config(make_project(tmp_path, LINEAR), dialect="sqlite")
     with pytest.raises(RevisionError, match=message):
         function(config, target, sql=True)  # type: ignore[operator]
+
+
+# ---- revision ids ---------------------------------------------------------------------------
+
+BAD_IDS = [
+    "a" * (VERSION_NUM_LENGTH + 1),
+    "ab/cd",
+    "ab\\cd",
+    "ab:cd",
+    "ab cd",
+    "ab\tcd",
+    "ab\ncd",
+    ".hidden",
+    "-rf",
+    "ab'cd",
+    "caf\u00e9",
+    "ab;cd",
+]
+
+
+def add_script(root: Path, rev: Rev) -> None:
+    """``rev`` as ``versions/zz_bad.py`` (its id may not be usable in a file name)."""
+    (root / "migrations" / "versions" / "zz_bad.py").write_text(revision_source(rev))
+
+
+@pytest.mark.parametrize("bad", BAD_IDS)
+@pytest.mark.parametrize("command", [["heads"], ["upgrade", "head", "--sql"]])
+def test_a_script_with_an_unsafe_id_is_refused(
+    tmp_path: Path, bad: str, command: list[str]
+) -> None:
+    make_project(tmp_path, LINEAR)
+    add_script(tmp_path, Rev(bad, "ccc3", "bad id"))
+    result = invoke(tmp_path, *command)
+    assert_one_error_line(result, 1, "zz_bad.py", repr(bad), "at most 32 characters")
+
+
+def test_unsafe_id_never_makes_a_subfolder(tmp_path: Path) -> None:
+    project = tmp_path / "p"
+    make_project(project, LINEAR)
+    add_script(project, Rev("dd/x", "ccc3", "slash"))
+    out = tmp_path / "out"
+    assert_one_error_line(invoke(project, "upgrade", "head", "--sql", "-o", str(out)), 1, "dd/x")
+    assert not out.exists()
+
+
+@pytest.mark.parametrize("good", ["a" * VERSION_NUM_LENGTH, "1.0.2-beta_3", "_x", "9"])
+def test_safe_ids_from_existing_scripts_work(tmp_path: Path, good: str) -> None:
+    make_project(tmp_path, LINEAR)
+    add_script(tmp_path, Rev(good, "ccc3", "fine"))
+    result = invoke(tmp_path, "upgrade", "head", "--sql")
+    assert result.exit_code == 0, result.output
+    assert f"'{good}'" in result.stdout
+
+
+@pytest.mark.parametrize("bad", [*BAD_IDS, "ab-cd", "ab.cd"])
+def test_revision_rev_id_refuses_unsafe_ids(tmp_path: Path, bad: str) -> None:
+    make_project(tmp_path, LINEAR)
+    before = sorted(p.name for p in (tmp_path / "migrations" / "versions").iterdir())
+    result = invoke(tmp_path, "revision", "-m", "x", "--rev-id", bad)
+    assert_one_error_line(result, 2, "--rev-id", "at most 32 characters")
+    assert sorted(p.name for p in (tmp_path / "migrations" / "versions").iterdir()) == before
+
+
+def test_revision_rev_id_of_the_full_width_works(tmp_path: Path) -> None:
+    make_project(tmp_path, LINEAR)
+    result = invoke(tmp_path, "revision", "-m", "x", "--rev-id", "b" * VERSION_NUM_LENGTH)
+    assert result.exit_code == 0, result.output
+
+
+def test_the_version_column_is_as_wide_as_the_id_rule() -> None:
+    from offline_sql.dialects import get_dialect
+
+    for name in NAMES:
+        table = get_dialect(name).version_table("mig_version", None)
+        column_type = table.c.version_num.type
+        assert isinstance(column_type, sa.String)
+        assert column_type.length == VERSION_NUM_LENGTH

@@ -163,3 +163,51 @@ def test_the_version_column_is_as_wide_as_the_id_rule() -> None:
         column_type = table.c.version_num.type
         assert isinstance(column_type, sa.String)
         assert column_type.length == VERSION_NUM_LENGTH
+
+
+# ---- script encodings -----------------------------------------------------------------------
+
+LATIN1_SCRIPT = (
+    b"# -*- coding: latin-1 -*-\n"
+    b'"""caf\xe9 table"""\n'
+    b"import sqlalchemy as sa\n"
+    b"from offline_sql import op\n"
+    b'revision = "a1"\n'
+    b"down_revision = None\n\n\n"
+    b"def upgrade() -> None:\n"
+    b'    op.create_table("t", sa.Column("name", sa.String(10), server_default="caf\xe9"))\n\n\n'
+    b"def downgrade() -> None:\n"
+    b'    op.drop_table("t")\n'
+)
+
+
+@pytest.mark.parametrize(
+    "source",
+    [LATIN1_SCRIPT, b"\xef\xbb\xbf" + LATIN1_SCRIPT.split(b"\n", 1)[1].decode("latin-1").encode()],
+    ids=["latin-1 coding line", "utf-8 with BOM"],
+)
+def test_scripts_are_read_as_python_reads_them(tmp_path: Path, source: bytes) -> None:
+    """Issue 11: a Latin-1 script with a valid coding line gave a UnicodeDecodeError."""
+    make_project(tmp_path)
+    (tmp_path / "migrations" / "versions" / "a1_cafe.py").write_bytes(source)
+    history = invoke(tmp_path, "history")
+    assert (history.exit_code, history.stdout) == (0, "<base> -> a1 (head), caf\u00e9 table\n")
+    result = invoke(tmp_path, "upgrade", "head", "--sql")
+    assert result.exit_code == 0, result.output
+    assert "DEFAULT 'caf\u00e9'" in result.stdout
+
+
+def test_an_undecodable_script_is_one_error_line(tmp_path: Path) -> None:
+    make_project(tmp_path)
+    path = tmp_path / "migrations" / "versions" / "a1_cafe.py"
+    path.write_bytes(LATIN1_SCRIPT.split(b"\n", 1)[1])  # Latin-1 bytes, no coding line
+    for command in (["history"], ["upgrade", "head", "--sql"]):
+        assert_one_error_line(invoke(tmp_path, *command), 1, "a1_cafe.py", "utf-8")
+
+
+def test_the_loader_decodes_like_import(tmp_path: Path) -> None:
+    from offline_sql.script.loader import load_script
+
+    path = tmp_path / "a1_cafe.py"
+    path.write_bytes(LATIN1_SCRIPT)
+    assert load_script(str(path), "a1").__doc__ == "caf\u00e9 table"

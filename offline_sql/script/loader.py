@@ -33,12 +33,14 @@ def module_name(revision: str) -> str:
 def load_script(path: str, revision: str) -> ModuleType:
     """Import the revision script at ``path`` as a fresh module."""
     try:
-        with open(path, encoding="utf-8") as handle:
-            source = handle.read()
-    except OSError as exc:
+        with open(path, "rb") as handle:
+            source = handle.read()  # bytes: compile() honours a coding line and a BOM,
+    except OSError as exc:  # as importing the script would (PEP 263)
         raise ScriptError(f"{path}: cannot read revision {revision}: {exc.strerror}") from exc
     try:
         code = compile(source, path, "exec", dont_inherit=True)
+    except (ValueError, UnicodeDecodeError) as exc:  # NUL bytes; an undecodable file
+        raise ScriptError(f"{path}: cannot read revision {revision}: {exc}") from exc
     except SyntaxError as exc:
         raise ScriptError(
             f"{path}:{exc.lineno}: {type(exc).__name__}: {exc.msg} (revision {revision})"

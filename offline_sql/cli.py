@@ -43,8 +43,33 @@ def _show_warning(
     click.echo(f"mig: warning: {_one_line(str(message))}", err=True)
 
 
+def _usage_error_line(exc: click.UsageError) -> str:
+    """click's usage error as mig's one line: what is wrong, and where to read more (click
+    prints three lines: usage, a hint, the error)."""
+    path = exc.ctx.command_path.split()[1:] if exc.ctx is not None else []
+    command = " ".join(["mig", *path])  # as the user types it, whatever the program name
+    message = _one_line(exc.format_message()).rstrip(".")
+    return f"mig: error: {message} (see `{command} --help`)"
+
+
 class MigGroup(click.Group):
-    """Translates :class:`MigError` and warnings at the edge, for every subcommand."""
+    """Translates :class:`MigError`, click's usage errors and warnings at the edge, for
+    every subcommand: each error is one line on stderr (exit 1, usage errors 2)."""
+
+    def make_context(
+        self,
+        info_name: str | None,
+        args: list[str],
+        parent: click.Context | None = None,
+        **extra: Any,
+    ) -> click.Context:
+        try:
+            return super().make_context(info_name, args, parent, **extra)
+        except click.exceptions.NoArgsIsHelpError:
+            raise  # bare `mig`: the help, as click shows it
+        except click.UsageError as exc:  # --dialect db2, an unknown option or command
+            click.echo(_usage_error_line(exc), err=True)
+            raise click.exceptions.Exit(exc.exit_code) from None
 
     def invoke(self, ctx: click.Context) -> Any:
         with warnings.catch_warnings():
@@ -56,6 +81,11 @@ class MigGroup(click.Group):
                 if ctx.meta.get("mig.traceback"):
                     raise
                 click.echo(f"mig: error: {_one_line(str(exc))}", err=True)
+                ctx.exit(exc.exit_code)
+            except click.exceptions.NoArgsIsHelpError:
+                raise
+            except click.UsageError as exc:  # a subcommand's option or argument
+                click.echo(_usage_error_line(exc), err=True)
                 ctx.exit(exc.exit_code)
 
 
@@ -261,7 +291,7 @@ def _migration_options(func: Any) -> Any:
         click.option(
             "-o",
             "--output",
-            type=click.Path(file_okay=False, path_type=Path),
+            type=click.Path(path_type=Path),  # a file there is refused by _run_migration
             help="With --sql: write files into this directory instead of stdout.",
         ),
         click.option(
@@ -328,6 +358,12 @@ def _run_migration(ctx: click.Context, name: str, target: str, **options: Any) -
             raise click.UsageError(f"{', '.join(offline_only)} only make(s) sense with --sql")
     if options["force"] and options["output"] is None:
         raise click.UsageError("--force only makes sense with -o/--output")
+    output = options["output"]
+    if output is not None and output.exists() and not output.is_dir():
+        raise click.UsageError(
+            f"-o/--output {output} is a file, not a directory: give -o a directory "
+            "(a new one, or one mig wrote)"
+        )
     text = command[name](_config(ctx), target, out=_Echo(), **options)
     if text is not None:
         click.echo(text, nl=False)

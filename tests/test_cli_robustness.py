@@ -4,6 +4,9 @@ traceback or a silently empty script."""
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -17,6 +20,16 @@ from offline_sql.config import load_config
 from offline_sql.dialects import NAMES
 from offline_sql.errors import RevisionError
 from offline_sql.revision_ids import VERSION_NUM_LENGTH
+
+MIG = Path(sys.executable).with_name("mig")
+
+
+def run_mig(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
+    """The installed console script, as a DBA's shell runs it."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("MIG_")}
+    return subprocess.run(
+        [str(MIG), *args], cwd=cwd, capture_output=True, text=True, env=env, check=False
+    )
 
 
 def invoke(root: Path, *args: str) -> Result:
@@ -211,3 +224,55 @@ def test_the_loader_decodes_like_import(tmp_path: Path) -> None:
     path = tmp_path / "a1_cafe.py"
     path.write_bytes(LATIN1_SCRIPT)
     assert load_script(str(path), "a1").__doc__ == "caf\u00e9 table"
+
+
+# ---- usage errors ---------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("args", "fragments"),
+    [
+        (
+            ["--dialect", "db2", "heads"],
+            ["'--dialect'", "'db2'", "'postgresql', 'mysql', 'mariadb'", "`mig --help`"],
+        ),
+        (["upgrade", "head", "--sql", "-o", "{file}"], ["-o/--output", "is a file", "directory"]),
+        (["upgrade", "head", "--sql", "--bogus"], ["'--bogus'", "`mig upgrade --help`"]),
+        (["upgrade"], ["Missing argument 'TARGET'", "`mig upgrade --help`"]),
+        (["upgrayedd"], ["No such command 'upgrayedd'", "Did you mean 'upgrade'?"]),
+        (["upgrade", "head", "--force"], ["--force", "--sql"]),
+        (["review", "head", "--format", "xml"], ["'--format'", "'text', 'markdown', 'json'"]),
+        (["baseline"], ["'--from'", "database, models"]),
+        (["-c", "{dir}", "heads"], ["'--config'", "is a directory"]),
+        (["verify", "{file}"], ["'DIRECTORY'", "is a file"]),
+    ],
+)
+def test_usage_errors_are_one_line(tmp_path: Path, args: list[str], fragments: list[str]) -> None:
+    """Issue 11: click printed three lines (usage, hint, error); README promises one."""
+    project = tmp_path / "p"
+    make_project(project, LINEAR)
+    (tmp_path / "afile").write_text("x")
+    places = {"{file}": str(tmp_path / "afile"), "{dir}": str(tmp_path)}
+    args = [places.get(arg, arg) for arg in args]
+    result = CliRunner().invoke(
+        cli, args if args[0] == "-c" else ["-c", str(project / "mig.toml"), *args]
+    )
+    assert_one_error_line(result, 2, *fragments)
+    assert (tmp_path / "afile").read_text() == "x"
+
+
+def test_usage_error_is_one_line_from_the_console_script(tmp_path: Path) -> None:
+    make_project(tmp_path, LINEAR)
+    done = run_mig("--dialect", "db2", "heads", cwd=tmp_path)
+    assert done.returncode == 2
+    assert done.stdout == ""
+    assert done.stderr == (
+        "mig: error: Invalid value for '--dialect': 'db2' is not one of 'postgresql', 'mysql', "
+        "'mariadb', 'sqlite', 'mssql', 'oracle' (see `mig --help`)\n"
+    )
+
+
+def test_bare_mig_still_shows_the_help(runner: CliRunner) -> None:
+    result = runner.invoke(cli, [])
+    assert "[OPTIONS] COMMAND [ARGS]" in result.output
+    assert "mig: error" not in result.output

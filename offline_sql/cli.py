@@ -20,6 +20,8 @@ import click
 from offline_sql._version import __version__
 from offline_sql.dialects import NAMES
 from offline_sql.errors import MigError
+from offline_sql.stdout import begin as begin_stdout
+from offline_sql.stdout import echo
 
 if TYPE_CHECKING:
     from offline_sql.baseline import Source
@@ -72,6 +74,7 @@ class MigGroup(click.Group):
             raise click.exceptions.Exit(exc.exit_code) from None
 
     def invoke(self, ctx: click.Context) -> Any:
+        begin_stdout()
         with warnings.catch_warnings():
             warnings.simplefilter("default")
             warnings.showwarning = _show_warning
@@ -103,7 +106,7 @@ def _config(ctx: click.Context) -> Config:
 
 def _echo_entries(entries: Sequence[str]) -> None:
     for entry in entries:
-        click.echo(entry)
+        echo(entry)
 
 
 @click.group(cls=MigGroup, context_settings={"help_option_names": ["-h", "--help"]})
@@ -151,7 +154,7 @@ def init(directory: Path) -> None:
     from offline_sql import commands
 
     for path in commands.init(directory):
-        click.echo(f"Created {path}" if path.name != "pyproject.toml" else f"Updated {path}")
+        echo(f"Created {path}" if path.name != "pyproject.toml" else f"Updated {path}")
 
 
 @cli.command()
@@ -188,7 +191,7 @@ def revision(
             )
         from offline_sql import autogen
 
-        click.echo(f"Created {autogen.autogenerate(_config(ctx), message, rev_id)}")
+        echo(f"Created {autogen.autogenerate(_config(ctx), message, rev_id)}")
         return
     path = commands.revision(
         _config(ctx),
@@ -199,7 +202,7 @@ def revision(
         branch_labels=branch_labels,
         depends_on=depends_on,
     )
-    click.echo(f"Created {path}")
+    echo(f"Created {path}")
 
 
 @cli.command()
@@ -221,7 +224,7 @@ def merge(
     path = commands.merge(
         _config(ctx), revisions, message, rev_id=rev_id, branch_labels=branch_labels
     )
-    click.echo(f"Created {path}")
+    echo(f"Created {path}")
 
 
 # ---- browsing ---------------------------------------------------------------------------
@@ -330,7 +333,7 @@ class _Echo(io.TextIOBase):
         return True
 
     def write(self, text: str) -> int:
-        click.echo(text, nl=False)
+        echo(text, nl=False)
         return len(text)
 
 
@@ -366,7 +369,7 @@ def _run_migration(ctx: click.Context, name: str, target: str, **options: Any) -
         )
     text = command[name](_config(ctx), target, out=_Echo(), **options)
     if text is not None:
-        click.echo(text, nl=False)
+        echo(text, nl=False)
     elif options["output"] is not None:
         click.echo(f"Wrote {options['output']}", err=True)
 
@@ -430,7 +433,7 @@ def review(ctx: click.Context, target: str, fmt: str, direction: str) -> None:
         "markdown": report.render_markdown,
         "json": report.render_json,
     }[fmt]
-    click.echo(render(result), nl=False)
+    echo(render(result), nl=False)
     if result.has_errors():
         ctx.exit(1)
 
@@ -443,10 +446,10 @@ def verify(directory: Path) -> None:
 
     result = verify_directory(directory)
     for problem in result.problems:
-        click.echo(f"{directory}: {problem}")
+        echo(f"{directory}: {problem}")
     if not result.ok:
         raise SystemExit(1)
-    click.echo(f"{directory}: {result.files_checked} files match MANIFEST.json")
+    echo(f"{directory}: {result.files_checked} files match MANIFEST.json")
 
 
 @cli.command()
@@ -459,7 +462,7 @@ def check(ctx: click.Context) -> None:
     _echo_entries(differences)
     if differences:
         raise SystemExit(1)
-    click.echo("No differences: the models match the migrations.")
+    echo("No differences: the models match the migrations.")
 
 
 @cli.command()
@@ -476,7 +479,7 @@ def baseline(ctx: click.Context, source: str) -> None:
     from offline_sql import baseline as baseline_module
 
     path = baseline_module.write_baseline(_config(ctx), cast("Source", source))  # click.Choice
-    click.echo(f"Created {path}")
+    echo(f"Created {path}")
 
 
 def _show_progress() -> None:

@@ -23,7 +23,7 @@ from pathlib import Path
 from typing import IO, TYPE_CHECKING, Literal, TextIO, TypeVar
 
 from offline_sql.emit import describe_heads
-from offline_sql.errors import UsageError
+from offline_sql.errors import OutputError, RenderError, UsageError
 
 log = logging.getLogger("offline_sql")
 """Online progress ("upgrade a1 -> b2: add email"); the CLI shows it on stderr."""
@@ -479,10 +479,17 @@ def _render_step(
     with chain.run(header, step.direction, capture_warnings=True) as run:
         with run.script():
             ops = record_operations(header, step.direction, dialect)
-        for op in ops:
-            statements.extend(dialect.render(op, run.state))
-            run.state.apply(op)
-            count += 1
+        try:
+            for op in ops:
+                statements.extend(dialect.render(op, run.state))
+                run.state.apply(op)
+                count += 1
+            for statement in statements:
+                statement.sql.encode("utf-8")
+                if statement.comment:
+                    statement.comment.encode("utf-8")
+        except UnicodeEncodeError as exc:
+            raise _unencodable(exc, f"revision {header.revision} ({header.path})") from exc
     done = RenderedStep(
         step=step,
         header=header,
@@ -497,6 +504,16 @@ def _render_step(
         run, plan, Rendered(done.statements, done.version_statements, done.guard, count)
     )
     return done
+
+
+def _unencodable(exc: UnicodeEncodeError, where: str) -> RenderError:
+    """A lone surrogate (``"\\ud800"``, from bytes decoded with ``surrogateescape`` or a
+    ``\\u`` escape) can be held by a Python string but by no UTF-8 file or database."""
+    character = exc.object[exc.start : exc.end]
+    return RenderError(
+        f"{where}: the text {character!r} (a lone surrogate) cannot be written as UTF-8: "
+        "fix the string in the script (decode the bytes it came from with their real encoding)"
+    )
 
 
 def _rendered_without_script(
@@ -763,8 +780,20 @@ def _spool(planned: Planned, options: OutputOptions, cache: StepCache) -> IO[str
     spool = tempfile.SpooledTemporaryFile(  # noqa: SIM115
         max_size=SPOOL_IN_MEMORY, mode="w+", encoding="utf-8", newline=""
     )
+
+    def write(text: str) -> None:
+        try:
+            spool.write(text)
+        except UnicodeEncodeError as exc:
+            raise _unencodable(exc, f"the script for {planned.title}") from exc
+        except OSError as exc:  # the spool outgrew memory and the temporary folder is full
+            raise OutputError(
+                f"cannot hold the script in the temporary folder {tempfile.gettempdir()}: "
+                f"{exc.strerror or exc}; free space there or point TMPDIR at a larger folder"
+            ) from exc
+
     try:
-        frame_to(spool.write, context.spelling, map(framed_step, steps), frame_options)
+        frame_to(write, context.spelling, map(framed_step, steps), frame_options)
     except BaseException:
         spool.close()
         raise
@@ -788,7 +817,13 @@ def _offline(config: Config, command: str, target: str, options: OutputOptions) 
         ticket.refuse_on_errors(review)
     if options.output is not None:
         assert review is not None
-        ticket.write(generated, review, options)
+        try:
+            ticket.write(generated, review, options)
+        except UnicodeEncodeError as exc:
+            title = (
+                f"{command} {describe_heads(generated.start)} -> {describe_heads(generated.end)}"
+            )
+            raise _unencodable(exc, f"the files for {title}") from exc
         return None
     title = f"{command} {describe_heads(generated.start)} -> {describe_heads(generated.end)}"
     return frame(generated, generated.steps, options, title=title, setup=generated.setup)

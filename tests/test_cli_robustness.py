@@ -4,10 +4,13 @@ traceback or a silently empty script."""
 
 from __future__ import annotations
 
+import errno
+import io
 import os
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
 import sqlalchemy as sa
@@ -276,3 +279,134 @@ def test_bare_mig_still_shows_the_help(runner: CliRunner) -> None:
     result = runner.invoke(cli, [])
     assert "[OPTIONS] COMMAND [ARGS]" in result.output
     assert "mig: error" not in result.output
+
+
+# ---- data and disks that cannot take the script ---------------------------------------------
+
+SURROGATE_DATA = Rev(
+    "ddd4",
+    "ccc3",
+    "bad data",
+    upgrade=(
+        't = op.create_table("notes", sa.Column("body", sa.String(20)))\n'
+        'op.bulk_insert(t, [{"body": "bad \\ud800 here"}])'
+    ),
+    downgrade='op.drop_table("notes")',
+)
+
+
+@pytest.mark.parametrize("dialect", NAMES)
+def test_a_lone_surrogate_in_data_is_one_error_line(tmp_path: Path, dialect: str) -> None:
+    make_project(tmp_path / "p", (*LINEAR, SURROGATE_DATA))
+    config = str(tmp_path / "p" / "mig.toml")
+    for extra in ([], ["-o", str(tmp_path / "out")]):
+        args = ["-c", config, "--dialect", dialect, "upgrade", "head", "--sql", *extra]
+        result = CliRunner().invoke(cli, args)
+        assert_one_error_line(result, 1, "revision ddd4", "'\\ud800'", "lone surrogate")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["p"]
+
+
+def test_a_lone_surrogate_in_a_message_is_one_error_line(tmp_path: Path) -> None:
+    make_project(tmp_path, LINEAR)
+    (tmp_path / "migrations" / "versions" / "ddd4_x.py").write_text(
+        '"""bad \\ud800 message"""\nrevision = "ddd4"\ndown_revision = "ccc3"\n'
+    )
+    assert_one_error_line(invoke(tmp_path, "history"), 1, "ddd4_x.py", "lone surrogate")
+
+
+def test_dev_full_as_stdout_is_one_error_line(tmp_path: Path) -> None:
+    """Issue 11: ``mig upgrade head --sql > /dev/full`` printed a traceback."""
+    if not Path("/dev/full").exists():
+        pytest.skip("no /dev/full on this system")
+    make_project(tmp_path, LINEAR)
+    for command in (["upgrade", "head", "--sql"], ["heads"], ["history"]):
+        with open("/dev/full", "w") as full:
+            done = subprocess.run(
+                [str(MIG), "--dialect", "sqlite", *command],
+                cwd=tmp_path,
+                stdout=full,
+                stderr=subprocess.PIPE,
+                text=True,
+                check=False,
+            )
+        assert done.returncode == 1, done.stderr
+        assert done.stderr == (
+            "mig: error: cannot write to standard output: No space left on device\n"
+        )
+
+
+class _DiskFillsUp(io.FileIO):
+    """A file on a disk with room for ``room`` more bytes."""
+
+    room = 200
+
+    def write(self, data: Any) -> int:
+        if _DiskFillsUp.room <= 0:
+            raise OSError(errno.ENOSPC, "No space left on device")
+        written = super().write(bytes(data)[: _DiskFillsUp.room])
+        _DiskFillsUp.room -= written or 0
+        return written or 0
+
+
+def test_a_full_disk_leaves_no_partial_script_in_the_output_file(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """``mig upgrade head --sql >> deploy.sql`` on a disk that fills up: the file is cut back
+    to what it held before, never left with half a script."""
+    from offline_sql.cli import main
+
+    make_project(tmp_path, LINEAR)
+    target = tmp_path / "deploy.sql"
+    target.write_bytes(b"-- kept\n")
+    raw = _DiskFillsUp(str(target), "a")
+    stream = io.TextIOWrapper(io.BufferedWriter(raw, buffer_size=64), encoding="utf-8")
+    monkeypatch.setattr(sys, "stdout", stream)
+    monkeypatch.chdir(tmp_path)
+    with pytest.raises(SystemExit) as exited:
+        main(["--dialect", "sqlite", "upgrade", "head", "--sql"])
+    assert exited.value.code == 1
+    stream.close()  # what reached the file at exit goes to the null device instead
+    assert target.read_bytes() == b"-- kept\n"
+    assert capsys.readouterr().err == (
+        "mig: error: cannot write to standard output: No space left on device; "
+        "the partial script was removed\n"
+    )
+
+
+def test_a_full_temporary_folder_is_one_error_line(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A long script is spooled to the temporary folder; a full one is not a traceback."""
+    import tempfile
+
+    from offline_sql import migrate
+
+    def full(*args: object, **kwargs: object) -> Any:
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(migrate, "SPOOL_IN_MEMORY", 16)
+    monkeypatch.setattr(tempfile, "TemporaryFile", full)
+    make_project(tmp_path, LINEAR)
+    result = invoke(tmp_path, "upgrade", "head", "--sql")
+    assert_one_error_line(result, 1, "temporary folder", "No space left on device", "TMPDIR")
+
+
+def test_a_full_disk_under_o_is_one_error_line_and_writes_nothing(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from offline_sql import output
+
+    real = output._write_file
+    calls: list[object] = []
+
+    def fills_up(root: Path, relative: Any, data: bytes) -> None:
+        calls.append(relative)
+        if len(calls) > 2:
+            raise OSError(errno.ENOSPC, "No space left on device")
+        real(root, relative, data)
+
+    monkeypatch.setattr(output, "_write_file", fills_up)
+    make_project(tmp_path / "p", LINEAR)
+    result = invoke(tmp_path / "p", "upgrade", "head", "--sql", "-o", str(tmp_path / "out"))
+    assert_one_error_line(result, 1, "No space left on device; nothing was changed")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["p"]

@@ -77,12 +77,20 @@ def parse_header(source: bytes | str, path: str) -> RevisionHeader:
     revision = values["revision"]
     if not isinstance(revision, str) or not revision.strip():
         raise HeaderError(f"{path}: revision must be a non-empty string, got {revision!r}")
+    message = _first_docstring_line(tree)
+    try:
+        message.encode("utf-8")
+    except UnicodeEncodeError:
+        raise HeaderError(
+            f"{path}: the docstring {message!r} holds a lone surrogate that cannot be written "
+            "as UTF-8: fix the text"
+        ) from None
     return RevisionHeader(
         revision=revision,
         down_revisions=_string_tuple(values.get("down_revision"), "down_revision", path),
         branch_labels=_string_tuple(values.get("branch_labels"), "branch_labels", path),
         depends_on=_string_tuple(values.get("depends_on"), "depends_on", path),
-        message=_first_docstring_line(tree),
+        message=message,
         path=path,
         allow_findings=_string_tuple(values.get("mig_allow"), "mig_allow", path),
         source_sha256=hashlib.sha256(

@@ -410,3 +410,42 @@ def test_a_full_disk_under_o_is_one_error_line_and_writes_nothing(
     result = invoke(tmp_path / "p", "upgrade", "head", "--sql", "-o", str(tmp_path / "out"))
     assert_one_error_line(result, 1, "No space left on device; nothing was changed")
     assert sorted(p.name for p in tmp_path.iterdir()) == ["p"]
+
+
+# ---- a run killed while writing -o ----------------------------------------------------------
+
+KILLED_MID_WRITE = """
+import os, signal, sys
+from offline_sql import output
+from offline_sql.cli import main
+
+real = output._write_file
+count = 0
+
+def dies(root, relative, data):
+    global count
+    count += 1
+    if count == 3:
+        os.kill(os.getpid(), signal.SIGKILL)  # as `kill -9` or the OOM killer would
+    real(root, relative, data)
+
+output._write_file = dies
+main(sys.argv[1:])
+"""
+
+
+@pytest.mark.skipif(os.name != "posix", reason="SIGKILL")
+def test_a_killed_runs_leftover_is_removed_by_the_next_run(tmp_path: Path) -> None:
+    """Issue 11: a killed ``-o`` run left a hidden ``.out.tmp-*`` folder for ever."""
+    make_project(tmp_path / "p", LINEAR)
+    args = ["-c", str(tmp_path / "p" / "mig.toml"), "--dialect", "sqlite", "upgrade", "head"]
+    args += ["--sql", "-o", str(tmp_path / "out")]
+    killed = subprocess.run(
+        [sys.executable, "-c", KILLED_MID_WRITE, *args], capture_output=True, check=False
+    )
+    assert killed.returncode == -9
+    (leftover,) = [p.name for p in tmp_path.iterdir() if p.name != "p"]
+    assert leftover.startswith(".out.tmp-")
+    done = run_mig(*args, cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["out", "p"]

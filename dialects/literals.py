@@ -92,7 +92,10 @@ class Literals:
     """How ``True`` and ``False`` are spelled (databases without a boolean type store 1/0)."""
 
     float_specials: ClassVar[dict[str, str]] = {}
-    """Spelling of ``inf``, ``-inf`` and ``nan`` floats; a missing key is a LiteralError."""
+    """Spelling of ``inf``, ``-inf``, ``nan`` and ``-0.0`` floats; a missing key is a
+    LiteralError. ``-0.0`` is special because the plain text ``-0.0`` is read as an exact
+    number (PostgreSQL, MySQL) or stored in a REAL column (SQLite) as ``0.0``: a database
+    that cannot keep the sign refuses the value rather than dropping it."""
 
     decimal_specials: ClassVar[dict[str, str]] = {}
     """Spelling of ``Decimal('Infinity')``, ``'-Infinity'`` and ``'NaN'``; missing is an error."""
@@ -216,8 +219,17 @@ class Literals:
 
     def float_(self, value: float, type_: TypeEngine[Any]) -> str:
         """``repr`` is the shortest text that reads back as the same double."""
-        if math.isfinite(value):
+        negative_zero = value == 0 and math.copysign(1.0, value) < 0
+        if math.isfinite(value) and not negative_zero:
             return repr(float(value))
+        if negative_zero:
+            if "-0.0" not in self.float_specials:
+                raise self._unsupported(
+                    "the sign of the float",
+                    value,
+                    "it would be stored as 0.0; pass 0.0 (or NULL) instead",
+                )
+            return self.float_specials["-0.0"]
         key = "nan" if math.isnan(value) else ("inf" if value > 0 else "-inf")
         if key not in self.float_specials:
             raise self._unsupported("the float", value, "use NULL or a finite number")
@@ -370,6 +382,7 @@ class PostgreSQLLiterals(Literals):
         "inf": "'Infinity'::float8",
         "-inf": "'-Infinity'::float8",
         "nan": "'NaN'::float8",
+        "-0.0": "'-0'::float8",
     }
     decimal_specials: ClassVar[dict[str, str]] = {
         "Infinity": "'Infinity'::numeric",

@@ -344,6 +344,7 @@ REFUSALS: list[tuple[tuple[str, ...], str, Refusal]] = [
     ),
     (("oracle",), "time of day", literal(dt.time(7, 5, 3))),
     (("sqlite", "mysql", "mssql"), "NaN float", literal(math.nan)),
+    (("sqlite", "mysql", "mssql", "oracle"), "negative zero", literal(-0.0, sa.Float())),
     (
         (*MYSQLS, "sqlite"),
         "aware datetime",

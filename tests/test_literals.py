@@ -215,6 +215,8 @@ CASES: list[tuple[str, Any, sa.types.TypeEngine[Any] | None, dict[str, str]]] = 
     ("float-nan", float("nan"), None, {"postgresql": "'NaN'::float8",
                                         "oracle": "BINARY_DOUBLE_NAN"}),
     ("decimal-nan", decimal.Decimal("NaN"), None, {"postgresql": "'NaN'::numeric"}),
+    ("float-negative-zero", -0.0, sa.Float(), {"postgresql": "'-0'::float8"}),
+    ("float-positive-zero", 0.0, sa.Float(), every("0.0")),
     (
         "interval",
         dt.timedelta(days=1, seconds=2, microseconds=3),
@@ -260,6 +262,13 @@ ERRORS: list[tuple[str, Any, Any, tuple[str, ...], str]] = [
     ("float-inf", float("inf"), None, ("mysql", "mariadb", "mssql"), "inf"),
     ("float-nan", float("nan"), None, ("mysql", "mariadb", "sqlite", "mssql"), "nan"),
     ("decimal-inf", decimal.Decimal("Infinity"), None, ("sqlite", "mssql", "oracle"), "Decimal"),
+    (
+        "float-negative-zero",
+        -0.0,
+        sa.Float(),
+        ("mysql", "mariadb", "sqlite", "mssql", "oracle"),
+        r"sign of the float -0\.0: .* pass 0\.0",
+    ),
     ("aware", dt.datetime(2024, 1, 1, tzinfo=UTC), None, ("mysql", "mariadb", "sqlite"), "naive"),
     ("oracle-time", dt.time(1, 2), None, ("oracle",), "TIME"),
     ("oracle-big-raw", b"x" * 2001, None, ("oracle",), "2000"),

@@ -177,6 +177,12 @@ class Dialect:
     foreign_key_onupdate_actions: ClassVar[frozenset[str]] = FOREIGN_KEY_ACTIONS
     """``ON UPDATE`` actions the database accepts (same rules as the ``ON DELETE`` ones)."""
 
+    enum_label_max_bytes: ClassVar[int | None] = None
+    """Longest label of an enum type mig creates, in UTF-8 bytes (PostgreSQL: 63, its
+    ``NAMEDATALEN`` less one, counted in bytes, not characters): a longer label is a
+    RenderError at generation instead of a failed ``CREATE TYPE`` when the script runs.
+    None: no limit of the kind (enum values are not types of their own)."""
+
     literals: ClassVar[type[Literals] | None] = None
     """Literal rules (a class from ``dialects/literals.py``); None takes the one registered
     for the scheme of :attr:`sqlalchemy_url` in ``literals.BY_URL_SCHEME``."""

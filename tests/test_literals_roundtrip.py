@@ -16,7 +16,7 @@ from typing import Any
 
 import pytest
 import sqlalchemy as sa
-from databases import ScratchDatabase
+from databases import ScratchDatabase, ScriptFailed
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlalchemy.dialects import mysql
@@ -83,6 +83,7 @@ def roundtrip_table(dialect: str) -> sa.Table:
         sa.Column("moment", datetime_type),
         sa.Column("clock", time_type),
         sa.Column("flt", sa.Double),
+        sa.Column("big", sa.BigInteger),
     )
 
 
@@ -123,6 +124,7 @@ def row_strategy(dialect: str) -> st.SearchStrategy[dict[str, Any]]:
             "day": st.dates(earliest.date()),
             "moment": st.datetimes(earliest),
             "clock": st.times(),
+            "big": st.integers(-(2**63), 2**63 - 1),
             "flt": st.floats(allow_nan=False, allow_infinity=False).filter(
                 lambda value: dialect in KEEPS_NEGATIVE_ZERO or not is_negative_zero(value)
             ),
@@ -239,4 +241,56 @@ def test_negative_zero_keeps_its_sign_or_is_refused(
 
 
 def empty_row() -> dict[str, Any]:
-    return dict.fromkeys(("txt", "bin", "doc", "num", "day", "moment", "clock", "flt"))
+    return dict.fromkeys(("txt", "bin", "doc", "num", "day", "moment", "clock", "flt", "big"))
+
+
+INTEGER_COLUMNS: dict[str, tuple[sa.types.TypeEngine[Any], int, int]] = {
+    "small": (sa.SmallInteger(), -(2**15), 2**15 - 1),
+    "normal": (sa.Integer(), -(2**31), 2**31 - 1),
+    "big": (sa.BigInteger(), -(2**63), 2**63 - 1),
+}
+"""Integer columns and the range PostgreSQL and MariaDB give them (SQLite: 64 bits each)."""
+
+
+def integer_table() -> sa.Table:
+    columns = [sa.Column(name, type_) for name, (type_, _, _) in INTEGER_COLUMNS.items()]
+    pk = sa.Column("id", sa.Integer, primary_key=True, autoincrement=False)
+    return sa.Table("integers", sa.MetaData(), pk, *columns)
+
+
+def range_of(dialect: str, column: str) -> tuple[int, int]:
+    _, low, high = INTEGER_COLUMNS[column]
+    return (-(2**63), 2**63 - 1) if dialect == "sqlite" else (low, high)
+
+
+@pytest.mark.parametrize("column", list(INTEGER_COLUMNS))
+def test_integers_at_the_ends_of_a_range_read_back_and_beyond_are_refused(
+    any_database: ScratchDatabase, column: str
+) -> None:
+    """The smallest and largest integer a column holds go through the client exactly; one
+    past either end is refused at generation, where the server would have refused the
+    script (PostgreSQL, MariaDB in strict mode) or rounded the value (SQLite reads a longer
+    literal as a REAL), and the server is shown doing so."""
+    dialect = offline_dialect(any_database.dialect)
+    table = integer_table()
+    any_database.apply_script(dialect.compile(CreateTable(table)) + ";\n")
+    low, high = range_of(any_database.dialect, column)
+    rows = [{column: low}, {column: high}]
+    any_database.apply_script(insert_script(dialect, table, rows))
+    with any_database.engine().connect() as connection:
+        back = connection.execute(sa.select(table.c[column]).order_by(table.c.id)).scalars()
+        assert list(back) == [low, high]
+    for beyond in (low - 1, high + 1):
+        with pytest.raises(LiteralError, match=f"cannot store the integer {beyond}"):
+            dialect.compile(sa.insert(table).values(id=9, **{column: beyond}))
+        raw = f"INSERT INTO integers (id, {column}) VALUES (9, {beyond});\n"
+        try:
+            any_database.apply_script(raw)
+        except ScriptFailed:
+            continue  # the server refuses it when the DBA applies the script
+        with any_database.engine().connect() as connection:
+            query = sa.select(sa.cast(table.c[column], sa.Text)).where(table.c.id == 9)
+            kept = connection.execute(query).scalar_one()
+        assert kept != str(beyond), "the server keeps it: let mig write it"
+        with any_database.engine().begin() as connection:
+            connection.execute(sa.delete(table).where(table.c.id == 9))

@@ -16,6 +16,7 @@ from sqlalchemy.sql import ddl as sa_ddl
 from sqlalchemy.sql.elements import ClauseElement
 
 from offline_sql import operations as ops
+from offline_sql import progress
 from offline_sql.dialects import existing
 from offline_sql.dialects import render as r
 from offline_sql.dialects.literals import LiteralError, Literals
@@ -51,6 +52,15 @@ HARMLESS_SA_WARNINGS: tuple[str, ...] = ()
 """Substrings of SQLAlchemy warnings known to change nothing in the SQL we emit; every other
 ``SAWarning`` raised while rendering is a :class:`RenderError` (see :meth:`Dialect.render`).
 Empty: no warning met so far is harmless."""
+
+
+def _refuse_marker_like(revision: str) -> None:
+    """A revision id that reads as an "in progress" marker would pass for one."""
+    if progress.is_marker(revision):
+        raise RenderError(
+            f"revision {revision!r} starts with {progress.MARKER_PREFIX!r}, which mig keeps "
+            "for the rows that mark a revision in progress: give the revision another id"
+        )
 
 
 def expected_revisions(expected: tuple[str, ...]) -> str:
@@ -126,6 +136,15 @@ class Dialect:
     commit_statement: ClassVar[str | None] = "COMMIT"
     """Statement that commits it."""
 
+    marks_blocks_in_progress: ClassVar[bool] = False
+    """Each revision's block writes an "in progress" row (``~<revision>``, see
+    ``offline_sql/progress.py``) to the version table after its guard and deletes it just
+    before its version-table change. For databases whose DDL commits on its own: a block
+    that stops part-way keeps its first statements while the version table still names the
+    revision before, and without the row a re-run would pass the guard and start the block
+    again over its own half. The guard then stops with ``revision <rev> was left
+    half-applied``, and the framer writes the resume notes at the top of the script."""
+
     revision_commit_statement: ClassVar[str | None] = None
     """Where DDL commits itself but data changes do not (Oracle), the statement that ends each
     revision's block, so its rows and its version-table change are committed with it."""
@@ -174,6 +193,12 @@ class Dialect:
 
     foreign_key_onupdate_actions: ClassVar[frozenset[str]] = FOREIGN_KEY_ACTIONS
     """``ON UPDATE`` actions the database accepts (same rules as the ``ON DELETE`` ones)."""
+
+    enum_label_max_bytes: ClassVar[int | None] = None
+    """Longest label of an enum type mig creates, in UTF-8 bytes (PostgreSQL: 63, its
+    ``NAMEDATALEN`` less one, counted in bytes, not characters): a longer label is a
+    RenderError at generation instead of a failed ``CREATE TYPE`` when the script runs.
+    None: no limit of the kind (enum values are not types of their own)."""
 
     literals: ClassVar[type[Literals] | None] = None
     """Literal rules (a class from ``dialects/literals.py``); None takes the one registered
@@ -334,12 +359,34 @@ class Dialect:
         return [Statement(sql.strip(), kind="version", table=table)]
 
     def insert_version(self, table: str, schema: str | None, revision: str) -> Statement:
+        _refuse_marker_like(revision)
         sql = self._version_sql("insert", table, schema, (revision,))
         return Statement(sql, kind="version", table=table)
 
     def update_version(self, table: str, schema: str | None, old: str, new: str) -> Statement:
+        _refuse_marker_like(new)
         sql = self._version_sql("update", table, schema, (new, old))
         return Statement(sql, kind="version", table=table)
+
+    def progress_markers(
+        self, table: str, schema: str | None, revision: str
+    ) -> tuple[Statement, ...]:
+        """(the statement writing ``revision``'s "in progress" row, the one deleting it),
+        or ``()`` unless :attr:`marks_blocks_in_progress`."""
+        if not self.marks_blocks_in_progress:
+            return ()
+        marker = progress.marker_for(revision, self.version_num_length)
+        start = self._version_sql("insert", table, schema, (marker,))
+        end = self._version_sql("delete", table, schema, (marker,))
+        return (
+            Statement(
+                start,
+                kind="version",
+                table=table,
+                comment=f"Mark {revision} in progress until the end of its block",
+            ),
+            Statement(end, kind="version", table=table),
+        )
 
     def delete_version(self, table: str, schema: str | None, revision: str) -> Statement:
         sql = self._version_sql("delete", table, schema, (revision,))

@@ -13,6 +13,7 @@ by spaces, which changes string literals); only the surrounding blank lines go.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
@@ -90,8 +91,22 @@ def unbound_parameter(name: str) -> LiteralError:
     )
 
 
+_PENDING_ATTRIBUTE = "_mig_text_values"
+"""Where a compiler keeps the literals of the text clause it is compiling."""
+
+_PLACEHOLDER = re.compile("\x00mig(\\d+)\x00")
+"""Stands for a bound value inside a compiled text clause until the text is final. NUL
+never reaches the server inside a statement (PostgreSQL refuses it, clients read C
+strings): text holding one is refused, so a placeholder is never the text's own."""
+
+
+def _placeholder(pending: list[str]) -> str:
+    return f"\x00mig{len(pending) - 1}\x00"
+
+
 def _compiler_class(base: type[SQLCompiler], literals: Literals) -> type[SQLCompiler]:
-    """``base`` with our literal rendering and the unbound-parameter check."""
+    """``base`` with our literal rendering, the unbound-parameter check, and text clauses
+    whose ``\\:`` escapes are undone before the bound values go in."""
 
     def render_literal_value(self: SQLCompiler, value: Any, type_: Any) -> str:
         return literals.render(value, type_)
@@ -118,11 +133,37 @@ def _compiler_class(base: type[SQLCompiler], literals: Literals) -> type[SQLComp
             bind_expression_template=bind_expression_template,
             **kw,
         )
-        return rendered
+        pending: list[str] | None = getattr(self, _PENDING_ATTRIBUTE, None)
+        if pending is None:
+            return rendered
+        pending.append(rendered)
+        return _placeholder(pending)
+
+    def visit_textclause(self: SQLCompiler, textclause: sa.TextClause, **kw: Any) -> str:
+        """SQLAlchemy's, with the bound values put in only after it has turned ``\\:``
+        into ``:`` in the text: it does that on the whole result, values included, so a
+        value holding ``\\:`` (``C:\\new\\:dir``) lost its backslash, offline and
+        online alike. Values are rendered in place as numbered placeholders first."""
+        if "\x00" in textclause.text:
+            raise LiteralError(
+                "SQL text contains a NUL character (\\x00), which no client passes on: "
+                "remove it"
+            )
+        outer = getattr(self, _PENDING_ATTRIBUTE, None)
+        pending: list[str] = []
+        setattr(self, _PENDING_ATTRIBUTE, pending)
+        try:
+            text: str = base.visit_textclause(self, textclause, **kw)  # type: ignore[no-untyped-call]
+        finally:
+            setattr(self, _PENDING_ATTRIBUTE, outer)
+        if not pending:
+            return text
+        return _PLACEHOLDER.sub(lambda match: pending[int(match.group(1))], text)
 
     namespace = {
         "render_literal_value": render_literal_value,
         "render_literal_bindparam": render_literal_bindparam,
+        "visit_textclause": visit_textclause,
         "__doc__": f"{base.__name__} writing literals with {type(literals).__name__}.",
     }
     return type(f"Offline{base.__name__}", (base,), namespace)

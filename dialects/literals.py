@@ -22,6 +22,7 @@ import decimal
 import enum
 import json
 import math
+import re
 import uuid
 from collections.abc import Callable, Sequence
 from typing import Any, ClassVar
@@ -36,6 +37,9 @@ from sqlalchemy.types import NullType, TypeEngine
 from offline_sql.errors import RenderError
 
 Renderer = Callable[[Any, TypeEngine[Any]], str]
+
+_RANGE_CACHE_LIMIT = 2000
+"""Column types whose integer range a :class:`Literals` remembers before starting over."""
 
 _EPOCH = dt.datetime(1970, 1, 1)
 """SQLAlchemy stores a non-native ``Interval`` as this epoch plus the delta."""
@@ -75,6 +79,20 @@ def _has_nul(document: Any) -> bool:
     return False
 
 
+def signed_bits(bits: int) -> tuple[int, int]:
+    """The range of a two's complement integer of ``bits`` bits."""
+    return -(2 ** (bits - 1)), 2 ** (bits - 1) - 1
+
+
+_INTEGER_SPELLING = re.compile(
+    r"^(?P<name>[A-Z]+)(?:\((?P<digits>\d+)(?:,\s*(?P<scale>-?\d+))?\))?(?P<unsigned> UNSIGNED)?"
+)
+"""A compiled numeric type: name, precision and scale (or MySQL's display width), UNSIGNED."""
+
+_EXACT_NUMERIC_NAMES = frozenset({"NUMERIC", "DECIMAL", "NUMBER"})
+"""Exact numeric types whose ``(p, s)`` bounds an integer to ``p - s`` digits."""
+
+
 def _describe(value: Any) -> str:
     text = repr(value)
     return text if len(text) <= 60 else text[:57] + "..."
@@ -92,10 +110,34 @@ class Literals:
     """How ``True`` and ``False`` are spelled (databases without a boolean type store 1/0)."""
 
     float_specials: ClassVar[dict[str, str]] = {}
-    """Spelling of ``inf``, ``-inf`` and ``nan`` floats; a missing key is a LiteralError."""
+    """Spelling of ``inf``, ``-inf``, ``nan`` and ``-0.0`` floats; a missing key is a
+    LiteralError. ``-0.0`` is special because the plain text ``-0.0`` is read as an exact
+    number (PostgreSQL, MySQL) or stored in a REAL column (SQLite) as ``0.0``: a database
+    that cannot keep the sign refuses the value rather than dropping it."""
 
     decimal_specials: ClassVar[dict[str, str]] = {}
     """Spelling of ``Decimal('Infinity')``, ``'-Infinity'`` and ``'NaN'``; missing is an error."""
+
+    integer_ranges: ClassVar[dict[str, tuple[int, int]]] = {
+        "SMALLINT": signed_bits(16),
+        "INT": signed_bits(32),
+        "INTEGER": signed_bits(32),
+        "BIGINT": signed_bits(64),
+    }
+    """Integers a column holds, by the name of its type as the database spells it (display
+    width and ``UNSIGNED`` aside: an ``UNSIGNED`` type holds 0 to twice the maximum plus
+    one). An integer outside is refused when the script is generated, like every value the
+    database cannot store, instead of failing when the DBA applies it (or being clipped by
+    a server in a lenient mode). ``NUMERIC(p, s)``/``DECIMAL``/``NUMBER`` hold fewer than
+    ``p - s`` digits; types not listed take any integer."""
+
+    literal_integer_range: ClassVar[tuple[int, int] | None] = None
+    """Integers a literal is read as exactly, whatever the column (SQLite: 64 bits, beyond
+    which ``123...`` is read as a rounded REAL); None: any."""
+
+    bare_decimal_digits: ClassVar[int | None] = None
+    """Digits of an exact numeric type spelled without precision (MySQL reads ``NUMERIC``
+    as ``DECIMAL(10, 0)``); None: unlimited."""
 
     database: ClassVar[str] = "this database"
     """Name used in error messages."""
@@ -212,12 +254,84 @@ class Literals:
         return self.by_value(value, type_)
 
     def integer(self, value: int, type_: TypeEngine[Any]) -> str:
-        return str(int(value))
+        value = int(value)
+        bounds = self.literal_integer_range
+        if bounds is not None and not bounds[0] <= value <= bounds[1]:
+            raise LiteralError(
+                f"{self.database} cannot store the integer {_describe(value)}"
+                f"{self._in_column(type_)}: its integers "
+                f"run from {bounds[0]} to {bounds[1]} and a longer literal is read as a "
+                "rounded REAL; store the number as text (a str), or pass float(value) to a "
+                "Float column"
+            )
+        spelled, bounds = self.integer_range(type_)
+        if bounds is not None and not bounds[0] <= value <= bounds[1]:
+            raise LiteralError(
+                f"{self.database} cannot store the integer {_describe(value)} in a column of "
+                f"type {spelled} ({bounds[0]} to {bounds[1]}): use a wider column type "
+                "(BigInteger, or Numeric(precision) for more digits) or a value in its range"
+            )
+        return str(value)
+
+    def _in_column(self, type_: TypeEngine[Any]) -> str:
+        """`` in a column of type <as spelled>``, or nothing for an untyped value."""
+        if isinstance(type_, NullType):
+            return ""
+        try:
+            return f" in a column of type {self.dialect.type_compiler_instance.process(type_)}"
+        except sa.exc.SQLAlchemyError:
+            return ""
+
+    def integer_range(self, type_: TypeEngine[Any]) -> tuple[str, tuple[int, int] | None]:
+        """(the type as the database spells it, the integers it holds or None for any),
+        from :attr:`integer_ranges`, remembered per type object."""
+        if not isinstance(type_, (sa.Integer, sa.Numeric)) or isinstance(type_, sa.Float):
+            return "", None
+        known: dict[TypeEngine[Any], tuple[str, tuple[int, int] | None]] = vars(
+            self
+        ).setdefault("_integer_ranges", {})
+        found = known.get(type_)
+        if found is None:
+            if len(known) >= _RANGE_CACHE_LIMIT:
+                known.clear()
+            found = known[type_] = self._integer_range(type_)
+        return found
+
+    def _integer_range(self, type_: TypeEngine[Any]) -> tuple[str, tuple[int, int] | None]:
+        try:
+            spelled = str(self.dialect.type_compiler_instance.process(type_))
+        except sa.exc.SQLAlchemyError:  # a type of another database: nothing to check
+            return "", None
+        match = _INTEGER_SPELLING.match(spelled.upper())
+        if match is None:
+            return spelled, None
+        name = match.group("name")
+        if name in _EXACT_NUMERIC_NAMES:
+            digits = match.group("digits")
+            precision = int(digits) if digits else self.bare_decimal_digits
+            if precision is None:
+                return spelled, None
+            largest = 10 ** (precision - int(match.group("scale") or 0)) - 1
+            low = 0 if match.group("unsigned") else -largest
+            return spelled, (low, largest)
+        bounds = self.integer_ranges.get(name)
+        if bounds is not None and match.group("unsigned"):
+            bounds = (0, bounds[1] - bounds[0])
+        return spelled, bounds
 
     def float_(self, value: float, type_: TypeEngine[Any]) -> str:
         """``repr`` is the shortest text that reads back as the same double."""
-        if math.isfinite(value):
+        negative_zero = value == 0 and math.copysign(1.0, value) < 0
+        if math.isfinite(value) and not negative_zero:
             return repr(float(value))
+        if negative_zero:
+            if "-0.0" not in self.float_specials:
+                raise self._unsupported(
+                    "the sign of the float",
+                    value,
+                    "it would be stored as 0.0; pass 0.0 (or NULL) instead",
+                )
+            return self.float_specials["-0.0"]
         key = "nan" if math.isnan(value) else ("inf" if value > 0 else "-inf")
         if key not in self.float_specials:
             raise self._unsupported("the float", value, "use NULL or a finite number")
@@ -370,6 +484,7 @@ class PostgreSQLLiterals(Literals):
         "inf": "'Infinity'::float8",
         "-inf": "'-Infinity'::float8",
         "nan": "'NaN'::float8",
+        "-0.0": "'-0'::float8",
     }
     decimal_specials: ClassVar[dict[str, str]] = {
         "Infinity": "'Infinity'::numeric",
@@ -435,6 +550,12 @@ class MySQLLiterals(Literals):
     """
 
     database = "MySQL/MariaDB"
+    integer_ranges: ClassVar[dict[str, tuple[int, int]]] = {
+        **Literals.integer_ranges,
+        "TINYINT": signed_bits(8),
+        "MEDIUMINT": signed_bits(24),
+    }
+    bare_decimal_digits = 10
 
     def quote(self, text: str) -> str:
         escaped = text.replace("\\", "\\\\").replace("'", "''").replace("\r", "\\r")
@@ -457,6 +578,12 @@ class SQLiteLiterals(Literals):
     """
 
     database = "SQLite"
+    literal_integer_range = signed_bits(64)
+
+    def integer_range(self, type_: TypeEngine[Any]) -> tuple[str, tuple[int, int] | None]:
+        """Any column holds any 64-bit integer, whatever type it declares (type affinity):
+        only :attr:`literal_integer_range` counts."""
+        return "", None
     float_specials: ClassVar[dict[str, str]] = {"inf": "1e999", "-inf": "-1e999"}
 
     def float_(self, value: float, type_: TypeEngine[Any]) -> str:
@@ -505,6 +632,10 @@ class MSSQLLiterals(Literals):
     ``sqlcmd`` substitutes ``$(name)`` even inside quotes."""
 
     database = "SQL Server"
+    integer_ranges: ClassVar[dict[str, tuple[int, int]]] = {
+        **Literals.integer_ranges,
+        "TINYINT": (0, 255),
+    }
     uuid_type_is_native = True
     line_breaks: ClassVar[dict[str, str]] = {"\r": "NCHAR(13)", "\n": "NCHAR(10)"}
     """Characters written as expressions so no raw line break sits inside a literal."""
@@ -559,6 +690,11 @@ class OracleLiterals(Literals):
     string cannot be stored. Literals longer than 4000 bytes are built as a CLOB."""
 
     database = "Oracle"
+    integer_ranges: ClassVar[dict[str, tuple[int, int]]] = {
+        "SMALLINT": (-(10**38) + 1, 10**38 - 1),
+        "INTEGER": (-(10**38) + 1, 10**38 - 1),
+    }
+    """``INTEGER`` and ``SMALLINT`` are ``NUMBER(38)``; ``BigInteger`` is ``NUMBER(19)``."""
     float_specials: ClassVar[dict[str, str]] = {
         "inf": "BINARY_DOUBLE_INFINITY",
         "-inf": "-BINARY_DOUBLE_INFINITY",

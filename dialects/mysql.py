@@ -27,6 +27,7 @@ from typing import Any, ClassVar
 import sqlalchemy as sa
 
 from offline_sql import operations as ops
+from offline_sql import progress
 from offline_sql.dialects import existing, mysql_indexes
 from offline_sql.dialects import render as r
 from offline_sql.dialects.base import (
@@ -58,6 +59,7 @@ class MySQLDialect(Dialect):
     name = "mysql"
     sqlalchemy_url = "mysql://"
     transactional_ddl = False
+    marks_blocks_in_progress = True
     begin_statement = None
     commit_statement = None
     max_identifier_length = 64
@@ -72,9 +74,8 @@ class MySQLDialect(Dialect):
     value changes rebuild the table."""
     non_transactional_note = (
         "MySQL commits each DDL statement on its own: if a statement fails, the statements "
-        "before it stay applied and the version table names the last revision that completed. "
-        "Finish or undo the failed revision's remaining statements by hand, then apply the "
-        "blocks after it."
+        "before it stay applied, the version table names the last revision that completed "
+        "and marks the failed one half-applied; see the resume notes below."
     )
 
     foreign_key_ondelete_actions = frozenset({"RESTRICT", "CASCADE", "SET NULL", "NO ACTION"})
@@ -107,17 +108,30 @@ class MySQLDialect(Dialect):
         without the table reads as base instead of failing), then :meth:`guard_failure`.
         Aggregated and compared as binary strings: code point order, case-sensitive."""
         versions = self.table_name(schema, table)
+        separator = self.text_literal(REVISION_SEPARATOR)
         read = (
             "SET @mig_found = (SELECT COALESCE(GROUP_CONCAT(version_num ORDER BY "
-            f"CAST(version_num AS BINARY) SEPARATOR {self.text_literal(REVISION_SEPARATOR)}), "
-            f"{self.text_literal(NO_REVISION)}) FROM {versions})"
+            f"CAST(version_num AS BINARY) SEPARATOR {separator}), "
+            f"{self.text_literal(NO_REVISION)}) FROM {versions}"
         )
+        base = f"SET @mig_found = {self.text_literal(NO_REVISION)}"
+        if self.marks_blocks_in_progress:
+            # Marker rows apart: @mig_half holds the revisions left half-applied, or NULL.
+            marker = self.text_literal(progress.MARKER_PREFIX + "%")
+            start = len(progress.MARKER_PREFIX) + 1
+            read += (
+                f" WHERE version_num NOT LIKE {marker}), @mig_half = (SELECT GROUP_CONCAT("
+                f"SUBSTRING(version_num, {start}) ORDER BY CAST(version_num AS BINARY) "
+                f"SEPARATOR {separator}) FROM {versions} WHERE version_num LIKE {marker})"
+            )
+            base += ", @mig_half = NULL"
+        else:
+            read += ")"
         where = self.text_literal(schema) if schema is not None else "DATABASE()"
         exists = (
             "EXISTS(SELECT 1 FROM information_schema.tables "
             f"WHERE table_schema = {where} AND table_name = {self.text_literal(table)})"
         )
-        base = f"SET @mig_found = {self.text_literal(NO_REVISION)}"
         reading = [
             Statement(
                 f"SET @mig_guard = IF({exists}, {self.text_literal(read)}, "
@@ -141,12 +155,18 @@ class MySQLDialect(Dialect):
     def guard_matches(self, expected: tuple[str, ...]) -> str:
         """SQL that is true when ``@mig_found`` holds exactly the expected revisions."""
         want = self.literal(expected_revisions(expected), sa.String())
-        return f"CAST(@mig_found AS BINARY) = CAST({want} AS BINARY)"
+        matches = f"CAST(@mig_found AS BINARY) = CAST({want} AS BINARY)"
+        return f"@mig_half IS NULL AND {matches}" if self.marks_blocks_in_progress else matches
 
     def guard_message(self, expected: tuple[str, ...]) -> str:
         """SQL for ``mig: the database is at revision <found>, expected <expected>``."""
         before, after = guard_message_parts(expected)
-        return f"CONCAT({self.text_literal(before)}, @mig_found, {self.text_literal(after)})"
+        found = f"CONCAT({self.text_literal(before)}, @mig_found, {self.text_literal(after)})"
+        if not self.marks_blocks_in_progress:
+            return found
+        before, after = progress.half_applied_parts()
+        half = f"CONCAT({self.text_literal(before)}, @mig_half, {self.text_literal(after)})"
+        return f"IF(@mig_half IS NULL, {found}, {half})"
 
     def guard_failure(self, expected: tuple[str, ...], table: str) -> list[Statement]:
         """MySQL: set :attr:`guard_variable` to itself when the revisions match, else to the
@@ -444,9 +464,8 @@ class MariaDBDialect(MySQLDialect):
     apply_hint = "mariadb --default-character-set=utf8mb4 DBNAME < {file}"
     non_transactional_note = (
         "MariaDB commits each DDL statement on its own: if a statement fails, the statements "
-        "before it stay applied and the version table names the last revision that completed. "
-        "Finish or undo the failed revision's remaining statements by hand, then apply the "
-        "blocks after it."
+        "before it stay applied, the version table names the last revision that completed "
+        "and marks the failed one half-applied; see the resume notes below."
     )
     drop_check_keyword = "CONSTRAINT"
     drop_if_exists = True

@@ -50,6 +50,7 @@ class PostgreSQLDialect(Dialect):
     begin_statement = "BEGIN"
     commit_statement = "COMMIT"
     max_identifier_length = 63
+    enum_label_max_bytes = 63
     client_name = "psql"
     apply_hint = "psql -X -v ON_ERROR_STOP=1 -f {file}"
     client_preamble: ClassVar[tuple[str, ...]] = ("\\set ON_ERROR_STOP on",)
@@ -73,7 +74,9 @@ class PostgreSQLDialect(Dialect):
 
     # ---- enum types -------------------------------------------------------------------
 
-    def create_enums(self, types: Iterable[Any], state: SchemaState, table: str) -> list[Statement]:
+    def create_enums(
+        self, op: ops.TableOperation, types: Iterable[Any], state: SchemaState
+    ) -> list[Statement]:
         """``CREATE TYPE ... AS ENUM`` for each named enum the state does not have yet."""
         out: list[Statement] = []
         seen: set[EnumKey] = set(state.enums)
@@ -82,8 +85,25 @@ class PostgreSQLDialect(Dialect):
             if enum is None or enum_key(enum) in seen:
                 continue
             seen.add(enum_key(enum))
-            out.append(Statement(self.ddl(CreateEnumType(enum)), table=table))
+            self.check_enum_labels(op, enum)
+            out.append(Statement(self.ddl(CreateEnumType(enum)), table=op.table_name))
         return out
+
+    def check_enum_labels(self, op: ops.TableOperation, enum: sa.Enum) -> None:
+        """Refuse a label longer than :attr:`enum_label_max_bytes` (UTF-8 bytes)."""
+        limit = self.enum_label_max_bytes
+        if limit is None:
+            return
+        for label in enum.enums:
+            size = len(label.encode("utf-8"))
+            if size > limit:
+                raise self.unsupported(
+                    op,
+                    f"enum label {label!r} of type {enum.name} ({size} bytes in UTF-8, "
+                    f"more than {limit})",
+                    f"shorten the label to {limit} bytes ({self.name} counts bytes, not "
+                    "characters)",
+                )
 
     def unused_enums(
         self,
@@ -199,9 +219,7 @@ class PostgreSQLDialect(Dialect):
         columns = [i for i in op.items if isinstance(i, sa.Column)]
         self.check_computed(op, columns)
         types = [c.type for c in columns]
-        return self.create_enums(types, state, op.table_name) + super().render_create_table(
-            op, state
-        )
+        return self.create_enums(op, types, state) + super().render_create_table(op, state)
 
     def render_drop_table(self, op: ops.DropTable, state: SchemaState) -> list[Statement]:
         unused = self.unused_enums(state, (op.schema, op.table_name))
@@ -209,7 +227,7 @@ class PostgreSQLDialect(Dialect):
 
     def render_add_column(self, op: ops.AddColumn, state: SchemaState) -> list[Statement]:
         self.check_computed(op, [op.column])
-        enums = self.create_enums([op.column.type], state, op.table_name)
+        enums = self.create_enums(op, [op.column.type], state)
         return enums + super().render_add_column(op, state)
 
     def render_drop_column(self, op: ops.DropColumn, state: SchemaState) -> list[Statement]:
@@ -236,7 +254,7 @@ class PostgreSQLDialect(Dialect):
             return super().render_alter_column(op, state)
         before: list[Statement] = []
         if enum is not None:
-            before += self.create_enums([enum], state, op.table_name)
+            before += self.create_enums(op, [enum], state)
             if op.postgresql_using is None:
                 using = f"{self.quote(op.column_name)}::text::{self.type_sql(enum)}"
                 op = dataclasses.replace(op, postgresql_using=using)

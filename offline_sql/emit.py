@@ -29,6 +29,7 @@ from dataclasses import dataclass
 from typing import Protocol
 
 from offline_sql._version import __version__
+from offline_sql.progress import MARKER_PREFIX
 from offline_sql.statements import Statement
 
 
@@ -54,6 +55,8 @@ class Spelling(Protocol):
     @property
     def commit_statement(self) -> str | None: ...
     @property
+    def marks_blocks_in_progress(self) -> bool: ...
+    @property
     def revision_commit_statement(self) -> str | None: ...
     @property
     def apply_hint(self) -> str | None: ...
@@ -73,6 +76,7 @@ class SpellingOf:
     block_terminator: str | None
     batch_separator: str | None
     transactional_ddl: bool
+    marks_blocks_in_progress: bool
     begin_statement: str | None
     commit_statement: str | None
     revision_commit_statement: str | None
@@ -89,6 +93,7 @@ class SpellingOf:
             block_terminator=dialect.block_terminator,
             batch_separator=dialect.batch_separator,
             transactional_ddl=dialect.transactional_ddl,
+            marks_blocks_in_progress=dialect.marks_blocks_in_progress,
             begin_statement=dialect.begin_statement,
             commit_statement=dialect.commit_statement,
             revision_commit_statement=dialect.revision_commit_statement,
@@ -113,6 +118,9 @@ class FramedStep:
     guard: Sequence[Statement] = ()
     notes: Sequence[str] = ()
     """Extra one-line comments for the block (e.g. 'stamp only')."""
+    progress: Sequence[Statement] = ()
+    """(writes the "in progress" row, deletes it), where the dialect
+    ``marks_blocks_in_progress`` and the block has statements; empty otherwise."""
 
 
 @dataclass(frozen=True)
@@ -265,6 +273,26 @@ def _header(w: _Writer, dialect: Spelling, options: FrameOptions) -> None:
             w.comment("The whole script runs in one transaction: all of it applies or none.")
     elif dialect.non_transactional_note:
         w.comment(dialect.non_transactional_note)
+    if dialect.marks_blocks_in_progress:
+        for line in RESUME_NOTES:
+            w.comment(line)
+
+
+RESUME_NOTES = (
+    f"Resume notes. Each block writes the row '{MARKER_PREFIX}<revision>' to the version table",
+    "after its guard and deletes it just before its version-table change. If a block stops",
+    "part-way, the row stays and every guard stops with \"revision <revision> was left",
+    "half-applied\". Then:",
+    "  1. The client's error names the statement that failed: the block's statements above it",
+    "     are applied, the ones from it on are not.",
+    "  2. Either finish the block: make the failed statement work, run it and the rest of the",
+    f"     block by hand (the DELETE of the '{MARKER_PREFIX}<revision>' row and the version-table",
+    "     change included), then apply the blocks after it;",
+    "  3. or undo the statements that were applied, by hand, run only the block's DELETE of",
+    f"     the '{MARKER_PREFIX}<revision>' row, then apply the script again from that block.",
+)
+"""Written at the top of a script whose dialect ``marks_blocks_in_progress``
+(and quoted in docs/dialects.md)."""
 
 
 def _step(w: _Writer, dialect: Spelling, step: FramedStep, *, per_migration: bool) -> None:
@@ -273,17 +301,24 @@ def _step(w: _Writer, dialect: Spelling, step: FramedStep, *, per_migration: boo
     w.comment(f"{step.revision}: {label}{step.message} ({arrow})".rstrip())
     for note in step.notes:
         w.comment(note)
+    marked = dialect.marks_blocks_in_progress and len(step.progress) == 2
     if not dialect.transactional_ddl:
+        note = f" The row '{MARKER_PREFIX}{step.revision}' marks it half-applied." if marked else ""
         w.comment(
             "If this block stops part-way, the version table still says "
             f"{describe_heads(step.heads_before)}; statements before the failure stay applied."
+            + note
         )
     if per_migration:
         w.begin()
     for stmt in step.guard:
         w.statement(stmt)
+    if marked:
+        w.statement(step.progress[0])
     for stmt in step.statements:
         _emit_in_transaction(w, stmt)
+    if marked:
+        w.statement(step.progress[1])
     for stmt in step.version_statements:
         w.statement(stmt)
     if per_migration:

@@ -155,9 +155,17 @@ def current(config: Config, verbose: bool = False) -> list[str]:
         heads = runner.current_heads()
     finally:
         runner.close()
-    if not heads:
+    from offline_sql import progress
+
+    half = progress.marked_revisions(heads)
+    heads = tuple(rev for rev in heads if not progress.is_marker(rev))
+    if not heads and not half:
         return ["(no revision: the version table is empty or missing)"]
-    lines = []
+    lines = [
+        f"{rev} (left half-applied, not at this revision: see {progress.RESUME_NOTES} at the "
+        "top of its script)"
+        for rev in half
+    ]
     for rev in heads:
         header = project.graph.revisions.get(rev)
         if header is None:
@@ -339,6 +347,9 @@ class RenderedStep:
     guard: tuple[Statement, ...]
     operation_count: int = 0
     """Operations the script recorded (0 for stamp or an empty script)."""
+    progress: tuple[Statement, ...] = ()
+    """The "in progress" row's insert and delete (see ``offline_sql/progress.py``), where
+    the dialect marks blocks and the step has statements."""
     existing_tables: frozenset[str] = frozenset()
     """Tables before the step, for the review (``name`` or ``schema.name``); empty unless
     rendered ``for_review``."""
@@ -467,6 +478,7 @@ def _render_step(
             version_statements=cached.version_statements,
             guard=cached.guard,
             operation_count=cached.operation_count,
+            progress=cached.progress,
         )
     dialect = project.dialect
     before = chain.state()
@@ -499,9 +511,14 @@ def _render_step(
         operation_count=count,
         existing_tables=tables,
         existing_columns=columns,
+        progress=progress_statements(project, step) if statements else (),
     )
     chain.store_rendered(
-        run, plan, Rendered(done.statements, done.version_statements, done.guard, count)
+        run,
+        plan,
+        Rendered(
+            done.statements, done.version_statements, done.guard, count, progress=done.progress
+        ),
     )
     return done
 
@@ -570,6 +587,14 @@ def version_statements(project: Project, step: Step) -> list[Statement]:
             assert vop.old is not None
             out.append(dialect.update_version(table, schema, vop.old, vop.revision))
     return out
+
+
+def progress_statements(project: Project, step: Step) -> tuple[Statement, ...]:
+    """The step's "in progress" row statements (``()`` unless the dialect marks blocks)."""
+    cfg = project.config
+    return project.dialect.progress_markers(
+        cfg.version_table, cfg.version_table_schema, step.revision
+    )
 
 
 def guard_statements(project: Project, step: Step) -> list[Statement]:
@@ -715,6 +740,7 @@ def framed_step(rendered: RenderedStep) -> FramedStep:
         version_statements=rendered.version_statements,
         guard=rendered.guard,
         notes=() if step.run_script else ("stamp: only the version table changes",),
+        progress=rendered.progress,
     )
 
 
@@ -856,6 +882,7 @@ def _run_online(project: Project, runner: OnlineRunner, command: str, target: st
         )
     graph, dialect = project.graph, project.dialect
     current = runner.current_heads()
+    refuse_half_applied(current)
     unknown = [rev for rev in current if rev not in graph.revisions]
     if unknown:
         raise UsageError(
@@ -883,10 +910,20 @@ def _run_online(project: Project, runner: OnlineRunner, command: str, target: st
                     describe_heads(step.heads_after),
                     header.message,
                 )
+                markers = progress_statements(project, step) if step.run_script else ()
+                marked: list[Statement] = []
                 if step.run_script:
 
-                    def apply(op: Operation, revision: str = step.revision) -> None:
+                    def apply(
+                        op: Operation,
+                        revision: str = step.revision,
+                        markers: tuple[Statement, ...] = markers,
+                        marked: list[Statement] = marked,
+                    ) -> None:
                         for stmt in dialect.render(op, state):
+                            if markers and not marked:  # the row before the first statement
+                                marked.append(markers[0])
+                                runner.execute(markers[0], revision=revision)
                             runner.execute(stmt, revision=revision)
                         state.apply(op)
 
@@ -898,5 +935,22 @@ def _run_online(project: Project, runner: OnlineRunner, command: str, target: st
                         offline=False,
                         bind=runner.connection,
                     )
+                if marked:
+                    runner.execute(markers[1], revision=step.revision)
                 for stmt in version_statements(project, step):
                     runner.execute(stmt, revision=step.revision, expected=step.heads_before)
+
+
+def refuse_half_applied(rows: Sequence[str]) -> None:
+    """Stop online mode on a database a block was left half-applied in: starting it again
+    would run its first statements twice (see ``offline_sql/progress.py``)."""
+    from offline_sql import progress
+    from offline_sql.errors import DatabaseError
+
+    half = progress.marked_revisions(rows)
+    if half:
+        raise DatabaseError(
+            f"{progress.half_applied_message(half)} (at the top of the script, and in "
+            "docs/dialects.md): finish or undo the block by hand and delete its "
+            f"'{progress.MARKER_PREFIX}<revision>' row from the version table"
+        )

@@ -33,7 +33,7 @@ from typing import Any, TypedDict
 import sqlalchemy as sa
 from reflection import Snapshot, diff, normalize_sql, snapshot
 
-from offline_sql import migrate
+from offline_sql import migrate, progress
 from offline_sql.config import Config
 from offline_sql.operations import BulkInsert
 
@@ -431,7 +431,9 @@ def observe(engine: sa.Engine, config: Config) -> Observed:
     """Describe the database behind ``engine``, a database migrated with ``config``'s project."""
     snap = snapshot(engine, version_table=config.version_table)
     project = migrate.Project.load(config)
-    state = migrate.replay_state(project, snap["versions"] or ())
+    # A half-applied revision's "in progress" row is no revision to replay to.
+    revisions = [v for v in snap["versions"] or () if not progress.is_marker(v)]
+    state = migrate.replay_state(project, revisions)
     metadata = sa.MetaData()
     rows: dict[str, list[dict[str, Any]]] = {}
     where: dict[str, str | None] = {}

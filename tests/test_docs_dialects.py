@@ -344,6 +344,15 @@ REFUSALS: list[tuple[tuple[str, ...], str, Refusal]] = [
     ),
     (("oracle",), "time of day", literal(dt.time(7, 5, 3))),
     (("sqlite", "mysql", "mssql"), "NaN float", literal(math.nan)),
+    (("sqlite", "mysql", "mssql", "oracle"), "negative zero", literal(-0.0, sa.Float())),
+    (("sqlite",), "integer beyond 64 bits", literal(2**63)),
+    (("postgresql", *MYSQLS, "mssql"), "integer beyond BIGINT", literal(2**63, sa.BigInteger())),
+    (("oracle",), "integer beyond NUMBER(19)", literal(10**19, sa.BigInteger())),
+    (
+        ("postgresql",),
+        "enum label of 64 bytes",
+        render(ops.CreateTable("t", items=(sa.Column("m", sa.Enum("é" * 32, name="e")),))),
+    ),
     (
         (*MYSQLS, "sqlite"),
         "aware datetime",

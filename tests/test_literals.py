@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 import sqlalchemy as sa
-from sqlalchemy.dialects import postgresql
+from sqlalchemy.dialects import mssql, mysql, postgresql
 from sqlalchemy.schema import CreateTable
 
 from offline_sql.dialects.base import Dialect
@@ -64,7 +64,14 @@ CASES: list[tuple[str, Any, sa.types.TypeEngine[Any] | None, dict[str, str]]] = 
     ("false", False, sa.Boolean(), by_family("false", "0", "0", "0", "0")),
     ("int-as-boolean", 1, sa.Boolean(), by_family("true", "1", "1", "1", "1")),
     ("int", -42, None, every("-42")),
-    ("big-int", 2**70, None, every(str(2**70))),
+    # Untyped: exact where a longer literal is an exact number (SQLite reads a REAL: refused).
+    ("big-int", 2**70, None, {k: str(2**70) for k in ALL if k != "sqlite"}),
+    ("int64-edges", -(2**63), sa.BigInteger(), every(str(-(2**63)))),
+    ("int64-max", 2**63 - 1, sa.BigInteger(), every(str(2**63 - 1))),
+    ("int32-max", 2**31 - 1, sa.Integer(), every(str(2**31 - 1))),
+    ("uint64-max", 2**64 - 1, mysql.BIGINT(unsigned=True), {"mysql": str(2**64 - 1)}),
+    ("int-beyond-32-on-sqlite", 2**40, sa.Integer(), {"sqlite": str(2**40)}),
+    ("numeric-untyped-precision", 10**12, sa.Numeric(), {"postgresql": str(10**12)}),
     ("float", 1.5, None, {**every("1.5"), "sqlite": "(3.0 / 2)"}),
     ("float-integral", -3.0, None, every("-3.0")),
     ("float-exponent", 1e-300, None, {k: "1e-300" for k in ALL if k != "sqlite"}),
@@ -215,6 +222,8 @@ CASES: list[tuple[str, Any, sa.types.TypeEngine[Any] | None, dict[str, str]]] = 
     ("float-nan", float("nan"), None, {"postgresql": "'NaN'::float8",
                                         "oracle": "BINARY_DOUBLE_NAN"}),
     ("decimal-nan", decimal.Decimal("NaN"), None, {"postgresql": "'NaN'::numeric"}),
+    ("float-negative-zero", -0.0, sa.Float(), {"postgresql": "'-0'::float8"}),
+    ("float-positive-zero", 0.0, sa.Float(), every("0.0")),
     (
         "interval",
         dt.timedelta(days=1, seconds=2, microseconds=3),
@@ -260,6 +269,37 @@ ERRORS: list[tuple[str, Any, Any, tuple[str, ...], str]] = [
     ("float-inf", float("inf"), None, ("mysql", "mariadb", "mssql"), "inf"),
     ("float-nan", float("nan"), None, ("mysql", "mariadb", "sqlite", "mssql"), "nan"),
     ("decimal-inf", decimal.Decimal("Infinity"), None, ("sqlite", "mssql", "oracle"), "Decimal"),
+    ("int-beyond-64-bits", 2**63, None, ("sqlite",), "integers run from -9223372036854775808"),
+    ("int-below-64-bits", -(2**63) - 1, sa.Float(), ("sqlite",), "rounded REAL"),
+    (
+        "bigint-overflow",
+        2**63,
+        sa.BigInteger(),
+        ("postgresql", "mysql", "mariadb", "sqlite", "mssql"),
+        "cannot store the integer 9223372036854775808",
+    ),
+    (
+        "integer-overflow",
+        2**31,
+        sa.Integer(),
+        ("postgresql", "mysql", "mariadb", "mssql"),
+        r"in a column of type INTEGER \(-2147483648 to 2147483647\): use a wider",
+    ),
+    ("smallint-overflow", -(2**15) - 1, sa.SmallInteger(), ("postgresql", "mysql"), "SMALLINT"),
+    ("tinyint-overflow", 128, mysql.TINYINT(), ("mysql", "mariadb"), "TINYINT"),
+    ("tinyint-negative", -1, mssql.TINYINT(), ("mssql",), r"TINYINT \(0 to 255\)"),
+    ("unsigned-negative", -1, mysql.BIGINT(unsigned=True), ("mysql",), "BIGINT UNSIGNED"),
+    ("numeric-digits", 10**10, sa.Numeric(10, 0), ("postgresql", "mysql", "oracle"), "NUMERIC"),
+    ("numeric-scale", 10**8, sa.Numeric(10, 2), ("postgresql", "mssql"), r"99999999\)"),
+    ("mysql-bare-numeric", 10**10, sa.Numeric(), ("mysql",), r"9999999999\)"),
+    ("oracle-number-19", 10**19, sa.BigInteger(), ("oracle",), r"NUMBER\(19\)"),
+    (
+        "float-negative-zero",
+        -0.0,
+        sa.Float(),
+        ("mysql", "mariadb", "sqlite", "mssql", "oracle"),
+        r"sign of the float -0\.0: .* pass 0\.0",
+    ),
     ("aware", dt.datetime(2024, 1, 1, tzinfo=UTC), None, ("mysql", "mariadb", "sqlite"), "naive"),
     ("oracle-time", dt.time(1, 2), None, ("oracle",), "TIME"),
     ("oracle-big-raw", b"x" * 2001, None, ("oracle",), "2000"),

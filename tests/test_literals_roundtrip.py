@@ -10,18 +10,20 @@ from __future__ import annotations
 
 import datetime as dt
 import decimal
+import math
 from collections.abc import Sequence
 from typing import Any
 
 import pytest
 import sqlalchemy as sa
-from databases import ScratchDatabase
+from databases import ScratchDatabase, ScriptFailed
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlalchemy.dialects import mysql
 from sqlalchemy.schema import CreateTable
 
 from offline_sql.dialects.base import Dialect
+from offline_sql.dialects.literals import LiteralError
 
 URLS = {"postgresql": "postgresql://", "mariadb": "mariadb://", "sqlite": "sqlite://"}
 
@@ -81,6 +83,7 @@ def roundtrip_table(dialect: str) -> sa.Table:
         sa.Column("moment", datetime_type),
         sa.Column("clock", time_type),
         sa.Column("flt", sa.Double),
+        sa.Column("big", sa.BigInteger),
     )
 
 
@@ -121,9 +124,30 @@ def row_strategy(dialect: str) -> st.SearchStrategy[dict[str, Any]]:
             "day": st.dates(earliest.date()),
             "moment": st.datetimes(earliest),
             "clock": st.times(),
-            "flt": st.floats(allow_nan=False, allow_infinity=False),
+            "big": st.integers(-(2**63), 2**63 - 1),
+            "flt": st.floats(allow_nan=False, allow_infinity=False).filter(
+                lambda value: dialect in KEEPS_NEGATIVE_ZERO or not is_negative_zero(value)
+            ),
         }
     )
+
+
+KEEPS_NEGATIVE_ZERO = ("postgresql",)
+"""Databases whose float columns keep the sign of -0.0 (the others refuse it, see below)."""
+
+
+def is_negative_zero(value: Any) -> bool:
+    return isinstance(value, float) and value == 0 and math.copysign(1.0, value) < 0
+
+
+def signed(rows: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
+    """``rows`` with the float column's value paired with its sign: ``-0.0 == 0.0`` in
+    Python, so a comparison of the plain rows would not see a lost sign."""
+    return [{k: _with_sign(k, v) for k, v in row.items()} for row in rows]
+
+
+def _with_sign(column: str, value: Any) -> Any:
+    return (value, math.copysign(1.0, value)) if column == "flt" and value is not None else value
 
 
 def insert_script(dialect: Dialect, table: sa.Table, rows: Sequence[dict[str, Any]]) -> str:
@@ -177,7 +201,8 @@ def test_generated_rows_read_back(created: tuple[ScratchDatabase, Dialect, sa.Ta
     @given(rows=st.lists(row_strategy(database.dialect), min_size=1, max_size=12))
     def roundtrip(rows: list[dict[str, Any]]) -> None:
         database.apply_script(insert_script(dialect, table, rows))
-        assert read_back(database, table) == [normalize(database.dialect, r) for r in rows]
+        expected = [normalize(database.dialect, r) for r in rows]
+        assert signed(read_back(database, table)) == signed(expected)
 
     roundtrip()
 
@@ -194,3 +219,78 @@ def test_decimals_exact(
         pytest.skip("SQLite has no exact decimal storage")
     database.apply_script(insert_script(dialect, table, [{"num": value}]))
     assert read_back(database, table)[0]["num"] == value
+
+
+def test_negative_zero_keeps_its_sign_or_is_refused(
+    created: tuple[ScratchDatabase, Dialect, sa.Table],
+) -> None:
+    """PostgreSQL keeps -0.0 (written ``'-0'::float8``: the text ``-0.0`` is a numeric
+    zero). MariaDB's DOUBLE and SQLite's REAL store it as 0.0, even bound by the driver
+    (checked here), so generation refuses it there rather than drop the sign."""
+    database, dialect, table = created
+    if database.dialect in KEEPS_NEGATIVE_ZERO:
+        database.apply_script(insert_script(dialect, table, [{"flt": -0.0}]))
+        assert signed(read_back(database, table)) == signed([{**empty_row(), "flt": -0.0}])
+        return
+    with pytest.raises(LiteralError, match=r"sign of the float -0\.0.*pass 0\.0"):
+        insert_script(dialect, table, [{"flt": -0.0}])
+    with database.engine().begin() as connection:
+        connection.execute(sa.insert(table).values(id=1, flt=-0.0))
+    (stored,) = [row["flt"] for row in read_back(database, table)]
+    assert math.copysign(1.0, stored) == 1.0, "the database keeps -0.0: let mig write it"
+
+
+def empty_row() -> dict[str, Any]:
+    return dict.fromkeys(("txt", "bin", "doc", "num", "day", "moment", "clock", "flt", "big"))
+
+
+INTEGER_COLUMNS: dict[str, tuple[sa.types.TypeEngine[Any], int, int]] = {
+    "small": (sa.SmallInteger(), -(2**15), 2**15 - 1),
+    "normal": (sa.Integer(), -(2**31), 2**31 - 1),
+    "big": (sa.BigInteger(), -(2**63), 2**63 - 1),
+}
+"""Integer columns and the range PostgreSQL and MariaDB give them (SQLite: 64 bits each)."""
+
+
+def integer_table() -> sa.Table:
+    columns = [sa.Column(name, type_) for name, (type_, _, _) in INTEGER_COLUMNS.items()]
+    pk = sa.Column("id", sa.Integer, primary_key=True, autoincrement=False)
+    return sa.Table("integers", sa.MetaData(), pk, *columns)
+
+
+def range_of(dialect: str, column: str) -> tuple[int, int]:
+    _, low, high = INTEGER_COLUMNS[column]
+    return (-(2**63), 2**63 - 1) if dialect == "sqlite" else (low, high)
+
+
+@pytest.mark.parametrize("column", list(INTEGER_COLUMNS))
+def test_integers_at_the_ends_of_a_range_read_back_and_beyond_are_refused(
+    any_database: ScratchDatabase, column: str
+) -> None:
+    """The smallest and largest integer a column holds go through the client exactly; one
+    past either end is refused at generation, where the server would have refused the
+    script (PostgreSQL, MariaDB in strict mode) or rounded the value (SQLite reads a longer
+    literal as a REAL), and the server is shown doing so."""
+    dialect = offline_dialect(any_database.dialect)
+    table = integer_table()
+    any_database.apply_script(dialect.compile(CreateTable(table)) + ";\n")
+    low, high = range_of(any_database.dialect, column)
+    rows = [{column: low}, {column: high}]
+    any_database.apply_script(insert_script(dialect, table, rows))
+    with any_database.engine().connect() as connection:
+        back = connection.execute(sa.select(table.c[column]).order_by(table.c.id)).scalars()
+        assert list(back) == [low, high]
+    for beyond in (low - 1, high + 1):
+        with pytest.raises(LiteralError, match=f"cannot store the integer {beyond}"):
+            dialect.compile(sa.insert(table).values(id=9, **{column: beyond}))
+        raw = f"INSERT INTO integers (id, {column}) VALUES (9, {beyond});\n"
+        try:
+            any_database.apply_script(raw)
+        except ScriptFailed:
+            continue  # the server refuses it when the DBA applies the script
+        with any_database.engine().connect() as connection:
+            query = sa.select(sa.cast(table.c[column], sa.Text)).where(table.c.id == 9)
+            kept = connection.execute(query).scalar_one()
+        assert kept != str(beyond), "the server keeps it: let mig write it"
+        with any_database.engine().begin() as connection:
+            connection.execute(sa.delete(table).where(table.c.id == 9))

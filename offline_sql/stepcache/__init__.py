@@ -64,6 +64,8 @@ class Rendered:
     guard: tuple[Statement, ...]
     operation_count: int
     warnings: tuple[StoredWarning, ...] = ()
+    progress: tuple[Statement, ...] = ()
+    """The "in progress" row statements of the step, when its dialect marks blocks."""
 
 
 @dataclass(frozen=True)
@@ -378,6 +380,7 @@ class Chain:
             rendered.guard,
             rendered.operation_count,
             tuple(w for w in kept if w is not None),
+            rendered.progress,
         )
         try:
             data = pickle.dumps(payload, protocol=PICKLE_PROTOCOL)

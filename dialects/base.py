@@ -375,7 +375,7 @@ class Dialect:
         or ``()`` unless :attr:`marks_blocks_in_progress`."""
         if not self.marks_blocks_in_progress:
             return ()
-        marker = progress.marker_for(revision, self.version_num_length)
+        marker = progress.marker_for(revision, VERSION_NUM_LENGTH)
         start = self._version_sql("insert", table, schema, (marker,))
         end = self._version_sql("delete", table, schema, (marker,))
         return (

@@ -153,8 +153,12 @@ class _Writer:
         """The revision whose block is being written (None in the header and setup)."""
 
     def comment(self, text: str) -> None:
+        """``text`` as comment lines; a comment may carry a revision's message or id, so it
+        is checked like a statement (sqlcmd replaces ``$(name)`` inside comments too)."""
         for line in text.splitlines() or [""]:
-            self.lines.append(f"{self.dialect.comment_prefix}{line}".rstrip())
+            commented = f"{self.dialect.comment_prefix}{line}".rstrip()
+            self._refuse_client_command(commented, block=False)
+            self.lines.append(commented)
 
     def blank(self) -> None:
         last = self.lines[-1] if self.lines else self._written

@@ -106,7 +106,7 @@ def mask(sql: str, syntax: ClientSyntax) -> tuple[str, str | None]:
         c = sql[i]
         nxt = sql[i + 1] if i + 1 < n else ""
         if c in "'\"`":
-            escapes = syntax.backslash_escapes or (
+            escapes = (syntax.backslash_escapes and c != "`") or (
                 c == "'" and i > 0 and sql[i - 1] in "eE" and not _word_char(sql, i - 2)
             )
             j = i + 1

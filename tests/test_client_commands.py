@@ -57,6 +57,7 @@ COMMANDS = [
     ("mariadb", "SELECT 1;\nsystem touch x"),
     ("mariadb", "SELECT 1; system touch x"),
     ("mariadb", "SELECT 1;\nsource evil.sql"),
+    ("mariadb", "CREATE TABLE `a\\` (id INT); \\! touch x"),
     ("sqlite", ".shell touch x"),
     ("sqlite", "SELECT 1;\n.system touch x"),
     ("sqlite", "SELECT 1\ngo"),
@@ -357,3 +358,21 @@ def test_a_script_that_exits_is_an_error(
     else:
         root = project(tmp_path, "pass", prelude=code)
     assert_refused(generate(runner, root, "sqlite"), "a1_hazard.py:", "must not exit")
+
+
+# ---- online mode refuses the same, and keeps prints off stdout -----------------------------------
+
+
+def test_online_refuses_the_same_raw_sql(tmp_path: Path, runner: CliRunner) -> None:
+    marker = tmp_path / "marker"
+    root = project(tmp_path, f'op.execute(".shell touch {marker}")')
+    result = runner.invoke(cli, ["-c", str(root / "mig.toml"), "upgrade", "head"])
+    assert_refused(result, "a1_hazard.py:", "sqlite3")
+    assert not marker.exists()
+
+
+def test_online_prints_go_to_stderr(tmp_path: Path, runner: CliRunner) -> None:
+    root = project(tmp_path, 'print("printed")\nop.execute("SELECT 1")')
+    result = runner.invoke(cli, ["-c", str(root / "mig.toml"), "upgrade", "head"])
+    assert result.exit_code == 0, result.output
+    assert "printed" not in result.stdout and "printed" in result.stderr

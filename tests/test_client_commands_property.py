@@ -21,9 +21,9 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner, Result
 from databases import DatabasePool, DialectName, ScratchDatabase, ScriptFailed
+from helpers import toml_table
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from helpers import toml_table
 
 from offline_sql.cli import cli
 

@@ -95,7 +95,6 @@ def mask(sql: str, syntax: ClientSyntax) -> tuple[str, str | None]:
     construct left open at the end (``"'"``, ``"/*"``, ``"--"``, ...; None when closed)."""
     out = list(sql)
     i, n = 0, len(sql)
-    open_kind: str | None = None
 
     def hide(start: int, end: int) -> None:
         for k in range(start, min(end, n)):
@@ -156,7 +155,7 @@ def mask(sql: str, syntax: ClientSyntax) -> tuple[str, str | None]:
             i = close + len(tag.group(0))
         else:
             i += 1
-    return "".join(out), open_kind
+    return "".join(out), None
 
 
 def _word_char(sql: str, i: int) -> bool:

@@ -376,3 +376,20 @@ def test_online_prints_go_to_stderr(tmp_path: Path, runner: CliRunner) -> None:
     result = runner.invoke(cli, ["-c", str(root / "mig.toml"), "upgrade", "head"])
     assert result.exit_code == 0, result.output
     assert "printed" not in result.stdout and "printed" in result.stderr
+
+
+def test_messages_are_comments_and_checked_as_such(tmp_path: Path, runner: CliRunner) -> None:
+    """A message is written as a comment line: harmless for psql, but sqlcmd replaces
+    ``$(name)`` inside comments too, so the framer refuses it there, naming the revision."""
+    marker = tmp_path / "marker"
+    make_project(tmp_path, (Rev("a1", None, "hazard"),))
+    (tmp_path / "migrations" / "versions" / "a1_hazard.py").write_text(
+        f'"""msg \\\\! touch {marker} $(HOME)"""\n\nrevision = "a1"\ndown_revision = None\n\n\n'
+        "def upgrade() -> None:\n    pass\n\n\ndef downgrade() -> None:\n    pass\n"
+    )
+    written = generate(runner, tmp_path, "postgresql")
+    assert written.exit_code == 0, written.output
+    assert f"-- a1: msg \\! touch {marker} $(HOME) (base -> a1)" in written.stdout
+    assert_refused(
+        generate(runner, tmp_path, "mssql"), "revision a1: line", "generated mssql script", "$("
+    )

@@ -22,7 +22,7 @@ import pytest
 from click.testing import CliRunner, Result
 from databases import DatabasePool, DialectName, ScratchDatabase, ScriptFailed
 from helpers import toml_table
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from offline_sql.cli import cli
@@ -70,8 +70,7 @@ PLACES: dict[str, str] = {
         "op.bulk_insert(t, [{{'c': {t!r}}}])"
     ),
     "raw sql": "op.execute('SELECT 1')\nop.execute({t!r})",
-    "raw sql literal": "op.execute('SELECT ' + {t!r}.join(\"''\" * 0 for _ in '') + \"'\" + "
-    "{t!r}.replace(\"'\", \"''\") + \"'\")",
+    "raw sql literal": "op.execute(\"SELECT '\" + {t!r}.replace(\"'\", \"''\") + \"'\")",
     "message": "op.execute('SELECT 1')",
     "revision id": "op.execute('SELECT 1')",
 }
@@ -147,6 +146,12 @@ def pool(tmp_path_factory: pytest.TempPathFactory) -> Iterator[DatabasePool]:
 )
 @settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(case=hazards())
+@example(case=("raw sql", f"SELECT 1;\n\\! touch {MARKER}"))
+@example(case=("raw sql", f"SELECT 1;\nsystem touch {MARKER}"))
+@example(case=("raw sql", f"SELECT 1; system touch {MARKER}"))
+@example(case=("raw sql", f"SELECT 1;\n.shell touch {MARKER}"))
+@example(case=("raw sql literal", f"\n.shell touch {MARKER}"))
+@example(case=("data", f"\n\\! touch {MARKER}"))
 def test_real_client_never_runs_a_command_from_text(
     pool: DatabasePool, dialect: str, case: tuple[str, str]
 ) -> None:

@@ -17,10 +17,16 @@ from sqlalchemy.sql.elements import ClauseElement
 
 from offline_sql import operations as ops
 from offline_sql import progress
+from offline_sql.client_commands import (
+    ClientSyntax,
+    find_client_command,
+    strip_trailing_comment,
+    unterminated,
+)
 from offline_sql.dialects import existing
 from offline_sql.dialects import render as r
 from offline_sql.dialects.literals import LiteralError, Literals
-from offline_sql.errors import RenderError
+from offline_sql.errors import ClientCommandError, RenderError
 from offline_sql.revision_ids import VERSION_NUM_LENGTH
 from offline_sql.schema_items import fk_target
 from offline_sql.statements import Statement, StatementKind
@@ -177,6 +183,11 @@ class Dialect:
     """Client directives at the top of a script (``\\set ON_ERROR_STOP on``, ``.bail on``,
     ``WHENEVER SQLERROR EXIT``); omitted with ``--no-preamble``."""
 
+    client_syntax: ClassVar[ClientSyntax] = ClientSyntax()
+    """What the database's client runs itself instead of sending it as SQL (``\\!``,
+    ``.shell``, ``GO``, ``host``...), and how it reads quotes. No statement mig writes from
+    a developer's text may contain such a line (:mod:`offline_sql.client_commands`)."""
+
     non_transactional_note: ClassVar[str] = ""
     """Header note for databases whose DDL commits implicitly (empty when DDL is transactional)."""
 
@@ -300,6 +311,7 @@ class Dialect:
                 if exc.where is None:  # the innermost operation (of a batch) says it first
                     exc.where = r.describe(op)
                 raise
+        self.refuse_client_commands(op, out)
         for warning in caught:
             message = str(warning.message)
             if issubclass(warning.category, sa.exc.SAWarning) and not any(
@@ -314,6 +326,21 @@ class Dialect:
                 warning.message, warning.category, warning.filename, warning.lineno
             )
         return out
+
+    def refuse_client_commands(self, op: Operation, statements: Iterable[Statement]) -> None:
+        """A :class:`ClientCommandError` naming the script line of ``op`` when one of its
+        statements holds a line the client would run itself (a newline in a name, comment,
+        default or value followed by ``\\!``/``.shell``/``GO``..., or raw SQL with one)."""
+        for stmt in statements:
+            if stmt.kind == "client":
+                continue
+            found = find_client_command(stmt.sql, self.client_syntax, block=stmt.block)
+            if found is not None:
+                raise ClientCommandError(
+                    f"{r.describe(op)}: line {found.line + 1} of its {self.name} statement "
+                    f"would be run by the client itself, not sent as SQL: {found.describe()}; "
+                    "mig refuses to write it (remove the client command from the text)"
+                )
 
     def renderers(self) -> dict[type[Operation], Renderer]:
         """The explicit dispatch table; subclasses override the ``render_*`` methods it names."""
@@ -990,12 +1017,32 @@ class Dialect:
         if isinstance(element, ClauseElement):
             self.warn_precision_loss(op, self.bound_values(element))
         sql = self.compile(element).strip()
+        if isinstance(op.sqltext, str):
+            sql = self._closed_raw_sql(op, sql)
         block = bool(r.PROCEDURAL_SQL.match(sql))
         if not block and sql.endswith(self.terminator):
             # The framer adds the terminator; a user's own would make an empty statement,
             # which the mariadb client refuses ("Query was empty").
             sql = sql[: -len(self.terminator)].rstrip()
         return [Statement(sql, kind=kind, block=block)]
+
+    def _closed_raw_sql(self, op: ops.Execute, sql: str) -> str:
+        """Raw SQL whose end is outside every literal and comment, so the terminator the
+        framer appends ends it. A trailing line comment (``-- note``, MySQL ``# note``) is
+        dropped: the terminator would land inside it and the next statement would merge
+        with this one. An unterminated literal or ``/*`` comment is refused: it would
+        swallow the rest of the script."""
+        unclosed = unterminated(sql, self.client_syntax)
+        if unclosed is not None:
+            raise RenderError(
+                f"{r.describe(op)}: the raw SQL ends inside an unterminated {unclosed} "
+                "(a literal, quoted name or comment), which would swallow the statements "
+                f"after it in the script; close the {unclosed}"
+            )
+        shorter = strip_trailing_comment(sql, self.client_syntax)
+        while shorter != sql:  # the line before may end in a comment too
+            sql, shorter = shorter, strip_trailing_comment(shorter, self.client_syntax)
+        return sql
 
     def render_bulk_insert(self, op: ops.BulkInsert, state: SchemaState) -> list[Statement]:
         """One multi-row INSERT when ``multiinsert`` and all rows name the same columns,

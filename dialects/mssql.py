@@ -25,6 +25,7 @@ from typing import TYPE_CHECKING, Any, ClassVar
 import sqlalchemy as sa
 
 from offline_sql import operations as ops
+from offline_sql.client_commands import ClientCommand, ClientSyntax
 from offline_sql.dialects import existing
 from offline_sql.dialects import mssql_dependents as dependents
 from offline_sql.dialects import render as r
@@ -59,6 +60,25 @@ class MSSQLDialect(Dialect):
     client_name = "sqlcmd"
     apply_hint = "sqlcmd -b -I -i {file}"
     client_preamble = (":on error exit", "SET XACT_ABORT ON")
+    client_syntax = ClientSyntax(
+        commands=(
+            ClientCommand(
+                r"\s*(?::|!!)",
+                "sqlcmd runs it as a sqlcmd command (:!! and !! run a shell command, :r reads "
+                "a file)",
+            ),
+            ClientCommand(r"(?i)\s*GO\b", "sqlcmd ends the batch there (GO n repeats it)"),
+            ClientCommand(
+                r"(?i)\s*(?:EXIT|QUIT|RESET|ED)\s*(?:\(.*)?$",
+                "sqlcmd runs it as a sqlcmd command (EXIT, QUIT, RESET, ED)",
+            ),
+            ClientCommand(
+                r"\$\(", "sqlcmd replaces $(name) with a scripting variable", "anywhere"
+            ),
+        ),
+        quotes_hide_commands=False,
+    )
+    """sqlcmd reads its commands, ``GO`` and ``$(var)`` on every line, inside literals too."""
     sqlglot_name = "tsql"
     sqlalchemy_package = "mssql"
 

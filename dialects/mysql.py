@@ -28,6 +28,7 @@ import sqlalchemy as sa
 
 from offline_sql import operations as ops
 from offline_sql import progress
+from offline_sql.client_commands import ClientCommand, ClientSyntax
 from offline_sql.dialects import existing, mysql_indexes
 from offline_sql.dialects import render as r
 from offline_sql.dialects.base import (
@@ -67,6 +68,30 @@ class MySQLDialect(Dialect):
     apply_hint = "mysql --default-character-set=utf8mb4 DBNAME < {file}"
     sqlglot_name = "mysql"
     sqlalchemy_package = "mysql"
+    client_syntax = ClientSyntax(
+        commands=(
+            ClientCommand(
+                r"\\",
+                "the mysql/mariadb client runs a backslash outside quotes as a command "
+                "(\\! runs a shell command, \\. reads a file)",
+                "anywhere",
+            ),
+            ClientCommand(
+                r"(?i)\s*(?:\?|charset|clear|connect|delimiter|edit|ego|exit|go|help|nopager"
+                r"|notee|nowarning|pager|print|prompt|quit|rehash|source|status|system|tee"
+                r"|warnings)(?![\w(])",
+                "the mysql/mariadb client runs it as a named command where a statement starts "
+                "(system runs a shell command, source reads a file)",
+                "statement_start",
+            ),
+        ),
+        backslash_escapes=True,
+        hash_comments=True,
+        dash_comment_needs_space=True,
+    )
+    """The client reads ``\\`` outside quotes and comments as a command anywhere, and its named
+    commands (``system``, ``source``, ``delimiter``...) where a statement starts (after a
+    ``;``, even on the same line). ``use`` is left out: the server's ``USE`` does the same."""
     default_driver = "pymysql"
     driver_extras: ClassVar[Mapping[str, str]] = {"pymysql": "mysql"}
     review_rules = frozenset({"mysql-ddl-with-dml", "mysql-enum-reorder"})

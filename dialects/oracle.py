@@ -26,6 +26,7 @@ import sqlalchemy as sa
 from sqlalchemy.dialects.oracle.base import OracleTypeCompiler
 
 from offline_sql import operations as ops
+from offline_sql.client_commands import ClientCommand, ClientSyntax
 from offline_sql.dialects import render as r
 from offline_sql.dialects.base import (
     NO_REVISION,
@@ -41,6 +42,59 @@ from offline_sql.statements import Statement
 
 if TYPE_CHECKING:
     from sqlalchemy.engine import Dialect as SADialect
+
+
+SQLPLUS_COMMANDS: tuple[tuple[str, int], ...] = (
+    ("ACCEPT", 3),
+    ("APPEND", 1),
+    ("ARCHIVE", 7),
+    ("ATTRIBUTE", 4),
+    ("BREAK", 3),
+    ("BTITLE", 3),
+    ("CHANGE", 1),
+    ("CLEAR", 2),
+    ("COLUMN", 3),
+    ("COMPUTE", 4),
+    ("CONNECT", 4),
+    ("COPY", 4),
+    ("DEFINE", 3),
+    ("DEL", 3),
+    ("DESCRIBE", 4),
+    ("DISCONNECT", 4),
+    ("EDIT", 2),
+    ("EXECUTE", 4),
+    ("EXIT", 3),
+    ("GET", 3),
+    ("HELP", 4),
+    ("HOST", 2),
+    ("INPUT", 1),
+    ("LIST", 1),
+    ("PASSWORD", 5),
+    ("PAUSE", 3),
+    ("PRINT", 3),
+    ("PROMPT", 3),
+    ("QUIT", 4),
+    ("RECOVER", 7),
+    ("REMARK", 3),
+    ("REPFOOTER", 4),
+    ("REPHEADER", 4),
+    ("RUN", 1),
+    ("SAVE", 3),
+    ("SET", 3),
+    ("SHOW", 3),
+    ("SHUTDOWN", 8),
+    ("SPOOL", 3),
+    ("START", 3),
+    ("STARTUP", 7),
+    ("STORE", 5),
+    ("TIMING", 4),
+    ("TTITLE", 3),
+    ("UNDEFINE", 5),
+    ("VARIABLE", 3),
+    ("WHENEVER", 8),
+    ("XQUERY", 6),
+)
+"""SQL*Plus commands and the shortest abbreviation of each it accepts."""
 
 
 class EmptyStringWarning(UserWarning):
@@ -83,6 +137,26 @@ class OracleDialect(Dialect):
         "SET DEFINE OFF",
         "SET SQLBLANKLINES ON",
     )
+    client_syntax = ClientSyntax(
+        commands=(
+            ClientCommand(r"\s*/\s*$", "SQL*Plus runs the statement buffer at a '/' line"),
+            ClientCommand(r"\s*\.\s*$", "SQL*Plus ends the block at a '.' line"),
+            ClientCommand(r"\s*#", "SQL*Plus runs a line starting with '#' as its own command"),
+            ClientCommand(
+                r"(?i)\s*(?:@|!|\$|(?:" + "|".join(sorted({
+                    f[:k] for f, m in SQLPLUS_COMMANDS for k in range(m, len(f) + 1)
+                }, key=lambda w: (-len(w), w))) + r")(?![\w$#]))",
+                "SQL*Plus runs it as its own command where a statement starts (HOST and ! run "
+                "a shell command, @ and START read a file)",
+                "statement_start",
+            ),
+        ),
+        quotes_hide_commands=False,
+        line_end_semicolon_ends_statement=True,
+    )
+    """SQL*Plus reads every line, inside literals too: ``/`` and ``.`` lines, ``#`` (its
+    prefix for commands inside a statement), its commands where a statement starts, and a
+    ``;`` ending any line of a plain statement as its end."""
     sqlglot_name = "oracle"
     sqlalchemy_package = "oracle"
     foreign_key_ondelete_actions = frozenset({"CASCADE", "SET NULL"})

@@ -15,6 +15,7 @@ import sqlalchemy as sa
 from sqlalchemy.dialects.postgresql.named_types import CreateEnumType, DropEnumType
 
 from offline_sql import operations as ops
+from offline_sql.client_commands import ClientCommand, ClientSyntax
 from offline_sql.dialects.base import (
     NO_REVISION,
     REVISION_SEPARATOR,
@@ -54,6 +55,18 @@ class PostgreSQLDialect(Dialect):
     client_name = "psql"
     apply_hint = "psql -X -v ON_ERROR_STOP=1 -f {file}"
     client_preamble: ClassVar[tuple[str, ...]] = ("\\set ON_ERROR_STOP on",)
+    client_syntax = ClientSyntax(
+        commands=(
+            ClientCommand(
+                r"\\",
+                "psql runs a backslash outside quotes as a meta-command (\\! runs a shell "
+                "command, \\i reads a file)",
+                "anywhere",
+            ),
+        ),
+        dollar_quotes=True,
+    )
+    """psql reads ``\\`` outside quotes and comments, anywhere on a line, as a meta-command."""
     sqlglot_name = "postgres"
     sqlalchemy_package = "postgresql"
     default_driver = "psycopg"

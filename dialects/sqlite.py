@@ -21,6 +21,7 @@ from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.sql.elements import TextClause
 
 from offline_sql import operations as ops
+from offline_sql.client_commands import ClientCommand, ClientSyntax
 from offline_sql.dialects import render as r
 from offline_sql.dialects import sqlite_rebuild
 from offline_sql.dialects.base import (
@@ -70,6 +71,21 @@ class SQLiteDialect(Dialect):
     client_name = "sqlite3"
     apply_hint = "sqlite3 -bail app.db < {file}"
     client_preamble: ClassVar[tuple[str, ...]] = (".bail on",)
+    client_syntax = ClientSyntax(
+        commands=(
+            ClientCommand(
+                r"\.",
+                "sqlite3 runs a line starting with '.' as a dot-command (.shell and .system run "
+                "a shell command, .read reads a file)",
+            ),
+            ClientCommand(
+                r"(?i)\s*(?:/|go)\s*$",
+                "sqlite3 ends the statement at a line holding only '/' or 'go'",
+            ),
+        ),
+    )
+    """sqlite3 reads a line starting (in its first column) with ``.`` as a dot-command and a
+    line of only ``/`` or ``go`` as the end of a statement, both outside quotes."""
     sqlglot_name = "sqlite"
     sqlalchemy_package = "sqlite"
 

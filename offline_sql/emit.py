@@ -29,6 +29,8 @@ from dataclasses import dataclass
 from typing import Protocol
 
 from offline_sql._version import __version__
+from offline_sql.client_commands import ClientSyntax, find_client_command
+from offline_sql.errors import ClientCommandError
 from offline_sql.progress import MARKER_PREFIX
 from offline_sql.statements import Statement
 
@@ -64,6 +66,8 @@ class Spelling(Protocol):
     def non_transactional_note(self) -> str | None: ...
     @property
     def client_preamble(self) -> Sequence[str]: ...
+    @property
+    def client_syntax(self) -> ClientSyntax: ...
 
 
 @dataclass(frozen=True)
@@ -83,6 +87,7 @@ class SpellingOf:
     apply_hint: str | None
     non_transactional_note: str | None
     client_preamble: tuple[str, ...]
+    client_syntax: ClientSyntax
 
     @classmethod
     def of(cls, dialect: Spelling) -> SpellingOf:
@@ -100,6 +105,7 @@ class SpellingOf:
             apply_hint=dialect.apply_hint,
             non_transactional_note=dialect.non_transactional_note,
             client_preamble=tuple(dialect.client_preamble),
+            client_syntax=dialect.client_syntax,
         )
 
 
@@ -149,10 +155,18 @@ class _Writer:
         self._sink = sink
         self._written: str | None = None
         """The last line already handed to the sink (what :meth:`blank` looks back at)."""
+        self._flushed = 0
+        """How many lines the sink has had (to name a line of the script in errors)."""
+        self.revision: str | None = None
+        """The revision whose block is being written (None in the header and setup)."""
 
     def comment(self, text: str) -> None:
+        """``text`` as comment lines; a comment may carry a revision's message or id, so it
+        is checked like a statement (sqlcmd replaces ``$(name)`` inside comments too)."""
         for line in text.splitlines() or [""]:
-            self.lines.append(f"{self.dialect.comment_prefix}{line}".rstrip())
+            commented = f"{self.dialect.comment_prefix}{line}".rstrip()
+            self._refuse_client_command(commented, block=False)
+            self.lines.append(commented)
 
     def blank(self) -> None:
         last = self.lines[-1] if self.lines else self._written
@@ -168,6 +182,7 @@ class _Writer:
         if self._sink is not None and end:
             self._sink("\n".join(self.lines[:end]) + "\n")
             self._written = self.lines[end - 1]
+            self._flushed += end
             del self.lines[:end]
 
     def raw(self, line: str) -> None:
@@ -181,6 +196,7 @@ class _Writer:
         if stmt.kind == "client":
             self.lines.append(sql)
             return
+        self._refuse_client_command(sql, stmt.block)
         if stmt.block and d.block_terminator:
             self.lines.append(sql)
             self.lines.append(d.block_terminator)
@@ -190,6 +206,21 @@ class _Writer:
             self.lines.append(sql + d.terminator)
         if d.batch_separator:
             self.lines.append(d.batch_separator)
+
+    def _refuse_client_command(self, sql: str, block: bool) -> None:
+        """The last line of defence: no line of a statement (which may carry a developer's
+        text: names, values, raw SQL, revision ids) may be one the client runs itself.
+        ``Dialect.render`` refuses them first, naming the script line; this catches
+        whatever reaches the framer another way (guards, version-table statements)."""
+        found = find_client_command(sql, self.dialect.client_syntax, block=block)
+        if found is None:
+            return
+        where = f"revision {self.revision}" if self.revision else "the script's setup"
+        line = self._flushed + len(self.lines) + found.line + 1
+        raise ClientCommandError(
+            f"{where}: line {line} of the generated {self.dialect.name} script would be run "
+            f"by the client itself, not sent as SQL: {found.describe()}; mig refuses to write it"
+        )
 
     def begin(self) -> None:
         if (
@@ -296,6 +327,7 @@ RESUME_NOTES = (
 
 
 def _step(w: _Writer, dialect: Spelling, step: FramedStep, *, per_migration: bool) -> None:
+    w.revision = step.revision
     arrow = f"{describe_heads(step.heads_before)} -> {describe_heads(step.heads_after)}"
     label = "downgrade " if step.direction == "down" else ""
     w.comment(f"{step.revision}: {label}{step.message} ({arrow})".rstrip())

@@ -19,6 +19,7 @@ Hierarchy::
     |   +-- MissingParentError     down_revision / depends_on names no revision
     |   +-- CycleError             the graph has a cycle
     +-- RenderError                an operation cannot be expressed for the dialect
+    |   +-- ClientCommandError     text would become a command of the database's client
     +-- OfflineReadError           a script tried to read the database offline
     +-- DatabaseError              online mode: a statement failed or the version is wrong
     +-- MissingDriverError         online mode: the DBAPI driver extra is not installed
@@ -82,6 +83,11 @@ class CycleError(RevisionError):
 
 class RenderError(MigError):
     pass
+
+
+class ClientCommandError(RenderError):
+    """A line of the script would be run by the client itself (``\\! cmd``, ``.shell``,
+    ``GO``, ``host``), not sent to the database: mig refuses to write it."""
 
 
 class OfflineReadError(MigError):

@@ -5,7 +5,11 @@ Scripts are imported only when their operations are needed (headers are read wit
 is never left in ``sys.modules`` or on ``sys.path``, so loading the same file in two runs
 gives two independent modules. The source is compiled here (no ``__pycache__`` is written
 next to the user's scripts) and every failure becomes a :class:`ScriptError` naming the
-file and line.
+file and line, ``sys.exit()``/``exit()``/``quit()`` included: a script that exits has not
+said what it does, so mig stops with exit 1 rather than write an empty script.
+
+While a script runs, what it prints goes to stderr: stdout carries the generated SQL, and a
+printed ``\\!`` line would otherwise reach the DBA's client (and only on a cold cache).
 """
 
 from __future__ import annotations
@@ -15,6 +19,7 @@ import os
 import re
 import sys
 import traceback
+from contextlib import redirect_stdout
 from types import ModuleType, TracebackType
 from typing import Literal
 
@@ -56,9 +61,16 @@ def load_script(path: str, revision: str) -> ModuleType:
     # Registered while the body runs: dataclasses and typing look the module up by name.
     sys.modules[name] = module
     try:
-        exec(code, module.__dict__)
+        with redirect_stdout(sys.stderr):
+            exec(code, module.__dict__)
     except MigError:
         raise
+    except SystemExit as exc:
+        line = _script_line(exc.__traceback__, path)
+        raise ScriptError(
+            f"{path}:{line}: importing revision {revision} called {_exit_call(exc)}; a "
+            "revision script must not exit (raise an exception to stop mig)"
+        ) from exc
     except Exception as exc:
         line = _script_line(exc.__traceback__, path)
         raise ScriptError(
@@ -83,14 +95,26 @@ def run_revision(module: ModuleType, direction: Direction) -> None:
             f"`def {direction}() -> None:` (it may just `pass`)"
         )
     try:
-        function()
+        with redirect_stdout(sys.stderr):
+            function()
     except MigError:
         raise
+    except SystemExit as exc:
+        line = _script_line(exc.__traceback__, path)
+        raise ScriptError(
+            f"revision {revision} ({path}:{line}): {direction}() called {_exit_call(exc)}; a "
+            "revision script must not exit (raise an exception to stop mig)"
+        ) from exc
     except Exception as exc:
         line = _script_line(exc.__traceback__, path)
         raise ScriptError(
             f"revision {revision} ({path}:{line}): {direction}() raised {type(exc).__name__}: {exc}"
         ) from exc
+
+
+def _exit_call(exc: SystemExit) -> str:
+    """``sys.exit(0)`` as the script spelled it, near enough (exit()/quit() raise the same)."""
+    return f"sys.exit({exc.code!r})" if exc.code is not None else "sys.exit()"
 
 
 def _script_line(tb: TracebackType | None, path: str) -> int:

@@ -19,6 +19,7 @@ from offline_sql import operations as ops
 from offline_sql.dialects import existing
 from offline_sql.dialects import render as r
 from offline_sql.dialects.literals import LiteralError, Literals
+from offline_sql.dialects.outside_transaction import Refusal, refusals
 from offline_sql.errors import RenderError
 from offline_sql.schema_items import fk_target
 from offline_sql.statements import Statement, StatementKind
@@ -162,6 +163,11 @@ class Dialect:
 
     non_transactional_note: ClassVar[str] = ""
     """Header note for databases whose DDL commits implicitly (empty when DDL is transactional)."""
+
+    refused_in_transaction: ClassVar[tuple[Refusal, ...]] = ()
+    """Raw SQL (``op.execute``) the database will not run inside a transaction
+    (PostgreSQL ``CREATE INDEX CONCURRENTLY``, SQLite ``VACUUM``): such a statement is
+    framed outside ``BEGIN`` ... ``COMMIT``, as an operation asking for it is."""
 
     column_if_exists: ClassVar[bool] = False
     """``ALTER TABLE ... DROP COLUMN IF EXISTS`` / ``ADD COLUMN IF NOT EXISTS`` are accepted."""
@@ -949,7 +955,29 @@ class Dialect:
             # The framer adds the terminator; a user's own would make an empty statement,
             # which the mariadb client refuses ("Query was empty").
             sql = sql[: -len(self.terminator)].rstrip()
-        return [Statement(sql, kind=kind, block=block)]
+        note = None if block else self.outside_transaction_note(sql)
+        return [Statement(sql, kind=kind, block=block, transactional=note is None, comment=note)]
+
+    def outside_transaction_note(self, sql: str) -> str | None:
+        """Why raw ``sql`` is placed outside the transaction, or None to leave it inside.
+
+        Only a text of one statement moves: several statements in one ``op.execute`` are
+        one query online, which the database runs as one transaction anyway, so they stay
+        where they are and the review's ``non-transactional-in-transaction`` rule names
+        them (split them into one ``op.execute`` each)."""
+        if not self.refused_in_transaction:
+            return None
+        found = refusals(sql, self.sqlglot_name, self.refused_in_transaction)
+        if found is None or found[0] != 1:
+            return None
+        return f"{found[1][0]} cannot run inside a transaction block: placed outside it"
+
+    def refuses_in_transaction(self, sql: str) -> bool:
+        """Whether ``sql`` holds a statement the database refuses inside a transaction
+        (for the review, which judges where the framer put it)."""
+        if not self.refused_in_transaction:
+            return False
+        return refusals(sql, self.sqlglot_name, self.refused_in_transaction) is not None
 
     def render_bulk_insert(self, op: ops.BulkInsert, state: SchemaState) -> list[Statement]:
         """One multi-row INSERT when ``multiinsert`` and all rows name the same columns,

@@ -21,6 +21,7 @@ from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.sql.elements import TextClause
 
 from offline_sql import operations as ops
+from offline_sql.dialects import outside_transaction as ot
 from offline_sql.dialects import render as r
 from offline_sql.dialects import sqlite_rebuild
 from offline_sql.dialects.base import (
@@ -72,6 +73,8 @@ class SQLiteDialect(Dialect):
     client_preamble: ClassVar[tuple[str, ...]] = (".bail on",)
     sqlglot_name = "sqlite"
     sqlalchemy_package = "sqlite"
+    refused_in_transaction = (ot.Refusal("VACUUM", ot.command("VACUUM")),)
+    """SQLite: "cannot VACUUM from within a transaction"."""
 
     minimum_version: ClassVar[tuple[int, int, int]] = (3, 35, 0)
     """Oldest SQLite that accepts every statement we emit (``ALTER TABLE ... DROP COLUMN``)."""

@@ -145,11 +145,8 @@ def _(op: AlterColumn, state: SchemaState, dialect: str) -> None:
     if op.nullable is not UNSET:
         column.nullable = bool(op.nullable)
     if op.type_ is not UNSET:
-        previous = column.type
         column.type = op.type_
         state.note_enum(op.type_)
-        if isinstance(previous, sa.Enum) and previous.name:
-            state.forget_unused_enums([(previous.schema, str(previous.name))])
     if op.server_default is not UNSET:
         _set_server_default(column, op.server_default)
     if op.comment is not UNSET:

@@ -21,7 +21,7 @@ from offline_sql.dialects import render as r
 from offline_sql.dialects.literals import LiteralError, Literals
 from offline_sql.dialects.outside_transaction import Refusal, refusals
 from offline_sql.errors import RenderError
-from offline_sql.schema_items import fk_target
+from offline_sql.schema_items import fk_target, name_or_none, type_checks
 from offline_sql.statements import Statement, StatementKind
 
 if TYPE_CHECKING:
@@ -169,6 +169,12 @@ class Dialect:
     (PostgreSQL ``CREATE INDEX CONCURRENTLY``, SQLite ``VACUUM``): such a statement is
     framed outside ``BEGIN`` ... ``COMMIT``, as an operation asking for it is."""
 
+    swaps_type_checks: ClassVar[bool] = True
+    """An ``alter_column`` to a type that carries a CHECK (a non-native ``sa.Enum`` or a
+    ``sa.Boolean`` with ``create_constraint=True``) drops the old type's CHECK before the
+    change and adds the new type's after it, as Alembic does. False where the change
+    rebuilds the table from the replayed schema, which holds the new type (SQLite)."""
+
     column_if_exists: ClassVar[bool] = False
     """``ALTER TABLE ... DROP COLUMN IF EXISTS`` / ``ADD COLUMN IF NOT EXISTS`` are accepted."""
 
@@ -306,7 +312,7 @@ class Dialect:
             ops.RenameTable: self.render_rename_table,
             ops.AddColumn: self.render_add_column,
             ops.DropColumn: self.render_drop_column,
-            ops.AlterColumn: self.render_alter_column,
+            ops.AlterColumn: self.render_alter_column_and_checks,
             ops.CreateIndex: self.render_create_index,
             ops.DropIndex: self.render_drop_index,
             ops.CreatePrimaryKey: self.render_create_primary_key,
@@ -666,6 +672,95 @@ class Dialect:
         if op.new_column_name is not ops.UNSET and op.new_column_name != op.column_name:
             out.append(self.statement(self.rename_column_sql(op, op.new_column_name), op))
         return out
+
+    def render_alter_column_and_checks(
+        self, op: ops.AlterColumn, state: SchemaState
+    ) -> list[Statement]:
+        """:meth:`render_alter_column`, between the drop of the CHECK the old type carried
+        and the addition of the new type's (:attr:`swaps_type_checks`)."""
+        if op.type_ is ops.UNSET or not self.swaps_type_checks:
+            return self.render_alter_column(op, state)
+        drops, adds = self.type_check_swap(op, state)
+        if not drops and not adds:
+            return self.render_alter_column(op, state)
+        out: list[Statement] = []
+        work = state
+        for drop in drops:
+            out += self.render(drop, work)
+            work = work.copy() if work is state else work
+            work.apply(drop)
+        out += self.render_alter_column(op, work)
+        for add in adds:
+            out += self.render(add, work)
+        return out
+
+    def type_check_swap(
+        self, op: ops.AlterColumn, state: SchemaState
+    ) -> tuple[list[ops.DropConstraint], list[ops.CreateCheckConstraint]]:
+        """The CHECKs to drop (the old type's: ``existing_type``, as with Alembic, else the
+        state's; and a table CHECK of the same name a baseline recorded) and to add (the new
+        type's) for a type change; nothing when they are the same. An old type's CHECK
+        without a name cannot be dropped: a RenderError says what to do."""
+        dialect = self.sa_dialect()
+        compiler = dialect.statement_compiler(dialect, None)
+
+        def written(type_: Any, column: str) -> list[sa.CheckConstraint]:
+            return [
+                c
+                for c in type_checks(type_, column)
+                if c._create_rule is None or c._create_rule(compiler)
+            ]
+
+        column = state.column((op.schema, op.table_name), op.column_name)
+        old_type = op.existing_type if op.existing_type is not ops.UNSET else None
+        if old_type is None and column is not None:
+            old_type = column.type
+        old = written(old_type, op.column_name)
+        renamed = op.new_column_name not in (ops.UNSET, None, op.column_name)
+        new_name = str(op.new_column_name) if renamed else op.column_name
+        new = written(op.type_, new_name)
+        if self._checks_sql(op, old) == self._checks_sql(op, new) and not renamed:
+            return [], []
+        unnamed = [c for c in old if name_or_none(c.name) is None]
+        if unnamed:
+            raise RenderError(
+                f"{r.describe(op)}: the CHECK constraint of column {op.column_name}'s old type "
+                "has no name, so mig cannot drop it for the new type; drop it with "
+                "op.drop_constraint(<the name the database gave it>, ..., type_='check') first "
+                "and pass existing_type= without create_constraint"
+            )
+        names = [str(c.name) for c in old]
+        table = state.get(op.schema, op.table_name)
+        related = {*names, *(str(c.name) for c in new if name_or_none(c.name) is not None)}
+        names += [c.name for c in (table.checks if table else ()) if c.name in related]
+        drops = [
+            ops.DropConstraint(
+                op.table_name, constraint_name=name, type_="check", schema=op.schema
+            )
+            for name in dict.fromkeys(names)
+        ]
+        adds = [
+            ops.CreateCheckConstraint(
+                op.table_name,
+                constraint_name=name_or_none(c.name),
+                condition=c.sqltext,
+                schema=op.schema,
+            )
+            for c in new
+        ]
+        for made in (*drops, *adds):
+            made.origin = op.origin
+        return drops, adds
+
+    def _checks_sql(self, op: ops.AlterColumn, checks: list[sa.CheckConstraint]) -> list[str]:
+        """The ``ADD CONSTRAINT`` text of each CHECK, to compare two types' CHECKs."""
+        out = []
+        for check in checks:
+            table = r.table_with_columns(op.schema, op.table_name, ())
+            copy = sa.CheckConstraint(check.sqltext, name=name_or_none(check.name))
+            table.append_constraint(copy)
+            out.append(self.ddl(sa.schema.AddConstraint(copy)))
+        return sorted(out)
 
     def rename_column_sql(self, op: ops.AlterColumn, new_name: str) -> str:
         return (

@@ -73,6 +73,7 @@ class SQLiteDialect(Dialect):
     client_preamble: ClassVar[tuple[str, ...]] = (".bail on",)
     sqlglot_name = "sqlite"
     sqlalchemy_package = "sqlite"
+    swaps_type_checks = False
     refused_in_transaction = (ot.Refusal("VACUUM", ot.command("VACUUM")),)
     """SQLite: "cannot VACUUM from within a transaction"."""
 

@@ -43,6 +43,7 @@ from offline_sql.schema_items import (
     created_table_state,
     default_arg,
     sql_text,
+    type_check_names,
 )
 from offline_sql.state import (
     CheckState,
@@ -145,6 +146,7 @@ def _(op: AlterColumn, state: SchemaState, dialect: str) -> None:
     if op.nullable is not UNSET:
         column.nullable = bool(op.nullable)
     if op.type_ is not UNSET:
+        _replace_type_checks(state, op, column.type)
         column.type = op.type_
         state.note_enum(op.type_)
     if op.server_default is not UNSET:
@@ -155,6 +157,20 @@ def _(op: AlterColumn, state: SchemaState, dialect: str) -> None:
         column.autoincrement = "auto" if op.autoincrement is None else op.autoincrement
     if op.new_column_name is not UNSET:
         state.rename_column(_key(op), op.column_name, op.new_column_name)
+
+
+def _replace_type_checks(state: SchemaState, op: AlterColumn, old_type: Any) -> None:
+    """A type change replaces the CHECK its old type carried with the new type's: table
+    CHECKs named like either (a baseline keeps a type's CHECK as a table CHECK) go, and
+    the new type brings its own (``dialects/base.py`` drops and adds them alike)."""
+    table = state.get(op.schema, op.table_name)
+    if table is None:
+        return
+    names = type_check_names(old_type, op.column_name) | type_check_names(op.type_, op.column_name)
+    if op.existing_type is not UNSET:
+        names |= type_check_names(op.existing_type, op.column_name)
+    if names:
+        table.checks = [c for c in table.checks if c.name not in names]
 
 
 def _set_server_default(column: Any, value: Any) -> None:

@@ -461,3 +461,22 @@ def table_from_state(state: TableState, metadata: sa.MetaData) -> sa.Table:
     return sa.Table(
         state.name, metadata, *items, schema=state.schema, comment=state.comment, **state.kw
     )
+
+
+def type_checks(type_: Any, column: str) -> list[sa.CheckConstraint]:
+    """The CHECK constraints SQLAlchemy attaches to a column of ``type_`` (a non-native
+    ``sa.Enum`` or ``sa.Boolean`` with ``create_constraint=True``), on a throwaway table;
+    whether a database writes one is its compiler's call (``_create_rule``)."""
+    if not isinstance(type_, sa.types.SchemaType):
+        return []
+    table = sa.Table("_mig_type_checks", sa.MetaData(), sa.Column(column, type_))
+    return [
+        c
+        for c in table.constraints
+        if isinstance(c, sa.CheckConstraint) and getattr(c, "_type_bound", False)
+    ]
+
+
+def type_check_names(type_: Any, column: str) -> set[str]:
+    """Names of :func:`type_checks` (unnamed ones left out)."""
+    return {n for c in type_checks(type_, column) if (n := name_or_none(c.name)) is not None}

@@ -247,3 +247,100 @@ def test_enum_type_dropped_by_the_downgrade_only(tmp_path: Path) -> None:
                 conn.exec_driver_sql("SELECT count(*) FROM pg_type WHERE typname = 'mood'").scalar()
                 == 1
             )
+
+
+# ---- item 1: a type that carries a CHECK ---------------------------------------------------
+
+STATUS_OLD = 'sa.Enum("new", "done", name="ck_status", native_enum=False, create_constraint=True)'
+STATUS_NEW = (
+    'sa.Enum("new", "done", "held", name="ck_status", native_enum=False, create_constraint=True)'
+)
+CHECKED_TYPES = [
+    Rev(
+        "k1",
+        None,
+        "jobs",
+        upgrade=f'op.create_table("jobs", sa.Column("id", sa.Integer, primary_key=True),'
+        f' sa.Column("status", {STATUS_OLD}), sa.Column("flag", sa.Integer))',
+        downgrade='op.drop_table("jobs")',
+    ),
+    Rev(
+        "k2",
+        "k1",
+        "a status more, a real boolean",
+        upgrade=f'op.alter_column("jobs", "status", type_={STATUS_NEW},'
+        f" existing_type={STATUS_OLD})"
+        '\nop.alter_column("jobs", "flag",'
+        ' type_=sa.Boolean(create_constraint=True, name="ck_flag"),'
+        ' existing_type=sa.Integer(), postgresql_using="flag::boolean")',
+        downgrade=f'op.alter_column("jobs", "status", type_={STATUS_OLD},'
+        f" existing_type={STATUS_NEW})"
+        '\nop.alter_column("jobs", "flag", type_=sa.Integer(),'
+        ' existing_type=sa.Boolean(create_constraint=True, name="ck_flag"),'
+        ' postgresql_using="flag::integer")',
+    ),
+]
+
+
+@pytest.mark.parametrize("dialect", per_database())
+def test_alter_column_swaps_the_check_its_type_carries(
+    tmp_path: Path, dialect: DialectName
+) -> None:
+    config = project(tmp_path, CHECKED_TYPES)
+    with Applied(config, dialect, tmp_path, [("upgrade", "base:head")]) as pair:
+        assert pair.differences == []
+        for database in (pair.offline, pair.online):
+            assert accepts(database, "INSERT INTO jobs (id, status) VALUES (1, 'held')")
+            assert not accepts(database, "INSERT INTO jobs (id, status) VALUES (1, 'gone')")
+            if dialect != "postgresql":  # a native BOOLEAN there: no CHECK to carry
+                assert not accepts(database, "INSERT INTO jobs (id, flag) VALUES (1, 5)")
+    commands = [("upgrade", "base:head"), ("downgrade", "head:k1")]
+    with Applied(config, dialect, tmp_path, commands) as pair:
+        assert pair.differences == []
+        assert not accepts(pair.offline, "INSERT INTO jobs (id, status) VALUES (1, 'held')")
+        assert accepts(pair.offline, "INSERT INTO jobs (id, status, flag) VALUES (1, 'new', 5)")
+
+
+def test_an_unnamed_check_of_the_old_type_is_an_error(tmp_path: Path) -> None:
+    old = "sa.Boolean(create_constraint=True)"
+    revisions = [
+        Rev("u1", None, "t", upgrade=f'op.create_table("t", sa.Column("b", {old}))'),
+        Rev("u2", "u1", "to int", upgrade='op.alter_column("t", "b", type_=sa.Integer())'),
+    ]
+    config = project(tmp_path, revisions)
+    error = mig(config, "mariadb", "upgrade", "base:head", "--sql", code=1)
+    assert "CHECK constraint of column b's old type has no name" in error
+    assert error.count("\n") == 1
+
+
+@pytest.mark.parametrize("dialect", per_database("sqlite"))
+def test_sqlite_baseline_check_is_replaced_by_the_new_types(
+    tmp_path: Path, dialect: DialectName
+) -> None:
+    """A baseline keeps a type's CHECK as a table CHECK; the rebuild must not keep it."""
+    existing = tmp_path / "existing.db"
+    with sa.create_engine(f"sqlite:///{existing}").begin() as conn:
+        conn.exec_driver_sql(
+            "CREATE TABLE jobs (id INTEGER PRIMARY KEY, status VARCHAR(4),"
+            " CONSTRAINT ck_status CHECK (status IN ('new', 'done')))"
+        )
+    revision = Rev(
+        "b1",
+        None,
+        "a status more",
+        upgrade=f'op.alter_column("jobs", "status", type_={STATUS_NEW},'
+        f" existing_type={STATUS_OLD})",
+    )
+    config = project(tmp_path / "p", [revision], url=f"sqlite:///{existing}")
+    mig(config, dialect, "baseline", "--from", "database")
+    script = mig(config, dialect, "upgrade", "base:head", "--sql")
+    assert script.count("CONSTRAINT ck_status") == 1
+    with scratch_database(dialect, tmp_path) as database:
+        with database.engine().begin() as conn:
+            conn.exec_driver_sql(
+                "CREATE TABLE jobs (id INTEGER PRIMARY KEY, status VARCHAR(4),"
+                " CONSTRAINT ck_status CHECK (status IN ('new', 'done')))"
+            )
+        database.apply_script(script)
+        assert accepts(database, "INSERT INTO jobs (id, status) VALUES (1, 'held')")
+        assert not accepts(database, "INSERT INTO jobs (id, status) VALUES (1, 'gone')")

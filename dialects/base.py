@@ -169,6 +169,13 @@ class Dialect:
     (PostgreSQL ``CREATE INDEX CONCURRENTLY``, SQLite ``VACUUM``): such a statement is
     framed outside ``BEGIN`` ... ``COMMIT``, as an operation asking for it is."""
 
+    names_unnamed_constraints: ClassVar[bool] = True
+    """The database names a constraint created without one (PostgreSQL ``<table>_<col>_fkey``,
+    MySQL ``<table>_ibfk_<n>``, SQL Server and Oracle generated names): a ``drop_constraint``
+    of a name the replayed schema does not know may be that name when the table has an
+    unnamed constraint of the kind. False where an unnamed constraint has no name at all
+    (SQLite): dropping a name the schema does not know can only be a mistake."""
+
     swaps_type_checks: ClassVar[bool] = True
     """An ``alter_column`` to a type that carries a CHECK (a non-native ``sa.Enum`` or a
     ``sa.Boolean`` with ``create_constraint=True``) drops the old type's CHECK before the
@@ -319,7 +326,7 @@ class Dialect:
             ops.CreateUniqueConstraint: self.render_create_unique_constraint,
             ops.CreateForeignKey: self.render_create_foreign_key,
             ops.CreateCheckConstraint: self.render_create_check_constraint,
-            ops.DropConstraint: self.render_drop_constraint,
+            ops.DropConstraint: self.render_known_drop_constraint,
             ops.CreateTableComment: self.render_create_table_comment,
             ops.DropTableComment: self.render_drop_table_comment,
             ops.Execute: self.render_execute,
@@ -933,6 +940,35 @@ class Dialect:
         if op.type_ is not None:
             return op.type_
         return r.lookup_constraint_type(state.get(op.schema, op.table_name), op.constraint_name)
+
+    def render_known_drop_constraint(
+        self, op: ops.DropConstraint, state: SchemaState
+    ) -> list[Statement]:
+        """:meth:`render_drop_constraint` of a constraint the table can have
+        (:meth:`require_known_constraint`)."""
+        self.require_known_constraint(op, state)
+        return self.render_drop_constraint(op, state)
+
+    def require_known_constraint(self, op: ops.DropConstraint, state: SchemaState) -> None:
+        """A RenderError when the replayed schema knows the table and no constraint of it
+        can carry ``op``'s name: dropping it would be a silent no-op (SQLite rebuilds the
+        table as it was) or fail on the server. ``if_exists=True`` accepts a missing one."""
+        table = state.get(op.schema, op.table_name)
+        if table is None or table.unknown_since is not None or op.if_exists:
+            return
+        known = r.constraint_names(table)
+        if op.constraint_name in known:
+            return
+        if self.names_unnamed_constraints and r.has_unnamed_constraint(table, op.type_):
+            return
+        qualified = f"{op.schema}.{op.table_name}" if op.schema else op.table_name
+        raise RenderError(
+            f"{r.describe(op)}: table {qualified} has no constraint {op.constraint_name!r} "
+            f"in the schema replayed from the migrations (it knows: "
+            f"{', '.join(sorted(known)) or 'none with a name'}); drop one of those (an "
+            "unnamed one gets a name from batch_alter_table(naming_convention=...)), or "
+            "pass if_exists=True"
+        )
 
     def render_drop_constraint(self, op: ops.DropConstraint, state: SchemaState) -> list[Statement]:
         table = r.table_with_columns(op.schema, op.table_name, ())

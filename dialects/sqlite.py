@@ -32,6 +32,7 @@ from offline_sql.dialects.base import (
     guard_message_parts,
 )
 from offline_sql.errors import RenderError
+from offline_sql.replay import name_batch_constraints
 from offline_sql.state import SchemaState
 from offline_sql.statements import Statement
 
@@ -73,6 +74,7 @@ class SQLiteDialect(Dialect):
     client_preamble: ClassVar[tuple[str, ...]] = (".bail on",)
     sqlglot_name = "sqlite"
     sqlalchemy_package = "sqlite"
+    names_unnamed_constraints = False
     swaps_type_checks = False
     refused_in_transaction = (ot.Refusal("VACUUM", ot.command("VACUUM")),)
     """SQLite: "cannot VACUUM from within a transaction"."""
@@ -247,6 +249,8 @@ class SQLiteDialect(Dialect):
                     "SQL or data inside a batch that SQLite must rebuild",
                     "move op.execute/op.bulk_insert out of the batch_alter_table block",
                 )
+            if isinstance(inner_op, ops.DropConstraint):
+                self.require_known_constraint(inner_op, work)
             sources = track_sources(inner_op, sources)
             work.apply(inner_op)
         after = work.get(op.schema, op.table_name)
@@ -301,7 +305,11 @@ class SQLiteDialect(Dialect):
         self, op: ops.BatchAlterTable, state: SchemaState
     ) -> list[Statement]:
         """Inner operations natively when all of them can be (and ``recreate`` allows),
-        else one rebuild for the whole block."""
+        else one rebuild for the whole block. Unnamed constraints the block drops by the
+        name its ``naming_convention`` gives them are known by that name first."""
+        if op.kw.get("naming_convention"):
+            state = state.copy()
+            name_batch_constraints(op, state)
         if op.recreate != "always":
             work = state.copy()
             native = True

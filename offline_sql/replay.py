@@ -42,6 +42,7 @@ from offline_sql.schema_items import (
     created_table,
     created_table_state,
     default_arg,
+    name_by_convention,
     sql_text,
     type_check_names,
 )
@@ -309,5 +310,20 @@ def _(op: Execute, state: SchemaState, dialect: str) -> None:
 
 @_apply.register
 def _(op: BatchAlterTable, state: SchemaState, dialect: str) -> None:
+    name_batch_constraints(op, state)
     for inner in op.operations:
         _apply(inner, state, dialect)
+
+
+def name_batch_constraints(op: BatchAlterTable, state: SchemaState) -> None:
+    """``batch_alter_table(naming_convention=...)``: the unnamed constraints the block drops
+    by the name the convention gives them get that name first (see
+    :func:`~offline_sql.schema_items.name_by_convention`)."""
+    convention = op.kw.get("naming_convention")
+    table = state.get(op.schema, op.table_name)
+    if not convention or table is None:
+        return
+    wanted = {
+        inner.constraint_name for inner in op.operations if isinstance(inner, DropConstraint)
+    }
+    name_by_convention(table, convention, wanted)

@@ -344,3 +344,94 @@ def test_sqlite_baseline_check_is_replaced_by_the_new_types(
         database.apply_script(script)
         assert accepts(database, "INSERT INTO jobs (id, status) VALUES (1, 'held')")
         assert not accepts(database, "INSERT INTO jobs (id, status) VALUES (1, 'gone')")
+
+
+# ---- item 2: batch naming_convention; dropping a constraint nobody knows ------------------
+
+PARENTS_CHILDREN = Rev(
+    "f1",
+    None,
+    "parents and children",
+    upgrade="""\
+op.create_table("parents", sa.Column("id", sa.Integer, primary_key=True))
+op.create_table(
+    "children",
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("parent_id", sa.Integer, sa.ForeignKey("parents.id")),
+)""",
+)
+CASCADE = Rev(
+    "f2",
+    "f1",
+    "children go with their parent",
+    upgrade="""\
+convention = {"fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s"}
+with op.batch_alter_table("children", naming_convention=convention) as batch_op:
+    batch_op.drop_constraint("fk_children_parent_id_parents", type_="foreignkey")
+    batch_op.create_foreign_key(
+        "fk_children_parent_id_parents", "parents", ["parent_id"], ["id"], ondelete="CASCADE"
+    )""",
+)
+
+
+@pytest.mark.parametrize("dialect", per_database("sqlite"))
+def test_sqlite_batch_names_unnamed_constraints_by_its_convention(
+    tmp_path: Path, dialect: DialectName
+) -> None:
+    config = project(tmp_path, [PARENTS_CHILDREN, CASCADE])
+    with Applied(config, dialect, tmp_path, [("upgrade", "base:head")]) as pair:
+        assert pair.differences == []
+        for database in (pair.offline, pair.online):
+            keys = sa.inspect(database.engine()).get_foreign_keys("children")
+            assert [(k["name"], k["options"].get("ondelete")) for k in keys] == [
+                ("fk_children_parent_id_parents", "CASCADE")
+            ]
+
+
+UNKNOWN_DROP = Rev(
+    "f2",
+    "f1",
+    "a name nobody gave",
+    upgrade='op.drop_constraint("fk_nobody_gave", "children", type_="foreignkey")',
+)
+
+
+@pytest.mark.parametrize("dialect", ["sqlite", "postgresql", "mariadb", "mysql", "mssql", "oracle"])
+def test_dropping_a_constraint_the_schema_cannot_have_is_an_error(
+    tmp_path: Path, dialect: str
+) -> None:
+    named = Rev(
+        "f1",
+        None,
+        "named only",
+        upgrade='op.create_table("children", sa.Column("id", sa.Integer),'
+        ' sa.Column("p", sa.Integer), sa.CheckConstraint("p > 0", name="ck_children_p"),'
+        ' sa.PrimaryKeyConstraint("id", name="pk_children"))',
+    )
+    config = project(tmp_path, [named, UNKNOWN_DROP])
+    error = mig(config, dialect, "upgrade", "base:head", "--sql", code=1)
+    assert "table children has no constraint 'fk_nobody_gave'" in error
+    assert "(it knows: ck_children_p, pk_children)" in error
+    assert error.count("\n") == 1
+
+
+def test_sqlite_refuses_a_name_an_unnamed_constraint_never_had(tmp_path: Path) -> None:
+    """SQLite keeps no name for the unnamed foreign key: the drop was a silent no-op (and a
+    pointless rebuild); the old foreign key survived beside the new one."""
+    config = project(tmp_path, [PARENTS_CHILDREN, UNKNOWN_DROP])
+    error = mig(config, "sqlite", "upgrade", "base:head", "--sql", code=1)
+    assert "has no constraint 'fk_nobody_gave'" in error
+
+
+@pytest.mark.postgresql
+def test_postgresql_drops_an_unnamed_foreign_key_by_its_generated_name(tmp_path: Path) -> None:
+    drop = Rev(
+        "f2",
+        "f1",
+        "by the server's name",
+        upgrade='op.drop_constraint("children_parent_id_fkey", "children", type_="foreignkey")',
+    )
+    config = project(tmp_path, [PARENTS_CHILDREN, drop])
+    with Applied(config, "postgresql", tmp_path, [("upgrade", "base:head")]) as pair:
+        assert pair.differences == []
+        assert sa.inspect(pair.offline.engine()).get_foreign_keys("children") == []

@@ -26,9 +26,10 @@ from offline_sql.client_commands import (
 from offline_sql.dialects import existing
 from offline_sql.dialects import render as r
 from offline_sql.dialects.literals import LiteralError, Literals
+from offline_sql.dialects.outside_transaction import Refusal, refusals
 from offline_sql.errors import ClientCommandError, RenderError
 from offline_sql.revision_ids import VERSION_NUM_LENGTH
-from offline_sql.schema_items import fk_target
+from offline_sql.schema_items import fk_target, name_or_none, type_checks
 from offline_sql.statements import Statement, StatementKind
 
 if TYPE_CHECKING:
@@ -191,6 +192,24 @@ class Dialect:
     non_transactional_note: ClassVar[str] = ""
     """Header note for databases whose DDL commits implicitly (empty when DDL is transactional)."""
 
+    refused_in_transaction: ClassVar[tuple[Refusal, ...]] = ()
+    """Raw SQL (``op.execute``) the database will not run inside a transaction
+    (PostgreSQL ``CREATE INDEX CONCURRENTLY``, SQLite ``VACUUM``): such a statement is
+    framed outside ``BEGIN`` ... ``COMMIT``, as an operation asking for it is."""
+
+    names_unnamed_constraints: ClassVar[bool] = True
+    """The database names a constraint created without one (PostgreSQL ``<table>_<col>_fkey``,
+    MySQL ``<table>_ibfk_<n>``, SQL Server and Oracle generated names): a ``drop_constraint``
+    of a name the replayed schema does not know may be that name when the table has an
+    unnamed constraint of the kind. False where an unnamed constraint has no name at all
+    (SQLite): dropping a name the schema does not know can only be a mistake."""
+
+    swaps_type_checks: ClassVar[bool] = True
+    """An ``alter_column`` to a type that carries a CHECK (a non-native ``sa.Enum`` or a
+    ``sa.Boolean`` with ``create_constraint=True``) drops the old type's CHECK before the
+    change and adds the new type's after it, as Alembic does. False where the change
+    rebuilds the table from the replayed schema, which holds the new type (SQLite)."""
+
     column_if_exists: ClassVar[bool] = False
     """``ALTER TABLE ... DROP COLUMN IF EXISTS`` / ``ADD COLUMN IF NOT EXISTS`` are accepted."""
 
@@ -350,14 +369,14 @@ class Dialect:
             ops.RenameTable: self.render_rename_table,
             ops.AddColumn: self.render_add_column,
             ops.DropColumn: self.render_drop_column,
-            ops.AlterColumn: self.render_alter_column,
+            ops.AlterColumn: self.render_alter_column_and_checks,
             ops.CreateIndex: self.render_create_index,
             ops.DropIndex: self.render_drop_index,
             ops.CreatePrimaryKey: self.render_create_primary_key,
             ops.CreateUniqueConstraint: self.render_create_unique_constraint,
             ops.CreateForeignKey: self.render_create_foreign_key,
             ops.CreateCheckConstraint: self.render_create_check_constraint,
-            ops.DropConstraint: self.render_drop_constraint,
+            ops.DropConstraint: self.render_known_drop_constraint,
             ops.CreateTableComment: self.render_create_table_comment,
             ops.DropTableComment: self.render_drop_table_comment,
             ops.Execute: self.render_execute,
@@ -734,6 +753,95 @@ class Dialect:
             out.append(self.statement(self.rename_column_sql(op, op.new_column_name), op))
         return out
 
+    def render_alter_column_and_checks(
+        self, op: ops.AlterColumn, state: SchemaState
+    ) -> list[Statement]:
+        """:meth:`render_alter_column`, between the drop of the CHECK the old type carried
+        and the addition of the new type's (:attr:`swaps_type_checks`)."""
+        if op.type_ is ops.UNSET or not self.swaps_type_checks:
+            return self.render_alter_column(op, state)
+        drops, adds = self.type_check_swap(op, state)
+        if not drops and not adds:
+            return self.render_alter_column(op, state)
+        out: list[Statement] = []
+        work = state
+        for drop in drops:
+            out += self.render(drop, work)
+            work = work.copy() if work is state else work
+            work.apply(drop)
+        out += self.render_alter_column(op, work)
+        for add in adds:
+            out += self.render(add, work)
+        return out
+
+    def type_check_swap(
+        self, op: ops.AlterColumn, state: SchemaState
+    ) -> tuple[list[ops.DropConstraint], list[ops.CreateCheckConstraint]]:
+        """The CHECKs to drop (the old type's: ``existing_type``, as with Alembic, else the
+        state's; and a table CHECK of the same name a baseline recorded) and to add (the new
+        type's) for a type change; nothing when they are the same. An old type's CHECK
+        without a name cannot be dropped: a RenderError says what to do."""
+        dialect = self.sa_dialect()
+        compiler = dialect.statement_compiler(dialect, None)
+
+        def written(type_: Any, column: str) -> list[sa.CheckConstraint]:
+            return [
+                c
+                for c in type_checks(type_, column)
+                if c._create_rule is None or c._create_rule(compiler)
+            ]
+
+        column = state.column((op.schema, op.table_name), op.column_name)
+        old_type = op.existing_type if op.existing_type is not ops.UNSET else None
+        if old_type is None and column is not None:
+            old_type = column.type
+        old = written(old_type, op.column_name)
+        renamed = op.new_column_name not in (ops.UNSET, None, op.column_name)
+        new_name = str(op.new_column_name) if renamed else op.column_name
+        new = written(op.type_, new_name)
+        if self._checks_sql(op, old) == self._checks_sql(op, new) and not renamed:
+            return [], []
+        unnamed = [c for c in old if name_or_none(c.name) is None]
+        if unnamed:
+            raise RenderError(
+                f"{r.describe(op)}: the CHECK constraint of column {op.column_name}'s old type "
+                "has no name, so mig cannot drop it for the new type; drop it with "
+                "op.drop_constraint(<the name the database gave it>, ..., type_='check') first "
+                "and pass existing_type= without create_constraint"
+            )
+        names = [str(c.name) for c in old]
+        table = state.get(op.schema, op.table_name)
+        related = {*names, *(str(c.name) for c in new if name_or_none(c.name) is not None)}
+        names += [c.name for c in (table.checks if table else ()) if c.name in related]
+        drops = [
+            ops.DropConstraint(
+                op.table_name, constraint_name=name, type_="check", schema=op.schema
+            )
+            for name in dict.fromkeys(names)
+        ]
+        adds = [
+            ops.CreateCheckConstraint(
+                op.table_name,
+                constraint_name=name_or_none(c.name),
+                condition=c.sqltext,
+                schema=op.schema,
+            )
+            for c in new
+        ]
+        for made in (*drops, *adds):
+            made.origin = op.origin
+        return drops, adds
+
+    def _checks_sql(self, op: ops.AlterColumn, checks: list[sa.CheckConstraint]) -> list[str]:
+        """The ``ADD CONSTRAINT`` text of each CHECK, to compare two types' CHECKs."""
+        out = []
+        for check in checks:
+            table = r.table_with_columns(op.schema, op.table_name, ())
+            copy = sa.CheckConstraint(check.sqltext, name=name_or_none(check.name))
+            table.append_constraint(copy)
+            out.append(self.ddl(sa.schema.AddConstraint(copy)))
+        return sorted(out)
+
     def rename_column_sql(self, op: ops.AlterColumn, new_name: str) -> str:
         return (
             f"{self.alter_table(op)} "
@@ -906,6 +1014,35 @@ class Dialect:
             return op.type_
         return r.lookup_constraint_type(state.get(op.schema, op.table_name), op.constraint_name)
 
+    def render_known_drop_constraint(
+        self, op: ops.DropConstraint, state: SchemaState
+    ) -> list[Statement]:
+        """:meth:`render_drop_constraint` of a constraint the table can have
+        (:meth:`require_known_constraint`)."""
+        self.require_known_constraint(op, state)
+        return self.render_drop_constraint(op, state)
+
+    def require_known_constraint(self, op: ops.DropConstraint, state: SchemaState) -> None:
+        """A RenderError when the replayed schema knows the table and no constraint of it
+        can carry ``op``'s name: dropping it would be a silent no-op (SQLite rebuilds the
+        table as it was) or fail on the server. ``if_exists=True`` accepts a missing one."""
+        table = state.get(op.schema, op.table_name)
+        if table is None or table.unknown_since is not None or op.if_exists:
+            return
+        known = r.constraint_names(table)
+        if op.constraint_name in known:
+            return
+        if self.names_unnamed_constraints and r.has_unnamed_constraint(table, op.type_):
+            return
+        qualified = f"{op.schema}.{op.table_name}" if op.schema else op.table_name
+        raise RenderError(
+            f"{r.describe(op)}: table {qualified} has no constraint {op.constraint_name!r} "
+            f"in the schema replayed from the migrations (it knows: "
+            f"{', '.join(sorted(known)) or 'none with a name'}); drop one of those (an "
+            "unnamed one gets a name from batch_alter_table(naming_convention=...)), or "
+            "pass if_exists=True"
+        )
+
     def render_drop_constraint(self, op: ops.DropConstraint, state: SchemaState) -> list[Statement]:
         table = r.table_with_columns(op.schema, op.table_name, ())
         constraint = r.constraint_stub(self.constraint_type(op, state), op.constraint_name, table)
@@ -1024,7 +1161,29 @@ class Dialect:
             # The framer adds the terminator; a user's own would make an empty statement,
             # which the mariadb client refuses ("Query was empty").
             sql = sql[: -len(self.terminator)].rstrip()
-        return [Statement(sql, kind=kind, block=block)]
+        note = None if block else self.outside_transaction_note(sql)
+        return [Statement(sql, kind=kind, block=block, transactional=note is None, comment=note)]
+
+    def outside_transaction_note(self, sql: str) -> str | None:
+        """Why raw ``sql`` is placed outside the transaction, or None to leave it inside.
+
+        Only a text of one statement moves: several statements in one ``op.execute`` are
+        one query online, which the database runs as one transaction anyway, so they stay
+        where they are and the review's ``non-transactional-in-transaction`` rule names
+        them (split them into one ``op.execute`` each)."""
+        if not self.refused_in_transaction:
+            return None
+        found = refusals(sql, self.sqlglot_name, self.refused_in_transaction)
+        if found is None or found[0] != 1:
+            return None
+        return f"{found[1][0]} cannot run inside a transaction block: placed outside it"
+
+    def refuses_in_transaction(self, sql: str) -> bool:
+        """Whether ``sql`` holds a statement the database refuses inside a transaction
+        (for the review, which judges where the framer put it)."""
+        if not self.refused_in_transaction:
+            return False
+        return refusals(sql, self.sqlglot_name, self.refused_in_transaction) is not None
 
     def _closed_raw_sql(self, op: ops.Execute, sql: str) -> str:
         """Raw SQL whose end is outside every literal and comment, so the terminator the

@@ -1,21 +1,26 @@
 """PostgreSQL: transactional DDL, named enum types, ``CREATE INDEX CONCURRENTLY``.
 
-What differs from the base: enum types are schema objects of their own (created before the
-first column using them, dropped after the last table using them), and concurrent index
-builds refuse to run inside a transaction.
+What differs from the base: enum types are schema objects of their own, created before the
+first table or column using them unless the state knows them already; as with Alembic they
+are dropped only when the script says so (``op.execute("DROP TYPE ...")``), never with a
+table or column, so the usual downgrade (``drop_table`` then ``DROP TYPE``) runs as written.
+Concurrent index builds and the other statements PostgreSQL refuses inside a transaction
+are placed outside it.
 """
 
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Collection, Iterable, Mapping
+from collections.abc import Iterable, Mapping
 from typing import Any, ClassVar
 
 import sqlalchemy as sa
-from sqlalchemy.dialects.postgresql.named_types import CreateEnumType, DropEnumType
+from sqlalchemy.dialects.postgresql.named_types import CreateEnumType
+from sqlglot import exp
 
 from offline_sql import operations as ops
 from offline_sql.client_commands import ClientCommand, ClientSyntax
+from offline_sql.dialects import outside_transaction as ot
 from offline_sql.dialects.base import (
     NO_REVISION,
     REVISION_SEPARATOR,
@@ -23,7 +28,7 @@ from offline_sql.dialects.base import (
     expected_revisions,
     guard_message_parts,
 )
-from offline_sql.state import SchemaState, TableState
+from offline_sql.state import SchemaState
 from offline_sql.statements import Statement
 
 EnumKey = tuple[str | None, str]
@@ -84,6 +89,19 @@ class PostgreSQLDialect(Dialect):
     """PostgreSQL's lock rules: statements that hold ACCESS EXCLUSIVE or SHARE locks while
     they scan or rewrite a table that already has rows."""
     column_if_exists = True
+    refused_in_transaction = (
+        ot.Refusal("CREATE INDEX CONCURRENTLY", ot.concurrently(exp.Create, "INDEX")),
+        ot.Refusal("DROP INDEX CONCURRENTLY", ot.concurrently(exp.Drop, "INDEX")),
+        ot.Refusal("REINDEX CONCURRENTLY", ot.command("REINDEX", r"\bCONCURRENTLY\b")),
+        ot.Refusal("VACUUM", ot.command("VACUUM")),
+        ot.Refusal("ALTER TYPE ... ADD VALUE", ot.command("ALTER", r"^\s*TYPE\b.*\bADD\s+VALUE\b")),
+        ot.Refusal("CREATE/DROP DATABASE", ot.created("DATABASE")),
+        ot.Refusal("ALTER SYSTEM", ot.command("ALTER", r"^\s*SYSTEM\b")),
+    )
+    """What PostgreSQL refuses inside a transaction block. ``ALTER TYPE ... ADD VALUE`` is
+    refused before PostgreSQL 12 and, from 12 on, leaves the new value unusable until the
+    transaction commits; mig does not know the server's version, so it always runs it
+    outside (which every version accepts, and later statements can use the value)."""
 
     # ---- enum types -------------------------------------------------------------------
 
@@ -117,47 +135,6 @@ class PostgreSQLDialect(Dialect):
                     f"shorten the label to {limit} bytes ({self.name} counts bytes, not "
                     "characters)",
                 )
-
-    def unused_enums(
-        self,
-        state: SchemaState,
-        key: tuple[str | None, str],
-        columns: Collection[str] | None = None,
-        new_type: Any = None,
-    ) -> list[EnumKey]:
-        """Enum types that the ``columns`` of table ``key`` (all of them when None) are the
-        last to use in the state, once those columns are gone or of type ``new_type``.
-
-        Only types mig created (``named_enum``) and the state knows: a type made outside
-        the migrations or with ``create_type=False`` is the user's to drop."""
-        table = state.get(*key)
-        if table is None:
-            return []
-
-        def going(t: TableState, name: str) -> bool:
-            return t.key == table.key and (columns is None or name in columns)
-
-        mine = {
-            k
-            for name, c in table.columns.items()
-            if going(table, name) and (k := self._key(c.type)) is not None
-        }
-        others = {
-            k
-            for t in state.tables.values()
-            for name, c in t.columns.items()
-            if not going(t, name) and (k := self._key(c.type)) is not None
-        }
-        if (k := self._key(new_type)) is not None:
-            others.add(k)
-        return sorted((mine - others) & set(state.enums), key=lambda k: (k[0] or "", k[1]))
-
-    def drop_enums(self, keys: Iterable[EnumKey], table: str) -> list[Statement]:
-        """``DROP TYPE`` for each enum type, after what used it last."""
-        return [
-            Statement(self.ddl(DropEnumType(sa.Enum(name=name, schema=schema))), table=table)
-            for schema, name in keys
-        ]
 
     @staticmethod
     def _key(type_: Any) -> EnumKey | None:
@@ -234,20 +211,10 @@ class PostgreSQLDialect(Dialect):
         types = [c.type for c in columns]
         return self.create_enums(op, types, state) + super().render_create_table(op, state)
 
-    def render_drop_table(self, op: ops.DropTable, state: SchemaState) -> list[Statement]:
-        unused = self.unused_enums(state, (op.schema, op.table_name))
-        return super().render_drop_table(op, state) + self.drop_enums(unused, op.table_name)
-
     def render_add_column(self, op: ops.AddColumn, state: SchemaState) -> list[Statement]:
         self.check_computed(op, [op.column])
         enums = self.create_enums(op, [op.column.type], state)
         return enums + super().render_add_column(op, state)
-
-    def render_drop_column(self, op: ops.DropColumn, state: SchemaState) -> list[Statement]:
-        """The column, then the enum types it was the last to use (as with a table), so
-        re-adding the column later (a downgrade then an upgrade) can create them again."""
-        unused = self.unused_enums(state, (op.schema, op.table_name), {op.column_name})
-        return super().render_drop_column(op, state) + self.drop_enums(unused, op.table_name)
 
     def render_alter_column(self, op: ops.AlterColumn, state: SchemaState) -> list[Statement]:
         """A change to an enum type not yet created creates it first, and converts the
@@ -256,7 +223,7 @@ class PostgreSQLDialect(Dialect):
         When an enum type is involved, a default the state knows is dropped before the
         change and set again after it: PostgreSQL would convert it with the column,
         which fails between enum types and would keep the old type in use. The enum type
-        the column was the last to use is dropped at the end."""
+        the column used before stays (see the module docstring)."""
         if op.type_ is ops.UNSET:
             return super().render_alter_column(op, state)
         key = (op.schema, op.table_name)
@@ -278,9 +245,7 @@ class PostgreSQLDialect(Dialect):
                 op = dataclasses.replace(op, server_default=column.server_default)
             elif op.server_default is None or op.server_default is False:
                 op = dataclasses.replace(op, server_default=ops.UNSET)
-        unused = self.unused_enums(state, key, {op.column_name}, new_type=op.type_)
-        altered = super().render_alter_column(op, state)
-        return before + altered + self.drop_enums(unused, op.table_name)
+        return before + super().render_alter_column(op, state)
 
     def render_create_index(self, op: ops.CreateIndex, state: SchemaState) -> list[Statement]:
         return [self._concurrently(s, op.kw) for s in super().render_create_index(op, state)]

@@ -16,7 +16,16 @@ import sqlalchemy as sa
 from sqlalchemy.sql.elements import ClauseElement
 
 from offline_sql.operations import ConstraintType, Operation
-from offline_sql.schema_items import added_column, build_table, created_table, fk_target, table_for
+from offline_sql.schema_items import (
+    added_column,
+    build_table,
+    created_table,
+    fk_target,
+    name_or_none,
+    table_for,
+    type_check_names,
+    type_checks,
+)
 from offline_sql.state import SchemaState, TableState
 
 _EXPRESSION_CHARS = re.compile(r"[()\s+*/,'\"|-]")
@@ -126,6 +135,35 @@ def lookup_constraint_type(table: TableState | None, name: str) -> ConstraintTyp
     if any(c.name == name for c in table.checks):
         return "check"
     return None
+
+
+def constraint_names(table: TableState) -> set[str]:
+    """Every constraint name of ``table`` the state knows: primary key, foreign keys,
+    uniques, CHECKs (table ones and those a column's type carries) and unique indexes."""
+    names = {fk.name for fk in table.foreign_keys} | {u.name for u in table.uniques}
+    names |= {c.name for c in table.checks}
+    if table.primary_key is not None:
+        names.add(table.primary_key.name)
+    names |= {n for n, ix in table.indexes.items() if ix.unique}
+    for column in table.columns.values():
+        names |= type_check_names(column.type, column.name)
+    return {n for n in names if n}
+
+
+def has_unnamed_constraint(table: TableState, kind: ConstraintType | None) -> bool:
+    """Whether ``table`` has a constraint of ``kind`` (any, when None) without a name."""
+    unnamed = {
+        "primary": table.primary_key is not None and table.primary_key.name is None,
+        "foreignkey": any(fk.name is None for fk in table.foreign_keys),
+        "unique": any(u.name is None for u in table.uniques),
+        "check": any(c.name is None for c in table.checks)
+        or any(
+            name_or_none(c.name) is None
+            for column in table.columns.values()
+            for c in type_checks(column.type, column.name)
+        ),
+    }
+    return any(unnamed.values()) if kind is None else unnamed.get(kind, False)
 
 
 def constraint_stub(kind: ConstraintType | None, name: str, table: sa.Table) -> sa.Constraint:

@@ -22,6 +22,7 @@ from sqlalchemy.sql.elements import TextClause
 
 from offline_sql import operations as ops
 from offline_sql.client_commands import ClientCommand, ClientSyntax
+from offline_sql.dialects import outside_transaction as ot
 from offline_sql.dialects import render as r
 from offline_sql.dialects import sqlite_rebuild
 from offline_sql.dialects.base import (
@@ -32,6 +33,7 @@ from offline_sql.dialects.base import (
     guard_message_parts,
 )
 from offline_sql.errors import RenderError
+from offline_sql.replay import name_batch_constraints
 from offline_sql.state import SchemaState
 from offline_sql.statements import Statement
 
@@ -88,6 +90,10 @@ class SQLiteDialect(Dialect):
     line of only ``/`` or ``go`` as the end of a statement, both outside quotes."""
     sqlglot_name = "sqlite"
     sqlalchemy_package = "sqlite"
+    names_unnamed_constraints = False
+    swaps_type_checks = False
+    refused_in_transaction = (ot.Refusal("VACUUM", ot.command("VACUUM")),)
+    """SQLite: "cannot VACUUM from within a transaction"."""
 
     minimum_version: ClassVar[tuple[int, int, int]] = (3, 35, 0)
     """Oldest SQLite that accepts every statement we emit (``ALTER TABLE ... DROP COLUMN``)."""
@@ -259,6 +265,8 @@ class SQLiteDialect(Dialect):
                     "SQL or data inside a batch that SQLite must rebuild",
                     "move op.execute/op.bulk_insert out of the batch_alter_table block",
                 )
+            if isinstance(inner_op, ops.DropConstraint):
+                self.require_known_constraint(inner_op, work)
             sources = track_sources(inner_op, sources)
             work.apply(inner_op)
         after = work.get(op.schema, op.table_name)
@@ -313,7 +321,11 @@ class SQLiteDialect(Dialect):
         self, op: ops.BatchAlterTable, state: SchemaState
     ) -> list[Statement]:
         """Inner operations natively when all of them can be (and ``recreate`` allows),
-        else one rebuild for the whole block."""
+        else one rebuild for the whole block. Unnamed constraints the block drops by the
+        name its ``naming_convention`` gives them are known by that name first."""
+        if op.kw.get("naming_convention"):
+            state = state.copy()
+            name_batch_constraints(op, state)
         if op.recreate != "always":
             work = state.copy()
             native = True

@@ -152,6 +152,8 @@ class _Writer:
         self.dialect = dialect
         self.lines: list[str] = []
         self.in_transaction = False
+        self.placed: list[bool] = []
+        """Per revision statement framed so far: whether it went inside a transaction."""
         self._sink = sink
         self._written: str | None = None
         """The last line already handed to the sink (what :meth:`blank` looks back at)."""
@@ -361,12 +363,26 @@ def _step(w: _Writer, dialect: Spelling, step: FramedStep, *, per_migration: boo
 
 def _emit_in_transaction(w: _Writer, stmt: Statement) -> None:
     """``stmt`` where it may run: one the database refuses inside a transaction goes
-    between a COMMIT and a fresh BEGIN."""
+    between a COMMIT and a fresh BEGIN. Where it went is recorded in ``w.placed``."""
     if stmt.transactional or not w.in_transaction:
+        w.placed.append(w.in_transaction)
         w.statement(stmt)
         return
     w.comment("The next statement cannot run inside a transaction: the transaction is committed")
     w.comment("before it and a new one begins after it.")
     w.commit()
+    w.placed.append(w.in_transaction)
     w.statement(stmt)
     w.begin()
+
+
+def placements(dialect: Spelling, step: FramedStep, options: FrameOptions) -> tuple[bool, ...]:
+    """Per statement of ``step``: whether the framer runs it inside a transaction, framing
+    the step alone with ``options`` (as a ticket's file holds it; in a whole script the
+    transaction around a step is the same). The review reads this instead of guessing."""
+    w = _Writer(dialect)
+    whole = dialect.transactional_ddl and not options.transaction_per_migration
+    if whole:
+        w.begin()
+    _step(w, dialect, step, per_migration=not whole)
+    return tuple(w.placed)

@@ -189,6 +189,9 @@ Handler = Callable[[Any, SchemaState, "Origin | None", str], bool]
 
 def _create(statement: exp.Create, state: SchemaState, origin: Origin | None, d: str) -> bool:
     kind = str(statement.args.get("kind") or "").upper()
+    if kind == "TYPE":
+        _create_enum_type(statement, state)
+        return True
     if kind in _UNCHANGING_CREATES:
         return True
     if kind == "INDEX":
@@ -382,6 +385,10 @@ def _drop(statement: exp.Drop, state: SchemaState, origin: Origin | None, d: str
             if known is not None:
                 state.drop_table(known.key)
         return True
+    if kind == "TYPE":
+        for target in targets:
+            _drop_enum_type(target, state, origin, cascade=bool(statement.args.get("cascade")))
+        return True
     if kind == "INDEX":
         cluster = statement.args.get("cluster")
         on = cluster.this if isinstance(cluster, exp.OnProperty) else None
@@ -391,6 +398,52 @@ def _drop(statement: exp.Drop, state: SchemaState, origin: Origin | None, d: str
             state.drop_index(target.name, key)
         return True
     return kind in _UNCHANGING_CREATES
+
+
+def _enum_type_key(state: SchemaState, target: exp.Table) -> tuple[str | None, str] | None:
+    """The key of the enum type the state knows under ``target``'s name (unquoted names
+    fold, as the database folds them), or None."""
+    schema, name = _key(target)
+    if (schema, name) in state.enums:
+        return (schema, name)
+    quoted = isinstance(target.this, exp.Identifier) and target.this.quoted
+    if quoted:
+        return None
+    folded = (schema.casefold() if schema else None, name.casefold())
+    for key in state.enums:
+        if (key[0].casefold() if key[0] else None, key[1].casefold()) == folded:
+            return key
+    return None
+
+
+def _create_enum_type(statement: exp.Create, state: SchemaState) -> None:
+    """``CREATE TYPE name AS ENUM (...)``: a later table using a ``sa.Enum`` of that name
+    finds the type there and does not create it again."""
+    target, body = statement.this, statement.args.get("expression")
+    if not isinstance(target, exp.Table) or not isinstance(body, exp.DataType):
+        return
+    if body.this != exp.DataType.Type.ENUM or _enum_type_key(state, target) is not None:
+        return
+    labels = tuple(e.name for e in body.expressions if isinstance(e, exp.Literal))
+    state.enums[_key(target)] = labels
+
+
+def _drop_enum_type(
+    target: exp.Table, state: SchemaState, origin: Origin | None, *, cascade: bool
+) -> None:
+    """``DROP TYPE``: the type is gone (a later table using it creates it again); with
+    CASCADE the columns using it went too, which the replay does not follow."""
+    key = _enum_type_key(state, target)
+    if key is None:
+        return
+    del state.enums[key]
+    if not cascade:
+        return
+    for table in list(state.tables.values()):
+        for column in table.columns.values():
+            type_ = column.type
+            if isinstance(type_, sa.Enum) and (type_.schema, str(type_.name)) == key:
+                state.mark_unknown(table.key, origin)
 
 
 def _comment(statement: exp.Comment, state: SchemaState, origin: Origin | None, d: str) -> bool:

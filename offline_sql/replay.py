@@ -42,7 +42,9 @@ from offline_sql.schema_items import (
     created_table,
     created_table_state,
     default_arg,
+    name_by_convention,
     sql_text,
+    type_check_names,
 )
 from offline_sql.state import (
     CheckState,
@@ -145,11 +147,9 @@ def _(op: AlterColumn, state: SchemaState, dialect: str) -> None:
     if op.nullable is not UNSET:
         column.nullable = bool(op.nullable)
     if op.type_ is not UNSET:
-        previous = column.type
+        _replace_type_checks(state, op, column.type)
         column.type = op.type_
         state.note_enum(op.type_)
-        if isinstance(previous, sa.Enum) and previous.name:
-            state.forget_unused_enums([(previous.schema, str(previous.name))])
     if op.server_default is not UNSET:
         _set_server_default(column, op.server_default)
     if op.comment is not UNSET:
@@ -158,6 +158,20 @@ def _(op: AlterColumn, state: SchemaState, dialect: str) -> None:
         column.autoincrement = "auto" if op.autoincrement is None else op.autoincrement
     if op.new_column_name is not UNSET:
         state.rename_column(_key(op), op.column_name, op.new_column_name)
+
+
+def _replace_type_checks(state: SchemaState, op: AlterColumn, old_type: Any) -> None:
+    """A type change replaces the CHECK its old type carried with the new type's: table
+    CHECKs named like either (a baseline keeps a type's CHECK as a table CHECK) go, and
+    the new type brings its own (``dialects/base.py`` drops and adds them alike)."""
+    table = state.get(op.schema, op.table_name)
+    if table is None:
+        return
+    names = type_check_names(old_type, op.column_name) | type_check_names(op.type_, op.column_name)
+    if op.existing_type is not UNSET:
+        names |= type_check_names(op.existing_type, op.column_name)
+    if names:
+        table.checks = [c for c in table.checks if c.name not in names]
 
 
 def _set_server_default(column: Any, value: Any) -> None:
@@ -296,5 +310,20 @@ def _(op: Execute, state: SchemaState, dialect: str) -> None:
 
 @_apply.register
 def _(op: BatchAlterTable, state: SchemaState, dialect: str) -> None:
+    name_batch_constraints(op, state)
     for inner in op.operations:
         _apply(inner, state, dialect)
+
+
+def name_batch_constraints(op: BatchAlterTable, state: SchemaState) -> None:
+    """``batch_alter_table(naming_convention=...)``: the unnamed constraints the block drops
+    by the name the convention gives them get that name first (see
+    :func:`~offline_sql.schema_items.name_by_convention`)."""
+    convention = op.kw.get("naming_convention")
+    table = state.get(op.schema, op.table_name)
+    if not convention or table is None:
+        return
+    wanted = {
+        inner.constraint_name for inner in op.operations if isinstance(inner, DropConstraint)
+    }
+    name_by_convention(table, convention, wanted)

@@ -461,3 +461,65 @@ def table_from_state(state: TableState, metadata: sa.MetaData) -> sa.Table:
     return sa.Table(
         state.name, metadata, *items, schema=state.schema, comment=state.comment, **state.kw
     )
+
+
+def type_checks(type_: Any, column: str) -> list[sa.CheckConstraint]:
+    """The CHECK constraints SQLAlchemy attaches to a column of ``type_`` (a non-native
+    ``sa.Enum`` or ``sa.Boolean`` with ``create_constraint=True``), on a throwaway table;
+    whether a database writes one is its compiler's call (``_create_rule``)."""
+    if not isinstance(type_, sa.types.SchemaType):
+        return []
+    table = sa.Table("_mig_type_checks", sa.MetaData(), sa.Column(column, type_))
+    return [
+        c
+        for c in table.constraints
+        if isinstance(c, sa.CheckConstraint) and getattr(c, "_type_bound", False)
+    ]
+
+
+def type_check_names(type_: Any, column: str) -> set[str]:
+    """Names of :func:`type_checks` (unnamed ones left out)."""
+    return {n for c in type_checks(type_, column) if (n := name_or_none(c.name)) is not None}
+
+
+def name_by_convention(table: TableState, convention: Mapping[str, Any], wanted: set[str]) -> None:
+    """Give the unnamed constraints of ``table`` whose ``convention`` name is in ``wanted``
+    that name: ``batch_alter_table(naming_convention=...)`` names what Alembic reflects
+    without a name, so the block can drop it by that name (SQLite keeps no names)."""
+    if not wanted:
+        return
+    metadata = sa.MetaData(naming_convention=dict(convention))
+    stub = sa.Table(
+        table.name,
+        metadata,
+        *(sa.Column(name, column.type) for name, column in table.columns.items()),
+        schema=table.schema,
+    )
+
+    def named(constraint: sa.Constraint) -> str | None:
+        try:
+            stub.append_constraint(constraint)
+        except sa.exc.InvalidRequestError:  # a convention needing %(constraint_name)s
+            return None
+        name = name_or_none(constraint.name)
+        return name if name in wanted else None
+
+    for fk in table.foreign_keys:
+        if fk.name is None:
+            referent = sa.Table(
+                fk.referent_table,
+                metadata,
+                *(sa.Column(c) for c in fk.referent_columns),
+                schema=fk.referent_schema,
+                extend_existing=True,
+            )
+            targets = [referent.c[c] for c in fk.referent_columns]
+            fk.name = named(sa.ForeignKeyConstraint(list(fk.columns), targets))
+    for unique in table.uniques:
+        if unique.name is None:
+            unique.name = named(sa.UniqueConstraint(*unique.columns))
+    for check in table.checks:
+        if check.name is None:
+            check.name = named(sa.CheckConstraint(sa.text(check.sqltext)))
+    if table.primary_key is not None and table.primary_key.name is None:
+        table.primary_key.name = named(sa.PrimaryKeyConstraint(*table.primary_key.columns))

@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import copy
 import re
-from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -126,7 +125,8 @@ class SchemaState:
     - ``require(schema, name, origin)`` returns it or raises a :class:`RenderError` that
       says how to make the table known.
     - ``copy()`` is a deep copy, so a renderer can look at the state before and after.
-    - ``enums``: PostgreSQL enum types created by the operations, name -> values.
+    - ``enums``: PostgreSQL enum types created by the operations, name -> values; they
+      stay until raw ``DROP TYPE`` drops them (dropping their tables or columns does not).
 
     Operations about tables the state does not know change nothing: the state never
     guesses, and the renderers that need the table ask ``require``.
@@ -211,21 +211,9 @@ class SchemaState:
         self.tables[table.key] = table
 
     def drop_table(self, key: TableKey) -> None:
-        """Remove the table, and the named enums no other table uses: PostgreSQL drops
-        those types with the table (``dialects/postgresql.py``), so a later table using
-        the same enum must create it again."""
-        table = self.tables.pop(key, None)
-        if table is None:
-            return
-        self.forget_unused_enums(_enum_keys(table.columns.values()))
-
-    def forget_unused_enums(self, candidates: Iterable[tuple[str | None, str]]) -> None:
-        """Forget the ``candidates`` enums no column of any table uses any more: PostgreSQL
-        drops such a type with its last table, its last column or when its last column
-        changes type (``dialects/postgresql.py``), so a later use must create it again."""
-        in_use = {k for table in self.tables.values() for k in _enum_keys(table.columns.values())}
-        for enum in set(candidates) - in_use:
-            self.enums.pop(enum, None)
+        """Remove the table. Named enum types stay: as with Alembic, a type is dropped only
+        when the script says so (``op.execute("DROP TYPE ...")``, see ``rawsql.py``)."""
+        self.tables.pop(key, None)
 
     def rename_table(self, key: TableKey, new_name: str) -> None:
         """Move the table; foreign keys anywhere that pointed at it follow."""
@@ -257,8 +245,7 @@ class SchemaState:
         table = self.tables.get(key)
         if table is None or name not in table.columns:
             return
-        dropped = table.columns.pop(name)
-        self.forget_unused_enums(_enum_keys([dropped]))
+        table.columns.pop(name)
         if table.primary_key and name in table.primary_key.columns:
             rest = tuple(c for c in table.primary_key.columns if c != name)
             table.primary_key = PrimaryKeyState(table.primary_key.name, rest) if rest else None
@@ -321,15 +308,6 @@ class SchemaState:
         (``sa.Enum(..., schema=...)``), where PostgreSQL creates it, not the table's."""
         if isinstance(type_, sa.Enum) and type_.name:
             self.enums.setdefault((type_.schema, str(type_.name)), tuple(type_.enums))
-
-
-def _enum_keys(columns: Iterable[ColumnState]) -> set[tuple[str | None, str]]:
-    """(schema, name) of the named enums the columns use, as ``note_enum`` keys them."""
-    return {
-        (c.type.schema, str(c.type.name))
-        for c in columns
-        if isinstance(c.type, sa.Enum) and c.type.name
-    }
 
 
 def _mentions(sqltext: str, name: str) -> bool:

@@ -87,10 +87,13 @@ def rollback_blockers(generated: Generated) -> dict[str, str]:
 
 def review_of(generated: Generated) -> Review:
     """The review of the steps as rendered, with what the schema state knew before each."""
+    from offline_sql.emit import FrameOptions, placements
+    from offline_sql.migrate import framed_step
     from offline_sql.review import ReviewedStep, review
 
     project = generated.project
     dialect = project.dialect
+    options = FrameOptions(transaction_per_migration=project.config.transaction_per_migration)
     blocked = rollback_blockers(generated)
     steps = [
         ReviewedStep(
@@ -102,8 +105,9 @@ def review_of(generated: Generated) -> Review:
             allow=r.header.allow_findings if r.header else (),
             existing_tables=r.existing_tables,
             existing_columns=r.existing_columns or {},
-            in_transaction=tuple(
-                dialect.transactional_ddl and s.transactional for s in r.statements
+            in_transaction=placements(generated.spelling, framed_step(r), options),
+            refused_in_transaction=tuple(
+                dialect.refuses_in_transaction(s.sql) for s in r.statements
             ),
             source=r.header.path if r.header else None,
             rollback_blocked_by=blocked.get(r.step.revision),

@@ -334,6 +334,25 @@ INTENTS: dict[str, ScenarioIntent] = {
         },
         "enums": {"ticket_status": ["open", "closed", "won't fix"]},
     },
+    "type_checks": {
+        "versions": ["q10000000002"],
+        "tables": {
+            "jobs": {
+                "columns": {"status": {"type": "VARCHAR(4)", "nullable": False}},
+                "checks": {
+                    "ck_jobs_status": ByDialect(
+                        "status IN ('new', 'done', 'held')",
+                        postgresql="status= ANY (ARRAY['new', 'done', 'held'][])",
+                        mariadb="status IN ('new','done','held')",
+                    )
+                },
+                "rows": [
+                    {"id": 1, "status": "new", "urgent": False},
+                    {"id": 2, "status": "held", "urgent": True},
+                ],
+            }
+        },
+    },
     "execute": {
         "versions": ["h10000000002"],
         "tables": {

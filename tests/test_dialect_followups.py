@@ -60,7 +60,7 @@ def as_script(dialect: Dialect, statements: list[Statement]) -> str:
     return f"{preamble}{dialect.begin_statement};\n{body}{dialect.commit_statement};\n"
 
 
-# ---- 1. PostgreSQL: an enum type goes with its last column ------------------------------
+# ---- 1. PostgreSQL: an enum type stays until the script drops it (as with Alembic) -------
 
 
 @pytest.fixture
@@ -76,11 +76,10 @@ def two_tables(*extra: sa.Column[object]) -> tuple[o.Operation, ...]:
     )
 
 
-def test_drop_column_drops_the_enum_it_used_last(pg: Dialect) -> None:
+def test_drop_column_keeps_the_enum_it_used_last(pg: Dialect) -> None:
     state = replayed(pg, *two_tables())
     assert rendered(pg, state, o.DropColumn("t", column_name="m")) == [
         "ALTER TABLE t DROP COLUMN m",
-        "DROP TYPE mood",
     ]
 
 
@@ -123,8 +122,12 @@ def test_drop_column_keeps_a_type_mig_did_not_create(pg: Dialect, make: Any) -> 
     ]
 
 
-def test_state_forgets_the_enum_with_its_last_column(pg: Dialect) -> None:
+def test_state_forgets_the_enum_when_raw_sql_drops_it(pg: Dialect) -> None:
     state = replayed(pg, *two_tables(), o.DropColumn("t", column_name="m"))
+    assert set(state.enums) == {(None, "kind"), (None, "mood")}
+    add = o.AddColumn("t", column=sa.Column("m", MOOD))
+    assert rendered(pg, state, add) == ["ALTER TABLE t ADD COLUMN m mood"]
+    state.apply(o.Execute(sqltext="DROP TYPE Mood"))
     assert set(state.enums) == {(None, "kind")}
     assert rendered(pg, state, o.AddColumn("t", column=sa.Column("m", MOOD))) == [
         "CREATE TYPE mood AS ENUM ('happy', 'sad')",
@@ -132,12 +135,12 @@ def test_state_forgets_the_enum_with_its_last_column(pg: Dialect) -> None:
     ]
 
 
-def test_alter_column_away_from_an_enum_drops_it(pg: Dialect) -> None:
+def test_alter_column_away_from_an_enum_keeps_it(pg: Dialect) -> None:
     state = replayed(pg, *two_tables())
     op = o.AlterColumn("t", column_name="m", type_=sa.Text())
-    assert rendered(pg, state, op) == ["ALTER TABLE t ALTER COLUMN m TYPE TEXT", "DROP TYPE mood"]
+    assert rendered(pg, state, op) == ["ALTER TABLE t ALTER COLUMN m TYPE TEXT"]
     state.apply(op)
-    assert set(state.enums) == {(None, "kind")}
+    assert set(state.enums) == {(None, "kind"), (None, "mood")}
 
 
 def test_alter_column_to_the_same_enum_keeps_it(pg: Dialect) -> None:
@@ -156,17 +159,16 @@ def test_enum_to_enum_with_a_default_moves_the_default_around_the_change(pg: Dia
         "ALTER TABLE t ALTER COLUMN m DROP DEFAULT",
         "ALTER TABLE t ALTER COLUMN m TYPE feeling USING m::text::feeling",
         "ALTER TABLE t ALTER COLUMN m SET DEFAULT 'sad'",
-        "DROP TYPE mood",
     ]
 
 
 def test_enum_to_text_dropping_the_default_drops_it_once(pg: Dialect) -> None:
+    """The default is dropped once; the type stays (the script drops it if it wants)."""
     state = replayed(pg, o.CreateTable("t", items=(sa.Column("m", MOOD, server_default="sad"),)))
     op = o.AlterColumn("t", column_name="m", type_=sa.Text(), server_default=None)
     assert rendered(pg, state, op) == [
         "ALTER TABLE t ALTER COLUMN m DROP DEFAULT",
         "ALTER TABLE t ALTER COLUMN m TYPE TEXT",
-        "DROP TYPE mood",
     ]
 
 
@@ -183,13 +185,13 @@ ENUM_HISTORY = (
         "e2",
         "e1",
         upgrade=f'op.add_column("t", sa.Column("m", {MOOD_SRC}, server_default="sad"))',
-        downgrade='op.drop_column("t", "m")',
+        downgrade='op.drop_column("t", "m")\nop.execute("DROP TYPE mood")',
     ),
     Rev(
         "e3",
         "e2",
         upgrade=f'op.alter_column("t", "m", type_={FEELING_SRC})',
-        downgrade=f'op.alter_column("t", "m", type_={MOOD_SRC})',
+        downgrade=f'op.alter_column("t", "m", type_={MOOD_SRC})\nop.execute("DROP TYPE feeling")',
     ),
     Rev(
         "e4",
@@ -208,7 +210,8 @@ ENUM_STEPS = [
     ("downgrade", "e4:e1"),
     ("upgrade", "e1:e3"),
 ]
-"""Down and up again across the enum changes: each way must find the types it expects."""
+"""Down and up again across the enum changes: each way must find the types it expects
+(the downgrades drop the types their upgrades created, as Alembic histories do)."""
 
 
 def enum_types(database: ScratchDatabase) -> list[str]:
@@ -234,7 +237,7 @@ def test_enum_history_goes_down_and_up_offline(
     for command, span in ENUM_STEPS:
         postgresql_database.apply_script(cli_script(config, "postgresql", command, span))
         postgresql_database.dispose()
-    assert enum_types(postgresql_database) == ["feeling"]
+    assert enum_types(postgresql_database) == ["feeling", "mood"]
     assert column_default(postgresql_database) == "'sad'::feeling"
 
 
@@ -246,7 +249,7 @@ def test_enum_history_goes_down_and_up_online(
     for command, span in ENUM_STEPS:
         target = span.partition(":")[2]
         (migrate.upgrade if command == "upgrade" else migrate.downgrade)(config, target)
-    assert enum_types(postgresql_database) == ["feeling"]
+    assert enum_types(postgresql_database) == ["feeling", "mood"]
     assert column_default(postgresql_database) == "'sad'::feeling"
 
 

@@ -157,7 +157,7 @@ def test_mysql_golden_applies_with_the_mariadb_client(
     scenario: Scenario, dialect: str, mariadb_database: ScratchDatabase
 ) -> None:
     """No MySQL server runs here; MariaDB shares the grammar these scripts use (the MySQL-only
-    spellings, DROP CHECK and the sql_warnings guard, are accepted by MariaDB too), so the
+    spelling, the sql_warnings guard, is accepted by MariaDB too), so the
     MySQL goldens are at least applied by a real client instead of only being read."""
     command = scenario.command[0]
     if command == "downgrade":

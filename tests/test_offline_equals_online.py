@@ -310,7 +310,7 @@ ENUM_TABLE = (
 )
 
 EXTRA: dict[str, tuple[list[tuple[str, str]], ScenarioIntent]] = {
-    # The enum type goes with its last table; a later table using it must create it again.
+    # The enum type outlives its table (as with Alembic); a later table using it finds it.
     "enum_recreated": (
         [
             ("x10000000001", ENUM_TABLE.format(table="first_moods")),

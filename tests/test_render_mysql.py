@@ -138,7 +138,7 @@ def test_contradicting_hint_warns_and_state_wins() -> None:
     [
         ("mysql", "foreignkey", "ALTER TABLE orders DROP FOREIGN KEY c1"),
         ("mysql", "primary", "ALTER TABLE orders DROP PRIMARY KEY"),
-        ("mysql", "check", "ALTER TABLE orders DROP CHECK c1"),
+        ("mysql", "check", "ALTER TABLE orders DROP CONSTRAINT c1"),
         ("mariadb", "check", "ALTER TABLE orders DROP CONSTRAINT c1"),
         ("mariadb", "unique", "ALTER TABLE orders DROP INDEX c1"),
     ],
@@ -226,7 +226,7 @@ def test_drop_index_with_another_covering_index_is_plain() -> None:
 
 @pytest.mark.parametrize(
     ("name", "transactional", "client", "check"),
-    [("mysql", False, "mysql", "CHECK"), ("mariadb", False, "mariadb", "CONSTRAINT")],
+    [("mysql", False, "mysql", "CONSTRAINT"), ("mariadb", False, "mariadb", "CONSTRAINT")],
 )
 def test_flags(name: str, transactional: bool, client: str, check: str) -> None:
     dialect = get_dialect(name)

@@ -511,7 +511,7 @@ ENUM_HISTORY = (
         "tickets",
         upgrade=f'op.create_table("tickets", sa.Column("id", sa.Integer, primary_key=True),'
         f' sa.Column("state", {ENUM}, nullable=False))',
-        downgrade='op.drop_table("tickets")',
+        downgrade='op.drop_table("tickets")\nop.execute("DROP TYPE ticket_state")',
     ),
     Rev(
         "e2",
@@ -529,7 +529,12 @@ ENUM_HISTORY = (
         "drop all but one",
         upgrade='op.drop_table("tickets")\nop.drop_table("archive2")',
     ),
-    Rev("e4", "e3", "drop the last user", upgrade='op.drop_table("archive")'),
+    Rev(
+        "e4",
+        "e3",
+        "drop the last user, then the type",
+        upgrade='op.drop_table("archive")\nop.execute("DROP TYPE ticket_state")',
+    ),
 )
 
 
@@ -547,7 +552,7 @@ def enum_project(tmp_path: Path) -> Path:
 
 
 @pytest.mark.postgresql
-def test_enum_is_created_once_and_dropped_with_its_last_table(
+def test_enum_is_created_once_and_dropped_when_the_script_says_so(
     postgresql_database: ScratchDatabase, enum_project: Path
 ) -> None:
     steps = {"base:e1": True, "e1:e2": True, "e2:e3": True, "e3:e4": False}
@@ -562,7 +567,7 @@ def test_enum_is_created_once_and_dropped_with_its_last_table(
 
 
 @pytest.mark.postgresql
-def test_enum_downgrade_drops_the_type_with_the_last_table(
+def test_enum_downgrade_drops_the_type_once_as_the_script_says(
     postgresql_database: ScratchDatabase, enum_project: Path
 ) -> None:
     up, _ = mig(enum_project, "postgresql", "upgrade", "base:e2", "--sql")

@@ -48,6 +48,10 @@ class ReviewedStep:
     in_transaction: tuple[bool, ...] | None = None
     """Optional: per statement, whether it runs inside a transaction. None: derived from the
     BEGIN/START TRANSACTION and COMMIT/ROLLBACK statements found in ``statements``."""
+    refused_in_transaction: tuple[bool, ...] | None = None
+    """Optional: per statement, whether the database refuses it inside a transaction as the
+    target dialect reads its text (raw SQL mig left in place). The statements' own
+    ``transactional`` flags count too."""
     source: str | None = None
     """The script's path, named in error messages."""
     rollback_blocked_by: str | None = None
@@ -158,6 +162,16 @@ def _in_transaction(step: ReviewedStep) -> tuple[bool, ...]:
     return tuple(flags)
 
 
+def _refused(step: ReviewedStep) -> tuple[bool, ...]:
+    """Per statement: whether the database refuses it inside a transaction."""
+    flags = tuple(not s.transactional for s in step.statements)
+    if step.refused_in_transaction is None:
+        return flags
+    if len(step.refused_in_transaction) != len(step.statements):
+        raise ValueError("ReviewedStep.refused_in_transaction must have one flag per statement")
+    return tuple(a or b for a, b in zip(flags, step.refused_in_transaction, strict=True))
+
+
 def review_step(
     step: ReviewedStep,
     sqlglot_name: str,
@@ -177,6 +191,7 @@ def review_step(
         sqlglot_name=sqlglot_name,
         statements=classified,
         in_transaction=_in_transaction(step),
+        refused_in_transaction=_refused(step),
         existing_tables=step.existing_tables,
         existing_columns=step.existing_columns,
         empty_downgrade=step.empty_downgrade,

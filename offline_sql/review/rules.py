@@ -60,7 +60,11 @@ class StepContext:
     sqlglot_name: str
     statements: tuple[ClassifiedStatement, ...]
     in_transaction: tuple[bool, ...]
-    """Per statement: whether the script runs it inside BEGIN ... COMMIT."""
+    """Per statement: whether the script runs it inside BEGIN ... COMMIT (as the framer
+    placed it)."""
+    refused_in_transaction: tuple[bool, ...] = ()
+    """Per statement: whether the database refuses it inside a transaction; empty: the
+    statements' own ``transactional`` flags."""
     existing_tables: frozenset[str] = frozenset()
     existing_columns: Mapping[str, Mapping[str, str]] = field(default_factory=dict)
     empty_downgrade: bool = False
@@ -421,8 +425,11 @@ def _ddl_with_dml(step: StepContext) -> Iterator[Hit]:
 
 
 def _non_transactional(step: StepContext) -> Iterator[Hit]:
+    refused = step.refused_in_transaction or tuple(
+        not s.statement.transactional for s in step.statements
+    )
     for stmt in step.statements:
-        if not stmt.statement.transactional and step.in_transaction[stmt.index]:
+        if refused[stmt.index] and step.in_transaction[stmt.index]:
             yield Hit("must run outside a transaction but is inside BEGIN ... COMMIT", stmt.index)
 
 
@@ -561,7 +568,8 @@ RULES: tuple[Rule, ...] = (
         id="non-transactional-in-transaction",
         severity="error",
         reason="the database refuses this statement inside a transaction: the script will fail",
-        fix="place the statement outside BEGIN ... COMMIT (a mig bug if mig planned it so)",
+        fix="give such a statement an op.execute of its own (mig frames one statement outside "
+        "the transaction; several in one text stay where they are)",
         check=_non_transactional,
     ),
     Rule(

@@ -33,3 +33,6 @@ def upgrade() -> None:
 def downgrade() -> None:
     op.drop_table("ticket_history")
     op.drop_table("tickets")
+    # As with Alembic, dropping the tables leaves PostgreSQL's enum type: drop it here.
+    if op.get_context().dialect.name == "postgresql":
+        op.execute("DROP TYPE ticket_status")

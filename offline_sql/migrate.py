@@ -257,10 +257,20 @@ def _base_state(project: Project) -> Callable[[], SchemaState]:
     return make
 
 
+def _rerun(project: Project) -> Callable[[RevisionHeader, str, SchemaState], None]:
+    """How the step cache rebuilds a step it could not store: run the script again."""
+
+    def rerun(header: RevisionHeader, direction: str, state: SchemaState) -> None:
+        for op in record_operations(header, "up" if direction == "up" else "down", project.dialect):
+            state.apply(op)
+
+    return rerun
+
+
 def replay_chain(project: Project, heads: Sequence[str], cache: StepCache) -> Chain:
     """The chain through every revision up to ``heads`` (from base): cached steps are
     skipped, the others run (and are cached when the command succeeds)."""
-    chain = cache.chain(_base_state(project))
+    chain = cache.chain(_base_state(project), _rerun(project))
     graph = project.graph
     headers = [project.header(rev) for rev in graph.topological(graph.ancestors(tuple(heads)))]
     items = [(header, "up", "") for header in headers]

@@ -82,6 +82,10 @@ class MySQLDialect(Dialect):
     MariaDB 10.11 accepts it and silently keeps no action, see tests/test_render_mysql.py)."""
     foreign_key_onupdate_actions = foreign_key_ondelete_actions
     drop_index_names_table = True
+    bulk_insert_bytes = 262_144
+    """256 KiB: a statement over the server's ``max_allowed_packet`` fails ("server has gone
+    away", MariaDB 16 MiB by default, MySQL 64 MiB, older servers 1 MiB or 4 MiB) and the
+    rows are lost; statements this size load quickly and pass every default."""
 
     drop_check_keyword: ClassVar[str] = "CHECK"
     """How ``ALTER TABLE`` drops a CHECK constraint (MySQL 8.0.16+: ``DROP CHECK``)."""

@@ -28,7 +28,7 @@ if TYPE_CHECKING:
     from sqlalchemy.engine import Engine
 
     from offline_sql.operations import Operation
-    from offline_sql.state import SchemaState
+    from offline_sql.state import ForeignKeyNamer, SchemaState
 
 Renderer = Callable[[Any, "SchemaState"], "list[Statement]"]
 """A bound ``render_*`` method: (operation, state before it) -> statements."""
@@ -179,6 +179,11 @@ class Dialect:
 
     foreign_key_onupdate_actions: ClassVar[frozenset[str]] = FOREIGN_KEY_ACTIONS
     """``ON UPDATE`` actions the database accepts (same rules as the ``ON DELETE`` ones)."""
+
+    foreign_key_namer: ClassVar[ForeignKeyNamer | None] = None
+    """Names the schema state gives the foreign keys scripts leave unnamed, as the database
+    does (MySQL/MariaDB: ``<table>_ibfk_<n>``, ``dialects/mysql_names.py``), so scripts can
+    drop them by those names; None: they stay unnamed in the state."""
 
     bulk_insert_rows: ClassVar[int | None] = None
     """Most rows one multi-row ``INSERT`` of a ``bulk_insert`` carries (SQL Server: 1000);

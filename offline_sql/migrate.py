@@ -252,6 +252,7 @@ def _base_state(project: Project) -> Callable[[], SchemaState]:
         state = load_baseline(project.config.script_location) or SchemaState()
         # Raw SQL from op.execute is parsed as the target database writes it (MODIFY, AS (...)).
         state.sqlglot_dialect = project.dialect.sqlglot_name
+        state.foreign_key_namer = project.dialect.foreign_key_namer
         return state
 
     return make
@@ -463,6 +464,7 @@ def _render_step(
     for_review: bool,
 ) -> RenderedStep:
     """One step: from the whole-walk cache, the step cache, or run and rendered."""
+    from offline_sql.operations import tables_dropped_later
     from offline_sql.stepcache import Rendered
 
     if not step.run_script or header is None:
@@ -489,10 +491,14 @@ def _render_step(
     with chain.run(header, step.direction, capture_warnings=True) as run:
         with run.script():
             ops = record_operations(header, step.direction, dialect)
-        for op in ops:
-            statements.extend(dialect.render(op, run.state))
-            run.state.apply(op)
-            count += 1
+        try:
+            for op, dropped_later in zip(ops, tables_dropped_later(ops), strict=True):
+                run.state.dropped_later = dropped_later
+                statements.extend(dialect.render(op, run.state))
+                run.state.apply(op)
+                count += 1
+        finally:
+            run.state.dropped_later = frozenset()
     done = RenderedStep(
         step=step,
         header=header,

@@ -191,7 +191,8 @@ class Chain:
         self._base = base
         self._rerun = rerun
         self._pending: list[Pending] = []
-        """Keys of skipped steps whose deltas are not folded into the state yet."""
+        """Skipped steps whose deltas are not folded into the state yet (or whose scripts
+        run again, for a step stored as :data:`.delta.RERUN`)."""
         self._state: SchemaState | None = None
         self._log: list[tuple[str, Deps, tuple[StoredWarning, ...]]] = []
         """``(step key, deps, notes)`` of every step passed since :meth:`begin_walk`."""

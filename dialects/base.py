@@ -37,7 +37,7 @@ if TYPE_CHECKING:
     from sqlalchemy.engine import Engine
 
     from offline_sql.operations import Operation
-    from offline_sql.state import SchemaState
+    from offline_sql.state import ForeignKeyNamer, SchemaState
 
 Renderer = Callable[[Any, "SchemaState"], "list[Statement]"]
 """A bound ``render_*`` method: (operation, state before it) -> statements."""
@@ -59,6 +59,9 @@ HARMLESS_SA_WARNINGS: tuple[str, ...] = ()
 """Substrings of SQLAlchemy warnings known to change nothing in the SQL we emit; every other
 ``SAWarning`` raised while rendering is a :class:`RenderError` (see :meth:`Dialect.render`).
 Empty: no warning met so far is harmless."""
+
+_FIRST_GUESS = 1000
+"""Rows in the first statement tried when a bulk insert is split by bytes."""
 
 
 def _refuse_marker_like(revision: str) -> None:
@@ -229,6 +232,21 @@ class Dialect:
     ``NAMEDATALEN`` less one, counted in bytes, not characters): a longer label is a
     RenderError at generation instead of a failed ``CREATE TYPE`` when the script runs.
     None: no limit of the kind (enum values are not types of their own)."""
+
+    foreign_key_namer: ClassVar[ForeignKeyNamer | None] = None
+    """Names the schema state gives the foreign keys scripts leave unnamed, as the database
+    does (MySQL/MariaDB: ``<table>_ibfk_<n>``, ``dialects/mysql_names.py``), so scripts can
+    drop them by those names; None: they stay unnamed in the state."""
+
+    bulk_insert_rows: ClassVar[int | None] = None
+    """Most rows one multi-row ``INSERT`` of a ``bulk_insert`` carries (SQL Server: 1000);
+    the rest go to the next statement. None: no limit."""
+
+    bulk_insert_bytes: ClassVar[int | None] = None
+    """Largest multi-row ``INSERT`` of a ``bulk_insert``, in bytes of its UTF-8 SQL: rows
+    past it go to the next statement (MySQL/MariaDB refuse a statement over
+    ``max_allowed_packet``). A single row longer than this still gets its own statement.
+    None: no limit."""
 
     literals: ClassVar[type[Literals] | None] = None
     """Literal rules (a class from ``dialects/literals.py``); None takes the one registered
@@ -1237,8 +1255,33 @@ class Dialect:
             )
         same_keys = len({tuple(sorted(row)) for row in rows}) == 1
         if op.multiinsert and same_keys and len(rows) > 1:
-            return [self.compile(sa.insert(table).values(rows))]
+            size = self.bulk_insert_rows or len(rows)
+            out: list[str] = []
+            for start in range(0, len(rows), size):
+                out += self.multi_row_inserts(table, rows[start : start + size])
+            return out
         return [self.compile(sa.insert(table).values(row)) for row in rows]
+
+    def multi_row_inserts(self, table: sa.TableClause, rows: list[dict[str, Any]]) -> list[str]:
+        """One multi-row INSERT, or several each within :attr:`bulk_insert_bytes`, rows in
+        order. The rows per statement are estimated from the size of the last statement
+        and halved while a statement is too long: each row is compiled about once."""
+        limit = self.bulk_insert_bytes
+        if limit is None:
+            return [self.compile(sa.insert(table).values(rows))]
+        out: list[str] = []
+        start, count = 0, min(len(rows), _FIRST_GUESS)
+        while start < len(rows):
+            chunk = rows[start : start + count]
+            sql = self.compile(sa.insert(table).values(chunk if len(chunk) > 1 else chunk[0]))
+            size = len(sql.encode("utf-8"))
+            if size > limit and len(chunk) > 1:
+                count = max(1, min(len(chunk) // 2, len(chunk) * limit // size))
+                continue
+            out.append(sql)
+            start += len(chunk)
+            count = max(1, len(chunk) * limit // max(size, 1) * 9 // 10)
+        return out
 
     # ---- batch ------------------------------------------------------------------------
 

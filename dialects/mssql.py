@@ -90,7 +90,7 @@ class MSSQLDialect(Dialect):
     default_schema: ClassVar[str] = "dbo"
     """Schema named in extended properties when the script gives none."""
 
-    bulk_insert_rows: ClassVar[int] = 1000
+    bulk_insert_rows = 1000
     """Most rows SQL Server accepts in one ``VALUES`` list."""
 
     def sa_dialect(self) -> SADialect:
@@ -495,16 +495,6 @@ class MSSQLDialect(Dialect):
         return table.comment if table is not None else op.existing_comment
 
     # ---- data -------------------------------------------------------------------------
-
-    def insert_statements(
-        self, op: ops.BulkInsert, table: sa.TableClause, rows: list[dict[str, Any]]
-    ) -> list[str]:
-        """At most :attr:`bulk_insert_rows` rows per ``VALUES`` list."""
-        size = self.bulk_insert_rows
-        out: list[str] = []
-        for start in range(0, len(rows), size):
-            out += super().insert_statements(op, table, rows[start : start + size])
-        return out
 
     def precision_loss(self, value: Any, type_: sa.types.TypeEngine[Any]) -> str | None:
         """``DATETIME`` keeps 1/300 s (milliseconds ending in 0, 3 or 7 stay as written),

@@ -38,6 +38,7 @@ from offline_sql.dialects.base import (
     expected_revisions,
     guard_message_parts,
 )
+from offline_sql.dialects.mysql_names import InnoDBForeignKeyNames
 from offline_sql.errors import RenderError
 from offline_sql.state import ColumnState, ForeignKeyState, SchemaState, TableState
 from offline_sql.statements import Statement
@@ -108,6 +109,11 @@ class MySQLDialect(Dialect):
     MariaDB 10.11 accepts it and silently keeps no action, see tests/test_render_mysql.py)."""
     foreign_key_onupdate_actions = foreign_key_ondelete_actions
     drop_index_names_table = True
+    foreign_key_namer = InnoDBForeignKeyNames()
+    bulk_insert_bytes = 262_144
+    """256 KiB: a statement over the server's ``max_allowed_packet`` fails ("server has gone
+    away", MariaDB 16 MiB by default, MySQL 64 MiB, older servers 1 MiB or 4 MiB) and the
+    rows are lost; statements this size load quickly and pass every default."""
 
     drop_check_keyword: ClassVar[str] = "CONSTRAINT"
     """How ``ALTER TABLE`` drops a CHECK constraint: ``DROP CONSTRAINT`` (MySQL 8.0.19+ and
@@ -424,16 +430,31 @@ class MySQLDialect(Dialect):
         drop = super().render_drop_index(op, state)
         if table is None:
             return drop
-        return self.keep_foreign_keys(op, table, op.index_name, drop)
+        return self.keep_foreign_keys(op, state, table, op.index_name, drop)
 
     def keep_foreign_keys(
-        self, op: ops.Operation, table: TableState, index_name: str, drop: list[Statement]
+        self,
+        op: ops.Operation,
+        state: SchemaState,
+        table: TableState,
+        index_name: str,
+        drop: list[Statement],
     ) -> list[Statement]:
         """MySQL refuses to drop the only index a foreign key uses (errno 1553): drop the
-        foreign key first and add it back after, when it lets the index go its own way."""
+        foreign key first and add it back after, when it lets the index go its own way.
+        When the same step drops the table later, the index goes with it: nothing is
+        written but a comment saying so."""
         blockers = _foreign_keys_needing(table, index_name)
         if not blockers:
             return drop
+        if table.key in state.dropped_later:
+            keys = ", ".join(fk.name or f"({', '.join(fk.columns)})" for fk in blockers)
+            note = (
+                f"index {index_name} is not dropped here: it is the only index of foreign key "
+                f"{keys}, which {self.name} refuses to drop on its own, and DROP TABLE "
+                f"{table.name} later in this revision drops both"
+            )
+            return [Statement("", kind="note", table=table.name, comment=note)]
         before: list[Statement] = []
         after: list[Statement] = []
         for fk in blockers:
@@ -480,7 +501,7 @@ class MySQLDialect(Dialect):
         }[kind]
         drop = [self.statement(f"{self.alter_table(op)} {clause}", op)]
         if kind == "unique" and table is not None:
-            return self.keep_foreign_keys(op, table, op.constraint_name, drop)
+            return self.keep_foreign_keys(op, state, table, op.constraint_name, drop)
         return drop
 
 

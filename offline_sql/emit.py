@@ -194,6 +194,8 @@ class _Writer:
         d = self.dialect
         if stmt.comment:
             self.comment(stmt.comment)
+        if stmt.kind == "note":
+            return
         sql = stmt.sql.rstrip()
         if stmt.kind == "client":
             self.lines.append(sql)

@@ -260,15 +260,26 @@ def _base_state(project: Project) -> Callable[[], SchemaState]:
         state = load_baseline(project.config.script_location) or SchemaState()
         # Raw SQL from op.execute is parsed as the target database writes it (MODIFY, AS (...)).
         state.sqlglot_dialect = project.dialect.sqlglot_name
+        state.foreign_key_namer = project.dialect.foreign_key_namer
         return state
 
     return make
 
 
+def _rerun(project: Project) -> Callable[[RevisionHeader, str, SchemaState], None]:
+    """How the step cache rebuilds a step it could not store: run the script again."""
+
+    def rerun(header: RevisionHeader, direction: str, state: SchemaState) -> None:
+        for op in record_operations(header, "up" if direction == "up" else "down", project.dialect):
+            state.apply(op)
+
+    return rerun
+
+
 def replay_chain(project: Project, heads: Sequence[str], cache: StepCache) -> Chain:
     """The chain through every revision up to ``heads`` (from base): cached steps are
     skipped, the others run (and are cached when the command succeeds)."""
-    chain = cache.chain(_base_state(project))
+    chain = cache.chain(_base_state(project), _rerun(project))
     graph = project.graph
     headers = [project.header(rev) for rev in graph.topological(graph.ancestors(tuple(heads)))]
     items = [(header, "up", "") for header in headers]
@@ -464,6 +475,7 @@ def _render_step(
     for_review: bool,
 ) -> RenderedStep:
     """One step: from the whole-walk cache, the step cache, or run and rendered."""
+    from offline_sql.operations import tables_dropped_later
     from offline_sql.stepcache import Rendered
 
     if not step.run_script or header is None:
@@ -492,7 +504,8 @@ def _render_step(
         with run.script():
             ops = record_operations(header, step.direction, dialect)
         try:
-            for op in ops:
+            for op, dropped_later in zip(ops, tables_dropped_later(ops), strict=True):
+                run.state.dropped_later = dropped_later
                 statements.extend(dialect.render(op, run.state))
                 run.state.apply(op)
                 count += 1
@@ -502,6 +515,8 @@ def _render_step(
                     statement.comment.encode("utf-8")
         except UnicodeEncodeError as exc:
             raise _unencodable(exc, f"revision {header.revision} ({header.path})") from exc
+        finally:
+            run.state.dropped_later = frozenset()
     done = RenderedStep(
         step=step,
         header=header,

@@ -162,7 +162,7 @@ def first_line(sql: str) -> str:
     return ""
 
 
-SKIPPED_KINDS: frozenset[str] = frozenset({"client", "transaction"})
+SKIPPED_KINDS: frozenset[str] = frozenset({"client", "transaction", "note"})
 """Statement kinds only a script carries: client directives, and the framer's BEGIN/COMMIT
 (the runner draws transaction boundaries itself)."""
 

@@ -288,3 +288,31 @@ ALL_OPERATIONS: tuple[type[Operation], ...] = (
     BulkInsert,
     BatchAlterTable,
 )
+
+
+def tables_dropped_later(
+    operations: Sequence[Operation],
+) -> list[frozenset[tuple[str | None, str]]]:
+    """For each operation of one step, the tables (``(schema, name)``) a later operation of
+    the same step drops with nothing in between but other drops of indexes and
+    constraints on them (and operations on other tables). Whatever the earlier operation
+    removes from such a table goes with ``DROP TABLE`` anyway: a dialect may leave a drop
+    the database refuses on its own to it. Raw SQL and renames end the look-ahead."""
+    out: list[frozenset[tuple[str | None, str]]] = [frozenset()] * len(operations)
+    pending: set[tuple[str | None, str]] = set()
+    for position in range(len(operations) - 1, -1, -1):
+        out[position] = frozenset(pending)
+        op = operations[position]
+        key = (op.schema, op.table_name) if isinstance(op, TableOperation) else None
+        if isinstance(op, DropTable) and key is not None:
+            pending.add(key)
+        elif isinstance(op, RenameTable) and key is not None:
+            pending.discard(key)
+            pending.discard((op.schema, op.new_table_name))
+        elif isinstance(op, Execute):
+            pending.clear()
+        elif isinstance(op, (DropIndex, DropConstraint)):
+            continue
+        elif key is not None:
+            pending.discard(key)
+    return out

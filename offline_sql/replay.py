@@ -127,7 +127,7 @@ def _(op: AddColumn, state: SchemaState, dialect: str) -> None:
     built = added_column(op)
     added = added_column_state(op)
     state.add_column(existing.key, added.columns[op.column.name])
-    existing.foreign_keys.extend(added.foreign_keys)
+    state.add_foreign_keys(existing.key, added.foreign_keys)
     existing.uniques.extend(added.uniques)
     existing.checks.extend(added.checks)
     existing.indexes.update(added.indexes)
@@ -246,19 +246,22 @@ def _(op: CreateUniqueConstraint, state: SchemaState, dialect: str) -> None:
 def _(op: CreateForeignKey, state: SchemaState, dialect: str) -> None:
     table = state.get(op.schema, op.table_name)
     if table is not None:
-        table.foreign_keys.append(
-            ForeignKeyState(
-                name=op.constraint_name,
-                columns=tuple(op.local_cols),
-                referent_schema=op.referent_schema,
-                referent_table=op.referent_table,
-                referent_columns=tuple(op.remote_cols),
-                ondelete=op.ondelete,
-                onupdate=op.onupdate,
-                deferrable=op.deferrable,
-                initially=op.initially,
-                match=op.match,
-            )
+        state.add_foreign_keys(
+            table.key,
+            [
+                ForeignKeyState(
+                    name=op.constraint_name,
+                    columns=tuple(op.local_cols),
+                    referent_schema=op.referent_schema,
+                    referent_table=op.referent_table,
+                    referent_columns=tuple(op.remote_cols),
+                    ondelete=op.ondelete,
+                    onupdate=op.onupdate,
+                    deferrable=op.deferrable,
+                    initially=op.initially,
+                    match=op.match,
+                )
+            ],
         )
 
 

@@ -14,7 +14,7 @@ from __future__ import annotations
 import copy
 import re
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 import sqlalchemy as sa
 
@@ -113,6 +113,22 @@ class TableState:
         return (self.schema, self.name)
 
 
+class ForeignKeyNamer(Protocol):
+    """How a database names the foreign keys a script leaves unnamed, so the state knows
+    the names a later script (or a dialect working around a server's refusal) drops them
+    by. A dialect provides one (``Dialect.foreign_key_namer``); the state calls it where
+    keys appear and tables are renamed."""
+
+    def created(self, table: TableState) -> None:
+        """Name the unnamed keys of a table just created (``CREATE TABLE``)."""
+
+    def added(self, table: TableState, keys: list[ForeignKeyState]) -> None:
+        """Name the unnamed ``keys``, added in this order to ``table`` (already in it)."""
+
+    def renamed(self, table: TableState, old_name: str) -> None:
+        """Rename the keys whose names the database derives from the table's name."""
+
+
 class SchemaState:
     """All tables and database-level objects known at one point of the history.
 
@@ -141,6 +157,14 @@ class SchemaState:
         """sqlglot's name of the target dialect, for parsing raw SQL from ``op.execute``."""
         self.unparsed: list[tuple[Origin | None, str]] = []
         """Raw SQL statements that named no table mig could find, for warnings."""
+        self.foreign_key_namer: ForeignKeyNamer | None = None
+        """Names the foreign keys scripts leave unnamed as the database does (MySQL's
+        ``<table>_ibfk_<n>``); None: they stay unnamed."""
+        self.dropped_later: frozenset[TableKey] = frozenset()
+        """While an operation is rendered offline: the tables a later operation of the same
+        step drops, with nothing in between that could need what this one drops from them
+        (``operations.tables_dropped_later``). Empty online, where the later operations
+        are not known yet."""
 
     def get(self, schema: str | None, name: str) -> TableState | None:
         return self.tables.get((schema, name))
@@ -209,6 +233,17 @@ class SchemaState:
 
     def add_table(self, table: TableState) -> None:
         self.tables[table.key] = table
+        if self.foreign_key_namer is not None:
+            self.foreign_key_namer.created(table)
+
+    def add_foreign_keys(self, key: TableKey, keys: list[ForeignKeyState]) -> None:
+        """Add foreign keys to an existing table (``ALTER TABLE ... ADD``), in order."""
+        table = self.tables.get(key)
+        if table is None or not keys:
+            return
+        table.foreign_keys.extend(keys)
+        if self.foreign_key_namer is not None:
+            self.foreign_key_namer.added(table, keys)
 
     def drop_table(self, key: TableKey) -> None:
         """Remove the table. Named enum types stay: as with Alembic, a type is dropped only
@@ -220,8 +255,10 @@ class SchemaState:
         table = self.tables.pop(key, None)
         if table is None:
             return
-        table.name = new_name
+        old_name, table.name = table.name, new_name
         self.tables[table.key] = table
+        if self.foreign_key_namer is not None:
+            self.foreign_key_namer.renamed(table, old_name)
         for other in self.tables.values():
             for fk in other.foreign_keys:
                 if (fk.referent_schema, fk.referent_table) == key:

@@ -5,11 +5,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Literal
 
-StatementKind = Literal["ddl", "dml", "version", "guard", "client", "transaction"]
+StatementKind = Literal["ddl", "dml", "version", "guard", "client", "transaction", "note"]
 """``ddl`` schema change; ``dml`` data change from bulk_insert/execute; ``version`` version-table
 bookkeeping; ``guard`` a check that the database is at the expected revision; ``client`` a
 client directive (``\\set ON_ERROR_STOP on``, ``.bail on``) that only the offline script carries;
-``transaction`` BEGIN/COMMIT placed by the framer."""
+``transaction`` BEGIN/COMMIT placed by the framer; ``note`` no SQL at all, only its comment:
+an operation that needs no statement here, and why (never executed)."""
 
 
 @dataclass(frozen=True, slots=True)

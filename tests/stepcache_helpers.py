@@ -162,8 +162,9 @@ def describe(value: Any) -> Any:
 
 def describe_state(state: Any) -> tuple[Any, ...]:
     """Everything a schema state holds, in order, as comparable plain data: the table keys
-    in order with each table described, then the enums, the sequences, the unparsed SQL and
-    the sqlglot dialect."""
+    in order with each table described, then the enums, the sequences, the unparsed SQL,
+    the sqlglot dialect, the foreign key namer and the look-ahead (empty between
+    operations)."""
     keys = list(state.tables)
     return (
         keys,
@@ -172,6 +173,8 @@ def describe_state(state: Any) -> tuple[Any, ...]:
         describe(state.sequences),
         describe(state.unparsed),
         state.sqlglot_dialect,
+        repr(state.foreign_key_namer),
+        describe(state.dropped_later),
     )
 
 

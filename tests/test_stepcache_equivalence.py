@@ -242,4 +242,6 @@ def test_the_state_description_covers_every_attribute_of_the_state() -> None:
         "sequences",
         "sqlglot_dialect",
         "unparsed",
+        "foreign_key_namer",
+        "dropped_later",
     }

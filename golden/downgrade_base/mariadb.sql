@@ -44,10 +44,7 @@ EXECUTE mig_guard;
 DEALLOCATE PREPARE mig_guard;
 -- Mark l10000000002 in progress until the end of its block
 INSERT INTO mig_version (version_num) VALUES ('~l10000000002');
--- foreign key fk_post_tags_tag needs an index: dropped and re-added around the drop
-ALTER TABLE post_tags DROP FOREIGN KEY fk_post_tags_tag;
-DROP INDEX ix_post_tags_tag_id ON post_tags;
-ALTER TABLE post_tags ADD CONSTRAINT fk_post_tags_tag FOREIGN KEY(tag_id) REFERENCES tags (id);
+-- index ix_post_tags_tag_id is not dropped here: it is the only index of foreign key fk_post_tags_tag, which mariadb refuses to drop on its own, and DROP TABLE post_tags later in this revision drops both
 DROP TABLE post_tags;
 DROP TABLE posts;
 DELETE FROM mig_version WHERE mig_version.version_num = '~l10000000002';

@@ -38,10 +38,7 @@ DEALLOCATE PREPARE mig_guard;
 SET @@SESSION.sql_warnings = IF(@mig_half IS NULL AND CAST(@mig_found AS BINARY) = CAST('l10000000002' AS BINARY), IF(@@SESSION.sql_warnings, 'ON', 'OFF'), IF(@mig_half IS NULL, CONCAT('mig: the database is at revision ', @mig_found, ', expected l10000000002'), CONCAT('mig: revision ', @mig_half, ' was left half-applied: see the resume notes')));
 -- Mark l10000000002 in progress until the end of its block
 INSERT INTO mig_version (version_num) VALUES ('~l10000000002');
--- foreign key fk_post_tags_tag needs an index: dropped and re-added around the drop
-ALTER TABLE post_tags DROP FOREIGN KEY fk_post_tags_tag;
-DROP INDEX ix_post_tags_tag_id ON post_tags;
-ALTER TABLE post_tags ADD CONSTRAINT fk_post_tags_tag FOREIGN KEY(tag_id) REFERENCES tags (id);
+-- index ix_post_tags_tag_id is not dropped here: it is the only index of foreign key fk_post_tags_tag, which mysql refuses to drop on its own, and DROP TABLE post_tags later in this revision drops both
 DROP TABLE post_tags;
 DROP TABLE posts;
 DELETE FROM mig_version WHERE mig_version.version_num = '~l10000000002';

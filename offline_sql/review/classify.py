@@ -28,7 +28,7 @@ counted, never linted."""
 CLASSES: tuple[StatementClass, ...] = ("create", "alter", "drop", "data", "other", "bookkeeping")
 """Report order of the classes."""
 
-BOOKKEEPING_KINDS = frozenset({"version", "guard", "client"})
+BOOKKEEPING_KINDS = frozenset({"version", "guard", "client", "note"})
 """``Statement.kind`` values that are mig's own plumbing rather than the revision's change."""
 
 _BY_NODE: tuple[tuple[type[exp.Expression], StatementClass], ...] = (

@@ -13,7 +13,9 @@ Entries (:mod:`.store`):
 
 * ``state``: the step's effect on the schema state (:mod:`.delta`) and what its script
   warned: the state at any point is rebuilt by folding deltas, tables unpickled only when
-  read;
+  read. A step whose tables do not pickle (a column type holding a lambda, a class the
+  script defines) stores :data:`.delta.RERUN` instead: rebuilding the state past it runs
+  that one script again on the folded state, and every other step stays cached;
 * ``render``: the step's statements, version-table and guard statements and the warnings
   rendering gave, keyed also by the step's plan (heads, version changes) and options;
 * ``walk``: a whole walk at once (one lookup for thousands of steps), and the
@@ -39,7 +41,7 @@ from typing import TYPE_CHECKING, Any
 
 from offline_sql.stepcache import deps as deps_mod
 from offline_sql.stepcache import keys
-from offline_sql.stepcache.delta import Before, CorruptDelta, capture, fold
+from offline_sql.stepcache.delta import RERUN, Before, CorruptDelta, capture, fold
 from offline_sql.stepcache.store import BATCH, CacheStore, Deps
 from offline_sql.tablemap import PICKLE_PROTOCOL
 from offline_sql.tablemap import CorruptCache as CorruptCache
@@ -50,6 +52,10 @@ if TYPE_CHECKING:
     from offline_sql.script.header import RevisionHeader
     from offline_sql.state import SchemaState
     from offline_sql.statements import Statement
+
+Rerun = Callable[["RevisionHeader", str, "SchemaState"], None]
+"""Run one step's script again on a state (record its operations and apply them): how a
+state is rebuilt past a step whose delta could not be stored."""
 
 StoredWarning = tuple[str, str, str, str, int]
 """``(category module, category name, message, filename, lineno)``."""
@@ -98,9 +104,11 @@ class StepCache:
         """The key every chain of this command starts from (see :func:`.keys.namespace`)."""
         return keys.namespace(self.config, self.hash_file(self._baseline_file))
 
-    def chain(self, base: Callable[[], SchemaState]) -> Chain:
-        """A chain starting at the empty history; ``base`` makes the starting state."""
-        return Chain(self, self.namespace if self.enabled else "", base)
+    def chain(self, base: Callable[[], SchemaState], rerun: Rerun | None = None) -> Chain:
+        """A chain starting at the empty history; ``base`` makes the starting state,
+        ``rerun`` runs a step whose delta is :data:`.delta.RERUN` (a chain without it
+        meeting such a step is a :class:`CorruptCache`: the command runs uncached)."""
+        return Chain(self, self.namespace if self.enabled else "", base, rerun)
 
     def _context_key(self) -> str:
         return keys.digest("context", self.namespace)
@@ -135,6 +143,7 @@ class StepCache:
 @dataclass
 class _Hit:
     key: str
+    step: Pending
     deps: Deps
     notes: tuple[StoredWarning, ...]
     """What the script warned while it ran (shown again when the step is replayed)."""
@@ -161,6 +170,9 @@ class StepRun:
         self.notes.extend(holder.warnings)
 
 
+Pending = tuple[str, "RevisionHeader", str]
+"""``(step key, header, direction)`` of a skipped step whose delta is not folded yet."""
+
 WalkItem = tuple["RevisionHeader", str, str]
 """``(header, direction, plan)`` of one step of a walk (plan ``""`` for a replay)."""
 
@@ -168,13 +180,21 @@ WalkItem = tuple["RevisionHeader", str, str]
 class Chain:
     """The walk through one command's steps: reuse what is cached, run the rest."""
 
-    def __init__(self, cache: StepCache, key: str, base: Callable[[], SchemaState]) -> None:
+    def __init__(
+        self,
+        cache: StepCache,
+        key: str,
+        base: Callable[[], SchemaState],
+        rerun: Rerun | None = None,
+    ) -> None:
         self.cache = cache
         self.key: str | None = key if cache.enabled else None
         """The state key here; None once a step could not be cached (nothing after it is)."""
         self._base = base
-        self._pending: list[str] = []
-        """Keys of skipped steps whose deltas are not folded into the state yet."""
+        self._rerun = rerun
+        self._pending: list[Pending] = []
+        """Skipped steps whose deltas are not folded into the state yet (or whose scripts
+        run again, for a step stored as :data:`.delta.RERUN`)."""
         self._state: SchemaState | None = None
         self._log: list[tuple[str, Deps, tuple[StoredWarning, ...]]] = []
         """``(step key, deps, notes)`` of every step passed since :meth:`begin_walk`."""
@@ -187,15 +207,28 @@ class Chain:
             self._state = self._base()
         if self._pending:
             pending, self._pending = self._pending, []
-            found = self.cache.store.get_many("state", pending)
+            found = self.cache.store.get_many("state", [key for key, _, _ in pending])
             if found is None:
                 raise CorruptCache("a cached step's state is missing or damaged")
-            for key in pending:
+            for key, header, direction in pending:
+                if found[key] == RERUN:
+                    self._run_again(header, direction)
+                    continue
                 try:
                     fold(self._state, found[key])
                 except CorruptDelta as exc:
                     raise CorruptCache(str(exc)) from exc
         return self._state
+
+    def _run_again(self, header: RevisionHeader, direction: str) -> None:
+        """Rebuild a step that stored no delta by running its script on the folded state.
+        Its warnings were shown again from the entry when the step was passed."""
+        assert self._state is not None
+        if self._rerun is None:
+            raise CorruptCache(f"revision {header.revision} must run again and cannot here")
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            self._rerun(header, direction, self._state)
 
     # ---- cached steps, one at a time ------------------------------------------------------
 
@@ -214,10 +247,10 @@ class Chain:
         notes = _decode_notes(head[1])
         if notes is None:
             return None
-        return _Hit(key, head[0], notes)
+        return _Hit(key, (key, header, direction), head[0], notes)
 
     def _take(self, hit: _Hit) -> None:
-        self._pending.append(hit.key)
+        self._pending.append(hit.step)
         self._passed(hit.key, hit.deps, hit.notes)
 
     def _passed(self, key: str, deps: Deps, notes: tuple[StoredWarning, ...]) -> None:
@@ -285,7 +318,9 @@ class Chain:
             return None
         if kind == "render" and not self.cache.store.has_all("render", render_keys):
             return None
-        self._pending.extend(step_keys)
+        directions = [direction for _, direction, _ in items]
+        headers = [header for header, _, _ in items]
+        self._pending.extend(zip(step_keys, headers, directions, strict=True))
         self.key = end
         if kind == "render":
             return self._renderings(render_keys)
@@ -354,10 +389,11 @@ class Chain:
         try:
             delta = capture(state, tracking, before)
         except Exception:
-            # A table holding what pickle cannot name again (a type class defined inside
-            # a revision script, say): this step and every step after it run each time.
-            self.key = run.key = None
-            return
+            # A table holding what pickle cannot name again (a lambda in a column type, a
+            # type class defined inside a revision script): this step's script runs again
+            # whenever a state past it is rebuilt; its rendering and the steps after it
+            # are cached as usual.
+            delta = RERUN
         notes = tuple(_stored(w) for w in run.notes)
         if any(note is None for note in notes):
             self.key = run.key = None  # a warning category that cannot be found by name

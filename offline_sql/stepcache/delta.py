@@ -21,6 +21,13 @@ if TYPE_CHECKING:
     from offline_sql.tablemap import Tracking
 
 
+RERUN = b"mig:run-the-script-again"
+"""Stored instead of a delta when the step's tables do not pickle (a column type holding a
+lambda, a class a revision script defines): the state past that step is rebuilt by
+running its script again on the folded state (:class:`offline_sql.stepcache.Chain`). Not
+a pickle, so it never decodes as a delta."""
+
+
 @dataclass(frozen=True)
 class Before:
     """What :func:`capture` compares the database-level objects with."""

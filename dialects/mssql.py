@@ -15,11 +15,18 @@ Precision: SQLAlchemy maps ``sa.DateTime`` to ``DATETIME``, which keeps time in 
 by the server, so mig warns (:class:`~offline_sql.dialects.base.PrecisionLossWarning`,
 naming the script and line). Use ``sqlalchemy.dialects.mssql.DATETIME2`` to keep
 microseconds (``sa.DateTime(timezone=True)`` is ``DATETIMEOFFSET``, which keeps them too).
+Text outside code page 1252 for a ``VARCHAR`` column warns too (:class:`CodePageWarning`).
+
+``sqlcmd`` reads the script first: no statement may hold a line it would run as a command or
+a ``$(`` it would substitute (``dialects/mssql_sqlcmd.py``); literals are written so they
+never do (``dialects/literals.py``), anything else that would is refused.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import warnings
+from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any, ClassVar
 
 import sqlalchemy as sa
@@ -28,20 +35,39 @@ from offline_sql import operations as ops
 from offline_sql.client_commands import ClientCommand, ClientSyntax
 from offline_sql.dialects import existing
 from offline_sql.dialects import mssql_dependents as dependents
+from offline_sql.dialects import mssql_sqlcmd as sqlcmd
 from offline_sql.dialects import render as r
 from offline_sql.dialects.base import (
     NO_REVISION,
     REVISION_SEPARATOR,
     Dialect,
+    PrecisionLossWarning,
     expected_revisions,
     guard_message_parts,
 )
+from offline_sql.dialects.literals import LiteralError
 from offline_sql.errors import RenderError
-from offline_sql.state import PrimaryKeyState, SchemaState, TableState
+from offline_sql.state import ForeignKeyState, PrimaryKeyState, SchemaState, TableState
 from offline_sql.statements import Statement
 
 if TYPE_CHECKING:
     from sqlalchemy.engine import Dialect as SADialect
+
+    from offline_sql.operations import Operation
+
+
+class CodePageWarning(PrecisionLossWarning):
+    """Text goes into a ``VARCHAR``/``CHAR``/``TEXT`` column with characters outside code page
+    1252 (the ``Latin1_General`` collations'): SQL Server stores ``?`` for them, silently."""
+
+
+SQLCMD_MODE_CHECK = (
+    "IF N'$(__IsSqlCmdEnabled)' NOT LIKE N'True' BEGIN RAISERROR(N'mig: run this script with "
+    "sqlcmd (or SSMS in SQLCMD mode): nothing was changed', 16, 1); SET NOEXEC ON; END"
+)
+"""Outside SQLCMD mode (SSMS's default) ``$(...)`` is not substituted and the ``:`` lines are
+errors: the script then compiles without running anything (``NOEXEC``) instead of running
+the batches that do parse. The pattern SSDT's publish scripts use."""
 
 
 def nstr(text: str) -> str:
@@ -59,7 +85,20 @@ class MSSQLDialect(Dialect):
     max_identifier_length = 128
     client_name = "sqlcmd"
     apply_hint = "sqlcmd -b -I -i {file}"
-    client_preamble = (":on error exit", "SET XACT_ABORT ON")
+    client_preamble = (
+        ":on error exit",
+        ':setvar __IsSqlCmdEnabled "True"',
+        "GO",
+        SQLCMD_MODE_CHECK,
+        "GO",
+        "SET XACT_ABORT ON",
+        "SET QUOTED_IDENTIFIER ON",
+        "SET ANSI_NULLS ON",
+    )
+    """``:on error exit`` stops at the first error; the SQLCMD-mode check (see
+    :data:`SQLCMD_MODE_CHECK`); ``XACT_ABORT`` rolls the transaction back on any run-time
+    error; ``QUOTED_IDENTIFIER`` and ``ANSI_NULLS`` ON are what indexes on computed columns,
+    filtered indexes and indexed views require (sqlcmd starts with QUOTED_IDENTIFIER off)."""
     client_syntax = ClientSyntax(
         commands=(
             ClientCommand(
@@ -88,17 +127,39 @@ class MSSQLDialect(Dialect):
     drop_index_names_table = True
 
     default_schema: ClassVar[str] = "dbo"
-    """Schema named in extended properties when the script gives none."""
+    """Schema SQLAlchemy's comment DDL is told about (mig writes descriptions itself, with
+    ``SCHEMA_NAME()``, the applying user's default schema, when the script names none)."""
+
+    max_description: ClassVar[int] = 3750
+    """Longest description (UTF-16 code units): an extended property value is a
+    ``sql_variant`` of at most 7,500 bytes."""
 
     bulk_insert_rows = 1000
     """Most rows SQL Server accepts in one ``VALUES`` list."""
 
     def sa_dialect(self) -> SADialect:
-        """SQLAlchemy's dialect, told the default schema (its comment DDL needs it)."""
+        """SQLAlchemy's dialect, told the default schema (its comment DDL needs it), quoting
+        names spelled like a sqlcmd command (see ``dialects/mssql_sqlcmd.py``)."""
         dialect = super().sa_dialect()
         if dialect.default_schema_name is None:
             dialect.default_schema_name = self.default_schema
+            preparer = dialect.identifier_preparer
+            preparer.reserved_words = preparer.reserved_words | sqlcmd.COMMAND_WORDS
         return dialect
+
+    def render(self, op: Operation, state: SchemaState) -> list[Statement]:
+        """Every statement is checked for text sqlcmd would take as its own (a command
+        line, ``$(``): what literals cannot rewrite (names, raw SQL) is refused."""
+        out = super().render(op, state)
+        for statement in out:
+            found = sqlcmd.hazard(statement.sql, statement.comment)
+            if found is not None:
+                raise RenderError(
+                    f"{r.describe(op)}: {found}; sqlcmd reads the script before SQL Server "
+                    "does: rename the object, or split the raw SQL so no line starts with a "
+                    "sqlcmd command and no '$(' appears (write '$' + '(' in a string)"
+                )
+        return out
 
     def compile(self, element: Any) -> str:
         """Compiled with the adjusted SQLAlchemy dialect (see :meth:`sa_dialect`)."""
@@ -170,12 +231,18 @@ class MSSQLDialect(Dialect):
 
     def drop_looked_up(self, op: ops.TableOperation, lookup: str, comment: str | None) -> Statement:
         """A batch dropping the constraint whose name ``lookup`` (a ``SELECT @name = ...``)
-        finds, if any: a name the server invented is known only to the server."""
-        alter = _escaped(self.alter_table(op))
+        finds, if any: a name the server invented is known only to the server. ``EXEC (...)``
+        takes only variables and literals, so the statement is built in a variable and run
+        with ``sp_executesql``."""
+        alter = nstr(self.alter_table(op) + " DROP CONSTRAINT ")
         sql = (
-            "DECLARE @name sysname;\n"
+            "DECLARE @name sysname, @sql nvarchar(max);\n"
             f"{lookup};\n"
-            f"IF @name IS NOT NULL EXEC('{alter} DROP CONSTRAINT ' + QUOTENAME(@name))"
+            "IF @name IS NOT NULL\n"
+            "BEGIN\n"
+            f"  SET @sql = {alter} + QUOTENAME(@name);\n"
+            "  EXEC sp_executesql @sql;\n"
+            "END"
         )
         return self.statement(sql, op, block=True, comment=comment)
 
@@ -186,21 +253,47 @@ class MSSQLDialect(Dialect):
         return table.columns[column].server_default is not None
 
     def extended_property(
-        self, proc: str, schema: str | None, table: str, column: str | None, value: str | None
+        self,
+        proc: str,
+        schema: str | None,
+        table: str,
+        column: str | None,
+        value: str | None,
     ) -> str:
-        """``EXEC sp_add/update/dropextendedproperty`` for ``MS_Description``."""
+        """``EXEC sp_add/update/dropextendedproperty`` for ``MS_Description``.
+
+        A procedure's arguments are constants or variables only, so the applying user's
+        default schema (``SCHEMA_NAME()``, where an unqualified table is) and a value written
+        in pieces (line breaks, ``$(``: see ``dialects/literals.py``) are set in variables
+        first."""
+        declare: list[str] = []
         args = [f"@name = {nstr('MS_Description')}"]
         if value is not None:
-            args.append(f"@value = {nstr(value)}")
+            if len(value.encode("utf-16-le")) // 2 > self.max_description:
+                raise LiteralError(
+                    f"a description longer than {self.max_description} characters is not "
+                    "supported on mssql; SQL Server keeps at most 7,500 bytes in an extended "
+                    "property: shorten it"
+                )
+            literal = self.literal(value, sa.Unicode())
+            if literal.startswith("("):
+                declare.append(f"@mig_value nvarchar({self.max_description}) = {literal}")
+                literal = "@mig_value"
+            elif not literal.startswith("N"):
+                literal = "N" + literal
+            args.append(f"@value = {literal}")
+        if schema is None:
+            declare.append("@mig_schema sysname = SCHEMA_NAME()")
         args += [
             f"@level0type = {nstr('SCHEMA')}",
-            f"@level0name = {nstr(schema or self.default_schema)}",
+            f"@level0name = {'@mig_schema' if schema is None else nstr(schema)}",
             f"@level1type = {nstr('TABLE')}",
             f"@level1name = {nstr(table)}",
         ]
         if column is not None:
             args += [f"@level2type = {nstr('COLUMN')}", f"@level2name = {nstr(column)}"]
-        return f"EXEC {proc} " + ", ".join(args)
+        sql = f"EXEC {proc} " + ", ".join(args)
+        return f"DECLARE {', '.join(declare)};\n{sql}" if declare else sql
 
     def comment_change(
         self,
@@ -238,7 +331,11 @@ class MSSQLDialect(Dialect):
         for column in table.columns:
             if column.comment is not None:
                 sql = self.extended_property(
-                    "sp_addextendedproperty", table.schema, table.name, column.name, column.comment
+                    "sp_addextendedproperty",
+                    table.schema,
+                    table.name,
+                    column.name,
+                    column.comment,
                 )
                 out.append(Statement(sql, table=table.name))
         return out
@@ -326,6 +423,7 @@ class MSSQLDialect(Dialect):
                         "drop the index or constraint first (SQL Server cannot index a (max) "
                         "column) or choose a length",
                     )
+                self.refuse_mismatched_keys(op, state, table, found, change)
                 why = f"SQL Server cannot alter a column in use: {op.column_name} is"
                 before_all += self.drop_dependents(op, state, table, found, why)
                 after_all = self.create_dependents(op, state, table, found)
@@ -351,6 +449,44 @@ class MSSQLDialect(Dialect):
             sql = f"EXEC sp_rename {target}, {nstr(op.new_column_name)}, 'COLUMN'"
             out.append(self.statement(sql, op))
         return out
+
+    def refuse_mismatched_keys(
+        self,
+        op: ops.AlterColumn,
+        state: SchemaState,
+        table: TableState,
+        found: dependents.Dependents,
+        change: dependents.Change,
+    ) -> None:
+        """A foreign key dropped around the change is re-created right after it: SQL Server
+        refuses that (Msg 1778, or 1753 for another length or scale) unless the columns on
+        both sides then have the same type. One ALTER sees one side only, so a key whose
+        other side differs is refused with the way to write it."""
+        pairs: list[tuple[ForeignKeyState, TableState, str]] = []
+        for other, fk in found.referencing:
+            for local, remote in zip(fk.columns, fk.referent_columns, strict=False):
+                if remote == op.column_name and local in other.columns:
+                    pairs.append((fk, other, local))
+        for fk in found.foreign_keys:
+            referent = state.get(fk.referent_schema, fk.referent_table)
+            if referent is None or referent.unknown_since is not None:
+                continue
+            for local, remote in zip(fk.columns, fk.referent_columns, strict=False):
+                if local == op.column_name and remote in referent.columns:
+                    pairs.append((fk, referent, remote))
+        for fk, other, name in pairs:
+            other_type = self.type_sql(other.columns[name].type)
+            if " ".join(other_type.upper().split()) != " ".join(change.after_type.upper().split()):
+                raise self.unsupported(
+                    op,
+                    f"changing {table.name}.{op.column_name} to {change.after_type} while "
+                    f"foreign key {fk.name or '(unnamed)'} pairs it with {other.name}.{name} "
+                    f"({other_type})",
+                    "SQL Server re-creates a foreign key only between columns of the same "
+                    "type and size (Msg 1778): drop the foreign key first (op.drop_constraint), "
+                    "change the columns on both sides, then create it again "
+                    "(op.create_foreign_key)",
+                )
 
     @staticmethod
     def known_table(state: SchemaState, op: ops.TableOperation) -> TableState | None:
@@ -496,6 +632,83 @@ class MSSQLDialect(Dialect):
 
     # ---- data -------------------------------------------------------------------------
 
+    def insert_groups(
+        self, op: ops.BulkInsert, rows: list[dict[str, Any]]
+    ) -> list[list[dict[str, Any]]]:
+        """The rows of each INSERT, in order: at most :attr:`bulk_insert_rows` in one
+        ``VALUES`` list, and one row per INSERT unless all rows name the same columns."""
+        size = self.bulk_insert_rows or len(rows) or 1
+        if op.multiinsert and len({tuple(sorted(row)) for row in rows}) == 1:
+            return [rows[start : start + size] for start in range(0, len(rows), size)]
+        return [[row] for row in rows]
+
+    def insert_statements(
+        self, op: ops.BulkInsert, table: sa.TableClause, rows: list[dict[str, Any]]
+    ) -> list[str]:
+        """One INSERT per group of :meth:`insert_groups`."""
+        out: list[str] = []
+        for group in self.insert_groups(op, rows):
+            out += super().insert_statements(op, table, group)
+        return out
+
+    def render_bulk_insert(self, op: ops.BulkInsert, state: SchemaState) -> list[Statement]:
+        """An INSERT naming the table's IDENTITY column runs between ``SET IDENTITY_INSERT
+        ... ON`` and ``OFF`` (without it SQL Server refuses explicit values, Msg 544; with it
+        an INSERT that does not name the column fails, Msg 545). The replayed state says
+        which column is IDENTITY, as SQLAlchemy's DDL made it; for a table it does not know,
+        ``sys.identity_columns`` is asked when the script runs."""
+        out = super().render_bulk_insert(op, state)
+        groups = self.insert_groups(op, [dict(row) for row in op.rows])
+        table = self.known_table(state, op)
+        identity = identity_column(state, table) if table is not None else None
+        target = self.table_name(op.schema, op.table_name)
+        wrapped: list[Statement] = []
+        for statement, group in zip(out, groups, strict=True):
+            names = sorted(group[0])
+            if table is not None and identity not in names:
+                wrapped.append(statement)
+                continue
+            test = ""
+            note = f"explicit values for IDENTITY column {identity}"
+            if table is None:
+                listed = ", ".join(nstr(name) for name in names)
+                test = (
+                    "IF EXISTS (SELECT 1 FROM sys.identity_columns WHERE object_id = "
+                    f"OBJECT_ID({self.object_name(op.schema, op.table_name)}) "
+                    f"AND name IN ({listed})) "
+                )
+                note = "explicit values, if one of these columns is IDENTITY"
+            sql = (
+                f"{test}SET IDENTITY_INSERT {target} ON;\n{statement.sql};\n"
+                f"{test}SET IDENTITY_INSERT {target} OFF"
+            )
+            wrapped.append(
+                Statement(sql, kind=statement.kind, table=statement.table, comment=note)
+            )
+        return wrapped
+
+    def warn_precision_loss(
+        self, op: Operation, values: Iterable[tuple[str, Any, sa.types.TypeEngine[Any]]]
+    ) -> None:
+        """Rounded values (see :meth:`precision_loss`), and a :class:`CodePageWarning` for
+        text a ``VARCHAR`` column cannot hold."""
+        values = list(values)
+        super().warn_precision_loss(op, values)
+        where = str(op.origin) if op.origin is not None else r.describe(op)
+        for name, value, type_ in values:
+            if not isinstance(value, str) or isinstance(type_, sa.types.NullType):
+                continue
+            spelled = self.type_sql(type_).upper()
+            code_page = dependents.type_name(spelled) in ("VARCHAR", "CHAR", "TEXT")
+            if code_page and "UTF8" not in spelled and not fits_code_page(value):
+                warnings.warn(
+                    f"{where}: {value[:40]!r} for column {name} ({spelled}) has characters "
+                    "outside code page 1252, which SQL Server stores as '?' unless the "
+                    "column's collation is UTF-8: use sa.Unicode/sa.UnicodeText (NVARCHAR)",
+                    CodePageWarning,
+                    stacklevel=2,
+                )
+
     def precision_loss(self, value: Any, type_: sa.types.TypeEngine[Any]) -> str | None:
         """``DATETIME`` keeps 1/300 s (milliseconds ending in 0, 3 or 7 stay as written),
         ``SMALLDATETIME`` whole minutes."""
@@ -522,14 +735,39 @@ class MSSQLDialect(Dialect):
         return [Statement(sql, kind="version", table=table)]
 
 
+def identity_column(state: SchemaState, table: TableState) -> str | None:
+    """The column SQLAlchemy's DDL makes IDENTITY (``MSDDLCompiler.get_column_specification``):
+    one with ``sa.Identity``, ``autoincrement=True``, or the table's autoincrement column
+    (a lone integer primary key) unless a ``Sequence`` feeds it."""
+    sa_table = state.to_table(table.key, sa.MetaData())
+    auto = sa_table._autoincrement_column
+    for column in sa_table.columns:
+        fed = isinstance(column.default, sa.Sequence) and not column.default.optional
+        if column.computed is None and (
+            column.identity is not None
+            or ((column is auto or column.autoincrement is True) and not fed)
+        ):
+            return column.name
+    return None
+
+
+CODE_PAGE_UNDEFINED = frozenset("\x81\x8d\x8f\x90\x9d")
+"""Bytes code page 1252 leaves undefined; Windows (and SQL Server) keep them as they are."""
+
+
+def fits_code_page(text: str) -> bool:
+    """Whether every character of ``text`` has a place in code page 1252."""
+    kept = "".join(char for char in text if char not in CODE_PAGE_UNDEFINED)
+    try:
+        kept.encode("cp1252")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
 def _index(table: sa.Table, name: str) -> sa.Index:
     """The index ``name`` of a table built from the schema state."""
     for index in table.indexes:
         if index.name == name:
             return index
     raise KeyError(name)
-
-
-def _escaped(sql: str) -> str:
-    """SQL text placed inside a T-SQL string literal."""
-    return sql.replace("'", "''")

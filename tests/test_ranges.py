@@ -58,6 +58,8 @@ NOT_WALKED = {
     "branches_merge": "two branches and a merge: no single line of ranges",
     "depends_on": "a dependency between branches: no single line of ranges",
     "hostile_literals": "one revision: nothing to split",
+    "identity_inserts": "one revision: nothing to split",
+    "long_text": "one revision: nothing to split",
     "time_of_day": "one revision: nothing to split",
 }
 """Golden scenarios without consecutive ranges to compare, and why."""

@@ -17,15 +17,22 @@ from offline_sql.state import SchemaState
 from offline_sql.statements import Statement
 
 DROP_DEFAULT = (
-    "DECLARE @name sysname;\n"
+    "DECLARE @name sysname, @sql nvarchar(max);\n"
     "SELECT @name = dc.name FROM sys.default_constraints AS dc "
     "JOIN sys.columns AS c ON c.object_id = dc.parent_object_id "
     "AND c.column_id = dc.parent_column_id "
     "WHERE dc.parent_object_id = OBJECT_ID(N'[users]') AND c.name = N'name';\n"
-    "IF @name IS NOT NULL EXEC('ALTER TABLE users DROP CONSTRAINT ' + QUOTENAME(@name))"
+    "IF @name IS NOT NULL\n"
+    "BEGIN\n"
+    "  SET @sql = N'ALTER TABLE users DROP CONSTRAINT ' + QUOTENAME(@name);\n"
+    "  EXEC sp_executesql @sql;\n"
+    "END"
 )
+SCHEMA = "DECLARE @mig_schema sysname = SCHEMA_NAME();\n"
+"""A table without a schema is in the applying user's default schema (not always dbo)."""
 PROPERTY = (
-    "@level0type = N'SCHEMA', @level0name = N'dbo', @level1type = N'TABLE', @level1name = N'users'"
+    "@level0type = N'SCHEMA', @level0name = @mig_schema, @level1type = N'TABLE', "
+    "@level1name = N'users'"
 )
 
 
@@ -66,21 +73,21 @@ ALTER_CASES: list[tuple[dict[str, Any], list[str]]] = [
     (
         {"column_name": "name", "comment": "new"},
         [
-            "EXEC sp_updateextendedproperty @name = N'MS_Description', @value = N'new', "
+            SCHEMA + "EXEC sp_updateextendedproperty @name = N'MS_Description', @value = N'new', "
             f"{PROPERTY}, @level2type = N'COLUMN', @level2name = N'name'"
         ],
     ),
     (
         {"column_name": "note", "comment": "it's"},
         [
-            "EXEC sp_addextendedproperty @name = N'MS_Description', @value = N'it''s', "
+            SCHEMA + "EXEC sp_addextendedproperty @name = N'MS_Description', @value = N'it''s', "
             f"{PROPERTY}, @level2type = N'COLUMN', @level2name = N'note'"
         ],
     ),
     (
         {"column_name": "name", "comment": None},
         [
-            "EXEC sp_dropextendedproperty @name = N'MS_Description', "
+            SCHEMA + "EXEC sp_dropextendedproperty @name = N'MS_Description', "
             f"{PROPERTY}, @level2type = N'COLUMN', @level2name = N'name'"
         ],
     ),
@@ -163,7 +170,9 @@ def test_flags() -> None:
     assert dialect.transactional_ddl
     assert (dialect.begin_statement, dialect.commit_statement) == ("BEGIN TRANSACTION", "COMMIT")
     assert dialect.batch_separator == "GO"
-    assert dialect.client_preamble == (":on error exit", "SET XACT_ABORT ON")
+    preamble = dialect.client_preamble
+    assert preamble[0] == ":on error exit"
+    assert preamble[-3:] == ("SET XACT_ABORT ON", "SET QUOTED_IDENTIFIER ON", "SET ANSI_NULLS ON")
     assert dialect.apply_hint == "sqlcmd -b -I -i {file}"
     assert dialect.max_identifier_length == 128
 
@@ -203,7 +212,9 @@ def test_sqlglot_parses_what_we_emit(statement: Statement) -> None:
 # ---- ALTER/DROP COLUMN around what SQL Server forbids on the column -----------------------
 
 
-def keyed_state() -> SchemaState:
+def keyed_state(user_id: sa.types.TypeEngine[Any] | None = None) -> SchemaState:
+    """``orders.user_id`` references ``users.id``; it is BIGINT (the type ``users.id`` is
+    changed to below) unless ``user_id`` says otherwise."""
     from offline_sql.state import CheckState, ForeignKeyState, IndexState, UniqueState
 
     users = table(
@@ -219,7 +230,7 @@ def keyed_state() -> SchemaState:
     orders = table(
         "orders",
         col("id", sa.Integer(), False),
-        col("user_id", sa.Integer(), False),
+        col("user_id", user_id if user_id is not None else sa.BigInteger(), False),
         pk=("id",),
         fks=(ForeignKeyState("fk_orders_user", ("user_id",), None, "users", ("id",)),),
     )
@@ -264,7 +275,9 @@ DEPENDENT_CASES: list[tuple[dict[str, Any], list[str]]] = [
             "ALTER TABLE users ADD CONSTRAINT ck_users_code CHECK (code > 0)",
         ],
     ),
-    # a primary key column: the foreign keys pointing at it go first, come back last
+    # a primary key column whose foreign keys already have the new type (see
+    # test_retyped_key_with_foreign_keys_of_the_old_type_is_refused): the foreign keys
+    # pointing at it go first, come back last
     (
         {"column_name": "id", "type_": sa.BigInteger()},
         [

@@ -649,7 +649,14 @@ DEFAULT_LOOKUP = (
 )
 
 
-DROP_FOUND = "IF @name IS NOT NULL EXEC('ALTER TABLE orders DROP CONSTRAINT ' + QUOTENAME(@name));"
+DROP_FOUND = [
+    "IF @name IS NOT NULL",
+    "BEGIN",
+    "  SET @sql = N'ALTER TABLE orders DROP CONSTRAINT ' + QUOTENAME(@name);",
+    "  EXEC sp_executesql @sql;",
+    "END;",
+]
+"""EXEC (...) takes only variables and literals: the statement is built in @sql."""
 
 
 def _after_lookup(column: str) -> list[str]:
@@ -659,7 +666,8 @@ def _after_lookup(column: str) -> list[str]:
     lookup = DEFAULT_LOOKUP.format(column=column)
     assert text.count(lookup) == 1, f"no sys.default_constraints lookup for {column}"
     rest = text.split(lookup, 1)[1]
-    rest = rest.split("DECLARE @name sysname;", 1)[0].split("UPDATE mig_version", 1)[0]
+    rest = rest.split("DECLARE @name sysname, @sql nvarchar(max);", 1)[0]
+    rest = rest.split("UPDATE mig_version", 1)[0]
     return [line for line in rest.splitlines() if line and line != "GO" and line[:2] != "--"]
 
 
@@ -669,21 +677,21 @@ def _after_lookup(column: str) -> list[str]:
         (
             "legacy_flag",
             [
-                DROP_FOUND,
+                *DROP_FOUND,
                 "ALTER TABLE orders DROP COLUMN legacy_flag;",
             ],
         ),
         (
             "status",
             [
-                DROP_FOUND,
+                *DROP_FOUND,
                 "ALTER TABLE orders ADD CONSTRAINT [DF_orders_status] DEFAULT 'open' FOR status;",
             ],
         ),
         (
             "amount",
             [
-                DROP_FOUND,
+                *DROP_FOUND,
                 "ALTER TABLE orders ALTER COLUMN amount NUMERIC(12, 2) NOT NULL;",
                 "ALTER TABLE orders ADD CONSTRAINT [DF_orders_amount] DEFAULT '0' FOR amount;",
             ],

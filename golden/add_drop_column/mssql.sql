@@ -4,7 +4,13 @@
 -- The whole script runs in one transaction: all of it applies or none.
 
 :on error exit
+:setvar __IsSqlCmdEnabled "True"
+GO
+IF N'$(__IsSqlCmdEnabled)' NOT LIKE N'True' BEGIN RAISERROR(N'mig: run this script with sqlcmd (or SSMS in SQLCMD mode): nothing was changed', 16, 1); SET NOEXEC ON; END
+GO
 SET XACT_ABORT ON
+SET QUOTED_IDENTIFIER ON
+SET ANSI_NULLS ON
 
 BEGIN TRANSACTION;
 GO
@@ -63,7 +69,8 @@ ALTER TABLE accounts ADD score INTEGER NOT NULL DEFAULT '0';
 GO
 ALTER TABLE accounts ADD status VARCHAR(20) NOT NULL DEFAULT 'new';
 GO
-EXEC sp_addextendedproperty @name = N'MS_Description', @value = N'lifecycle state', @level0type = N'SCHEMA', @level0name = N'dbo', @level1type = N'TABLE', @level1name = N'accounts', @level2type = N'COLUMN', @level2name = N'status';
+DECLARE @mig_schema sysname = SCHEMA_NAME();
+EXEC sp_addextendedproperty @name = N'MS_Description', @value = N'lifecycle state', @level0type = N'SCHEMA', @level0name = @mig_schema, @level1type = N'TABLE', @level1name = N'accounts', @level2type = N'COLUMN', @level2name = N'status';
 GO
 ALTER TABLE accounts ADD team_id INTEGER NULL;
 GO

@@ -4,7 +4,13 @@
 -- The whole script runs in one transaction: all of it applies or none.
 
 :on error exit
+:setvar __IsSqlCmdEnabled "True"
+GO
+IF N'$(__IsSqlCmdEnabled)' NOT LIKE N'True' BEGIN RAISERROR(N'mig: run this script with sqlcmd (or SSMS in SQLCMD mode): nothing was changed', 16, 1); SET NOEXEC ON; END
+GO
 SET XACT_ABORT ON
+SET QUOTED_IDENTIFIER ON
+SET ANSI_NULLS ON
 
 BEGIN TRANSACTION;
 GO
@@ -62,15 +68,20 @@ ALTER TABLE products ALTER COLUMN weight INTEGER NOT NULL;
 GO
 ALTER TABLE products ADD CONSTRAINT [DF_products_weight] DEFAULT '0' FOR weight;
 GO
-DECLARE @name sysname;
+DECLARE @name sysname, @sql nvarchar(max);
 SELECT @name = dc.name FROM sys.default_constraints AS dc JOIN sys.columns AS c ON c.object_id = dc.parent_object_id AND c.column_id = dc.parent_column_id WHERE dc.parent_object_id = OBJECT_ID(N'[products]') AND c.name = N'price';
-IF @name IS NOT NULL EXEC('ALTER TABLE products DROP CONSTRAINT ' + QUOTENAME(@name));
+IF @name IS NOT NULL
+BEGIN
+  SET @sql = N'ALTER TABLE products DROP CONSTRAINT ' + QUOTENAME(@name);
+  EXEC sp_executesql @sql;
+END;
 GO
 ALTER TABLE products ADD CONSTRAINT [DF_products_price] DEFAULT '1.00' FOR price;
 GO
 EXEC sp_rename N'[products].[title]', N'name', 'COLUMN';
 GO
-EXEC sp_addextendedproperty @name = N'MS_Description', @value = N'shown on the product page', @level0type = N'SCHEMA', @level0name = N'dbo', @level1type = N'TABLE', @level1name = N'products', @level2type = N'COLUMN', @level2name = N'descr';
+DECLARE @mig_schema sysname = SCHEMA_NAME();
+EXEC sp_addextendedproperty @name = N'MS_Description', @value = N'shown on the product page', @level0type = N'SCHEMA', @level0name = @mig_schema, @level1type = N'TABLE', @level1name = N'products', @level2type = N'COLUMN', @level2name = N'descr';
 GO
 UPDATE mig_version SET version_num='c10000000002' WHERE mig_version.version_num = 'c10000000001';
 GO

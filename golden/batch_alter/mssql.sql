@@ -4,7 +4,13 @@
 -- The whole script runs in one transaction: all of it applies or none.
 
 :on error exit
+:setvar __IsSqlCmdEnabled "True"
+GO
+IF N'$(__IsSqlCmdEnabled)' NOT LIKE N'True' BEGIN RAISERROR(N'mig: run this script with sqlcmd (or SSMS in SQLCMD mode): nothing was changed', 16, 1); SET NOEXEC ON; END
+GO
 SET XACT_ABORT ON
+SET QUOTED_IDENTIFIER ON
+SET ANSI_NULLS ON
 
 BEGIN TRANSACTION;
 GO
@@ -38,7 +44,10 @@ CREATE TABLE members (
 GO
 CREATE INDEX ix_members_handle ON members (handle);
 GO
+-- explicit values for IDENTITY column id
+SET IDENTITY_INSERT members ON;
 INSERT INTO members (id, handle, age, old_flag) VALUES (1, 'ada', 36, 1), (2, 'bob', 40, 0);
+SET IDENTITY_INSERT members OFF;
 GO
 INSERT INTO mig_version (version_num) VALUES ('j10000000001');
 GO

@@ -4,7 +4,13 @@
 -- The whole script runs in one transaction: all of it applies or none.
 
 :on error exit
+:setvar __IsSqlCmdEnabled "True"
+GO
+IF N'$(__IsSqlCmdEnabled)' NOT LIKE N'True' BEGIN RAISERROR(N'mig: run this script with sqlcmd (or SSMS in SQLCMD mode): nothing was changed', 16, 1); SET NOEXEC ON; END
+GO
 SET XACT_ABORT ON
+SET QUOTED_IDENTIFIER ON
+SET ANSI_NULLS ON
 
 BEGIN TRANSACTION;
 GO
@@ -34,7 +40,8 @@ CREATE TABLE parcels (
 	PRIMARY KEY (id)
 );
 GO
-EXEC sp_addextendedproperty @name = N'MS_Description', @value = N'grams, rounded up', @level0type = N'SCHEMA', @level0name = N'dbo', @level1type = N'TABLE', @level1name = N'parcels', @level2type = N'COLUMN', @level2name = N'weight_g';
+DECLARE @mig_schema sysname = SCHEMA_NAME();
+EXEC sp_addextendedproperty @name = N'MS_Description', @value = N'grams, rounded up', @level0type = N'SCHEMA', @level0name = @mig_schema, @level1type = N'TABLE', @level1name = N'parcels', @level2type = N'COLUMN', @level2name = N'weight_g';
 GO
 INSERT INTO mig_version (version_num) VALUES ('g10000000001');
 GO
@@ -52,9 +59,11 @@ BEGIN
   THROW 50000, @mig_message, 1;
 END;
 GO
-EXEC sp_addextendedproperty @name = N'MS_Description', @value = N'one row per shipped box; it''s never deleted', @level0type = N'SCHEMA', @level0name = N'dbo', @level1type = N'TABLE', @level1name = N'parcels';
+DECLARE @mig_schema sysname = SCHEMA_NAME();
+EXEC sp_addextendedproperty @name = N'MS_Description', @value = N'one row per shipped box; it''s never deleted', @level0type = N'SCHEMA', @level0name = @mig_schema, @level1type = N'TABLE', @level1name = N'parcels';
 GO
-EXEC sp_updateextendedproperty @name = N'MS_Description', @value = N'grams, rounded up to 10 g', @level0type = N'SCHEMA', @level0name = N'dbo', @level1type = N'TABLE', @level1name = N'parcels', @level2type = N'COLUMN', @level2name = N'weight_g';
+DECLARE @mig_schema sysname = SCHEMA_NAME();
+EXEC sp_updateextendedproperty @name = N'MS_Description', @value = N'grams, rounded up to 10 g', @level0type = N'SCHEMA', @level0name = @mig_schema, @level1type = N'TABLE', @level1name = N'parcels', @level2type = N'COLUMN', @level2name = N'weight_g';
 GO
 UPDATE mig_version SET version_num='g10000000002' WHERE mig_version.version_num = 'g10000000001';
 GO

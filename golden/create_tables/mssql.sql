@@ -4,7 +4,13 @@
 -- The whole script runs in one transaction: all of it applies or none.
 
 :on error exit
+:setvar __IsSqlCmdEnabled "True"
+GO
+IF N'$(__IsSqlCmdEnabled)' NOT LIKE N'True' BEGIN RAISERROR(N'mig: run this script with sqlcmd (or SSMS in SQLCMD mode): nothing was changed', 16, 1); SET NOEXEC ON; END
+GO
 SET XACT_ABORT ON
+SET QUOTED_IDENTIFIER ON
+SET ANSI_NULLS ON
 
 BEGIN TRANSACTION;
 GO
@@ -41,9 +47,11 @@ CREATE TABLE customers (
 	UNIQUE (email)
 );
 GO
-EXEC sp_addextendedproperty @name = N'MS_Description', @value = N'people who buy things', @level0type = N'SCHEMA', @level0name = N'dbo', @level1type = N'TABLE', @level1name = N'customers';
+DECLARE @mig_schema sysname = SCHEMA_NAME();
+EXEC sp_addextendedproperty @name = N'MS_Description', @value = N'people who buy things', @level0type = N'SCHEMA', @level0name = @mig_schema, @level1type = N'TABLE', @level1name = N'customers';
 GO
-EXEC sp_addextendedproperty @name = N'MS_Description', @value = N'free text, never shown to customers', @level0type = N'SCHEMA', @level0name = N'dbo', @level1type = N'TABLE', @level1name = N'customers', @level2type = N'COLUMN', @level2name = N'notes';
+DECLARE @mig_schema sysname = SCHEMA_NAME();
+EXEC sp_addextendedproperty @name = N'MS_Description', @value = N'free text, never shown to customers', @level0type = N'SCHEMA', @level0name = @mig_schema, @level1type = N'TABLE', @level1name = N'customers', @level2type = N'COLUMN', @level2name = N'notes';
 GO
 CREATE TABLE orders (
 	id INTEGER NOT NULL IDENTITY, 

@@ -4,7 +4,13 @@
 -- The whole script runs in one transaction: all of it applies or none.
 
 :on error exit
+:setvar __IsSqlCmdEnabled "True"
+GO
+IF N'$(__IsSqlCmdEnabled)' NOT LIKE N'True' BEGIN RAISERROR(N'mig: run this script with sqlcmd (or SSMS in SQLCMD mode): nothing was changed', 16, 1); SET NOEXEC ON; END
+GO
 SET XACT_ABORT ON
+SET QUOTED_IDENTIFIER ON
+SET ANSI_NULLS ON
 
 BEGIN TRANSACTION;
 GO
@@ -23,9 +29,13 @@ BEGIN
 END;
 GO
 -- a column with a default cannot be dropped before its default constraint
-DECLARE @name sysname;
+DECLARE @name sysname, @sql nvarchar(max);
 SELECT @name = dc.name FROM sys.default_constraints AS dc JOIN sys.columns AS c ON c.object_id = dc.parent_object_id AND c.column_id = dc.parent_column_id WHERE dc.parent_object_id = OBJECT_ID(N'[posts]') AND c.name = N'title';
-IF @name IS NOT NULL EXEC('ALTER TABLE posts DROP CONSTRAINT ' + QUOTENAME(@name));
+IF @name IS NOT NULL
+BEGIN
+  SET @sql = N'ALTER TABLE posts DROP CONSTRAINT ' + QUOTENAME(@name);
+  EXEC sp_executesql @sql;
+END;
 GO
 ALTER TABLE posts DROP COLUMN title;
 GO

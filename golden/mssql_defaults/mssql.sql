@@ -4,7 +4,13 @@
 -- The whole script runs in one transaction: all of it applies or none.
 
 :on error exit
+:setvar __IsSqlCmdEnabled "True"
+GO
+IF N'$(__IsSqlCmdEnabled)' NOT LIKE N'True' BEGIN RAISERROR(N'mig: run this script with sqlcmd (or SSMS in SQLCMD mode): nothing was changed', 16, 1); SET NOEXEC ON; END
+GO
 SET XACT_ABORT ON
+SET QUOTED_IDENTIFIER ON
+SET ANSI_NULLS ON
 
 BEGIN TRANSACTION;
 GO
@@ -54,22 +60,34 @@ BEGIN
 END;
 GO
 -- a column with a default cannot be dropped before its default constraint
-DECLARE @name sysname;
+DECLARE @name sysname, @sql nvarchar(max);
 SELECT @name = dc.name FROM sys.default_constraints AS dc JOIN sys.columns AS c ON c.object_id = dc.parent_object_id AND c.column_id = dc.parent_column_id WHERE dc.parent_object_id = OBJECT_ID(N'[orders]') AND c.name = N'legacy_flag';
-IF @name IS NOT NULL EXEC('ALTER TABLE orders DROP CONSTRAINT ' + QUOTENAME(@name));
+IF @name IS NOT NULL
+BEGIN
+  SET @sql = N'ALTER TABLE orders DROP CONSTRAINT ' + QUOTENAME(@name);
+  EXEC sp_executesql @sql;
+END;
 GO
 ALTER TABLE orders DROP COLUMN legacy_flag;
 GO
-DECLARE @name sysname;
+DECLARE @name sysname, @sql nvarchar(max);
 SELECT @name = dc.name FROM sys.default_constraints AS dc JOIN sys.columns AS c ON c.object_id = dc.parent_object_id AND c.column_id = dc.parent_column_id WHERE dc.parent_object_id = OBJECT_ID(N'[orders]') AND c.name = N'status';
-IF @name IS NOT NULL EXEC('ALTER TABLE orders DROP CONSTRAINT ' + QUOTENAME(@name));
+IF @name IS NOT NULL
+BEGIN
+  SET @sql = N'ALTER TABLE orders DROP CONSTRAINT ' + QUOTENAME(@name);
+  EXEC sp_executesql @sql;
+END;
 GO
 ALTER TABLE orders ADD CONSTRAINT [DF_orders_status] DEFAULT 'open' FOR status;
 GO
 -- SQL Server cannot change the type of a column with a default: re-created
-DECLARE @name sysname;
+DECLARE @name sysname, @sql nvarchar(max);
 SELECT @name = dc.name FROM sys.default_constraints AS dc JOIN sys.columns AS c ON c.object_id = dc.parent_object_id AND c.column_id = dc.parent_column_id WHERE dc.parent_object_id = OBJECT_ID(N'[orders]') AND c.name = N'amount';
-IF @name IS NOT NULL EXEC('ALTER TABLE orders DROP CONSTRAINT ' + QUOTENAME(@name));
+IF @name IS NOT NULL
+BEGIN
+  SET @sql = N'ALTER TABLE orders DROP CONSTRAINT ' + QUOTENAME(@name);
+  EXEC sp_executesql @sql;
+END;
 GO
 ALTER TABLE orders ALTER COLUMN amount NUMERIC(12, 2) NOT NULL;
 GO

@@ -4,7 +4,13 @@
 -- The whole script runs in one transaction: all of it applies or none.
 
 :on error exit
+:setvar __IsSqlCmdEnabled "True"
+GO
+IF N'$(__IsSqlCmdEnabled)' NOT LIKE N'True' BEGIN RAISERROR(N'mig: run this script with sqlcmd (or SSMS in SQLCMD mode): nothing was changed', 16, 1); SET NOEXEC ON; END
+GO
 SET XACT_ABORT ON
+SET QUOTED_IDENTIFIER ON
+SET ANSI_NULLS ON
 
 BEGIN TRANSACTION;
 GO
@@ -36,7 +42,10 @@ CREATE TABLE jobs (
 	CONSTRAINT ck_jobs_status CHECK (status IN ('new', 'done'))
 );
 GO
+-- explicit values for IDENTITY column id
+SET IDENTITY_INSERT jobs ON;
 INSERT INTO jobs (id, status, urgent) VALUES (1, 'new', 0), (2, 'done', 1);
+SET IDENTITY_INSERT jobs OFF;
 GO
 INSERT INTO mig_version (version_num) VALUES ('q10000000001');
 GO

@@ -160,6 +160,11 @@ class Dialect:
     """Client directives at the top of a script (``\\set ON_ERROR_STOP on``, ``.bail on``,
     ``WHENEVER SQLERROR EXIT``); omitted with ``--no-preamble``."""
 
+    client_epilogue: ClassVar[tuple[str, ...]] = ()
+    """Client directives at the end of a script (SQL*Plus's ``EXIT SUCCESS``: without it
+    ``sqlplus user@db @file`` waits at its prompt); omitted with ``--no-preamble``, whose
+    script is meant to be included in a DBA's own wrapper."""
+
     non_transactional_note: ClassVar[str] = ""
     """Header note for databases whose DDL commits implicitly (empty when DDL is transactional)."""
 

@@ -17,6 +17,7 @@ Layout of a script::
        version-table change
        [COMMIT]
     COMMIT
+    client epilogue                       (unless --no-preamble: SQL*Plus's EXIT)
 
 Statements that the database refuses inside a transaction are put between a COMMIT and a
 fresh BEGIN, with a comment saying why.
@@ -61,6 +62,8 @@ class Spelling(Protocol):
     def non_transactional_note(self) -> str | None: ...
     @property
     def client_preamble(self) -> Sequence[str]: ...
+    @property
+    def client_epilogue(self) -> Sequence[str]: ...
 
 
 @dataclass(frozen=True)
@@ -79,6 +82,7 @@ class SpellingOf:
     apply_hint: str | None
     non_transactional_note: str | None
     client_preamble: tuple[str, ...]
+    client_epilogue: tuple[str, ...] = ()
 
     @classmethod
     def of(cls, dialect: Spelling) -> SpellingOf:
@@ -95,6 +99,7 @@ class SpellingOf:
             apply_hint=dialect.apply_hint,
             non_transactional_note=dialect.non_transactional_note,
             client_preamble=tuple(dialect.client_preamble),
+            client_epilogue=tuple(dialect.client_epilogue),
         )
 
 
@@ -249,6 +254,10 @@ def frame_to(
     if whole:
         w.blank()
         w.commit()
+    if options.preamble and dialect.client_epilogue:
+        w.blank()
+        for directive in dialect.client_epilogue:
+            w.raw(directive)
     sink(w.text())
 
 

@@ -75,10 +75,9 @@ SQLGLOT_GAPS = {
         re.compile(r"^ALTER TABLE \S+ ADD CONSTRAINT \S+ DEFAULT .+ FOR \S+$", re.S),
         re.compile(r"^(EXEC|EXECUTE|DECLARE|IF|BEGIN)\b", re.I),
     ),
-    # sqlglot has no ALTER TABLE ... MODIFY for Oracle, the only way Oracle alters a column.
-    "oracle": (re.compile(r"^ALTER TABLE \S+ MODIFY \(.+\)$", re.S),),
 }
-EXECUTE_IMMEDIATE = re.compile(r"EXECUTE IMMEDIATE '((?:[^']|'')*)'", re.I)
+"""Oracle is parsed with sqlfluff instead, per SQL*Plus unit, PL/SQL included
+(``tests/test_oracle_sqlfluff.py``)."""
 TSQL_THROW = re.compile(r"^(\s*)THROW 50000, (@\w+), 1;$", re.M)
 """sqlglot 30 cannot parse T-SQL ``THROW`` (the guard's): the rest of the batch is parsed
 with an equivalent ``RAISERROR`` in its place."""
@@ -100,18 +99,13 @@ def _assert_parses(sql: str, read: str) -> None:
 
 @pytest.mark.parametrize(
     ("scenario", "dialect"),
-    [c for c in SCRIPT_CASES if c.values[1] in ("mssql", "oracle")],
+    [c for c in SCRIPT_CASES if c.values[1] == "mssql"],
 )
 # hostile_literals stores microseconds in sa.DateTime, which these databases round (warned).
 @pytest.mark.filterwarnings("ignore::offline_sql.dialects.base.PrecisionLossWarning")
 def test_every_statement_parses_with_sqlglot(scenario: Scenario, dialect: str) -> None:
-    read = {"mssql": "tsql", "oracle": "oracle"}[dialect]
+    read = {"mssql": "tsql"}[dialect]
     for statement in _statements(scenario, dialect):
-        if statement.block and read == "oracle":
-            # PL/SQL is beyond sqlglot: the SQL it runs must parse on its own.
-            for inner in EXECUTE_IMMEDIATE.findall(statement.sql):
-                _assert_parses(inner.replace("''", "'"), read)
-            continue
         _assert_parses(statement.sql, read)
 
 

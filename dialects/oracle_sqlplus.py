@@ -1,0 +1,142 @@
+"""SQL*Plus text layout: every line of an Oracle script must reach the server as SQL.
+
+SQL*Plus reads a script line by line before the server sees any of it (SQL*Plus User's
+Guide and Reference, "SQL*Plus Limits" and "Entering and Executing Commands"):
+
+* a line longer than the command-line limit (2,500 characters up to 12.1, 5,000 later) is
+  ignored with SP2-0027; client errors are not trapped by ``WHENEVER SQLERROR``, so the rest
+  of the statement runs without it, or the statement vanishes and the version row is still
+  written. Lines are kept under :data:`LINE_LIMIT`, with room to spare for every release;
+* inside a statement a line holding only ``/`` runs it, only ``.`` ends it, a blank line ends
+  it unless ``SET SQLBLANKLINES ON``, and one starting with ``#`` (SQLPREFIX) runs the rest
+  as a SQL*Plus command.
+
+Our own text never holds a line break inside a string literal (``CHR(10)``), so a line
+that is too long is wrapped between tokens: before ``||``, before a ``,`` of a list, and
+only where all else fails at a space before a token that cannot start a SQL*Plus command.
+Every continuation line thus starts with punctuation, a quote or a digit, never with a word
+SQL*Plus would take for a command (``host``, ``@``, ``SET``, ``/``, ``.``).
+"""
+
+from __future__ import annotations
+
+LINE_LIMIT = 2400
+"""Longest line written for SQL*Plus: under its 2,499 readable characters, with room for a
+terminator and an indentation."""
+
+CONTINUATION_INDENT = "  "
+
+_SAFE_AFTER_SPACE = frozenset("('\"=<>+*|,)0123456789")
+"""Characters a wrapped line may start with when it is cut at a space (besides ``||``/``,``)."""
+
+_Q_QUOTE_CLOSERS = {"[": "]", "{": "}", "<": ">", "(": ")"}
+
+
+class LayoutError(ValueError):
+    """A line SQL*Plus cannot read and that has no place to be cut outside a literal."""
+
+
+def _break_points(sql: str) -> list[tuple[int, int]]:
+    """``(position, rank)`` of every place ``sql`` may be cut before, outside string
+    literals, quoted identifiers and comments: rank 0 before ``||`` or ``,``, rank 1 at a
+    space followed by a character in :data:`_SAFE_AFTER_SPACE`."""
+    points: list[tuple[int, int]] = []
+    i, n = 0, len(sql)
+    while i < n:
+        char = sql[i]
+        if char == "-" and sql.startswith("--", i):
+            end = sql.find("\n", i)
+            i = n if end < 0 else end
+            continue
+        if char == "/" and sql.startswith("/*", i):
+            end = sql.find("*/", i + 2)
+            i = n if end < 0 else end + 2
+            continue
+        if char == "'":
+            i = _end_of_string(sql, i)
+            continue
+        if char == '"':
+            end = sql.find('"', i + 1)
+            i = n if end < 0 else end + 1
+            continue
+        if char == "|" and sql.startswith("||", i):
+            points.append((i, 0))
+            i += 2
+            continue
+        if char == ",":
+            points.append((i, 0))
+        elif char == " " and i + 1 < n and sql[i + 1] in _SAFE_AFTER_SPACE:
+            points.append((i + 1, 1))
+        i += 1
+    return points
+
+
+def _end_of_string(sql: str, start: int) -> int:
+    """The index after the string literal opening at ``start`` (``'...'`` or ``q'[...]'``)."""
+    before = sql[start - 1] if start else ""
+    word_start = start - 1 if before in "qQ" else start
+    if word_start > 0 and sql[word_start - 1] in "nN":
+        word_start -= 1
+    q_quote = before in "qQ" and (word_start == 0 or not _is_word(sql[word_start - 1]))
+    if q_quote and start + 1 < len(sql):
+        opener = sql[start + 1]
+        closer = _Q_QUOTE_CLOSERS.get(opener, opener)
+        end = sql.find(closer + "'", start + 2)
+        return len(sql) if end < 0 else end + 2
+    i = start + 1
+    while i < len(sql):
+        if sql[i] == "'":
+            if sql.startswith("''", i):
+                i += 2
+                continue
+            return i + 1
+        i += 1
+    return len(sql)
+
+
+def _is_word(char: str) -> bool:
+    return char.isalnum() or char in "_$#"
+
+
+def lay_out(sql: str, limit: int = LINE_LIMIT) -> str:
+    """``sql`` with every line longer than ``limit`` cut between tokens (see the module
+    docstring); lines within the limit are left exactly as they are. Raises
+    :class:`LayoutError` for a line with nowhere to cut (one literal or comment too long)."""
+    if all(len(line) <= limit for line in sql.split("\n")):
+        return sql
+    points = _break_points(sql)
+    out: list[str] = []
+    offset = 0
+    for line in sql.split("\n"):
+        start, end = offset, offset + len(line)
+        offset = end + 1
+        if len(line) <= limit:
+            out.append(line)
+            continue
+        inside = [(p, rank) for p, rank in points if start < p < end]
+        out.extend(_cut(sql, start, end, inside, limit))
+    return "\n".join(out)
+
+
+def _cut(sql: str, start: int, end: int, points: list[tuple[int, int]], limit: int) -> list[str]:
+    lines: list[str] = []
+    prefix = ""
+    while len(prefix) + end - start > limit:
+        room = start + limit - len(prefix)
+        fitting = [(p, rank) for p, rank in points if start < p <= room]
+        best = [p for p, rank in fitting if rank == 0] or [p for p, rank in fitting]
+        head = sql[start : max(best)].rstrip() if best else ""
+        if not best or not head.strip():
+            raise LayoutError(
+                f"a line of {end - start} characters has no place to be cut outside a string "
+                f"literal, quoted name or comment within {limit} characters"
+            )
+        cut = max(best)
+        lines.append(prefix + head)
+        start = cut
+        while start < end and sql[start] == " ":
+            start += 1
+        prefix = CONTINUATION_INDENT
+        points = [(p, rank) for p, rank in points if p > start]
+    lines.append(prefix + sql[start:end])
+    return lines

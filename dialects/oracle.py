@@ -147,10 +147,7 @@ class OracleDialect(Dialect):
                 sql = oracle_sqlplus.lay_out(stmt.sql)
             except oracle_sqlplus.LayoutError as exc:
                 where = f"{r.describe(op)}: " if op is not None else ""
-                raise RenderError(
-                    f"{where}{exc}, which SQL*Plus would ignore (SP2-0027); split the long "
-                    "literal into concatenated pieces or shorten the line"
-                ) from exc
+                raise RenderError(f"{where}SQL*Plus reads a script line by line: {exc}") from exc
             out.append(stmt if sql is stmt.sql else dataclasses.replace(stmt, sql=sql))
         return out
 

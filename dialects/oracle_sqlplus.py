@@ -20,6 +20,8 @@ SQL*Plus would take for a command (``host``, ``@``, ``SET``, ``/``, ``.``).
 
 from __future__ import annotations
 
+import re
+
 LINE_LIMIT = 2400
 """Longest line written for SQL*Plus: under its 2,499 readable characters, with room for a
 terminator and an indentation."""
@@ -32,8 +34,70 @@ _SAFE_AFTER_SPACE = frozenset("('\"=<>+*|,)0123456789")
 _Q_QUOTE_CLOSERS = {"[": "]", "{": "}", "<": ">", "(": ")"}
 
 
+COMMAND_START = re.compile(
+    r"""^\s*(?:[@!$\#]|/\s*$|\.\s*$
+    |(?i:host|start|exit|quit|connect|conn|disconnect|spool|prompt|define|whenever|pause
+        |accept|remark|rem|set\s+(?:define|echo|termout|sqlblanklines|sqlterminator
+        |sqlprefix|blockterminator|serveroutput|feedback|verify|escape|scan|autocommit))\b)""",
+    re.X,
+)
+"""A line that, inside a statement, starts like a SQL*Plus command. Only ``#``, ``/``, ``.``
+are documented to act there; the words are kept off line starts all the same (a column
+named ``host`` joins the line before it), so no reader of the script, human or client
+release, can take a developer's name for a command."""
+
+
 class LayoutError(ValueError):
     """A line SQL*Plus cannot read and that has no place to be cut outside a literal."""
+
+
+def _join_command_like_lines(sql: str) -> str:
+    """``sql`` with each line after the first that :data:`COMMAND_START` matches joined to
+    the line before it, where the line break between them is plain whitespace (not inside
+    a literal, a quoted name or a comment)."""
+    lines = sql.split("\n")
+    if not any(COMMAND_START.match(line) for line in lines[1:]):
+        return sql
+    plain = set(_plain_newlines(sql))
+    out = lines[0]
+    offset = len(lines[0])
+    for line in lines[1:]:
+        if COMMAND_START.match(line) and offset in plain:
+            out += " " + line.lstrip()
+        elif COMMAND_START.match(line):
+            raise LayoutError(
+                f"the line {line.strip()[:40]!r} starts like a SQL*Plus command and cannot be "
+                "joined to the line before it (the line break is inside a literal or ends a -- "
+                "comment); build the literal with CHR(10) or use a /* */ comment"
+            )
+        else:
+            out += "\n" + line
+        offset += 1 + len(line)
+    return out
+
+
+def _plain_newlines(sql: str) -> list[int]:
+    """Positions of the line breaks outside literals, quoted names and comments."""
+    found: list[int] = []
+    i, n = 0, len(sql)
+    while i < n:
+        char = sql[i]
+        if char == "-" and sql.startswith("--", i):
+            end = sql.find("\n", i)
+            i = n if end < 0 else end + 1  # the break ending a -- comment is not plain
+        elif char == "/" and sql.startswith("/*", i):
+            end = sql.find("*/", i + 2)
+            i = n if end < 0 else end + 2
+        elif char == "'":
+            i = _end_of_string(sql, i)
+        elif char == '"':
+            end = sql.find('"', i + 1)
+            i = n if end < 0 else end + 1
+        else:
+            if char == "\n":
+                found.append(i)
+            i += 1
+    return found
 
 
 def _break_points(sql: str) -> list[tuple[int, int]]:
@@ -102,6 +166,7 @@ def lay_out(sql: str, limit: int = LINE_LIMIT) -> str:
     """``sql`` with every line longer than ``limit`` cut between tokens (see the module
     docstring); lines within the limit are left exactly as they are. Raises
     :class:`LayoutError` for a line with nowhere to cut (one literal or comment too long)."""
+    sql = _join_command_like_lines(sql)
     if all(len(line) <= limit for line in sql.split("\n")):
         return sql
     points = _break_points(sql)
@@ -129,7 +194,9 @@ def _cut(sql: str, start: int, end: int, points: list[tuple[int, int]], limit: i
         if not best or not head.strip():
             raise LayoutError(
                 f"a line of {end - start} characters has no place to be cut outside a string "
-                f"literal, quoted name or comment within {limit} characters"
+                f"literal, quoted name or comment within {limit} characters, and SQL*Plus "
+                "ignores longer lines (SP2-0027); split the long literal into concatenated "
+                "pieces or shorten the line"
             )
         cut = max(best)
         lines.append(prefix + head)

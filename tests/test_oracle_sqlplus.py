@@ -230,6 +230,25 @@ def test_a_line_with_nowhere_to_cut_is_refused() -> None:
         )
 
 
+@pytest.mark.parametrize(
+    "names", [("host", "start", "prompt"), ("exit", "define", "spool"), ("accept", "pause")]
+)
+def test_columns_named_like_sqlplus_commands_never_start_a_line(names: tuple[str, ...]) -> None:
+    items = (sa.Column("id", sa.Integer), *(sa.Column(n, sa.Integer) for n in names))
+    script = rendered(ops.CreateTable("servers", items=items))
+    assert all(f"\n\t{name} " not in script for name in names)
+    assert f"\tid INTEGER,  {names[0]} INTEGER" in script
+    assert_keeps_every_rule(script)
+
+
+def test_a_command_line_inside_a_raw_literal_is_refused() -> None:
+    with pytest.raises(RenderError, match="starts like a SQL\\*Plus command and cannot be joined"):
+        OracleDialect().render(
+            with_origin(ops.Execute(sqltext="INSERT INTO t VALUES ('a\nhost rm x')")),
+            SchemaState(),
+        )
+
+
 @pytest.mark.parametrize("name", ["a\nhost echo", "a\r/"])
 def test_names_with_line_breaks_are_refused(name: str) -> None:
     with pytest.raises(RenderError, match="holds a line break"):
@@ -245,12 +264,19 @@ HOSTILE = st.lists(
 
 
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(comment=HOSTILE, value=HOSTILE, default=HOSTILE, repeat=st.integers(1, 60))
+@given(
+    comment=HOSTILE,
+    value=HOSTILE,
+    default=HOSTILE,
+    repeat=st.integers(1, 60),
+    name=st.sampled_from(["host", "start", "prompt", "set", "exit", "@x", "#x", "/", ".", "!x"]),
+)
 def test_no_developer_text_makes_a_line_sqlplus_reads_as_its_own(
-    comment: str, value: str, default: str, repeat: int
+    comment: str, value: str, default: str, repeat: int, name: str
 ) -> None:
     items = (
         sa.Column("id", sa.Integer, primary_key=True),
+        sa.Column(name, sa.Integer, comment=comment or None),
         sa.Column("body", sa.String(4000), server_default=default or None, comment=comment or None),
     )
     target = sa.table("notes", sa.column("id", sa.Integer), sa.column("body", sa.String(4000)))

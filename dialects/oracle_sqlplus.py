@@ -20,6 +20,7 @@ SQL*Plus would take for a command (``host``, ``@``, ``SET``, ``/``, ``.``).
 
 from __future__ import annotations
 
+import bisect
 import re
 
 LINE_LIMIT = 2400
@@ -170,6 +171,7 @@ def lay_out(sql: str, limit: int = LINE_LIMIT) -> str:
     if all(len(line) <= limit for line in sql.split("\n")):
         return sql
     points = _break_points(sql)
+    positions = [p for p, _rank in points]
     out: list[str] = []
     offset = 0
     for line in sql.split("\n"):
@@ -178,32 +180,35 @@ def lay_out(sql: str, limit: int = LINE_LIMIT) -> str:
         if len(line) <= limit:
             out.append(line)
             continue
-        inside = [(p, rank) for p, rank in points if start < p < end]
-        out.extend(_cut(sql, start, end, inside, limit))
+        first, last = bisect.bisect_right(positions, start), bisect.bisect_left(positions, end)
+        out.extend(_cut(sql, start, end, points[first:last], limit))
     return "\n".join(out)
 
 
 def _cut(sql: str, start: int, end: int, points: list[tuple[int, int]], limit: int) -> list[str]:
+    """The line ``sql[start:end]`` as lines of at most ``limit`` characters, cut at the
+    latest ``points`` (sorted, inside the line) that fit, preferring rank 0."""
+    positions = [p for p, _rank in points]
     lines: list[str] = []
     prefix = ""
     while len(prefix) + end - start > limit:
         room = start + limit - len(prefix)
-        fitting = [(p, rank) for p, rank in points if start < p <= room]
-        best = [p for p, rank in fitting if rank == 0] or [p for p, rank in fitting]
-        head = sql[start : max(best)].rstrip() if best else ""
-        if not best or not head.strip():
+        low, high = bisect.bisect_right(positions, start), bisect.bisect_right(positions, room)
+        window = points[low:high]
+        ranked = [p for p, rank in window if rank == 0] or [p for p, _rank in window]
+        cut = ranked[-1] if ranked else start
+        head = sql[start:cut].rstrip()
+        if not head.strip():
             raise LayoutError(
                 f"a line of {end - start} characters has no place to be cut outside a string "
                 f"literal, quoted name or comment within {limit} characters, and SQL*Plus "
                 "ignores longer lines (SP2-0027); split the long literal into concatenated "
                 "pieces or shorten the line"
             )
-        cut = max(best)
         lines.append(prefix + head)
         start = cut
         while start < end and sql[start] == " ":
             start += 1
         prefix = CONTINUATION_INDENT
-        points = [(p, rank) for p, rank in points if p > start]
     lines.append(prefix + sql[start:end])
     return lines

@@ -192,6 +192,11 @@ class Dialect:
     ``.shell``, ``GO``, ``host``...), and how it reads quotes. No statement mig writes from
     a developer's text may contain such a line (:mod:`offline_sql.client_commands`)."""
 
+    client_epilogue: ClassVar[tuple[str, ...]] = ()
+    """Client directives at the end of a script (SQL*Plus's ``EXIT SUCCESS``: without it
+    ``sqlplus user@db @file`` waits at its prompt); omitted with ``--no-preamble``, whose
+    script is meant to be included in a DBA's own wrapper."""
+
     non_transactional_note: ClassVar[str] = ""
     """Header note for databases whose DDL commits implicitly (empty when DDL is transactional)."""
 

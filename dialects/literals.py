@@ -735,14 +735,28 @@ class OracleLiterals(Literals):
     max_raw_bytes: ClassVar[int] = 2000
     """Longest RAW value ``HEXTORAW`` of one literal can build."""
 
+    max_piece_chars: ClassVar[int] = 1000
+    """Longest run of characters in one quoted piece: a piece is at most 2,002 characters
+    even when every character is a doubled quote, so the line wrapper can keep every line
+    under SQL*Plus's limit by cutting before the ``||`` between pieces."""
+
     def quote(self, text: str) -> str:
         specials = {"\r": "CHR(13)", "\n": "CHR(10)", "&": "CHR(38)"}
         if len(text.encode("utf-8")) <= self.max_literal_bytes:
-            return concatenate(text, super().quote, specials, "||")
-        quote = super().quote
+            return concatenate(text, self._pieces, specials, "||")
         chunks = [text[start : start + 1000] for start in range(0, len(text), 1000)]
-        parts = [concatenate(chunk, quote, specials, "||") for chunk in chunks]
+        parts = [concatenate(chunk, self._pieces, specials, "||") for chunk in chunks]
         return "(TO_CLOB(" + parts[0] + ") || " + " || ".join(parts[1:]) + ")"
+
+    def _pieces(self, text: str) -> str:
+        """``text`` quoted, as ``('...' || '...')`` when longer than :attr:`max_piece_chars`
+        (one VARCHAR2 all the same: the whole literal is at most 4000 bytes here)."""
+        quote = super().quote
+        size = self.max_piece_chars
+        if len(text) <= size:
+            return quote(text)
+        pieces = [quote(text[start : start + size]) for start in range(0, len(text), size)]
+        return "(" + " || ".join(pieces) + ")"
 
     def json(self, value: Any, type_: TypeEngine[Any]) -> str:
         """Before 21c (and with ``use_blob``) SQLAlchemy stores JSON as UTF-8 in a BLOB."""

@@ -27,6 +27,7 @@ from sqlalchemy.dialects.oracle.base import OracleTypeCompiler
 
 from offline_sql import operations as ops
 from offline_sql.client_commands import ClientCommand, ClientSyntax
+from offline_sql.dialects import oracle_keys, oracle_sqlplus, oracle_types
 from offline_sql.dialects import render as r
 from offline_sql.dialects.base import (
     NO_REVISION,
@@ -131,12 +132,20 @@ class OracleDialect(Dialect):
     max_identifier_length = 128
     """128 bytes since Oracle 12.2 (``COMPATIBLE`` >= 12.2); 30 on older databases."""
     client_name = "SQL*Plus"
-    apply_hint = "sqlplus -L user@db @{file}"
+    apply_hint = "NLS_LANG=.AL32UTF8 sqlplus -L user@db @{file}"
+    """``NLS_LANG`` names the script's encoding (UTF-8): without it SQL*Plus reads the bytes
+    in the client's default character set and non-ASCII names and data arrive changed."""
     client_preamble = (
-        "WHENEVER SQLERROR EXIT SQL.SQLCODE ROLLBACK",
+        "WHENEVER SQLERROR EXIT FAILURE ROLLBACK",
+        "WHENEVER OSERROR EXIT FAILURE ROLLBACK",
         "SET DEFINE OFF",
         "SET SQLBLANKLINES ON",
     )
+    """``EXIT FAILURE``, not ``EXIT SQL.SQLCODE``: the process status keeps only the error
+    number modulo 256, so ORA-01536 or ORA-12800 would exit 0 and read as success."""
+    client_epilogue = ("EXIT SUCCESS",)
+    """Without it ``sqlplus user@db @file`` waits at its prompt once the script is done. Every
+    block ends with ``COMMIT``, so nothing is left for EXIT's own implicit commit."""
     client_syntax = ClientSyntax(
         commands=(
             ClientCommand(r"\s*/\s*$", "SQL*Plus runs the statement buffer at a '/' line"),
@@ -186,14 +195,35 @@ class OracleDialect(Dialect):
         return super().compile(element)
 
     def render(self, op: ops.Operation, state: SchemaState) -> list[Statement]:
-        """Long identifiers are refused before anything is rendered."""
+        """Long identifiers, and names with a line break (a quoted name would carry it into
+        the script, where the next line could read as a SQL*Plus command), are refused
+        before anything is rendered; so are LOB columns in an index or key. Every line of the
+        result is laid out for SQL*Plus (:func:`oracle_sqlplus.lay_out`)."""
         for name in _identifiers(op):
             if len(name.encode()) > self.max_identifier_length:
                 raise RenderError(
                     f"{r.describe(op)}: identifier {name!r} is {len(name.encode())} bytes, "
                     f"longer than Oracle's {self.max_identifier_length}; choose a shorter name"
                 )
-        return super().render(op, state)
+            if "\n" in name or "\r" in name:
+                raise self.unsupported(
+                    op, f"the name {name!r}, which holds a line break,", "choose a name without one"
+                )
+        oracle_keys.refuse_lob_keys(self, op, state)
+        return self.laid_out(op, super().render(op, state))
+
+    def laid_out(self, op: ops.Operation | None, statements: list[Statement]) -> list[Statement]:
+        """``statements`` with every line SQL*Plus could not read whole wrapped between
+        tokens; a line with nowhere to cut is a RenderError naming the operation."""
+        out: list[Statement] = []
+        for stmt in statements:
+            try:
+                sql = oracle_sqlplus.lay_out(stmt.sql)
+            except oracle_sqlplus.LayoutError as exc:
+                where = f"{r.describe(op)}: " if op is not None else ""
+                raise RenderError(f"{where}SQL*Plus reads a script line by line: {exc}") from exc
+            out.append(stmt if sql is stmt.sql else dataclasses.replace(stmt, sql=sql))
+        return out
 
     # ---- columns ----------------------------------------------------------------------
 
@@ -216,8 +246,11 @@ class OracleDialect(Dialect):
                 op, "changing autoincrement", "use an identity column in a new column"
             )
         parts: list[str] = []
+        kept_type: str | None = None
         if op.type_ is not ops.UNSET:
-            parts.append(self.type_sql(op.type_))
+            kept_type = oracle_types.type_change(self, op, state)
+            if kept_type is None:
+                parts.append(self.type_sql(op.type_))
         if op.server_default is not ops.UNSET:
             default = op.server_default
             none = default is None or default is False
@@ -232,8 +265,10 @@ class OracleDialect(Dialect):
                 parts.append(null)
         modify = f"{self.alter_table(op)} MODIFY ({self.quote(op.column_name)} "
         out: list[Statement] = []
+        if kept_type is not None and not parts:
+            out.append(oracle_types.note_statement(self, op, kept_type))
         if parts:
-            out.append(self.statement(f"{modify}{' '.join(parts)})", op))
+            out.append(self.statement(f"{modify}{' '.join(parts)})", op, comment=kept_type))
         if guarded is not None:
             out.append(self.modify_ignoring_same_nullability(f"{modify}{guarded})", op))
         if op.comment is not ops.UNSET:
@@ -267,8 +302,39 @@ class OracleDialect(Dialect):
     ) -> list[Statement]:
         """``COMMENT ON COLUMN``; Oracle removes a comment by setting it to ``''``."""
         target = f"{self.table_name(op.schema, op.table_name)}.{self.quote(column)}"
-        text = self.literal(comment if comment is not None else "", sa.String())
-        return [self.statement(f"COMMENT ON COLUMN {target} IS {text}", op)]
+        return [self.comment_on("COLUMN", target, comment, op.table_name)]
+
+    def table_comment_statements(
+        self, op: ops.TableOperation, comment: str | None
+    ) -> list[Statement]:
+        target = self.table_name(op.schema, op.table_name)
+        return [self.comment_on("TABLE", target, comment, op.table_name)]
+
+    def comment_statements(self, table: sa.Table) -> list[Statement]:
+        """The comments of a new table, table first, then columns in order."""
+        name = self.table_name(table.schema, table.name)
+        out: list[Statement] = []
+        if table.comment is not None:
+            out.append(self.comment_on("TABLE", name, table.comment, table.name))
+        for column in table.columns:
+            if column.comment is not None:
+                target = f"{name}.{self.quote(column.name)}"
+                out.append(self.comment_on("COLUMN", target, column.comment, table.name))
+        return out
+
+    def comment_on(self, kind: str, target: str, comment: str | None, table: str) -> Statement:
+        """``COMMENT ON <kind> <target> IS '...'``. ``COMMENT ON`` takes only a plain string
+        literal (ORA-01780), so a comment our literals build with ``CHR(10)``/``CHR(13)``/
+        ``CHR(38)`` or ``||`` runs through ``EXECUTE IMMEDIATE`` of a string built the same
+        way: no line break ever stands inside a literal of the script."""
+        text = comment if comment is not None else ""
+        literal = self.literal(text, sa.String())
+        if literal.startswith("'"):
+            return Statement(f"COMMENT ON {kind} {target} IS {literal}", table=table)
+        inner = f"COMMENT ON {kind} {target} IS '" + text.replace("'", "''") + "'"
+        block = f"BEGIN\n  EXECUTE IMMEDIATE {self.literal(inner, sa.String())};\nEND;"
+        note = "COMMENT ON takes a plain literal only (ORA-01780): built with CHR() and run"
+        return Statement(block, table=table, block=True, comment=note)
 
     # ---- data -------------------------------------------------------------------------
 
@@ -336,7 +402,7 @@ class OracleDialect(Dialect):
             "    IF SQLCODE != -955 THEN RAISE; END IF;\n"
             "END;"
         )
-        return [Statement(block, kind="version", table=table, block=True)]
+        return self.laid_out(None, [Statement(block, kind="version", table=table, block=True)])
 
     def guard_statements(
         self, table: str, schema: str | None, expected: tuple[str, ...]
@@ -373,11 +439,9 @@ class OracleDialect(Dialect):
                 "END;",
             )
         )
-        return [
-            Statement(
-                block, kind="guard", table=table, block=True, comment=self.guard_comment(expected)
-            )
-        ]
+        comment = self.guard_comment(expected)
+        guard = Statement(block, kind="guard", table=table, block=True, comment=comment)
+        return self.laid_out(None, [guard])
 
 
 def _single(op: ops.BulkInsert) -> ops.BulkInsert:

@@ -17,6 +17,7 @@ Layout of a script::
        version-table change
        [COMMIT]
     COMMIT
+    client epilogue                       (unless --no-preamble: SQL*Plus's EXIT)
 
 Statements that the database refuses inside a transaction are put between a COMMIT and a
 fresh BEGIN, with a comment saying why.
@@ -68,6 +69,8 @@ class Spelling(Protocol):
     def client_preamble(self) -> Sequence[str]: ...
     @property
     def client_syntax(self) -> ClientSyntax: ...
+    @property
+    def client_epilogue(self) -> Sequence[str]: ...
 
 
 @dataclass(frozen=True)
@@ -88,6 +91,7 @@ class SpellingOf:
     non_transactional_note: str | None
     client_preamble: tuple[str, ...]
     client_syntax: ClientSyntax
+    client_epilogue: tuple[str, ...] = ()
 
     @classmethod
     def of(cls, dialect: Spelling) -> SpellingOf:
@@ -106,6 +110,7 @@ class SpellingOf:
             non_transactional_note=dialect.non_transactional_note,
             client_preamble=tuple(dialect.client_preamble),
             client_syntax=dialect.client_syntax,
+            client_epilogue=tuple(dialect.client_epilogue),
         )
 
 
@@ -292,6 +297,10 @@ def frame_to(
     if whole:
         w.blank()
         w.commit()
+    if options.preamble and dialect.client_epilogue:
+        w.blank()
+        for directive in dialect.client_epilogue:
+            w.raw(directive)
     sink(w.text())
 
 

@@ -410,6 +410,19 @@ INTENTS: dict[str, ScenarioIntent] = {
             }
         },
     },
+    "narrowing": {
+        "versions": ["n10000000002"],
+        "tables": {
+            "accounts": {
+                "column_order": ["id", "visits", "balance"],
+                "columns": {
+                    "visits": {"type": "BIGINT", "nullable": False},
+                    "balance": {"type": "NUMERIC(8, 2)", "nullable": True},
+                },
+                "rows": FROM_SCRIPT,
+            }
+        },
+    },
     "rename_table": {
         "versions": ["f10000000002"],
         "tables": {

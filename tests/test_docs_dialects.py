@@ -347,6 +347,31 @@ REFUSALS: list[tuple[tuple[str, ...], str, Refusal]] = [
         render(ops.AlterColumn("ghost", column_name="c", type_=sa.String(5))),
     ),
     (("oracle",), "time of day", literal(dt.time(7, 5, 3))),
+    (
+        ("oracle",),
+        "LOB index",
+        render(ops.CreateIndex("notes", index_name="ix", columns=("body",))),
+    ),
+    (
+        ("oracle",),
+        "LOB type change",
+        render(ops.AlterColumn("notes", column_name="body", type_=sa.String(5))),
+    ),
+    (
+        ("oracle",),
+        "NUMBER narrowing",
+        render(ops.AlterColumn("notes", column_name="id", type_=sa.Numeric(8, 2))),
+    ),
+    (
+        ("oracle",),
+        "name with a line break",
+        render(ops.AddColumn("notes", column=sa.Column("a\nhost x", sa.Integer))),
+    ),
+    (
+        ("oracle",),
+        "line with nowhere to cut",
+        render(ops.Execute(sqltext="SELECT '" + "x" * 3000 + "' FROM dual")),
+    ),
     (("sqlite", "mysql", "mssql"), "NaN float", literal(math.nan)),
     (("sqlite", "mysql", "mssql", "oracle"), "negative zero", literal(-0.0, sa.Float())),
     (("sqlite",), "integer beyond 64 bits", literal(2**63)),

@@ -155,8 +155,12 @@ def test_flags() -> None:
     dialect = get_dialect("oracle")
     assert not dialect.transactional_ddl and dialect.begin_statement is None
     assert dialect.block_terminator == "/"
-    assert dialect.client_preamble[0] == "WHENEVER SQLERROR EXIT SQL.SQLCODE ROLLBACK"
-    assert dialect.apply_hint == "sqlplus -L user@db @{file}"
+    assert dialect.client_preamble[:2] == (
+        "WHENEVER SQLERROR EXIT FAILURE ROLLBACK",
+        "WHENEVER OSERROR EXIT FAILURE ROLLBACK",
+    )
+    assert dialect.client_epilogue == ("EXIT SUCCESS",)
+    assert dialect.apply_hint == "NLS_LANG=.AL32UTF8 sqlplus -L user@db @{file}"
     assert dialect.max_identifier_length == 128
 
 

@@ -33,6 +33,7 @@ def upgrade() -> None:
         sa.Column("doc", sa.JSON),
         sa.Column("blob", sa.LargeBinary),
         sa.Column("uid", sa.Uuid),
+        comment="hostile values\n/\nhost echo a comment line must not run & nor this",
     )
     op.bulk_insert(
         samples,
@@ -53,6 +54,11 @@ def upgrade() -> None:
             {"id": 5, "txt": "", "num": Decimal("1E+3"), "flt": 3.0, "flag": False, "day": date(2000, 1, 1),
              "moment": datetime(2000, 1, 1, 12, 0), "doc": {}, "blob": b"\x00",
              "uid": None},
+            # Lines a client could run if a literal kept its line breaks, then more than a
+            # SQL*Plus line holds (2,499 characters) without any break.
+            {"id": 6, "txt": "lines:\n/\n.\n@x.sql\nhost echo no\n#prompt no\n\nSET x\n" + "0123456789" * 300,
+             "num": None, "flt": None, "flag": None, "day": None, "moment": None, "doc": None,
+             "blob": None, "uid": None},
         ],
     )
 

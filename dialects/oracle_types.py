@@ -105,12 +105,7 @@ def type_change(dialect: OracleDialect, op: ops.AlterColumn, state: SchemaState)
 
 def note_statement(dialect: OracleDialect, op: ops.AlterColumn, note: str) -> Statement:
     """A comment line alone in the script, where the type was the only change."""
-    return Statement(
-        f"{dialect.comment_prefix}{note}",
-        kind="client",
-        table=op.table_name,
-        online=False,
-    )
+    return Statement("", kind="note", table=op.table_name, comment=note)
 
 
 __all__ = ["LOB_TYPES", "is_lob", "note_statement", "number_digits", "type_change"]

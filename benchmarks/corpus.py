@@ -302,23 +302,65 @@ def read_headers(versions: Path) -> dict[str, tuple[str, ...]]:
     """revision -> its down revisions, from each script's module-level assignments."""
     out: dict[str, tuple[str, ...]] = {}
     for path in sorted(versions.glob("*.py")):
-        values: dict[str, Any] = {}
-        for node in ast.parse(path.read_bytes()).body:
-            target: ast.expr | None = None
-            if isinstance(node, ast.Assign) and len(node.targets) == 1:
-                target = node.targets[0]
-            elif isinstance(node, ast.AnnAssign):
-                target = node.target
-            value = getattr(node, "value", None)
-            if isinstance(target, ast.Name) and value is not None:
-                with contextlib.suppress(ValueError):
-                    values[target.id] = ast.literal_eval(value)
-        revision = values.get("revision")
-        if isinstance(revision, str):
-            down = values.get("down_revision")
-            downs = (down,) if isinstance(down, str) else tuple(down or ())
-            out[revision] = downs
+        out.update(read_headers_of(ast.parse(path.read_bytes())))
     return out
+
+
+def without_downgrade(versions: Path) -> set[str]:
+    """The revisions whose script defines no ``downgrade()`` (they cannot be undone)."""
+    out: set[str] = set()
+    for path in sorted(versions.glob("*.py")):
+        tree = ast.parse(path.read_bytes())
+        functions = {n.name for n in tree.body if isinstance(n, ast.FunctionDef)}
+        for revision, _ in read_headers_of(tree):
+            if "downgrade" not in functions:
+                out.add(revision)
+    return out
+
+
+def read_headers_of(tree: ast.Module) -> list[tuple[str, tuple[str, ...]]]:
+    """[(revision, its down revisions)] of one parsed script (none when it has no revision)."""
+    values: dict[str, Any] = {}
+    for node in tree.body:
+        target: ast.expr | None = None
+        if isinstance(node, ast.Assign) and len(node.targets) == 1:
+            target = node.targets[0]
+        elif isinstance(node, ast.AnnAssign):
+            target = node.target
+        value = getattr(node, "value", None)
+        if isinstance(target, ast.Name) and value is not None:
+            with contextlib.suppress(ValueError):
+                values[target.id] = ast.literal_eval(value)
+    revision = values.get("revision")
+    if not isinstance(revision, str):
+        return []
+    down = values.get("down_revision")
+    return [(revision, (down,) if isinstance(down, str) else tuple(down or ()))]
+
+
+def resolve(target: str, headers: Mapping[str, tuple[str, ...]]) -> str:
+    """``head`` as the one head revision (unchanged when there are several)."""
+    if target != "head":
+        return target
+    below = {down for downs in headers.values() for down in downs}
+    heads = [revision for revision in headers if revision not in below]
+    return heads[0] if len(heads) == 1 else target
+
+
+def downgrade_floor(
+    target: str, headers: Mapping[str, tuple[str, ...]], irreversible: set[str]
+) -> str:
+    """How far down from ``target`` both tools can go: the first revision below it (itself
+    included) that has no ``downgrade()``, else ``base``. A merge stops the walk at base."""
+    revision = resolve(target, headers)
+    while revision in headers:
+        if revision in irreversible:
+            return revision
+        downs = headers[revision]
+        if len(downs) != 1:
+            return "base"
+        revision = downs[0]
+    return "base"
 
 
 def _failed_revision(message: str, headers: Mapping[str, tuple[str, ...]]) -> str | None:
@@ -347,13 +389,16 @@ class Outcome:
     downgrade: str = ""
     """Same statuses for the downgrade to base ('' when not run)."""
     downgrade_diffs: list[str] = field(default_factory=list)
+    downgrade_floor: str = "base"
+    """Where the downgrade stopped: base, or a revision without ``downgrade()``."""
 
     def cell(self) -> str:
         text = _short(self.status, self.diffs)
         if self.target != "head":
             text += f" up to {self.target}"
         if self.downgrade:
-            text += "; downgrade: " + _short(self.downgrade, self.downgrade_diffs)
+            floor = "" if self.downgrade_floor == "base" else f" to {self.downgrade_floor}"
+            text += f"; downgrade{floor}: " + _short(self.downgrade, self.downgrade_diffs)
         return text
 
 
@@ -539,7 +584,8 @@ def compare_history(
             outcome.diffs = _compare(offline, online)
             outcome.status = "equal" if not outcome.diffs else "differ"
             if downgrade:
-                _downgrade(project, dialect, outcome, offline, online)
+                irreversible = without_downgrade(versions)
+                _downgrade(project, dialect, outcome, offline, online, headers, irreversible)
             return outcome
 
 
@@ -597,13 +643,23 @@ def _downgrade(
     outcome: Outcome,
     offline: ScratchDatabase,
     online: ScratchDatabase,
+    headers: Mapping[str, tuple[str, ...]],
+    irreversible: set[str],
 ) -> None:
-    script, error = mig_script(project, dialect, "downgrade", f"{outcome.target}:base")
+    floor = downgrade_floor(outcome.target, headers, irreversible)
+    if floor == resolve(outcome.target, headers):
+        outcome.downgrade = "none"
+        outcome.notes.append(f"downgrade: revision {floor} has no downgrade()")
+        return
+    if floor != "base":
+        outcome.downgrade_floor = floor
+        outcome.notes.append(f"downgrade: to {floor}, which has no downgrade()")
+    script, error = mig_script(project, dialect, "downgrade", f"{outcome.target}:{floor}")
     if script is None:
         outcome.downgrade = "mig failed"
         outcome.notes.append(f"mig downgrade: {first_error_line(error)}")
         return
-    status, notes = _apply_both(project, offline, online, script, ("downgrade", "base"))
+    status, notes = _apply_both(project, offline, online, script, ("downgrade", floor))
     outcome.notes += notes
     if status == "equal":
         outcome.downgrade_diffs = _compare(offline, online)

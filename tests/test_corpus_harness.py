@@ -115,6 +115,10 @@ def test_headers_and_failed_revision(versions: Path) -> None:
     message = "mig: error: revision c3 (migrations/versions/c3_check.py:11): upgrade() raised"
     assert corpus._failed_revision(message, headers) == "c3"
     assert corpus._failed_revision("mig: error: revision zz failed", headers) is None
+    assert corpus.resolve("head", headers) == "c3"
+    assert corpus.without_downgrade(versions) == set()
+    assert corpus.downgrade_floor("head", headers, {"b2"}) == "b2"
+    assert corpus.downgrade_floor("b2", headers, {"c3"}) == "base"
 
 
 @pytest.mark.parametrize(

@@ -656,9 +656,18 @@ def _downgrade(
         outcome.notes.append(f"downgrade: to {floor}, which has no downgrade()")
     script, error = mig_script(project, dialect, "downgrade", f"{outcome.target}:{floor}")
     if script is None:
-        outcome.downgrade = "mig failed"
         outcome.notes.append(f"mig downgrade: {first_error_line(error)}")
-        return
+        failed = _failed_revision(error, headers)
+        if failed is None or failed == resolve(outcome.target, headers):
+            outcome.downgrade = "mig failed"
+            return
+        # Compare the downgrades above the one mig could not run.
+        floor = outcome.downgrade_floor = failed
+        script, error = mig_script(project, dialect, "downgrade", f"{outcome.target}:{floor}")
+        if script is None:
+            outcome.downgrade = "mig failed"
+            outcome.notes.append(f"mig downgrade to {floor}: {first_error_line(error)}")
+            return
     status, notes = _apply_both(project, offline, online, script, ("downgrade", floor))
     outcome.notes += notes
     if status == "equal":

@@ -384,6 +384,8 @@ class Outcome:
     notes: list[str] = field(default_factory=list)
     """Why (first error lines), for the notes under the table."""
     diffs: list[str] = field(default_factory=list)
+    stepped: list[str] = field(default_factory=list)
+    """Revisions mig could not generate, run by Alembic online on both databases."""
     target: str = "head"
     """The revision compared: ``head``, or the one before mig's first failure."""
     downgrade: str = ""
@@ -396,6 +398,8 @@ class Outcome:
         text = _short(self.status, self.diffs)
         if self.target != "head":
             text += f" up to {self.target}"
+        if self.stepped:
+            text += f" ({len(self.stepped)} stepped over)"
         if self.downgrade:
             floor = "" if self.downgrade_floor == "base" else f" to {self.downgrade_floor}"
             text += f"; downgrade{floor}: " + _short(self.downgrade, self.downgrade_diffs)
@@ -545,40 +549,17 @@ def compare_history(
     with tempfile.TemporaryDirectory(prefix="mig-corpus-") as tmp:
         project = make_project(history, versions, Path(tmp), counts)
         outcome = Outcome("equal")
-        script, error = mig_script(project, dialect, "upgrade", "head")
-        if script is None:
-            failed = _failed_revision(error, headers)
-            outcome.notes.append(f"mig upgrade head: {first_error_line(error)}")
-            downs = headers.get(failed or "", ())
-            if len(downs) != 1:
-                outcome.status = "mig failed"
-                return outcome
-            outcome.target = downs[0]
-            script, error = mig_script(project, dialect, "upgrade", outcome.target)
-            if script is None:
-                outcome.status = "mig failed"
-                outcome.notes.append(f"mig upgrade {downs[0]}: {first_error_line(error)}")
-                return outcome
         with databases(dialect) as offline, databases(dialect) as online:
-            status = _apply_both(project, offline, online, script, ("upgrade", outcome.target))
-            outcome.status, notes = status
-            outcome.notes += notes
+            _upgrade_both(project, dialect, headers, offline, online, outcome, "head")
             failed_online = outcome.status in ("alembic failed", "both failed")
             reached = _online_revision(online) if failed_online else None
             if reached is not None and reached != outcome.target:
                 # Compare what both can do: up to the last revision Alembic completed
                 # (one transaction per revision), on fresh databases.
-                outcome.target = reached
                 offline.reset()
                 online.reset()
-                script, error = mig_script(project, dialect, "upgrade", reached)
-                if script is None:
-                    outcome.notes.append(f"mig upgrade {reached}: {first_error_line(error)}")
-                    return outcome
-                outcome.status, notes = _apply_both(
-                    project, offline, online, script, ("upgrade", reached)
-                )
-                outcome.notes += notes
+                outcome.status = "equal"
+                _upgrade_both(project, dialect, headers, offline, online, outcome, reached)
             if outcome.status != "equal":
                 return outcome
             outcome.diffs = _compare(offline, online)
@@ -587,6 +568,76 @@ def compare_history(
                 irreversible = without_downgrade(versions)
                 _downgrade(project, dialect, outcome, offline, online, headers, irreversible)
             return outcome
+
+
+MAX_STEPS = 3
+"""At most this many revisions of one history are stepped over (run online on both)."""
+
+
+def _upgrade_both(
+    project: Project,
+    dialect: DialectName,
+    headers: Mapping[str, tuple[str, ...]],
+    offline: ScratchDatabase,
+    online: ScratchDatabase,
+    outcome: Outcome,
+    end: str,
+) -> None:
+    """Bring ``offline`` to ``end`` with mig's scripts and ``online`` with Alembic.
+
+    A revision mig cannot generate (it reads the database) is stepped over: Alembic runs
+    that one revision online on the offline database too, and mig goes on from it. Sets
+    ``outcome.status`` (``equal`` meaning "both got there, compare"), ``.target`` and notes.
+    """
+    position: str | None = None
+    for _ in range(MAX_STEPS + 1):
+        span = f"{position}:{end}" if position else end
+        script, error = mig_script(project, dialect, "upgrade", span)
+        if script is not None:
+            break
+        failed = _failed_revision(error, headers)
+        downs = headers.get(failed or "", ())
+        outcome.notes.append(f"mig upgrade {span}: {first_error_line(error)}")
+        if failed is not None and failed == position:
+            # mig replays the revisions below a range to know the schema, so the one it
+            # cannot run blocks every range above it too: compare where both are now.
+            outcome.notes[-1] += " (the range's start is replayed)"
+            outcome.target = position
+            script = None
+            break
+        if failed is None or len(downs) != 1:
+            outcome.status = "mig failed"
+            return
+        if downs[0] != position:
+            below = f"{position}:{downs[0]}" if position else downs[0]
+            script, error = mig_script(project, dialect, "upgrade", below)
+            if script is None:
+                outcome.notes.append(f"mig upgrade {below}: {first_error_line(error)}")
+                outcome.status = "mig failed"
+                return
+            if not _apply_offline(offline, script, outcome):
+                return
+        problem = alembic_online(project, offline, "upgrade", failed)
+        if problem is not None:
+            # Stepping over failed: compare up to the revision below it.
+            outcome.notes.append(f"alembic upgrade {failed}: {first_error_line(problem)}")
+            outcome.target = downs[0]
+            script = None
+            break
+        outcome.notes.append(f"{failed}: run by Alembic online on both databases")
+        outcome.stepped.append(failed)
+        position = failed
+    else:
+        outcome.status = "mig failed"
+        return
+    if script is not None:
+        outcome.target = end
+        _apply_offline(offline, script, outcome)
+    problem = alembic_online(project, online, "upgrade", outcome.target)
+    if problem is not None:
+        outcome.notes.append(f"alembic upgrade {outcome.target}: {first_error_line(problem)}")
+        script_failed = outcome.status == "script failed"
+        outcome.status = "both failed" if script_failed else "alembic failed"
 
 
 def _apply_both(
@@ -614,6 +665,16 @@ def _apply_both(
     if problem is not None:
         return "alembic failed", notes
     return "equal", notes
+
+
+def _apply_offline(offline: ScratchDatabase, script: str, outcome: Outcome) -> bool:
+    try:
+        offline.apply_script(script)
+    except AssertionError as failure:
+        outcome.notes.append(f"client: {first_error_line(str(failure))}")
+        outcome.status = "script failed"
+        return False
+    return True
 
 
 def _online_revision(database: ScratchDatabase) -> str | None:

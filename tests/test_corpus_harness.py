@@ -2,9 +2,8 @@
 
 Nothing is downloaded: the harness's rewrites, header reading, error lines and report are
 checked directly, and one whole comparison (mig offline with ``sqlite3`` versus Alembic
-online, upgrade and downgrade) runs on a three-revision history written here, including the
-case the corpus meets most: a script that reads the database, which mig cannot run offline,
-so both tools are compared up to the revision before it.
+online, upgrade and downgrade) runs on a four-revision history written here, and again
+without its third revision, which reads the database: the case the corpus meets most.
 """
 
 from __future__ import annotations
@@ -88,11 +87,30 @@ def downgrade():
 '''
 
 
+LAST = '''\
+"""pets get a name"""
+from alembic import op
+import sqlalchemy as sa
+
+revision = "d4"
+down_revision = "c3"
+
+
+def upgrade():
+    op.add_column("pets", sa.Column("name", sa.String(30), server_default="rex"))
+
+
+def downgrade():
+    op.drop_column("pets", "name")
+'''
+
+
 @pytest.fixture
 def versions(tmp_path: Path) -> Path:
     folder = tmp_path / "versions"
     folder.mkdir()
-    for name, text in (("a1_owners.py", FIRST), ("b2_pets.py", SECOND), ("c3_check.py", READS)):
+    scripts = {"a1_o.py": FIRST, "b2_p.py": SECOND, "c3_c.py": READS, "d4_n.py": LAST}
+    for name, text in scripts.items():
         (folder / name).write_text(text)
     return folder
 
@@ -111,13 +129,14 @@ def test_rewrites_count_each_idiom() -> None:
 
 def test_headers_and_failed_revision(versions: Path) -> None:
     headers = corpus.read_headers(versions)
-    assert headers == {"a1": (), "b2": ("a1",), "c3": ("b2",)}
+    assert headers == {"a1": (), "b2": ("a1",), "c3": ("b2",), "d4": ("c3",)}
     message = "mig: error: revision c3 (migrations/versions/c3_check.py:11): upgrade() raised"
     assert corpus._failed_revision(message, headers) == "c3"
     assert corpus._failed_revision("mig: error: revision zz failed", headers) is None
-    assert corpus.resolve("head", headers) == "c3"
+    assert corpus.resolve("head", headers) == "d4"
     assert corpus.without_downgrade(versions) == set()
     assert corpus.downgrade_floor("head", headers, {"b2"}) == "b2"
+    assert corpus.downgrade_floor("head", headers, {"d4"}) == "d4"
     assert corpus.downgrade_floor("b2", headers, {"c3"}) == "base"
 
 
@@ -178,12 +197,40 @@ def test_compare_tiny_history_on_sqlite(versions: Path, tmp_path: Path) -> None:
     history = corpus.History("tiny", "tiny-dist", "1.0", "tiny/versions")
     counts: dict[str, int] = {}
     outcome = corpus.compare_history(history, versions, "sqlite", databases, counts=counts)
-    assert (outcome.status, outcome.target, outcome.diffs) == ("equal", "b2", [])
-    assert (outcome.downgrade, outcome.downgrade_diffs) == ("equal", [])
+    # c3 reads the database: Alembic runs it on both databases; mig cannot go on from it,
+    # because it replays c3 to know the schema of any range above it (a finding of issue 12).
+    assert (outcome.status, outcome.target, outcome.diffs) == ("equal", "c3", [])
+    assert outcome.stepped == ["c3"]
     assert outcome.notes[0].startswith("mig upgrade head: mig: error: ")
     assert "(revision c3): op.get_bind().scalar needs a database" in outcome.notes[0]
+    assert outcome.notes[1] == "c3: run by Alembic online on both databases"
+    assert outcome.notes[2].endswith("(the range's start is replayed)")
+    assert outcome.downgrade == "mig failed"
+    assert outcome.cell() == "equal up to c3 (1 stepped over); downgrade: mig failed"
     assert counts == {
-        "`from alembic import op`": 2,
+        "`from alembic import op`": 3,
         "`from alembic import context` (scripts call context.get_bind(), "
         "context.get_context(), context.is_offline_mode())": 1,
     }
+
+
+@pytest.mark.skipif(importlib.util.find_spec("alembic") is None, reason="alembic not installed")
+def test_compare_upgrade_and_downgrade_on_sqlite(versions: Path, tmp_path: Path) -> None:
+    (versions / "c3_c.py").unlink()
+    (versions / "d4_n.py").write_text(LAST.replace('"c3"', '"b2"'))
+
+    @contextlib.contextmanager
+    def databases(dialect: DialectName) -> Iterator[ScratchDatabase]:
+        with scratch_database(dialect, tmp_path) as database:
+            yield database
+
+    history = corpus.History("tiny", "tiny-dist", "1.0", "tiny/versions")
+    outcome = corpus.compare_history(history, versions, "sqlite", databases)
+    assert (outcome.status, outcome.target, outcome.diffs, outcome.notes) == (
+        "equal",
+        "head",
+        [],
+        [],
+    )
+    assert (outcome.downgrade, outcome.downgrade_diffs) == ("equal", [])
+    assert outcome.cell() == "equal; downgrade: equal"

@@ -616,7 +616,9 @@ def _upgrade_both(
                 outcome.status = "mig failed"
                 return
             if not _apply_offline(offline, script, outcome):
-                return
+                outcome.target = downs[0]
+                script = None
+                break
         problem = alembic_online(project, offline, "upgrade", failed)
         if problem is not None:
             # Stepping over failed: compare up to the revision below it.
@@ -707,24 +709,37 @@ def _downgrade(
     headers: Mapping[str, tuple[str, ...]],
     irreversible: set[str],
 ) -> None:
-    floor = downgrade_floor(outcome.target, headers, irreversible)
-    if floor == resolve(outcome.target, headers):
+    top = resolve(outcome.target, headers)
+    downs = headers.get(top, ())
+    if top in outcome.stepped and top not in irreversible and len(downs) == 1:
+        # mig cannot replay the top revision (it reads the database): Alembic undoes it
+        # on both databases, and mig's downgrade starts below it.
+        for database in (offline, online):
+            problem = alembic_online(project, database, "downgrade", downs[0])
+            if problem is not None:
+                outcome.downgrade = "alembic failed"
+                outcome.notes.append(f"alembic downgrade {downs[0]}: {first_error_line(problem)}")
+                return
+        outcome.notes.append(f"downgrade: {top} undone by Alembic online on both databases")
+        top = downs[0]
+    floor = downgrade_floor(top, headers, irreversible)
+    if floor == top:
         outcome.downgrade = "none"
         outcome.notes.append(f"downgrade: revision {floor} has no downgrade()")
         return
     if floor != "base":
         outcome.downgrade_floor = floor
         outcome.notes.append(f"downgrade: to {floor}, which has no downgrade()")
-    script, error = mig_script(project, dialect, "downgrade", f"{outcome.target}:{floor}")
+    script, error = mig_script(project, dialect, "downgrade", f"{top}:{floor}")
     if script is None:
         outcome.notes.append(f"mig downgrade: {first_error_line(error)}")
         failed = _failed_revision(error, headers)
-        if failed is None or failed == resolve(outcome.target, headers):
+        if failed is None or failed == top:
             outcome.downgrade = "mig failed"
             return
         # Compare the downgrades above the one mig could not run.
         floor = outcome.downgrade_floor = failed
-        script, error = mig_script(project, dialect, "downgrade", f"{outcome.target}:{floor}")
+        script, error = mig_script(project, dialect, "downgrade", f"{top}:{floor}")
         if script is None:
             outcome.downgrade = "mig failed"
             outcome.notes.append(f"mig downgrade to {floor}: {first_error_line(error)}")

@@ -236,3 +236,18 @@ def test_compare_upgrade_and_downgrade_on_sqlite(versions: Path, tmp_path: Path)
     )
     assert (outcome.downgrade, outcome.downgrade_diffs) == ("equal", [])
     assert outcome.cell() == "equal; downgrade: equal"
+
+
+def test_document_keeps_the_hand_written_part(tmp_path: Path) -> None:
+    history = corpus.History("tiny", "tiny-dist", "1.0", "tiny/versions")
+    path = tmp_path / "corpus.md"
+    corpus.write_document(path, "| first |\n", [history])
+    first = path.read_text()
+    assert first.startswith("# Corpus: ")
+    assert "tiny-dist 1.0" in first
+    assert first.endswith("| first |\n" + corpus.KEPT_MARKER + "\n")
+    path.write_text(first + "## Findings\n\nby hand\n")
+    corpus.write_document(path, "| second |\n", [history])
+    second = path.read_text()
+    assert "| first |" not in second
+    assert second.endswith("| second |\n\n" + corpus.KEPT_MARKER + "\n## Findings\n\nby hand\n")

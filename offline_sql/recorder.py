@@ -18,6 +18,8 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from sqlalchemy import inspection
+
 from offline_sql.errors import MigError, OfflineReadError
 from offline_sql.operations import CreateTable, Operation, Origin
 
@@ -153,13 +155,25 @@ class OfflineBind:
     def __getattr__(self, name: str) -> Any:
         if name.startswith("_"):
             raise AttributeError(name)
+        raise self.read_error(f"op.get_bind().{name}")
+
+    def read_error(self, what: str) -> OfflineReadError:
+        """The error for ``what`` (an attribute or call) that would read the database."""
         recorder = self._recorder
-        raise OfflineReadError(
+        return OfflineReadError(
             f"{recorder.path}:{recorder.script_line()} (revision {recorder.revision}): "
-            f"op.get_bind().{name} needs a database, and offline scripts cannot read the "
+            f"{what} needs a database, and offline scripts cannot read the "
             "database; guard the code with `if not op.get_context().is_offline_mode():` "
             "or use op.execute for writes"
         )
+
+
+@inspection._inspects(OfflineBind)
+def _inspect_offline_bind(bind: OfflineBind) -> Any:
+    """``sa.inspect(op.get_bind())``, ``MetaData.reflect(bind=...)`` and
+    ``Table(..., autoload_with=...)`` offline: mig's error naming the script line, instead
+    of SQLAlchemy's NoInspectionAvailable (real scripts check tables and indexes this way)."""
+    raise bind.read_error("sa.inspect(op.get_bind()) (reflection)")
 
 
 @contextmanager

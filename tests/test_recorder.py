@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -94,6 +95,26 @@ def test_offline_bind_refuses_reads(attribute: str) -> None:
     recorder, _ = make_recorder()
     with recording(recorder), pytest.raises(OfflineReadError, match=attribute):
         getattr(op.get_bind(), attribute)
+
+
+@pytest.mark.parametrize(
+    "read",
+    [
+        lambda bind: sa.inspect(bind),
+        lambda bind: sa.MetaData().reflect(bind=bind),
+        lambda bind: sa.Table("t", sa.MetaData(), autoload_with=bind),
+    ],
+    ids=["inspect", "reflect", "autoload_with"],
+)
+def test_offline_bind_refuses_reflection(tmp_path: Path, read: Callable[[Any], Any]) -> None:
+    """Issue 12's corpus (openstack-placement, langflow): reflection through the offline
+    bind is mig's one-line error naming the script line, not NoInspectionAvailable."""
+    path = write(tmp_path, "")
+    recorder, _ = make_recorder(path)
+    with recording(recorder), pytest.raises(OfflineReadError, match=r"sa\.inspect") as info:
+        read(op.get_bind())
+    assert f"{path}:" in str(info.value)
+    assert "is_offline_mode()" in str(info.value)
 
 
 def test_online_bind_is_the_connection() -> None:

@@ -701,6 +701,8 @@ class MSSQLDialect(Dialect):
             spelled = self.type_sql(type_).upper()
             code_page = dependents.type_name(spelled) in ("VARCHAR", "CHAR", "TEXT")
             if code_page and "UTF8" not in spelled and not fits_code_page(value):
+                if not _utf8(value):
+                    continue  # a lone surrogate: the script is refused for it, one error line
                 warnings.warn(
                     f"{where}: {value[:40]!r} for column {name} ({spelled}) has characters "
                     "outside code page 1252, which SQL Server stores as '?' unless the "
@@ -753,6 +755,15 @@ def identity_column(state: SchemaState, table: TableState) -> str | None:
 
 CODE_PAGE_UNDEFINED = frozenset("\x81\x8d\x8f\x90\x9d")
 """Bytes code page 1252 leaves undefined; Windows (and SQL Server) keep them as they are."""
+
+
+def _utf8(text: str) -> bool:
+    """Whether ``text`` can be written at all (a lone surrogate cannot)."""
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
 
 
 def fits_code_page(text: str) -> bool:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import io
 import os
+import sys
 import warnings
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -486,9 +487,18 @@ def _show_progress() -> None:
     """Online progress from ``offline_sql.migrate`` as ``mig: ...`` lines on stderr."""
     import logging
 
+    class CurrentStderr(logging.StreamHandler):  # type: ignore[type-arg]
+        """Writes to ``sys.stderr`` as it is when a line is logged, not as it was when the
+        handler was made: an embedding program or test runner may have replaced it since
+        (a stream captured by an earlier run is closed by now)."""
+
+        def emit(self, record: logging.LogRecord) -> None:
+            self.stream = sys.stderr
+            super().emit(record)
+
     logger = logging.getLogger("offline_sql")
     if not logger.handlers:
-        handler = logging.StreamHandler()
+        handler = CurrentStderr()
         handler.setFormatter(logging.Formatter("mig: %(message)s"))
         logger.addHandler(handler)
         logger.setLevel(logging.INFO)

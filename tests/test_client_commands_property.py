@@ -220,6 +220,9 @@ def test_no_command_line_comes_from_text(dialect: str, case: tuple[str, str]) ->
         script = refused_or_written(generate(root / "hazard", dialect, place, text))
         if script is None:
             return
-        plain = refused_or_written(generate(root / "plain", dialect, place, "plain"))
+        # The same line breaks with harmless words: a text with a line break may be written
+        # another way (Oracle runs such a comment through EXECUTE IMMEDIATE and a "/" line).
+        harmless = re.sub(r"[^\r\n]+", "plain", text)
+        plain = refused_or_written(generate(root / "plain", dialect, place, harmless))
         assert plain is not None
         assert command_lines(dialect, script) <= command_lines(dialect, plain), script

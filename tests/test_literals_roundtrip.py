@@ -119,7 +119,11 @@ def row_strategy(dialect: str) -> st.SearchStrategy[dict[str, Any]]:
         {
             "txt": text_strategy(),
             "bin": st.binary(max_size=24),
-            "doc": json_strategy(),
+            # SQLite stores a bare-number document as a REAL, read by its own rounding
+            # (docs/known-differences.md, D4).
+            "doc": json_strategy().filter(
+                lambda doc: dialect != "sqlite" or not isinstance(doc, float)
+            ),
             "num": numbers,
             "day": st.dates(earliest.date()),
             "moment": st.datetimes(earliest),

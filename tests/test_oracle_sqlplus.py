@@ -312,7 +312,9 @@ def members() -> SchemaState:
 
 def alter(state: SchemaState | None = None, **kw: Any) -> list[str]:
     op = with_origin(ops.AlterColumn("members", **kw))
-    return [s.sql for s in OracleDialect().render(op, state or members())]
+    statements = OracleDialect().render(op, state or members())
+    # A note is a comment line alone in the script (the framer writes "-- " and the comment).
+    return [f"-- {s.comment}" if s.kind == "note" else s.sql for s in statements]
 
 
 def test_integer_to_biginteger_leaves_the_type_out() -> None:

@@ -101,5 +101,5 @@ def test_the_core_names_no_database() -> None:
     ]
     assert not hits, (
         "the core names a database (move the knowledge into a dialect flag or method in "
-        "dialects/):\n" + "\n".join(hits)
+        "offline_sql/dialects/):\n" + "\n".join(hits)
     )

@@ -14,7 +14,7 @@ from typing import Any, Literal
 import sqlalchemy as sa
 from sqlalchemy.sql.elements import ClauseElement
 
-from offline_sql import op as _op
+from offline_sql import _op_builders as _op
 from offline_sql.operations import (
     AddColumn,
     BatchAlterTable,

@@ -1,4 +1,5 @@
-"""The core never names a database: database knowledge lives in ``dialects/``.
+"""The core never names a database: database knowledge lives in
+``offline_sql/dialects/``.
 
 Scans every module of ``offline_sql/`` outside ``offline_sql/dialects/`` with :mod:`ast` for a
 string literal equal (case-insensitively) to a dialect name, a URL alias, a sqlglot dialect
@@ -30,7 +31,7 @@ def database_words() -> frozenset[str]:
 
 
 def core_modules() -> list[Path]:
-    """Python files of the package, ``dialects/`` (a symlink into the package) left out."""
+    """Python files of the package, ``dialects/`` left out."""
     return sorted(
         path for path in PACKAGE.rglob("*.py") if path.relative_to(PACKAGE).parts[0] != "dialects"
     )
@@ -100,5 +101,5 @@ def test_the_core_names_no_database() -> None:
     ]
     assert not hits, (
         "the core names a database (move the knowledge into a dialect flag or method in "
-        "dialects/):\n" + "\n".join(hits)
+        "offline_sql/dialects/):\n" + "\n".join(hits)
     )

@@ -221,7 +221,7 @@ def fixed_text(call: ast.Call) -> str:
 
 def refusal_sites() -> list[tuple[str, str]]:
     out = []
-    for path in sorted((ROOT / "dialects").glob("*.py")):
+    for path in sorted((ROOT / "offline_sql" / "dialects").glob("*.py")):
         for call in error_calls(ast.parse(path.read_text(encoding="utf-8"))):
             out.append((f"{path.name}:{call.lineno}", fixed_text(call)))
     return out

@@ -37,8 +37,8 @@ def digest(*parts: str) -> str:
 
 
 def _tree_stamp(folder: Path) -> str:
-    """Names, sizes and mtimes of every ``.py`` file under ``folder`` (following the
-    ``dialects`` symlink): an edited checkout of mig is a new mig."""
+    """Names, sizes and mtimes of every ``.py`` file under ``folder`` (following
+    symlinked folders): an edited checkout of mig is a new mig."""
     parts: list[str] = []
     for root, dirs, files in os.walk(folder, followlinks=True):
         dirs[:] = sorted(d for d in dirs if d != "__pycache__")

@@ -29,7 +29,7 @@ import sqlalchemy as sa
 from offline_sql import operations as ops
 from offline_sql import progress
 from offline_sql.client_commands import ClientCommand, ClientSyntax
-from offline_sql.dialects import existing, mysql_indexes
+from offline_sql.dialects import existing, mysql_indexes, url_backend
 from offline_sql.dialects import render as r
 from offline_sql.dialects.base import (
     NO_REVISION,
@@ -388,8 +388,10 @@ class MySQLDialect(Dialect):
         types: dict[str, Any],
         kw: dict[str, Any],
     ) -> None:
-        """TEXT/BLOB columns are indexed by a prefix: ``mysql_length`` must say how long."""
-        length = kw.get("mysql_length")
+        """TEXT/BLOB columns are indexed by a prefix: ``mysql_length`` must say how long
+        (``mariadb_length`` for SQLAlchemy's ``mariadb://`` dialect, which reads only that)."""
+        keyword = f"{self.sa_dialect().name}_length"
+        length = kw.get(keyword)
         for name in names:
             type_ = types.get(name)
             if type_ is None or not _PREFIX_ONLY_TYPE.match(self.type_sql(type_)):
@@ -398,7 +400,7 @@ class MySQLDialect(Dialect):
             if given is None:
                 raise RenderError(
                     f"{r.describe(op)}: column {name!r} is {self.type_sql(type_)}, which "
-                    f"{self.name} indexes only by a prefix; add mysql_length={{{name!r}: 191}} "
+                    f"{self.name} indexes only by a prefix; add {keyword}={{{name!r}: 191}} "
                     "(or another length) to the index"
                 )
 
@@ -518,6 +520,16 @@ class MariaDBDialect(MySQLDialect):
     drop_if_exists = True
     functional_key_parts = False
     column_if_exists = True
+
+    def script_url(self) -> str:
+        """``mysql://``, as online through the usual ``mysql+pymysql://`` URL to a MariaDB
+        server: scripts see ``dialect.name == "mysql"`` and type variants keyed ``"mysql"``
+        apply (``Text().with_variant(mysql.LONGTEXT(), "mysql")`` is LONGTEXT). A configured
+        ``mariadb://`` URL is SQLAlchemy's MariaDB-only mode: ``"mariadb"``, as online."""
+        url = self.configured_url
+        if url is not None and url_backend(url) == "mariadb":
+            return "mariadb://"
+        return "mysql://"
 
     def guard_failure(self, expected: tuple[str, ...], table: str) -> list[Statement]:
         """MariaDB runs ``SIGNAL`` as a prepared statement: ``ERROR 1644 (45000): mig: the

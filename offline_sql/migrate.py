@@ -203,7 +203,7 @@ class Project:
         if self._dialect is None:
             from offline_sql.dialects import get_dialect
 
-            self._dialect = get_dialect(self.config.dialect_name)
+            self._dialect = get_dialect(self.config.dialect_name, self.config.url)
         return self._dialect
 
     def header(self, revision: str) -> RevisionHeader:

@@ -110,7 +110,7 @@ def check(config: Config) -> list[str]:
     from offline_sql.dialects import get_dialect
 
     comparison, _, _ = _compare_project(config)
-    sa_dialect = get_dialect(config.dialect_name).sa_dialect()
+    sa_dialect = get_dialect(config.dialect_name, config.url).sa_dialect()
     return [describe(op, sa_dialect) for op in comparison.ops] + list(comparison.notes)
 
 

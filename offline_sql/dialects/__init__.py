@@ -29,8 +29,9 @@ REGISTRY: dict[str, str] = {
 NAMES: tuple[str, ...] = tuple(REGISTRY)
 
 
-def get_dialect(name: str) -> Dialect:
-    """Return a fresh dialect instance for ``name`` (one of :data:`NAMES`)."""
+def get_dialect(name: str, url: str | None = None) -> Dialect:
+    """Return a fresh dialect instance for ``name`` (one of :data:`NAMES`); ``url`` is the
+    project's configured database URL, if any (see ``Dialect.script_url``)."""
     try:
         target = REGISTRY[name]
     except KeyError:
@@ -40,6 +41,7 @@ def get_dialect(name: str) -> Dialect:
     module_name, _, class_name = target.partition(":")
     cls = getattr(importlib.import_module(module_name), class_name)
     dialect: Dialect = cls()
+    dialect.configured_url = url
     return dialect
 
 

@@ -135,7 +135,13 @@ class Dialect:
     """The name users give to ``--dialect`` and in config."""
 
     sqlalchemy_url: ClassVar[str] = ""
-    """URL whose SQLAlchemy dialect compiles our constructs; no DBAPI driver is imported."""
+    """URL of the database's SQLAlchemy dialect: online, a URL of this backend connects
+    through it; offline, it compiles our constructs (see :meth:`script_url`). No DBAPI
+    driver is imported."""
+
+    configured_url: str | None = None
+    """The project's database URL, when one is configured (``get_dialect(name, url)``).
+    Offline, scripts see the SQLAlchemy dialect a script would see online through it."""
 
     transactional_ddl: ClassVar[bool] = True
     """DDL takes part in transactions: the script can be atomic (BEGIN ... COMMIT)."""
@@ -284,6 +290,14 @@ class Dialect:
     enables: rules about its locks or commit behaviour. Rules for every database always run."""
 
     # ---- compiling --------------------------------------------------------------------
+
+    def script_url(self) -> str:
+        """URL of the SQLAlchemy dialect that offline scripts see (``op.get_bind().dialect``,
+        ``op.get_context().dialect``) and that compiles their constructs, so type variants
+        (``with_variant(..., "mysql")``), ``<name>_*`` keyword arguments and branches on
+        ``dialect.name`` go as they would online through :attr:`configured_url`. Default:
+        :attr:`sqlalchemy_url`."""
+        return self.sqlalchemy_url
 
     def sa_dialect(self) -> SADialect:
         """The SQLAlchemy dialect (paramstyle ``named`` so ``%`` is never doubled),

@@ -58,9 +58,17 @@ def _assume_mysql(dialect: SADialect) -> None:
     from ``server_version_info``: MySQL 8.0.13, MariaDB 10.2.1; with none it writes
     ``DEFAULT uuid()``, which MySQL rejects), and MariaDB's native ``UUID`` type (10.7+),
     which 2.0 does not know (it would write ``CHAR(32)``)."""
-    is_mariadb = dialect.name == "mariadb"
+    is_mariadb = bool(getattr(dialect, "is_mariadb", False))
     dialect.server_version_info = (10, 2, 1) if is_mariadb else (8, 0, 13)
     dialect.supports_native_uuid = is_mariadb
+
+
+def _assume_mariadb(dialect: SADialect) -> None:
+    """A MariaDB server, whichever URL built the dialect: SQLAlchemy's ``mysql://`` dialect
+    (named ``"mysql"``) switches to MariaDB's quoting and types on connecting to one, as
+    here; its ``mariadb://`` dialect is MariaDB's from the start. Then :func:`_assume_mysql`."""
+    dialect._set_mariadb(True, (10, 2, 1))  # type: ignore[attr-defined]
+    _assume_mysql(dialect)
 
 
 def _assume_postgresql(dialect: SADialect) -> None:
@@ -78,10 +86,10 @@ ASSUMED_SERVERS: dict[str, Callable[[SADialect], None]] = {
     "mssql": _assume_sql_server,
     "oracle": _assume_oracle,
     "mysql": _assume_mysql,
-    "mariadb": _assume_mysql,
+    "mariadb": _assume_mariadb,
 }
-"""SQLAlchemy dialect name -> what ``initialize()`` would have set for the oldest server
-version mig targets, where SQLAlchemy's connection-less defaults are wrong for it."""
+"""mig dialect name -> what ``initialize()`` would have set for the oldest server version
+mig targets, where SQLAlchemy's connection-less defaults are wrong for it."""
 
 
 def unbound_parameter(name: str) -> LiteralError:
@@ -218,11 +226,14 @@ def bound_caches(sa_dialect: SADialect) -> None:
         strings.clear()
 
 
-def build(url: str, literals_class: type[Literals] | None = None) -> Compilation:
-    """The compilation for a SQLAlchemy URL such as ``"mariadb://"`` (no driver imported)."""
+def build(
+    url: str, literals_class: type[Literals] | None = None, server: str | None = None
+) -> Compilation:
+    """The compilation for a SQLAlchemy URL such as ``"mariadb://"`` (no driver imported)
+    talking to ``server`` (a key of :data:`ASSUMED_SERVERS`; default: the URL's backend)."""
     engine = sa.create_mock_engine(url, _refuse, paramstyle="named")
     sa_dialect = engine.dialect
-    assume = ASSUMED_SERVERS.get(sa_dialect.name)
+    assume = ASSUMED_SERVERS.get(server or sa_dialect.name)
     if assume is not None:
         assume(sa_dialect)
     if literals_class is None:
@@ -241,7 +252,7 @@ def compilation_for(dialect: Dialect) -> Compilation:
     cached = vars(dialect).get(_CACHE_ATTRIBUTE)
     if isinstance(cached, Compilation):
         return cached
-    compilation = build(dialect.sqlalchemy_url, dialect.literals)
+    compilation = build(dialect.script_url(), dialect.literals, dialect.name)
     vars(dialect)[_CACHE_ATTRIBUTE] = compilation
     return compilation
 

@@ -29,7 +29,7 @@ import sqlalchemy as sa
 from offline_sql import operations as ops
 from offline_sql import progress
 from offline_sql.client_commands import ClientCommand, ClientSyntax
-from offline_sql.dialects import existing, mysql_indexes
+from offline_sql.dialects import existing, mysql_indexes, url_backend
 from offline_sql.dialects import render as r
 from offline_sql.dialects.base import (
     NO_REVISION,
@@ -216,9 +216,12 @@ class MySQLDialect(Dialect):
 
     # ---- columns ----------------------------------------------------------------------
 
-    def column_spec(self, column: ColumnState, auto_increment: bool) -> str:
+    def column_spec(
+        self, column: ColumnState, auto_increment: bool, table_name: str = "_restated"
+    ) -> str:
         """``name type [NOT] NULL [DEFAULT ..] [AUTO_INCREMENT] [COMMENT ..]`` as CREATE
-        TABLE would spell it (SQLAlchemy's own column DDL, on a throwaway table)."""
+        TABLE would spell it (SQLAlchemy's own column DDL, on a throwaway table named
+        ``table_name`` so SQLAlchemy's messages name the real table)."""
         default = column.server_default
         if isinstance(default, sa.DefaultClause):
             default = default.arg
@@ -233,7 +236,7 @@ class MySQLDialect(Dialect):
             primary_key=auto_increment,
             autoincrement=auto_increment,
         )
-        sa.Table("_restated", sa.MetaData(), col)
+        sa.Table(table_name, sa.MetaData(), col)
         return self.ddl(sa.schema.CreateColumn(col))
 
     def render_alter_column(self, op: ops.AlterColumn, state: SchemaState) -> list[Statement]:
@@ -255,7 +258,9 @@ class MySQLDialect(Dialect):
             auto = existing.is_auto_increment(state.get(op.schema, op.table_name), before)
         else:
             auto = bool(op.autoincrement)
-        spec = self.column_spec(after, auto)
+        if auto and not self.counts_itself(after.type):
+            raise self.auto_increment_refusal(op, after)
+        spec = self.column_spec(after, auto, op.table_name)
         if after.name != op.column_name:
             sql = f"{self.alter_table(op)} CHANGE COLUMN {self.quote(op.column_name)} {spec}"
         else:
@@ -265,6 +270,36 @@ class MySQLDialect(Dialect):
         if op.type_ is ops.UNSET or (not unknown and self.same_type(before.type, after.type)):
             return modify
         return self.around_foreign_keys(op, state, after, modify)
+
+    def counts_itself(self, type_: sa.types.TypeEngine[Any]) -> bool:
+        """Whether a column of ``type_`` can be AUTO_INCREMENT: an integer (the server
+        refuses ``DECIMAL`` and strings with errno 1063, "Incorrect column specifier", and
+        SQLAlchemy writes AUTO_INCREMENT on nothing else). Variants resolved as compiled."""
+        variant = type_._variant_mapping.get(self.sa_dialect().name, type_)
+        return isinstance(variant, sa.Integer)
+
+    def auto_increment_refusal(self, op: ops.AlterColumn, after: ColumnState) -> RenderError:
+        """A type change of an AUTO_INCREMENT column to a type that cannot count itself.
+
+        MODIFY restates the column, and without AUTO_INCREMENT the server drops it silently
+        (so does Alembic's ``MODIFY id TEXT NOT NULL``): rows inserted without the column
+        would then fail, or get ``''`` under a lenient ``sql_mode``. The script must say
+        ``autoincrement=False`` to drop it knowingly."""
+        table = f"{op.schema}.{op.table_name}" if op.schema else op.table_name
+        column = f"column '{table}.{op.column_name}'"
+        new_type = self.type_sql(after.type)
+        if op.autoincrement is not ops.UNSET:
+            return RenderError(
+                f"{r.describe(op)}: autoincrement=True on {column} of type {new_type}, and "
+                f"{self.name} numbers only integer columns (AUTO_INCREMENT); keep an integer "
+                "type or drop autoincrement=True"
+            )
+        return RenderError(
+            f"{r.describe(op)}: {column} is AUTO_INCREMENT, and its new type {new_type} "
+            f"cannot be ({self.name} numbers only integer columns); pass autoincrement=False "
+            f"to drop AUTO_INCREMENT with the type change (inserts must then give "
+            f"{op.column_name} a value), or keep an integer type"
+        )
 
     def around_foreign_keys(
         self, op: ops.AlterColumn, state: SchemaState, after: ColumnState, modify: list[Statement]
@@ -388,8 +423,10 @@ class MySQLDialect(Dialect):
         types: dict[str, Any],
         kw: dict[str, Any],
     ) -> None:
-        """TEXT/BLOB columns are indexed by a prefix: ``mysql_length`` must say how long."""
-        length = kw.get("mysql_length")
+        """TEXT/BLOB columns are indexed by a prefix: ``mysql_length`` must say how long
+        (``mariadb_length`` for SQLAlchemy's ``mariadb://`` dialect, which reads only that)."""
+        keyword = f"{self.sa_dialect().name}_length"
+        length = kw.get(keyword)
         for name in names:
             type_ = types.get(name)
             if type_ is None or not _PREFIX_ONLY_TYPE.match(self.type_sql(type_)):
@@ -398,7 +435,7 @@ class MySQLDialect(Dialect):
             if given is None:
                 raise RenderError(
                     f"{r.describe(op)}: column {name!r} is {self.type_sql(type_)}, which "
-                    f"{self.name} indexes only by a prefix; add mysql_length={{{name!r}: 191}} "
+                    f"{self.name} indexes only by a prefix; add {keyword}={{{name!r}: 191}} "
                     "(or another length) to the index"
                 )
 
@@ -518,6 +555,16 @@ class MariaDBDialect(MySQLDialect):
     drop_if_exists = True
     functional_key_parts = False
     column_if_exists = True
+
+    def script_url(self) -> str:
+        """``mysql://``, as online through the usual ``mysql+pymysql://`` URL to a MariaDB
+        server: scripts see ``dialect.name == "mysql"`` and type variants keyed ``"mysql"``
+        apply (``Text().with_variant(mysql.LONGTEXT(), "mysql")`` is LONGTEXT). A configured
+        ``mariadb://`` URL is SQLAlchemy's MariaDB-only mode: ``"mariadb"``, as online."""
+        url = self.configured_url
+        if url is not None and url_backend(url) == "mariadb":
+            return "mariadb://"
+        return "mysql://"
 
     def guard_failure(self, expected: tuple[str, ...], table: str) -> list[Statement]:
         """MariaDB runs ``SIGNAL`` as a prepared statement: ``ERROR 1644 (45000): mig: the

@@ -240,7 +240,7 @@ class Dialect:
 
     foreign_key_namer: ClassVar[ForeignKeyNamer | None] = None
     """Names the schema state gives the foreign keys scripts leave unnamed, as the database
-    does (MySQL/MariaDB: ``<table>_ibfk_<n>``, ``dialects/mysql_names.py``), so scripts can
+    does (MySQL/MariaDB: ``<table>_ibfk_<n>``, ``dialects/mysql/names.py``), so scripts can
     drop them by those names; None: they stay unnamed in the state."""
 
     bulk_insert_rows: ClassVar[int | None] = None
@@ -253,9 +253,15 @@ class Dialect:
     ``max_allowed_packet``). A single row longer than this still gets its own statement.
     None: no limit."""
 
-    literals: ClassVar[type[Literals] | None] = None
-    """Literal rules (a class from ``dialects/literals.py``); None takes the one registered
-    for the scheme of :attr:`sqlalchemy_url` in ``literals.BY_URL_SCHEME``."""
+    literals: ClassVar[type[Literals]] = Literals
+    """Literal rules: the database's subclass of :class:`Literals` (in its folder's
+    ``literals.py``); the base class holds only what every database shares."""
+
+    def assume_server(self, sa_dialect: SADialect) -> None:
+        """Set on SQLAlchemy's connection-less dialect what ``initialize()`` would have set
+        for the oldest server version mig targets, where SQLAlchemy's defaults are wrong for
+        it. Called once, before the literals and the compiler are installed. The default
+        changes nothing."""
 
     sqlalchemy_package: ClassVar[str] = ""
     """The ``sqlalchemy.dialects`` package holding the database's own types: autogenerate and

@@ -22,14 +22,14 @@ from __future__ import annotations
 import dataclasses
 import re
 from collections.abc import Mapping
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 import sqlalchemy as sa
 
 from offline_sql import operations as ops
 from offline_sql import progress
 from offline_sql.client_commands import ClientCommand, ClientSyntax
-from offline_sql.dialects import existing, mysql_indexes
+from offline_sql.dialects import existing
 from offline_sql.dialects import render as r
 from offline_sql.dialects.base import (
     NO_REVISION,
@@ -38,10 +38,15 @@ from offline_sql.dialects.base import (
     expected_revisions,
     guard_message_parts,
 )
-from offline_sql.dialects.mysql_names import InnoDBForeignKeyNames
+from offline_sql.dialects.mysql import indexes as mysql_indexes
+from offline_sql.dialects.mysql.literals import MySQLLiterals
+from offline_sql.dialects.mysql.names import InnoDBForeignKeyNames
 from offline_sql.errors import RenderError
 from offline_sql.state import ColumnState, ForeignKeyState, SchemaState, TableState
 from offline_sql.statements import Statement
+
+if TYPE_CHECKING:
+    from sqlalchemy.engine import Dialect as SADialect
 
 _PREFIX_ONLY_TYPE = re.compile(r"^(TINY|MEDIUM|LONG)?(TEXT|BLOB)\b")
 """Types MySQL indexes only with a prefix length (``mysql_length``)."""
@@ -60,6 +65,18 @@ integer column the state does not know needs ``existing_autoincrement``."""
 class MySQLDialect(Dialect):
     name = "mysql"
     sqlalchemy_url = "mysql://"
+    literals = MySQLLiterals
+
+    def assume_server(self, sa_dialect: SADialect) -> None:
+        """What SQLAlchemy 2.1 assumes without a connection, spelled so 2.0 compiles the same:
+        expression defaults as ``DEFAULT (expr)`` and no ``CAST(... AS FLOAT)`` (2.0 derives both
+        from ``server_version_info``: MySQL 8.0.13, MariaDB 10.2.1; with none it writes
+        ``DEFAULT uuid()``, which MySQL rejects), and MariaDB's native ``UUID`` type (10.7+),
+        which 2.0 does not know (it would write ``CHAR(32)``)."""
+        is_mariadb = sa_dialect.name == "mariadb"
+        sa_dialect.server_version_info = (10, 2, 1) if is_mariadb else (8, 0, 13)
+        sa_dialect.supports_native_uuid = is_mariadb
+
     transactional_ddl = False
     marks_blocks_in_progress = True
     begin_statement = None

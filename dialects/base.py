@@ -37,6 +37,7 @@ if TYPE_CHECKING:
     from sqlalchemy.engine import Engine
 
     from offline_sql.operations import Operation
+    from offline_sql.review.rules import Rule
     from offline_sql.state import ForeignKeyNamer, SchemaState
 
 Renderer = Callable[[Any, "SchemaState"], "list[Statement]"]
@@ -285,9 +286,10 @@ class Dialect:
 
     # ---- review -----------------------------------------------------------------------
 
-    review_rules: ClassVar[frozenset[str]] = frozenset()
-    """Ids of the database-specific review rules (``offline_sql.review.rules``) this database
-    enables: rules about its locks or commit behaviour. Rules for every database always run."""
+    review_rules: ClassVar[tuple[Rule, ...]] = ()
+    """The database-specific review rules, defined in the database's folder
+    (``dialects/postgresql/review.py``): rules about its locks or commit behaviour. The rules
+    for every database (``offline_sql/review/rules.py``) always run."""
 
     # ---- compiling --------------------------------------------------------------------
 

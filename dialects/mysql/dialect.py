@@ -39,6 +39,7 @@ from offline_sql.dialects.base import (
     guard_message_parts,
 )
 from offline_sql.dialects.mysql import indexes as mysql_indexes
+from offline_sql.dialects.mysql import review
 from offline_sql.dialects.mysql.literals import MySQLLiterals
 from offline_sql.dialects.mysql.names import InnoDBForeignKeyNames
 from offline_sql.errors import RenderError
@@ -112,7 +113,7 @@ class MySQLDialect(Dialect):
     ``;``, even on the same line). ``use`` is left out: the server's ``USE`` does the same."""
     default_driver = "pymysql"
     driver_extras: ClassVar[Mapping[str, str]] = {"pymysql": "mysql"}
-    review_rules = frozenset({"mysql-ddl-with-dml", "mysql-enum-reorder"})
+    review_rules = review.RULES
     """DDL commits implicitly (data changes beside it cannot roll back with it), and ENUM
     value changes rebuild the table."""
     non_transactional_note = (

@@ -29,6 +29,7 @@ from offline_sql.dialects.base import (
     expected_revisions,
     guard_message_parts,
 )
+from offline_sql.dialects.postgresql import review
 from offline_sql.dialects.postgresql.literals import PostgreSQLLiterals
 from offline_sql.state import SchemaState
 from offline_sql.statements import Statement
@@ -92,16 +93,7 @@ class PostgreSQLDialect(Dialect):
     sqlalchemy_package = "postgresql"
     default_driver = "psycopg"
     driver_extras: ClassVar[Mapping[str, str]] = {"psycopg": "postgresql", "psycopg2": "postgresql"}
-    review_rules = frozenset(
-        {
-            "pg-index-not-concurrently",
-            "pg-fk-not-valid",
-            "pg-check-not-valid",
-            "pg-set-not-null",
-            "pg-type-rewrite",
-            "pg-volatile-default",
-        }
-    )
+    review_rules = review.RULES
     """PostgreSQL's lock rules: statements that hold ACCESS EXCLUSIVE or SHARE locks while
     they scan or rewrite a table that already has rows."""
     column_if_exists = True

@@ -6,8 +6,9 @@ file line by line and has its own quirks (``mariadb`` and ``sqlite3`` drop a CR 
 newline, ``sqlcmd`` substitutes ``$(var)`` and splits on ``GO`` lines, SQL*Plus substitutes
 ``&name`` and ends a statement at a blank line), so a literal that is correct SQL is not
 enough: it must survive the client too. :class:`Literals` holds the rules every database
-shares; one subclass per database overrides what differs. Values we cannot express faithfully
-raise :class:`LiteralError` instead of changing the data silently.
+shares; one subclass per database (its folder's ``literals.py``) overrides what differs.
+Values we cannot express faithfully raise :class:`LiteralError` instead of changing the data
+silently.
 
 The column type (when known) guides the choice the way SQLAlchemy would when binding the
 value online: a ``dict`` into ``JSON`` is serialized, an ``enum.Enum`` member into ``Enum``

@@ -16,13 +16,16 @@ import sys
 from dataclasses import dataclass
 from pathlib import Path
 
+from offline_sql.dialects import NAMES
+
 if sys.version_info >= (3, 11):
     import tomllib
 else:  # pragma: no cover
     import tomli as tomllib
 
 GOLDEN_DIR = Path(__file__).resolve().parent.parent / "golden"
-DIALECTS = ("postgresql", "mysql", "mariadb", "sqlite", "mssql", "oracle")
+DIALECTS = NAMES
+"""Every registered dialect: a new database gets a golden file in every scenario."""
 
 
 @dataclass(frozen=True)

@@ -15,10 +15,11 @@ from sqlalchemy.schema import SchemaItem
 
 from offline_sql import operations as o
 from offline_sql.autogen import compare, compare_metadata, render_script_body
+from offline_sql.dialects import NAMES
 from offline_sql.operations import UNSET
 from offline_sql.state import SchemaState
 
-DIALECTS = ("postgresql", "mysql", "mariadb", "sqlite", "mssql", "oracle")
+DIALECTS = NAMES
 
 
 def base_state() -> SchemaState:

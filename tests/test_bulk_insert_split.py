@@ -21,7 +21,7 @@ from helpers import Rev, make_project
 from offline_sql import operations as ops
 from offline_sql.cli import cli
 from offline_sql.dialects import get_dialect
-from offline_sql.dialects.mysql import MySQLDialect
+from offline_sql.dialects.mysql.dialect import MySQLDialect
 from offline_sql.state import SchemaState
 
 ITEMS = sa.table("items", sa.column("id", sa.Integer()), sa.column("label", sa.String(200)))

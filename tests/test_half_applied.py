@@ -22,7 +22,7 @@ from databases import DialectName, ScratchDatabase, ScriptFailed, scratch_databa
 from test_offline_equals_online import cli_script, online_config, write_project
 
 from offline_sql import migrate
-from offline_sql.dialects import get_dialect
+from offline_sql.dialects import NAMES, get_dialect
 from offline_sql.emit import RESUME_NOTES, FramedStep, FrameOptions, frame_script
 from offline_sql.errors import DatabaseError, RenderError
 from offline_sql.progress import half_applied_message, marker_for
@@ -146,7 +146,7 @@ def test_other_guards_never_take_a_marker_for_a_revision(
         assert "second_table" not in tables(database)
 
 
-@pytest.mark.parametrize("name", ["postgresql", "mysql", "mariadb", "sqlite", "mssql", "oracle"])
+@pytest.mark.parametrize("name", NAMES)
 def test_a_revision_id_that_reads_as_a_marker_is_refused(name: str) -> None:
     dialect = get_dialect(name)
     with pytest.raises(RenderError, match="'~x' starts with '~'"):

@@ -13,24 +13,17 @@ import sqlalchemy as sa
 from sqlalchemy.dialects import mssql, mysql, postgresql
 from sqlalchemy.schema import CreateTable
 
+from offline_sql.dialects import NAMES, get_dialect
 from offline_sql.dialects.base import Dialect
 from offline_sql.dialects.compiling import compilation_for, mock_engine
 from offline_sql.errors import RenderError
 
-URLS = {
-    "postgresql": "postgresql://",
-    "mysql": "mysql://",
-    "mariadb": "mariadb://",
-    "sqlite": "sqlite://",
-    "mssql": "mssql://",
-    "oracle": "oracle://",
-}
-ALL = tuple(URLS)
+ALL = NAMES
 
 
 def make_dialect(name: str) -> Dialect:
-    cls: type[Dialect] = type(f"{name}Test", (Dialect,), {"sqlalchemy_url": URLS[name]})
-    return cls()
+    """A fresh instance of the registered dialect (its compilation is cached per instance)."""
+    return get_dialect(name)
 
 
 class Color(enum.Enum):
@@ -398,7 +391,7 @@ def test_mariadb_url_compiles_as_mariadb() -> None:
 
 
 def test_dialect_literals_class_overrides_the_default() -> None:
-    from offline_sql.dialects.literals import PostgreSQLLiterals
+    from offline_sql.dialects.postgresql.literals import PostgreSQLLiterals
 
     cls: type[Dialect] = type(
         "Odd", (Dialect,), {"sqlalchemy_url": "sqlite://", "literals": PostgreSQLLiterals}

@@ -1,6 +1,6 @@
 """MySQL/MariaDB: the names InnoDB gives unnamed foreign keys are known offline.
 
-``<table>_ibfk_<n>``, numbered as the server numbers them (``dialects/mysql_names.py``):
+``<table>_ibfk_<n>``, numbered as the server numbers them (``dialects/mysql/names.py``):
 a history that creates, adds, drops and renames around unnamed keys is applied with the
 ``mariadb`` client and run online, and the names the server reports are the names in the
 replayed schema state. Scripts can therefore drop an unnamed key by its generated name,
@@ -24,7 +24,7 @@ from offline_sql import migrate
 from offline_sql import operations as ops
 from offline_sql.cli import cli
 from offline_sql.config import Config, load_config
-from offline_sql.dialects.mysql_names import InnoDBForeignKeyNames
+from offline_sql.dialects.mysql.names import InnoDBForeignKeyNames
 from offline_sql.state import ForeignKeyState, SchemaState, TableState
 
 NAMED_HISTORY = [

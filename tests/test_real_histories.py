@@ -22,6 +22,7 @@ from scenario_intent import differences, observe
 from offline_sql import migrate
 from offline_sql.cli import cli
 from offline_sql.config import load_config
+from offline_sql.dialects import NAMES
 
 MARKS = {"postgresql": pytest.mark.postgresql, "mariadb": pytest.mark.mysql}
 SETTINGS: dict[str, str | bool | int | Sequence[str]] = {"script_location": "migrations"}
@@ -396,7 +397,7 @@ UNKNOWN_DROP = Rev(
 )
 
 
-@pytest.mark.parametrize("dialect", ["sqlite", "postgresql", "mariadb", "mysql", "mssql", "oracle"])
+@pytest.mark.parametrize("dialect", NAMES)
 def test_dropping_a_constraint_the_schema_cannot_have_is_an_error(
     tmp_path: Path, dialect: str
 ) -> None:

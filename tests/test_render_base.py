@@ -6,7 +6,7 @@ import pytest
 import sqlalchemy as sa
 
 from offline_sql import operations as o
-from offline_sql.dialects import get_dialect
+from offline_sql.dialects import NAMES, get_dialect
 from offline_sql.dialects.base import Dialect
 from offline_sql.errors import RenderError
 from offline_sql.state import SchemaState
@@ -154,7 +154,7 @@ def test_version_table_statements(pg: Dialect) -> None:
     assert delete.sql.startswith("DELETE FROM alembic_version WHERE")
 
 
-@pytest.mark.parametrize("name", ["postgresql", "mysql", "mariadb", "sqlite", "mssql", "oracle"])
+@pytest.mark.parametrize("name", NAMES)
 @pytest.mark.parametrize("sql", ["DELETE FROM t WHERE id = 1;", "DELETE FROM t WHERE id = 1 ;\n  "])
 def test_execute_drops_the_users_own_terminator(name: str, sql: str) -> None:
     [stmt] = get_dialect(name).render(o.Execute(sqltext=sql), SchemaState())
@@ -169,7 +169,7 @@ def test_execute_keeps_a_procedural_blocks_own_terminators() -> None:
     assert stmt.block
 
 
-@pytest.mark.parametrize("name", ["postgresql", "mysql", "mariadb", "sqlite", "mssql", "oracle"])
+@pytest.mark.parametrize("name", NAMES)
 def test_drop_index_without_its_table(name: str) -> None:
     """Where DROP INDEX names the table, an index the state cannot place is refused (it
     would be ``DROP INDEX ix ON <nothing>``); the state places it when it knows it."""

@@ -11,7 +11,7 @@ from dialect_support import col, sqls, state_of, table, with_origin
 
 from offline_sql import operations as ops
 from offline_sql.dialects import get_dialect
-from offline_sql.dialects.mssql import MSSQLDialect
+from offline_sql.dialects.mssql.dialect import MSSQLDialect
 from offline_sql.errors import RenderError
 from offline_sql.state import SchemaState
 from offline_sql.statements import Statement

@@ -20,7 +20,7 @@ from dialect_support import (
 from offline_sql import operations as ops
 from offline_sql.dialects import get_dialect
 from offline_sql.dialects.existing import AlterColumnHintWarning
-from offline_sql.dialects.mysql import MariaDBDialect, MySQLDialect
+from offline_sql.dialects.mysql.dialect import MariaDBDialect, MySQLDialect
 from offline_sql.errors import RenderError
 from offline_sql.state import ForeignKeyState, IndexState, SchemaState, UniqueState
 

@@ -12,7 +12,7 @@ from dialect_support import col, sqls, state_of, table, with_origin
 
 from offline_sql import operations as ops
 from offline_sql.dialects import get_dialect
-from offline_sql.dialects.oracle import EmptyStringWarning, OracleDialect
+from offline_sql.dialects.oracle.dialect import EmptyStringWarning, OracleDialect
 from offline_sql.errors import RenderError
 from offline_sql.state import SchemaState
 from offline_sql.statements import Statement

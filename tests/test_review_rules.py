@@ -7,13 +7,10 @@ from typing import Any, Literal
 
 import pytest
 
+from offline_sql.dialects import get_dialect
 from offline_sql.errors import ConfigError, ScriptError
-from offline_sql.review import Finding, ReviewedStep, review
-from offline_sql.review.rules import RULES, RULES_BY_ID
+from offline_sql.review import Finding, ReviewedStep, every_rule, review
 from offline_sql.statements import Statement
-
-SQLGLOT = {"postgresql": "postgres", "mysql": "mysql", "mariadb": "mysql", "sqlite": "sqlite",
-           "mssql": "tsql", "oracle": "oracle"}  # fmt: skip
 
 EXISTING = frozenset({"users", "public.orders"})
 COLUMNS: Mapping[str, Mapping[str, str]] = {
@@ -37,7 +34,7 @@ def findings(
     step.setdefault("existing_tables", EXISTING)
     step.setdefault("existing_columns", COLUMNS)
     reviewed = ReviewedStep("ab12", "msg", "upgrade", statements, **step)
-    return list(review([reviewed], dialect, SQLGLOT[dialect]).findings)
+    return list(review([reviewed], dialect, get_dialect(dialect).sqlglot_name).findings)
 
 
 def rule_ids(
@@ -47,8 +44,9 @@ def rule_ids(
 
 
 def test_registry_ids_are_unique_and_complete() -> None:
-    assert len(RULES_BY_ID) == len(RULES)
-    for rule in RULES:
+    rules = every_rule()
+    assert len({rule.id for rule in rules}) == len(rules)
+    for rule in rules:
         assert rule.reason and rule.fix and "\n" not in rule.reason + rule.fix
         assert rule.severity in {"error", "warning", "info"}
 
@@ -312,6 +310,22 @@ def test_unknown_rule_in_script_allow_names_revision() -> None:
 def test_unknown_rule_in_config_allow() -> None:
     with pytest.raises(ConfigError, match="review_allow"):
         review([], "postgresql", "postgres", allow=["nope"])
+
+
+def test_another_databases_rule_may_be_allowed() -> None:
+    """One script serves every database: allowing a PostgreSQL rule is no error on SQLite."""
+    step = ReviewedStep("ab12", "m", "upgrade", [], allow=("pg-set-not-null",))
+    assert review([step], "sqlite", "sqlite").findings == ()
+
+
+def test_unknown_rule_lists_every_rule_in_report_order() -> None:
+    with pytest.raises(ConfigError) as raised:
+        review([], "sqlite", "sqlite", allow=["nope"])
+    ids = [rule.id for rule in every_rule()]
+    assert str(raised.value).endswith("use one of " + ", ".join(ids))
+    data, specific, script = "narrowing-type", "pg-index-not-concurrently", "unparsed"
+    assert ids.index(data) < ids.index(specific) < ids.index("mysql-enum-reorder")
+    assert ids.index("mysql-enum-reorder") < ids.index(script)
 
 
 def test_findings_are_ordered_by_statement_then_rule() -> None:

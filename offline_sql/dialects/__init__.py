@@ -17,12 +17,12 @@ if TYPE_CHECKING:
     from offline_sql.dialects.base import Dialect
 
 REGISTRY: dict[str, str] = {
-    "postgresql": "offline_sql.dialects.postgresql:PostgreSQLDialect",
-    "mysql": "offline_sql.dialects.mysql:MySQLDialect",
-    "mariadb": "offline_sql.dialects.mysql:MariaDBDialect",
-    "sqlite": "offline_sql.dialects.sqlite:SQLiteDialect",
-    "mssql": "offline_sql.dialects.mssql:MSSQLDialect",
-    "oracle": "offline_sql.dialects.oracle:OracleDialect",
+    "postgresql": "offline_sql.dialects.postgresql.dialect:PostgreSQLDialect",
+    "mysql": "offline_sql.dialects.mysql.dialect:MySQLDialect",
+    "mariadb": "offline_sql.dialects.mysql.dialect:MariaDBDialect",
+    "sqlite": "offline_sql.dialects.sqlite.dialect:SQLiteDialect",
+    "mssql": "offline_sql.dialects.mssql.dialect:MSSQLDialect",
+    "oracle": "offline_sql.dialects.oracle.dialect:OracleDialect",
 }
 """Dialect name (as given to ``--dialect`` and in config) -> "module:class"."""
 

@@ -37,6 +37,7 @@ if TYPE_CHECKING:
     from sqlalchemy.engine import Engine
 
     from offline_sql.operations import Operation
+    from offline_sql.review.rules import Rule
     from offline_sql.state import ForeignKeyNamer, SchemaState
 
 Renderer = Callable[[Any, "SchemaState"], "list[Statement]"]
@@ -246,7 +247,7 @@ class Dialect:
 
     foreign_key_namer: ClassVar[ForeignKeyNamer | None] = None
     """Names the schema state gives the foreign keys scripts leave unnamed, as the database
-    does (MySQL/MariaDB: ``<table>_ibfk_<n>``, ``dialects/mysql_names.py``), so scripts can
+    does (MySQL/MariaDB: ``<table>_ibfk_<n>``, ``dialects/mysql/names.py``), so scripts can
     drop them by those names; None: they stay unnamed in the state."""
 
     bulk_insert_rows: ClassVar[int | None] = None
@@ -259,9 +260,15 @@ class Dialect:
     ``max_allowed_packet``). A single row longer than this still gets its own statement.
     None: no limit."""
 
-    literals: ClassVar[type[Literals] | None] = None
-    """Literal rules (a class from ``dialects/literals.py``); None takes the one registered
-    for the scheme of :attr:`sqlalchemy_url` in ``literals.BY_URL_SCHEME``."""
+    literals: ClassVar[type[Literals]] = Literals
+    """Literal rules: the database's subclass of :class:`Literals` (in its folder's
+    ``literals.py``); the base class holds only what every database shares."""
+
+    def assume_server(self, sa_dialect: SADialect) -> None:
+        """Set on SQLAlchemy's connection-less dialect what ``initialize()`` would have set
+        for the oldest server version mig targets, where SQLAlchemy's defaults are wrong for
+        it. Called once, before the literals and the compiler are installed. The default
+        changes nothing."""
 
     sqlalchemy_package: ClassVar[str] = ""
     """The ``sqlalchemy.dialects`` package holding the database's own types: autogenerate and
@@ -285,9 +292,10 @@ class Dialect:
 
     # ---- review -----------------------------------------------------------------------
 
-    review_rules: ClassVar[frozenset[str]] = frozenset()
-    """Ids of the database-specific review rules (``offline_sql.review.rules``) this database
-    enables: rules about its locks or commit behaviour. Rules for every database always run."""
+    review_rules: ClassVar[tuple[Rule, ...]] = ()
+    """The database-specific review rules, defined in the database's folder
+    (``dialects/postgresql/review.py``): rules about its locks or commit behaviour. The rules
+    for every database (``offline_sql/review/rules.py``) always run."""
 
     # ---- compiling --------------------------------------------------------------------
 

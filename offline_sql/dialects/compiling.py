@@ -22,74 +22,16 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Dialect as SADialect
 from sqlalchemy.engine.mock import MockConnection
 from sqlalchemy.sql.base import NO_ARG
-from sqlalchemy.sql.compiler import DDLCompiler, SQLCompiler
+from sqlalchemy.sql.compiler import SQLCompiler
 from sqlalchemy.sql.elements import BindParameter
 
-from offline_sql.dialects.literals import BY_URL_SCHEME, LiteralError, Literals
+from offline_sql.dialects.literals import LiteralError, Literals
 from offline_sql.errors import RenderError
 
 if TYPE_CHECKING:
     from offline_sql.dialects.base import Dialect
 
 _CACHE_ATTRIBUTE = "_offline_sql_compilation"
-
-
-def _assume_sql_server(dialect: SADialect) -> None:
-    """SQL Server 2019: without a connection SQLAlchemy would assume a pre-2008 server
-    (TIME compiled as DATETIME, no multi-row VALUES)."""
-    dialect.server_version_info = (15, 0)
-    dialect._setup_version_attributes()  # type: ignore[attr-defined]
-    dialect._supports_nvarchar_max = True  # type: ignore[attr-defined]
-
-
-def _assume_oracle(dialect: SADialect) -> None:
-    """Oracle 19c, the long-term release: no native BOOLEAN or JSON type (23ai/21c have
-    them), identity columns and OFFSET/FETCH available."""
-    dialect.server_version_info = (19, 0)
-    dialect.supports_native_boolean = False
-    dialect._supports_oracle_json = False  # type: ignore[attr-defined]
-    dialect.supports_identity_columns = True
-    dialect._supports_offset_fetch = True  # type: ignore[attr-defined]
-
-
-def _assume_mysql(dialect: SADialect) -> None:
-    """What SQLAlchemy 2.1 assumes without a connection, spelled so 2.0 compiles the same:
-    expression defaults as ``DEFAULT (expr)`` and no ``CAST(... AS FLOAT)`` (2.0 derives both
-    from ``server_version_info``: MySQL 8.0.13, MariaDB 10.2.1; with none it writes
-    ``DEFAULT uuid()``, which MySQL rejects), and MariaDB's native ``UUID`` type (10.7+),
-    which 2.0 does not know (it would write ``CHAR(32)``)."""
-    is_mariadb = bool(getattr(dialect, "is_mariadb", False))
-    dialect.server_version_info = (10, 2, 1) if is_mariadb else (8, 0, 13)
-    dialect.supports_native_uuid = is_mariadb
-
-
-def _assume_mariadb(dialect: SADialect) -> None:
-    """A MariaDB server, whichever URL built the dialect: SQLAlchemy's ``mysql://`` dialect
-    (named ``"mysql"``) switches to MariaDB's quoting and types on connecting to one, as
-    here; its ``mariadb://`` dialect is MariaDB's from the start. Then :func:`_assume_mysql`."""
-    dialect._set_mariadb(True, (10, 2, 1))  # type: ignore[attr-defined]
-    _assume_mysql(dialect)
-
-
-def _assume_postgresql(dialect: SADialect) -> None:
-    """Generated columns as SQLAlchemy 2.1 compiles them without a connection (PostgreSQL
-    18): ``STORED`` or ``VIRTUAL`` as ``persisted=`` says (mig refuses a missing
-    ``persisted=`` before compiling). SQLAlchemy 2.0's PostgreSQL compiler knows no VIRTUAL
-    and raises on ``persisted=False``, so the generic spelling is used on both versions."""
-    base = dialect.ddl_compiler
-    namespace = {"visit_computed_column": DDLCompiler.visit_computed_column}
-    dialect.ddl_compiler = type(f"Offline{base.__name__}", (base,), namespace)
-
-
-ASSUMED_SERVERS: dict[str, Callable[[SADialect], None]] = {
-    "postgresql": _assume_postgresql,
-    "mssql": _assume_sql_server,
-    "oracle": _assume_oracle,
-    "mysql": _assume_mysql,
-    "mariadb": _assume_mariadb,
-}
-"""mig dialect name -> what ``initialize()`` would have set for the oldest server version
-mig targets, where SQLAlchemy's connection-less defaults are wrong for it."""
 
 
 def unbound_parameter(name: str) -> LiteralError:
@@ -227,17 +169,16 @@ def bound_caches(sa_dialect: SADialect) -> None:
 
 
 def build(
-    url: str, literals_class: type[Literals] | None = None, server: str | None = None
+    url: str,
+    literals_class: type[Literals],
+    assume_server: Callable[[SADialect], None] | None = None,
 ) -> Compilation:
-    """The compilation for a SQLAlchemy URL such as ``"mariadb://"`` (no driver imported)
-    talking to ``server`` (a key of :data:`ASSUMED_SERVERS`; default: the URL's backend)."""
+    """The compilation for a SQLAlchemy URL such as ``"mariadb://"`` (no driver imported):
+    ``assume_server`` (a Dialect's) first sets what SQLAlchemy cannot know offline."""
     engine = sa.create_mock_engine(url, _refuse, paramstyle="named")
     sa_dialect = engine.dialect
-    assume = ASSUMED_SERVERS.get(server or sa_dialect.name)
-    if assume is not None:
-        assume(sa_dialect)
-    if literals_class is None:
-        literals_class = BY_URL_SCHEME[sa.engine.make_url(url).get_backend_name()]
+    if assume_server is not None:
+        assume_server(sa_dialect)
     literals = literals_class(sa_dialect)
     sa_dialect.statement_compiler = _compiler_class(sa_dialect.statement_compiler, literals)
     return Compilation(sa_dialect, literals)
@@ -252,7 +193,7 @@ def compilation_for(dialect: Dialect) -> Compilation:
     cached = vars(dialect).get(_CACHE_ATTRIBUTE)
     if isinstance(cached, Compilation):
         return cached
-    compilation = build(dialect.script_url(), dialect.literals, dialect.name)
+    compilation = build(dialect.script_url(), dialect.literals, dialect.assume_server)
     vars(dialect)[_CACHE_ATTRIBUTE] = compilation
     return compilation
 

@@ -17,7 +17,7 @@ from typing import Literal
 from offline_sql.errors import ConfigError, ScriptError
 from offline_sql.review.classify import CLASSES, ClassifiedStatement, classify, transaction_marker
 from offline_sql.review.rebuild import as_alters, find_rebuilds
-from offline_sql.review.rules import RULE_IDS, RULES, Severity, StepContext
+from offline_sql.review.rules import Rule, Severity, StepContext, in_report_order
 from offline_sql.statements import Statement
 
 __all__ = [
@@ -25,6 +25,7 @@ __all__ = [
     "Review",
     "ReviewedStep",
     "StepReview",
+    "every_rule",
     "review",
 ]
 
@@ -136,13 +137,35 @@ class Review:
         return any(f.severity in failing for f in self.counted)
 
 
-def _check_allow(ids: Iterable[str], where: str, error: type[Exception]) -> None:
-    unknown = sorted(set(ids) - set(RULE_IDS))
+def _check_allow(
+    ids: Iterable[str], where: str, error: type[Exception], specific: Sequence[Rule]
+) -> None:
+    """Refuse an id no rule has. The target database's rules are known already; an id of
+    another database's rule is fine too (a script serves every database), so only an id
+    outside both makes the review ask every registered dialect for its rules."""
+    known = {rule.id for rule in in_report_order(specific)}
+    unknown = set(ids) - known
+    if not unknown:
+        return
+    every = [rule.id for rule in every_rule()]
+    unknown = unknown - set(every)
     if unknown:
         raise error(
-            f"{where} names unknown review rule(s) {', '.join(unknown)}: "
-            f"use one of {', '.join(RULE_IDS)}"
+            f"{where} names unknown review rule(s) {', '.join(sorted(unknown))}: "
+            f"use one of {', '.join(every)}"
         )
+
+
+def every_rule() -> tuple[Rule, ...]:
+    """Every rule any registered dialect runs, in report order: the rules for every
+    database and each dialect's own (imports every dialect; for checking rule ids)."""
+    from offline_sql.dialects import NAMES, get_dialect
+
+    specific: dict[str, Rule] = {}
+    for name in NAMES:
+        for rule in get_dialect(name).review_rules:
+            specific.setdefault(rule.id, rule)
+    return in_report_order(specific.values())
 
 
 def _in_transaction(step: ReviewedStep) -> tuple[bool, ...]:
@@ -176,12 +199,12 @@ def review_step(
     step: ReviewedStep,
     sqlglot_name: str,
     allow: frozenset[str],
-    rules: frozenset[str] = frozenset(),
+    rules: Sequence[Rule] = (),
 ) -> StepReview:
     """Classify and lint one step; ``allow`` is the config-wide list, ``rules`` the
-    database-specific rule ids the target dialect enables."""
+    database-specific rules the target dialect gives."""
     where = f"mig_allow of revision {step.revision}" + (f" ({step.source})" if step.source else "")
-    _check_allow(step.allow, where, ScriptError)
+    _check_allow(step.allow, where, ScriptError, rules)
     classified = tuple(classify(i, s, sqlglot_name) for i, s in enumerate(step.statements))
     classified = as_alters(classified, find_rebuilds(classified))
     context = StepContext(
@@ -198,9 +221,7 @@ def review_step(
     )
     allowed = allow | set(step.allow)
     findings: list[tuple[int, int, Finding]] = []
-    for order, rule in enumerate(RULES):
-        if not rule.applies_to(rules):
-            continue
+    for order, rule in enumerate(in_report_order(rules)):
         for hit in rule.check(context):
             finding = Finding(
                 rule=rule.id,
@@ -232,29 +253,36 @@ def review(
     sqlglot_name: str,
     allow: Iterable[str] = (),
     *,
-    rules: Iterable[str] | None = None,
+    rules: Iterable[Rule] | None = None,
 ) -> Review:
     """Review every step. ``allow`` is config's ``review_allow`` (rule ids accepted everywhere).
 
-    ``rules`` are the database-specific rule ids to run (the target dialect's
+    ``rules`` are the database-specific rules to run (the target dialect's
     ``review_rules``); None asks the dialect registered as ``dialect_name`` for them.
 
     Raises :class:`ConfigError` / :class:`ScriptError` when an allow list names an unknown
-    rule: a typo there would otherwise silently allow nothing. An unknown id in ``rules`` is
-    a ValueError (a dialect declaring a rule that does not exist is a mig bug).
+    rule: a typo there would otherwise silently allow nothing. A database-specific rule whose
+    id another rule has is a ValueError (a dialect declaring it is a mig bug).
     """
+    enabled = tuple(_enabled_rules(dialect_name) if rules is None else rules)
+    _check_ids(enabled, f"review rules of dialect {dialect_name}")
     allowed = frozenset(allow)
-    _check_allow(allowed, "review_allow in the config", ConfigError)
-    enabled = _enabled_rules(dialect_name) if rules is None else frozenset(rules)
-    _check_allow(enabled, f"review rules of dialect {dialect_name}", ValueError)
+    _check_allow(allowed, "review_allow in the config", ConfigError, enabled)
     return Review(
         dialect=dialect_name,
         steps=tuple(review_step(s, sqlglot_name, allowed, enabled) for s in steps),
     )
 
 
-def _enabled_rules(dialect_name: str) -> frozenset[str]:
-    """The database-specific rules the registered dialect ``dialect_name`` enables."""
+def _check_ids(specific: Sequence[Rule], where: str) -> None:
+    ids = [rule.id for rule in in_report_order(specific)]
+    repeated = sorted({rule_id for rule_id in ids if ids.count(rule_id) > 1})
+    if repeated:
+        raise ValueError(f"{where} repeat the rule id(s) {', '.join(repeated)}")
+
+
+def _enabled_rules(dialect_name: str) -> tuple[Rule, ...]:
+    """The database-specific rules the registered dialect ``dialect_name`` gives."""
     from offline_sql.dialects import get_dialect
 
     return get_dialect(dialect_name).review_rules

@@ -10,9 +10,12 @@ Severity policy (documented here because it is a choice):
 * ``info``: worth a line in the report; ``unparsed`` for procedural blocks and statements
   sqlglot only keeps as an opaque ``Command``.
 
-Rules that only concern some databases are marked ``specific``; each dialect lists the ones
-it enables in ``Dialect.review_rules`` and the caller passes that set to the review, so this
-module names no database. Rules never guess: when the old type of a column is unknown, type
+This module holds the mechanism and the rules for every database. Rules that only concern
+some databases (marked ``specific``) live with their database (``dialects/postgresql/review.py``,
+``dialects/mysql/review.py``); each dialect gives its own in ``Dialect.review_rules`` and the
+caller passes them to the review, so this module names no database. Report order: the rules
+about data (:data:`DATA_RULES`), then the database's, then :data:`SCRIPT_RULES`
+(:func:`in_report_order`). Rules never guess: when the old type of a column is unknown, type
 rules skip.
 A script silences a rule for its revision with ``mig_allow = ("drop-column",)``; config does
 it everywhere with ``review_allow``. Allowed findings stay in the report, marked allowed.
@@ -116,11 +119,8 @@ class Rule:
     """What to do instead, one line."""
     check: Check
     specific: bool = False
-    """Database-specific: runs only where the dialect enables it (``Dialect.review_rules``)."""
-
-    def applies_to(self, enabled: frozenset[str]) -> bool:
-        """Whether the rule runs, given the specific rule ids the target dialect enables."""
-        return not self.specific or self.id in enabled
+    """Database-specific: defined with its database and run only where a dialect gives it
+    (``Dialect.review_rules``)."""
 
 
 StatementCheck = Callable[[StepContext, ClassifiedStatement, exp.Expression], Iterable[str]]
@@ -143,15 +143,15 @@ def per_statement(check: StatementCheck) -> Check:
 # ---- helpers over parsed nodes --------------------------------------------------------------
 
 
-def _actions(node: exp.Expression) -> list[exp.Expression]:
+def alter_actions(node: exp.Expression) -> list[exp.Expression]:
     if not isinstance(node, exp.Alter):
         return []
     return list(node.args.get("actions") or [])
 
 
-def _type_changes(node: exp.Expression) -> Iterator[tuple[str, exp.DataType, exp.Expression]]:
+def type_changes(node: exp.Expression) -> Iterator[tuple[str, exp.DataType, exp.Expression]]:
     """(old column name, new type, action) for each column type change of an ALTER TABLE."""
-    for action in _actions(node):
+    for action in alter_actions(node):
         dtype = action.args.get("dtype")
         if isinstance(action, exp.AlterColumn) and isinstance(dtype, exp.DataType):
             yield action.name, dtype, action
@@ -162,7 +162,7 @@ def _type_changes(node: exp.Expression) -> Iterator[tuple[str, exp.DataType, exp
                 yield (old_name.name if old_name else action.this.name), kind, action
 
 
-def _int_param(dtype: exp.DataType, position: int) -> int | None:
+def int_param(dtype: exp.DataType, position: int) -> int | None:
     params = dtype.expressions
     if len(params) <= position:
         return None
@@ -189,7 +189,7 @@ def text_length(dtype: exp.DataType) -> int | None:
     if dtype.this in _BOUNDED_TEXT:
         return _BOUNDED_TEXT[dtype.this]
     if dtype.this in _LENGTH_TYPES:
-        length = _int_param(dtype, 0)
+        length = int_param(dtype, 0)
         if length is None and not dtype.expressions and dtype.this in {_T.CHAR, _T.NCHAR}:
             return 1
         return length
@@ -209,8 +209,8 @@ def narrowing(old: exp.DataType, new: exp.DataType) -> str | None:
             return f"integer {old.this.value} -> {new.this.value}"
         return None
     if old.this == _T.DECIMAL and new.this == _T.DECIMAL:
-        old_p, old_s = _int_param(old, 0), _int_param(old, 1) or 0
-        new_p, new_s = _int_param(new, 0), _int_param(new, 1) or 0
+        old_p, old_s = int_param(old, 0), int_param(old, 1) or 0
+        new_p, new_s = int_param(new, 0), int_param(new, 1) or 0
         if old_p is None or new_p is None:
             return None
         if new_s < old_s or new_p - new_s < old_p - old_s:
@@ -220,71 +220,6 @@ def narrowing(old: exp.DataType, new: exp.DataType) -> str | None:
     if old_rank and new_rank and new_rank < old_rank:
         return f"float {old.this.value} -> {new.this.value}"
     return None
-
-
-def pg_cheap_type_change(old: exp.DataType, new: exp.DataType) -> bool:
-    """PostgreSQL changes these types in the catalog only: no table rewrite, no index rebuild."""
-    if old == new:
-        return True
-    varying = {_T.VARCHAR, _T.TEXT}
-    if old.this in varying and new.this == _T.TEXT:
-        return True
-    if old.this in varying and new.this == _T.VARCHAR:
-        old_len, new_len = text_length(old), text_length(new)
-        return new_len is None or (old_len is not None and new_len >= old_len)
-    if old.this == _T.DECIMAL and new.this == _T.DECIMAL:
-        if not new.expressions:
-            return True
-        old_p, new_p = _int_param(old, 0), _int_param(new, 0)
-        same_scale = (_int_param(old, 1) or 0) == (_int_param(new, 1) or 0)
-        return old_p is not None and new_p is not None and same_scale and new_p >= old_p
-    return False
-
-
-def _column_def_constraints(coldef: exp.ColumnDef) -> list[exp.Expression]:
-    return [c.args.get("kind") for c in coldef.args.get("constraints") or [] if c.args.get("kind")]
-
-
-_VOLATILE_NODES: tuple[type[exp.Expression], ...] = (exp.Rand, exp.Uuid)
-_VOLATILE_NAMES = frozenset(
-    {
-        "clock_timestamp",
-        "timeofday",
-        "random",
-        "gen_random_uuid",
-        "uuid_generate_v1",
-        "uuid_generate_v1mc",
-        "uuid_generate_v4",
-        "uuidv4",
-        "uuidv7",
-        "nextval",
-    }
-)
-"""Volatile functions: a default calling one is evaluated per row, rewriting the table.
-``now()``/``current_timestamp`` are stable and take the fast path since PostgreSQL 11."""
-_SERIAL_TYPES = frozenset({_T.SERIAL, _T.BIGSERIAL, _T.SMALLSERIAL})
-
-
-def _volatile_reason(coldef: exp.ColumnDef, sqlglot_name: str) -> str | None:
-    kind = coldef.args.get("kind")
-    if isinstance(kind, exp.DataType) and kind.this in _SERIAL_TYPES:
-        return f"{kind.this.value} fills every row from a sequence"
-    for constraint in _column_def_constraints(coldef):
-        if isinstance(constraint, exp.GeneratedAsIdentityColumnConstraint):
-            return "an identity column fills every row"
-        if isinstance(constraint, exp.DefaultColumnConstraint):
-            for node in constraint.walk():
-                if isinstance(node, _VOLATILE_NODES):
-                    return f"default {node.sql(dialect=sqlglot_name or None)} is volatile"
-                if isinstance(node, exp.Anonymous) and node.name.lower() in _VOLATILE_NAMES:
-                    return f"default {node.name}() is volatile"
-    return None
-
-
-def _enum_values(dtype: exp.DataType) -> list[str] | None:
-    if dtype.this != _T.ENUM:
-        return None
-    return [str(v.this) for v in dtype.expressions if isinstance(v, exp.Literal)]
 
 
 # ---- checks ---------------------------------------------------------------------------------
@@ -307,7 +242,7 @@ def _drop_table(step: StepContext, stmt: Stmt, node: Node) -> Iterator[str]:
 
 
 def _drop_column(step: StepContext, stmt: Stmt, node: Node) -> Iterator[str]:
-    for action in _actions(node):
+    for action in alter_actions(node):
         if isinstance(action, exp.Drop) and node_kind(action) == "COLUMN":
             for column in action.args.get("tables") or []:
                 yield f"drops column {stmt.target}.{column.name} and its data"
@@ -330,98 +265,11 @@ def _update_without_where(step: StepContext, stmt: Stmt, node: Node) -> Iterator
 
 
 def _narrowing_type(step: StepContext, stmt: Stmt, node: Node) -> Iterator[str]:
-    for column, new, _action in _type_changes(node):
+    for column, new, _action in type_changes(node):
         old = step.old_type(stmt.target, column)
         how = narrowing(old, new) if old is not None else None
         if how:
             yield f"narrows {stmt.target}.{column}: {how}"
-
-
-def _pg_index(step: StepContext, stmt: Stmt, node: Node) -> Iterator[str]:
-    if not isinstance(node, exp.Create) or node_kind(node) != "INDEX":
-        return
-    if not node.args.get("concurrently") and step.existed(stmt.target):
-        yield f"CREATE INDEX on existing table {stmt.target} blocks writes while it builds"
-
-
-def _added_constraints(node: Node, kind: type[Node]) -> Iterator[Node]:
-    if node.args.get("not_valid"):
-        return
-    for action in _actions(node):
-        if isinstance(action, exp.AddConstraint):
-            yield from action.find_all(kind)
-
-
-def _pg_fk(step: StepContext, stmt: Stmt, node: Node) -> Iterator[str]:
-    if step.existed(stmt.target):
-        for _fk in _added_constraints(node, exp.ForeignKey):
-            yield f"FOREIGN KEY on existing table {stmt.target} is validated under lock"
-
-
-def _pg_check(step: StepContext, stmt: Stmt, node: Node) -> Iterator[str]:
-    if step.existed(stmt.target):
-        for _check in _added_constraints(node, exp.CheckColumnConstraint):
-            yield f"CHECK on existing table {stmt.target} scans it under an exclusive lock"
-
-
-def _pg_set_not_null(step: StepContext, stmt: Stmt, node: Node) -> Iterator[str]:
-    if not step.existed(stmt.target):
-        return
-    for action in _actions(node):
-        if isinstance(action, exp.AlterColumn) and action.args.get("allow_null") is False:
-            yield f"SET NOT NULL on {stmt.target}.{action.name} scans the table under lock"
-
-
-def _pg_type_rewrite(step: StepContext, stmt: Stmt, node: Node) -> Iterator[str]:
-    if not step.existed(stmt.target):
-        return
-    for column, new, action in _type_changes(node):
-        old = step.old_type(stmt.target, column)
-        where = f"{stmt.target}.{column}"
-        new_sql = new.sql(dialect=step.sqlglot_name or None)
-        if action.args.get("using"):
-            yield f"type change of {where} to {new_sql} with USING rewrites the table"
-        elif old is None:
-            if new.this not in {_T.VARCHAR, _T.TEXT}:  # may be cheap: without the old type, skip
-                yield f"type change of {where} to {new_sql} rewrites the table (old type unknown)"
-        elif not pg_cheap_type_change(old, new):
-            old_sql = old.sql(dialect=step.sqlglot_name or None)
-            yield f"type change of {where} from {old_sql} to {new_sql} rewrites the table"
-
-
-def _pg_volatile_default(step: StepContext, stmt: Stmt, node: Node) -> Iterator[str]:
-    if not step.existed(stmt.target):
-        return
-    for action in _actions(node):
-        if isinstance(action, exp.ColumnDef):
-            reason = _volatile_reason(action, step.sqlglot_name)
-            if reason:
-                yield f"ADD COLUMN {stmt.target}.{action.name}: {reason}, rewriting the table"
-
-
-def _mysql_enum(step: StepContext, stmt: Stmt, node: Node) -> Iterator[str]:
-    for column, new, _action in _type_changes(node):
-        new_values = _enum_values(new)
-        old = step.old_type(stmt.target, column)
-        old_values = _enum_values(old) if old is not None else None
-        if new_values is None or old_values is None or new_values[: len(old_values)] == old_values:
-            continue
-        removed = [v for v in old_values if v not in new_values]
-        if removed:
-            yield f"ENUM {stmt.target}.{column} removes {', '.join(map(repr, removed))}"
-        else:
-            yield f"ENUM {stmt.target}.{column} reorders its values"
-
-
-def _ddl_with_dml(step: StepContext) -> Iterator[Hit]:
-    ddl = [s for s in step.statements if s.klass in DDL_CLASSES]
-    data = [s for s in step.statements if s.klass == "data"]
-    if ddl and data:
-        yield Hit(
-            f"{len(ddl)} DDL and {len(data)} data statement(s) in one revision; "
-            "each DDL commits implicitly, so a failure leaves it half-applied",
-            data[0].index,
-        )
 
 
 def _non_transactional(step: StepContext) -> Iterator[Hit]:
@@ -457,7 +305,7 @@ def _unparsed(step: StepContext) -> Iterator[Hit]:
             yield Hit("sqlglot keeps it only as an opaque command", stmt.index, "info")
 
 
-RULES: tuple[Rule, ...] = (
+DATA_RULES: tuple[Rule, ...] = (
     Rule(
         id="drop-table",
         severity="error",
@@ -500,70 +348,10 @@ RULES: tuple[Rule, ...] = (
         fix="check the largest stored value first and clean the data in an earlier revision",
         check=per_statement(_narrowing_type),
     ),
-    Rule(
-        id="pg-index-not-concurrently",
-        severity="warning",
-        reason="CREATE INDEX takes a SHARE lock: writes to the table wait until it is built",
-        fix="op.create_index(..., postgresql_concurrently=True) (mig runs it outside BEGIN)",
-        check=per_statement(_pg_index),
-        specific=True,
-    ),
-    Rule(
-        id="pg-fk-not-valid",
-        severity="warning",
-        reason="adding a FOREIGN KEY checks every row while both tables are locked",
-        fix="add it NOT VALID (postgresql_not_valid=True), VALIDATE CONSTRAINT in a later revision",
-        check=per_statement(_pg_fk),
-        specific=True,
-    ),
-    Rule(
-        id="pg-check-not-valid",
-        severity="warning",
-        reason="adding a CHECK scans the whole table under ACCESS EXCLUSIVE lock",
-        fix="add it NOT VALID (postgresql_not_valid=True), VALIDATE CONSTRAINT in a later revision",
-        check=per_statement(_pg_check),
-        specific=True,
-    ),
-    Rule(
-        id="pg-set-not-null",
-        severity="warning",
-        reason="SET NOT NULL scans the whole table under ACCESS EXCLUSIVE lock",
-        fix="add CHECK (col IS NOT NULL) NOT VALID, validate it, then SET NOT NULL (PG 12+)",
-        check=per_statement(_pg_set_not_null),
-        specific=True,
-    ),
-    Rule(
-        id="pg-type-rewrite",
-        severity="warning",
-        reason="this type change rewrites the table and its indexes under ACCESS EXCLUSIVE lock",
-        fix="add a new column, backfill it in batches and swap, or plan a maintenance window",
-        check=per_statement(_pg_type_rewrite),
-        specific=True,
-    ),
-    Rule(
-        id="pg-volatile-default",
-        severity="warning",
-        reason="ADD COLUMN with a per-row value rewrites the table under ACCESS EXCLUSIVE lock",
-        fix="add the column without the default, backfill in batches, then set the default",
-        check=per_statement(_pg_volatile_default),
-        specific=True,
-    ),
-    Rule(
-        id="mysql-ddl-with-dml",
-        severity="warning",
-        reason="MySQL DDL commits implicitly, so data changes next to it cannot roll back with it",
-        fix="move the data change into a revision of its own",
-        check=_ddl_with_dml,
-        specific=True,
-    ),
-    Rule(
-        id="mysql-enum-reorder",
-        severity="warning",
-        reason="removing or reordering ENUM values rebuilds the table and can change stored values",
-        fix="only append new values at the end of the list",
-        check=per_statement(_mysql_enum),
-        specific=True,
-    ),
+)
+"""What a statement does to the data: reported first."""
+
+SCRIPT_RULES: tuple[Rule, ...] = (
     Rule(
         id="non-transactional-in-transaction",
         severity="error",
@@ -595,7 +383,15 @@ RULES: tuple[Rule, ...] = (
         check=_unparsed,
     ),
 )
-"""Every rule, in report order."""
+"""Where a statement runs and what the revision lacks: reported after the database's rules."""
+
+RULES: tuple[Rule, ...] = DATA_RULES + SCRIPT_RULES
+"""The rules for every database (the database-specific ones come from the dialects)."""
 
 RULES_BY_ID: dict[str, Rule] = {rule.id: rule for rule in RULES}
 RULE_IDS: tuple[str, ...] = tuple(RULES_BY_ID)
+
+
+def in_report_order(specific: Iterable[Rule]) -> tuple[Rule, ...]:
+    """Every rule to run for a database whose own rules are ``specific``, in report order."""
+    return DATA_RULES + tuple(specific) + SCRIPT_RULES

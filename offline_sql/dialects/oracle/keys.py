@@ -15,11 +15,11 @@ import sqlalchemy as sa
 
 from offline_sql import operations as ops
 from offline_sql.dialects import render as r
-from offline_sql.dialects.oracle_types import is_lob
+from offline_sql.dialects.oracle.types import is_lob
 from offline_sql.state import SchemaState
 
 if TYPE_CHECKING:
-    from offline_sql.dialects.oracle import OracleDialect
+    from offline_sql.dialects.oracle.dialect import OracleDialect
 
 KeyedColumns = tuple[str, str, list[tuple[str, Any]]]
 """(what, its name, [(column, type)]) for one index or key."""

@@ -8,7 +8,7 @@ are ``MS_Description`` extended properties.
 
 A type change restates the column; what SQL Server refuses to alter under an index, a key,
 a CHECK/UNIQUE constraint or a default is dropped first and re-created after, from the
-schema state (``dialects/mssql_dependents.py``); ``DROP COLUMN`` drops them first too.
+schema state (``dialects/mssql/dependents.py``); ``DROP COLUMN`` drops them first too.
 
 Precision: SQLAlchemy maps ``sa.DateTime`` to ``DATETIME``, which keeps time in steps of
 1/300 s (.000, .003, .007): a ``bulk_insert``/``execute`` value finer than that is rounded
@@ -18,7 +18,7 @@ microseconds (``sa.DateTime(timezone=True)`` is ``DATETIMEOFFSET``, which keeps 
 Text outside code page 1252 for a ``VARCHAR`` column warns too (:class:`CodePageWarning`).
 
 ``sqlcmd`` reads the script first: no statement may hold a line it would run as a command or
-a ``$(`` it would substitute (``dialects/mssql_sqlcmd.py``); literals are written so they
+a ``$(`` it would substitute (``dialects/mssql/sqlcmd.py``); literals are written so they
 never do (``dialects/literals.py``), anything else that would is refused.
 """
 
@@ -34,8 +34,6 @@ import sqlalchemy as sa
 from offline_sql import operations as ops
 from offline_sql.client_commands import ClientCommand, ClientSyntax
 from offline_sql.dialects import existing
-from offline_sql.dialects import mssql_dependents as dependents
-from offline_sql.dialects import mssql_sqlcmd as sqlcmd
 from offline_sql.dialects import render as r
 from offline_sql.dialects.base import (
     NO_REVISION,
@@ -46,6 +44,8 @@ from offline_sql.dialects.base import (
     guard_message_parts,
 )
 from offline_sql.dialects.literals import LiteralError
+from offline_sql.dialects.mssql import dependents, sqlcmd
+from offline_sql.dialects.mssql.literals import MSSQLLiterals
 from offline_sql.errors import RenderError
 from offline_sql.state import ForeignKeyState, PrimaryKeyState, SchemaState, TableState
 from offline_sql.statements import Statement
@@ -78,6 +78,15 @@ def nstr(text: str) -> str:
 class MSSQLDialect(Dialect):
     name = "mssql"
     sqlalchemy_url = "mssql://"
+    literals = MSSQLLiterals
+
+    def assume_server(self, sa_dialect: SADialect) -> None:
+        """SQL Server 2019: without a connection SQLAlchemy would assume a pre-2008 server
+        (TIME compiled as DATETIME, no multi-row VALUES)."""
+        sa_dialect.server_version_info = (15, 0)
+        sa_dialect._setup_version_attributes()  # type: ignore[attr-defined]
+        sa_dialect._supports_nvarchar_max = True  # type: ignore[attr-defined]
+
     transactional_ddl = True
     begin_statement = "BEGIN TRANSACTION"
     commit_statement = "COMMIT"
@@ -139,7 +148,7 @@ class MSSQLDialect(Dialect):
 
     def sa_dialect(self) -> SADialect:
         """SQLAlchemy's dialect, told the default schema (its comment DDL needs it), quoting
-        names spelled like a sqlcmd command (see ``dialects/mssql_sqlcmd.py``)."""
+        names spelled like a sqlcmd command (see ``dialects/mssql/sqlcmd.py``)."""
         dialect = super().sa_dialect()
         if dialect.default_schema_name is None:
             dialect.default_schema_name = self.default_schema
@@ -386,7 +395,7 @@ class MSSQLDialect(Dialect):
 
     def render_alter_column(self, op: ops.AlterColumn, state: SchemaState) -> list[Statement]:
         """Type/nullability restated around what SQL Server forbids the column to be part
-        of (see ``dialects/mssql_dependents.py``): those indexes, constraints and the
+        of (see ``dialects/mssql/dependents.py``): those indexes, constraints and the
         default are dropped first and re-created after; then the comment, the rename last."""
         if op.autoincrement is not ops.UNSET:
             raise self.unsupported(

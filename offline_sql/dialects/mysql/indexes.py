@@ -5,7 +5,7 @@ MySQL 8.0.13+ indexes an expression only as a *functional key part* in its own p
 SQLAlchemy adds those parentheses around functions and operators, but not around
 ``sa.text(...)``, ``sa.cast(...)`` or a function under ``sa.desc(...)``, so mig adds them
 itself. MariaDB (10.11) has no functional key parts at all: both spellings are a syntax
-error there, and its dialect refuses expressions (see ``dialects/mysql.py``).
+error there, and its dialect refuses expressions (see ``dialects/mysql/dialect.py``).
 """
 
 from __future__ import annotations

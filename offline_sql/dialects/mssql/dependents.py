@@ -6,7 +6,7 @@ the index is not the primary key's), a CHECK or UNIQUE constraint (unless a vari
 column only changes length), a PRIMARY KEY or FOREIGN KEY constraint, a DEFAULT (unless only
 length, precision or scale change). ``DROP COLUMN`` fails while any index or constraint uses
 the column. This module reads the schema state and says which of those objects must be
-dropped first; ``dialects/mssql.py`` writes the statements.
+dropped first; ``dialects/mssql/dialect.py`` writes the statements.
 """
 
 from __future__ import annotations

@@ -27,7 +27,6 @@ from sqlalchemy.dialects.oracle.base import OracleTypeCompiler
 
 from offline_sql import operations as ops
 from offline_sql.client_commands import ClientCommand, ClientSyntax
-from offline_sql.dialects import oracle_keys, oracle_sqlplus, oracle_types
 from offline_sql.dialects import render as r
 from offline_sql.dialects.base import (
     NO_REVISION,
@@ -36,7 +35,10 @@ from offline_sql.dialects.base import (
     expected_revisions,
     guard_message_parts,
 )
-from offline_sql.dialects.literals import oracle_json_in_blob
+from offline_sql.dialects.oracle import keys as oracle_keys
+from offline_sql.dialects.oracle import sqlplus as oracle_sqlplus
+from offline_sql.dialects.oracle import types as oracle_types
+from offline_sql.dialects.oracle.literals import OracleLiterals, oracle_json_in_blob
 from offline_sql.errors import RenderError
 from offline_sql.state import SchemaState
 from offline_sql.statements import Statement
@@ -124,6 +126,17 @@ class _OracleTypes(OracleTypeCompiler):
 class OracleDialect(Dialect):
     name = "oracle"
     sqlalchemy_url = "oracle://"
+    literals = OracleLiterals
+
+    def assume_server(self, sa_dialect: SADialect) -> None:
+        """Oracle 19c, the long-term release: no native BOOLEAN or JSON type (23ai/21c have
+        them), identity columns and OFFSET/FETCH available."""
+        sa_dialect.server_version_info = (19, 0)
+        sa_dialect.supports_native_boolean = False
+        sa_dialect._supports_oracle_json = False  # type: ignore[attr-defined]
+        sa_dialect.supports_identity_columns = True
+        sa_dialect._supports_offset_fetch = True  # type: ignore[attr-defined]
+
     transactional_ddl = False
     begin_statement = None
     commit_statement = None

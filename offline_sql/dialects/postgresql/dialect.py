@@ -12,10 +12,11 @@ from __future__ import annotations
 
 import dataclasses
 from collections.abc import Iterable, Mapping
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 import sqlalchemy as sa
 from sqlalchemy.dialects.postgresql.named_types import CreateEnumType
+from sqlalchemy.sql.compiler import DDLCompiler
 from sqlglot import exp
 
 from offline_sql import operations as ops
@@ -28,8 +29,13 @@ from offline_sql.dialects.base import (
     expected_revisions,
     guard_message_parts,
 )
+from offline_sql.dialects.postgresql import review
+from offline_sql.dialects.postgresql.literals import PostgreSQLLiterals
 from offline_sql.state import SchemaState
 from offline_sql.statements import Statement
+
+if TYPE_CHECKING:
+    from sqlalchemy.engine import Dialect as SADialect
 
 EnumKey = tuple[str | None, str]
 
@@ -52,6 +58,17 @@ def enum_key(type_: sa.Enum) -> EnumKey:
 class PostgreSQLDialect(Dialect):
     name = "postgresql"
     sqlalchemy_url = "postgresql://"
+    literals = PostgreSQLLiterals
+
+    def assume_server(self, sa_dialect: SADialect) -> None:
+        """Generated columns as SQLAlchemy 2.1 compiles them without a connection (PostgreSQL
+        18): ``STORED`` or ``VIRTUAL`` as ``persisted=`` says (mig refuses a missing
+        ``persisted=`` before compiling). SQLAlchemy 2.0's PostgreSQL compiler knows no VIRTUAL
+        and raises on ``persisted=False``, so the generic spelling is used on both versions."""
+        base = sa_dialect.ddl_compiler
+        namespace = {"visit_computed_column": DDLCompiler.visit_computed_column}
+        sa_dialect.ddl_compiler = type(f"Offline{base.__name__}", (base,), namespace)
+
     transactional_ddl = True
     begin_statement = "BEGIN"
     commit_statement = "COMMIT"
@@ -76,16 +93,7 @@ class PostgreSQLDialect(Dialect):
     sqlalchemy_package = "postgresql"
     default_driver = "psycopg"
     driver_extras: ClassVar[Mapping[str, str]] = {"psycopg": "postgresql", "psycopg2": "postgresql"}
-    review_rules = frozenset(
-        {
-            "pg-index-not-concurrently",
-            "pg-fk-not-valid",
-            "pg-check-not-valid",
-            "pg-set-not-null",
-            "pg-type-rewrite",
-            "pg-volatile-default",
-        }
-    )
+    review_rules = review.RULES
     """PostgreSQL's lock rules: statements that hold ACCESS EXCLUSIVE or SHARE locks while
     they scan or rewrite a table that already has rows."""
     column_if_exists = True

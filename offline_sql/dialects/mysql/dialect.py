@@ -22,14 +22,14 @@ from __future__ import annotations
 import dataclasses
 import re
 from collections.abc import Mapping
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 import sqlalchemy as sa
 
 from offline_sql import operations as ops
 from offline_sql import progress
 from offline_sql.client_commands import ClientCommand, ClientSyntax
-from offline_sql.dialects import existing, mysql_indexes, url_backend
+from offline_sql.dialects import existing, url_backend
 from offline_sql.dialects import render as r
 from offline_sql.dialects.base import (
     NO_REVISION,
@@ -38,10 +38,16 @@ from offline_sql.dialects.base import (
     expected_revisions,
     guard_message_parts,
 )
-from offline_sql.dialects.mysql_names import InnoDBForeignKeyNames
+from offline_sql.dialects.mysql import indexes as mysql_indexes
+from offline_sql.dialects.mysql import review
+from offline_sql.dialects.mysql.literals import MySQLLiterals
+from offline_sql.dialects.mysql.names import InnoDBForeignKeyNames
 from offline_sql.errors import RenderError
 from offline_sql.state import ColumnState, ForeignKeyState, SchemaState, TableState
 from offline_sql.statements import Statement
+
+if TYPE_CHECKING:
+    from sqlalchemy.engine import Dialect as SADialect
 
 _PREFIX_ONLY_TYPE = re.compile(r"^(TINY|MEDIUM|LONG)?(TEXT|BLOB)\b")
 """Types MySQL indexes only with a prefix length (``mysql_length``)."""
@@ -60,6 +66,18 @@ integer column the state does not know needs ``existing_autoincrement``."""
 class MySQLDialect(Dialect):
     name = "mysql"
     sqlalchemy_url = "mysql://"
+    literals = MySQLLiterals
+
+    def assume_server(self, sa_dialect: SADialect) -> None:
+        """What SQLAlchemy 2.1 assumes without a connection, spelled so 2.0 compiles the same:
+        expression defaults as ``DEFAULT (expr)`` and no ``CAST(... AS FLOAT)`` (2.0 derives both
+        from ``server_version_info``: MySQL 8.0.13, MariaDB 10.2.1; with none it writes
+        ``DEFAULT uuid()``, which MySQL rejects), and MariaDB's native ``UUID`` type (10.7+),
+        which 2.0 does not know (it would write ``CHAR(32)``)."""
+        is_mariadb = bool(getattr(sa_dialect, "is_mariadb", False))
+        sa_dialect.server_version_info = (10, 2, 1) if is_mariadb else (8, 0, 13)
+        sa_dialect.supports_native_uuid = is_mariadb
+
     transactional_ddl = False
     marks_blocks_in_progress = True
     begin_statement = None
@@ -95,7 +113,7 @@ class MySQLDialect(Dialect):
     ``;``, even on the same line). ``use`` is left out: the server's ``USE`` does the same."""
     default_driver = "pymysql"
     driver_extras: ClassVar[Mapping[str, str]] = {"pymysql": "mysql"}
-    review_rules = frozenset({"mysql-ddl-with-dml", "mysql-enum-reorder"})
+    review_rules = review.RULES
     """DDL commits implicitly (data changes beside it cannot roll back with it), and ENUM
     value changes rebuild the table."""
     non_transactional_note = (
@@ -555,6 +573,14 @@ class MariaDBDialect(MySQLDialect):
     drop_if_exists = True
     functional_key_parts = False
     column_if_exists = True
+
+    def assume_server(self, sa_dialect: SADialect) -> None:
+        """A MariaDB server, whichever URL built the dialect: SQLAlchemy's ``mysql://`` dialect
+        (named ``"mysql"``) switches to MariaDB's quoting and types on connecting to one, as
+        here; its ``mariadb://`` dialect is MariaDB's from the start. Then MySQL's
+        assumptions."""
+        sa_dialect._set_mariadb(True, (10, 2, 1))  # type: ignore[attr-defined]
+        super().assume_server(sa_dialect)
 
     def script_url(self) -> str:
         """``mysql://``, as online through the usual ``mysql+pymysql://`` URL to a MariaDB

@@ -2,7 +2,7 @@
 
 Native: ADD COLUMN (when SQLite allows the column), RENAME COLUMN, RENAME TO, DROP COLUMN
 (when nothing else depends on the column), indexes. Everything else rebuilds the table from
-the schema state (:mod:`offline_sql.dialects.sqlite_rebuild`); a ``batch_alter_table``
+the schema state (:mod:`offline_sql.dialects.sqlite.rebuild`); a ``batch_alter_table``
 block rebuilds once for all its operations. Comments are dropped: SQLite has none.
 
 The output needs SQLite 3.35.0 or later (``DROP COLUMN``); tested with 3.40.1.
@@ -24,7 +24,6 @@ from offline_sql import operations as ops
 from offline_sql.client_commands import ClientCommand, ClientSyntax
 from offline_sql.dialects import outside_transaction as ot
 from offline_sql.dialects import render as r
-from offline_sql.dialects import sqlite_rebuild
 from offline_sql.dialects.base import (
     NO_REVISION,
     REVISION_SEPARATOR,
@@ -32,6 +31,8 @@ from offline_sql.dialects.base import (
     expected_revisions,
     guard_message_parts,
 )
+from offline_sql.dialects.sqlite import rebuild as sqlite_rebuild
+from offline_sql.dialects.sqlite.literals import SQLiteLiterals
 from offline_sql.errors import RenderError
 from offline_sql.replay import name_batch_constraints
 from offline_sql.state import SchemaState
@@ -66,6 +67,7 @@ def mentions(sqltext: str, column: str) -> bool:
 class SQLiteDialect(Dialect):
     name = "sqlite"
     sqlalchemy_url = "sqlite://"
+    literals = SQLiteLiterals
     transactional_ddl = True
     begin_statement = "BEGIN"
     commit_statement = "COMMIT"

@@ -1,0 +1,68 @@
+"""SQLite literals: what the sqlite3 shell reads back byte for byte (see
+``dialects/literals.py``)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+from typing import Any, ClassVar
+
+from sqlalchemy.dialects import sqlite as sa_sqlite
+from sqlalchemy.types import TypeEngine
+
+from offline_sql.dialects.literals import Literals, concatenate, signed_bits
+
+
+class SQLiteLiterals(Literals):
+    """SQLite has no date types: values are stored as the strings SQLAlchemy's SQLite
+    types write and parse (``YYYY-MM-DD HH:MM:SS.ffffff``), so SQLAlchemy reads them back.
+
+    CR is written as ``char(13)`` because the ``sqlite3`` shell drops a CR that ends a line.
+    """
+
+    database = "SQLite"
+    literal_integer_range = signed_bits(64)
+
+    def integer_range(self, type_: TypeEngine[Any]) -> tuple[str, tuple[int, int] | None]:
+        """Any column holds any 64-bit integer, whatever type it declares (type affinity):
+        only :attr:`literal_integer_range` counts."""
+        return "", None
+    float_specials: ClassVar[dict[str, str]] = {"inf": "1e999", "-inf": "-1e999"}
+
+    def float_(self, value: float, type_: TypeEngine[Any]) -> str:
+        """Exact, whatever SQLite's decimal parser does: sqlite3 3.40 misreads some
+        shortest-repr texts by an ulp, so a fractional or huge value is built from an
+        integer below 2**53 (read exactly) and powers of two (``/`` and ``*`` by them are
+        exact): ``0.5`` is ``(1.0 / 2)``. Integers below 2**53 keep their repr."""
+        if not math.isfinite(value) or (value.is_integer() and abs(value) < 2**53):
+            return super().float_(value, type_)
+        if abs(value) < 2**53:
+            numerator, denominator = value.as_integer_ratio()
+            integer, exponent = numerator, -(denominator.bit_length() - 1)
+        else:
+            mantissa, exponent = math.frexp(value)
+            integer, exponent = int(mantissa * 2**53), exponent - 53
+        operator = " * " if exponent > 0 else " / "
+        steps, rest = divmod(abs(exponent), 62)
+        factors = [str(2**62)] * steps + ([str(2**rest)] if rest else [])
+        return "(" + operator.join([f"{integer}.0", *factors]) + ")"
+
+    def quote(self, text: str) -> str:
+        return concatenate(text, super().quote, {"\r": "char(13)"}, "||")
+
+    def _stored(self, value: Any, type_: TypeEngine[Any], default: TypeEngine[Any]) -> str:
+        storage = type_ if isinstance(type_, type(default)) else default
+        process = storage.bind_processor(self.dialect)
+        assert process is not None
+        return self.quote(str(process(value)))
+
+    def date(self, value: dt.date, type_: TypeEngine[Any]) -> str:
+        return self._stored(value, type_, sa_sqlite.DATE())  # type: ignore[no-untyped-call]
+
+    def datetime(self, value: dt.datetime, type_: TypeEngine[Any]) -> str:
+        self.naive(value)
+        return self._stored(value, type_, sa_sqlite.DATETIME())  # type: ignore[no-untyped-call]
+
+    def time(self, value: dt.time, type_: TypeEngine[Any]) -> str:
+        self.naive(value)
+        return self._stored(value, type_, sa_sqlite.TIME())  # type: ignore[no-untyped-call]

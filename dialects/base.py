@@ -23,8 +23,8 @@ from offline_sql.client_commands import (
     strip_trailing_comment,
     unterminated,
 )
+from offline_sql.dialects import constructs as r
 from offline_sql.dialects import existing
-from offline_sql.dialects import render as r
 from offline_sql.dialects.literals import LiteralError, Literals
 from offline_sql.dialects.outside_transaction import Refusal, refusals
 from offline_sql.errors import ClientCommandError, RenderError

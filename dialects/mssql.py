@@ -33,10 +33,10 @@ import sqlalchemy as sa
 
 from offline_sql import operations as ops
 from offline_sql.client_commands import ClientCommand, ClientSyntax
+from offline_sql.dialects import constructs as r
 from offline_sql.dialects import existing
 from offline_sql.dialects import mssql_dependents as dependents
 from offline_sql.dialects import mssql_sqlcmd as sqlcmd
-from offline_sql.dialects import render as r
 from offline_sql.dialects.base import (
     NO_REVISION,
     REVISION_SEPARATOR,

@@ -29,8 +29,8 @@ import sqlalchemy as sa
 from offline_sql import operations as ops
 from offline_sql import progress
 from offline_sql.client_commands import ClientCommand, ClientSyntax
+from offline_sql.dialects import constructs as r
 from offline_sql.dialects import existing, mysql_indexes
-from offline_sql.dialects import render as r
 from offline_sql.dialects.base import (
     NO_REVISION,
     REVISION_SEPARATOR,

@@ -37,7 +37,7 @@ from typing import TYPE_CHECKING
 
 import sqlalchemy as sa
 
-from offline_sql.dialects import render as r
+from offline_sql.dialects import constructs as r
 from offline_sql.state import SchemaState, TableState
 from offline_sql.statements import Statement
 

@@ -82,7 +82,7 @@ Source = Literal["database", "models"]
 
 
 def _type_entry(type_: sa.types.TypeEngine[Any], sa_dialect: SADialect) -> dict[str, str]:
-    from offline_sql.autogen.render import render_type
+    from offline_sql.autogen.pysource import render_type
 
     compiled = type_sql(type_, sa_dialect)
     chosen = type_
@@ -362,7 +362,7 @@ _PLAIN_NODES = (
 
 def _plain_expression(text: str) -> bool:
     """Whether ``text`` is only calls, names, attributes and literals (what
-    :func:`~offline_sql.autogen.render.render_type` writes): nothing else is evaluated."""
+    :func:`~offline_sql.autogen.pysource.render_type` writes): nothing else is evaluated."""
     try:
         tree = ast.parse(text, mode="eval")
     except SyntaxError:

@@ -22,8 +22,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Literal, TextIO, TypeVar
 
-from offline_sql.emit import describe_heads
 from offline_sql.errors import OutputError, RenderError, UsageError
+from offline_sql.frame import describe_heads
 
 log = logging.getLogger("offline_sql")
 """Online progress ("upgrade a1 -> b2: add email"); the CLI shows it on stderr."""
@@ -31,7 +31,7 @@ log = logging.getLogger("offline_sql")
 if TYPE_CHECKING:
     from offline_sql.config import Config
     from offline_sql.dialects.base import Dialect
-    from offline_sql.emit import FramedStep, FrameOptions, Spelling
+    from offline_sql.frame import FramedStep, FrameOptions, Spelling
     from offline_sql.graph import RevisionGraph
     from offline_sql.online import OnlineRunner
     from offline_sql.operations import Operation
@@ -724,7 +724,7 @@ def _context(project: Project, cache: StepCache) -> DialectContext:
 
 def _context_of(project: Project) -> DialectContext:
     """What framing needs from the dialect besides the steps (this configuration)."""
-    from offline_sql.emit import SpellingOf
+    from offline_sql.frame import SpellingOf
     from offline_sql.stepcache import DialectContext
 
     config, dialect = project.config, project.dialect
@@ -742,7 +742,7 @@ def _context_of(project: Project) -> DialectContext:
 
 
 def framed_step(rendered: RenderedStep) -> FramedStep:
-    from offline_sql.emit import FramedStep
+    from offline_sql.frame import FramedStep
 
     step = rendered.step
     return FramedStep(
@@ -767,7 +767,7 @@ def frame(
     title: str,
     setup: Sequence[Statement] = (),
 ) -> str:
-    from offline_sql.emit import frame_script
+    from offline_sql.frame import frame_script
 
     return frame_script(
         generated.spelling,
@@ -783,7 +783,7 @@ def _frame_options(
     setup: Sequence[Statement],
     session: Sequence[Statement],
 ) -> FrameOptions:
-    from offline_sql.emit import FrameOptions
+    from offline_sql.frame import FrameOptions
 
     return FrameOptions(
         transaction_per_migration=config.transaction_per_migration,
@@ -808,7 +808,7 @@ def write_script(
 
 
 def _spool(planned: Planned, options: OutputOptions, cache: StepCache) -> IO[str]:
-    from offline_sql.emit import frame_to
+    from offline_sql.frame import frame_to
 
     project = planned.project
     chain = start_chain(project, planned.steps, planned.start, cache)

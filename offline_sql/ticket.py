@@ -87,7 +87,7 @@ def rollback_blockers(generated: Generated) -> dict[str, str]:
 
 def review_of(generated: Generated) -> Review:
     """The review of the steps as rendered, with what the schema state knew before each."""
-    from offline_sql.emit import FrameOptions, placements
+    from offline_sql.frame import FrameOptions, placements
     from offline_sql.migrate import framed_step
     from offline_sql.review import ReviewedStep, review
 
@@ -146,7 +146,7 @@ def _file_name(order: int, rendered: RenderedStep) -> str:
 
 
 def _range(rendered: RenderedStep) -> str:
-    from offline_sql.emit import describe_heads
+    from offline_sql.frame import describe_heads
 
     step = rendered.step
     return f"{describe_heads(step.heads_before)} -> {describe_heads(step.heads_after)}"

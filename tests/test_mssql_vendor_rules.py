@@ -28,8 +28,8 @@ from golden import scenarios
 from offline_sql import operations as ops
 from offline_sql.dialects import get_dialect
 from offline_sql.dialects.mssql import CodePageWarning, MSSQLDialect
-from offline_sql.emit import FramedStep, FrameOptions, frame_script
 from offline_sql.errors import RenderError
+from offline_sql.frame import FramedStep, FrameOptions, frame_script
 from offline_sql.state import ForeignKeyState, SchemaState
 
 GOLDEN = [s for s in scenarios() if s.expected("mssql").suffix == ".sql"]

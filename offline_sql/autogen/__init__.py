@@ -3,7 +3,7 @@
 Offline there is no database to inspect, but the migrations say what the schema is:
 replaying them gives a :class:`~offline_sql.state.SchemaState` that is compared with the
 application's ``target_metadata`` (:mod:`.compare`), and the differences are written as
-``op.*`` calls in a new revision (:mod:`.render`).
+``op.*`` calls in a new revision (:mod:`.pysource`).
 """
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from offline_sql.autogen.compare import Comparison, compare, compare_metadata, state_from_metadata
-from offline_sql.autogen.render import RenderedScript, describe, render_script, render_script_body
+from offline_sql.autogen.pysource import RenderedScript, describe, render_script, render_script_body
 from offline_sql.errors import ConfigError, DuplicateRevisionError, MultipleHeadsError
 
 if TYPE_CHECKING:

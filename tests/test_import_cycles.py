@@ -1,0 +1,151 @@
+"""No import circles between mig's own modules (issue 14).
+
+The graph is built with ``ast`` from every ``import`` and ``from ... import`` anywhere in a
+module: at the top, inside functions (lazy imports, kept for speed, still say "this module
+needs that one") and inside ``if TYPE_CHECKING:`` blocks. Type-only imports count too: they
+do not run, but a module that names another's types in its signatures depends on it as much
+as one that calls it, and a reader follows them the same way. The one edge left out is the
+implicit one from a submodule to its own package's ``__init__`` (Python imports the package
+first, but a package re-exporting its parts is not a circle a reader has to untangle).
+
+``from pkg import name`` is an edge to ``pkg.name`` when that is a module, else to ``pkg``.
+``dialects/`` is installed as ``offline_sql.dialects`` (a symbolic link), so it is walked
+under that name. Dynamic imports (``importlib.import_module`` of the dialect registry) are
+not edges.
+"""
+
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+PACKAGE = "offline_sql"
+
+
+def project_modules() -> dict[str, Path]:
+    """Dotted module name -> file, for every module of the package (``dialects/`` included)."""
+    modules: dict[str, Path] = {}
+    for path in sorted((ROOT / PACKAGE).rglob("*.py")):
+        parts = list(path.relative_to(ROOT).with_suffix("").parts)
+        if parts[-1] == "__init__":
+            parts.pop()
+        modules[".".join(parts)] = path
+    return modules
+
+
+def _resolve_relative(module: str, is_package: bool, level: int, name: str | None) -> str:
+    base = module.split(".")
+    if not is_package:
+        base.pop()
+    if level > 1:
+        base = base[: len(base) - (level - 1)]
+    return ".".join(base + ([name] if name else []))
+
+
+def import_graph() -> dict[str, set[str]]:
+    """Module -> the project's modules it imports (anywhere in its file)."""
+    modules = project_modules()
+    graph: dict[str, set[str]] = {name: set() for name in modules}
+    for module, path in modules.items():
+        is_package = path.name == "__init__.py"
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"), str(path))):
+            targets: list[str] = []
+            if isinstance(node, ast.Import):
+                targets = [alias.name for alias in node.names]
+            elif isinstance(node, ast.ImportFrom):
+                if node.level:
+                    source = _resolve_relative(module, is_package, node.level, node.module)
+                else:
+                    source = node.module or ""
+                for alias in node.names:
+                    submodule = f"{source}.{alias.name}"
+                    targets.append(submodule if submodule in modules else source)
+            for target in targets:
+                # ``import offline_sql.a.b`` needs offline_sql.a.b; walk up to a known module.
+                while target and target not in modules:
+                    target = target.rpartition(".")[0]
+                if not target or target == module:
+                    continue
+                if module.startswith(target + "."):
+                    continue  # a submodule importing its own package (see the docstring)
+                graph[module].add(target)
+    return graph
+
+
+def import_circles(graph: dict[str, set[str]]) -> list[list[str]]:
+    """The strongly connected components of more than one module (Tarjan), sorted."""
+    index: dict[str, int] = {}
+    low: dict[str, int] = {}
+    stack: list[str] = []
+    on_stack: set[str] = set()
+    found: list[list[str]] = []
+    counter = 0
+
+    def visit(node: str) -> None:
+        nonlocal counter
+        index[node] = low[node] = counter
+        counter += 1
+        stack.append(node)
+        on_stack.add(node)
+        for nxt in sorted(graph[node]):
+            if nxt not in index:
+                visit(nxt)
+                low[node] = min(low[node], low[nxt])
+            elif nxt in on_stack:
+                low[node] = min(low[node], index[nxt])
+        if low[node] == index[node]:
+            component = []
+            while True:
+                top = stack.pop()
+                on_stack.discard(top)
+                component.append(top)
+                if top == node:
+                    break
+            if len(component) > 1:
+                found.append(sorted(component))
+
+    for node in sorted(graph):
+        if node not in index:
+            visit(node)
+    return sorted(found)
+
+
+def _a_cycle(graph: dict[str, set[str]], component: list[str]) -> list[str]:
+    """One concrete circle through the component's first module, for the failure message."""
+    members = set(component)
+    start = component[0]
+    paths: dict[str, list[str]] = {start: [start]}
+    queue = [start]
+    while queue:
+        node = queue.pop(0)
+        for nxt in sorted(graph[node] & members):
+            if nxt == start:
+                return [*paths[node], start]
+            if nxt not in paths:
+                paths[nxt] = [*paths[node], nxt]
+                queue.append(nxt)
+    return component
+
+
+def test_the_graph_sees_lazy_and_type_checking_imports() -> None:
+    graph = import_graph()
+    # A function-local import (the CLI imports commands on first use) is an edge.
+    assert "offline_sql.commands" in graph["offline_sql.cli"]
+    # A relative import or a dialect module is walked under its installed name.
+    assert "offline_sql.dialects.base" in graph["offline_sql.dialects.postgresql"]
+
+
+def test_circle_finder_finds_a_circle() -> None:
+    graph = {"a": {"b"}, "b": {"c"}, "c": {"a"}, "d": {"a"}}
+    assert import_circles(graph) == [["a", "b", "c"]]
+    assert _a_cycle(graph, ["a", "b", "c"]) == ["a", "b", "c", "a"]
+
+
+def test_no_import_circles() -> None:
+    graph = import_graph()
+    circles = import_circles(graph)
+    assert not circles, "import circles between mig's modules:\n" + "\n".join(
+        " -> ".join(_a_cycle(graph, component)) + f"  (component: {', '.join(component)})"
+        for component in circles
+    )

@@ -88,7 +88,7 @@ def load_target_metadata(config: Config) -> sa.MetaData:
 
 def _compare_project(config: Config) -> tuple[Comparison, Any, tuple[str, ...]]:
     """The comparison at the project's head, the state it started from, and the head."""
-    from offline_sql.migrate import Project, replay_state
+    from offline_sql.project import Project, replay_state
 
     project = Project.load(config)
     heads = tuple(project.graph.heads)
@@ -117,7 +117,8 @@ def check(config: Config) -> list[str]:
 def autogenerate(config: Config, message: str, rev_id: str | None = None) -> Path:
     """Write a new revision on the head whose operations turn the migrations' schema into
     the models'; return its path."""
-    from offline_sql.commands import _new_id, load_graph
+    from offline_sql.commands import _new_id
+    from offline_sql.project import load_graph
     from offline_sql.script.template import (
         RevisionSpec,
         load_template,

@@ -37,7 +37,8 @@ if TYPE_CHECKING:
     from sqlalchemy.engine import Engine
 
     from offline_sql.operations import Operation
-    from offline_sql.state import ForeignKeyNamer, SchemaState
+    from offline_sql.state import SchemaState
+    from offline_sql.table_state import ForeignKeyNamer
 
 Renderer = Callable[[Any, "SchemaState"], "list[Statement]"]
 """A bound ``render_*`` method: (operation, state before it) -> statements."""

@@ -47,8 +47,9 @@ from offline_sql.dialects.base import (
 )
 from offline_sql.dialects.literals import LiteralError
 from offline_sql.errors import RenderError
-from offline_sql.state import ForeignKeyState, PrimaryKeyState, SchemaState, TableState
+from offline_sql.state import SchemaState
 from offline_sql.statements import Statement
+from offline_sql.table_state import ForeignKeyState, PrimaryKeyState, TableState
 
 if TYPE_CHECKING:
     from sqlalchemy.engine import Dialect as SADialect

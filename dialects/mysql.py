@@ -40,8 +40,9 @@ from offline_sql.dialects.base import (
 )
 from offline_sql.dialects.mysql_names import InnoDBForeignKeyNames
 from offline_sql.errors import RenderError
-from offline_sql.state import ColumnState, ForeignKeyState, SchemaState, TableState
+from offline_sql.state import SchemaState
 from offline_sql.statements import Statement
+from offline_sql.table_state import ColumnState, ForeignKeyState, TableState
 
 _PREFIX_ONLY_TYPE = re.compile(r"^(TINY|MEDIUM|LONG)?(TEXT|BLOB)\b")
 """Types MySQL indexes only with a prefix length (``mysql_length``)."""

@@ -58,13 +58,13 @@ from sqlalchemy.engine import Dialect as SADialect
 from offline_sql.config import BASELINE_FILE as BASELINE_FILE
 from offline_sql.errors import ConfigError, UsageError
 from offline_sql.schema_items import RawType, type_sql
-from offline_sql.state import (
+from offline_sql.state import SchemaState
+from offline_sql.table_state import (
     CheckState,
     ColumnState,
     ForeignKeyState,
     IndexState,
     PrimaryKeyState,
-    SchemaState,
     TableState,
     UniqueState,
 )

@@ -18,7 +18,8 @@ from offline_sql.baseline import FORMAT, VERSION
 from offline_sql.config import BASELINE_FILE
 from offline_sql.errors import ConfigError, DatabaseError, OutputError
 from offline_sql.schema_items import default_sql, type_sql
-from offline_sql.state import ColumnState, SchemaState, TableState
+from offline_sql.state import SchemaState
+from offline_sql.table_state import ColumnState, TableState
 
 if TYPE_CHECKING:
     from offline_sql.config import Config

@@ -1,8 +1,8 @@
-r"""Generation: an offline command planned, each step recorded and rendered, nothing written.
+"""Generation: an offline command planned, each step recorded and rendered, nothing written.
 
 ``[FROM:]TO`` is resolved on the graph and planned into steps; each step's script is
 recorded and its operations rendered by the dialect against the replayed state (or read
-back from the step cache), giving :class:`RenderedStep`\ s. Everything is rendered before
+back from the step cache), giving a :class:`RenderedStep` each. Everything is rendered before
 anything is framed (:mod:`offline_sql.offline`) or written (:mod:`offline_sql.ticket`), so
 a failed generation writes nothing.
 """

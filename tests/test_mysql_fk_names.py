@@ -26,7 +26,8 @@ from offline_sql.cli import cli
 from offline_sql.config import Config, load_config
 from offline_sql.dialects.mysql_names import InnoDBForeignKeyNames
 from offline_sql.project import Project, replay_state
-from offline_sql.state import ForeignKeyState, SchemaState, TableState
+from offline_sql.state import SchemaState
+from offline_sql.table_state import ForeignKeyState, TableState
 
 NAMED_HISTORY = [
     Rev(

@@ -25,7 +25,7 @@ from offline_sql.stdout import begin as begin_stdout
 from offline_sql.stdout import echo
 
 if TYPE_CHECKING:
-    from offline_sql.baseline import Source
+    from offline_sql.baseline_command import Source
     from offline_sql.config import Config
 
 
@@ -477,7 +477,7 @@ def check(ctx: click.Context) -> None:
 @click.pass_context
 def baseline(ctx: click.Context, source: str) -> None:
     """Record the starting schema of a project that begins from an existing database."""
-    from offline_sql import baseline as baseline_module
+    from offline_sql import baseline_command as baseline_module
 
     path = baseline_module.write_baseline(_config(ctx), cast("Source", source))  # click.Choice
     echo(f"Created {path}")

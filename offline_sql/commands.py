@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 
 from offline_sql.config import CONFIG_FILE, PYPROJECT_FILE, TEMPLATE_FILE, Config
 from offline_sql.errors import ConfigError, DuplicateRevisionError, RevisionError, UsageError
+from offline_sql.project import load_graph
 from offline_sql.revision_ids import NEW_ID_RULE, is_valid_new_id
 
 if TYPE_CHECKING:
@@ -69,19 +70,6 @@ def init(directory: Path) -> list[Path]:
 
 
 # ---- reading the history ----------------------------------------------------------------
-
-
-def load_graph(config: Config) -> RevisionGraph:
-    """The revision graph from script headers (cached index; no script is imported)."""
-    from offline_sql.graph import RevisionGraph
-    from offline_sql.script.index import load_index
-
-    if not config.versions_dir.is_dir():
-        raise ConfigError(
-            f"{config.config_file}: versions folder {config.versions_dir} does not exist: "
-            "fix `script_location` or run `mig init`"
-        )
-    return RevisionGraph.from_headers(load_index(config.versions_dir, config.cache_dir))
 
 
 # ---- revision and merge -----------------------------------------------------------------

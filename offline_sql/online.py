@@ -20,6 +20,7 @@ how an engine must be adjusted so DDL is transactional) is asked of the URL's di
 from __future__ import annotations
 
 import contextlib
+import logging
 import re
 from collections.abc import Iterator, Sequence
 from types import TracebackType
@@ -31,11 +32,18 @@ from sqlalchemy.engine.url import URL
 
 from offline_sql.dialects import REGISTRY, get_dialect, url_backend
 from offline_sql.errors import DatabaseError, MissingDriverError, UsageError
+from offline_sql.frame import describe_heads
+from offline_sql.generate import plan_steps, progress_statements, version_statements
+from offline_sql.project import Project, record_operations, start_chain, thawed, with_cache
 from offline_sql.statements import Statement
 
 if TYPE_CHECKING:
     from offline_sql.config import Config
     from offline_sql.dialects.base import Dialect
+    from offline_sql.operations import Operation
+
+log = logging.getLogger("offline_sql")
+"""Online progress ("upgrade a1 -> b2: add email"); the CLI shows it on stderr."""
 
 # ---- connecting ---------------------------------------------------------------------------
 
@@ -366,3 +374,103 @@ def open_runner(url: str | URL, dialect: Dialect, config: Config) -> OnlineRunne
         version_schema=config.version_table_schema,
         engine=engine,
     )
+
+
+# ---------------------------------------------------------------------------------------
+# Applying a command's plan
+
+
+def run_command(config: Config, command: str, target: str) -> None:
+    """Run ``command`` up to ``target`` on the configured database."""
+    project = Project.load(config)
+    runner = open_runner(config.url or "", project.dialect, config)
+    try:
+        _run_online(project, runner, command, target)
+    finally:
+        runner.close()
+
+
+def _run_online(project: Project, runner: OnlineRunner, command: str, target: str) -> None:
+    """Apply the plan on a live connection, rendering each operation as it is recorded."""
+    from offline_sql.graph import parse_range
+
+    start_target, end_target = parse_range(target)
+    if start_target is not None:
+        raise UsageError(
+            f"online {command} takes a target, not a range ({target!r}): the database says "
+            "where it is; ranges FROM:TO are for --sql"
+        )
+    graph, dialect = project.graph, project.dialect
+    current = runner.current_heads()
+    refuse_half_applied(current)
+    unknown = [rev for rev in current if rev not in graph.revisions]
+    if unknown:
+        raise UsageError(
+            f"the database is at revision {', '.join(unknown)}, which this project's history "
+            "does not have: check the branch you are on, or `mig stamp` the database"
+        )
+    end = graph.resolve(end_target, start=current)
+    steps = plan_steps(project, command, current, end)
+    if not steps:
+        log.info("nothing to do: the database is at %s", describe_heads(current))
+        return
+    state = with_cache(project, lambda cache: thawed(start_chain(project, steps, current, cache)))
+    cfg = project.config
+    with runner:
+        if not current and command != "downgrade":
+            for stmt in dialect.create_version_table(cfg.version_table, cfg.version_table_schema):
+                runner.execute(stmt, revision="base")
+        for step in steps:
+            with runner.revision(step.revision):
+                header = graph.revisions[step.revision]
+                log.info(
+                    "%s %s -> %s: %s",
+                    command,
+                    describe_heads(step.heads_before),
+                    describe_heads(step.heads_after),
+                    header.message,
+                )
+                markers = progress_statements(project, step) if step.run_script else ()
+                marked: list[Statement] = []
+                if step.run_script:
+
+                    def apply(
+                        op: Operation,
+                        revision: str = step.revision,
+                        markers: tuple[Statement, ...] = markers,
+                        marked: list[Statement] = marked,
+                    ) -> None:
+                        for stmt in dialect.render(op, state):
+                            if markers and not marked:  # the row before the first statement
+                                marked.append(markers[0])
+                                runner.execute(markers[0], revision=revision)
+                            runner.execute(stmt, revision=revision)
+                        state.apply(op)
+
+                    record_operations(
+                        header,
+                        step.direction,
+                        dialect,
+                        sink=apply,
+                        offline=False,
+                        bind=runner.connection,
+                    )
+                if marked:
+                    runner.execute(markers[1], revision=step.revision)
+                for stmt in version_statements(project, step):
+                    runner.execute(stmt, revision=step.revision, expected=step.heads_before)
+
+
+def refuse_half_applied(rows: Sequence[str]) -> None:
+    """Stop online mode on a database a block was left half-applied in: starting it again
+    would run its first statements twice (see ``offline_sql/progress.py``)."""
+    from offline_sql import progress
+    from offline_sql.errors import DatabaseError
+
+    half = progress.marked_revisions(rows)
+    if half:
+        raise DatabaseError(
+            f"{progress.half_applied_message(half)} (at the top of the script, and in "
+            "docs/dialects.md): finish or undo the block by hand and delete its "
+            f"'{progress.MARKER_PREFIX}<revision>' row from the version table"
+        )

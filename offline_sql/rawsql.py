@@ -14,7 +14,7 @@ import logging
 import re
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import sqlalchemy as sa
 import sqlglot
@@ -24,13 +24,12 @@ from sqlglot.errors import ParseError, TokenError
 
 from offline_sql.operations import Execute, Origin
 from offline_sql.schema_items import RawType
-from offline_sql.state import (
+from offline_sql.table_state import (
     CheckState,
     ColumnState,
     ForeignKeyState,
     IndexState,
     PrimaryKeyState,
-    SchemaState,
     TableKey,
     TableState,
     UniqueState,
@@ -96,6 +95,9 @@ _NO_SCHEMA_CHANGE: tuple[type[exp.Expression], ...] = (
 """Statements that read or write data or session settings, never table structure."""
 
 _UNCHANGING_CREATES = {"VIEW", "FUNCTION", "PROCEDURE", "SEQUENCE", "SCHEMA", "TRIGGER", "TYPE"}
+
+if TYPE_CHECKING:
+    from offline_sql.state import SchemaState
 
 
 def apply_execute(op: Execute, state: SchemaState, dialect: str) -> None:
@@ -183,7 +185,7 @@ def _known(state: SchemaState, table: exp.Table) -> TableState | None:
     return state.find(schema, name)
 
 
-Handler = Callable[[Any, SchemaState, "Origin | None", str], bool]
+Handler = Callable[[Any, "SchemaState", "Origin | None", str], bool]
 """Returns True when the statement was fully understood."""
 
 

@@ -1,6 +1,8 @@
 """Replaying one operation on a :class:`~offline_sql.state.SchemaState`.
 
-One handler per operation type, registered with :func:`functools.singledispatch`; an
+One handler per operation type, registered with :func:`functools.singledispatch` by its
+class (not its annotations, so the state's own module is imported only by type checkers:
+:mod:`offline_sql.state` imports the replay, never the other way round); an
 operation type without a handler is a bug and fails loudly. Handlers never guess: an
 operation on a table the state does not know changes nothing (the renderers that need
 the table say so through ``SchemaState.require``).
@@ -10,7 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from functools import singledispatch
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import sqlalchemy as sa
 
@@ -46,15 +48,17 @@ from offline_sql.schema_items import (
     sql_text,
     type_check_names,
 )
-from offline_sql.state import (
+from offline_sql.table_state import (
     CheckState,
     ForeignKeyState,
     IndexState,
     PrimaryKeyState,
-    SchemaState,
     TableKey,
     UniqueState,
 )
+
+if TYPE_CHECKING:
+    from offline_sql.state import SchemaState
 
 
 def apply(op: Operation, state: SchemaState, sqlglot_dialect: str) -> None:
@@ -74,7 +78,7 @@ def _key(op: Any) -> TableKey:
 # ---- tables -------------------------------------------------------------------------------
 
 
-@_apply.register
+@_apply.register(CreateTable)
 def _(op: CreateTable, state: SchemaState, dialect: str) -> None:
     if op.if_not_exists and state.get(op.schema, op.table_name) is not None:
         return
@@ -91,24 +95,24 @@ def _note_column_objects(state: SchemaState, columns: Iterable[sa.Column[Any]]) 
             state.sequences.add((column.default.schema, column.default.name))
 
 
-@_apply.register
+@_apply.register(DropTable)
 def _(op: DropTable, state: SchemaState, dialect: str) -> None:
     state.drop_table(_key(op))
 
 
-@_apply.register
+@_apply.register(RenameTable)
 def _(op: RenameTable, state: SchemaState, dialect: str) -> None:
     state.rename_table(_key(op), op.new_table_name)
 
 
-@_apply.register
+@_apply.register(CreateTableComment)
 def _(op: CreateTableComment, state: SchemaState, dialect: str) -> None:
     table = state.get(op.schema, op.table_name)
     if table is not None:
         table.comment = op.comment
 
 
-@_apply.register
+@_apply.register(DropTableComment)
 def _(op: DropTableComment, state: SchemaState, dialect: str) -> None:
     table = state.get(op.schema, op.table_name)
     if table is not None:
@@ -118,7 +122,7 @@ def _(op: DropTableComment, state: SchemaState, dialect: str) -> None:
 # ---- columns ------------------------------------------------------------------------------
 
 
-@_apply.register
+@_apply.register(AddColumn)
 def _(op: AddColumn, state: SchemaState, dialect: str) -> None:
     existing = state.get(op.schema, op.table_name)
     if existing is None or (op.if_not_exists and op.column.name in existing.columns):
@@ -134,12 +138,12 @@ def _(op: AddColumn, state: SchemaState, dialect: str) -> None:
     _note_column_objects(state, built.columns)
 
 
-@_apply.register
+@_apply.register(DropColumn)
 def _(op: DropColumn, state: SchemaState, dialect: str) -> None:
     state.drop_column(_key(op), op.column_name)
 
 
-@_apply.register
+@_apply.register(AlterColumn)
 def _(op: AlterColumn, state: SchemaState, dialect: str) -> None:
     column = state.column(_key(op), op.column_name)
     if column is None:
@@ -191,7 +195,7 @@ def _set_server_default(column: Any, value: Any) -> None:
 # ---- indexes and constraints --------------------------------------------------------------
 
 
-@_apply.register
+@_apply.register(CreateIndex)
 def _(op: CreateIndex, state: SchemaState, dialect: str) -> None:
     table = state.get(op.schema, op.table_name)
     if table is None:
@@ -216,12 +220,12 @@ def _default_index_name(op: CreateIndex) -> str:
     return "_".join(p for p in ("ix", op.schema, op.table_name, label) if p)
 
 
-@_apply.register
+@_apply.register(DropIndex)
 def _(op: DropIndex, state: SchemaState, dialect: str) -> None:
     state.drop_index(op.index_name, _key(op) if op.table_name else (op.schema, ""))
 
 
-@_apply.register
+@_apply.register(CreatePrimaryKey)
 def _(op: CreatePrimaryKey, state: SchemaState, dialect: str) -> None:
     table = state.get(op.schema, op.table_name)
     if table is None:
@@ -233,7 +237,7 @@ def _(op: CreatePrimaryKey, state: SchemaState, dialect: str) -> None:
             column.nullable = False
 
 
-@_apply.register
+@_apply.register(CreateUniqueConstraint)
 def _(op: CreateUniqueConstraint, state: SchemaState, dialect: str) -> None:
     table = state.get(op.schema, op.table_name)
     if table is not None:
@@ -242,7 +246,7 @@ def _(op: CreateUniqueConstraint, state: SchemaState, dialect: str) -> None:
         )
 
 
-@_apply.register
+@_apply.register(CreateForeignKey)
 def _(op: CreateForeignKey, state: SchemaState, dialect: str) -> None:
     table = state.get(op.schema, op.table_name)
     if table is not None:
@@ -265,14 +269,14 @@ def _(op: CreateForeignKey, state: SchemaState, dialect: str) -> None:
         )
 
 
-@_apply.register
+@_apply.register(CreateCheckConstraint)
 def _(op: CreateCheckConstraint, state: SchemaState, dialect: str) -> None:
     table = state.get(op.schema, op.table_name)
     if table is not None:
         table.checks.append(CheckState(op.constraint_name, sql_text(op.condition)))
 
 
-@_apply.register
+@_apply.register(DropConstraint)
 def _(op: DropConstraint, state: SchemaState, dialect: str) -> None:
     table = state.get(op.schema, op.table_name)
     if table is None:
@@ -299,19 +303,19 @@ def _(op: DropConstraint, state: SchemaState, dialect: str) -> None:
 # ---- data and raw SQL ---------------------------------------------------------------------
 
 
-@_apply.register
+@_apply.register(BulkInsert)
 def _(op: BulkInsert, state: SchemaState, dialect: str) -> None:
     return None
 
 
-@_apply.register
+@_apply.register(Execute)
 def _(op: Execute, state: SchemaState, dialect: str) -> None:
     from offline_sql.rawsql import apply_execute
 
     apply_execute(op, state, dialect)
 
 
-@_apply.register
+@_apply.register(BatchAlterTable)
 def _(op: BatchAlterTable, state: SchemaState, dialect: str) -> None:
     name_batch_constraints(op, state)
     for inner in op.operations:

@@ -5,7 +5,7 @@ Scripts hand ``op.create_table`` columns, constraints and indexes that must stay
 works on copies: :func:`copy_item` detaches, :func:`build_table` assembles a ``sa.Table``
 from copies (SQLAlchemy then resolves column-level ``unique``/``index``/``ForeignKey``
 and the default index naming convention for us), :func:`table_state` reads a table into a
-:class:`~offline_sql.state.TableState` and :func:`table_from_state` goes back.
+:class:`~offline_sql.table_state.TableState` and :func:`table_from_state` goes back.
 
 Building a ``sa.Table`` is most of the cost of an operation, so ``create_table`` and
 ``add_column`` build theirs once (:class:`Built`, kept on the operation): the renderers
@@ -25,7 +25,7 @@ from sqlalchemy.schema import SchemaItem
 from sqlalchemy.sql.elements import ClauseElement, TextClause, quoted_name
 from sqlalchemy.sql.schema import ColumnCollectionConstraint
 
-from offline_sql.state import (
+from offline_sql.table_state import (
     CheckState,
     ColumnState,
     ForeignKeyState,

@@ -29,7 +29,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from offline_sql.state import TableKey, TableState
+    from offline_sql.table_state import TableKey, TableState
 
 PICKLE_PROTOCOL = 5
 

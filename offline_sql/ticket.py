@@ -20,7 +20,6 @@ temporary directory and renames it into place, so a failure leaves nothing half-
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Literal
 
@@ -29,49 +28,16 @@ from offline_sql.errors import ReviewError
 from offline_sql.script.template import slugify
 
 if TYPE_CHECKING:
-    from offline_sql.migrate import Generated, OutputOptions, Project, RenderedStep
+    from offline_sql.generate import Generated, OutputOptions, RenderedStep
     from offline_sql.review import Review
 
 _DIRECTION_WORD: dict[str, Literal["upgrade", "downgrade"]] = {"up": "upgrade", "down": "downgrade"}
 
 
-def has_downgrade(project: Project, rendered: RenderedStep) -> bool:
-    """False when the revision's upgrade changes something and its downgrade() is missing
-    or records nothing: there is no way back, and we must not pretend there is."""
-    from offline_sql.migrate import record_operations
-    from offline_sql.script.loader import load_script
-
-    header = rendered.header
-    if header is None or rendered.step.direction != "up" or rendered.operation_count == 0:
-        return True
-    module = load_script(header.path, header.revision)
-    if not callable(getattr(module, "downgrade", None)):
-        return False
-    return bool(record_operations(header, "down", project.dialect))
-
-
-def empty_downgrade(project: Project, rendered: RenderedStep) -> bool:
-    """True for a downgrade step whose downgrade() records nothing while the revision's
-    upgrade() records operations: applying it moves the version table back, not the schema."""
-    from offline_sql.migrate import record_operations
-
-    header = rendered.header
-    step = rendered.step
-    if header is None or step.direction != "down" or not step.run_script:
-        return False
-    if rendered.operation_count:
-        return False
-    return bool(record_operations(header, "up", project.dialect))
-
-
-def missing_downgrades(project: Project, steps: Sequence[RenderedStep]) -> frozenset[str]:
-    return frozenset(r.step.revision for r in steps if not has_downgrade(project, r))
-
-
 def rollback_blockers(generated: Generated) -> dict[str, str]:
     """revision -> the revision without downgrade() that stops its rollback: rolling back
     undoes revisions in reverse order, so one without a way back blocks all before it
-    (the same cut :func:`offline_sql.migrate.generate` makes in the rollback files)."""
+    (the same cut :func:`offline_sql.generate.generate` makes in the rollback files)."""
     blocked: dict[str, str] = {}
     blocker: str | None = None
     for rendered in reversed(generated.steps):
@@ -87,8 +53,9 @@ def rollback_blockers(generated: Generated) -> dict[str, str]:
 
 def review_of(generated: Generated) -> Review:
     """The review of the steps as rendered, with what the schema state knew before each."""
-    from offline_sql.emit import FrameOptions, placements
-    from offline_sql.migrate import framed_step
+    from offline_sql.frame import FrameOptions, placements
+    from offline_sql.generate import empty_downgrade
+    from offline_sql.offline import framed_step
     from offline_sql.review import ReviewedStep, review
 
     project = generated.project
@@ -146,7 +113,7 @@ def _file_name(order: int, rendered: RenderedStep) -> str:
 
 
 def _range(rendered: RenderedStep) -> str:
-    from offline_sql.emit import describe_heads
+    from offline_sql.frame import describe_heads
 
     step = rendered.step
     return f"{describe_heads(step.heads_before)} -> {describe_heads(step.heads_after)}"
@@ -154,8 +121,9 @@ def _range(rendered: RenderedStep) -> str:
 
 def write(generated: Generated, review: Review, options: OutputOptions) -> None:
     """Render every file, then write the directory atomically."""
-    from offline_sql.migrate import frame
-    from offline_sql.output import ManifestEntry, build_manifest, sha256_hex, write_directory
+    from offline_sql.manifest import ManifestEntry, build_manifest, sha256_hex
+    from offline_sql.offline import frame
+    from offline_sql.output import write_directory
     from offline_sql.review.report import render_markdown
 
     assert options.output is not None

@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from offline_sql.errors import OutputError
-from offline_sql.output import (
+from offline_sql.manifest import (
     MANIFEST_FORMAT,
     MANIFEST_NAME,
     canonical_json,

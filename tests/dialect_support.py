@@ -19,16 +19,16 @@ import sqlalchemy as sa
 
 from offline_sql.dialects.base import Dialect
 from offline_sql.operations import Operation, Origin
-from offline_sql.state import (
+from offline_sql.state import SchemaState
+from offline_sql.statements import Statement
+from offline_sql.table_state import (
     ColumnState,
     ForeignKeyState,
     IndexState,
     PrimaryKeyState,
-    SchemaState,
     TableState,
     UniqueState,
 )
-from offline_sql.statements import Statement
 
 ORIGIN = Origin("versions/ae10_add.py", 12, "ae10")
 

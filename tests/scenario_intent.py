@@ -33,9 +33,10 @@ from typing import Any, TypedDict
 import sqlalchemy as sa
 from reflection import Snapshot, diff, normalize_sql, snapshot
 
-from offline_sql import migrate, progress
+from offline_sql import progress
 from offline_sql.config import Config
 from offline_sql.operations import BulkInsert
+from offline_sql.project import Project, record_operations, replay_state
 
 
 class ByDialect(dict[str, Any]):
@@ -514,10 +515,10 @@ class Observed:
 def observe(engine: sa.Engine, config: Config) -> Observed:
     """Describe the database behind ``engine``, a database migrated with ``config``'s project."""
     snap = snapshot(engine, version_table=config.version_table)
-    project = migrate.Project.load(config)
+    project = Project.load(config)
     # A half-applied revision's "in progress" row is no revision to replay to.
     revisions = [v for v in snap["versions"] or () if not progress.is_marker(v)]
-    state = migrate.replay_state(project, revisions)
+    state = replay_state(project, revisions)
     metadata = sa.MetaData()
     rows: dict[str, list[dict[str, Any]]] = {}
     where: dict[str, str | None] = {}
@@ -560,11 +561,11 @@ def differences(a: Observed, b: Observed, labels: tuple[str, str]) -> list[str]:
 def script_rows(config: Config, table: str, dialect: str) -> list[dict[str, Any]]:
     """The rows the project's ``op.bulk_insert`` calls put into ``table``, by primary key
     order (the first column), as the declared types store them on ``dialect``."""
-    project = migrate.Project.load(config)
+    project = Project.load(config)
     graph = project.graph
     out: list[dict[str, Any]] = []
     for rev in graph.topological(graph.ancestors(tuple(graph.heads))):
-        for op in migrate.record_operations(project.header(rev), "up", project.dialect):
+        for op in record_operations(project.header(rev), "up", project.dialect):
             if isinstance(op, BulkInsert) and op.table_name == table and op.table is not None:
                 types = {c.name: c.type for c in op.table.columns}
                 out.extend(

@@ -125,7 +125,7 @@ def test_round_trip_on_a_real_database(
     MariaDB is not here yet: its reflection reports display widths (``INTEGER(11)``) and
     the indexes it creates for foreign keys, which reflect_state does not normalize."""
     any_database: ScratchDatabase = request.getfixturevalue(fixture)
-    from offline_sql.baseline import reflect_state
+    from offline_sql.baseline_command import reflect_state
     from offline_sql.migrate import upgrade
 
     config = project(tmp_path, module_name, (Rev("aaa1", None, "users", upgrade=CREATE_USERS),))

@@ -14,13 +14,8 @@ import sqlalchemy as sa
 from helpers import make_project
 
 from offline_sql.autogen import compare, state_from_metadata
-from offline_sql.baseline import (
-    BASELINE_FILE,
-    baseline_json,
-    load_baseline,
-    reflect_state,
-    write_baseline,
-)
+from offline_sql.baseline import BASELINE_FILE, load_baseline
+from offline_sql.baseline_command import baseline_json, reflect_state, write_baseline
 from offline_sql.config import Config, load_config
 from offline_sql.errors import ConfigError, DatabaseError, OutputError
 from offline_sql.schema_items import RawType

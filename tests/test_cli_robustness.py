@@ -379,12 +379,12 @@ def test_a_full_temporary_folder_is_one_error_line(
     """A long script is spooled to the temporary folder; a full one is not a traceback."""
     import tempfile
 
-    from offline_sql import migrate
+    from offline_sql import offline
 
     def full(*args: object, **kwargs: object) -> Any:
         raise OSError(errno.ENOSPC, "No space left on device")
 
-    monkeypatch.setattr(migrate, "SPOOL_IN_MEMORY", 16)
+    monkeypatch.setattr(offline, "SPOOL_IN_MEMORY", 16)
     monkeypatch.setattr(tempfile, "TemporaryFile", full)
     make_project(tmp_path, LINEAR)
     result = invoke(tmp_path, "upgrade", "head", "--sql")

@@ -27,8 +27,8 @@ from offline_sql import operations as ops
 from offline_sql.dialects import NAMES, get_dialect
 from offline_sql.dialects.base import Dialect, guard_message_parts
 from offline_sql.dialects.sqlite.dialect import SQLiteDialect
-from offline_sql.emit import FramedStep, FrameOptions, frame_script
 from offline_sql.errors import RenderError
+from offline_sql.frame import FramedStep, FrameOptions, frame_script
 from offline_sql.state import SchemaState
 
 ROOT = Path(__file__).resolve().parent.parent

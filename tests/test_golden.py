@@ -55,7 +55,8 @@ def test_generation_is_deterministic(scenario: Scenario, dialect: str) -> None:
 def _statements(scenario: Scenario, dialect: str) -> list[Statement]:
     """Every statement the pipeline renders for the scenario, before framing."""
     from offline_sql.config import load_config
-    from offline_sql.migrate import Project, plan_steps, render_steps, replay_state, resolve_range
+    from offline_sql.generate import plan_steps, render_steps, resolve_range
+    from offline_sql.project import Project, replay_state
 
     config = load_config(scenario.config, dialect=dialect)
     project = Project.load(config)
@@ -120,7 +121,8 @@ def test_every_statement_parses_with_sqlglot(scenario: Scenario, dialect: str) -
 def _expected_versions(scenario: Scenario, dialect: str) -> list[str]:
     """The version rows the scenario's plan ends at (empty after a downgrade to base)."""
     from offline_sql.config import load_config
-    from offline_sql.migrate import Project, plan_steps, resolve_range
+    from offline_sql.generate import plan_steps, resolve_range
+    from offline_sql.project import Project
 
     project = Project.load(load_config(scenario.config, dialect=dialect))
     command, target = scenario.command

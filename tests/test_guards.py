@@ -24,8 +24,8 @@ from databases import DialectName, ScratchDatabase, ScriptFailed, scratch_databa
 from offline_sql.dialects import NAMES, get_dialect
 from offline_sql.dialects.base import Dialect, expected_revisions, guard_message_parts
 from offline_sql.dialects.postgresql.dialect import dollar_quoted
-from offline_sql.emit import FramedStep, FrameOptions, frame_script
 from offline_sql.errors import RenderError
+from offline_sql.frame import FramedStep, FrameOptions, frame_script
 from offline_sql.statements import Statement
 
 VERSION_TABLE = "mig_version"

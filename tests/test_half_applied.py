@@ -23,8 +23,8 @@ from test_offline_equals_online import cli_script, online_config, write_project
 
 from offline_sql import migrate
 from offline_sql.dialects import NAMES, get_dialect
-from offline_sql.emit import RESUME_NOTES, FramedStep, FrameOptions, frame_script
 from offline_sql.errors import DatabaseError, RenderError
+from offline_sql.frame import RESUME_NOTES, FramedStep, FrameOptions, frame_script
 from offline_sql.progress import half_applied_message, marker_for
 from offline_sql.statements import Statement
 

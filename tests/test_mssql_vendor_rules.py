@@ -28,9 +28,10 @@ from golden import scenarios
 from offline_sql import operations as ops
 from offline_sql.dialects import get_dialect
 from offline_sql.dialects.mssql.dialect import CodePageWarning, MSSQLDialect
-from offline_sql.emit import FramedStep, FrameOptions, frame_script
 from offline_sql.errors import RenderError
-from offline_sql.state import ForeignKeyState, SchemaState
+from offline_sql.frame import FramedStep, FrameOptions, frame_script
+from offline_sql.state import SchemaState
+from offline_sql.table_state import ForeignKeyState
 
 GOLDEN = [s for s in scenarios() if s.expected("mssql").suffix == ".sql"]
 

@@ -25,7 +25,9 @@ from offline_sql import operations as ops
 from offline_sql.cli import cli
 from offline_sql.config import Config, load_config
 from offline_sql.dialects.mysql.names import InnoDBForeignKeyNames
-from offline_sql.state import ForeignKeyState, SchemaState, TableState
+from offline_sql.project import Project, replay_state
+from offline_sql.state import SchemaState
+from offline_sql.table_state import ForeignKeyState, TableState
 
 NAMED_HISTORY = [
     Rev(
@@ -105,7 +107,7 @@ def reflected(database: ScratchDatabase) -> set[tuple[str, str, tuple[str, ...]]
 
 
 def replayed(config: Config) -> set[tuple[str, str, tuple[str, ...]]]:
-    state = migrate.replay_state(migrate.Project.load(config), ["e5"])
+    state = replay_state(Project.load(config), ["e5"])
     return {
         (table.name, str(fk.name), fk.columns)
         for table in state.tables.values()
@@ -206,7 +208,7 @@ def test_the_index_drop_stays_when_the_table_is_not_dropped_in_the_same_step(
 
 def test_other_databases_leave_unnamed_keys_unnamed(tmp_path: Path) -> None:
     config = make_project(tmp_path, DOWNGRADE[:1], settings=settings("postgresql"))
-    state = migrate.replay_state(migrate.Project.load(load_config(config)), ["a1"])
+    state = replay_state(Project.load(load_config(config)), ["a1"])
     assert [fk.name for fk in state.tables[(None, "orders")].foreign_keys] == [None]
 
 

@@ -20,8 +20,8 @@ from golden import Scenario, scenarios
 from offline_sql import operations as ops
 from offline_sql.dialects.oracle.dialect import OracleDialect
 from offline_sql.dialects.oracle.sqlplus import LINE_LIMIT, lay_out
-from offline_sql.emit import FramedStep, FrameOptions, frame_script
 from offline_sql.errors import RenderError
+from offline_sql.frame import FramedStep, FrameOptions, frame_script
 from offline_sql.state import SchemaState
 from offline_sql.statements import Statement
 

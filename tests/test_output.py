@@ -11,7 +11,8 @@ import pytest
 
 from offline_sql import output
 from offline_sql.errors import OutputError
-from offline_sql.output import ManifestEntry, build_manifest, sha256_hex, write_directory
+from offline_sql.manifest import ManifestEntry, build_manifest, sha256_hex
+from offline_sql.output import write_directory
 
 FILES = [
     ("0001_ab12_add_users.sql", b"CREATE TABLE users (id INT);\n"),

@@ -23,14 +23,14 @@ from scenario_intent import Observed, differences, observe
 from test_offline_equals_online import MARKS, STOPS, cli_script
 
 from golden import Scenario, scenarios
-from offline_sql import migrate
 from offline_sql.config import load_config
+from offline_sql.project import Project
 
 
 def revisions(scenario: Scenario) -> list[str]:
     """The scenario's revisions, base first, when its history is one straight line."""
     config = load_config(scenario.config, dialect="sqlite")
-    graph = migrate.Project.load(config).graph
+    graph = Project.load(config).graph
     order = graph.topological()
     linear = len(graph.heads) == 1 and all(
         len(graph.parents(rev)) + len(graph.dependencies(rev)) <= 1 for rev in order

@@ -7,7 +7,8 @@ import sqlalchemy as sa
 
 from offline_sql.operations import CreateTable, Execute, Origin
 from offline_sql.schema_items import RawType
-from offline_sql.state import SchemaState, TableState
+from offline_sql.state import SchemaState
+from offline_sql.table_state import TableState
 
 ORIGIN = Origin("versions/r5.py", 9, "r5")
 

@@ -215,7 +215,7 @@ def test_sqlglot_parses_what_we_emit(statement: Statement) -> None:
 def keyed_state(user_id: sa.types.TypeEngine[Any] | None = None) -> SchemaState:
     """``orders.user_id`` references ``users.id``; it is BIGINT (the type ``users.id`` is
     changed to below) unless ``user_id`` says otherwise."""
-    from offline_sql.state import CheckState, ForeignKeyState, IndexState, UniqueState
+    from offline_sql.table_state import CheckState, ForeignKeyState, IndexState, UniqueState
 
     users = table(
         "users",
@@ -329,7 +329,7 @@ def test_drop_primary_key_column_is_refused() -> None:
 
 
 def test_unnamed_unique_in_the_way_is_refused_with_the_way_out() -> None:
-    from offline_sql.state import UniqueState
+    from offline_sql.table_state import UniqueState
 
     state = keyed_state()
     state.tables[(None, "users")].uniques = [UniqueState(None, ("code",))]

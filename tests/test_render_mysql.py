@@ -22,7 +22,8 @@ from offline_sql.dialects import get_dialect
 from offline_sql.dialects.existing import AlterColumnHintWarning
 from offline_sql.dialects.mysql.dialect import MariaDBDialect, MySQLDialect
 from offline_sql.errors import RenderError
-from offline_sql.state import ForeignKeyState, IndexState, SchemaState, UniqueState
+from offline_sql.state import SchemaState
+from offline_sql.table_state import ForeignKeyState, IndexState, UniqueState
 
 __all__ = ["mariadb"]
 

@@ -29,7 +29,8 @@ from offline_sql.operations import (
     Origin,
     RenameTable,
 )
-from offline_sql.state import SchemaState, TableState
+from offline_sql.state import SchemaState
+from offline_sql.table_state import TableState
 
 ORIGIN = Origin("versions/r2.py", 12, "r2")
 

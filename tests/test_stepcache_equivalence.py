@@ -139,7 +139,7 @@ def quiet() -> Iterator[None]:
 
 def load_project(config_file: Path, dialect: str, *, cache: bool) -> Any:
     from offline_sql.config import load_config
-    from offline_sql.migrate import Project
+    from offline_sql.project import Project
 
     config = load_config(config_file, dialect=dialect)
     if not cache:
@@ -154,7 +154,8 @@ def states_along(project: Any, command: str, start: Heads, end: Heads) -> list[t
     """The state before the plan and after each of its steps, walking the plan the way
     an offline run does (ancestors replayed, then each step rendered), through the
     project's cache, which is written at the end."""
-    from offline_sql.migrate import plan_steps, render_steps, replay_chain, step_cache
+    from offline_sql.generate import plan_steps, render_steps
+    from offline_sql.project import replay_chain, step_cache
 
     steps = plan_steps(project, command, start, end)
     cache = step_cache(project, enabled=project.config.cache_dir is not None)
@@ -169,7 +170,7 @@ def states_along(project: Any, command: str, start: Heads, end: Heads) -> list[t
 
 def plans(project: Any) -> list[tuple[str, Heads, Heads]]:
     """Upgrade everything, then downgrade everything (renames, drops and enums undone)."""
-    from offline_sql.migrate import plan_steps, resolve_range
+    from offline_sql.generate import plan_steps, resolve_range
 
     _, top = resolve_range(project, "upgrade", "base:heads")
     steps = plan_steps(project, "upgrade", (), top)
@@ -182,7 +183,7 @@ def plans(project: Any) -> list[tuple[str, Heads, Heads]]:
 def test_folded_state_equals_replayed_state_at_every_revision(
     scenario: Scenario, dialect: str, scratch: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from offline_sql.migrate import replay_state
+    from offline_sql.project import replay_state
 
     config_file = copy_scenario(scenario, scratch) / "mig.toml"
     cached = load_project(config_file, dialect, cache=True)

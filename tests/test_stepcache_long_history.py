@@ -159,7 +159,7 @@ def test_the_folded_state_equals_the_replayed_state_at_every_revision(
     scratch: Path, imports: Imports, dialect: str
 ) -> None:
     from offline_sql.config import load_config
-    from offline_sql.migrate import Project, replay_state
+    from offline_sql.project import Project, replay_state
 
     config_file = make_project(
         scratch, HISTORY, settings={"script_location": "migrations", "dialect": dialect}

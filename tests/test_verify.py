@@ -8,13 +8,13 @@ from pathlib import Path
 
 import pytest
 
-from offline_sql.output import (
+from offline_sql.manifest import (
     MANIFEST_NAME,
     ManifestEntry,
     build_manifest,
     sha256_hex,
-    write_directory,
 )
+from offline_sql.output import write_directory
 from offline_sql.verify import verify, verify_directory
 
 

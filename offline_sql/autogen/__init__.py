@@ -3,7 +3,7 @@
 Offline there is no database to inspect, but the migrations say what the schema is:
 replaying them gives a :class:`~offline_sql.state.SchemaState` that is compared with the
 application's ``target_metadata`` (:mod:`.compare`), and the differences are written as
-``op.*`` calls in a new revision (:mod:`.render`).
+``op.*`` calls in a new revision (:mod:`.pysource`).
 """
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from offline_sql.autogen.compare import Comparison, compare, compare_metadata, state_from_metadata
-from offline_sql.autogen.render import RenderedScript, describe, render_script, render_script_body
+from offline_sql.autogen.pysource import RenderedScript, describe, render_script, render_script_body
 from offline_sql.errors import ConfigError, DuplicateRevisionError, MultipleHeadsError
 
 if TYPE_CHECKING:
@@ -88,7 +88,7 @@ def load_target_metadata(config: Config) -> sa.MetaData:
 
 def _compare_project(config: Config) -> tuple[Comparison, Any, tuple[str, ...]]:
     """The comparison at the project's head, the state it started from, and the head."""
-    from offline_sql.migrate import Project, replay_state
+    from offline_sql.project import Project, replay_state
 
     project = Project.load(config)
     heads = tuple(project.graph.heads)
@@ -117,7 +117,8 @@ def check(config: Config) -> list[str]:
 def autogenerate(config: Config, message: str, rev_id: str | None = None) -> Path:
     """Write a new revision on the head whose operations turn the migrations' schema into
     the models'; return its path."""
-    from offline_sql.commands import _new_id, load_graph
+    from offline_sql.commands import _new_id
+    from offline_sql.project import load_graph
     from offline_sql.script.template import (
         RevisionSpec,
         load_template,

@@ -45,11 +45,11 @@ from offline_sql.operations import (
     Operation,
 )
 from offline_sql.schema_items import column_from_state, default_sql, type_sql
-from offline_sql.state import (
+from offline_sql.state import SchemaState
+from offline_sql.table_state import (
     ColumnState,
     ForeignKeyState,
     IndexState,
-    SchemaState,
     TableKey,
     TableState,
     UniqueState,

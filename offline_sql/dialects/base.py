@@ -23,8 +23,8 @@ from offline_sql.client_commands import (
     strip_trailing_comment,
     unterminated,
 )
+from offline_sql.dialects import constructs as r
 from offline_sql.dialects import existing
-from offline_sql.dialects import render as r
 from offline_sql.dialects.literals import LiteralError, Literals
 from offline_sql.dialects.outside_transaction import Refusal, refusals
 from offline_sql.errors import ClientCommandError, RenderError
@@ -38,7 +38,8 @@ if TYPE_CHECKING:
 
     from offline_sql.operations import Operation
     from offline_sql.review.rules import Rule
-    from offline_sql.state import ForeignKeyNamer, SchemaState
+    from offline_sql.state import SchemaState
+    from offline_sql.table_state import ForeignKeyNamer
 
 Renderer = Callable[[Any, "SchemaState"], "list[Statement]"]
 """A bound ``render_*`` method: (operation, state before it) -> statements."""

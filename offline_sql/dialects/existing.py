@@ -23,10 +23,11 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.sql.elements import ClauseElement, TextClause
 
-from offline_sql.dialects.render import describe
+from offline_sql.dialects.constructs import describe
 from offline_sql.errors import RenderError
 from offline_sql.operations import UNSET, AlterColumn, BatchAlterTable, Operation
-from offline_sql.state import ColumnState, SchemaState, TableState
+from offline_sql.state import SchemaState
+from offline_sql.table_state import ColumnState, TableState
 
 HINTS: dict[str, str] = {
     "type": "existing_type",

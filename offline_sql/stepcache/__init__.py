@@ -48,7 +48,7 @@ from offline_sql.tablemap import CorruptCache as CorruptCache
 
 if TYPE_CHECKING:
     from offline_sql.config import Config
-    from offline_sql.emit import SpellingOf
+    from offline_sql.frame import SpellingOf
     from offline_sql.script.header import RevisionHeader
     from offline_sql.state import SchemaState
     from offline_sql.statements import Statement

@@ -16,7 +16,7 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
-from offline_sql.state import (
+from offline_sql.table_state import (
     CheckState,
     ForeignKeyState,
     IndexState,

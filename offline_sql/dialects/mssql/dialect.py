@@ -33,8 +33,8 @@ import sqlalchemy as sa
 
 from offline_sql import operations as ops
 from offline_sql.client_commands import ClientCommand, ClientSyntax
+from offline_sql.dialects import constructs as r
 from offline_sql.dialects import existing
-from offline_sql.dialects import render as r
 from offline_sql.dialects.base import (
     NO_REVISION,
     REVISION_SEPARATOR,
@@ -47,8 +47,9 @@ from offline_sql.dialects.literals import LiteralError
 from offline_sql.dialects.mssql import dependents, sqlcmd
 from offline_sql.dialects.mssql.literals import MSSQLLiterals
 from offline_sql.errors import RenderError
-from offline_sql.state import ForeignKeyState, PrimaryKeyState, SchemaState, TableState
+from offline_sql.state import SchemaState
 from offline_sql.statements import Statement
+from offline_sql.table_state import ForeignKeyState, PrimaryKeyState, TableState
 
 if TYPE_CHECKING:
     from sqlalchemy.engine import Dialect as SADialect

@@ -29,8 +29,8 @@ import sqlalchemy as sa
 from offline_sql import operations as ops
 from offline_sql import progress
 from offline_sql.client_commands import ClientCommand, ClientSyntax
+from offline_sql.dialects import constructs as r
 from offline_sql.dialects import existing, url_backend
-from offline_sql.dialects import render as r
 from offline_sql.dialects.base import (
     NO_REVISION,
     REVISION_SEPARATOR,
@@ -43,8 +43,9 @@ from offline_sql.dialects.mysql import review
 from offline_sql.dialects.mysql.literals import MySQLLiterals
 from offline_sql.dialects.mysql.names import InnoDBForeignKeyNames
 from offline_sql.errors import RenderError
-from offline_sql.state import ColumnState, ForeignKeyState, SchemaState, TableState
+from offline_sql.state import SchemaState
 from offline_sql.statements import Statement
+from offline_sql.table_state import ColumnState, ForeignKeyState, TableState
 
 if TYPE_CHECKING:
     from sqlalchemy.engine import Dialect as SADialect

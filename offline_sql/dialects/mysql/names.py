@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import re
 
-from offline_sql.state import ForeignKeyState, TableState
+from offline_sql.table_state import ForeignKeyState, TableState
 
 SUFFIX = "_ibfk_"
 

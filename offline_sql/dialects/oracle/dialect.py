@@ -27,7 +27,7 @@ from sqlalchemy.dialects.oracle.base import OracleTypeCompiler
 
 from offline_sql import operations as ops
 from offline_sql.client_commands import ClientCommand, ClientSyntax
-from offline_sql.dialects import render as r
+from offline_sql.dialects import constructs as r
 from offline_sql.dialects.base import (
     NO_REVISION,
     REVISION_SEPARATOR,

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any
 import sqlalchemy as sa
 
 from offline_sql import operations as ops
-from offline_sql.dialects import render as r
+from offline_sql.dialects import constructs as r
 from offline_sql.dialects.oracle.types import is_lob
 from offline_sql.state import SchemaState
 

@@ -22,8 +22,8 @@ from sqlalchemy.sql.elements import TextClause
 
 from offline_sql import operations as ops
 from offline_sql.client_commands import ClientCommand, ClientSyntax
+from offline_sql.dialects import constructs as r
 from offline_sql.dialects import outside_transaction as ot
-from offline_sql.dialects import render as r
 from offline_sql.dialects.base import (
     NO_REVISION,
     REVISION_SEPARATOR,

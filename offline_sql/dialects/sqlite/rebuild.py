@@ -37,9 +37,10 @@ from typing import TYPE_CHECKING
 
 import sqlalchemy as sa
 
-from offline_sql.dialects import render as r
-from offline_sql.state import SchemaState, TableState
+from offline_sql.dialects import constructs as r
+from offline_sql.state import SchemaState
 from offline_sql.statements import Statement
+from offline_sql.table_state import TableState
 
 if TYPE_CHECKING:
     from offline_sql.dialects.base import Dialect

@@ -11,7 +11,7 @@ from sqlalchemy.dialects import postgresql
 
 from offline_sql import operations as o
 from offline_sql.autogen import compare, render_script, render_script_body
-from offline_sql.autogen.render import render_type
+from offline_sql.autogen.pysource import render_type
 from offline_sql.recorder import Recorder, recording
 from offline_sql.state import SchemaState
 

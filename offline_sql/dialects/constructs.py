@@ -26,7 +26,8 @@ from offline_sql.schema_items import (
     type_check_names,
     type_checks,
 )
-from offline_sql.state import SchemaState, TableState
+from offline_sql.state import SchemaState
+from offline_sql.table_state import TableState
 
 _EXPRESSION_CHARS = re.compile(r"[()\s+*/,'\"|-]")
 """A string index element containing these is an expression, not a column name."""

@@ -1,0 +1,461 @@
+"""Generation: an offline command planned, each step recorded and rendered, nothing written.
+
+``[FROM:]TO`` is resolved on the graph and planned into steps; each step's script is
+recorded and its operations rendered by the dialect against the replayed state (or read
+back from the step cache), giving a :class:`RenderedStep` each. Everything is rendered before
+anything is framed (:mod:`offline_sql.offline`) or written (:mod:`offline_sql.ticket`), so
+a failed generation writes nothing.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from offline_sql.errors import RenderError, UsageError
+from offline_sql.frame import describe_heads
+from offline_sql.project import Project, record_operations, start_chain, step_cache, with_cache
+
+if TYPE_CHECKING:
+    from offline_sql.config import Config
+    from offline_sql.dialects.base import Dialect
+    from offline_sql.frame import Spelling
+    from offline_sql.plan import Step
+    from offline_sql.script.header import RevisionHeader
+    from offline_sql.state import SchemaState
+    from offline_sql.statements import Statement
+    from offline_sql.stepcache import Chain, DialectContext, Rendered, StepCache, WalkItem
+
+
+@dataclass(frozen=True)
+class OutputOptions:
+    """How an offline run is written; the defaults are the safe ones."""
+
+    output: Path | None = None
+    force: bool = False
+    guard: bool = True
+    preamble: bool = True
+    strict: bool = False
+
+
+@dataclass(frozen=True)
+class RenderedStep:
+    step: Step
+    header: RevisionHeader | None
+    statements: tuple[Statement, ...]
+    version_statements: tuple[Statement, ...]
+    guard: tuple[Statement, ...]
+    operation_count: int = 0
+    """Operations the script recorded (0 for stamp or an empty script)."""
+    progress: tuple[Statement, ...] = ()
+    """The "in progress" row's insert and delete (see ``offline_sql/progress.py``), where
+    the dialect marks blocks and the step has statements."""
+    existing_tables: frozenset[str] = frozenset()
+    """Tables before the step, for the review (``name`` or ``schema.name``); empty unless
+    rendered ``for_review``."""
+    existing_columns: dict[str, dict[str, str]] | None = None
+    """table -> column -> type as the database spells it, before the step (review only)."""
+
+
+def resolve_range(
+    project: Project, command: str, target: str
+) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """(current heads, target heads) for an offline ``[FROM:]TO``."""
+    from offline_sql.graph import parse_range
+
+    start_target, end_target = parse_range(target)
+    graph = project.graph
+    if start_target is None:
+        if command == "downgrade":
+            raise UsageError(
+                f"offline downgrade needs a range FROM:TO (got {target!r}): there is no database "
+                "to ask where it is, e.g. `mig downgrade head:base --sql`"
+            )
+        start: tuple[str, ...] = ()
+    else:
+        start = graph.resolve(start_target)
+    end = graph.resolve(end_target, start=start)
+    return start, end
+
+
+def plan_steps(
+    project: Project, command: str, start: tuple[str, ...], end: tuple[str, ...]
+) -> list[Step]:
+    from offline_sql import plan
+
+    planner = {
+        "upgrade": plan.plan_upgrade,
+        "downgrade": plan.plan_downgrade,
+        "stamp": plan.plan_stamp,
+    }[command]
+    return planner(project.graph, start, end)
+
+
+def render_steps(
+    project: Project,
+    steps: Sequence[Step],
+    state: SchemaState | Chain,
+    *,
+    guard: bool,
+    for_review: bool = False,
+) -> list[RenderedStep]:
+    """Record and render every step, advancing the state (or chain); nothing is written
+    here. A step the chain has cached is not run: its rendering is read back, unless a
+    review needs the state before each step."""
+    from offline_sql.stepcache import Chain
+
+    if not isinstance(state, Chain):
+        fixed = state
+        state = step_cache(project, enabled=False).chain(lambda: fixed)
+    return list(iter_rendered(project, steps, state, guard=guard, for_review=for_review))
+
+
+def iter_rendered(
+    project: Project,
+    steps: Sequence[Step],
+    chain: Chain,
+    *,
+    guard: bool,
+    for_review: bool = False,
+) -> Iterator[RenderedStep]:
+    """:func:`render_steps` one step at a time, so a caller that writes each step as it
+    comes never holds a long history's statements at once."""
+    from offline_sql.stepcache import render_plan
+
+    plans = {
+        step: render_plan(
+            step.revision,
+            step.direction,
+            step.heads_before,
+            step.heads_after,
+            [(v.action, v.revision, v.old) for v in step.version_ops],
+            guard,
+        )
+        for step in steps
+    }
+    headers = {step: project.graph.revisions.get(step.revision) for step in steps}
+    scripted = [(step, h) for step in steps if step.run_script and (h := headers[step])]
+    items: list[WalkItem] = [(header, step.direction, plans[step]) for step, header in scripted]
+    whole = None if for_review else chain.try_walk("render", items)
+    if whole is not None:
+        cached = iter(whole)
+        for step in steps:
+            one = next(cached) if step.run_script and headers[step] is not None else None
+            yield _render_step(
+                project, step, headers[step], chain, plans[step], one, guard, for_review
+            )
+        return
+    start = chain.begin_walk()
+    for step in steps:
+        yield _render_step(
+            project, step, headers[step], chain, plans[step], None, guard, for_review
+        )
+    chain.end_walk(start, "render", items)
+
+
+def _render_step(
+    project: Project,
+    step: Step,
+    header: RevisionHeader | None,
+    chain: Chain,
+    plan: str,
+    cached: Rendered | None,
+    guard: bool,
+    for_review: bool,
+) -> RenderedStep:
+    """One step: from the whole-walk cache, the step cache, or run and rendered."""
+    from offline_sql.operations import tables_dropped_later
+    from offline_sql.stepcache import Rendered
+
+    if not step.run_script or header is None:
+        return _rendered_without_script(project, step, header, chain, guard, for_review)
+    if cached is None and not for_review:
+        cached = chain.skip_rendered(header, step.direction, plan)
+    if cached is not None:
+        return RenderedStep(
+            step=step,
+            header=header,
+            statements=cached.statements,
+            version_statements=cached.version_statements,
+            guard=cached.guard,
+            operation_count=cached.operation_count,
+            progress=cached.progress,
+        )
+    dialect = project.dialect
+    before = chain.state()
+    # What the review reads (tables and column types before the step) costs a pass over
+    # the whole state per step: only worth it when a review will read it.
+    tables = frozenset(_table_label(key) for key in before.tables) if for_review else frozenset()
+    columns = _column_types(before, dialect) if for_review else None
+    statements: list[Statement] = []
+    count = 0
+    with chain.run(header, step.direction, capture_warnings=True) as run:
+        with run.script():
+            ops = record_operations(header, step.direction, dialect)
+        try:
+            for op, dropped_later in zip(ops, tables_dropped_later(ops), strict=True):
+                run.state.dropped_later = dropped_later
+                statements.extend(dialect.render(op, run.state))
+                run.state.apply(op)
+                count += 1
+            for statement in statements:
+                statement.sql.encode("utf-8")
+                if statement.comment:
+                    statement.comment.encode("utf-8")
+        except UnicodeEncodeError as exc:
+            raise unencodable(exc, f"revision {header.revision} ({header.path})") from exc
+        finally:
+            run.state.dropped_later = frozenset()
+    done = RenderedStep(
+        step=step,
+        header=header,
+        statements=tuple(statements),
+        version_statements=tuple(version_statements(project, step)),
+        guard=tuple(guard_statements(project, step) if guard else ()),
+        operation_count=count,
+        existing_tables=tables,
+        existing_columns=columns,
+        progress=progress_statements(project, step) if statements else (),
+    )
+    chain.store_rendered(
+        run,
+        plan,
+        Rendered(
+            done.statements, done.version_statements, done.guard, count, progress=done.progress
+        ),
+    )
+    return done
+
+
+def unencodable(exc: UnicodeEncodeError, where: str) -> RenderError:
+    """A lone surrogate (``"\\ud800"``, from bytes decoded with ``surrogateescape`` or a
+    ``\\u`` escape) can be held by a Python string but by no UTF-8 file or database."""
+    character = exc.object[exc.start : exc.end]
+    return RenderError(
+        f"{where}: the text {character!r} (a lone surrogate) cannot be written as UTF-8: "
+        "fix the string in the script (decode the bytes it came from with their real encoding)"
+    )
+
+
+def _rendered_without_script(
+    project: Project,
+    step: Step,
+    header: RevisionHeader | None,
+    chain: Chain,
+    guard: bool,
+    for_review: bool,
+) -> RenderedStep:
+    """A stamp: only the version table changes."""
+    before = chain.state() if for_review else None
+    return RenderedStep(
+        step=step,
+        header=header,
+        statements=(),
+        version_statements=tuple(version_statements(project, step)),
+        guard=tuple(guard_statements(project, step) if guard else ()),
+        existing_tables=(
+            frozenset(_table_label(key) for key in before.tables) if before else frozenset()
+        ),
+        existing_columns=_column_types(before, project.dialect) if before else None,
+    )
+
+
+def _table_label(key: tuple[str | None, str]) -> str:
+    schema, name = key
+    return f"{schema}.{name}" if schema else name
+
+
+def _column_types(state: SchemaState, dialect: Dialect) -> dict[str, dict[str, str]]:
+    found: dict[str, dict[str, str]] = {}
+    for key, table in state.tables.items():
+        types: dict[str, str] = {}
+        for name, column in table.columns.items():
+            try:
+                types[name] = dialect.type_sql(column.type)
+            except Exception:  # a type this dialect cannot spell: the review skips it
+                continue
+        found[_table_label(key)] = types
+    return found
+
+
+def version_statements(project: Project, step: Step) -> list[Statement]:
+    cfg, dialect = project.config, project.dialect
+    table, schema = cfg.version_table, cfg.version_table_schema
+    out: list[Statement] = []
+    for vop in step.version_ops:
+        if vop.action == "insert":
+            out.append(dialect.insert_version(table, schema, vop.revision))
+        elif vop.action == "delete":
+            out.append(dialect.delete_version(table, schema, vop.revision))
+        else:
+            assert vop.old is not None
+            out.append(dialect.update_version(table, schema, vop.old, vop.revision))
+    return out
+
+
+def progress_statements(project: Project, step: Step) -> tuple[Statement, ...]:
+    """The step's "in progress" row statements (``()`` unless the dialect marks blocks)."""
+    cfg = project.config
+    return project.dialect.progress_markers(
+        cfg.version_table, cfg.version_table_schema, step.revision
+    )
+
+
+def guard_statements(project: Project, step: Step) -> list[Statement]:
+    cfg = project.config
+    return project.dialect.guard_statements(
+        cfg.version_table, cfg.version_table_schema, step.heads_before
+    )
+
+
+INVERSE = {"upgrade": "downgrade", "downgrade": "upgrade", "stamp": "stamp"}
+"""The command whose plan undoes each command's plan (for rollback files)."""
+
+
+@dataclass(frozen=True)
+class Generated:
+    """Everything an offline run produced, before anything is written."""
+
+    project: Project
+    command: str
+    start: tuple[str, ...]
+    end: tuple[str, ...]
+    steps: list[RenderedStep]
+    rollback: list[RenderedStep]
+    """The inverse plan's steps (rollback files), in their apply order."""
+    setup: tuple[Statement, ...]
+    session: tuple[Statement, ...]
+    spelling: Spelling
+    """How the dialect frames a script (the dialect itself, or its cached copy)."""
+    no_downgrade: frozenset[str] = frozenset()
+    """Revisions whose downgrade() records nothing (review, manifest; no rollback file)."""
+
+
+@dataclass(frozen=True)
+class Planned:
+    """An offline command resolved and planned, before anything runs."""
+
+    project: Project
+    command: str
+    start: tuple[str, ...]
+    end: tuple[str, ...]
+    steps: list[Step]
+
+    @classmethod
+    def of(cls, config: Config, command: str, target: str) -> Planned:
+        project = Project.load(config)
+        start, end = resolve_range(project, command, target)
+        return cls(project, command, start, end, plan_steps(project, command, start, end))
+
+    @property
+    def title(self) -> str:
+        return f"{self.command} {describe_heads(self.start)} -> {describe_heads(self.end)}"
+
+    def setup(self, context: DialectContext) -> tuple[Statement, ...]:
+        """The version table's creation, for a range that starts at base."""
+        return context.version_table if not self.start and self.command != "downgrade" else ()
+
+
+def generate(config: Config, command: str, target: str, options: OutputOptions) -> Generated:
+    """Plan, record and render an offline run (and its rollback when writing a directory)."""
+    planned = Planned.of(config, command, target)
+    return with_cache(planned.project, lambda cache: _generate(planned, options, cache))
+
+
+def _generate(planned: Planned, options: OutputOptions, cache: StepCache) -> Generated:
+    project, command, start, end, steps = (
+        planned.project,
+        planned.command,
+        planned.start,
+        planned.end,
+        planned.steps,
+    )
+    chain = start_chain(project, steps, start, cache)
+    want_review = options.output is not None or options.strict
+    rendered = render_steps(project, steps, chain, guard=options.guard, for_review=want_review)
+    rollback: list[RenderedStep] = []
+    no_downgrade: frozenset[str] = frozenset()
+    if want_review:
+        no_downgrade = missing_downgrades(project, rendered)
+    if options.output is not None and steps:
+        back = plan_steps(project, INVERSE[command], end, start)
+        # No rollback is invented: the files stop above the first revision without one.
+        for index, step in enumerate(back):
+            if step.revision in no_downgrade:
+                back = back[:index]
+                break
+        rollback = render_steps(project, back, chain, guard=options.guard)
+    context = dialect_context(project, cache)
+    return Generated(
+        project,
+        command,
+        start,
+        end,
+        rendered,
+        rollback,
+        planned.setup(context),
+        context.session,
+        context.spelling,
+        no_downgrade,
+    )
+
+
+def dialect_context(project: Project, cache: StepCache) -> DialectContext:
+    """The cached :class:`DialectContext`, or the dialect's (cached for next time)."""
+    context = cache.context()
+    if context is None:
+        context = _context_of(project)
+        cache.remember_context(context)
+    return context
+
+
+def _context_of(project: Project) -> DialectContext:
+    """What framing needs from the dialect besides the steps (this configuration)."""
+    from offline_sql.frame import SpellingOf
+    from offline_sql.stepcache import DialectContext
+
+    config, dialect = project.config, project.dialect
+    return DialectContext(
+        spelling=SpellingOf.of(dialect),
+        version_table=tuple(
+            dialect.create_version_table(config.version_table, config.version_table_schema)
+        ),
+        session=tuple(
+            dialect.session_settings(
+                config.postgresql_lock_timeout, config.postgresql_statement_timeout
+            )
+        ),
+    )
+
+
+def has_downgrade(project: Project, rendered: RenderedStep) -> bool:
+    """False when the revision's upgrade changes something and its downgrade() is missing
+    or records nothing: there is no way back, and we must not pretend there is."""
+    from offline_sql.script.loader import load_script
+
+    header = rendered.header
+    if header is None or rendered.step.direction != "up" or rendered.operation_count == 0:
+        return True
+    module = load_script(header.path, header.revision)
+    if not callable(getattr(module, "downgrade", None)):
+        return False
+    return bool(record_operations(header, "down", project.dialect))
+
+
+def empty_downgrade(project: Project, rendered: RenderedStep) -> bool:
+    """True for a downgrade step whose downgrade() records nothing while the revision's
+    upgrade() records operations: applying it moves the version table back, not the schema."""
+
+    header = rendered.header
+    step = rendered.step
+    if header is None or step.direction != "down" or not step.run_script:
+        return False
+    if rendered.operation_count:
+        return False
+    return bool(record_operations(header, "up", project.dialect))
+
+
+def missing_downgrades(project: Project, steps: Sequence[RenderedStep]) -> frozenset[str]:
+    return frozenset(r.step.revision for r in steps if not has_downgrade(project, r))

@@ -1,0 +1,204 @@
+"""The project a command runs on: its history, its dialect, its scripts recorded and replayed.
+
+:class:`Project` holds the revision graph, read from the script headers (no script is
+imported), and imports the dialect on first use, so a run the step cache answers entirely
+never imports SQLAlchemy. :func:`record_operations` runs one script's ``upgrade()`` or
+``downgrade()`` with ``op`` bound to a recorder; :func:`replay_chain` walks the history from
+base (or the baseline) through the step cache to the state a command starts from.
+"""
+
+from __future__ import annotations
+
+import warnings
+from collections.abc import Callable, Sequence
+from typing import TYPE_CHECKING, Literal, TypeVar
+
+from offline_sql.errors import ConfigError
+
+if TYPE_CHECKING:
+    from offline_sql.config import Config
+    from offline_sql.dialects.base import Dialect
+    from offline_sql.graph import RevisionGraph
+    from offline_sql.operations import Operation
+    from offline_sql.plan import Step
+    from offline_sql.script.header import RevisionHeader
+    from offline_sql.state import SchemaState
+    from offline_sql.stepcache import Chain, StepCache
+
+
+_T = TypeVar("_T")
+
+
+Direction = Literal["up", "down"]
+
+
+class Project:
+    """A configured project: its history, and its dialect, imported on first use (a run the
+    step cache answers entirely never imports SQLAlchemy)."""
+
+    def __init__(
+        self, config: Config, graph: RevisionGraph, dialect: Dialect | None = None
+    ) -> None:
+        self.config = config
+        self.graph = graph
+        self._dialect = dialect
+
+    @classmethod
+    def load(cls, config: Config) -> Project:
+        config.require_dialect()
+        return cls(config, load_graph(config))
+
+    @property
+    def dialect(self) -> Dialect:
+        if self._dialect is None:
+            from offline_sql.dialects import get_dialect
+
+            self._dialect = get_dialect(self.config.dialect_name, self.config.url)
+        return self._dialect
+
+    def header(self, revision: str) -> RevisionHeader:
+        return self.graph.revisions[revision]
+
+
+def load_graph(config: Config) -> RevisionGraph:
+    """The revision graph from script headers (cached index; no script is imported)."""
+    from offline_sql.graph import RevisionGraph
+    from offline_sql.script.index import load_index
+
+    if not config.versions_dir.is_dir():
+        raise ConfigError(
+            f"{config.config_file}: versions folder {config.versions_dir} does not exist: "
+            "fix `script_location` or run `mig init`"
+        )
+    return RevisionGraph.from_headers(load_index(config.versions_dir, config.cache_dir))
+
+
+def record_operations(
+    header: RevisionHeader,
+    direction: Direction,
+    dialect: Dialect,
+    *,
+    sink: Callable[[Operation], None] | None = None,
+    offline: bool = True,
+    bind: object | None = None,
+) -> list[Operation]:
+    """Run one script's upgrade()/downgrade() with ``op`` bound to a recorder."""
+    from offline_sql.recorder import Recorder, recording
+    from offline_sql.script.loader import load_script, run_revision
+
+    collected: list[Operation] = []
+
+    def collect(op: Operation) -> None:
+        collected.append(op)
+        if sink is not None:
+            sink(op)
+
+    module = load_script(header.path, header.revision)
+    recorder = Recorder(header.revision, header.path, dialect, collect, offline, bind)
+    with recording(recorder):
+        run_revision(module, "upgrade" if direction == "up" else "downgrade")
+    return collected
+
+
+def step_cache(project: Project, *, enabled: bool = True) -> StepCache:
+    """The step cache of a command on ``project`` (disabled: a cache that never hits)."""
+    from offline_sql.config import BASELINE_FILE
+    from offline_sql.stepcache import StepCache
+
+    config = project.config
+    return StepCache(config, str(config.script_location / BASELINE_FILE), enabled=enabled)
+
+
+def _base_state(project: Project) -> Callable[[], SchemaState]:
+    """The state before the first revision: the baseline's, or an empty one."""
+
+    def make() -> SchemaState:
+        from offline_sql.baseline import load_baseline
+        from offline_sql.state import SchemaState
+
+        state = load_baseline(project.config.script_location) or SchemaState()
+        # Raw SQL from op.execute is parsed as the target database writes it (MODIFY, AS (...)).
+        state.sqlglot_dialect = project.dialect.sqlglot_name
+        state.foreign_key_namer = project.dialect.foreign_key_namer
+        return state
+
+    return make
+
+
+def _rerun(project: Project) -> Callable[[RevisionHeader, str, SchemaState], None]:
+    """How the step cache rebuilds a step it could not store: run the script again."""
+
+    def rerun(header: RevisionHeader, direction: str, state: SchemaState) -> None:
+        for op in record_operations(header, "up" if direction == "up" else "down", project.dialect):
+            state.apply(op)
+
+    return rerun
+
+
+def replay_chain(project: Project, heads: Sequence[str], cache: StepCache) -> Chain:
+    """The chain through every revision up to ``heads`` (from base): cached steps are
+    skipped, the others run (and are cached when the command succeeds)."""
+    chain = cache.chain(_base_state(project), _rerun(project))
+    graph = project.graph
+    headers = [project.header(rev) for rev in graph.topological(graph.ancestors(tuple(heads)))]
+    items = [(header, "up", "") for header in headers]
+    if chain.try_walk("replay", items) is not None:
+        return chain
+    start = chain.begin_walk()
+    for header in headers:
+        if chain.skip(header, "up"):
+            continue
+        with chain.run(header, "up") as run:
+            with run.script():
+                ops = record_operations(header, "up", project.dialect)
+            for op in ops:
+                run.state.apply(op)
+    chain.end_walk(start, "replay", items)
+    return chain
+
+
+def replay_state(project: Project, heads: Sequence[str]) -> SchemaState:
+    """The schema after applying every revision up to ``heads`` (from base)."""
+    return with_cache(project, lambda cache: thawed(replay_chain(project, heads, cache)))
+
+
+def thawed(chain: Chain) -> SchemaState:
+    """The chain's state with every table unpickled now, inside :func:`with_cache`: a
+    caller keeping the state must not meet a cached table that does not decode later."""
+    state = chain.state()
+    state.tables.thaw_all()
+    return state
+
+
+def with_cache(project: Project, work: Callable[[StepCache], _T]) -> _T:
+    """``work`` with the project's step cache, written if it succeeds. A cached entry that
+    does not decode is warned about and ``work`` runs again with no cache at all."""
+    from offline_sql.errors import CacheWarning
+    from offline_sql.stepcache import CorruptCache
+
+    cache = step_cache(project, enabled=project.config.cache_dir is not None)
+    try:
+        result = work(cache)
+    except CorruptCache as exc:
+        warnings.warn(
+            f"{project.config.cache_dir}: step cache ignored: {exc}", CacheWarning, stacklevel=2
+        )
+        return work(step_cache(project, enabled=False))
+    cache.flush()
+    return result
+
+
+def start_chain(
+    project: Project, steps: Sequence[Step], heads: Sequence[str], cache: StepCache
+) -> Chain:
+    """The chain at ``heads`` when a step runs a script; an empty state for a stamp, which
+    renders nothing (so stamping past a script that no longer runs still works)."""
+    if any(step.run_script for step in steps):
+        return replay_chain(project, heads, cache)
+
+    def empty() -> SchemaState:
+        from offline_sql.state import SchemaState
+
+        return SchemaState()
+
+    return step_cache(project, enabled=False).chain(empty)

@@ -14,8 +14,7 @@ from naming each other in annotations, which says nothing about how the code run
 The implicit edge from a submodule to its own package's ``__init__`` is left out too
 (Python imports the package first, but a package re-exporting its parts is not a circle a
 reader has to untangle). ``from pkg import name`` is an edge to ``pkg.name`` when that is a
-module, else to ``pkg``. ``dialects/`` is installed as ``offline_sql.dialects`` (a symbolic
-link), so it is walked under that name. Dynamic imports (``importlib.import_module`` of
+module, else to ``pkg``. Dynamic imports (``importlib.import_module`` of
 the dialect registry) are not edges.
 """
 
@@ -29,16 +28,13 @@ PACKAGE = "offline_sql"
 
 
 def project_modules() -> dict[str, Path]:
-    """Dotted module name -> file, for every module of the package (``dialects/`` included)."""
+    """Dotted module name -> file, for every module of the package (its dialects included)."""
     modules: dict[str, Path] = {}
-    # The link offline_sql/dialects -> ../dialects is not followed by rglob: walk both.
-    roots = ((ROOT / PACKAGE, (PACKAGE,)), (ROOT / "dialects", (PACKAGE, "dialects")))
-    for folder, prefix in roots:
-        for path in sorted(folder.rglob("*.py")):
-            parts = [*prefix, *path.relative_to(folder).with_suffix("").parts]
-            if parts[-1] == "__init__":
-                parts.pop()
-            modules[".".join(parts)] = path
+    for path in sorted((ROOT / PACKAGE).rglob("*.py")):
+        parts = [PACKAGE, *path.relative_to(ROOT / PACKAGE).with_suffix("").parts]
+        if parts[-1] == "__init__":
+            parts.pop()
+        modules[".".join(parts)] = path
     return modules
 
 
@@ -157,13 +153,7 @@ def _a_cycle(graph: dict[str, set[str]], component: list[str]) -> list[str]:
     return component
 
 
-KNOWN_CIRCLES: list[list[str]] = [
-    # op.py's ``batch_alter_table`` makes a BatchOperations, whose methods call op's
-    # ``build_*`` helpers. Breaking it means moving those builders out of op.py, which is
-    # being split on another branch (i14-packaging): batch.py should then import them from
-    # their new module and this entry go.
-    ["offline_sql.batch", "offline_sql.op"],
-]
+KNOWN_CIRCLES: list[list[str]] = []
 """Circles still to break; a new circle, or one that grows, fails the test."""
 
 
@@ -174,8 +164,8 @@ def test_the_graph_sees_lazy_imports_not_type_checking_ones() -> None:
     # The replay names SchemaState only for its signatures: no edge back to the state.
     assert "offline_sql.replay" in graph["offline_sql.state"]
     assert "offline_sql.state" not in graph["offline_sql.replay"]
-    # A relative import or a dialect module is walked under its installed name.
-    assert "offline_sql.dialects.base" in graph["offline_sql.dialects.postgresql"]
+    # A dialect module is walked under its installed name.
+    assert "offline_sql.dialects.base" in graph["offline_sql.dialects.postgresql.dialect"]
 
 
 def test_circle_finder_finds_a_circle() -> None:

@@ -60,6 +60,11 @@ class Config:
     postgresql_statement_timeout: str | None = None
     review_allow: tuple[str, ...] = ()
     """Review rule ids allowed project-wide."""
+    x_arguments: tuple[str, ...] = ()
+    """``-x key=value`` of the command line, for scripts' ``context.get_x_argument()``
+    (part of the step cache's key through this dataclass's ``repr``)."""
+    ini_section: str | None = None
+    """The ``alembic.ini`` section the settings came from (None for ``mig.toml``)."""
     cache_dir: Path | None = None
     """Where the header index and the step cache live (default
     ``<script_location>/.mig_cache``); None (``cache = false``, ``--no-cache``) disables both."""

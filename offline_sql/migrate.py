@@ -222,10 +222,16 @@ def record_operations(
     sink: Callable[[Operation], None] | None = None,
     offline: bool = True,
     bind: object | None = None,
+    config: Config | None = None,
+    ahead: bool = True,
 ) -> list[Operation]:
-    """Run one script's upgrade()/downgrade() with ``op`` bound to a recorder."""
+    """Run one script's upgrade()/downgrade() with ``op`` bound to a recorder. Inside a
+    :func:`~offline_sql.script.imports.script_run` the script comes imported with the run's
+    others (``ahead=False``: imported alone); ``config`` is what ``alembic.context`` tells."""
+    from offline_sql.alembic_compat.settings import ScriptSettings, script_settings
     from offline_sql.recorder import Recorder, recording
-    from offline_sql.script.loader import load_script, run_revision
+    from offline_sql.script.imports import active_run, imported_script
+    from offline_sql.script.loader import run_revision
 
     collected: list[Operation] = []
 
@@ -234,10 +240,13 @@ def record_operations(
         if sink is not None:
             sink(op)
 
-    module = load_script(header.path, header.revision)
-    recorder = Recorder(header.revision, header.path, dialect, collect, offline, bind)
-    with recording(recorder):
-        run_revision(module, "upgrade" if direction == "up" else "downgrade")
+    run = active_run()
+    settings = ScriptSettings.of(config or (run.config if run else None), offline)
+    with script_settings(settings):
+        module = imported_script(header, ahead=ahead)
+        recorder = Recorder(header.revision, header.path, dialect, collect, offline, bind)
+        with recording(recorder):
+            run_revision(module, "upgrade" if direction == "up" else "downgrade")
     return collected
 
 
@@ -270,7 +279,10 @@ def _rerun(project: Project) -> Callable[[RevisionHeader, str, SchemaState], Non
     """How the step cache rebuilds a step it could not store: run the script again."""
 
     def rerun(header: RevisionHeader, direction: str, state: SchemaState) -> None:
-        for op in record_operations(header, "up" if direction == "up" else "down", project.dialect):
+        way: Direction = "up" if direction == "up" else "down"
+        for op in record_operations(
+            header, way, project.dialect, config=project.config, ahead=False
+        ):
             state.apply(op)
 
     return rerun
@@ -285,15 +297,18 @@ def replay_chain(project: Project, heads: Sequence[str], cache: StepCache) -> Ch
     items = [(header, "up", "") for header in headers]
     if chain.try_walk("replay", items) is not None:
         return chain
+    from offline_sql.script.imports import script_run
+
     start = chain.begin_walk()
-    for header in headers:
-        if chain.skip(header, "up"):
-            continue
-        with chain.run(header, "up") as run:
-            with run.script():
-                ops = record_operations(header, "up", project.dialect)
-            for op in ops:
-                run.state.apply(op)
+    with script_run(project.config, headers):
+        for header in headers:
+            if chain.skip(header, "up"):
+                continue
+            with chain.run(header, "up") as run:
+                with run.script():
+                    ops = record_operations(header, "up", project.dialect)
+                for op in ops:
+                    run.state.apply(op)
     chain.end_walk(start, "replay", items)
     return chain
 
@@ -456,11 +471,14 @@ def iter_rendered(
                 project, step, headers[step], chain, plans[step], one, guard, for_review
             )
         return
+    from offline_sql.script.imports import script_run
+
     start = chain.begin_walk()
-    for step in steps:
-        yield _render_step(
-            project, step, headers[step], chain, plans[step], None, guard, for_review
-        )
+    with script_run(project.config, [header for _, header in scripted]):
+        for step in steps:
+            yield _render_step(
+                project, step, headers[step], chain, plans[step], None, guard, for_review
+            )
     chain.end_walk(start, "render", items)
 
 
@@ -911,7 +929,10 @@ def _run_online(project: Project, runner: OnlineRunner, command: str, target: st
         return
     state = _with_cache(project, lambda cache: _thawed(start_chain(project, steps, current, cache)))
     cfg = project.config
-    with runner:
+    from offline_sql.script.imports import script_run
+
+    scripted = [graph.revisions[step.revision] for step in steps if step.run_script]
+    with runner, script_run(cfg, scripted):
         if not current and command != "downgrade":
             for stmt in dialect.create_version_table(cfg.version_table, cfg.version_table_schema):
                 runner.execute(stmt, revision="base")

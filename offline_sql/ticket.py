@@ -47,7 +47,9 @@ def has_downgrade(project: Project, rendered: RenderedStep) -> bool:
     module = load_script(header.path, header.revision)
     if not callable(getattr(module, "downgrade", None)):
         return False
-    return bool(record_operations(header, "down", project.dialect))
+    return bool(
+        record_operations(header, "down", project.dialect, config=project.config, ahead=False)
+    )
 
 
 def empty_downgrade(project: Project, rendered: RenderedStep) -> bool:
@@ -61,7 +63,9 @@ def empty_downgrade(project: Project, rendered: RenderedStep) -> bool:
         return False
     if rendered.operation_count:
         return False
-    return bool(record_operations(header, "up", project.dialect))
+    return bool(
+        record_operations(header, "up", project.dialect, config=project.config, ahead=False)
+    )
 
 
 def missing_downgrades(project: Project, steps: Sequence[RenderedStep]) -> frozenset[str]:

@@ -160,11 +160,17 @@ def cli(
 
 @cli.command()
 @click.argument("directory", default=".", type=click.Path(file_okay=False, path_type=Path))
-def init(directory: Path) -> None:
+@click.option(
+    "--from-alembic",
+    is_flag=True,
+    help="Write the mig.toml equivalent to DIRECTORY's alembic.ini (scripts stay as they are).",
+)
+def init(directory: Path, from_alembic: bool) -> None:
     """Create mig.toml (or [tool.mig] in pyproject.toml) and migrations/ in DIRECTORY."""
     from offline_sql import commands
 
-    for path in commands.init(directory):
+    created = commands.init_from_alembic(directory) if from_alembic else commands.init(directory)
+    for path in created:
         echo(f"Created {path}" if path.name != "pyproject.toml" else f"Updated {path}")
 
 

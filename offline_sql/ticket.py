@@ -38,13 +38,15 @@ _DIRECTION_WORD: dict[str, Literal["upgrade", "downgrade"]] = {"up": "upgrade", 
 def has_downgrade(project: Project, rendered: RenderedStep) -> bool:
     """False when the revision's upgrade changes something and its downgrade() is missing
     or records nothing: there is no way back, and we must not pretend there is."""
+    from offline_sql.alembic_compat.settings import ScriptSettings, script_settings
     from offline_sql.migrate import record_operations
     from offline_sql.script.loader import load_script
 
     header = rendered.header
     if header is None or rendered.step.direction != "up" or rendered.operation_count == 0:
         return True
-    module = load_script(header.path, header.revision)
+    with script_settings(ScriptSettings.of(project.config)):
+        module = load_script(header.path, header.revision)
     if not callable(getattr(module, "downgrade", None)):
         return False
     return bool(

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import configparser
 import contextvars
+import sys
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -34,6 +35,8 @@ class ScriptSettings:
     """Options of a ``mig.toml`` project, named as ``alembic.ini`` names them."""
     offline: bool | None = None
     """Whether the run writes SQL (None: not known yet, ``is_offline_mode`` asks the recorder)."""
+    sys_path: tuple[str, ...] = ()
+    """Alembic's ``prepend_sys_path``: first on ``sys.path`` while scripts import and run."""
 
     @classmethod
     def of(cls, config: Config | None, offline: bool | None = None) -> ScriptSettings:
@@ -48,6 +51,7 @@ class ScriptSettings:
             ini_section=config.ini_section or "alembic",
             main_options=options,
             offline=offline,
+            sys_path=tuple(str(p) for p in config.prepend_sys_path),
         )
 
 
@@ -58,11 +62,18 @@ _SETTINGS: contextvars.ContextVar[ScriptSettings | None] = contextvars.ContextVa
 
 @contextmanager
 def script_settings(settings: ScriptSettings) -> Iterator[ScriptSettings]:
-    """Make ``settings`` what ``alembic.context`` answers for the ``with`` block."""
+    """Make ``settings`` what ``alembic.context`` answers for the ``with`` block, with its
+    ``sys_path`` folders first on ``sys.path`` (taken off again after)."""
     token = _SETTINGS.set(settings)
+    added = [p for p in reversed(settings.sys_path) if p not in sys.path]
+    for folder in added:
+        sys.path.insert(0, folder)
     try:
         yield settings
     finally:
+        for folder in added:
+            if folder in sys.path:
+                sys.path.remove(folder)
         _SETTINGS.reset(token)
 
 

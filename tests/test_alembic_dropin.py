@@ -158,9 +158,7 @@ def test_init_from_alembic_writes_the_equivalent_mig_toml(alembic_project: Path)
 
 def test_another_version_table_is_refused_on_an_alembic_database(alembic_project: Path) -> None:
     project = alembic_project
-    (project / "mig.toml").write_text(
-        'script_location = "migrations"\nurl = "sqlite:///app.db"\n'
-    )
+    (project / "mig.toml").write_text('script_location = "migrations"\nurl = "sqlite:///app.db"\n')
     for args in (("current",), ("upgrade", "head")):
         assert MIG is not None
         done = subprocess.run(

@@ -4,8 +4,8 @@ An Alembic team points mig at the ``alembic.ini`` it already has: mig takes the 
 that mean the same thing to mig and says, in one warning line, which ones it ignored.
 ``env.py`` is never run (it connects, configures logging, reads the environment): its
 ``context.configure(...)`` call is read with ``ast`` for the literal values of
-``target_metadata``, ``version_table``, ``version_table_schema``, ``include_schemas`` and
-``compare_type``. The result is a table of mig's own keys (as ``mig.toml`` spells them), so
+``target_metadata``, ``version_table``, ``version_table_schema``, ``transaction_per_migration``,
+``include_schemas`` and ``compare_type``. The result is a table of mig's own keys (as ``mig.toml`` spells them), so
 it is checked and used exactly as a ``mig.toml`` would be.
 
 Paths are resolved against the folder of ``alembic.ini`` (``%(here)s``), where Alembic
@@ -38,7 +38,6 @@ _USED = frozenset(
         "file_template",
         "path_separator",
         "version_path_separator",
-        "truncate_slug_length",
         "here",
     }
 )
@@ -135,7 +134,13 @@ def read_ini(path: Path, section: str = DEFAULT_SECTION) -> IniSettings:
 
 # ---- env.py -----------------------------------------------------------------------------
 
-_ENV_KEYS = ("version_table", "version_table_schema", "include_schemas", "compare_type")
+_ENV_KEYS = (
+    "version_table",
+    "version_table_schema",
+    "transaction_per_migration",
+    "include_schemas",
+    "compare_type",
+)
 
 
 def _read_env_py(script_location: Path, found: IniSettings) -> None:
@@ -169,6 +174,9 @@ def _read_env_py(script_location: Path, found: IniSettings) -> None:
 def _take_env(name: str, value: object, found: IniSettings) -> None:
     if name in ("version_table", "version_table_schema"):
         if isinstance(value, str) and value:
+            found.settings[name] = value
+    elif name == "transaction_per_migration":
+        if isinstance(value, bool):
             found.settings[name] = value
     elif name == "compare_type":
         if value is False:  # mig always compares column types, as Alembic does by default

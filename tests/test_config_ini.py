@@ -28,6 +28,7 @@ def run_migrations_online():
         version_table="schema_history",
         version_table_schema="ops",
         compare_type=True,
+        transaction_per_migration=True,
     )
 """
 
@@ -83,6 +84,7 @@ def test_env_py_settings_are_read_without_running_it(tmp_path: Path) -> None:
     assert config.target_metadata == "myapp.models:Base.metadata"
     assert config.version_table == "schema_history"
     assert config.version_table_schema == "ops"
+    assert config.transaction_per_migration is True
 
 
 def test_ignored_settings_are_named_in_one_warning(tmp_path: Path) -> None:

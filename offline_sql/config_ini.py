@@ -4,9 +4,10 @@ An Alembic team points mig at the ``alembic.ini`` it already has: mig takes the 
 that mean the same thing to mig and says, in one warning line, which ones it ignored.
 ``env.py`` is never run (it connects, configures logging, reads the environment): its
 ``context.configure(...)`` call is read with ``ast`` for the literal values of
-``target_metadata``, ``version_table``, ``version_table_schema``, ``transaction_per_migration``,
-``include_schemas`` and ``compare_type``. The result is a table of mig's own keys (as ``mig.toml`` spells them), so
-it is checked and used exactly as a ``mig.toml`` would be.
+``target_metadata``, ``version_table``, ``version_table_schema``,
+``transaction_per_migration``, ``include_schemas`` and ``compare_type``. The result is a
+table of mig's own keys (as ``mig.toml`` spells them), so it is checked and used exactly as
+a ``mig.toml`` would be.
 
 Paths are resolved against the folder of ``alembic.ini`` (``%(here)s``), where Alembic
 resolves them against the working directory: the same when Alembic is run from there.

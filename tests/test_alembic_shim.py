@@ -179,3 +179,15 @@ def test_module_type_of_shim_is_plain(tmp_path: Path) -> None:
 
         assert shim.op is op
     assert sys.modules.get("alembic") is saved
+
+
+def test_nested_overlays_restore_once_at_the_outermost() -> None:
+    from offline_sql.alembic_compat.overlay import alembic_modules
+
+    saved = sys.modules.get("alembic")
+    with alembic_modules():
+        shim = sys.modules["alembic"]
+        with alembic_modules():
+            assert sys.modules["alembic"] is shim
+        assert sys.modules["alembic"] is shim  # the inner block left the outer one's overlay
+    assert sys.modules.get("alembic") is saved

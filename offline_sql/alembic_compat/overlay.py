@@ -17,6 +17,7 @@ from __future__ import annotations
 import importlib.abc
 import importlib.machinery
 import sys
+import threading
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from types import ModuleType
@@ -43,6 +44,10 @@ class _Refuse(importlib.abc.MetaPathFinder):
 _REFUSE = _Refuse()
 
 
+def _alembic_names() -> list[str]:
+    return [n for n in sys.modules if n == _PACKAGE or n.startswith(_PACKAGE + ".")]
+
+
 def _shims() -> dict[str, ModuleType]:
     from offline_sql import op
     from offline_sql.alembic_compat import context
@@ -54,8 +59,9 @@ def _shims() -> dict[str, ModuleType]:
     return {_PACKAGE: package, f"{_PACKAGE}.op": op, f"{_PACKAGE}.context": context}
 
 
-def _alembic_names() -> list[str]:
-    return [n for n in sys.modules if n == _PACKAGE or n.startswith(_PACKAGE + ".")]
+_LOCK = threading.Lock()
+_active = 0
+_saved: dict[str, ModuleType] = {}
 
 
 @contextmanager
@@ -63,14 +69,23 @@ def alembic_modules() -> Iterator[None]:
     """Scripts importing ``alembic`` get mig's ``op`` and ``context`` inside the block.
 
     Every ``alembic.*`` module already loaded is hidden meanwhile (and put back after), so a
-    script sees the same thing whether or not Alembic ran earlier in the process."""
-    saved = {name: sys.modules.pop(name) for name in _alembic_names()}
-    sys.modules.update(_shims())
-    sys.meta_path.insert(0, _REFUSE)
+    script sees the same thing whether or not Alembic ran earlier in the process. Nested
+    and concurrent blocks (runs in threads) share one overlay: the last to leave restores."""
+    global _active
+    with _LOCK:
+        if _active == 0:
+            _saved.update({name: sys.modules.pop(name) for name in _alembic_names()})
+            sys.modules.update(_shims())
+            sys.meta_path.insert(0, _REFUSE)
+        _active += 1
     try:
         yield
     finally:
-        sys.meta_path.remove(_REFUSE)  # the innermost of nested overlays: removes one copy
-        for name in _alembic_names():
-            del sys.modules[name]
-        sys.modules.update(saved)
+        with _LOCK:
+            _active -= 1
+            if _active == 0:
+                sys.meta_path.remove(_REFUSE)
+                for name in _alembic_names():
+                    del sys.modules[name]
+                sys.modules.update(_saved)
+                _saved.clear()

@@ -209,12 +209,11 @@ def _write_revision(
     labels: tuple[str, ...],
     depends: tuple[str, ...],
 ) -> Path:
-    from offline_sql.alembic_compat.revisions import alembic_filename, alembic_style
+    from offline_sql.alembic_compat.revisions import alembic_style, new_revision_name
     from offline_sql.script.template import (
         RevisionSpec,
         load_template,
         render_revision,
-        revision_filename,
     )
     from offline_sql.script.writer import write_new_file
 
@@ -222,12 +221,7 @@ def _write_revision(
     template = alembic_style(config, template, origin)
     spec = RevisionSpec(rev_id, message, parents, labels, depends)
     text = render_revision(spec, template, origin)
-    name = (
-        alembic_filename(config.file_template, rev_id, message)
-        if config.file_template
-        else revision_filename(rev_id, message)
-    )
-    path = config.versions_dir / name
+    path = config.versions_dir / new_revision_name(config, rev_id, message)
     try:
         write_new_file(path, text)
     except FileExistsError:

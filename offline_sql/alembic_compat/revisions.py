@@ -52,3 +52,12 @@ def alembic_filename(file_template: str, rev_id: str, message: str, slug_length:
     if "/" in name or "\\" in name or not name:
         raise ConfigError(f"file_template {file_template!r} gives {name!r}: not a file name")
     return name + ".py"
+
+
+def new_revision_name(config: Config, rev_id: str, message: str) -> str:
+    """The file name of a new revision: ``file_template`` when configured, else mig's."""
+    from offline_sql.script.template import revision_filename
+
+    if config.file_template:
+        return alembic_filename(config.file_template, rev_id, message)
+    return revision_filename(rev_id, message)

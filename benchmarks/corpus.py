@@ -24,12 +24,12 @@ with Alembic undoing R on both. When Alembic online fails (a history that does n
 database), both are compared up to the last revision Alembic completed (one transaction per
 revision). The notes under the table give the first error line of each of these.
 
-REWRITES. mig does not run ``from alembic import op`` unmodified yet (issue 15), so mig's copy
-of each script gets the textual rewrites in :data:`REWRITES` (``from alembic import op`` ->
-``from offline_sql import op``, ``from alembic import context`` -> ``from offline_sql import
-op as context``), and helper modules a history imports from its own package are replaced
-by shims (:attr:`History.shims`) put on ``PYTHONPATH`` for both tools alike. The output
-lists every rewrite and shim used, per history.
+SCRIPTS ARE NOT REWRITTEN. mig runs ``from alembic import op`` / ``context`` unmodified
+(issue 15: a scoped overlay, see ``offline_sql/alembic_compat``), so both tools get the same
+bytes; :data:`REWRITES` is empty and stays as the place to list one should a history ever need
+it. Helper modules a history imports from its own package are replaced by shims
+(:attr:`History.shims`) put on ``PYTHONPATH`` for both tools alike. The output lists every
+rewrite (none) and shim used, per history.
 
 The exit status is 0 whether or not the runs agree (this is a survey, not a test); 2 for
 usage errors, 1 when a wheel cannot be fetched.
@@ -209,7 +209,7 @@ HISTORIES: tuple[History, ...] = (
 )
 
 
-# ---- rewrites mig's copy needs (issue 15) -----------------------------------------------------
+# ---- rewrites of mig's copy (none since issue 15) ------------------------------------------
 
 
 @dataclass(frozen=True)
@@ -224,29 +224,8 @@ class Rewrite:
         return re.subn(self.pattern, self.replacement, text, flags=re.MULTILINE)
 
 
-REWRITES: tuple[Rewrite, ...] = (
-    Rewrite(
-        r"^(\s*)from alembic import context, op\b",
-        r"\1from offline_sql import op; from offline_sql import op as context",
-        "`from alembic import context, op`: both names from mig's op module",
-    ),
-    Rewrite(
-        r"^(\s*)from alembic import op, context\b",
-        r"\1from offline_sql import op; from offline_sql import op as context",
-        "`from alembic import op, context`: both names from mig's op module",
-    ),
-    Rewrite(
-        r"^(\s*)from alembic import op\b",
-        r"\1from offline_sql import op",
-        "`from alembic import op`",
-    ),
-    Rewrite(
-        r"^(\s*)from alembic import context\b",
-        r"\1from offline_sql import op as context",
-        "`from alembic import context` (scripts call context.get_bind(), "
-        "context.get_context(), context.is_offline_mode())",
-    ),
-)
+REWRITES: tuple[Rewrite, ...] = ()
+"""None needed since mig runs Alembic's imports unmodified (issue 15)."""
 
 
 def rewrite_script(text: str, counts: dict[str, int]) -> str:
@@ -815,8 +794,7 @@ def parse_arguments(argv: Sequence[str] | None) -> argparse.Namespace:
         prog="python -m benchmarks.corpus",
         description="Run real projects' migration histories with mig offline and Alembic "
         "online on PostgreSQL, MariaDB and SQLite, and compare the schemas by reflection. "
-        "mig's copies get `from alembic import op` -> `from offline_sql import op` (and "
-        "`context`) rewritten; the report lists every rewrite and shim.",
+        "Both tools run the same unmodified scripts; the report lists the helper shims.",
     )
     names = [h.name for h in HISTORIES]
     parser.add_argument("--history", action="append", choices=names, help="(repeatable)")

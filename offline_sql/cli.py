@@ -95,13 +95,15 @@ class MigGroup(click.Group):
 
 def _config(ctx: click.Context) -> Config:
     """The effective configuration, loaded on first use (``mig init`` needs none)."""
+    from dataclasses import replace
+
     from offline_sql.config import load_config
 
     config: Config = load_config(ctx.meta.get("mig.config"), dialect=ctx.meta.get("mig.dialect"))
     if ctx.meta.get("mig.no_cache"):
-        from dataclasses import replace
-
         config = replace(config, cache_dir=None)
+    if ctx.meta.get("mig.x"):
+        config = replace(config, x_arguments=tuple(ctx.meta["mig.x"]))
     return config
 
 
@@ -129,6 +131,13 @@ def _echo_entries(entries: Sequence[str]) -> None:
     is_flag=True,
     help="Read every script header and run every script; read and write no cache.",
 )
+@click.option(
+    "-x",
+    "x_arguments",
+    multiple=True,
+    metavar="KEY=VALUE",
+    help="Argument for scripts' context.get_x_argument(), as in Alembic (repeatable).",
+)
 @click.version_option(__version__, prog_name="mig")
 @click.pass_context
 def cli(
@@ -137,12 +146,14 @@ def cli(
     dialect: str | None,
     traceback: bool,
     no_cache: bool,
+    x_arguments: tuple[str, ...],
 ) -> None:
     """Write reviewed, dialect-specific .sql scripts from Alembic-style migrations."""
     ctx.meta["mig.config"] = config_file
     ctx.meta["mig.dialect"] = dialect
     ctx.meta["mig.traceback"] = traceback
     ctx.meta["mig.no_cache"] = no_cache
+    ctx.meta["mig.x"] = x_arguments
 
 
 # ---- project ----------------------------------------------------------------------------
@@ -150,11 +161,17 @@ def cli(
 
 @cli.command()
 @click.argument("directory", default=".", type=click.Path(file_okay=False, path_type=Path))
-def init(directory: Path) -> None:
+@click.option(
+    "--from-alembic",
+    is_flag=True,
+    help="Write the mig.toml equivalent to DIRECTORY's alembic.ini (scripts stay as they are).",
+)
+def init(directory: Path, from_alembic: bool) -> None:
     """Create mig.toml (or [tool.mig] in pyproject.toml) and migrations/ in DIRECTORY."""
     from offline_sql import commands
 
-    for path in commands.init(directory):
+    created = commands.init_from_alembic(directory) if from_alembic else commands.init(directory)
+    for path in created:
         echo(f"Created {path}" if path.name != "pyproject.toml" else f"Updated {path}")
 
 

@@ -123,8 +123,10 @@ def mask(sql: str, syntax: ClientSyntax) -> tuple[str, str | None]:
             if j >= n:
                 return "".join(out), c
             i = j + 1
-        elif c == "-" and nxt == "-" and (
-            not syntax.dash_comment_needs_space or i + 2 >= n or sql[i + 2].isspace()
+        elif (
+            c == "-"
+            and nxt == "-"
+            and (not syntax.dash_comment_needs_space or i + 2 >= n or sql[i + 2].isspace())
         ):
             j = _line_end(sql, i)
             hide(i + 2, j)

@@ -69,6 +69,55 @@ def init(directory: Path) -> list[Path]:
     return [config_path, versions, template]
 
 
+def init_from_alembic(directory: Path, section: str = "alembic") -> list[Path]:
+    """``mig.toml`` (or ``[tool.mig]``) equivalent to ``directory``'s ``alembic.ini``: the
+    scripts stay where they are and mig keeps Alembic's ``alembic_version`` table."""
+    from offline_sql.config import has_tool_mig
+    from offline_sql.config_ini import ALEMBIC_INI, read_ini, warn_ignored
+    from offline_sql.script.writer import append_text, write_new_file
+
+    directory = directory.resolve()
+    ini = directory / ALEMBIC_INI
+    if not ini.is_file():
+        raise ConfigError(f"no {ALEMBIC_INI} in {directory}: run init --from-alembic beside it")
+    pyproject = directory / PYPROJECT_FILE
+    mig_toml = directory / CONFIG_FILE
+    use_pyproject = pyproject.is_file()
+    if use_pyproject and has_tool_mig(pyproject):
+        raise ConfigError(f"{pyproject} already has a [tool.mig] table: nothing to do")
+    if mig_toml.exists():
+        raise ConfigError(f"{mig_toml} already exists: mig init never overwrites; remove it first")
+    found = read_ini(ini, section)
+    warn_ignored(ini, found.ignored)
+    text = _toml_settings(found.settings, directory)
+    if use_pyproject:
+        append_text(pyproject, "\n[tool.mig]\n" + text)
+        return [pyproject]
+    write_new_file(mig_toml, text)
+    return [mig_toml]
+
+
+def _toml_settings(settings: dict[str, Any], directory: Path) -> str:
+    """TOML lines for ``settings``, folders written relative to ``directory`` when inside."""
+    import json
+
+    def relative(folder: str) -> str:
+        path = (directory / folder).resolve()
+        try:
+            return path.relative_to(directory).as_posix() or "."
+        except ValueError:
+            return str(path)
+
+    lines = []
+    for key, value in settings.items():
+        if key == "script_location":
+            value = relative(value)
+        elif key in ("version_locations", "prepend_sys_path"):
+            value = [relative(item) for item in value]
+        lines.append(f"{key} = {json.dumps(value, ensure_ascii=False)}\n")
+    return "".join(lines)
+
+
 # ---- reading the history ----------------------------------------------------------------
 
 
@@ -143,18 +192,19 @@ def _write_revision(
     labels: tuple[str, ...],
     depends: tuple[str, ...],
 ) -> Path:
+    from offline_sql.alembic_compat.revisions import alembic_style, new_revision_name
     from offline_sql.script.template import (
         RevisionSpec,
         load_template,
         render_revision,
-        revision_filename,
     )
     from offline_sql.script.writer import write_new_file
 
     template, origin = load_template(config.template_path)
+    template = alembic_style(config, template, origin)
     spec = RevisionSpec(rev_id, message, parents, labels, depends)
     text = render_revision(spec, template, origin)
-    path = config.versions_dir / revision_filename(rev_id, message)
+    path = config.versions_dir / new_revision_name(config, rev_id, message)
     try:
         write_new_file(path, text)
     except FileExistsError:

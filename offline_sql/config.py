@@ -60,13 +60,32 @@ class Config:
     postgresql_statement_timeout: str | None = None
     review_allow: tuple[str, ...] = ()
     """Review rule ids allowed project-wide."""
+    x_arguments: tuple[str, ...] = ()
+    """``-x key=value`` of the command line, for scripts' ``context.get_x_argument()``
+    (part of the step cache's key through this dataclass's ``repr``)."""
+    ini_section: str | None = None
+    """The ``alembic.ini`` section the settings came from (None for ``mig.toml``)."""
+    version_locations: tuple[Path, ...] = ()
+    """Folders of revision scripts when not just ``<script_location>/versions``."""
+    prepend_sys_path: tuple[Path, ...] = ()
+    """Folders put first on ``sys.path`` while scripts are imported and run (Alembic's)."""
+    file_template: str | None = None
+    """Alembic's ``file_template`` for new revision files (``%(rev)s_%(slug)s``)."""
     cache_dir: Path | None = None
     """Where the header index and the step cache live (default
     ``<script_location>/.mig_cache``); None (``cache = false``, ``--no-cache``) disables both."""
 
     @property
     def versions_dir(self) -> Path:
+        """Where new revisions go: the first version location, else ``versions/``."""
+        if self.version_locations:
+            return self.version_locations[0]
         return self.script_location / "versions"
+
+    @property
+    def versions_dirs(self) -> tuple[Path, ...]:
+        """Every folder of revision scripts."""
+        return self.version_locations or (self.script_location / "versions",)
 
     @property
     def template_path(self) -> Path:
@@ -115,6 +134,9 @@ _KEYS: dict[str, tuple[Callable[[object], bool], str]] = {
     "review_allow": (_is_str_list, "a list of rule id strings"),
     "cache_dir": (_is_str, "a string (a folder path)"),
     "cache": (_is_bool, "true or false"),
+    "version_locations": (_is_str_list, "a list of folder paths"),
+    "prepend_sys_path": (_is_str_list, "a list of folder paths"),
+    "file_template": (_is_str, "a string like '%(rev)s_%(slug)s'"),
 }
 """Every key mig accepts -> (type check, how to describe the expected type)."""
 
@@ -130,7 +152,10 @@ def has_tool_mig(pyproject: Path) -> bool:
 
 
 def find_config_file(start: Path) -> Path:
-    """The first ``mig.toml``, or ``pyproject.toml`` with ``[tool.mig]``, from ``start`` upwards."""
+    """The first ``mig.toml``, or ``pyproject.toml`` with ``[tool.mig]``, from ``start`` upwards;
+    in a folder with neither, its ``alembic.ini`` (an Alembic project mig runs as it is)."""
+    from offline_sql.config_ini import ALEMBIC_INI
+
     start = start.resolve()
     for folder in (start, *start.parents):
         mig_toml = folder / CONFIG_FILE
@@ -144,9 +169,11 @@ def find_config_file(start: Path) -> Path:
             return mig_toml
         if pyproject_used:
             return pyproject
+        if (folder / ALEMBIC_INI).is_file():
+            return folder / ALEMBIC_INI
     raise ConfigError(
-        f"no {CONFIG_FILE} or [tool.mig] in {PYPROJECT_FILE} found in {start} or its parents: "
-        "run `mig init` or pass -c/--config FILE"
+        f"no {CONFIG_FILE}, [tool.mig] in {PYPROJECT_FILE} or {ALEMBIC_INI} found in {start} "
+        "or its parents: run `mig init` or pass -c/--config FILE"
     )
 
 
@@ -244,12 +271,14 @@ def load_config(
     cwd: Path | None = None,
     environ: Mapping[str, str] | None = None,
     dialect: str | None = None,
+    section: str = "alembic",
 ) -> Config:
     """Load the effective configuration.
 
     ``config_file`` (from ``-c``) skips discovery; otherwise the search starts at ``cwd``
     (default: the working directory). ``environ`` defaults to ``os.environ``; ``dialect``
-    is the command line's ``--dialect`` and wins over everything.
+    is the command line's ``--dialect`` and wins over everything. ``section`` is the
+    ``alembic.ini`` section to read (Alembic's ``-n/--name``) when the file is an ini file.
     """
     env = os.environ if environ is None else environ
     if config_file is None:
@@ -263,7 +292,15 @@ def load_config(
                 f"config file {path} does not exist: run `mig init` or fix -c/--config"
             )
         path = path.resolve()
-    settings, where = _section(path)
+    ini_section: str | None = None
+    if path.suffix == ".ini":
+        from offline_sql.config_ini import read_ini, warn_ignored
+
+        found = read_ini(path, section)
+        settings, where, ini_section = found.settings, f"{path} [{section}]", section
+        warn_ignored(path, found.ignored)
+    else:
+        settings, where = _section(path)
     _check_keys(settings, where)
     base = path.parent
 
@@ -298,6 +335,14 @@ def load_config(
         postgresql_lock_timeout=settings.get("postgresql_lock_timeout"),
         postgresql_statement_timeout=settings.get("postgresql_statement_timeout"),
         review_allow=tuple(settings.get("review_allow", ())),
+        ini_section=ini_section,
+        version_locations=tuple(
+            (base / folder).resolve() for folder in settings.get("version_locations", ())
+        ),
+        prepend_sys_path=tuple(
+            (base / folder).resolve() for folder in settings.get("prepend_sys_path", ())
+        ),
+        file_template=settings.get("file_template"),
         cache_dir=(
             None
             if settings.get("cache", True) is False

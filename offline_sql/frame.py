@@ -325,8 +325,8 @@ def _header(w: _Writer, dialect: Spelling, options: FrameOptions) -> None:
 RESUME_NOTES = (
     f"Resume notes. Each block writes the row '{MARKER_PREFIX}<revision>' to the version table",
     "after its guard and deletes it just before its version-table change. If a block stops",
-    "part-way, the row stays and every guard stops with \"revision <revision> was left",
-    "half-applied\". Then:",
+    'part-way, the row stays and every guard stops with "revision <revision> was left',
+    'half-applied". Then:',
     "  1. The client's error names the statement that failed: the block's statements above it",
     "     are applied, the ones from it on are not.",
     "  2. Either finish the block: make the failed statement work, run it and the rest of the",

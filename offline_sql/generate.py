@@ -147,11 +147,14 @@ def iter_rendered(
                 project, step, headers[step], chain, plans[step], one, guard, for_review
             )
         return
+    from offline_sql.script.imports import script_run
+
     start = chain.begin_walk()
-    for step in steps:
-        yield _render_step(
-            project, step, headers[step], chain, plans[step], None, guard, for_review
-        )
+    with script_run(project.config, [header for _, header in scripted]):
+        for step in steps:
+            yield _render_step(
+                project, step, headers[step], chain, plans[step], None, guard, for_review
+            )
     chain.end_walk(start, "render", items)
 
 
@@ -433,15 +436,19 @@ def _context_of(project: Project) -> DialectContext:
 def has_downgrade(project: Project, rendered: RenderedStep) -> bool:
     """False when the revision's upgrade changes something and its downgrade() is missing
     or records nothing: there is no way back, and we must not pretend there is."""
+    from offline_sql.alembic_compat.settings import ScriptSettings, script_settings
     from offline_sql.script.loader import load_script
 
     header = rendered.header
     if header is None or rendered.step.direction != "up" or rendered.operation_count == 0:
         return True
-    module = load_script(header.path, header.revision)
+    with script_settings(ScriptSettings.of(project.config)):
+        module = load_script(header.path, header.revision)
     if not callable(getattr(module, "downgrade", None)):
         return False
-    return bool(record_operations(header, "down", project.dialect))
+    return bool(
+        record_operations(header, "down", project.dialect, config=project.config, ahead=False)
+    )
 
 
 def empty_downgrade(project: Project, rendered: RenderedStep) -> bool:
@@ -454,7 +461,9 @@ def empty_downgrade(project: Project, rendered: RenderedStep) -> bool:
         return False
     if rendered.operation_count:
         return False
-    return bool(record_operations(header, "up", project.dialect))
+    return bool(
+        record_operations(header, "up", project.dialect, config=project.config, ahead=False)
+    )
 
 
 def missing_downgrades(project: Project, steps: Sequence[RenderedStep]) -> frozenset[str]:

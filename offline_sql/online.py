@@ -31,7 +31,7 @@ from sqlalchemy.engine import Connection, Engine, make_url
 from sqlalchemy.engine.url import URL
 
 from offline_sql.dialects import REGISTRY, get_dialect, url_backend
-from offline_sql.errors import DatabaseError, MissingDriverError, UsageError
+from offline_sql.errors import ConfigError, DatabaseError, MissingDriverError, UsageError
 from offline_sql.frame import describe_heads
 from offline_sql.generate import plan_steps, progress_statements, version_statements
 from offline_sql.project import Project, record_operations, start_chain, thawed, with_cache
@@ -148,8 +148,22 @@ def open_connection(engine: Engine) -> Connection:
 
 
 def current_heads(conn: Connection, table: str, schema: str | None = None) -> tuple[str, ...]:
-    """The revisions in the version table, sorted; empty when the table does not exist."""
-    if not sa.inspect(conn).has_table(table, schema=schema):
+    """The revisions in the version table, sorted; empty when the table does not exist.
+
+    A database Alembic manages, read with another version table configured, is refused: it
+    would look empty and every migration would run again."""
+    inspector = sa.inspect(conn)
+    if not inspector.has_table(table, schema=schema):
+        from offline_sql.config_ini import ALEMBIC_VERSION_TABLE
+
+        if table != ALEMBIC_VERSION_TABLE and inspector.has_table(
+            ALEMBIC_VERSION_TABLE, schema=schema
+        ):
+            raise ConfigError(
+                f"the database has Alembic's version table {ALEMBIC_VERSION_TABLE} and no "
+                f'{table}: set version_table = "{ALEMBIC_VERSION_TABLE}" in the config (or '
+                "run with -c alembic.ini) so mig continues from Alembic's revision"
+            )
         return ()
     version_table = sa.table(table, sa.column("version_num"), schema=schema)
     query = sa.select(version_table.c.version_num).order_by(version_table.c.version_num)
@@ -416,7 +430,10 @@ def _run_online(project: Project, runner: OnlineRunner, command: str, target: st
         return
     state = with_cache(project, lambda cache: thawed(start_chain(project, steps, current, cache)))
     cfg = project.config
-    with runner:
+    from offline_sql.script.imports import script_run
+
+    scripted = [graph.revisions[step.revision] for step in steps if step.run_script]
+    with runner, script_run(cfg, scripted):
         if not current and command != "downgrade":
             for stmt in dialect.create_version_table(cfg.version_table, cfg.version_table_schema):
                 runner.execute(stmt, revision="base")

@@ -65,12 +65,17 @@ def load_graph(config: Config) -> RevisionGraph:
     from offline_sql.graph import RevisionGraph
     from offline_sql.script.index import load_index
 
-    if not config.versions_dir.is_dir():
-        raise ConfigError(
-            f"{config.config_file}: versions folder {config.versions_dir} does not exist: "
-            "fix `script_location` or run `mig init`"
-        )
-    return RevisionGraph.from_headers(load_index(config.versions_dir, config.cache_dir))
+    folders = config.versions_dirs
+    for folder in folders:
+        if not folder.is_dir():
+            raise ConfigError(
+                f"{config.config_file}: versions folder {folder} does not exist: "
+                "fix `script_location` (or `version_locations`) or run `mig init`"
+            )
+    if len(folders) == 1:
+        return RevisionGraph.from_headers(load_index(folders[0], config.cache_dir))
+    # The header index caches one folder: several are read without it.
+    return RevisionGraph.from_headers([h for f in folders for h in load_index(f, None)])
 
 
 def record_operations(
@@ -81,10 +86,16 @@ def record_operations(
     sink: Callable[[Operation], None] | None = None,
     offline: bool = True,
     bind: object | None = None,
+    config: Config | None = None,
+    ahead: bool = True,
 ) -> list[Operation]:
-    """Run one script's upgrade()/downgrade() with ``op`` bound to a recorder."""
+    """Run one script's upgrade()/downgrade() with ``op`` bound to a recorder. Inside a
+    :func:`~offline_sql.script.imports.script_run` the script comes imported with the run's
+    others (``ahead=False``: imported alone); ``config`` is what ``alembic.context`` tells."""
+    from offline_sql.alembic_compat.settings import ScriptSettings, script_settings
     from offline_sql.recorder import Recorder, recording
-    from offline_sql.script.loader import load_script, run_revision
+    from offline_sql.script.imports import active_run, imported_script
+    from offline_sql.script.loader import run_revision
 
     collected: list[Operation] = []
 
@@ -93,10 +104,13 @@ def record_operations(
         if sink is not None:
             sink(op)
 
-    module = load_script(header.path, header.revision)
-    recorder = Recorder(header.revision, header.path, dialect, collect, offline, bind)
-    with recording(recorder):
-        run_revision(module, "upgrade" if direction == "up" else "downgrade")
+    run = active_run()
+    settings = ScriptSettings.of(config or (run.config if run else None), offline)
+    with script_settings(settings):
+        module = imported_script(header, ahead=ahead)
+        recorder = Recorder(header.revision, header.path, dialect, collect, offline, bind)
+        with recording(recorder):
+            run_revision(module, "upgrade" if direction == "up" else "downgrade")
     return collected
 
 
@@ -129,7 +143,10 @@ def _rerun(project: Project) -> Callable[[RevisionHeader, str, SchemaState], Non
     """How the step cache rebuilds a step it could not store: run the script again."""
 
     def rerun(header: RevisionHeader, direction: str, state: SchemaState) -> None:
-        for op in record_operations(header, "up" if direction == "up" else "down", project.dialect):
+        way: Direction = "up" if direction == "up" else "down"
+        for op in record_operations(
+            header, way, project.dialect, config=project.config, ahead=False
+        ):
             state.apply(op)
 
     return rerun
@@ -144,15 +161,18 @@ def replay_chain(project: Project, heads: Sequence[str], cache: StepCache) -> Ch
     items = [(header, "up", "") for header in headers]
     if chain.try_walk("replay", items) is not None:
         return chain
+    from offline_sql.script.imports import script_run
+
     start = chain.begin_walk()
-    for header in headers:
-        if chain.skip(header, "up"):
-            continue
-        with chain.run(header, "up") as run:
-            with run.script():
-                ops = record_operations(header, "up", project.dialect)
-            for op in ops:
-                run.state.apply(op)
+    with script_run(project.config, headers):
+        for header in headers:
+            if chain.skip(header, "up"):
+                continue
+            with chain.run(header, "up") as run:
+                with run.script():
+                    ops = record_operations(header, "up", project.dialect)
+                for op in ops:
+                    run.state.apply(op)
     chain.end_walk(start, "replay", items)
     return chain
 

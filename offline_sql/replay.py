@@ -330,7 +330,5 @@ def name_batch_constraints(op: BatchAlterTable, state: SchemaState) -> None:
     table = state.get(op.schema, op.table_name)
     if not convention or table is None:
         return
-    wanted = {
-        inner.constraint_name for inner in op.operations if isinstance(inner, DropConstraint)
-    }
+    wanted = {inner.constraint_name for inner in op.operations if isinstance(inner, DropConstraint)}
     name_by_convention(table, convention, wanted)

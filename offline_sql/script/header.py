@@ -125,9 +125,7 @@ def _string_tuple(value: object, name: str, path: str) -> tuple[str, ...]:
         return (value,)
     if isinstance(value, (tuple, list)) and all(isinstance(item, str) for item in value):
         return tuple(dict.fromkeys(value))
-    raise HeaderError(
-        f"{path}: {name} must be None, a string or a tuple of strings, got {value!r}"
-    )
+    raise HeaderError(f"{path}: {name} must be None, a string or a tuple of strings, got {value!r}")
 
 
 def _first_docstring_line(tree: ast.Module) -> str:

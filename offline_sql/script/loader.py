@@ -8,6 +8,11 @@ next to the user's scripts) and every failure becomes a :class:`ScriptError` nam
 file and line, ``sys.exit()``/``exit()``/``quit()`` included: a script that exits has not
 said what it does, so mig stops with exit 1 rather than write an empty script.
 
+While a script is imported and run, ``alembic.op`` and ``alembic.context`` are mig's (see
+:mod:`offline_sql.alembic_compat.overlay`), so Alembic scripts run unmodified. Reading the
+script's own source is not a dependency of the step being cached (see
+:func:`offline_sql.stepcache.deps.untracked`): a run imports every script it will run first.
+
 While a script runs, what it prints goes to stderr: stdout carries the generated SQL, and a
 printed ``\\!`` line would otherwise reach the DBA's client (and only on a cold cache).
 """
@@ -23,7 +28,9 @@ from contextlib import redirect_stdout
 from types import ModuleType, TracebackType
 from typing import Literal
 
+from offline_sql.alembic_compat.overlay import alembic_modules
 from offline_sql.errors import MigError, ScriptError
+from offline_sql.stepcache.deps import untracked
 
 Direction = Literal["upgrade", "downgrade"]
 
@@ -38,7 +45,7 @@ def module_name(revision: str) -> str:
 def load_script(path: str, revision: str) -> ModuleType:
     """Import the revision script at ``path`` as a fresh module."""
     try:
-        with open(path, "rb") as handle:
+        with untracked(), open(path, "rb") as handle:
             source = handle.read()  # bytes: compile() honours a coding line and a BOM,
     except OSError as exc:  # as importing the script would (PEP 263)
         raise ScriptError(f"{path}: cannot read revision {revision}: {exc.strerror}") from exc
@@ -61,7 +68,7 @@ def load_script(path: str, revision: str) -> ModuleType:
     # Registered while the body runs: dataclasses and typing look the module up by name.
     sys.modules[name] = module
     try:
-        with redirect_stdout(sys.stderr):
+        with redirect_stdout(sys.stderr), alembic_modules():
             exec(code, module.__dict__)
     except MigError:
         raise
@@ -95,7 +102,7 @@ def run_revision(module: ModuleType, direction: Direction) -> None:
             f"`def {direction}() -> None:` (it may just `pass`)"
         )
     try:
-        with redirect_stdout(sys.stderr):
+        with redirect_stdout(sys.stderr), alembic_modules():
             function()
     except MigError:
         raise

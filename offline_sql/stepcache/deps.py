@@ -185,6 +185,18 @@ def local_module_files() -> frozenset[str]:
 
 
 @contextmanager
+def untracked() -> Iterator[None]:
+    """Reads inside are not dependencies: mig reading a revision script's source (a run
+    imports the scripts it will run before running the first; the next script's source is
+    that step's own key, not a dependency of the step running now)."""
+    token = _ACTIVE.set(None)
+    try:
+        yield
+    finally:
+        _ACTIVE.reset(token)
+
+
+@contextmanager
 def tracking(script: str) -> Iterator[set[str]]:
     """Collect the dependency paths of the code run inside (the script itself excluded)."""
     _install_hook()

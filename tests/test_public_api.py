@@ -21,9 +21,9 @@ README = Path(__file__).resolve().parent.parent / "README.md"
 
 
 def readme_op_names() -> list[str]:
-    """The names in README's sentence "... is the only change for the usual operations (...)"."""
+    """The names in README's sentence "... for the usual operations (...)"."""
     text = " ".join(README.read_text(encoding="utf-8").split())
-    found = re.search(r"the only change for the usual operations \(([^)]*)\)", text)
+    found = re.search(r"for the usual operations \(([^)]*)\)", text)
     assert found, "README lost its list of op's operations"
     return re.findall(r"`(\w+)`", found.group(1))
 

@@ -112,10 +112,23 @@ def stamp(
     preamble: bool = True,
     strict: bool = False,
     out: TextIO | None = None,
+    purge: bool = False,
 ) -> str | None:
-    """Set the version table to ``target`` without running any script."""
+    """Set the version table to ``target`` without running any script. ``purge`` (online
+    only) first empties the version table, whatever it holds (Alembic's ``stamp --purge``)."""
+    if purge and sql:
+        raise UsageError(
+            "stamp --purge is online only: offline, give the range the database is at "
+            "(`mig stamp FROM:TO --sql`) so the script checks it before changing it"
+        )
     return _run(
-        config, "stamp", target, sql, OutputOptions(output, force, guard, preamble, strict), out
+        config,
+        "stamp",
+        target,
+        sql,
+        OutputOptions(output, force, guard, preamble, strict),
+        out,
+        purge=purge,
     )
 
 
@@ -126,13 +139,18 @@ def _run(
     sql: bool,
     options: OutputOptions,
     out: TextIO | None = None,
+    *,
+    purge: bool = False,
 ) -> str | None:
-    if sql:
-        if out is not None and options.output is None and not options.strict:
-            write_script(config, command, target, options, out)
-            return None
-        return _offline(config, command, target, options)
-    _online(config, command, target)
+    from offline_sql.recorder import script_arguments
+
+    with script_arguments(tag=config.tag):
+        if sql:
+            if out is not None and options.output is None and not options.strict:
+                write_script(config, command, target, options, out)
+                return None
+            return _offline(config, command, target, options)
+        _online(config, command, target, purge=purge)
     return None
 
 
@@ -144,17 +162,22 @@ def review(config: Config, target: str, *, command: str = "upgrade") -> Review:
     return ticket.review_of(generated)
 
 
-def current(config: Config, verbose: bool = False) -> list[str]:
-    """The revisions the configured database is at, one line each."""
+def version_rows(config: Config) -> tuple[Project, tuple[str, ...]]:
+    """The project and what the configured database's version table holds (rows as
+    stored, "in progress" markers included), for ``current`` and ``history -i``."""
     from offline_sql import online
 
     project = Project.load(config)
-    dialect = project.dialect
-    runner = online.open_runner(config.url or "", dialect, config)
+    runner = online.open_runner(config.url or "", project.dialect, config)
     try:
-        heads = runner.current_heads()
+        return project, runner.current_heads()
     finally:
         runner.close()
+
+
+def current(config: Config, verbose: bool = False) -> list[str]:
+    """The revisions the configured database is at, one line each."""
+    project, heads = version_rows(config)
     from offline_sql import progress
 
     half = progress.marked_revisions(heads)
@@ -874,19 +897,23 @@ def _offline(config: Config, command: str, target: str, options: OutputOptions) 
 # Online
 
 
-def _online(config: Config, command: str, target: str) -> None:
+def _online(config: Config, command: str, target: str, *, purge: bool = False) -> None:
     from offline_sql import online
 
     project = Project.load(config)
     runner = online.open_runner(config.url or "", project.dialect, config)
     try:
-        _run_online(project, runner, command, target)
+        _run_online(project, runner, command, target, purge=purge)
     finally:
         runner.close()
 
 
-def _run_online(project: Project, runner: OnlineRunner, command: str, target: str) -> None:
-    """Apply the plan on a live connection, rendering each operation as it is recorded."""
+def _run_online(
+    project: Project, runner: OnlineRunner, command: str, target: str, *, purge: bool = False
+) -> None:
+    """Apply the plan on a live connection, rendering each operation as it is recorded.
+    ``purge`` (stamp only) plans from an empty version table and empties it in the same
+    transaction as the stamp, so a failed stamp leaves the rows as they were."""
     from offline_sql.graph import parse_range
 
     start_target, end_target = parse_range(target)
@@ -896,7 +923,7 @@ def _run_online(project: Project, runner: OnlineRunner, command: str, target: st
             "where it is; ranges FROM:TO are for --sql"
         )
     graph, dialect = project.graph, project.dialect
-    current = runner.current_heads()
+    current = () if purge else runner.current_heads()
     refuse_half_applied(current)
     unknown = [rev for rev in current if rev not in graph.revisions]
     if unknown:
@@ -915,6 +942,8 @@ def _run_online(project: Project, runner: OnlineRunner, command: str, target: st
         if not current and command != "downgrade":
             for stmt in dialect.create_version_table(cfg.version_table, cfg.version_table_schema):
                 runner.execute(stmt, revision="base")
+        if purge:
+            runner.purge_versions()
         for step in steps:
             with runner.revision(step.revision):
                 header = graph.revisions[step.revision]

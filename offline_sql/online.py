@@ -20,6 +20,7 @@ how an engine must be adjusted so DDL is transactional) is asked of the URL's di
 from __future__ import annotations
 
 import contextlib
+import logging
 import re
 from collections.abc import Iterator, Sequence
 from types import TracebackType
@@ -265,6 +266,12 @@ class OnlineRunner:
         """The revisions the version table holds right now (inside the open transaction)."""
         return current_heads(self.connection, self.version_table, self.version_schema)
 
+    def purge_versions(self) -> None:
+        """Delete every row of the version table (``stamp --purge``), in the open
+        transaction; the table exists (created, if need be, just before)."""
+        table = sa.table(self.version_table, sa.column("version_num"), schema=self.version_schema)
+        self.connection.execute(sa.delete(table))
+
     def execute(
         self, statement: Statement, *, revision: str, expected: Sequence[str] | None = None
     ) -> None:
@@ -282,6 +289,7 @@ class OnlineRunner:
             self._run(statement, revision)
 
     def _run(self, statement: Statement, revision: str) -> sa.CursorResult[Any]:
+        logging.getLogger("offline_sql").debug("  %s", first_line(statement.sql))  # mig -v
         try:
             return self.connection.execution_options(no_parameters=True).exec_driver_sql(
                 statement.sql

@@ -16,6 +16,7 @@ from typing import Any
 import click
 import pytest
 from click.testing import CliRunner, Result
+from databases import ScratchDatabase
 from helpers import BRANCHED, LINEAR, Rev, make_project
 
 from offline_sql.cli import cli
@@ -570,3 +571,28 @@ def test_json_fields_are_documented() -> None:
     fields += ["directory", "files_checked", "problems", "format_version"]
     for field in fields:
         assert f"`{field}`" in docs, field
+
+
+# ---- on real servers ------------------------------------------------------------------
+
+
+def test_alembic_options_on_a_real_database(
+    tmp_path: Path, runner: CliRunner, any_database: ScratchDatabase
+) -> None:
+    """history -i, current --check-heads, stamp --purge and --tag on each database."""
+    url = any_database.url.render_as_string(hide_password=False)
+    config = make_project(tmp_path, TAGGED, settings={"url": url})
+    ok(mig(runner, config, "upgrade", "aaa1"))
+    one_error(mig(runner, config, "current", "--check-heads"), 1, "not at head")
+    assert "aaa1 (current)" in ok(mig(runner, config, "history", "-i")).stdout
+    ok(mig(runner, config, "upgrade", "head", "--tag", "abcd"))
+    ok(mig(runner, config, "current", "--check-heads"))
+    with any_database.engine().connect() as conn:
+        assert [row[0] for row in conn.exec_driver_sql("SELECT id FROM users")] == [4]
+        conn.exec_driver_sql("INSERT INTO mig_version (version_num) VALUES ('zzz9')")
+        conn.commit()
+    one_error(mig(runner, config, "current", "--check-heads"), 1, "zzz9")
+    ok(mig(runner, config, "stamp", "aaa1", "--purge"))
+    with any_database.engine().connect() as conn:
+        rows = conn.exec_driver_sql("SELECT version_num FROM mig_version").all()
+    assert [row[0] for row in rows] == ["aaa1"]

@@ -190,7 +190,7 @@ def test_wrong_type_names_file_and_key(tmp_path: Path, line: str, key: str) -> N
 
 
 def test_unknown_dialect_lists_the_valid_ones(tmp_path: Path) -> None:
-    path = write(tmp_path / "mig.toml", 'dialect = "postgres"\n')
+    path = write(tmp_path / "mig.toml", 'dialect = "postgress"\n')
     with pytest.raises(ConfigError) as info:
         load_config(path)
     message = str(info.value)

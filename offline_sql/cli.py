@@ -8,10 +8,11 @@ Python warnings become ``mig: warning: ...`` lines on stderr.
 
 from __future__ import annotations
 
+import contextlib
 import io
 import os
 import warnings
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TextIO, cast
 
@@ -900,19 +901,30 @@ def baseline(ctx: click.Context, source: str) -> None:
     _note(ctx, f"Created {path}")
 
 
-def _show_progress() -> None:
-    """Online progress from ``offline_sql.migrate`` as ``mig: ...`` lines on stderr."""
+@contextlib.contextmanager
+def _show_progress() -> Iterator[None]:
+    """Online progress from ``offline_sql.migrate`` as ``mig: ...`` lines on stderr, while
+    ``main`` runs: a caller running ``main`` in-process (a test, an application) is not
+    left with a handler on a stream that may since have been closed."""
     import logging
 
     logger = logging.getLogger("offline_sql")
-    if not logger.handlers:
-        handler = logging.StreamHandler()
-        handler.setFormatter(logging.Formatter("mig: %(message)s"))
-        logger.addHandler(handler)
-        logger.setLevel(logging.INFO)
+    if logger.handlers:  # the application configured it: leave it alone
+        yield
+        return
+    handler = logging.StreamHandler()
+    handler.setFormatter(logging.Formatter("mig: %(message)s"))
+    level = logger.level
+    logger.addHandler(handler)
+    logger.setLevel(logging.INFO)
+    try:
+        yield
+    finally:
+        logger.removeHandler(handler)
+        logger.setLevel(level)
 
 
 def main(argv: Sequence[str] | None = None) -> None:
     """Console-script entry point."""
-    _show_progress()
-    cli.main(args=list(argv) if argv is not None else None, prog_name="mig")
+    with _show_progress():
+        cli.main(args=list(argv) if argv is not None else None, prog_name="mig")

@@ -596,3 +596,22 @@ def test_alembic_options_on_a_real_database(
     with any_database.engine().connect() as conn:
         rows = conn.exec_driver_sql("SELECT version_num FROM mig_version").all()
     assert [row[0] for row in rows] == ["aaa1"]
+
+
+def test_main_in_process_leaves_no_logging_handler(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """``main`` shows progress while it runs only: a later in-process run (whose stderr may
+    be another stream) gets no stale handler writing to a closed file."""
+    import logging
+
+    from offline_sql.cli import main
+
+    make_project(tmp_path, TABLES)
+    monkeypatch.chdir(tmp_path)
+    logger = logging.getLogger("offline_sql")
+    before = (list(logger.handlers), logger.level)
+    with pytest.raises(SystemExit) as exited:
+        main(["upgrade", "head"])
+    assert exited.value.code == 0
+    assert (list(logger.handlers), logger.level) == before

@@ -8,18 +8,20 @@ Python warnings become ``mig: warning: ...`` lines on stderr.
 
 from __future__ import annotations
 
+import contextlib
 import io
 import os
 import sys
 import warnings
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TextIO, cast
 
 import click
+from click.shell_completion import CompletionItem
 
 from offline_sql._version import __version__
-from offline_sql.dialects import NAMES
+from offline_sql.dialects import NAMES, canonical_name
 from offline_sql.errors import MigError
 from offline_sql.stdout import begin as begin_stdout
 from offline_sql.stdout import echo
@@ -93,18 +95,171 @@ class MigGroup(click.Group):
                 ctx.exit(exc.exit_code)
 
 
-def _config(ctx: click.Context) -> Config:
+# ---- global options ---------------------------------------------------------------------
+#
+# Accepted before and after the command (`mig upgrade head --sql --dialect postgresql`): each
+# is an option of the group and, hidden, of every command, storing its value in ctx.meta
+# (shared by the whole context tree) when given, so the last one given wins.
+
+
+class _DialectType(click.ParamType[str]):
+    """A dialect name or an alias (``pg``, ``postgres``, ``sqlserver``, ``name+driver``),
+    as the registry in ``offline_sql.dialects`` resolves it; the help lists the names."""
+
+    name = "dialect"
+
+    def get_metavar(self, param: click.Parameter, ctx: click.Context) -> str:
+        return "[" + "|".join(NAMES) + "]"
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> str:
+        found = canonical_name(str(value))
+        if found is None:
+            self.fail(f"{value!r} is not one of {', '.join(map(repr, NAMES))}", param, ctx)
+        return found
+
+    def shell_complete(
+        self, ctx: click.Context, param: click.Parameter, incomplete: str
+    ) -> list[CompletionItem]:
+        return [CompletionItem(name) for name in NAMES if name.startswith(incomplete)]
+
+
+def _store(key: str) -> Callable[[click.Context, click.Parameter, Any], Any]:
+    def callback(ctx: click.Context, param: click.Parameter, value: Any) -> Any:
+        if isinstance(value, tuple):  # a repeatable option: before and after the command add up
+            if value:
+                ctx.meta[key] = (*ctx.meta.get(key, ()), *value)
+        elif value is not None and value is not False:
+            ctx.meta[key] = value
+        return value
+
+    return callback
+
+
+_GLOBAL_OPTIONS: tuple[tuple[tuple[str, ...], str, dict[str, Any]], ...] = (
+    (
+        ("-c", "--config"),
+        "mig.config",
+        {
+            "type": click.Path(dir_okay=False, path_type=Path),
+            "help": "Config file (default: mig.toml or [tool.mig] in pyproject.toml, "
+            "searched upwards).",
+        },
+    ),
+    (
+        ("--dialect",),
+        "mig.dialect",
+        {
+            "type": _DialectType(),
+            "help": "Database dialect (aliases: pg, postgres, sqlserver, ...); wins over "
+            "MIG_DIALECT and the config file.",
+        },
+    ),
+    (
+        ("-n", "--name"),
+        "mig.section",
+        {"help": "Section of a multi-database alembic.ini to use."},
+    ),
+    (
+        ("-q", "--quiet"),
+        "mig.quiet",
+        {"is_flag": True, "help": "Print only errors (and what the command is for: SQL, lists)."},
+    ),
+    (
+        ("-v", "--verbose"),
+        "mig.verbose",
+        {"is_flag": True, "help": "More detail: every header field; each statement online."},
+    ),
+    (
+        ("-x",),
+        "mig.x",
+        {
+            "multiple": True,
+            "metavar": "KEY=VALUE",
+            "help": "Argument for scripts' context.get_x_argument(), as in Alembic (repeatable).",
+        },
+    ),
+    (("--traceback",), "mig.traceback", {"is_flag": True, "help": "Show the full traceback."}),
+    (
+        ("--no-cache",),
+        "mig.no_cache",
+        {
+            "is_flag": True,
+            "help": "Read every script header and run every script; read and write no cache.",
+        },
+    ),
+)
+
+
+def _global_params(hidden: bool) -> list[click.Parameter]:
+    return [
+        click.Option(
+            list(decls),
+            callback=_store(key),
+            expose_value=False,
+            hidden=hidden,
+            is_eager=True,  # -q/-v take effect for the command's own callbacks too
+            **attrs,
+        )
+        for decls, key, attrs in _GLOBAL_OPTIONS
+    ]
+
+
+_GLOBAL_EPILOG = (
+    "Global options (-c, --dialect, -n, -q, -v, -x, --traceback, --no-cache) are accepted "
+    "before or after the command; see `mig --help`."
+)
+
+
+class MigCommand(click.Command):
+    """A mig command: accepts the global options after its name too, and applies -q/-v
+    (warnings and progress lines) while it runs."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("epilog", _GLOBAL_EPILOG)
+        super().__init__(*args, **kwargs)
+        self.params.extend(_global_params(hidden=True))
+
+    def invoke(self, ctx: click.Context) -> Any:
+        import logging
+
+        logger = logging.getLogger("offline_sql")
+        level = logger.level
+        if ctx.meta.get("mig.quiet"):
+            warnings.simplefilter("ignore")  # inside MigGroup.invoke's catch_warnings
+            logger.setLevel(logging.WARNING)
+        elif ctx.meta.get("mig.verbose") and logger.handlers:
+            logger.setLevel(logging.DEBUG)
+        try:
+            return super().invoke(ctx)
+        finally:
+            logger.setLevel(level)
+
+
+def _config(ctx: click.Context, *, tag: str | None = None) -> Config:
     """The effective configuration, loaded on first use (``mig init`` needs none)."""
-    from dataclasses import replace
+    from offline_sql import commands
 
-    from offline_sql.config import load_config
+    return commands.load_command_config(
+        ctx.meta.get("mig.config"),
+        dialect=ctx.meta.get("mig.dialect"),
+        section=ctx.meta.get("mig.section"),
+        no_cache=bool(ctx.meta.get("mig.no_cache")),
+        tag=tag,
+        x_arguments=tuple(ctx.meta.get("mig.x", ())),
+    )
 
-    config: Config = load_config(ctx.meta.get("mig.config"), dialect=ctx.meta.get("mig.dialect"))
-    if ctx.meta.get("mig.no_cache"):
-        config = replace(config, cache_dir=None)
-    if ctx.meta.get("mig.x"):
-        config = replace(config, x_arguments=tuple(ctx.meta["mig.x"]))
-    return config
+
+def _verbose(ctx: click.Context) -> bool:
+    return bool(ctx.meta.get("mig.verbose"))
+
+
+def _note(ctx: click.Context, text: str, *, err: bool = False) -> None:
+    """A message about what was done (``Created ...``), silenced by ``-q``."""
+    if not ctx.meta.get("mig.quiet"):
+        if err:
+            click.echo(text, err=True)
+        else:
+            echo(text)
 
 
 def _echo_entries(entries: Sequence[str]) -> None:
@@ -112,24 +267,64 @@ def _echo_entries(entries: Sequence[str]) -> None:
         echo(entry)
 
 
-@click.group(cls=MigGroup, context_settings={"help_option_names": ["-h", "--help"]})
-@click.option(
-    "-c",
-    "--config",
-    "config_file",
-    type=click.Path(dir_okay=False, path_type=Path),
-    help="Config file (default: mig.toml or [tool.mig] in pyproject.toml, searched upwards).",
+def _echo_json(document: object) -> None:
+    import json
+
+    echo(json.dumps(document, indent=2, ensure_ascii=False))
+
+
+_format = click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["text", "json"]),
+    default="text",
+    show_default=True,
+    help="json: one document with the fields listed in docs/cli.md.",
 )
-@click.option(
-    "--dialect",
-    type=click.Choice(NAMES),
-    help="Database dialect; wins over MIG_DIALECT and the config file.",
-)
-@click.option("--traceback", is_flag=True, help="Show the full traceback of errors.")
-@click.option(
-    "--no-cache",
-    is_flag=True,
-    help="Read every script header and run every script; read and write no cache.",
+
+
+# ---- completion: reads the header index only, never a script; never fails ---------------
+
+_TARGET_WORDS = ("head", "heads", "base")
+
+
+def _complete_target(
+    ctx: click.Context, param: click.Parameter, incomplete: str
+) -> list[CompletionItem]:
+    """Revision ids, labels and target words, after a ``FROM:`` too. Any problem (no
+    config, a broken script header) completes nothing rather than printing an error."""
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            from offline_sql import commands
+            from offline_sql.project import load_graph
+
+            graph = load_graph(
+                commands.load_command_config(
+                    ctx.meta.get("mig.config"), no_cache=bool(ctx.meta.get("mig.no_cache"))
+                )
+            )
+            labels = sorted(graph.labels)
+            words = [
+                *_TARGET_WORDS,
+                *sorted(graph.revisions),
+                *labels,
+                *(f"{label}@{end}" for label in labels for end in ("head", "base")),
+            ]
+    except Exception:  # completion must never break the shell
+        return []
+    start, colon, rest = incomplete.rpartition(":")
+    prefix = start + colon
+    return [CompletionItem(prefix + word) for word in words if word.startswith(rest)]
+
+
+# ---- the group ----------------------------------------------------------------------------
+
+
+@click.group(
+    cls=MigGroup,
+    context_settings={"help_option_names": ["-h", "--help"]},
+    epilog="Run `mig COMMAND --help` for a command's options and examples.",
 )
 @click.option(
     "-x",
@@ -139,21 +334,32 @@ def _echo_entries(entries: Sequence[str]) -> None:
     help="Argument for scripts' context.get_x_argument(), as in Alembic (repeatable).",
 )
 @click.version_option(__version__, prog_name="mig")
-@click.pass_context
-def cli(
-    ctx: click.Context,
-    config_file: Path | None,
-    dialect: str | None,
-    traceback: bool,
-    no_cache: bool,
-    x_arguments: tuple[str, ...],
-) -> None:
-    """Write reviewed, dialect-specific .sql scripts from Alembic-style migrations."""
-    ctx.meta["mig.config"] = config_file
-    ctx.meta["mig.dialect"] = dialect
-    ctx.meta["mig.traceback"] = traceback
-    ctx.meta["mig.no_cache"] = no_cache
-    ctx.meta["mig.x"] = x_arguments
+def cli() -> None:
+    """Write reviewed, dialect-specific .sql scripts from Alembic-style migrations.
+
+    \b
+    Examples:
+      mig init                                   scaffold mig.toml and migrations/
+      mig revision -m "add email"                a new revision script
+      mig upgrade head --sql > deploy.sql        the whole history, offline
+      mig upgrade ae10:head --sql --dialect pg   a range, for PostgreSQL
+      mig upgrade head                           online, against `url`
+      mig history -i                             the history, current marked
+
+    \b
+    Targets:
+      ae10f3 or ae1         a revision id or a unique prefix
+      head, heads, base     the single head, all heads, before the first revision
+      label@head            the head of the branch labelled `label`
+      ae10+2, ae10-1        two revisions after ae10, one before
+      +1, -1                relative to where the database (or FROM) is
+      FROM:TO               a range, for --sql (either side a target)
+    """
+
+
+for _param in _global_params(hidden=False):
+    cli.params.append(_param)
+cli.command_class = MigCommand
 
 
 # ---- project ----------------------------------------------------------------------------
@@ -162,26 +368,70 @@ def cli(
 @cli.command()
 @click.argument("directory", default=".", type=click.Path(file_okay=False, path_type=Path))
 @click.option(
+    "-t",
+    "--template",
+    help="Project template (`mig list_templates`); default: pyproject when DIRECTORY "
+    "has a pyproject.toml, else generic.",
+)
+@click.option(
     "--from-alembic",
     is_flag=True,
     help="Write the mig.toml equivalent to DIRECTORY's alembic.ini (scripts stay as they are).",
 )
-def init(directory: Path, from_alembic: bool) -> None:
-    """Create mig.toml (or [tool.mig] in pyproject.toml) and migrations/ in DIRECTORY."""
+@click.pass_context
+def init(ctx: click.Context, directory: Path, template: str | None, from_alembic: bool) -> None:
+    """Create mig.toml (or [tool.mig] in pyproject.toml) and migrations/ in DIRECTORY.
+
+    \b
+    Examples:
+      mig init
+      mig init --template pyproject services/billing
+      mig init --from-alembic        (beside an alembic.ini)
+    """
     from offline_sql import commands
 
-    created = commands.init_from_alembic(directory) if from_alembic else commands.init(directory)
+    if from_alembic:
+        if template is not None:
+            raise click.UsageError("--from-alembic keeps the project as it is: drop --template")
+        created = commands.init_from_alembic(directory, ctx.meta.get("mig.section") or "alembic")
+    else:
+        created = commands.init(directory, template)
     for path in created:
-        echo(f"Created {path}" if path.name != "pyproject.toml" else f"Updated {path}")
+        _note(ctx, f"Created {path}" if path.name != "pyproject.toml" else f"Updated {path}")
+
+
+@cli.command("list_templates")
+def list_templates() -> None:
+    """List the project templates `mig init --template` accepts.
+
+    \b
+    Example:
+      mig list_templates
+    """
+    from offline_sql import commands
+
+    _echo_entries(commands.list_templates())
 
 
 @cli.command()
 @click.option("-m", "--message", default="", help="What the revision does (its docstring).")
 @click.option("--rev-id", help="Use this revision id instead of a random one.")
-@click.option("--head", default="head", show_default=True, help="Revision to build on.")
+@click.option(
+    "--head",
+    default="head",
+    show_default=True,
+    help="Revision to build on.",
+    shell_complete=_complete_target,
+)
 @click.option("--splice", is_flag=True, help="Allow --head to be a non-head revision (new branch).")
 @click.option("--branch-label", "branch_labels", multiple=True, help="Label the new branch.")
-@click.option("--depends-on", "depends_on", multiple=True, help="Revision this one depends on.")
+@click.option(
+    "--depends-on",
+    "depends_on",
+    multiple=True,
+    help="Revision this one depends on.",
+    shell_complete=_complete_target,
+)
 @click.option(
     "--autogenerate",
     is_flag=True,
@@ -198,7 +448,14 @@ def revision(
     depends_on: tuple[str, ...],
     autogenerate: bool,
 ) -> None:
-    """Create a new revision script (empty, or with --autogenerate filled from the models)."""
+    """Create a new revision script (empty, or with --autogenerate filled from the models).
+
+    \b
+    Examples:
+      mig revision -m "add email"
+      mig revision -m "from the models" --autogenerate
+      mig revision -m "reports" --head base --branch-label reports
+    """
     from offline_sql import commands
 
     if autogenerate:
@@ -209,7 +466,7 @@ def revision(
             )
         from offline_sql import autogen
 
-        echo(f"Created {autogen.autogenerate(_config(ctx), message, rev_id)}")
+        _note(ctx, f"Created {autogen.autogenerate(_config(ctx), message, rev_id)}")
         return
     path = commands.revision(
         _config(ctx),
@@ -220,11 +477,11 @@ def revision(
         branch_labels=branch_labels,
         depends_on=depends_on,
     )
-    echo(f"Created {path}")
+    _note(ctx, f"Created {path}")
 
 
 @cli.command()
-@click.argument("revisions", nargs=-1, required=True)
+@click.argument("revisions", nargs=-1, required=True, shell_complete=_complete_target)
 @click.option("-m", "--message", default="", help="What the merge is for.")
 @click.option("--rev-id", help="Use this revision id instead of a random one.")
 @click.option("--branch-label", "branch_labels", multiple=True, help="Label the merge revision.")
@@ -236,66 +493,139 @@ def merge(
     rev_id: str | None,
     branch_labels: tuple[str, ...],
 ) -> None:
-    """Join two or more revisions (``heads`` = all heads) with a merge revision."""
+    """Join two or more revisions (`heads` = all heads) with a merge revision.
+
+    \b
+    Examples:
+      mig merge heads -m "join branches"
+      mig merge ae10 bb20 -m "join"
+    """
     from offline_sql import commands
 
     path = commands.merge(
         _config(ctx), revisions, message, rev_id=rev_id, branch_labels=branch_labels
     )
-    echo(f"Created {path}")
+    _note(ctx, f"Created {path}")
+
+
+@cli.command()
+@click.argument("rev", shell_complete=_complete_target)
+@click.pass_context
+def edit(ctx: click.Context, rev: str) -> None:
+    """Open the script of revision REV in $EDITOR (or $VISUAL).
+
+    \b
+    Examples:
+      mig edit head
+      EDITOR=code mig edit ae10
+    """
+    from offline_sql import commands
+    from offline_sql.errors import UsageError
+
+    path = commands.revision_path(_config(ctx), rev)
+    try:
+        click.edit(filename=str(path))
+    except click.ClickException as exc:
+        raise UsageError(f"cannot edit {path}: {exc.format_message()}; set $EDITOR") from None
 
 
 # ---- browsing ---------------------------------------------------------------------------
 
-_verbose = click.option("-v", "--verbose", is_flag=True, help="Show every header detail.")
+
+@cli.command()
+@_format
+@click.pass_context
+def heads(ctx: click.Context, fmt: str) -> None:
+    """Show the head revisions.
+
+    \b
+    Examples:
+      mig heads
+      mig heads -v
+      mig heads --format json
+    """
+    from offline_sql import commands
+
+    if fmt == "json":
+        _echo_json(commands.revisions_document(_config(ctx), "heads"))
+        return
+    _echo_entries(commands.heads(_config(ctx), verbose=_verbose(ctx)))
 
 
 @cli.command()
-@_verbose
 @click.pass_context
-def heads(ctx: click.Context, verbose: bool) -> None:
-    """Show the head revisions."""
+def branches(ctx: click.Context) -> None:
+    """Show the branch points.
+
+    \b
+    Examples:
+      mig branches
+      mig branches -v
+    """
     from offline_sql import commands
 
-    _echo_entries(commands.heads(_config(ctx), verbose=verbose))
+    _echo_entries(commands.branches(_config(ctx), verbose=_verbose(ctx)))
 
 
 @cli.command()
-@_verbose
+@click.option(
+    "-r", "--rev-range", help="FROM:TO (either side may be empty).", shell_complete=_complete_target
+)
+@click.option(
+    "-i",
+    "--indicate-current",
+    is_flag=True,
+    help="Mark the revisions the database is at (connects to `url`).",
+)
+@_format
 @click.pass_context
-def branches(ctx: click.Context, verbose: bool) -> None:
-    """Show the branch points."""
+def history(ctx: click.Context, rev_range: str | None, indicate_current: bool, fmt: str) -> None:
+    """List revisions, newest first.
+
+    \b
+    Examples:
+      mig history
+      mig history -r ae10:head
+      mig history -r :ae10 -v
+      mig history -i --format json
+    """
     from offline_sql import commands
 
-    _echo_entries(commands.branches(_config(ctx), verbose=verbose))
+    config = _config(ctx)
+    current = commands.database_revisions(config) if indicate_current else None
+    if fmt == "json":
+        _echo_json(
+            commands.revisions_document(config, "history", rev_range=rev_range, current=current)
+        )
+        return
+    _echo_entries(commands.history(config, rev_range, verbose=_verbose(ctx), current=current or ()))
 
 
 @cli.command()
-@click.option("-r", "--rev-range", help="FROM:TO (either side may be empty).")
-@_verbose
+@click.argument("rev", shell_complete=_complete_target)
+@_format
 @click.pass_context
-def history(ctx: click.Context, rev_range: str | None, verbose: bool) -> None:
-    """List revisions, newest first."""
+def show(ctx: click.Context, rev: str, fmt: str) -> None:
+    """Show one revision's header (each revision, for `heads`).
+
+    \b
+    Examples:
+      mig show head
+      mig show ae10 --format json
+    """
     from offline_sql import commands
 
-    _echo_entries(commands.history(_config(ctx), rev_range, verbose=verbose))
-
-
-@cli.command()
-@click.argument("rev")
-@click.pass_context
-def show(ctx: click.Context, rev: str) -> None:
-    """Show one revision's header."""
-    from offline_sql import commands
-
+    if fmt == "json":
+        _echo_json(commands.revisions_document(_config(ctx), "show", rev=rev))
+        return
     _echo_entries(commands.show(_config(ctx), rev))
 
 
 # ---- migrating --------------------------------------------------------------------------
 
 
-class _TargetCommand(click.Command):
-    """Reads a negative relative target (``mig downgrade -1``) as TARGET, as Alembic users
+class _TargetCommand(MigCommand):
+    """Reads a negative relative target (`mig downgrade -1`) as TARGET, as Alembic users
     type it, while unknown options stay usage errors."""
 
     def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
@@ -308,6 +638,7 @@ class _TargetCommand(click.Command):
 def _migration_options(func: Any) -> Any:
     """The options shared by upgrade, downgrade and stamp."""
     decorators: list[Callable[[Any], Any]] = [
+        click.argument("target", shell_complete=_complete_target),
         click.option("--sql", is_flag=True, help="Write the SQL instead of running it."),
         click.option(
             "-o",
@@ -355,7 +686,9 @@ class _Echo(io.TextIOBase):
         return len(text)
 
 
-def _run_migration(ctx: click.Context, name: str, target: str, **options: Any) -> None:
+def _run_migration(
+    ctx: click.Context, name: str, target: str, *, tag: str | None = None, **options: Any
+) -> None:
     from offline_sql import migrate
 
     command: dict[str, Callable[..., str | None]] = {
@@ -385,49 +718,108 @@ def _run_migration(ctx: click.Context, name: str, target: str, **options: Any) -
             f"-o/--output {output} is a file, not a directory: give -o a directory "
             "(a new one, or one mig wrote)"
         )
-    text = command[name](_config(ctx), target, out=_Echo(), **options)
+    text = command[name](_config(ctx, tag=tag), target, out=_Echo(), **options)
     if text is not None:
         echo(text, nl=False)
     elif options["output"] is not None:
-        click.echo(f"Wrote {options['output']}", err=True)
+        _note(ctx, f"Wrote {options['output']}", err=True)
 
 
-@cli.command(cls=_TargetCommand)
-@click.argument("target")
+_TARGETS_HELP = (
+    "TARGET: a revision id or prefix, head, heads, base, label@head, REV+N, REV-N, +N, -N; "
+    "with --sql a range FROM:TO."
+)
+
+
+@cli.command(cls=_TargetCommand, epilog=f"{_TARGETS_HELP} {_GLOBAL_EPILOG}")
 @_migration_options
-def upgrade(ctx: click.Context, target: str, **options: Any) -> None:
-    """Upgrade to [FROM:]TO (offline with --sql)."""
-    _run_migration(ctx, "upgrade", target, **options)
+@click.option(
+    "--tag",
+    help="A string scripts read with op.get_context().get_tag_argument(), as in Alembic.",
+)
+def upgrade(ctx: click.Context, target: str, tag: str | None, **options: Any) -> None:
+    """Upgrade to [FROM:]TO (offline with --sql).
+
+    \b
+    Examples:
+      mig upgrade head --sql > deploy.sql
+      mig upgrade ae10:head --sql -o ticket-4711/
+      mig upgrade head --sql --dialect postgresql
+      mig upgrade +1                     online, one revision
+      mig upgrade head --tag release-42
+    """
+    _run_migration(ctx, "upgrade", target, tag=tag, **options)
 
 
-@cli.command(cls=_TargetCommand)
-@click.argument("target")
+@cli.command(cls=_TargetCommand, epilog=f"{_TARGETS_HELP} {_GLOBAL_EPILOG}")
 @_migration_options
 def downgrade(ctx: click.Context, target: str, **options: Any) -> None:
-    """Downgrade to TO (offline with --sql needs FROM:TO)."""
+    """Downgrade to TO (offline with --sql needs FROM:TO).
+
+    \b
+    Examples:
+      mig downgrade -1                   online, one revision down
+      mig downgrade head:ae10 --sql > rollback.sql
+    """
     _run_migration(ctx, "downgrade", target, **options)
 
 
-@cli.command(cls=_TargetCommand)
-@click.argument("target")
+@cli.command(cls=_TargetCommand, epilog=f"{_TARGETS_HELP} {_GLOBAL_EPILOG}")
 @_migration_options
-def stamp(ctx: click.Context, target: str, **options: Any) -> None:
-    """Set the version table to [FROM:]TO without running migrations."""
+@click.option(
+    "--purge",
+    is_flag=True,
+    help="Online: empty the version table first, whatever it holds (one transaction).",
+)
+def stamp(ctx: click.Context, target: str, purge: bool, **options: Any) -> None:
+    """Set the version table to [FROM:]TO without running migrations.
+
+    \b
+    Examples:
+      mig stamp head                     online
+      mig stamp base:ae10 --sql          offline
+      mig stamp head --purge             online, whatever the table held
+    """
+    if purge and options["sql"]:
+        raise click.UsageError(
+            "--purge is online only: offline, stamp FROM:TO so the script checks where "
+            "the database is"
+        )
+    if purge:
+        options["purge"] = True
     _run_migration(ctx, "stamp", target, **options)
 
 
 @cli.command()
-@_verbose
+@click.option(
+    "--check-heads",
+    is_flag=True,
+    help="Exit 1 unless the database is at every head (and nothing else).",
+)
+@_format
 @click.pass_context
-def current(ctx: click.Context, verbose: bool) -> None:
-    """Show the revision(s) the database is at (online)."""
-    from offline_sql import migrate
+def current(ctx: click.Context, check_heads: bool, fmt: str) -> None:
+    """Show the revision(s) the database is at (online).
 
-    _echo_entries(migrate.current(_config(ctx), verbose=verbose))
+    \b
+    Examples:
+      mig current
+      mig current --check-heads          before starting the application
+      mig current --format json
+    """
+    from offline_sql import commands, migrate
+
+    config = _config(ctx)
+    if fmt == "json":
+        _echo_json(commands.current_document(config))
+    else:
+        _echo_entries(migrate.current(config, verbose=_verbose(ctx)))
+    if check_heads:
+        commands.check_heads(config)
 
 
 @cli.command()
-@click.argument("target")
+@click.argument("target", shell_complete=_complete_target)
 @click.option(
     "--format",
     "fmt",
@@ -441,7 +833,13 @@ def current(ctx: click.Context, verbose: bool) -> None:
 def review(ctx: click.Context, target: str, fmt: str, direction: str) -> None:
     """Review the SQL of [FROM:]TO: destructive, locking and other risky statements.
 
-    Exits 1 when a finding of severity error is not allowed (mig_allow / review_allow)."""
+    Exits 1 when a finding of severity error is not allowed (mig_allow / review_allow).
+
+    \b
+    Examples:
+      mig review ae10:head
+      mig review head:ae10 --downgrade --format markdown > REVIEW.md
+    """
     from offline_sql import migrate
     from offline_sql.review import report
 
@@ -458,29 +856,60 @@ def review(ctx: click.Context, target: str, fmt: str, direction: str) -> None:
 
 @cli.command()
 @click.argument("directory", type=click.Path(file_okay=False, path_type=Path))
-def verify(directory: Path) -> None:
-    """Check a directory written by --sql -o against its MANIFEST.json (exit 1 on any change)."""
+@_format
+@click.pass_context
+def verify(ctx: click.Context, directory: Path, fmt: str) -> None:
+    """Check a directory written by --sql -o against its MANIFEST.json (exit 1 on any change).
+
+    \b
+    Examples:
+      mig verify ticket-4711/
+      mig verify ticket-4711/ --format json
+    """
     from offline_sql.verify import verify_directory
 
     result = verify_directory(directory)
-    for problem in result.problems:
-        echo(f"{directory}: {problem}")
+    if fmt == "json":
+        _echo_json(
+            {
+                "format_version": 1,
+                "directory": str(directory),
+                "ok": result.ok,
+                "files_checked": result.files_checked,
+                "problems": list(result.problems),
+            }
+        )
+    else:
+        for problem in result.problems:
+            echo(f"{directory}: {problem}")
+        if result.ok:
+            _note(ctx, f"{directory}: {result.files_checked} files match MANIFEST.json")
     if not result.ok:
         raise SystemExit(1)
-    echo(f"{directory}: {result.files_checked} files match MANIFEST.json")
 
 
 @cli.command()
+@_format
 @click.pass_context
-def check(ctx: click.Context) -> None:
-    """Exit 1 and print the differences when target_metadata and the migrations disagree."""
+def check(ctx: click.Context, fmt: str) -> None:
+    """Exit 1 and print the differences when target_metadata and the migrations disagree.
+
+    \b
+    Examples:
+      mig check
+      mig check --format json
+    """
     from offline_sql import autogen
 
     differences = autogen.check(_config(ctx))
-    _echo_entries(differences)
+    if fmt == "json":
+        _echo_json({"format_version": 1, "ok": not differences, "differences": differences})
+    else:
+        _echo_entries(differences)
+        if not differences:
+            _note(ctx, "No differences: the models match the migrations.")
     if differences:
         raise SystemExit(1)
-    echo("No differences: the models match the migrations.")
 
 
 @cli.command()
@@ -493,15 +922,24 @@ def check(ctx: click.Context) -> None:
 )
 @click.pass_context
 def baseline(ctx: click.Context, source: str) -> None:
-    """Record the starting schema of a project that begins from an existing database."""
+    """Record the starting schema of a project that begins from an existing database.
+
+    \b
+    Examples:
+      mig baseline --from database
+      mig baseline --from models
+    """
     from offline_sql import baseline_command as baseline_module
 
     path = baseline_module.write_baseline(_config(ctx), cast("Source", source))  # click.Choice
-    echo(f"Created {path}")
+    _note(ctx, f"Created {path}")
 
 
-def _show_progress() -> None:
-    """Online progress from ``offline_sql.migrate`` as ``mig: ...`` lines on stderr."""
+@contextlib.contextmanager
+def _show_progress() -> Iterator[None]:
+    """Online progress from ``offline_sql.migrate`` as ``mig: ...`` lines on stderr, while
+    ``main`` runs: a caller running ``main`` in-process (a test, an application) is not
+    left with a handler on a stream that may since have been closed."""
     import logging
 
     class CurrentStderr(logging.StreamHandler):  # type: ignore[type-arg]
@@ -514,14 +952,22 @@ def _show_progress() -> None:
             super().emit(record)
 
     logger = logging.getLogger("offline_sql")
-    if not logger.handlers:
-        handler = CurrentStderr()
-        handler.setFormatter(logging.Formatter("mig: %(message)s"))
-        logger.addHandler(handler)
-        logger.setLevel(logging.INFO)
+    if logger.handlers:  # the application configured it: leave it alone
+        yield
+        return
+    handler = logging.StreamHandler()
+    handler.setFormatter(logging.Formatter("mig: %(message)s"))
+    level = logger.level
+    logger.addHandler(handler)
+    logger.setLevel(logging.INFO)
+    try:
+        yield
+    finally:
+        logger.removeHandler(handler)
+        logger.setLevel(level)
 
 
 def main(argv: Sequence[str] | None = None) -> None:
     """Console-script entry point."""
-    _show_progress()
-    cli.main(args=list(argv) if argv is not None else None, prog_name="mig")
+    with _show_progress():
+        cli.main(args=list(argv) if argv is not None else None, prog_name="mig")

@@ -36,37 +36,101 @@ _RESERVED = frozenset({"head", "heads", "base", "current"})
 # ---- init -------------------------------------------------------------------------------
 
 
-def init(directory: Path) -> list[Path]:
+TEMPLATES: dict[str, str] = {
+    "generic": f"settings in {CONFIG_FILE}, scripts in migrations/versions/",
+    "pyproject": f"settings in [tool.mig] of {PYPROJECT_FILE} (created if missing), "
+    "scripts in migrations/versions/",
+}
+"""``mig init --template NAME`` -> what it sets up (``mig list_templates`` prints these)."""
+
+
+def list_templates() -> list[str]:
+    """One line per project template, as ``mig list_templates`` prints them."""
+    width = max(map(len, TEMPLATES))
+    return [f"{name.ljust(width)} - {what}" for name, what in TEMPLATES.items()]
+
+
+def init(directory: Path, template: str | None = None) -> list[Path]:
     """Scaffold a project in ``directory``; return what was created or changed.
 
-    Nothing is written unless nothing would be overwritten.
+    ``template`` is a name from :data:`TEMPLATES`; without one, ``pyproject`` when
+    ``directory`` has a pyproject.toml, else ``generic``. Nothing is written unless nothing
+    would be overwritten.
     """
     from offline_sql.config import has_tool_mig
     from offline_sql.script.template import package_template
     from offline_sql.script.writer import append_text, write_new_file
 
+    if template is not None and template not in TEMPLATES:
+        raise UsageError(
+            f"--template {template!r}: no such template; choose one of {', '.join(TEMPLATES)} "
+            "(`mig list_templates`)"
+        )
     directory = directory.resolve()
     pyproject = directory / PYPROJECT_FILE
     mig_toml = directory / CONFIG_FILE
     script_location = directory / "migrations"
     versions = script_location / "versions"
-    template = script_location / TEMPLATE_FILE
-    use_pyproject = pyproject.is_file()
-    if use_pyproject and has_tool_mig(pyproject):
+    template_file = script_location / TEMPLATE_FILE
+    if template is None:
+        template = "pyproject" if pyproject.is_file() else "generic"
+    use_pyproject = template == "pyproject"
+    if use_pyproject and pyproject.is_file() and has_tool_mig(pyproject):
         raise ConfigError(f"{pyproject} already has a [tool.mig] table: nothing to do")
-    for path in (mig_toml, versions, template):
+    for path in (mig_toml, versions, template_file):
         if path.exists():
             raise ConfigError(f"{path} already exists: mig init never overwrites; remove it first")
+    if not use_pyproject and pyproject.is_file() and has_tool_mig(pyproject):
+        raise ConfigError(
+            f"{pyproject} already has a [tool.mig] table: a {CONFIG_FILE} beside it would "
+            "make two configurations; use it, or remove the table first"
+        )
 
     versions.mkdir(parents=True)
-    write_new_file(template, package_template())
-    if use_pyproject:
+    write_new_file(template_file, package_template())
+    if use_pyproject and pyproject.is_file():
         append_text(pyproject, "\n[tool.mig]\n" + DEFAULT_SETTINGS)
+        config_path = pyproject
+    elif use_pyproject:
+        write_new_file(pyproject, "[tool.mig]\n" + DEFAULT_SETTINGS)
         config_path = pyproject
     else:
         write_new_file(mig_toml, DEFAULT_SETTINGS)
         config_path = mig_toml
-    return [config_path, versions, template]
+    return [config_path, versions, template_file]
+
+
+# ---- configuration as the command line gives it ----------------------------------------
+
+
+def load_command_config(
+    config_file: Path | None,
+    *,
+    dialect: str | None = None,
+    section: str | None = None,
+    no_cache: bool = False,
+    tag: str | None = None,
+    x_arguments: tuple[str, ...] = (),
+) -> Config:
+    """The configuration for a command: ``-c``, ``--dialect``, ``-n/--name`` (the section
+    of a multi-database ini file), ``--no-cache``, ``upgrade --tag`` and ``-x`` applied."""
+    from dataclasses import replace
+
+    from offline_sql.config import load_config
+
+    config = load_config(config_file, dialect=dialect, section=section or "alembic")
+    if section is not None and config.config_file.suffix.lower() != ".ini":
+        raise UsageError(
+            f"-n/--name {section!r} needs an alembic.ini config (-c alembic.ini): "
+            f"{config.config_file.name} has one section only; drop -n"
+        )
+    if no_cache:
+        config = replace(config, cache_dir=None)
+    if tag is not None:
+        config = replace(config, tag=tag)
+    if x_arguments:
+        config = replace(config, x_arguments=x_arguments)
+    return config
 
 
 def init_from_alembic(directory: Path, section: str = "alembic") -> list[Path]:
@@ -277,8 +341,10 @@ def _short_line(
     parents: bool,
     doc: bool,
     tree: bool = True,
+    current: frozenset[str] = frozenset(),
 ) -> str:
-    """One revision as Alembic prints it: ``a, b -> rev (label) (head) (mergepoint), msg``."""
+    """One revision as Alembic prints it: ``a, b -> rev (label) (head) (mergepoint), msg``;
+    ``(current)`` when the database is at it (``history -i``)."""
     header = graph.revisions[rev]
     text = rev
     if parents:
@@ -287,6 +353,8 @@ def _short_line(
         text += f" ({', '.join(header.branch_labels)})"
     if graph.is_head(rev):
         text += " (head)"
+    if rev in current:
+        text += " (current)"
     if tree and graph.is_branch_point(rev):
         text += " (branchpoint)"
     if tree and graph.is_merge_point(rev):
@@ -366,19 +434,151 @@ def _in_range(graph: RevisionGraph, rev_range: str) -> set[str]:
     return selected
 
 
-def history(config: Config, rev_range: str | None = None, verbose: bool = False) -> list[str]:
-    """Revisions newest first, optionally limited to ``FROM:TO``."""
+def history(
+    config: Config,
+    rev_range: str | None = None,
+    verbose: bool = False,
+    current: Iterable[str] = (),
+) -> list[str]:
+    """Revisions newest first, optionally limited to ``FROM:TO``; those in ``current``
+    (see :func:`database_revisions`) marked ``(current)``."""
     graph = load_graph(config)
     revs = _in_range(graph, rev_range) if rev_range else set(graph.revisions)
     if verbose:
         return [_verbose_entry(graph, rev) for rev in _newest_first(graph, revs)]
-    return [_short_line(graph, rev, parents=True, doc=True) for rev in _newest_first(graph, revs)]
+    at = frozenset(current)
+    return [
+        _short_line(graph, rev, parents=True, doc=True, current=at)
+        for rev in _newest_first(graph, revs)
+    ]
 
 
 def show(config: Config, rev: str) -> list[str]:
     """Everything the header tells about ``rev`` (each revision when it names several)."""
     graph = load_graph(config)
     return [_verbose_entry(graph, found) for found in graph.resolve(rev)]
+
+
+def revision_path(config: Config, rev: str) -> Path:
+    """The script of the one revision ``rev`` names (``mig edit``)."""
+    graph = load_graph(config)
+    found = graph.resolve(rev)
+    if len(found) != 1:
+        raise RevisionError(
+            f"{rev!r} names {len(found)} revisions ({', '.join(found) or 'none'}): "
+            "name exactly one to edit"
+        )
+    return Path(graph.revisions[found[0]].path)
+
+
+# ---- the same, as data (``--format json``; the schema is in docs/cli.md) ----------------
+
+JSON_FORMAT_VERSION = 1
+"""Bumped only when a field changes meaning or type; new fields may be added within one."""
+
+
+def revision_record(
+    graph: RevisionGraph, rev: str, current: frozenset[str] | None = None
+) -> dict[str, Any]:
+    """One revision as ``--format json`` prints it; ``is_current`` only when ``current``
+    was asked for (``history -i``)."""
+    header = graph.revisions[rev]
+    record: dict[str, Any] = {
+        "revision": rev,
+        "down_revisions": list(graph.parents(rev)),
+        "branch_labels": list(header.branch_labels),
+        "depends_on": list(header.depends_on),
+        "message": header.message,
+        "path": str(header.path),
+        "is_head": graph.is_head(rev),
+        "is_branch_point": graph.is_branch_point(rev),
+        "is_merge_point": graph.is_merge_point(rev),
+    }
+    if current is not None:
+        record["is_current"] = rev in current
+    return record
+
+
+def revisions_document(
+    config: Config,
+    which: str,
+    *,
+    rev: str | None = None,
+    rev_range: str | None = None,
+    current: Iterable[str] | None = None,
+) -> dict[str, Any]:
+    """``{"format_version": 1, "revisions": [...]}`` for ``heads``, ``history`` (newest
+    first) or ``show``."""
+    graph = load_graph(config)
+    if which == "heads":
+        revs = list(graph.heads)
+    elif which == "show":
+        revs = list(graph.resolve(rev or ""))
+    else:
+        selected = _in_range(graph, rev_range) if rev_range else set(graph.revisions)
+        revs = _newest_first(graph, selected)
+    at = frozenset(current) if current is not None else None
+    return {
+        "format_version": JSON_FORMAT_VERSION,
+        "revisions": [revision_record(graph, found, at) for found in revs],
+    }
+
+
+def database_revisions(config: Config) -> tuple[str, ...]:
+    """The revisions the configured database is at ("in progress" markers left out)."""
+    from offline_sql import migrate, progress
+
+    _, rows = migrate.version_rows(config)
+    return tuple(row for row in rows if not progress.is_marker(row))
+
+
+def current_document(config: Config) -> dict[str, Any]:
+    """``mig current --format json``: each version-table row with what the history says."""
+    from offline_sql import migrate, progress
+
+    project, rows = migrate.version_rows(config)
+    graph = project.graph
+    records: list[dict[str, Any]] = [
+        {
+            "revision": rev,
+            "is_head": False,
+            "known": rev in graph.revisions,
+            "half_applied": True,
+            "message": None,
+        }
+        for rev in progress.marked_revisions(rows)
+    ]
+    for rev in rows:
+        if progress.is_marker(rev):
+            continue
+        header = graph.revisions.get(rev)
+        records.append(
+            {
+                "revision": rev,
+                "is_head": rev in graph.heads,
+                "known": header is not None,
+                "half_applied": False,
+                "message": header.message if header is not None else None,
+            }
+        )
+    return {"format_version": JSON_FORMAT_VERSION, "revisions": records}
+
+
+def check_heads(config: Config) -> None:
+    """Raise unless the database is at every head and nothing else (``current
+    --check-heads``, as Alembic's: a deployment check before the application starts)."""
+    from offline_sql import migrate, progress
+    from offline_sql.errors import DatabaseError
+
+    project, rows = migrate.version_rows(config)
+    at = tuple(row for row in rows if not progress.is_marker(row))
+    heads = tuple(project.graph.heads)
+    if progress.marked_revisions(rows) or set(at) != set(heads):
+        found = ", ".join(rows) or "no revision"
+        raise DatabaseError(
+            f"the database is not at head: it is at {found}, the head(s) are "
+            f"{', '.join(heads) or 'none'}; run `mig upgrade heads`"
+        )
 
 
 # ---- migrations (programmatic API) -----------------------------------------------------

@@ -13,7 +13,7 @@ import os
 import re
 import sys
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -74,6 +74,12 @@ class Config:
     cache_dir: Path | None = None
     """Where the header index and the step cache live (default
     ``<script_location>/.mig_cache``); None (``cache = false``, ``--no-cache``) disables both."""
+    tag: str | None = None
+    """``upgrade --tag``: an arbitrary string scripts read as
+    ``op.get_context().get_tag_argument()`` (Alembic's ``context.get_tag_argument()``)."""
+    dialect_error: str | None = field(default=None, repr=False)
+    """Why ``MIG_DIALECT`` names no dialect: raised by :meth:`require_dialect`, so commands
+    that need no dialect (heads, history, revision...) still work with a stale variable."""
 
     @property
     def versions_dir(self) -> Path:
@@ -98,6 +104,8 @@ class Config:
 
     def require_dialect(self) -> str:
         """The dialect, or an error telling every way to give one."""
+        if self.dialect_error is not None:
+            raise ConfigError(self.dialect_error)
         if self.dialect is None:
             raise ConfigError(
                 f"{self.config_file}: no dialect: set `dialect` or `url`, "
@@ -237,15 +245,18 @@ def _check_keys(settings: Mapping[str, Any], where: str) -> None:
 
 
 def _check_dialect(name: str, origin: str) -> str:
-    from offline_sql.dialects import NAMES
+    """The registry name of ``name`` (aliases such as ``postgres`` or ``sqlserver`` and a
+    ``+driver`` suffix accepted), or an error naming where it came from."""
+    from offline_sql.dialects import NAMES, canonical_name
 
-    if name not in NAMES:
+    found = canonical_name(name)
+    if found is None:
         close = difflib.get_close_matches(name, NAMES, n=1)
         hint = f" (did you mean {close[0]!r}?)" if close else ""
         raise ConfigError(
             f"{origin}: unknown dialect {name!r}{hint}; choose one of {', '.join(NAMES)}"
         )
-    return name
+    return found
 
 
 def _dialect_of_url(url: str, origin: str) -> str:
@@ -314,11 +325,15 @@ def load_config(
     name: str | None = settings.get("dialect")
     if name is not None:
         name = _check_dialect(name, f"{where}: key 'dialect'")
+    dialect_error: str | None = None
     if env.get(ENV_DIALECT):
-        name = _check_dialect(env[ENV_DIALECT], f"environment {ENV_DIALECT}")
+        try:
+            name = _check_dialect(env[ENV_DIALECT], f"environment {ENV_DIALECT}")
+        except ConfigError as exc:  # an error only for commands that need a dialect
+            name, dialect_error = None, str(exc)
     if dialect is not None:
-        name = _check_dialect(dialect, "--dialect")
-    if name is None and url is not None:
+        name, dialect_error = _check_dialect(dialect, "--dialect"), None
+    if name is None and url is not None and dialect_error is None:
         name = _dialect_of_url(url, url_origin)
 
     script_location = (base / settings.get("script_location", "migrations")).resolve()
@@ -327,6 +342,7 @@ def load_config(
         script_location=script_location,
         config_file=path,
         dialect=name,
+        dialect_error=dialect_error,
         url=url,
         version_table=settings.get("version_table", "mig_version"),
         version_table_schema=settings.get("version_table_schema"),

@@ -17,6 +17,7 @@ import io
 from pathlib import Path
 from typing import TYPE_CHECKING, TextIO
 
+from offline_sql.errors import UsageError
 from offline_sql.frame import describe_heads
 from offline_sql.generate import OutputOptions, generate, unencodable
 from offline_sql.offline import frame, write_script
@@ -81,10 +82,23 @@ def stamp(
     preamble: bool = True,
     strict: bool = False,
     out: TextIO | None = None,
+    purge: bool = False,
 ) -> str | None:
-    """Set the version table to ``target`` without running any script."""
+    """Set the version table to ``target`` without running any script. ``purge`` (online
+    only) first empties the version table, whatever it holds (Alembic's ``stamp --purge``)."""
+    if purge and sql:
+        raise UsageError(
+            "stamp --purge is online only: offline, give the range the database is at "
+            "(`mig stamp FROM:TO --sql`) so the script checks it before changing it"
+        )
     return _run(
-        config, "stamp", target, sql, OutputOptions(output, force, guard, preamble, strict), out
+        config,
+        "stamp",
+        target,
+        sql,
+        OutputOptions(output, force, guard, preamble, strict),
+        out,
+        purge=purge,
     )
 
 
@@ -95,15 +109,19 @@ def _run(
     sql: bool,
     options: OutputOptions,
     out: TextIO | None = None,
+    *,
+    purge: bool = False,
 ) -> str | None:
-    if sql:
-        if out is not None and options.output is None and not options.strict:
-            write_script(config, command, target, options, out)
-            return None
-        return _offline(config, command, target, options)
     from offline_sql import online
+    from offline_sql.recorder import script_arguments
 
-    online.run_command(config, command, target)
+    with script_arguments(tag=config.tag):
+        if sql:
+            if out is not None and options.output is None and not options.strict:
+                write_script(config, command, target, options, out)
+                return None
+            return _offline(config, command, target, options)
+        online.run_command(config, command, target, purge=purge)
     return None
 
 
@@ -115,17 +133,22 @@ def review(config: Config, target: str, *, command: str = "upgrade") -> Review:
     return ticket.review_of(generated)
 
 
-def current(config: Config, verbose: bool = False) -> list[str]:
-    """The revisions the configured database is at, one line each."""
+def version_rows(config: Config) -> tuple[Project, tuple[str, ...]]:
+    """The project and what the configured database's version table holds (rows as
+    stored, "in progress" markers included), for ``current`` and ``history -i``."""
     from offline_sql import online
 
     project = Project.load(config)
-    dialect = project.dialect
-    runner = online.open_runner(config.url or "", dialect, config)
+    runner = online.open_runner(config.url or "", project.dialect, config)
     try:
-        heads = runner.current_heads()
+        return project, runner.current_heads()
     finally:
         runner.close()
+
+
+def current(config: Config, verbose: bool = False) -> list[str]:
+    """The revisions the configured database is at, one line each."""
+    project, heads = version_rows(config)
     from offline_sql import progress
 
     half = progress.marked_revisions(heads)

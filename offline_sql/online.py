@@ -287,6 +287,12 @@ class OnlineRunner:
         """The revisions the version table holds right now (inside the open transaction)."""
         return current_heads(self.connection, self.version_table, self.version_schema)
 
+    def purge_versions(self) -> None:
+        """Delete every row of the version table (``stamp --purge``), in the open
+        transaction; the table exists (created, if need be, just before)."""
+        table = sa.table(self.version_table, sa.column("version_num"), schema=self.version_schema)
+        self.connection.execute(sa.delete(table))
+
     def execute(
         self, statement: Statement, *, revision: str, expected: Sequence[str] | None = None
     ) -> None:
@@ -304,6 +310,7 @@ class OnlineRunner:
             self._run(statement, revision)
 
     def _run(self, statement: Statement, revision: str) -> sa.CursorResult[Any]:
+        logging.getLogger("offline_sql").debug("  %s", first_line(statement.sql))  # mig -v
         try:
             return self.connection.execution_options(no_parameters=True).exec_driver_sql(
                 statement.sql
@@ -394,18 +401,22 @@ def open_runner(url: str | URL, dialect: Dialect, config: Config) -> OnlineRunne
 # Applying a command's plan
 
 
-def run_command(config: Config, command: str, target: str) -> None:
+def run_command(config: Config, command: str, target: str, *, purge: bool = False) -> None:
     """Run ``command`` up to ``target`` on the configured database."""
     project = Project.load(config)
     runner = open_runner(config.url or "", project.dialect, config)
     try:
-        _run_online(project, runner, command, target)
+        _run_online(project, runner, command, target, purge=purge)
     finally:
         runner.close()
 
 
-def _run_online(project: Project, runner: OnlineRunner, command: str, target: str) -> None:
-    """Apply the plan on a live connection, rendering each operation as it is recorded."""
+def _run_online(
+    project: Project, runner: OnlineRunner, command: str, target: str, *, purge: bool = False
+) -> None:
+    """Apply the plan on a live connection, rendering each operation as it is recorded.
+    ``purge`` (stamp only) plans from an empty version table and empties it in the same
+    transaction as the stamp, so a failed stamp leaves the rows as they were."""
     from offline_sql.graph import parse_range
 
     start_target, end_target = parse_range(target)
@@ -415,7 +426,7 @@ def _run_online(project: Project, runner: OnlineRunner, command: str, target: st
             "where it is; ranges FROM:TO are for --sql"
         )
     graph, dialect = project.graph, project.dialect
-    current = runner.current_heads()
+    current = () if purge else runner.current_heads()
     refuse_half_applied(current)
     unknown = [rev for rev in current if rev not in graph.revisions]
     if unknown:
@@ -437,6 +448,8 @@ def _run_online(project: Project, runner: OnlineRunner, command: str, target: st
         if not current and command != "downgrade":
             for stmt in dialect.create_version_table(cfg.version_table, cfg.version_table_schema):
                 runner.execute(stmt, revision="base")
+        if purge:
+            runner.purge_versions()
         for step in steps:
             with runner.revision(step.revision):
                 header = graph.revisions[step.revision]

@@ -109,6 +109,29 @@ class ScriptInfo:
     path: str
 
 
+@dataclass(frozen=True)
+class ScriptArguments:
+    """What the command line hands to every script of a run (``upgrade --tag``)."""
+
+    tag: str | None = None
+
+
+_ARGUMENTS: contextvars.ContextVar[ScriptArguments | None] = contextvars.ContextVar(
+    "offline_sql_script_arguments", default=None
+)
+
+
+@contextmanager
+def script_arguments(*, tag: str | None = None) -> Iterator[ScriptArguments]:
+    """Make ``tag`` what scripts run in the ``with`` block read with ``get_tag_argument()``."""
+    arguments = ScriptArguments(tag=tag)
+    token = _ARGUMENTS.set(arguments)
+    try:
+        yield arguments
+    finally:
+        _ARGUMENTS.reset(token)
+
+
 class MigrationContext:
     """Enough of Alembic's ``MigrationContext`` for the checks scripts commonly make."""
 
@@ -136,6 +159,12 @@ class MigrationContext:
 
     def is_offline_mode(self) -> bool:
         return self._recorder.offline
+
+    def get_tag_argument(self) -> str | None:
+        """``upgrade --tag``'s value (None without), as Alembic's
+        ``context.get_tag_argument()``."""
+        arguments = _ARGUMENTS.get()
+        return arguments.tag if arguments is not None else None
 
 
 class OfflineBind:

@@ -139,7 +139,8 @@ def test_bad_environment_dialect(
 ) -> None:
     make_project(tmp_path, LINEAR)
     monkeypatch.setenv("MIG_DIALECT", "db2")
-    assert_one_error_line(invoke(runner, tmp_path, "heads"), 1, "MIG_DIALECT", "'db2'")
+    result = invoke(runner, tmp_path, "upgrade", "head", "--sql")
+    assert_one_error_line(result, 1, "MIG_DIALECT", "'db2'")
 
 
 def test_unknown_command_exits_2(runner: CliRunner) -> None:

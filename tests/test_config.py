@@ -190,7 +190,7 @@ def test_wrong_type_names_file_and_key(tmp_path: Path, line: str, key: str) -> N
 
 
 def test_unknown_dialect_lists_the_valid_ones(tmp_path: Path) -> None:
-    path = write(tmp_path / "mig.toml", 'dialect = "postgres"\n')
+    path = write(tmp_path / "mig.toml", 'dialect = "postgress"\n')
     with pytest.raises(ConfigError) as info:
         load_config(path)
     message = str(info.value)
@@ -242,8 +242,30 @@ def test_environment_url_decides_dialect_when_none_configured(tmp_path: Path) ->
 
 
 def test_bad_environment_dialect_names_the_variable(pg_project: Path) -> None:
+    """The error comes when a dialect is needed (heads or revision need none), and the
+    configured dialect is not silently used instead of the one the variable meant."""
+    config = load_config(pg_project, environ={"MIG_DIALECT": "db2"})
+    assert config.dialect is None
     with pytest.raises(ConfigError, match="environment MIG_DIALECT: unknown dialect 'db2'"):
-        load_config(pg_project, environ={"MIG_DIALECT": "db2"})
+        config.require_dialect()
+
+
+@pytest.mark.parametrize(
+    ("spelled", "expected"),
+    [
+        ("postgres", "postgresql"),
+        ("pg", "postgresql"),
+        ("PostgreSQL", "postgresql"),
+        ("postgresql+psycopg", "postgresql"),
+        ("sqlserver", "mssql"),
+        ("mssql+pyodbc", "mssql"),
+        ("mariadb", "mariadb"),
+        ("sqlite3", "sqlite"),
+    ],
+)
+def test_dialect_aliases_everywhere(pg_project: Path, spelled: str, expected: str) -> None:
+    assert load_config(pg_project, environ={"MIG_DIALECT": spelled}).dialect == expected
+    assert load_config(pg_project, dialect=spelled).dialect == expected
 
 
 def test_process_environment_is_the_default(

@@ -78,6 +78,16 @@ def test_a_contradicting_hint_warns_once_naming_the_line(dialect: str, hint: str
 
 
 @pytest.mark.parametrize("dialect", NAMES)
+def test_a_sql_default_is_shown_as_sql_text(dialect: str) -> None:
+    """A warning shows the SQL of a clause object, never ``<TextClause object at 0x...>``."""
+    _, messages = render(dialect, alter(existing_server_default=sa.text("now()")))
+    assert len(messages) == 1, messages
+    assert "existing_server_default=now() contradicts" in messages[0]
+    assert "server_default 'x' on users.name" in messages[0]
+    assert "object at 0x" not in messages[0]
+
+
+@pytest.mark.parametrize("dialect", NAMES)
 def test_matching_hints_do_not_warn(dialect: str) -> None:
     assert render(dialect, alter(**MATCHING))[1] == []
 

@@ -28,16 +28,34 @@ REGISTRY: dict[str, str] = {
 
 NAMES: tuple[str, ...] = tuple(REGISTRY)
 
+ALIASES: dict[str, str] = {
+    "postgres": "postgresql",
+    "pg": "postgresql",
+    "pgsql": "postgresql",
+    "sqlserver": "mssql",
+    "sql-server": "mssql",
+    "sqlite3": "sqlite",
+}
+"""Other spellings users type for a dialect -> its name in :data:`REGISTRY`. A
+SQLAlchemy-style ``name+driver`` (``postgresql+psycopg``) is accepted too: the driver
+does not change the SQL, so it is dropped (:func:`canonical_name`)."""
+
+
+def canonical_name(name: str) -> str | None:
+    """The registry name for ``name`` as a user may spell it (any case, an alias, a
+    ``+driver`` suffix), or None when it names no dialect."""
+    spelled = name.strip().lower().split("+", 1)[0]
+    spelled = ALIASES.get(spelled, spelled)
+    return spelled if spelled in REGISTRY else None
+
 
 def get_dialect(name: str, url: str | None = None) -> Dialect:
-    """Return a fresh dialect instance for ``name`` (one of :data:`NAMES`); ``url`` is the
-    project's configured database URL, if any (see ``Dialect.script_url``)."""
+    """Return a fresh dialect instance for ``name`` (one of :data:`NAMES` or an alias);
+    ``url`` is the project's configured database URL, if any (see ``Dialect.script_url``)."""
     try:
-        target = REGISTRY[name]
+        target = REGISTRY[canonical_name(name) or name]
     except KeyError:
-        raise UsageError(
-            f"unknown dialect {name!r}: choose one of {', '.join(NAMES)}"
-        ) from None
+        raise UsageError(f"unknown dialect {name!r}: choose one of {', '.join(NAMES)}") from None
     module_name, _, class_name = target.partition(":")
     cls = getattr(importlib.import_module(module_name), class_name)
     dialect: Dialect = cls()

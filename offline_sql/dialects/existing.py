@@ -67,6 +67,15 @@ def default_text(default: Any) -> str | None:
     return repr(default)
 
 
+def _shown(attr: str, value: Any) -> str:
+    """``value`` as a message shows it: a server default as its SQL text (``now()``), not
+    ``<TextClause object at 0x...>``; anything else as its repr."""
+    if attr == "server_default":
+        text = default_text(value)
+        return "no default" if text is None else text
+    return repr(value)
+
+
 def _hint_given(op: AlterColumn, attr: str) -> bool:
     return getattr(op, HINTS[attr]) is not UNSET
 
@@ -188,8 +197,9 @@ def _warn_contradictions(op: AlterColumn, column: ColumnState, same_type: TypeCh
             continue
         where = str(op.origin) if op.origin else "an alter_column call"
         warnings.warn(
-            f"{where}: {HINTS[attr]}={hint!r} contradicts the schema replayed from the "
-            f"migrations ({attr} {known!r} on {op.table_name}.{op.column_name}); using the "
+            f"{where}: {HINTS[attr]}={_shown(attr, hint)} contradicts the schema replayed "
+            f"from the migrations ({attr} {_shown(attr, known)} on "
+            f"{op.table_name}.{op.column_name}); using the "
             "replayed schema, fix or remove the hint",
             AlterColumnHintWarning,
             stacklevel=2,

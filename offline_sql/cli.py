@@ -326,13 +326,6 @@ def _complete_target(
     context_settings={"help_option_names": ["-h", "--help"]},
     epilog="Run `mig COMMAND --help` for a command's options and examples.",
 )
-@click.option(
-    "-x",
-    "x_arguments",
-    multiple=True,
-    metavar="KEY=VALUE",
-    help="Argument for scripts' context.get_x_argument(), as in Alembic (repeatable).",
-)
 @click.version_option(__version__, prog_name="mig")
 def cli() -> None:
     """Write reviewed, dialect-specific .sql scripts from Alembic-style migrations.

@@ -18,6 +18,7 @@ import shutil
 import tempfile
 import warnings
 from collections.abc import Callable, Iterator, Sequence
+from contextlib import nullcontext
 from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Literal, TextIO, TypeVar
@@ -37,6 +38,8 @@ if TYPE_CHECKING:
     from offline_sql.operations import Operation
     from offline_sql.plan import Step
     from offline_sql.review import Review
+    from offline_sql.review.before import Before
+    from offline_sql.review_steps import ReviewSteps
     from offline_sql.script.header import RevisionHeader
     from offline_sql.state import SchemaState
     from offline_sql.statements import Statement
@@ -366,6 +369,9 @@ class RenderedStep:
     rendered ``for_review``."""
     existing_columns: dict[str, dict[str, str]] | None = None
     """table -> column -> type as the database spells it, before the step (review only)."""
+    before: Before | None = None
+    """The schema before the step, for the review (only when rendered ``for_review``):
+    followed step by step, never copied whole (:mod:`offline_sql.review_steps`)."""
 
 
 def resolve_range(
@@ -445,6 +451,11 @@ def iter_rendered(
         for step in steps
     }
     headers = {step: project.graph.revisions.get(step.revision) for step in steps}
+    review = None
+    if for_review:
+        from offline_sql.review_steps import ReviewSteps
+
+        review = ReviewSteps(project.dialect)
     scripted = [(step, h) for step in steps if step.run_script and (h := headers[step])]
     items: list[WalkItem] = [(header, step.direction, plans[step]) for step, header in scripted]
     whole = None if for_review else chain.try_walk("render", items)
@@ -452,15 +463,11 @@ def iter_rendered(
         cached = iter(whole)
         for step in steps:
             one = next(cached) if step.run_script and headers[step] is not None else None
-            yield _render_step(
-                project, step, headers[step], chain, plans[step], one, guard, for_review
-            )
+            yield _render_step(project, step, headers[step], chain, plans[step], one, guard, review)
         return
     start = chain.begin_walk()
     for step in steps:
-        yield _render_step(
-            project, step, headers[step], chain, plans[step], None, guard, for_review
-        )
+        yield _render_step(project, step, headers[step], chain, plans[step], None, guard, review)
     chain.end_walk(start, "render", items)
 
 
@@ -472,15 +479,15 @@ def _render_step(
     plan: str,
     cached: Rendered | None,
     guard: bool,
-    for_review: bool,
+    review: ReviewSteps | None,
 ) -> RenderedStep:
     """One step: from the whole-walk cache, the step cache, or run and rendered."""
     from offline_sql.operations import tables_dropped_later
     from offline_sql.stepcache import Rendered
 
     if not step.run_script or header is None:
-        return _rendered_without_script(project, step, header, chain, guard, for_review)
-    if cached is None and not for_review:
+        return _rendered_without_script(project, step, header, chain, guard, review)
+    if cached is None and review is None:
         cached = chain.skip_rendered(header, step.direction, plan)
     if cached is not None:
         return RenderedStep(
@@ -493,14 +500,14 @@ def _render_step(
             progress=cached.progress,
         )
     dialect = project.dialect
-    before = chain.state()
-    # What the review reads (tables and column types before the step) costs a pass over
-    # the whole state per step: only worth it when a review will read it.
-    tables = frozenset(_table_label(key) for key in before.tables) if for_review else frozenset()
-    columns = _column_types(before, dialect) if for_review else None
+    state = chain.state()
+    before = review.before(state) if review else None
     statements: list[Statement] = []
     count = 0
-    with chain.run(header, step.direction, capture_warnings=True) as run:
+    with (
+        review.step(state) if review else nullcontext(),
+        chain.run(header, step.direction, capture_warnings=True) as run,
+    ):
         with run.script():
             ops = record_operations(header, step.direction, dialect)
         try:
@@ -524,8 +531,7 @@ def _render_step(
         version_statements=tuple(version_statements(project, step)),
         guard=tuple(guard_statements(project, step) if guard else ()),
         operation_count=count,
-        existing_tables=tables,
-        existing_columns=columns,
+        before=before,
         progress=progress_statements(project, step) if statements else (),
     )
     chain.store_rendered(
@@ -554,39 +560,17 @@ def _rendered_without_script(
     header: RevisionHeader | None,
     chain: Chain,
     guard: bool,
-    for_review: bool,
+    review: ReviewSteps | None,
 ) -> RenderedStep:
     """A stamp: only the version table changes."""
-    before = chain.state() if for_review else None
     return RenderedStep(
         step=step,
         header=header,
         statements=(),
         version_statements=tuple(version_statements(project, step)),
         guard=tuple(guard_statements(project, step) if guard else ()),
-        existing_tables=(
-            frozenset(_table_label(key) for key in before.tables) if before else frozenset()
-        ),
-        existing_columns=_column_types(before, project.dialect) if before else None,
+        before=review.before(chain.state()) if review else None,
     )
-
-
-def _table_label(key: tuple[str | None, str]) -> str:
-    schema, name = key
-    return f"{schema}.{name}" if schema else name
-
-
-def _column_types(state: SchemaState, dialect: Dialect) -> dict[str, dict[str, str]]:
-    found: dict[str, dict[str, str]] = {}
-    for key, table in state.tables.items():
-        types: dict[str, str] = {}
-        for name, column in table.columns.items():
-            try:
-                types[name] = dialect.type_sql(column.type)
-            except Exception:  # a type this dialect cannot spell: the review skips it
-                continue
-        found[_table_label(key)] = types
-    return found
 
 
 def version_statements(project: Project, step: Step) -> list[Statement]:

@@ -105,6 +105,7 @@ def review_of(generated: Generated) -> Review:
             allow=r.header.allow_findings if r.header else (),
             existing_tables=r.existing_tables,
             existing_columns=r.existing_columns or {},
+            before=r.before,
             in_transaction=placements(generated.spelling, framed_step(r), options),
             refused_in_transaction=tuple(
                 dialect.refuses_in_transaction(s.sql) for s in r.statements

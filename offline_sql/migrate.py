@@ -25,6 +25,7 @@ from typing import IO, TYPE_CHECKING, Literal, TextIO, TypeVar
 
 from offline_sql.emit import describe_heads
 from offline_sql.errors import OutputError, RenderError, UsageError
+from offline_sql.meter import metered
 
 log = logging.getLogger("offline_sql")
 """Online progress ("upgrade a1 -> b2: add email"); the CLI shows it on stderr."""
@@ -461,14 +462,18 @@ def iter_rendered(
     whole = None if for_review else chain.try_walk("render", items)
     if whole is not None:
         cached = iter(whole)
-        for step in steps:
+        for step in metered("revisions", steps, _revision_of):
             one = next(cached) if step.run_script and headers[step] is not None else None
             yield _render_step(project, step, headers[step], chain, plans[step], one, guard, review)
         return
     start = chain.begin_walk()
-    for step in steps:
+    for step in metered("revisions", steps, _revision_of):
         yield _render_step(project, step, headers[step], chain, plans[step], None, guard, review)
     chain.end_walk(start, "render", items)
+
+
+def _revision_of(step: Step) -> str:
+    return step.revision
 
 
 def _render_step(
@@ -836,6 +841,7 @@ def _offline(config: Config, command: str, target: str, options: OutputOptions) 
         buffer = io.StringIO()
         write_script(config, command, target, options, buffer)
         return buffer.getvalue()
+    ticket.check_output(options)
     generated = generate(config, command, target, options)
     review = ticket.review_of(generated) if options.output is not None or options.strict else None
     if review is not None and options.strict:

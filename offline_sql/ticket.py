@@ -26,6 +26,7 @@ from typing import TYPE_CHECKING, Literal
 
 from offline_sql._version import __version__
 from offline_sql.errors import ReviewError
+from offline_sql.meter import metered
 from offline_sql.script.template import slugify
 
 if TYPE_CHECKING:
@@ -95,7 +96,7 @@ def review_of(generated: Generated) -> Review:
     dialect = project.dialect
     options = FrameOptions(transaction_per_migration=project.config.transaction_per_migration)
     blocked = rollback_blockers(generated)
-    steps = [
+    steps = (
         ReviewedStep(
             revision=r.step.revision,
             message=r.header.message if r.header else "",
@@ -114,8 +115,8 @@ def review_of(generated: Generated) -> Review:
             rollback_blocked_by=blocked.get(r.step.revision),
             empty_downgrade=empty_downgrade(project, r),
         )
-        for r in generated.steps
-    ]
+        for r in metered("reviewing", generated.steps, _revision)
+    )
     return review(
         steps,
         dialect.name,
@@ -123,6 +124,19 @@ def review_of(generated: Generated) -> Review:
         project.config.review_allow,
         rules=dialect.review_rules,
     )
+
+
+def _revision(rendered: RenderedStep) -> str:
+    return rendered.step.revision
+
+
+def check_output(options: OutputOptions) -> None:
+    """Before generating: the output directory can be written (see
+    :func:`offline_sql.output.check_target`)."""
+    from offline_sql.output import check_target
+
+    if options.output is not None:
+        check_target(options.output, options.force)
 
 
 def refuse_on_errors(review: Review) -> None:

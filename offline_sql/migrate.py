@@ -509,9 +509,10 @@ def _render_step(
     before = review.before(state) if review else None
     statements: list[Statement] = []
     count = 0
+    # The review reads what the step touched before the chain pickles it back.
     with (
-        review.step(state) if review else nullcontext(),
         chain.run(header, step.direction, capture_warnings=True) as run,
+        review.step(state) if review else nullcontext(),
     ):
         with run.script():
             ops = record_operations(header, step.direction, dialect)

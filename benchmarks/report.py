@@ -9,6 +9,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 
+from benchmarks import scaling
 from benchmarks.results import GROUP_TITLES, Group, Measurement, RunResult, Verification
 
 INSTALL_AND_RUN = ".venv/bin/pip install -q -e '.[bench]' && .venv/bin/python -m benchmarks.run"
@@ -207,6 +208,7 @@ def document(result: RunResult, previous: str | None = None) -> str:
         "## Results",
         "",
         *tables(result),
+        *scaling.section(scaling.scaling(result.measurements)),
         *verification_section(result.verification),
         "## Where the time goes",
         "",
@@ -227,5 +229,10 @@ def document(result: RunResult, previous: str | None = None) -> str:
 
 def console(result: RunResult) -> str:
     """What is printed at the end of a run: the summary, the tables and the verification."""
-    lines = [*summary(result), *tables(result), *verification_section(result.verification)]
+    lines = [
+        *summary(result),
+        *tables(result),
+        *scaling.section(scaling.scaling(result.measurements)),
+        *verification_section(result.verification),
+    ]
     return "\n".join(lines)

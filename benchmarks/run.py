@@ -21,7 +21,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 
-from benchmarks import machine, report, suite, synth
+from benchmarks import machine, report, scaling, suite, synth
 from benchmarks.measure import TOOLS, MeasurementFailed, clear_caches
 from benchmarks.profiling import ProfileFailed, profile_mig, summarise
 from benchmarks.results import Measurement, RunResult, Verification
@@ -60,8 +60,8 @@ def parse(argv: Sequence[str] | None) -> Options:
     parser = argparse.ArgumentParser(
         prog="python -m benchmarks.run", description=__doc__.split("\n\n")[0]
     )
-    parser.add_argument("--sizes", type=_sizes, default=(1000, 5000),
-                        help="linear histories (default 1000,5000); ranges and browsing are "
+    parser.add_argument("--sizes", type=_sizes, default=(1000, 2000, 5000),
+                        help="linear histories (default 1000,2000,5000); ranges and browsing are "
                              "measured on each, targets apply to the largest")
     parser.add_argument("--branchy-sizes", type=_sizes, default=(1000, 5000),
                         help="histories with branches and merges, whole-history runs only "
@@ -265,6 +265,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         previous = options.output.read_text() if options.output.exists() else None
         options.output.write_text(report.document(result, previous))
         print(f"wrote {options.output} ({result.seconds / 60:.1f} minutes)")
+    if not all(row.ok for row in scaling.scaling(result.measurements)):
+        print("cost per revision grows with the history: see the scaling table", file=sys.stderr)
+        return 1
     return 0
 
 

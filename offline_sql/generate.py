@@ -10,19 +10,22 @@ a failed generation writes nothing.
 from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
+from contextlib import nullcontext
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from offline_sql.errors import RenderError, UsageError
 from offline_sql.frame import describe_heads
+from offline_sql.meter import metered
 from offline_sql.project import Project, record_operations, start_chain, step_cache, with_cache
 
 if TYPE_CHECKING:
     from offline_sql.config import Config
-    from offline_sql.dialects.base import Dialect
     from offline_sql.frame import Spelling
     from offline_sql.plan import Step
+    from offline_sql.review.before import Before
+    from offline_sql.review_steps import ReviewSteps
     from offline_sql.script.header import RevisionHeader
     from offline_sql.state import SchemaState
     from offline_sql.statements import Statement
@@ -57,6 +60,9 @@ class RenderedStep:
     rendered ``for_review``."""
     existing_columns: dict[str, dict[str, str]] | None = None
     """table -> column -> type as the database spells it, before the step (review only)."""
+    before: Before | None = None
+    """The schema before the step, for the review (only when rendered ``for_review``):
+    followed step by step, never copied whole (:mod:`offline_sql.review_steps`)."""
 
 
 def resolve_range(
@@ -136,26 +142,33 @@ def iter_rendered(
         for step in steps
     }
     headers = {step: project.graph.revisions.get(step.revision) for step in steps}
+    review = None
+    if for_review:
+        from offline_sql.review_steps import ReviewSteps
+
+        review = ReviewSteps(project.dialect)
     scripted = [(step, h) for step in steps if step.run_script and (h := headers[step])]
     items: list[WalkItem] = [(header, step.direction, plans[step]) for step, header in scripted]
     whole = None if for_review else chain.try_walk("render", items)
     if whole is not None:
         cached = iter(whole)
-        for step in steps:
+        for step in metered("revisions", steps, _revision_of):
             one = next(cached) if step.run_script and headers[step] is not None else None
-            yield _render_step(
-                project, step, headers[step], chain, plans[step], one, guard, for_review
-            )
+            yield _render_step(project, step, headers[step], chain, plans[step], one, guard, review)
         return
     from offline_sql.script.imports import script_run
 
     start = chain.begin_walk()
     with script_run(project.config, [header for _, header in scripted]):
-        for step in steps:
+        for step in metered("revisions", steps, _revision_of):
             yield _render_step(
-                project, step, headers[step], chain, plans[step], None, guard, for_review
+                project, step, headers[step], chain, plans[step], None, guard, review
             )
     chain.end_walk(start, "render", items)
+
+
+def _revision_of(step: Step) -> str:
+    return step.revision
 
 
 def _render_step(
@@ -166,15 +179,15 @@ def _render_step(
     plan: str,
     cached: Rendered | None,
     guard: bool,
-    for_review: bool,
+    review: ReviewSteps | None,
 ) -> RenderedStep:
     """One step: from the whole-walk cache, the step cache, or run and rendered."""
     from offline_sql.operations import tables_dropped_later
     from offline_sql.stepcache import Rendered
 
     if not step.run_script or header is None:
-        return _rendered_without_script(project, step, header, chain, guard, for_review)
-    if cached is None and not for_review:
+        return _rendered_without_script(project, step, header, chain, guard, review)
+    if cached is None and review is None:
         cached = chain.skip_rendered(header, step.direction, plan)
     if cached is not None:
         return RenderedStep(
@@ -187,14 +200,15 @@ def _render_step(
             progress=cached.progress,
         )
     dialect = project.dialect
-    before = chain.state()
-    # What the review reads (tables and column types before the step) costs a pass over
-    # the whole state per step: only worth it when a review will read it.
-    tables = frozenset(_table_label(key) for key in before.tables) if for_review else frozenset()
-    columns = _column_types(before, dialect) if for_review else None
+    state = chain.state()
+    before = review.before(state) if review else None
     statements: list[Statement] = []
     count = 0
-    with chain.run(header, step.direction, capture_warnings=True) as run:
+    # The review reads what the step touched before the chain pickles it back.
+    with (
+        chain.run(header, step.direction, capture_warnings=True) as run,
+        review.step(state) if review else nullcontext(),
+    ):
         with run.script():
             ops = record_operations(header, step.direction, dialect)
         try:
@@ -218,8 +232,7 @@ def _render_step(
         version_statements=tuple(version_statements(project, step)),
         guard=tuple(guard_statements(project, step) if guard else ()),
         operation_count=count,
-        existing_tables=tables,
-        existing_columns=columns,
+        before=before,
         progress=progress_statements(project, step) if statements else (),
     )
     chain.store_rendered(
@@ -248,39 +261,17 @@ def _rendered_without_script(
     header: RevisionHeader | None,
     chain: Chain,
     guard: bool,
-    for_review: bool,
+    review: ReviewSteps | None,
 ) -> RenderedStep:
     """A stamp: only the version table changes."""
-    before = chain.state() if for_review else None
     return RenderedStep(
         step=step,
         header=header,
         statements=(),
         version_statements=tuple(version_statements(project, step)),
         guard=tuple(guard_statements(project, step) if guard else ()),
-        existing_tables=(
-            frozenset(_table_label(key) for key in before.tables) if before else frozenset()
-        ),
-        existing_columns=_column_types(before, project.dialect) if before else None,
+        before=review.before(chain.state()) if review else None,
     )
-
-
-def _table_label(key: tuple[str | None, str]) -> str:
-    schema, name = key
-    return f"{schema}.{name}" if schema else name
-
-
-def _column_types(state: SchemaState, dialect: Dialect) -> dict[str, dict[str, str]]:
-    found: dict[str, dict[str, str]] = {}
-    for key, table in state.tables.items():
-        types: dict[str, str] = {}
-        for name, column in table.columns.items():
-            try:
-                types[name] = dialect.type_sql(column.type)
-            except Exception:  # a type this dialect cannot spell: the review skips it
-                continue
-        found[_table_label(key)] = types
-    return found
 
 
 def version_statements(project: Project, step: Step) -> list[Statement]:

@@ -177,6 +177,7 @@ def _offline(config: Config, command: str, target: str, options: OutputOptions) 
         buffer = io.StringIO()
         write_script(config, command, target, options, buffer)
         return buffer.getvalue()
+    ticket.check_output(options)
     generated = generate(config, command, target, options)
     review = ticket.review_of(generated) if options.output is not None or options.strict else None
     if review is not None and options.strict:

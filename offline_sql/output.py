@@ -128,6 +128,27 @@ def _check_target(out_dir: Path, force: bool) -> bool:
     return True
 
 
+def check_target(out_dir: Path, force: bool) -> None:
+    """Refuse before any work what :func:`write_directory` would refuse after it: a long
+    history should not run for minutes to be told the directory is not empty, not a
+    directory, or cannot be created. Raises :class:`OutputError`."""
+    out_dir = Path(out_dir).absolute()
+    _check_target(out_dir, force)
+    ancestor = out_dir.parent
+    while not ancestor.exists() and not ancestor.is_symlink() and ancestor != ancestor.parent:
+        ancestor = ancestor.parent
+    if not ancestor.is_dir():
+        raise OutputError(
+            f"cannot create output directory {out_dir}: {ancestor} is not a directory; "
+            "choose another -o"
+        )
+    if not os.access(ancestor, os.W_OK | os.X_OK):
+        raise OutputError(
+            f"cannot create output directory {out_dir}: {ancestor} is not writable; "
+            "choose another -o"
+        )
+
+
 def _not_mig_output(out_dir: Path) -> str | None:
     """Why ``out_dir`` is not a directory mig wrote and nobody changed since (None: it is).
 

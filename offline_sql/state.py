@@ -81,9 +81,12 @@ class SchemaState:
         if table is not None:
             return table
         folded = (schema.casefold() if schema else None, name.casefold())
-        for (tschema, tname), candidate in self.tables.items():
+        # Keys only: reading every table would unpickle a cached state's tables and count
+        # each as touched by the step (stored again in its delta).
+        for key in self.tables:
+            tschema, tname = key
             if (tschema.casefold() if tschema else None, tname.casefold()) == folded:
-                return candidate
+                return self.tables[key]
         return None
 
     def copy(self) -> SchemaState:

@@ -25,6 +25,7 @@ import pickle
 import sys
 import types
 from collections.abc import Iterable, Iterator, MutableMapping
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -119,6 +120,9 @@ class TableMap(MutableMapping["TableKey", "TableState"]):
             {key: Frozen(blob) for key, blob in frozen.items()} if frozen else {}
         )
         self._tracking: Tracking | None = None
+        self._watch: set[TableKey] | None = None
+        """Keys read, written or deleted while watched (:meth:`watching`), apart from the
+        tracking of a step's delta."""
         self._source: dict[TableKey, bytes] = {}
         """Digest of the bytes each thawed table came from (or was last stored as), so a
         table a step only read need not be stored again."""
@@ -137,6 +141,8 @@ class TableMap(MutableMapping["TableKey", "TableState"]):
             value = thawed
         if self._tracking is not None:
             self._tracking.touched.add(key)
+        if self._watch is not None:
+            self._watch.add(key)
         return value
 
     def __setitem__(self, key: TableKey, value: TableState) -> None:
@@ -144,6 +150,8 @@ class TableMap(MutableMapping["TableKey", "TableState"]):
             self._tracking.touched.add(key)
             if key not in self._data:
                 self._tracking.events.append(("new", key))
+        if self._watch is not None:
+            self._watch.add(key)
         self._source.pop(key, None)
         self._data[key] = value
 
@@ -153,6 +161,8 @@ class TableMap(MutableMapping["TableKey", "TableState"]):
         if self._tracking is not None:
             self._tracking.touched.add(key)
             self._tracking.events.append(("del", key))
+        if self._watch is not None:
+            self._watch.add(key)
 
     def __contains__(self, key: object) -> bool:
         return key in self._data
@@ -185,6 +195,19 @@ class TableMap(MutableMapping["TableKey", "TableState"]):
         tracking, self._tracking = self._tracking, None
         assert tracking is not None, "stop_tracking without start_tracking"
         return tracking
+
+    @contextmanager
+    def watching(self) -> Iterator[set[TableKey]]:
+        """The keys read, written or deleted inside (a superset of the tables changed, as
+        for tracking): what the review must look at again after a step."""
+        outer, self._watch = self._watch, set()
+        seen = self._watch
+        try:
+            yield seen
+        finally:
+            self._watch = outer
+            if outer is not None:
+                outer |= seen
 
     def stored_form(self, key: TableKey) -> tuple[bool, bytes | None]:
         """``(changed, bytes)``: the pickled table (None when the key is gone), and whether

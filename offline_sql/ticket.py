@@ -25,6 +25,7 @@ from typing import TYPE_CHECKING, Literal
 
 from offline_sql._version import __version__
 from offline_sql.errors import ReviewError
+from offline_sql.meter import metered
 from offline_sql.script.template import slugify
 
 if TYPE_CHECKING:
@@ -62,7 +63,7 @@ def review_of(generated: Generated) -> Review:
     dialect = project.dialect
     options = FrameOptions(transaction_per_migration=project.config.transaction_per_migration)
     blocked = rollback_blockers(generated)
-    steps = [
+    steps = (
         ReviewedStep(
             revision=r.step.revision,
             message=r.header.message if r.header else "",
@@ -72,6 +73,7 @@ def review_of(generated: Generated) -> Review:
             allow=r.header.allow_findings if r.header else (),
             existing_tables=r.existing_tables,
             existing_columns=r.existing_columns or {},
+            before=r.before,
             in_transaction=placements(generated.spelling, framed_step(r), options),
             refused_in_transaction=tuple(
                 dialect.refuses_in_transaction(s.sql) for s in r.statements
@@ -80,8 +82,8 @@ def review_of(generated: Generated) -> Review:
             rollback_blocked_by=blocked.get(r.step.revision),
             empty_downgrade=empty_downgrade(project, r),
         )
-        for r in generated.steps
-    ]
+        for r in metered("reviewing", generated.steps, _revision)
+    )
     return review(
         steps,
         dialect.name,
@@ -89,6 +91,19 @@ def review_of(generated: Generated) -> Review:
         project.config.review_allow,
         rules=dialect.review_rules,
     )
+
+
+def _revision(rendered: RenderedStep) -> str:
+    return rendered.step.revision
+
+
+def check_output(options: OutputOptions) -> None:
+    """Before generating: the output directory can be written (see
+    :func:`offline_sql.output.check_target`)."""
+    from offline_sql.output import check_target
+
+    if options.output is not None:
+        check_target(options.output, options.force)
 
 
 def refuse_on_errors(review: Review) -> None:

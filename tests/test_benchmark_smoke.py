@@ -19,7 +19,7 @@ ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
     sys.path.append(str(ROOT))  # the repository's benchmarks/ package (not installed)
 
-from benchmarks import report, synth  # noqa: E402
+from benchmarks import report, scaling, synth  # noqa: E402
 from benchmarks.measure import Sample, run_once, tool_command  # noqa: E402
 from benchmarks.results import Measurement, RunResult, Target, Verification  # noqa: E402
 from benchmarks.verify import Server, difference, snapshot  # noqa: E402
@@ -117,3 +117,29 @@ def test_report_formats_medians_ratios_and_targets() -> None:
     assert report.NOTES_PLACEHOLDER in document
     edited = document.replace(report.NOTES_PLACEHOLDER, "Replaying costs 80 %.")
     assert "Replaying costs 80 %." in report.document(result, previous=edited)
+
+
+def _sized(n: int, seconds: float, mib: float, group: str = "whole") -> Measurement:
+    row = Measurement("whole", "first run, linear", n, "cold")
+    if group == "memory":
+        row = Measurement("memory", "first run, linear", n, "cold", "peak_mib")
+    row.samples = {"mig": [Sample(seconds, int(mib * 1024))], "alembic": [Sample(1.0, 1024)]}
+    return row
+
+
+def test_scaling_passes_linear_cost_and_fails_quadratic_cost() -> None:
+    """Issue 16: time or memory per revision growing > 25% from the smallest to the
+    largest N fails the report (and the run's exit code)."""
+    linear = [_sized(1000, 3.0, 100), _sized(2000, 5.9, 150), _sized(5000, 14.0, 300)]
+    rows = scaling.scaling(linear)
+    assert [(r.small_n, r.large_n) for r in rows] == [(1000, 5000)]
+    assert rows[0].ok and rows[0].growth < 0
+
+    quadratic = [_sized(1000, 3.0, 100), _sized(5000, 75.0, 2500)]
+    memory = [_sized(1000, 3.0, 100, "memory"), _sized(5000, 3.0, 2500, "memory")]
+    failed = scaling.scaling(quadratic + memory)
+    assert [(r.metric, r.ok) for r in failed] == [("seconds", False), ("peak_mib", False)]
+    text = "\n".join(scaling.section(failed))
+    row = "| first run, linear | time | 1,000 | 3.00 ms | 5,000 | 15.00 ms | +400% | **no** |"
+    assert row in text
+    assert scaling.scaling([_sized(1000, 3.0, 100)]) == []  # one size: nothing to compare

@@ -16,8 +16,10 @@ import pytest
 from click.testing import CliRunner, Result
 from helpers import DEFAULT_SETTINGS, Rev, make_project
 
+from offline_sql._version import __version__
 from offline_sql.cli import cli
 from offline_sql.dialects import NAMES
+from offline_sql.manifest import build_manifest
 
 EXAMPLE = Path(__file__).resolve().parent.parent / "examples" / "shop" / "mig.toml"
 
@@ -108,7 +110,10 @@ def broken(function: str) -> tuple[Rev, ...]:
 def test_failed_generation_writes_nothing(tmp_path: Path, force: bool, function: str) -> None:
     config = make_project(tmp_path / "project", broken(function))
     out = tmp_path / "out"
-    old = {"old.sql": b"SELECT 1;\n", "MANIFEST.json": b"{}\n"}  # an earlier run's output
+    # An earlier run's output, as mig writes it (anything else is refused before the run).
+    old_sql = b"SELECT 1;\n"
+    manifest = build_manifest([], "sqlite", __version__, extra_files=[("old.sql", old_sql)])
+    old = {"old.sql": old_sql, "MANIFEST.json": manifest}
     if force:
         out.mkdir()
         for name, data in old.items():

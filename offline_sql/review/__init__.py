@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from typing import Literal
 
 from offline_sql.errors import ConfigError, ScriptError
+from offline_sql.review.before import TablesBefore
 from offline_sql.review.classify import CLASSES, ClassifiedStatement, classify, transaction_marker
 from offline_sql.review.rebuild import as_alters, find_rebuilds
 from offline_sql.review.rules import Rule, Severity, StepContext, in_report_order
@@ -61,6 +62,10 @@ class ReviewedStep:
     empty_downgrade: bool = False
     """A downgrade step whose ``downgrade()`` records nothing although ``upgrade()`` records
     operations: the version table moves back, the schema stays as upgrade() left it."""
+    before: TablesBefore | None = None
+    """Optional: the schema before the step as the pipeline tracked it
+    (:mod:`offline_sql.review.before`); wins over ``existing_tables`` and
+    ``existing_columns``."""
 
 
 @dataclass(frozen=True)
@@ -218,6 +223,7 @@ def review_step(
         existing_tables=step.existing_tables,
         existing_columns=step.existing_columns,
         empty_downgrade=step.empty_downgrade,
+        before=step.before,
     )
     allowed = allow | set(step.allow)
     findings: list[tuple[int, int, Finding]] = []

@@ -23,12 +23,14 @@ it everywhere with ``review_allow``. Allowed findings stay in the report, marked
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Literal
 
 from sqlglot import exp
 
+from offline_sql.review.before import Fixed, TablesBefore
 from offline_sql.review.classify import ClassifiedStatement, node_kind, table_name
 from offline_sql.review.rebuild import dropped_tables
 
@@ -72,6 +74,15 @@ class StepContext:
     existing_columns: Mapping[str, Mapping[str, str]] = field(default_factory=dict)
     empty_downgrade: bool = False
     """A downgrade whose ``downgrade()`` records nothing while ``upgrade()`` records some."""
+    before: TablesBefore | None = None
+    """The schema before the step as the pipeline tracked it; None: ``existing_tables``
+    and ``existing_columns``."""
+
+    @functools.cached_property
+    def _before(self) -> TablesBefore:
+        if self.before is not None:
+            return self.before
+        return Fixed(self.existing_tables, self.existing_columns)
 
     def existed(self, table: str | None) -> bool:
         """Whether ``table`` existed before the step; a qualified name also matches its bare
@@ -79,21 +90,16 @@ class StepContext:
         the locking rules speak up rather than stay silent."""
         if not table:
             return False
-        known = {_fold(name) for name in self.existing_tables}
-        known |= {name.rsplit(".", 1)[-1] for name in known}
-        folded = _fold(table)
-        return folded in known or folded.rsplit(".", 1)[-1] in known
+        return self._before.existed(table)
 
     def old_type(self, table: str | None, column: str) -> exp.DataType | None:
         """The column's type before the step, parsed, when the pipeline told us."""
         if not table:
             return None
-        wanted = {_fold(table), _fold(table).rsplit(".", 1)[-1]}
-        for name, columns in self.existing_columns.items():
-            if _fold(name) in wanted or _fold(name).rsplit(".", 1)[-1] in wanted:
-                for col, type_sql in columns.items():
-                    if _fold(col) == _fold(column):
-                        return _build_type(type_sql, self.sqlglot_name)
+        for columns in self._before.columns(table):
+            for col, type_sql in columns.items():
+                if _fold(col) == _fold(column):
+                    return _build_type(type_sql, self.sqlglot_name)
         return None
 
 

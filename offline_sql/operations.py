@@ -288,6 +288,8 @@ ALL_OPERATIONS: tuple[type[Operation], ...] = (
     BulkInsert,
     BatchAlterTable,
 )
+"""Every operation; ``offline_sql.operation_specs`` declares where each one is wired
+(docs/architecture.md, "Adding an operation")."""
 
 
 def tables_dropped_later(

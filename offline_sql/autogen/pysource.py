@@ -280,7 +280,7 @@ def _render(op: Operation, writer: _Writer) -> str:
     raise RenderError(f"autogenerate cannot write {type(op).__name__} as an op.* call")
 
 
-@_render.register
+@_render.register(CreateTable)
 def _(op: CreateTable, writer: _Writer) -> str:
     args = [py_str(op.table_name)]
     args += [_column(i, writer) for i in op.items if isinstance(i, sa.Column)]
@@ -289,24 +289,24 @@ def _(op: CreateTable, writer: _Writer) -> str:
     return _call("create_table", args + _kwargs(pairs, writer))
 
 
-@_render.register
+@_render.register(DropTable)
 def _(op: DropTable, writer: _Writer) -> str:
     return _call("drop_table", [py_str(op.table_name), *_kwargs(_schema(op), writer)])
 
 
-@_render.register
+@_render.register(AddColumn)
 def _(op: AddColumn, writer: _Writer) -> str:
     args = [py_str(op.table_name), _column(op.column, writer)]
     return _call("add_column", args + _kwargs(_schema(op), writer))
 
 
-@_render.register
+@_render.register(DropColumn)
 def _(op: DropColumn, writer: _Writer) -> str:
     args = [py_str(op.table_name), py_str(op.column_name)]
     return _call("drop_column", args + _kwargs(_schema(op), writer))
 
 
-@_render.register
+@_render.register(AlterColumn)
 def _(op: AlterColumn, writer: _Writer) -> str:
     pairs: list[tuple[str, Any]] = []
     for key in ("nullable", "type_", "server_default", "comment"):
@@ -332,7 +332,7 @@ def _default_value(value: Any) -> Any:
     return value
 
 
-@_render.register
+@_render.register(CreateIndex)
 def _(op: CreateIndex, writer: _Writer) -> str:
     elements = [py_str(c) if isinstance(c, str) else py_value(c, writer) for c in op.columns]
     args = [py_value(op.index_name, writer), py_str(op.table_name), "[" + ", ".join(elements) + "]"]
@@ -341,13 +341,13 @@ def _(op: CreateIndex, writer: _Writer) -> str:
     return _call("create_index", args + _kwargs(pairs, writer))
 
 
-@_render.register
+@_render.register(DropIndex)
 def _(op: DropIndex, writer: _Writer) -> str:
     pairs = [("table_name", op.table_name), *_schema(op)]
     return _call("drop_index", [py_str(op.index_name), *_kwargs(pairs, writer)])
 
 
-@_render.register
+@_render.register(CreateUniqueConstraint)
 def _(op: CreateUniqueConstraint, writer: _Writer) -> str:
     args = [
         py_value(op.constraint_name, writer),
@@ -358,7 +358,7 @@ def _(op: CreateUniqueConstraint, writer: _Writer) -> str:
     return _call("create_unique_constraint", args + _kwargs(pairs, writer))
 
 
-@_render.register
+@_render.register(CreatePrimaryKey)
 def _(op: CreatePrimaryKey, writer: _Writer) -> str:
     args = [
         py_value(op.constraint_name, writer),
@@ -368,7 +368,7 @@ def _(op: CreatePrimaryKey, writer: _Writer) -> str:
     return _call("create_primary_key", args + _kwargs(_schema(op), writer))
 
 
-@_render.register
+@_render.register(CreateForeignKey)
 def _(op: CreateForeignKey, writer: _Writer) -> str:
     args = [
         py_value(op.constraint_name, writer),
@@ -390,21 +390,21 @@ def _(op: CreateForeignKey, writer: _Writer) -> str:
     return _call("create_foreign_key", args + _kwargs(pairs, writer))
 
 
-@_render.register
+@_render.register(CreateCheckConstraint)
 def _(op: CreateCheckConstraint, writer: _Writer) -> str:
     condition = op.condition if isinstance(op.condition, str) else sql_text(op.condition)
     args = [py_value(op.constraint_name, writer), py_str(op.table_name), py_str(condition)]
     return _call("create_check_constraint", args + _kwargs(_schema(op), writer))
 
 
-@_render.register
+@_render.register(DropConstraint)
 def _(op: DropConstraint, writer: _Writer) -> str:
     args = [py_str(op.constraint_name), py_str(op.table_name)]
     pairs = _given([("type_", op.type_)]) + _schema(op)
     return _call("drop_constraint", args + _kwargs(pairs, writer))
 
 
-@_render.register
+@_render.register(CreateTableComment)
 def _(op: CreateTableComment, writer: _Writer) -> str:
     pairs: list[tuple[str, Any]] = []
     if op.existing_comment not in (UNSET, None):
@@ -413,7 +413,7 @@ def _(op: CreateTableComment, writer: _Writer) -> str:
     return _call("create_table_comment", args + _kwargs(pairs + _schema(op), writer))
 
 
-@_render.register
+@_render.register(DropTableComment)
 def _(op: DropTableComment, writer: _Writer) -> str:
     pairs: list[tuple[str, Any]] = []
     if op.existing_comment not in (UNSET, None):
@@ -439,12 +439,12 @@ def _unknown(what: str) -> Inverse:
     return [f"mig: {what} is not known to the migrations; restore it by hand"]
 
 
-@inverse.register
+@inverse.register(CreateTable)
 def _(op: CreateTable, before: SchemaState) -> Inverse:
     return [DropTable(op.table_name, schema=op.schema)]
 
 
-@inverse.register
+@inverse.register(DropTable)
 def _(op: DropTable, before: SchemaState) -> Inverse:
     table = before.get(op.schema, op.table_name)
     if table is None:
@@ -452,12 +452,12 @@ def _(op: DropTable, before: SchemaState) -> Inverse:
     return list(create_table_ops(table))
 
 
-@inverse.register
+@inverse.register(AddColumn)
 def _(op: AddColumn, before: SchemaState) -> Inverse:
     return [DropColumn(op.table_name, schema=op.schema, column_name=op.column.name)]
 
 
-@inverse.register
+@inverse.register(DropColumn)
 def _(op: DropColumn, before: SchemaState) -> Inverse:
     from offline_sql.schema_items import column_from_state
 
@@ -467,7 +467,7 @@ def _(op: DropColumn, before: SchemaState) -> Inverse:
     return [AddColumn(op.table_name, schema=op.schema, column=column_from_state(column))]
 
 
-@inverse.register
+@inverse.register(AlterColumn)
 def _(op: AlterColumn, before: SchemaState) -> Inverse:
     column = before.column((op.schema, op.table_name), op.column_name)
     if column is None:
@@ -495,12 +495,12 @@ def _(op: AlterColumn, before: SchemaState) -> Inverse:
     ]
 
 
-@inverse.register
+@inverse.register(CreateIndex)
 def _(op: CreateIndex, before: SchemaState) -> Inverse:
     return [DropIndex(op.table_name, schema=op.schema, index_name=op.index_name or "")]
 
 
-@inverse.register
+@inverse.register(DropIndex)
 def _(op: DropIndex, before: SchemaState) -> Inverse:
     table = before.get(op.schema, op.table_name)
     if table is None or op.index_name not in table.indexes:
@@ -521,17 +521,17 @@ def _drop_named(op: CreateUniqueConstraint | CreateForeignKey, kind: Any) -> Inv
     ]
 
 
-@inverse.register
+@inverse.register(CreateUniqueConstraint)
 def _(op: CreateUniqueConstraint, before: SchemaState) -> Inverse:
     return _drop_named(op, "unique")
 
 
-@inverse.register
+@inverse.register(CreateForeignKey)
 def _(op: CreateForeignKey, before: SchemaState) -> Inverse:
     return _drop_named(op, "foreignkey")
 
 
-@inverse.register
+@inverse.register(DropConstraint)
 def _(op: DropConstraint, before: SchemaState) -> Inverse:
     table = before.get(op.schema, op.table_name)
     if table is None:
@@ -560,7 +560,7 @@ def _(op: DropConstraint, before: SchemaState) -> Inverse:
     return found or _unknown(f"constraint {name}")
 
 
-@inverse.register
+@inverse.register(CreateTableComment)
 def _(op: CreateTableComment, before: SchemaState) -> Inverse:
     table = before.get(op.schema, op.table_name)
     old = table.comment if table is not None else None
@@ -573,7 +573,7 @@ def _(op: CreateTableComment, before: SchemaState) -> Inverse:
     return [DropTableComment(op.table_name, schema=op.schema, existing_comment=op.comment)]
 
 
-@inverse.register
+@inverse.register(DropTableComment)
 def _(op: DropTableComment, before: SchemaState) -> Inverse:
     table = before.get(op.schema, op.table_name)
     if table is None or not table.comment:

@@ -28,6 +28,7 @@ from offline_sql.dialects import existing
 from offline_sql.dialects.literals import LiteralError, Literals
 from offline_sql.dialects.outside_transaction import Refusal, refusals
 from offline_sql.errors import ClientCommandError, RenderError
+from offline_sql.operation_specs import SPECS
 from offline_sql.revision_ids import VERSION_NUM_LENGTH
 from offline_sql.schema_items import fk_target, name_or_none, type_checks
 from offline_sql.statements import Statement, StatementKind
@@ -408,27 +409,10 @@ class Dialect:
                 )
 
     def renderers(self) -> dict[type[Operation], Renderer]:
-        """The explicit dispatch table; subclasses override the ``render_*`` methods it names."""
-        return {
-            ops.CreateTable: self.render_create_table,
-            ops.DropTable: self.render_drop_table,
-            ops.RenameTable: self.render_rename_table,
-            ops.AddColumn: self.render_add_column,
-            ops.DropColumn: self.render_drop_column,
-            ops.AlterColumn: self.render_alter_column_and_checks,
-            ops.CreateIndex: self.render_create_index,
-            ops.DropIndex: self.render_drop_index,
-            ops.CreatePrimaryKey: self.render_create_primary_key,
-            ops.CreateUniqueConstraint: self.render_create_unique_constraint,
-            ops.CreateForeignKey: self.render_create_foreign_key,
-            ops.CreateCheckConstraint: self.render_create_check_constraint,
-            ops.DropConstraint: self.render_known_drop_constraint,
-            ops.CreateTableComment: self.render_create_table_comment,
-            ops.DropTableComment: self.render_drop_table_comment,
-            ops.Execute: self.render_execute,
-            ops.BulkInsert: self.render_bulk_insert,
-            ops.BatchAlterTable: self.render_batch_alter_table,
-        }
+        """The explicit dispatch table, from the one declaration per operation
+        (:data:`offline_sql.operation_specs.SPECS` names the ``render_*`` method of each);
+        subclasses override those methods."""
+        return {spec.operation: getattr(self, spec.renderer) for spec in SPECS}
 
     # ---- version table ----------------------------------------------------------------
 

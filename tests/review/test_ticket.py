@@ -19,7 +19,7 @@ from helpers import DEFAULT_SETTINGS, Rev, make_project
 from offline_sql.cli import cli
 from offline_sql.dialects import NAMES
 
-EXAMPLE = Path(__file__).resolve().parent.parent / "examples" / "shop" / "mig.toml"
+EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "shop" / "mig.toml"
 
 
 def mig(*args: str) -> Result:

@@ -13,7 +13,7 @@ For each history (the migrations folder an open-source project ships in its PyPI
    ON_ERROR_STOP=1``, ``mariadb``, ``sqlite3 -bail``) to a fresh throwaway database;
 3. ``alembic upgrade head`` runs online, on the unmodified scripts, against another fresh
    database (same version table name, ``mig_version``);
-4. both databases are reflected (``tests/reflection.py``) and compared;
+4. both databases are reflected (``tests/support/reflection.py``) and compared;
 5. then ``downgrade`` to base, both ways, and the two databases compared again.
 
 When mig cannot generate a revision R because the script reads the database (which no
@@ -56,7 +56,7 @@ from typing import Any
 import sqlalchemy as sa
 
 ROOT = Path(__file__).resolve().parent.parent
-TESTS = ROOT / "tests"
+TESTS = ROOT / "tests" / "support"
 if str(TESTS) not in sys.path:
     sys.path.append(str(TESTS))  # the suite's database and reflection helpers
 

@@ -1,4 +1,4 @@
-"""Shared fixtures: keep small; builders live in tests/helpers.py."""
+"""Shared fixtures: keep small; builders live in tests/support/helpers.py."""
 
 from __future__ import annotations
 

@@ -14,7 +14,7 @@ prepared statement, so its guard sets the boolean ``sql_warnings`` to itself whe
 revisions match and to the message otherwise, which the server refuses with ``ERROR 1231
 (42000): Variable 'sql_warnings' can't be set to the value of 'mig: the database is at
 revision <found>, expected <expected>'`` (up to 200 characters of it); either way the
-client stops. Both are verified with the mariadb client (tests/test_guards.py).
+client stops. Both are verified with the mariadb client (tests/per_database/test_guards.py).
 """
 
 from __future__ import annotations
@@ -125,7 +125,8 @@ class MySQLDialect(Dialect):
 
     foreign_key_ondelete_actions = frozenset({"RESTRICT", "CASCADE", "SET NULL", "NO ACTION"})
     """No ``SET DEFAULT``: InnoDB does not implement it (MySQL rejects the table definition;
-    MariaDB 10.11 accepts it and silently keeps no action, see tests/test_render_mysql.py)."""
+    MariaDB 10.11 accepts it and silently keeps no action, see
+    tests/per_database/test_render_mysql.py)."""
     foreign_key_onupdate_actions = foreign_key_ondelete_actions
     drop_index_names_table = True
     foreign_key_namer = InnoDBForeignKeyNames()

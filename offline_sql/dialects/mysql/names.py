@@ -3,7 +3,7 @@
 Knowing them lets a script drop an unnamed key offline
 (``op.drop_constraint("orders_ibfk_1", "orders", type_="foreignkey")``) and lets the
 dialect drop and re-add a key around a change the server refuses while it exists. The
-numbering, checked on MariaDB 10.11 (``tests/test_mysql_fk_names.py`` applies a history
+numbering, checked on MariaDB 10.11 (``tests/per_database/test_mysql_fk_names.py`` applies a history
 with the ``mariadb`` client and compares the names with the replayed state):
 
 * ``CREATE TABLE`` numbers its unnamed keys 1, 2, ... in the order they are written,

@@ -4,7 +4,7 @@ For every golden scenario and each of PostgreSQL, MariaDB and SQLite: the scenar
 ``--sql`` script goes through ``psql``/``mariadb``/``sqlite3`` into one fresh database, the
 same migrations run online into another, and the two are compared (schema snapshot, version
 rows, every table's rows, partial-index predicates, enum labels). Both are then held to the
-scenario's written intent (``tests/scenario_intent.py``), since offline and online share
+scenario's written intent (``tests/support/scenario_intent.py``), since offline and online share
 the renderer and could agree on a mistake.
 
 Each (scenario, database) pair of databases is built once and shared by the tests that
@@ -14,15 +14,13 @@ look at it; the databases are dropped as soon as they are observed.
 from __future__ import annotations
 
 import copy
-import dataclasses
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 import pytest
-from click.testing import CliRunner
 from databases import DIALECTS, DatabasePool, DialectName, ScratchDatabase, ScriptFailed
+from offline_online import MARKS, STOPS, Stop, cli_script, online_config, write_project
 from scenario_intent import (
     INTENTS,
     Observed,
@@ -35,27 +33,10 @@ from scenario_intent import (
 
 from golden import Scenario, scenarios
 from offline_sql import migrate
-from offline_sql.cli import cli
 from offline_sql.config import Config, load_config
 from offline_sql.errors import DatabaseError
 
-MARKS = {"postgresql": pytest.mark.postgresql, "mariadb": pytest.mark.mysql}
 RUNNABLE = ("upgrade", "downgrade", "stamp")
-
-
-@dataclass(frozen=True)
-class Stop:
-    """A scenario that cannot run to its end on one database, offline or online: both
-    must stop at the same statement with the same error and leave the same state."""
-
-    error: str
-    """Text both the client's and mig's messages contain (the server's error code)."""
-    versions: list[str]
-    reason: str
-
-
-STOPS: dict[tuple[str, str], Stop] = {}
-"""Scenarios a database is expected to refuse, in both modes alike (none at present)."""
 
 
 def _cases() -> list[Any]:
@@ -76,20 +57,6 @@ CASES = _cases()
 
 
 # ---- running a scenario both ways ---------------------------------------------------------
-
-
-def cli_script(config: Path, dialect: str, *command: str) -> str:
-    """``mig -c CONFIG --dialect D COMMAND --sql``, run in-process as users run it."""
-    args = ["-c", str(config), "--dialect", dialect, *command, "--sql"]
-    result = CliRunner().invoke(cli, args, catch_exceptions=False)
-    assert result.exit_code == 0, f"mig {' '.join(args)}: {result.stderr}"
-    # The bytes users get: Result.stdout would turn a CR LF inside a literal into LF.
-    return result.stdout_bytes.decode("utf-8")
-
-
-def online_config(config: Path, database: ScratchDatabase) -> Config:
-    loaded = load_config(config, dialect=database.dialect)
-    return dataclasses.replace(loaded, url=database.url.render_as_string(hide_password=False))
 
 
 def split(command: tuple[str, ...]) -> tuple[str, str | None, str]:
@@ -118,52 +85,6 @@ def run_online(scenario: Scenario, database: ScratchDatabase) -> None:
         "stamp": migrate.stamp,
     }
     commands[verb](config, target)
-
-
-REVISION = '''"""{message}
-
-Revision ID: {revision}
-Revises: {down}
-"""
-
-import sqlalchemy as sa
-
-from offline_sql import op
-
-revision = "{revision}"
-down_revision = {down_repr}
-branch_labels = None
-depends_on = None
-
-
-def upgrade() -> None:
-{body}
-
-
-def downgrade() -> None:
-    pass
-'''
-
-
-def write_project(root: Path, steps: list[tuple[str, str]], settings: str = "") -> Path:
-    """A mig project in ``root`` with a linear history: (revision, upgrade body) in order,
-    bodies indented; returns the config file."""
-    versions = root / "migrations" / "versions"
-    versions.mkdir(parents=True)
-    config = root / "mig.toml"
-    config.write_text(f'script_location = "migrations"\n{settings}', encoding="utf-8")
-    down = None
-    for revision, body in steps:
-        text = REVISION.format(
-            message=f"step {revision}",
-            revision=revision,
-            down=down or "None",
-            down_repr=repr(down),
-            body=body,
-        )
-        (versions / f"{revision}_step.py").write_text(text, encoding="utf-8")
-        down = revision
-    return config
 
 
 @dataclass

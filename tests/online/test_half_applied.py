@@ -19,7 +19,7 @@ from pathlib import Path
 import pytest
 import sqlalchemy as sa
 from databases import DialectName, ScratchDatabase, ScriptFailed, scratch_database
-from test_offline_equals_online import cli_script, online_config, write_project
+from offline_online import cli_script, online_config, write_project
 
 from offline_sql import migrate
 from offline_sql.dialects import NAMES, get_dialect
@@ -53,7 +53,8 @@ def tables(database: ScratchDatabase) -> list[str]:
 def test_a_rerun_stops_at_the_guard_until_the_block_is_resolved(
     mariadb_database: ScratchDatabase, tmp_path: Path, dialect: str
 ) -> None:
-    """The mysql dialect's guard (``sql_warnings``) runs on MariaDB as in tests/test_guards.py."""
+    """The mysql dialect's guard (``sql_warnings``) runs on MariaDB as in
+    tests/per_database/test_guards.py."""
     config = write_project(tmp_path / "failing", FAILING)
     whole = cli_script(config, dialect, "upgrade", "base:head")
     assert "\n".join("-- " + line for line in RESUME_NOTES) in whole

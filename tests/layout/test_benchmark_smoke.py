@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 from databases import ScratchDatabase
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 if str(ROOT) not in sys.path:
     sys.path.append(str(ROOT))  # the repository's benchmarks/ package (not installed)
 

@@ -31,7 +31,7 @@ from offline_sql.errors import RenderError
 from offline_sql.frame import FramedStep, FrameOptions, frame_script
 from offline_sql.state import SchemaState
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 DOC = ROOT / "docs" / "dialects.md"
 CANNOT_DO = "## What it cannot do"
 NO_SERVER = {
@@ -424,7 +424,7 @@ def test_cited_tests_exist(citation: str) -> None:
 
 def test_cited_chained_test_names_exist() -> None:
     """``tests/x.py::a``, ``::b``: the second name belongs to the same file."""
-    for path, rest in re.findall(r"(tests/\w+\.py)::\w+`((?:, `::\w+`)+)", doc()):
+    for path, rest in re.findall(r"(tests/[\w/]+\.py)::\w+`((?:, `::\w+`)+)", doc()):
         source = (ROOT / path).read_text(encoding="utf-8")
         for name in re.findall(r"::(\w+)", rest):
             assert re.search(rf"^def {name}\(", source, re.M), f"{path}::{name} does not exist"

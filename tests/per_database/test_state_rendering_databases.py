@@ -641,7 +641,7 @@ def test_dropping_an_index_a_foreign_key_needs_keeps_the_foreign_key(
 
 # ---- SQL Server default constraints (golden/mssql_defaults) -------------------------------
 
-MSSQL_GOLDEN = Path(__file__).resolve().parent.parent / "golden" / "mssql_defaults" / "mssql.sql"
+MSSQL_GOLDEN = Path(__file__).resolve().parents[2] / "golden" / "mssql_defaults" / "mssql.sql"
 DEFAULT_LOOKUP = (
     "SELECT @name = dc.name FROM sys.default_constraints AS dc JOIN sys.columns AS c"
     " ON c.object_id = dc.parent_object_id AND c.column_id = dc.parent_column_id"

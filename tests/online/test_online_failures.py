@@ -9,7 +9,7 @@ revision's table again, which every database refuses. Online mode must
   with the schema to match (the second revision's new table is gone);
 * on MariaDB (every DDL commits) leave the version row at the last revision that completed,
   so the database says where it stopped, and the "in progress" row of the failed one
-  (``~<revision>``, see tests/test_half_applied.py) so no run starts it again over its half.
+  (``~<revision>``, see tests/online/test_half_applied.py) so no run starts it again over its half.
 
 The offline script of the same range, applied with the database's own client, must stop
 in the same place: the two modes fail alike.
@@ -24,9 +24,9 @@ from typing import Any
 
 import pytest
 from databases import DIALECTS, DatabasePool, DialectName, ScratchDatabase, ScriptFailed
+from offline_online import MARKS, cli_script, write_project
 from reflection import snapshot
 from scenario_intent import differences, observe
-from test_offline_equals_online import MARKS, cli_script, write_project
 
 from offline_sql import migrate
 from offline_sql.config import Config, load_config

@@ -18,7 +18,7 @@ import pytest
 import offline_sql
 import offline_sql.dialects
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 PACKAGE = Path(offline_sql.__file__).resolve().parent
 
 

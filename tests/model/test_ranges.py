@@ -19,8 +19,8 @@ from typing import Any
 
 import pytest
 from databases import DIALECTS, DatabasePool, DialectName, ScratchDatabase
+from offline_online import MARKS, STOPS, cli_script
 from scenario_intent import Observed, differences, observe
-from test_offline_equals_online import MARKS, STOPS, cli_script
 
 from golden import Scenario, scenarios
 from offline_sql.config import load_config

@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 import sqlalchemy as sa
 from databases import ScratchDatabase
-from test_offline_equals_online import cli_script, online_config, write_project
+from offline_online import cli_script, online_config, write_project
 
 from offline_sql import migrate
 from offline_sql.dialects import get_dialect

@@ -23,9 +23,9 @@ from typing import Any
 import pytest
 import sqlalchemy as sa
 from databases import scratch_database
+from offline_online import cli_script, write_project
 from reflection import diff, snapshot
 from sqlalchemy.dialects import mysql
-from test_offline_equals_online import cli_script, write_project
 
 from offline_sql import migrate
 from offline_sql.config import load_config

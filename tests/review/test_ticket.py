@@ -21,7 +21,7 @@ from offline_sql.cli import cli
 from offline_sql.dialects import NAMES
 from offline_sql.manifest import build_manifest
 
-EXAMPLE = Path(__file__).resolve().parent.parent / "examples" / "shop" / "mig.toml"
+EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "shop" / "mig.toml"
 
 
 def mig(*args: str) -> Result:

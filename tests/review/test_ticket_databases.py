@@ -26,7 +26,7 @@ from reflection import diff, snapshot
 from offline_sql.cli import cli
 from offline_sql.dialects import get_dialect
 
-EXAMPLE = Path(__file__).resolve().parent.parent / "examples" / "shop" / "mig.toml"
+EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "shop" / "mig.toml"
 REVISIONS = ("1f0e2a3b4c5d", "2a7b8c9d0e1f", "3c4d5e6f7a8b")
 """The example's history, base first."""
 VERSION_TABLE = "mig_version"

@@ -1,6 +1,6 @@
 """SQL Server scripts keep the vendor's documented rules (issue 13; issue 11 for sqlcmd).
 
-``tests/mssql_rules.py`` writes each rule down from Microsoft's documentation; here every
+``tests/support/mssql_rules.py`` writes each rule down from Microsoft's documentation; here every
 golden SQL Server script is held to all of them, each rule is shown to flag the output mig
 wrote before (so it can fail), and the renderings behind each rule are checked case by case.
 """

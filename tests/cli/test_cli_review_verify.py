@@ -21,7 +21,7 @@ from offline_sql.dialects import NAMES
 from offline_sql.review import ReviewedStep, review
 from offline_sql.statements import Statement
 
-EXAMPLE = Path(__file__).resolve().parent.parent / "examples" / "shop" / "mig.toml"
+EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "shop" / "mig.toml"
 REVISIONS = ("1f0e2a3b4c5d", "2a7b8c9d0e1f", "3c4d5e6f7a8b")
 
 FILES = (

@@ -1,6 +1,6 @@
 """Oracle scripts keep SQL*Plus's and Oracle's documented rules (issue 13, items 6-11).
 
-The rules live in ``tests/sqlplus_rules.py``, an independent reader of SQL*Plus scripts.
+The rules live in ``tests/support/sqlplus_rules.py``, an independent reader of SQL*Plus scripts.
 Each rule is shown to flag the output mig used to write (the failing example), and then to
 pass on every golden Oracle script and on what mig now renders for hostile input.
 """

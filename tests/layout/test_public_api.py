@@ -17,7 +17,7 @@ from types import ModuleType
 import offline_sql
 from offline_sql import op
 
-README = Path(__file__).resolve().parent.parent / "README.md"
+README = Path(__file__).resolve().parents[2] / "README.md"
 
 
 def readme_op_names() -> list[str]:

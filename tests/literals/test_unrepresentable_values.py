@@ -15,7 +15,7 @@ import pytest
 import sqlalchemy as sa
 from click.testing import CliRunner
 from databases import ScratchDatabase
-from test_offline_equals_online import cli_script, write_project
+from offline_online import cli_script, write_project
 
 from offline_sql.cli import cli
 

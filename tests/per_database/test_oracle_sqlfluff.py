@@ -1,6 +1,6 @@
 """Every statement of every golden Oracle script parses with sqlfluff's Oracle dialect.
 
-The script is split the way SQL*Plus splits it (``tests/sqlplus_rules.py``: ``;`` at a line
+The script is split the way SQL*Plus splits it (``tests/support/sqlplus_rules.py``: ``;`` at a line
 end, ``/`` lines, SQL*Plus commands such as WHENEVER/SET/EXIT left out), and each SQL
 statement or PL/SQL block is parsed on its own: zero unparsable units, except the gaps
 listed in :data:`SQLFLUFF_GAPS`, each with the reason it is sqlfluff's and not ours. This

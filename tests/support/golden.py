@@ -4,7 +4,7 @@ Each ``golden/<scenario>/`` folder is a complete mig project (``mig.toml`` and
 ``migrations/versions/``) plus ``scenario.toml`` naming the command whose ``--sql`` output
 is kept. Regenerate every file after a deliberate change with::
 
-    .venv/bin/python tests/golden.py
+    .venv/bin/python tests/support/golden.py
 
 and review the diff (``git diff golden/``) before committing.
 """
@@ -23,7 +23,7 @@ if sys.version_info >= (3, 11):
 else:  # pragma: no cover
     import tomli as tomllib
 
-GOLDEN_DIR = Path(__file__).resolve().parent.parent / "golden"
+GOLDEN_DIR = Path(__file__).resolve().parents[2] / "golden"
 DIALECTS = NAMES
 """Every registered dialect: a new database gets a golden file in every scenario."""
 

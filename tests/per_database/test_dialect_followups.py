@@ -1,7 +1,7 @@
 """Dialect follow-ups found by the offline==online and schema-state tests.
 
 Each fix is checked on the rendered SQL and, where a server exists, applied with the
-database's own client (``psql``, ``mariadb``) through ``tests/databases.py``.
+database's own client (``psql``, ``mariadb``) through ``tests/support/databases.py``.
 """
 
 from __future__ import annotations
@@ -13,8 +13,8 @@ import pytest
 import sqlalchemy as sa
 from databases import ScratchDatabase, ScriptFailed
 from helpers import Rev, make_project
+from offline_online import cli_script, online_config
 from sqlalchemy.dialects import postgresql
-from test_offline_equals_online import cli_script, online_config
 
 from offline_sql import migrate
 from offline_sql import operations as o

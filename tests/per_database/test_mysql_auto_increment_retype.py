@@ -16,8 +16,8 @@ import pytest
 import sqlalchemy as sa
 from click.testing import CliRunner
 from databases import scratch_database
+from offline_online import cli_script, online_config, write_project
 from reflection import diff, snapshot
-from test_offline_equals_online import cli_script, online_config, write_project
 
 from offline_sql import migrate
 from offline_sql.cli import cli

@@ -29,7 +29,7 @@ ERROR_CASES = [c for c in CASES if c not in SCRIPT_CASES]
 @pytest.mark.parametrize(("scenario", "dialect"), CASES)
 def test_golden_file_matches(scenario: Scenario, dialect: str) -> None:
     expected = scenario.expected(dialect)
-    assert expected.exists(), f"missing {expected}: run `.venv/bin/python tests/golden.py`"
+    assert expected.exists(), f"missing {expected}: run `.venv/bin/python tests/support/golden.py`"
     suffix, text = run(scenario, dialect).kept
     assert expected.suffix == f".{suffix}"
     assert text == scenario.expected_text(dialect)

@@ -1,4 +1,4 @@
-"""Shared tools for the step cache tests (tests/test_stepcache*.py).
+"""Shared tools for the step cache tests (tests/stepcache/).
 
 The step cache (:mod:`offline_sql.stepcache`) must be invisible: a run with a cold cache, a
 warm cache and no cache at all gives the same bytes. These helpers run ``mig`` in-process

@@ -5,7 +5,7 @@ An operation is a dataclass in :mod:`offline_sql.operations`; to be usable it al
 dialect and, for autogenerate, an ``op.*`` source form and an inverse (the downgrade). This
 table says, for each operation, which of those it has and under what name, and *why* when it
 has none. :meth:`offline_sql.dialects.base.Dialect.renderers` is built from it, and
-``tests/test_operations_complete.py`` checks every other part against it, naming the missing
+``tests/model/test_operations_complete.py`` checks every other part against it, naming the missing
 part. The replay (:mod:`offline_sql.replay`) and the autogenerate source and inverses
 (:mod:`offline_sql.autogen.pysource`) keep their handlers next to their helpers, registered by
 class; the test holds them to this table.

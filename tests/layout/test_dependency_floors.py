@@ -16,7 +16,7 @@ if sys.version_info >= (3, 11):
 else:  # pragma: no cover - Python 3.10
     import tomli as tomllib
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 PROVEN = ("SQLAlchemy", "sqlglot", "click")
 _FLOOR = r"([A-Za-z0-9_.-]+)>=([0-9][0-9.]*)(;.*)?"
 

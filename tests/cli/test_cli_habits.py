@@ -560,13 +560,13 @@ def test_documented_completion_scripts_exist(tmp_path: Path, shell: str) -> None
     """README and docs/cli.md tell users to eval `_MIG_COMPLETE=<shell>_source mig`."""
     done = run_mig(cwd=tmp_path, _MIG_COMPLETE=f"{shell}_source")
     assert done.returncode == 0 and "_MIG_COMPLETE" in done.stdout, done.stderr
-    docs = (Path(__file__).parents[1] / "docs" / "cli.md").read_text(encoding="utf-8")
+    docs = (Path(__file__).parents[2] / "docs" / "cli.md").read_text(encoding="utf-8")
     assert f"_MIG_COMPLETE={shell}_source mig" in docs
 
 
 def test_json_fields_are_documented() -> None:
     """Every field the JSON documents carry has a row in docs/cli.md (the schema users read)."""
-    docs = (Path(__file__).parents[1] / "docs" / "cli.md").read_text(encoding="utf-8")
+    docs = (Path(__file__).parents[2] / "docs" / "cli.md").read_text(encoding="utf-8")
     fields = [*REVISION_FIELDS, "is_current", "known", "half_applied", "ok", "differences"]
     fields += ["directory", "files_checked", "problems", "format_version"]
     for field in fields:

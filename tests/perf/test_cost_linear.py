@@ -21,7 +21,7 @@ from stepcache_helpers import mig, ok, scratch_folder
 from offline_sql import review_steps, tablemap
 from offline_sql.tablemap import TableMap
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 if str(ROOT) not in sys.path:
     sys.path.append(str(ROOT))  # the repository's benchmarks/ package (not installed)
 

@@ -60,6 +60,9 @@ class Config:
     postgresql_statement_timeout: str | None = None
     review_allow: tuple[str, ...] = ()
     """Review rule ids allowed project-wide."""
+    migration_lock_timeout: float = 300.0
+    """Seconds an online run waits for another process's run to release the database's
+    migration lock before giving up (``offline_sql/locking.py``)."""
     cache_dir: Path | None = None
     """Where the header index and the step cache live (default
     ``<script_location>/.mig_cache``); None (``cache = false``, ``--no-cache``) disables both."""
@@ -98,6 +101,10 @@ def _is_bool(value: object) -> bool:
     return isinstance(value, bool)
 
 
+def _is_seconds(value: object) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool) and value >= 0
+
+
 def _is_str_list(value: object) -> bool:
     return isinstance(value, list) and all(isinstance(item, str) for item in value)
 
@@ -115,6 +122,7 @@ _KEYS: dict[str, tuple[Callable[[object], bool], str]] = {
     "review_allow": (_is_str_list, "a list of rule id strings"),
     "cache_dir": (_is_str, "a string (a folder path)"),
     "cache": (_is_bool, "true or false"),
+    "migration_lock_timeout": (_is_seconds, "a number of seconds, 0 or more"),
 }
 """Every key mig accepts -> (type check, how to describe the expected type)."""
 
@@ -298,6 +306,7 @@ def load_config(
         postgresql_lock_timeout=settings.get("postgresql_lock_timeout"),
         postgresql_statement_timeout=settings.get("postgresql_statement_timeout"),
         review_allow=tuple(settings.get("review_allow", ())),
+        migration_lock_timeout=float(settings.get("migration_lock_timeout", 300.0)),
         cache_dir=(
             None
             if settings.get("cache", True) is False

@@ -876,11 +876,13 @@ def _offline(config: Config, command: str, target: str, options: OutputOptions) 
 
 def _online(config: Config, command: str, target: str) -> None:
     from offline_sql import online
+    from offline_sql.locking import migration_lock
 
     project = Project.load(config)
     runner = online.open_runner(config.url or "", project.dialect, config)
     try:
-        _run_online(project, runner, command, target)
+        with migration_lock(runner, project.dialect, config.migration_lock_timeout):
+            _run_online(project, runner, command, target)
     finally:
         runner.close()
 

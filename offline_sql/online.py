@@ -197,8 +197,14 @@ class OnlineRunner:
         version_table: str,
         version_schema: str | None = None,
         engine: Engine | None = None,
+        owns_connection: bool = True,
     ) -> None:
         self.connection = connection
+        self.owns_connection = owns_connection
+        """False for a caller's connection (``offline_sql.api``): :meth:`close` leaves it open."""
+        self.lock_is_transaction = False
+        """Set by ``offline_sql.locking`` when the migration lock is the open transaction
+        (SQLite): the run then stays in it instead of starting its own."""
         self.engine = engine
         """The engine :meth:`close` disposes, when the runner made it (:func:`open_runner`)."""
         self.transactional_ddl = transactional_ddl
@@ -209,7 +215,8 @@ class OnlineRunner:
     def close(self) -> None:
         """Roll back anything still open, close the connection and the engine it owns."""
         self._rollback()
-        self.connection.close()
+        if self.owns_connection:
+            self.connection.close()
         if self.engine is not None:
             self.engine.dispose()
 
@@ -217,6 +224,8 @@ class OnlineRunner:
 
     def _begin(self) -> None:
         if self.connection.in_transaction():
+            if self.lock_is_transaction:
+                return
             # SQLAlchemy autobegins on any read (current_heads before the run): close it.
             self.connection.commit()
         self.connection.begin()

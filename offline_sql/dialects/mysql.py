@@ -22,14 +22,14 @@ from __future__ import annotations
 import dataclasses
 import re
 from collections.abc import Mapping
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 import sqlalchemy as sa
 
 from offline_sql import operations as ops
 from offline_sql import progress
 from offline_sql.client_commands import ClientCommand, ClientSyntax
-from offline_sql.dialects import existing, mysql_indexes
+from offline_sql.dialects import existing, locks, mysql_indexes
 from offline_sql.dialects import render as r
 from offline_sql.dialects.base import (
     NO_REVISION,
@@ -42,6 +42,9 @@ from offline_sql.dialects.mysql_names import InnoDBForeignKeyNames
 from offline_sql.errors import RenderError
 from offline_sql.state import ColumnState, ForeignKeyState, SchemaState, TableState
 from offline_sql.statements import Statement
+
+if TYPE_CHECKING:
+    from sqlalchemy.engine import Connection
 
 _PREFIX_ONLY_TYPE = re.compile(r"^(TINY|MEDIUM|LONG)?(TEXT|BLOB)\b")
 """Types MySQL indexes only with a prefix length (``mysql_length``)."""
@@ -131,6 +134,23 @@ class MySQLDialect(Dialect):
     guard_variable: ClassVar[str] = "sql_warnings"
     """A harmless boolean session variable that a failed guard tries to set to its message
     (MySQL refuses ``SIGNAL`` as a prepared statement); set to itself when the guard passes."""
+
+    # ---- the migration lock ---------------------------------------------------------
+
+    _LOCK_NAME = "CONCAT('mig:', SHA1(CONCAT(DATABASE(), '.', :name)))"
+    """``GET_LOCK`` names are server-wide and at most 64 characters: the database's name is
+    added and the whole hashed, so two databases on one server never wait for each other."""
+
+    def acquire_migration_lock(self, connection: Connection, name: str, timeout: float) -> bool:
+        """``GET_LOCK(name, seconds)``, which waits itself (whole seconds); 1 means held. The
+        lock belongs to the session, so the commits between revisions keep it."""
+        query = sa.text(f"SELECT GET_LOCK({self._LOCK_NAME}, :timeout)")
+        held = connection.execute(query, {"name": name, "timeout": locks.whole_seconds(timeout)})
+        return held.scalar() == 1
+
+    def release_migration_lock(self, connection: Connection, name: str) -> None:
+        """``RELEASE_LOCK`` of the same name."""
+        connection.execute(sa.text(f"SELECT RELEASE_LOCK({self._LOCK_NAME})"), {"name": name})
 
     # ---- version guard ----------------------------------------------------------------
 

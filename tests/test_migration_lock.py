@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import multiprocessing
 import time
+import types
 from pathlib import Path
 from typing import Any
 
@@ -146,3 +147,54 @@ def test_the_command_line_takes_the_lock_too(tmp_path: Path) -> None:
 def test_the_lock_names_its_version_table() -> None:
     assert locking.lock_name("mig_version") == "mig:mig_version"
     assert locking.lock_name("versions", "audit") == "mig:audit.versions"
+
+
+@pytest.mark.parametrize("literal", ["-1", '"5s"', "true"])
+def test_the_timeout_key_is_checked(tmp_path: Path, literal: str) -> None:
+    from offline_sql.errors import ConfigError
+
+    config = tmp_path / "mig.toml"
+    config.write_text(f"migration_lock_timeout = {literal}\n", encoding="utf-8")
+    with pytest.raises(ConfigError, match="'migration_lock_timeout' must be a number of seconds"):
+        load_config(config)
+
+
+class Recording:
+    """A stand-in connection for databases without a server here: records what the dialect
+    asks and answers like the server would when the lock is free."""
+
+    def __init__(self, answer: object) -> None:
+        self.answer = answer
+        self.calls: list[tuple[str, dict[str, object]]] = []
+
+    def execute(self, query: Any, params: dict[str, object]) -> Any:
+        self.calls.append((str(query), params))
+        answer = self.answer
+        return types.SimpleNamespace(scalar=lambda: answer, out_parameters={"result": answer})
+
+
+@pytest.mark.parametrize(
+    ("dialect", "answer", "acquire", "release", "timeout"),
+    [
+        ("mssql", 0, "sp_getapplock", "sp_releaseapplock", 1500),
+        ("oracle", 0, "DBMS_LOCK.REQUEST(handle, DBMS_LOCK.X_MODE", "DBMS_LOCK.RELEASE", 2),
+        ("mysql", 1, "GET_LOCK(", "RELEASE_LOCK(", 2),
+    ],
+)
+def test_the_lock_statements_of_each_database(
+    dialect: str, answer: int, acquire: str, release: str, timeout: int
+) -> None:
+    conn = Recording(answer)
+    d = get_dialect(dialect)
+    assert d.acquire_migration_lock(conn, "mig:mig_version", 1.5)  # type: ignore[arg-type]
+    d.release_migration_lock(conn, "mig:mig_version")  # type: ignore[arg-type]
+    (taken, params), (given, _) = conn.calls
+    assert acquire in taken and release in given
+    assert params == {"name": "mig:mig_version", "timeout": timeout}
+    assert not d.migration_lock_is_transaction
+
+
+@pytest.mark.parametrize(("dialect", "answer"), [("mssql", -1), ("oracle", 1), ("mysql", 0)])
+def test_a_lock_the_database_did_not_grant_is_a_timeout(dialect: str, answer: int) -> None:
+    conn = Recording(answer)
+    assert not get_dialect(dialect).acquire_migration_lock(conn, "mig:v", 0)  # type: ignore[arg-type]

@@ -30,11 +30,6 @@ if TYPE_CHECKING:
 
 log = logging.getLogger("offline_sql")
 
-DEFAULT_TIMEOUT = 300.0
-"""Seconds to wait for another run (Liquibase waits five minutes too); the config key
-``migration_lock_timeout`` and the API's ``lock_timeout`` change it."""
-
-
 class LockTimeoutError(DatabaseError):
     """Another process held the migration lock longer than the timeout."""
 
@@ -49,14 +44,13 @@ def migration_lock(runner: OnlineRunner, dialect: Dialect, timeout: float) -> It
     """Hold the migration lock on the runner's connection for the ``with`` block.
 
     Read the version table inside the block, never before: only then is what it says still
-    true when the run starts. A lock that is a transaction (SQLite) makes the run one
-    transaction, whatever ``transaction_per_migration`` says."""
+    true when the run starts. A lock that is a transaction (SQLite) keeps the run in it:
+    with ``transaction_per_migration`` each revision is a savepoint, so a failure still
+    keeps the revisions before it."""
     from offline_sql.online import driver_message, mask
 
     conn = runner.connection
     name = lock_name(runner.version_table, runner.version_schema)
-    if dialect.migration_lock_is_transaction:
-        runner.per_migration = False
     try:
         held = dialect.acquire_migration_lock(conn, name, timeout)
     except sa.exc.DBAPIError as exc:

@@ -204,7 +204,8 @@ class OnlineRunner:
         """False for a caller's connection (``offline_sql.api``): :meth:`close` leaves it open."""
         self.lock_is_transaction = False
         """Set by ``offline_sql.locking`` when the migration lock is the open transaction
-        (SQLite): the run then stays in it instead of starting its own."""
+        (SQLite): the run then stays in it instead of starting its own, and each revision of
+        a per-migration run is a savepoint in it."""
         self.engine = engine
         """The engine :meth:`close` disposes, when the runner made it (:func:`open_runner`)."""
         self.transactional_ddl = transactional_ddl
@@ -249,7 +250,9 @@ class OnlineRunner:
         exc: BaseException | None,
         tb: TracebackType | None,
     ) -> None:
-        if exc_type is None:
+        if exc_type is None or (self.lock_is_transaction and self.per_migration):
+            # Under a transaction lock each revision was a savepoint (see revision()): the
+            # ones before a failure are kept, as their own commits would have kept them.
             self._commit()
         else:
             self._rollback()
@@ -259,6 +262,11 @@ class OnlineRunner:
         """Bracket one revision's statements: its own transaction when per migration."""
         if not self.per_migration:
             yield
+            return
+        if self.lock_is_transaction and self.connection.in_transaction():
+            # The run must stay inside the lock's transaction: a savepoint per revision.
+            with self.connection.begin_nested():
+                yield
             return
         self._begin()
         try:

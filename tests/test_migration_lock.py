@@ -46,9 +46,9 @@ HISTORY = (
 )
 
 
-def project(root: Path, dialect: DialectName) -> Path:
+def project(root: Path, dialect: DialectName, **more: Any) -> Path:
     settings: dict[str, Any] = {"script_location": "migrations", "dialect": dialect, "cache": False}
-    return make_project(root, HISTORY, settings=settings)
+    return make_project(root, HISTORY, settings={**settings, **more})
 
 
 def _start_up(config: str, url: str, start: Any, results: Any) -> None:
@@ -93,6 +93,18 @@ def test_processes_starting_together_all_succeed_and_one_applies(
             applied = [changed for _, changed in outcomes if changed]
             assert len(applied) == 1, f"round {round_}: {outcomes}"
             assert offline_sql.current(config=config, url=url).at_head
+
+
+def test_sqlite_per_migration_keeps_the_lock_between_revisions(tmp_path: Path) -> None:
+    """SQLite's lock is the run's transaction: with transaction_per_migration each revision
+    is a savepoint in it, so no other process gets in between two revisions."""
+    config = project(tmp_path / "app", "sqlite", transaction_per_migration=True)
+    for round_ in range(3):
+        with scratch_database("sqlite", tmp_path) as database:
+            url = database.url.render_as_string(hide_password=False)
+            outcomes = start_together(config, url)
+            assert [status for status, _ in outcomes] == ["ok"] * PROCESSES, outcomes
+            assert sum(1 for _, changed in outcomes if changed) == 1, f"round {round_}"
 
 
 @pytest.mark.parametrize("dialect", DIALECTS)

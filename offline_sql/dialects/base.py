@@ -281,9 +281,9 @@ class Dialect:
 
     migration_lock_is_transaction: ClassVar[bool] = False
     """The lock is the run's transaction (SQLite: ``BEGIN IMMEDIATE``) rather than a lock the
-    session holds across transactions: the run is then one transaction, begun by
-    :meth:`acquire_migration_lock` and ended by the run or :meth:`release_migration_lock`,
-    even with ``transaction_per_migration``."""
+    session holds across transactions: the run then stays in the transaction begun by
+    :meth:`acquire_migration_lock` (with ``transaction_per_migration``, a savepoint per
+    revision) and ends it."""
 
     def acquire_migration_lock(self, connection: Connection, name: str, timeout: float) -> bool:
         """Take the database lock that serialises online runs of one project, waiting up to

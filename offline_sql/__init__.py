@@ -1,9 +1,12 @@
 """mig: offline SQL scripts from Alembic-style revision scripts.
 
 The public API is ``__all__``: ``op`` (the facade revision scripts call, ``from offline_sql
-import op``), ``MigError`` (what every error mig reports derives from) and ``__version__``.
-Importing this package stays cheap: ``op`` is imported on first use, since it needs
-SQLAlchemy, which ``mig --help`` and the browsing commands never load.
+import op``), ``MigError`` (what every error mig reports derives from), ``__version__``, and
+the functions of applications that migrate themselves (``upgrade``, ``downgrade``, ``stamp``,
+``current``, ``check`` and their results ``Migrated`` and ``Current``, from
+:mod:`offline_sql.api`). Importing this package stays cheap: ``op`` and the API are imported
+on first use, since they need SQLAlchemy, which ``mig --help`` and the browsing commands
+never load.
 """
 
 import typing
@@ -13,14 +16,37 @@ from offline_sql.errors import MigError as MigError
 
 if typing.TYPE_CHECKING:
     from offline_sql import op as op
+    from offline_sql.api import Current as Current
+    from offline_sql.api import Migrated as Migrated
+    from offline_sql.api import check as check
+    from offline_sql.api import current as current
+    from offline_sql.api import downgrade as downgrade
+    from offline_sql.api import stamp as stamp
+    from offline_sql.api import upgrade as upgrade
 
-__all__ = ["MigError", "__version__", "op"]
+__all__ = [
+    "Current",
+    "MigError",
+    "Migrated",
+    "__version__",
+    "check",
+    "current",
+    "downgrade",
+    "op",
+    "stamp",
+    "upgrade",
+]
+
+_API = frozenset({"Current", "Migrated", "check", "current", "downgrade", "stamp", "upgrade"})
+"""Names imported from ``offline_sql.api`` on first use."""
 
 if not typing.TYPE_CHECKING:  # a module __getattr__ would make mypy accept any attribute
 
     def __getattr__(name: str) -> object:
-        if name == "op":
-            import importlib
+        import importlib
 
+        if name == "op":
             return importlib.import_module("offline_sql.op")
+        if name in _API:
+            return getattr(importlib.import_module("offline_sql.api"), name)
         raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

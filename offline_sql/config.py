@@ -71,6 +71,9 @@ class Config:
     """Folders put first on ``sys.path`` while scripts are imported and run (Alembic's)."""
     file_template: str | None = None
     """Alembic's ``file_template`` for new revision files (``%(rev)s_%(slug)s``)."""
+    migration_lock_timeout: float = 300.0
+    """Seconds an online run waits for another process's run to release the database's
+    migration lock before giving up (``offline_sql/locking.py``)."""
     cache_dir: Path | None = None
     """Where the header index and the step cache live (default
     ``<script_location>/.mig_cache``); None (``cache = false``, ``--no-cache``) disables both."""
@@ -125,6 +128,10 @@ def _is_bool(value: object) -> bool:
     return isinstance(value, bool)
 
 
+def _is_seconds(value: object) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool) and value >= 0
+
+
 def _is_str_list(value: object) -> bool:
     return isinstance(value, list) and all(isinstance(item, str) for item in value)
 
@@ -145,6 +152,7 @@ _KEYS: dict[str, tuple[Callable[[object], bool], str]] = {
     "version_locations": (_is_str_list, "a list of folder paths"),
     "prepend_sys_path": (_is_str_list, "a list of folder paths"),
     "file_template": (_is_str, "a string like '%(rev)s_%(slug)s'"),
+    "migration_lock_timeout": (_is_seconds, "a number of seconds, 0 or more"),
 }
 """Every key mig accepts -> (type check, how to describe the expected type)."""
 
@@ -359,6 +367,7 @@ def load_config(
             (base / folder).resolve() for folder in settings.get("prepend_sys_path", ())
         ),
         file_template=settings.get("file_template"),
+        migration_lock_timeout=float(settings.get("migration_lock_timeout", 300.0)),
         cache_dir=(
             None
             if settings.get("cache", True) is False

@@ -219,8 +219,15 @@ class OnlineRunner:
         version_table: str,
         version_schema: str | None = None,
         engine: Engine | None = None,
+        owns_connection: bool = True,
     ) -> None:
         self.connection = connection
+        self.owns_connection = owns_connection
+        """False for a caller's connection (``offline_sql.api``): :meth:`close` leaves it open."""
+        self.lock_is_transaction = False
+        """Set by ``offline_sql.locking`` when the migration lock is the open transaction
+        (SQLite): the run then stays in it instead of starting its own, and each revision of
+        a per-migration run is a savepoint in it."""
         self.engine = engine
         """The engine :meth:`close` disposes, when the runner made it (:func:`open_runner`)."""
         self.transactional_ddl = transactional_ddl
@@ -231,7 +238,8 @@ class OnlineRunner:
     def close(self) -> None:
         """Roll back anything still open, close the connection and the engine it owns."""
         self._rollback()
-        self.connection.close()
+        if self.owns_connection:
+            self.connection.close()
         if self.engine is not None:
             self.engine.dispose()
 
@@ -239,6 +247,8 @@ class OnlineRunner:
 
     def _begin(self) -> None:
         if self.connection.in_transaction():
+            if self.lock_is_transaction:
+                return
             # SQLAlchemy autobegins on any read (current_heads before the run): close it.
             self.connection.commit()
         self.connection.begin()
@@ -262,7 +272,9 @@ class OnlineRunner:
         exc: BaseException | None,
         tb: TracebackType | None,
     ) -> None:
-        if exc_type is None:
+        if exc_type is None or (self.lock_is_transaction and self.per_migration):
+            # Under a transaction lock each revision was a savepoint (see revision()): the
+            # ones before a failure are kept, as their own commits would have kept them.
             self._commit()
         else:
             self._rollback()
@@ -272,6 +284,11 @@ class OnlineRunner:
         """Bracket one revision's statements: its own transaction when per migration."""
         if not self.per_migration:
             yield
+            return
+        if self.lock_is_transaction and self.connection.in_transaction():
+            # The run must stay inside the lock's transaction: a savepoint per revision.
+            with self.connection.begin_nested():
+                yield
             return
         self._begin()
         try:
@@ -403,10 +420,13 @@ def open_runner(url: str | URL, dialect: Dialect, config: Config) -> OnlineRunne
 
 def run_command(config: Config, command: str, target: str, *, purge: bool = False) -> None:
     """Run ``command`` up to ``target`` on the configured database."""
+    from offline_sql.locking import migration_lock
+
     project = Project.load(config)
     runner = open_runner(config.url or "", project.dialect, config)
     try:
-        _run_online(project, runner, command, target, purge=purge)
+        with migration_lock(runner, project.dialect, config.migration_lock_timeout):
+            _run_online(project, runner, command, target, purge=purge)
     finally:
         runner.close()
 

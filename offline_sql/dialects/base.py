@@ -34,8 +34,8 @@ from offline_sql.schema_items import fk_target, name_or_none, type_checks
 from offline_sql.statements import Statement, StatementKind
 
 if TYPE_CHECKING:
+    from sqlalchemy.engine import Connection, Engine
     from sqlalchemy.engine import Dialect as SADialect
-    from sqlalchemy.engine import Engine
 
     from offline_sql.operations import Operation
     from offline_sql.review.rules import Rule
@@ -291,6 +291,28 @@ class Dialect:
         """Adjust a fresh engine so that mig's transactions hold (register event listeners).
 
         The default changes nothing: the driver already runs DDL inside transactions."""
+
+    # ---- the migration lock (online runs) ---------------------------------------------
+
+    migration_lock_is_transaction: ClassVar[bool] = False
+    """The lock is the run's transaction (SQLite: ``BEGIN IMMEDIATE``) rather than a lock the
+    session holds across transactions: the run then stays in the transaction begun by
+    :meth:`acquire_migration_lock` (with ``transaction_per_migration``, a savepoint per
+    revision) and ends it."""
+
+    def acquire_migration_lock(self, connection: Connection, name: str, timeout: float) -> bool:
+        """Take the database lock that serialises online runs of one project, waiting up to
+        ``timeout`` seconds for another process to release it; False when it did not.
+
+        ``name`` is the same for every process migrating one version table; a database whose
+        lock is server-wide (MySQL's ``GET_LOCK``, Oracle's ``DBMS_LOCK``) adds the database
+        or schema to it. The default is a lock nobody else can see (a database mig has no
+        lock for)."""
+        return True
+
+    def release_migration_lock(self, connection: Connection, name: str) -> None:
+        """Give back what :meth:`acquire_migration_lock` took (closing the connection would
+        too; this lets a caller's connection stay open)."""
 
     # ---- review -----------------------------------------------------------------------
 

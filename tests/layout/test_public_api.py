@@ -1,6 +1,7 @@
 """The public API is exactly what README documents (like httpx's ``test_exported_members``).
 
-``offline_sql`` exports ``op``, ``MigError`` and ``__version__``; ``offline_sql.op`` shows only
+``offline_sql`` exports ``op``, ``MigError``, ``__version__`` and the API of
+``offline_sql.api`` (``upgrade``, ``current`` ...); ``offline_sql.op`` shows only
 the operations of README's "Using it" list: the helpers that implement them live in
 ``offline_sql._op_builders`` and the names ``op`` imports stay out of ``dir(op)``.
 """
@@ -69,8 +70,12 @@ def test_star_import_of_op_binds_only_the_api() -> None:
     assert sorted(set(namespace) - {"__builtins__"}) == sorted(op.__all__)
 
 
-def test_the_package_exports_op_migerror_and_version() -> None:
-    assert offline_sql.__all__ == ["MigError", "__version__", "op"]
+API_NAMES = ["Current", "Migrated", "check", "current", "downgrade", "stamp", "upgrade"]
+"""What ``offline_sql`` takes from ``offline_sql.api`` (README "Migrating at start-up")."""
+
+
+def test_the_package_exports_op_migerror_version_and_the_api() -> None:
+    assert offline_sql.__all__ == sorted(["MigError", "__version__", "op", *API_NAMES])
     assert offline_sql.op is op
     assert issubclass(offline_sql.MigError, Exception)
     public = {
@@ -78,7 +83,17 @@ def test_the_package_exports_op_migerror_and_version() -> None:
         for name, value in vars(offline_sql).items()
         if not name.startswith("_") and not isinstance(value, ModuleType)
     }
-    assert public == {"MigError"}  # plus op, a module imported on first use
+    assert public == {"MigError"}  # plus op and the API, imported on first use
+    from offline_sql import api
+
+    for name in API_NAMES:
+        assert getattr(offline_sql, name) is getattr(api, name), name
+
+
+def test_the_api_is_documented_in_readme() -> None:
+    text = README.read_text(encoding="utf-8")
+    for name in API_NAMES:
+        assert f"`{name}" in text, name
 
 
 def _fresh(code: str) -> str:
@@ -91,9 +106,10 @@ def test_importing_the_package_stays_cheap_and_op_loads_on_first_use() -> None:
     out = _fresh(
         "import sys, offline_sql\n"
         "print('sqlalchemy' in sys.modules, 'offline_sql.op' in sys.modules)\n"
+        "print(offline_sql.upgrade.__module__, 'sqlalchemy' in sys.modules)\n"
         "print(offline_sql.op.create_table.__module__, 'sqlalchemy' in sys.modules)\n"
     )
-    assert out.splitlines() == ["False False", "offline_sql.op True"]
+    assert out.splitlines() == ["False False", "offline_sql.api False", "offline_sql.op True"]
 
 
 def test_star_import_of_the_package_gives_op() -> None:

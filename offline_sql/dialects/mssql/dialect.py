@@ -34,7 +34,7 @@ import sqlalchemy as sa
 from offline_sql import operations as ops
 from offline_sql.client_commands import ClientCommand, ClientSyntax
 from offline_sql.dialects import constructs as r
-from offline_sql.dialects import existing
+from offline_sql.dialects import existing, locks
 from offline_sql.dialects.base import (
     NO_REVISION,
     REVISION_SEPARATOR,
@@ -52,6 +52,7 @@ from offline_sql.statements import Statement
 from offline_sql.table_state import ForeignKeyState, PrimaryKeyState, TableState
 
 if TYPE_CHECKING:
+    from sqlalchemy.engine import Connection
     from sqlalchemy.engine import Dialect as SADialect
 
     from offline_sql.operations import Operation
@@ -145,6 +146,27 @@ class MSSQLDialect(Dialect):
     ``sql_variant`` of at most 7,500 bytes."""
 
     bulk_insert_rows = 1000
+
+    # ---- the migration lock ---------------------------------------------------------
+
+    def acquire_migration_lock(self, connection: Connection, name: str, timeout: float) -> bool:
+        """``sp_getapplock`` with ``@LockOwner = 'Session'`` (kept across the run's commits),
+        waiting ``@LockTimeout`` milliseconds; a return code of 0 or more means held.
+        Application locks are per database, so the name is enough."""
+        query = sa.text(
+            "SET NOCOUNT ON; DECLARE @result int; "
+            "EXEC @result = sp_getapplock @Resource = :name, @LockMode = 'Exclusive', "
+            "@LockOwner = 'Session', @LockTimeout = :timeout; SELECT @result"
+        )
+        held = connection.execute(query, {"name": name, "timeout": locks.milliseconds(timeout)})
+        result = held.scalar()
+        return result is not None and int(result) >= 0
+
+    def release_migration_lock(self, connection: Connection, name: str) -> None:
+        """``sp_releaseapplock`` of the same resource."""
+        query = "EXEC sp_releaseapplock @Resource = :name, @LockOwner = 'Session'"
+        connection.execute(sa.text(query), {"name": name})
+
     """Most rows SQL Server accepts in one ``VALUES`` list."""
 
     def sa_dialect(self) -> SADialect:

@@ -30,7 +30,7 @@ from offline_sql import operations as ops
 from offline_sql import progress
 from offline_sql.client_commands import ClientCommand, ClientSyntax
 from offline_sql.dialects import constructs as r
-from offline_sql.dialects import existing, url_backend
+from offline_sql.dialects import existing, locks, url_backend
 from offline_sql.dialects.base import (
     NO_REVISION,
     REVISION_SEPARATOR,
@@ -49,6 +49,9 @@ from offline_sql.table_state import ColumnState, ForeignKeyState, TableState
 
 if TYPE_CHECKING:
     from sqlalchemy.engine import Dialect as SADialect
+
+if TYPE_CHECKING:
+    from sqlalchemy.engine import Connection
 
 _PREFIX_ONLY_TYPE = re.compile(r"^(TINY|MEDIUM|LONG)?(TEXT|BLOB)\b")
 """Types MySQL indexes only with a prefix length (``mysql_length``)."""
@@ -151,6 +154,23 @@ class MySQLDialect(Dialect):
     guard_variable: ClassVar[str] = "sql_warnings"
     """A harmless boolean session variable that a failed guard tries to set to its message
     (MySQL refuses ``SIGNAL`` as a prepared statement); set to itself when the guard passes."""
+
+    # ---- the migration lock ---------------------------------------------------------
+
+    _LOCK_NAME = "CONCAT('mig:', SHA1(CONCAT(DATABASE(), '.', :name)))"
+    """``GET_LOCK`` names are server-wide and at most 64 characters: the database's name is
+    added and the whole hashed, so two databases on one server never wait for each other."""
+
+    def acquire_migration_lock(self, connection: Connection, name: str, timeout: float) -> bool:
+        """``GET_LOCK(name, seconds)``, which waits itself (whole seconds); 1 means held. The
+        lock belongs to the session, so the commits between revisions keep it."""
+        query = sa.text(f"SELECT GET_LOCK({self._LOCK_NAME}, :timeout)")
+        held = connection.execute(query, {"name": name, "timeout": locks.whole_seconds(timeout)})
+        return held.scalar() == 1
+
+    def release_migration_lock(self, connection: Connection, name: str) -> None:
+        """``RELEASE_LOCK`` of the same name."""
+        connection.execute(sa.text(f"SELECT RELEASE_LOCK({self._LOCK_NAME})"), {"name": name})
 
     # ---- version guard ----------------------------------------------------------------
 

@@ -28,6 +28,7 @@ from sqlalchemy.dialects.oracle.base import OracleTypeCompiler
 from offline_sql import operations as ops
 from offline_sql.client_commands import ClientCommand, ClientSyntax
 from offline_sql.dialects import constructs as r
+from offline_sql.dialects import locks
 from offline_sql.dialects.base import (
     NO_REVISION,
     REVISION_SEPARATOR,
@@ -44,6 +45,7 @@ from offline_sql.state import SchemaState
 from offline_sql.statements import Statement
 
 if TYPE_CHECKING:
+    from sqlalchemy.engine import Connection
     from sqlalchemy.engine import Dialect as SADialect
 
 
@@ -193,6 +195,34 @@ class OracleDialect(Dialect):
         "Finish or undo the failed revision's remaining statements by hand, then apply the "
         "blocks after it."
     )
+
+    # ---- the migration lock ---------------------------------------------------------
+
+    _LOCK_BLOCK = (
+        "DECLARE handle VARCHAR2(128); BEGIN "
+        "DBMS_LOCK.ALLOCATE_UNIQUE_AUTONOMOUS(:name || '@' || "
+        "SYS_CONTEXT('USERENV', 'CURRENT_SCHEMA'), handle); "
+        ":result := DBMS_LOCK.{call}; END;"
+    )
+    """``DBMS_LOCK`` names are instance-wide: the schema is added. The autonomous
+    ``ALLOCATE_UNIQUE`` (12.2) does not commit the caller's transaction. Needs
+    ``GRANT EXECUTE ON DBMS_LOCK`` for the migrating user."""
+
+    def acquire_migration_lock(self, connection: Connection, name: str, timeout: float) -> bool:
+        """``DBMS_LOCK.REQUEST`` in exclusive mode, waiting ``timeout`` seconds and kept across
+        commits (``release_on_commit => FALSE``); 0 means granted, 4 already held by us."""
+        block = self._LOCK_BLOCK.format(call="REQUEST(handle, DBMS_LOCK.X_MODE, :timeout, FALSE)")
+        out = sa.bindparam("result", type_=sa.Integer, isoutparam=True)
+        query = sa.text(block).bindparams(out)
+        held = connection.execute(query, {"name": name, "timeout": locks.whole_seconds(timeout)})
+        # SQLAlchemy sets out_parameters on the result of a statement with out binds.
+        return held.out_parameters["result"] in (0, 4)  # type: ignore[attr-defined]
+
+    def release_migration_lock(self, connection: Connection, name: str) -> None:
+        """``DBMS_LOCK.RELEASE`` of the same handle."""
+        out = sa.bindparam("result", type_=sa.Integer, isoutparam=True)
+        block = self._LOCK_BLOCK.format(call="RELEASE(handle)")
+        connection.execute(sa.text(block).bindparams(out), {"name": name})
 
     def sa_dialect(self) -> SADialect:
         """SQLAlchemy's Oracle dialect with booleans as NUMBER(1) (no server to ask)."""

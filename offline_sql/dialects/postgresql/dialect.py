@@ -21,6 +21,7 @@ from sqlglot import exp
 
 from offline_sql import operations as ops
 from offline_sql.client_commands import ClientCommand, ClientSyntax
+from offline_sql.dialects import locks
 from offline_sql.dialects import outside_transaction as ot
 from offline_sql.dialects.base import (
     NO_REVISION,
@@ -35,6 +36,7 @@ from offline_sql.state import SchemaState
 from offline_sql.statements import Statement
 
 if TYPE_CHECKING:
+    from sqlalchemy.engine import Connection
     from sqlalchemy.engine import Dialect as SADialect
 
 EnumKey = tuple[str | None, str]
@@ -110,6 +112,22 @@ class PostgreSQLDialect(Dialect):
     refused before PostgreSQL 12 and, from 12 on, leaves the new value unusable until the
     transaction commits; mig does not know the server's version, so it always runs it
     outside (which every version accepts, and later statements can use the value)."""
+
+    # ---- the migration lock ---------------------------------------------------------
+
+    def acquire_migration_lock(self, connection: Connection, name: str, timeout: float) -> bool:
+        """A session-level advisory lock (``pg_try_advisory_lock``) on a 64-bit key made
+        from ``name``; advisory locks are per database, so the name is enough. Polled:
+        ``pg_advisory_lock`` waits without a limit unless ``lock_timeout`` is changed,
+        which would change it for the run's DDL too."""
+        key = locks.int64_key(name)
+        query = sa.text("SELECT pg_try_advisory_lock(:key)")
+        return locks.poll(lambda: bool(connection.execute(query, {"key": key}).scalar()), timeout)
+
+    def release_migration_lock(self, connection: Connection, name: str) -> None:
+        """``pg_advisory_unlock`` of the same key (closing the session would release it too)."""
+        query = sa.text("SELECT pg_advisory_unlock(:key)")
+        connection.execute(query, {"key": locks.int64_key(name)})
 
     # ---- enum types -------------------------------------------------------------------
 

@@ -23,6 +23,7 @@ from sqlalchemy.sql.elements import TextClause
 from offline_sql import operations as ops
 from offline_sql.client_commands import ClientCommand, ClientSyntax
 from offline_sql.dialects import constructs as r
+from offline_sql.dialects import locks
 from offline_sql.dialects import outside_transaction as ot
 from offline_sql.dialects.base import (
     NO_REVISION,
@@ -43,6 +44,12 @@ _CONSTANT = re.compile(
     re.S,
 )
 """Defaults ``ADD COLUMN`` accepts: literals only (no CURRENT_TIMESTAMP, no expression)."""
+
+_BEGIN_KEY = "offline_sql.begin"
+"""``Connection.info`` key: the statement that begins a transaction while the migration lock
+is wanted (``BEGIN IMMEDIATE``), read by :meth:`SQLiteDialect.prepare_engine`'s listener."""
+_BUSY_KEY = "offline_sql.busy_timeout"
+"""``Connection.info`` key: the busy timeout to restore when the lock is released."""
 
 
 def constant_default(default: Any) -> bool:
@@ -125,7 +132,49 @@ class SQLiteDialect(Dialect):
         @event.listens_for(engine, "begin")
         def _begin(conn: Connection) -> None:
             if conn.get_execution_options().get("isolation_level") != "AUTOCOMMIT":
-                conn.exec_driver_sql("BEGIN")
+                conn.exec_driver_sql(conn.info.get(_BEGIN_KEY, "BEGIN"))
+
+    # ---- the migration lock ---------------------------------------------------------
+
+    migration_lock_is_transaction = True
+
+    def acquire_migration_lock(self, connection: Connection, name: str, timeout: float) -> bool:
+        """``BEGIN IMMEDIATE``: the write lock on the whole database file, taken at the start
+        of the run's one transaction, waiting ``PRAGMA busy_timeout`` (the timeout) for a
+        writer to finish. SQLite has no lock outliving a transaction, so the run is that
+        transaction. On an engine :meth:`prepare_engine` set up, the ``begin`` listener
+        emits it; on another (an application's engine, pysqlite opening transactions
+        itself, only before DML) it is executed here, and the driver leaves it open."""
+        if connection.in_transaction():
+            connection.commit()
+        raw: Any = connection.connection.driver_connection
+        previous = raw.execute("PRAGMA busy_timeout").fetchone()[0]
+        raw.execute(f"PRAGMA busy_timeout = {locks.milliseconds(timeout)}")
+        connection.info[_BUSY_KEY] = previous
+        connection.info[_BEGIN_KEY] = "BEGIN IMMEDIATE"
+        try:
+            connection.begin()
+            if not raw.in_transaction:
+                connection.exec_driver_sql("BEGIN IMMEDIATE")
+        except sa.exc.OperationalError as exc:
+            if connection.in_transaction():
+                connection.rollback()
+            self.release_migration_lock(connection, name)
+            if "locked" in str(exc.orig) or "busy" in str(exc.orig):
+                return False
+            raise
+        return True
+
+    def release_migration_lock(self, connection: Connection, name: str) -> None:
+        """End what is left of the run's transaction (nothing to do, or a read after it) and
+        put the connection's busy timeout back."""
+        if connection.in_transaction():
+            connection.rollback()
+        connection.info.pop(_BEGIN_KEY, None)
+        previous = connection.info.pop(_BUSY_KEY, None)
+        if previous is not None:
+            raw: Any = connection.connection.driver_connection
+            raw.execute(f"PRAGMA busy_timeout = {int(previous)}")
 
     # ---- version guard ----------------------------------------------------------------
 

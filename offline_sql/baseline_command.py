@@ -173,7 +173,8 @@ def reflect_state(url: str, schemas: tuple[str | None, ...] = (None,)) -> Schema
     opened as online mode opens it (URL aliases, driver hints), and a refusal is a
     :class:`DatabaseError` naming the masked URL, never a driver traceback."""
     from offline_sql.autogen.compare import state_from_metadata
-    from offline_sql.online import connect, driver_message, mask
+    from offline_sql.db_messages import driver_message, mask
+    from offline_sql.online import connect
 
     metadata = sa.MetaData()
     with connect(url) as connection:

@@ -47,7 +47,7 @@ def migration_lock(runner: OnlineRunner, dialect: Dialect, timeout: float) -> It
     true when the run starts. A lock that is a transaction (SQLite) keeps the run in it:
     with ``transaction_per_migration`` each revision is a savepoint, so a failure still
     keeps the revisions before it."""
-    from offline_sql.online import driver_message, mask
+    from offline_sql.db_messages import driver_message, mask
 
     conn = runner.connection
     name = lock_name(runner.version_table, runner.version_schema)

@@ -30,6 +30,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine, make_url
 from sqlalchemy.engine.url import URL
 
+from offline_sql.db_messages import driver_message, mask
 from offline_sql.dialects import REGISTRY, get_dialect, url_backend
 from offline_sql.errors import ConfigError, DatabaseError, MissingDriverError, UsageError
 from offline_sql.frame import describe_heads
@@ -46,15 +47,6 @@ log = logging.getLogger("offline_sql")
 """Online progress ("upgrade a1 -> b2: add email"); the CLI shows it on stderr."""
 
 # ---- connecting ---------------------------------------------------------------------------
-
-
-def mask(url: str | URL) -> str:
-    """The URL as it may appear in messages: password replaced by ``***``."""
-    try:
-        parsed = make_url(url)
-    except sa.exc.ArgumentError:
-        return re.sub(r"(//[^:/@]*:)[^@]*@", r"\1***@", str(url))
-    return parsed.render_as_string(hide_password=True)
 
 
 def url_dialect(url: str | URL) -> Dialect | None:
@@ -107,17 +99,6 @@ def make_engine(url: str | URL, **kwargs: Any) -> Engine:
     if dialect is not None:
         dialect.prepare_engine(engine)
     return engine
-
-
-def driver_message(exc: BaseException) -> str:
-    """The driver's own message for ``exc``, one line, without SQLAlchemy's decorations."""
-    orig = getattr(exc, "orig", None) or exc
-    args: tuple[Any, ...] = tuple(getattr(orig, "args", ()))
-    # PyMySQL and friends carry (errno, message); str() would show the tuple.
-    pair = len(args) == 2 and isinstance(args[0], int)
-    text = f"({args[0]}) {args[1]}" if pair else str(orig)
-    lines = [line.strip() for line in text.strip().splitlines() if line.strip()]
-    return lines[0] if lines else type(orig).__name__
 
 
 @contextlib.contextmanager

@@ -10,7 +10,7 @@ import pytest
 import sqlalchemy as sa
 from databases import ScratchDatabase
 
-from offline_sql import online
+from offline_sql import db_messages, online
 from offline_sql.config import Config
 from offline_sql.dialects import get_dialect
 from offline_sql.errors import DatabaseError, MissingDriverError, UsageError
@@ -39,7 +39,7 @@ def test_normalize_url_picks_the_supported_driver(url: str, expected: str) -> No
 
 
 def test_mask_hides_the_password() -> None:
-    masked = online.mask("postgresql://bob:s3cret@db.example/app")
+    masked = db_messages.mask("postgresql://bob:s3cret@db.example/app")
     assert "s3cret" not in masked
     assert masked == "postgresql://bob:***@db.example/app"
 
@@ -107,7 +107,7 @@ class _DriverError(Exception):
     ],
 )
 def test_driver_message_is_one_line(args: tuple[object, ...], expected: str) -> None:
-    assert online.driver_message(_DriverError(*args)) == expected
+    assert db_messages.driver_message(_DriverError(*args)) == expected
 
 
 # ---- running statements --------------------------------------------------------------------

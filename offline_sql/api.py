@@ -38,7 +38,7 @@ if TYPE_CHECKING:
     from sqlalchemy.engine.url import URL
 
     from offline_sql.config import Config
-    from offline_sql.dialects.base import Dialect
+    from offline_sql.dialect_api.base import Dialect
     from offline_sql.online import OnlineRunner
 
 
@@ -199,7 +199,7 @@ def _parsed(url: str) -> URL:
 
 
 def _package(dialect_name: str) -> str:
-    from offline_sql.dialects import get_dialect
+    from offline_sql.dialect_api.registry import get_dialect
 
     return get_dialect(dialect_name).sqlalchemy_package
 

@@ -107,7 +107,7 @@ def load_baseline(script_location: Path) -> SchemaState | None:
 
 
 def _state(document: dict[str, Any]) -> SchemaState:
-    from offline_sql.dialects import get_dialect
+    from offline_sql.dialect_api.registry import get_dialect
 
     sa_dialect = get_dialect(document["dialect"]).sa_dialect()
     state = SchemaState()
@@ -120,8 +120,8 @@ def _state(document: dict[str, Any]) -> SchemaState:
 
 def _type_packages() -> tuple[str, ...]:
     """The ``sqlalchemy.dialects`` packages a recorded type may name, one per dialect's
-    :attr:`~offline_sql.dialects.base.Dialect.sqlalchemy_package` (MariaDB shares MySQL's)."""
-    from offline_sql.dialects import NAMES, get_dialect
+    :attr:`~offline_sql.dialect_api.base.Dialect.sqlalchemy_package` (MariaDB shares MySQL's)."""
+    from offline_sql.dialect_api.registry import NAMES, get_dialect
 
     return tuple(dict.fromkeys(get_dialect(name).sqlalchemy_package for name in NAMES))
 

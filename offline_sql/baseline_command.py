@@ -148,7 +148,7 @@ def _element(element: Any) -> dict[str, str]:
 
 def baseline_json(state: SchemaState, dialect_name: str, source: Source) -> str:
     """The baseline file's text for ``state`` (deterministic, see the module docstring)."""
-    from offline_sql.dialects import get_dialect
+    from offline_sql.dialect_api.registry import get_dialect
 
     sa_dialect = get_dialect(dialect_name).sa_dialect()
     keys = sorted(state.tables, key=lambda k: (k[0] or "", k[1]))

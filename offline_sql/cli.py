@@ -21,7 +21,7 @@ import click
 from click.shell_completion import CompletionItem
 
 from offline_sql._version import __version__
-from offline_sql.dialects import NAMES, canonical_name
+from offline_sql.dialect_api.registry import NAMES, canonical_name
 from offline_sql.errors import MigError
 from offline_sql.stdout import begin as begin_stdout
 from offline_sql.stdout import echo

@@ -255,7 +255,7 @@ def _check_keys(settings: Mapping[str, Any], where: str) -> None:
 def _check_dialect(name: str, origin: str) -> str:
     """The registry name of ``name`` (aliases such as ``postgres`` or ``sqlserver`` and a
     ``+driver`` suffix accepted), or an error naming where it came from."""
-    from offline_sql.dialects import NAMES, canonical_name
+    from offline_sql.dialect_api.registry import NAMES, canonical_name
 
     found = canonical_name(name)
     if found is None:
@@ -268,7 +268,7 @@ def _check_dialect(name: str, origin: str) -> str:
 
 
 def _dialect_of_url(url: str, origin: str) -> str:
-    from offline_sql.dialects import dialect_name_from_url
+    from offline_sql.dialect_api.registry import dialect_name_from_url
 
     try:
         return dialect_name_from_url(url)
@@ -279,7 +279,7 @@ def _dialect_of_url(url: str, origin: str) -> str:
 def _resolve_url(url: str, base: Path) -> str:
     """A file database's relative path is relative to the config file (the dialects know
     which URLs name a file)."""
-    from offline_sql.dialects import resolve_file_url
+    from offline_sql.dialect_api.registry import resolve_file_url
 
     return resolve_file_url(url, base)
 

@@ -38,7 +38,7 @@ from offline_sql.statements import Statement
 
 class Spelling(Protocol):
     """What the framer asks of a dialect: every spelling, no SQLAlchemy. A
-    :class:`~offline_sql.dialects.base.Dialect` is one; so is :class:`SpellingOf`, the copy
+    :class:`~offline_sql.dialect_api.base.Dialect` is one; so is :class:`SpellingOf`, the copy
     a cached run frames with without importing the dialect."""
 
     @property

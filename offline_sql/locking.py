@@ -25,7 +25,7 @@ import sqlalchemy as sa
 from offline_sql.errors import DatabaseError
 
 if TYPE_CHECKING:
-    from offline_sql.dialects.base import Dialect
+    from offline_sql.dialect_api.base import Dialect
     from offline_sql.online import OnlineRunner
 
 log = logging.getLogger("offline_sql")

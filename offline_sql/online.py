@@ -13,7 +13,7 @@ the only place that talks to a DBAPI driver. It owns three jobs:
 
 Driver knowledge (which DBAPI module a plain URL gets, which ``mig[...]`` extra installs it,
 how an engine must be adjusted so DDL is transactional) is asked of the URL's dialect
-(:attr:`~offline_sql.dialects.base.Dialect.default_driver`, ``driver_extras``,
+(:attr:`~offline_sql.dialect_api.base.Dialect.default_driver`, ``driver_extras``,
 ``prepare_engine``): this module names no database.
 """
 
@@ -31,7 +31,7 @@ from sqlalchemy.engine import Connection, Engine, make_url
 from sqlalchemy.engine.url import URL
 
 from offline_sql.db_messages import driver_message, mask
-from offline_sql.dialects import REGISTRY, get_dialect, url_backend
+from offline_sql.dialect_api.registry import REGISTRY, get_dialect, url_backend
 from offline_sql.errors import ConfigError, DatabaseError, MissingDriverError, UsageError
 from offline_sql.frame import describe_heads
 from offline_sql.generate import plan_steps, progress_statements, version_statements
@@ -40,7 +40,7 @@ from offline_sql.statements import Statement
 
 if TYPE_CHECKING:
     from offline_sql.config import Config
-    from offline_sql.dialects.base import Dialect
+    from offline_sql.dialect_api.base import Dialect
     from offline_sql.operations import Operation
 
 log = logging.getLogger("offline_sql")

@@ -4,7 +4,7 @@ An operation is a dataclass in :mod:`offline_sql.operations`; to be usable it al
 ``op.*`` builder, maybe a ``batch_op.*`` method, a schema-state replay, a renderer on every
 dialect and, for autogenerate, an ``op.*`` source form and an inverse (the downgrade). This
 table says, for each operation, which of those it has and under what name, and *why* when it
-has none. :meth:`offline_sql.dialects.base.Dialect.renderers` is built from it, and
+has none. :meth:`offline_sql.dialect_api.base.Dialect.renderers` is built from it, and
 ``tests/model/test_operations_complete.py`` checks every other part against it, naming the missing
 part. The replay (:mod:`offline_sql.replay`) and the autogenerate source and inverses
 (:mod:`offline_sql.autogen.pysource`) keep their handlers next to their helpers, registered by
@@ -29,7 +29,7 @@ class OperationSpec:
     facade: str
     """The ``offline_sql.op`` function a script calls to record it."""
     renderer: str
-    """The :class:`~offline_sql.dialects.base.Dialect` method rendering it (a dialect
+    """The :class:`~offline_sql.dialect_api.base.Dialect` method rendering it (a dialect
     overrides that method to render it its own way)."""
     batch: str | None = None
     """The ``batch_op`` method recording it inside ``batch_alter_table``."""

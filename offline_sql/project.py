@@ -17,7 +17,7 @@ from offline_sql.errors import ConfigError
 
 if TYPE_CHECKING:
     from offline_sql.config import Config
-    from offline_sql.dialects.base import Dialect
+    from offline_sql.dialect_api.base import Dialect
     from offline_sql.graph import RevisionGraph
     from offline_sql.operations import Operation
     from offline_sql.plan import Step
@@ -51,7 +51,7 @@ class Project:
     @property
     def dialect(self) -> Dialect:
         if self._dialect is None:
-            from offline_sql.dialects import get_dialect
+            from offline_sql.dialect_api.registry import get_dialect
 
             self._dialect = get_dialect(self.config.dialect_name, self.config.url)
         return self._dialect

@@ -24,7 +24,7 @@ from offline_sql.errors import MigError, OfflineReadError
 from offline_sql.operations import CreateTable, Operation, Origin
 
 if TYPE_CHECKING:
-    from offline_sql.dialects.base import Dialect
+    from offline_sql.dialect_api.base import Dialect
 
 _CURRENT: contextvars.ContextVar[Recorder | None] = contextvars.ContextVar(
     "offline_sql_recorder", default=None
@@ -82,7 +82,7 @@ class Recorder:
         """The dialect's statements for the table ``op.create_table`` is about to hand the
         script, or None (see ``Dialect.prerender_create_table``; a stand-in dialect of a
         test renders nothing ahead)."""
-        from offline_sql.dialects.base import Dialect
+        from offline_sql.dialect_api.base import Dialect
 
         if not isinstance(self.dialect, Dialect):
             return None

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING
 from offline_sql.review.before import Before, Timeline
 
 if TYPE_CHECKING:
-    from offline_sql.dialects.base import Dialect
+    from offline_sql.dialect_api.base import Dialect
     from offline_sql.state import SchemaState
     from offline_sql.table_state import TableKey, TableState
 

@@ -23,7 +23,7 @@ import re
 
 VERSION_NUM_LENGTH = 32
 """Width of ``version_num`` in the version table (Alembic's too). The dialects create the
-table with it (:meth:`offline_sql.dialects.base.Dialect.version_table`) and every revision
+table with it (:meth:`offline_sql.dialect_api.base.Dialect.version_table`) and every revision
 id is checked against it: this is the only place the number is written."""
 
 RULE = (

@@ -107,7 +107,7 @@ def _compare_project(config: Config) -> tuple[Comparison, Any, tuple[str, ...]]:
 def check(config: Config) -> list[str]:
     """Differences between the models and the migrations at head, one human line each;
     empty when they agree."""
-    from offline_sql.dialects import get_dialect
+    from offline_sql.dialect_api.registry import get_dialect
 
     comparison, _, _ = _compare_project(config)
     sa_dialect = get_dialect(config.dialect_name, config.url).sa_dialect()

@@ -276,7 +276,7 @@ def compare_metadata(
     *,
     exclude_tables: Collection[TableKey] = (),
 ) -> Comparison:
-    from offline_sql.dialects import get_dialect
+    from offline_sql.dialect_api.registry import get_dialect
 
     sa_dialect = get_dialect(dialect_name).sa_dialect()
     return compare_states(state_from_metadata(metadata), state, sa_dialect, exclude_tables)

@@ -164,7 +164,7 @@ def _check_allow(
 def every_rule() -> tuple[Rule, ...]:
     """Every rule any registered dialect runs, in report order: the rules for every
     database and each dialect's own (imports every dialect; for checking rule ids)."""
-    from offline_sql.dialects import NAMES, get_dialect
+    from offline_sql.dialect_api.registry import NAMES, get_dialect
 
     specific: dict[str, Rule] = {}
     for name in NAMES:
@@ -289,6 +289,6 @@ def _check_ids(specific: Sequence[Rule], where: str) -> None:
 
 def _enabled_rules(dialect_name: str) -> tuple[Rule, ...]:
     """The database-specific rules the registered dialect ``dialect_name`` gives."""
-    from offline_sql.dialects import get_dialect
+    from offline_sql.dialect_api.registry import get_dialect
 
     return get_dialect(dialect_name).review_rules

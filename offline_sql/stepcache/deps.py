@@ -31,6 +31,8 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
+from offline_sql.stepcache.keys import code_folders
+
 _ACTIVE: contextvars.ContextVar[set[str] | None] = contextvars.ContextVar(
     "offline_sql_dependency_tracking", default=None
 )
@@ -56,8 +58,7 @@ def _versioned_roots() -> tuple[str, ...]:
         their own fingerprints), or they change by themselves (``/proc``, ``/sys``). Devices
     (``/dev/null``) are left out because they are not regular files; a RAM disk's are."""
     paths = {sysconfig.get_paths().get(name, "") for name in ("stdlib", "platstdlib")}
-    package = Path(__file__).resolve().parent.parent
-    paths |= {str(package), str((package / "dialects").resolve())}
+    paths |= {str(folder) for folder in code_folders()}
     paths |= {_package_folder("sqlalchemy") or "", _package_folder("sqlglot") or ""}
     paths |= {"/proc", "/sys"}
     return _roots(paths)

@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from offline_sql._version import __version__
+from offline_sql.dialect_api.registry import dialects_folder
 
 if TYPE_CHECKING:
     from offline_sql.config import Config
@@ -34,6 +35,15 @@ def digest(*parts: str) -> str:
         h.update(len(data).to_bytes(8, "big"))
         h.update(data)
     return h.hexdigest()
+
+
+@cache
+def code_folders() -> tuple[Path, ...]:
+    """mig's code: the package, and the dialects' folder when it lies outside it (an editable
+    install maps the checkout's top-level ``dialects/`` to ``offline_sql.dialects``)."""
+    package = Path(__file__).resolve().parent.parent
+    dialects = dialects_folder()
+    return (package,) if dialects.is_relative_to(package) else (package, dialects)
 
 
 def _tree_stamp(folder: Path) -> str:
@@ -70,11 +80,10 @@ def _package_stamp(name: str) -> str:
 @cache
 def tool_fingerprint() -> str:
     """mig's version and code, Python's version, SQLAlchemy's and sqlglot's installations."""
-    package = Path(__file__).resolve().parent.parent
     return digest(
         f"format {FORMAT}",
         __version__,
-        _tree_stamp(package),
+        *map(_tree_stamp, code_folders()),
         sys.version,
         _package_stamp("sqlalchemy"),
         _package_stamp("sqlglot"),

@@ -15,7 +15,7 @@ from sqlalchemy.schema import SchemaItem
 
 from offline_sql import operations as o
 from offline_sql.autogen import compare, compare_metadata, render_script_body
-from offline_sql.dialects import NAMES
+from offline_sql.dialect_api.registry import NAMES
 from offline_sql.operations import UNSET
 from offline_sql.state import SchemaState
 

@@ -73,7 +73,7 @@ def models() -> sa.MetaData:
 def run_body(body: str, imports: tuple[str, ...] = ()) -> list[o.Operation]:
     """Execute a generated body with ``op`` bound to a recorder; return what it recorded."""
     from offline_sql import op
-    from offline_sql.dialects import get_dialect
+    from offline_sql.dialect_api.registry import get_dialect
 
     source = "\n".join(imports) + "\ndef body():\n" + body + "\n"
     namespace: dict[str, Any] = {"sa": sa, "op": op}

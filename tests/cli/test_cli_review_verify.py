@@ -17,7 +17,7 @@ from click.testing import CliRunner, Result
 from helpers import Rev, make_project
 
 from offline_sql.cli import cli
-from offline_sql.dialects import NAMES
+from offline_sql.dialect_api.registry import NAMES
 from offline_sql.review import ReviewedStep, review
 from offline_sql.statements import Statement
 

@@ -20,7 +20,7 @@ from helpers import LINEAR, Rev, make_project, revision_source
 from offline_sql import commands
 from offline_sql.cli import cli
 from offline_sql.config import load_config
-from offline_sql.dialects import NAMES
+from offline_sql.dialect_api.registry import NAMES
 from offline_sql.errors import RevisionError
 from offline_sql.revision_ids import VERSION_NUM_LENGTH
 
@@ -172,7 +172,7 @@ def test_revision_rev_id_of_the_full_width_works(tmp_path: Path) -> None:
 
 
 def test_the_version_column_is_as_wide_as_the_id_rule() -> None:
-    from offline_sql.dialects import get_dialect
+    from offline_sql.dialect_api.registry import get_dialect
 
     for name in NAMES:
         table = get_dialect(name).version_table("mig_version", None)

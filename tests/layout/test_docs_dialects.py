@@ -1,10 +1,10 @@
 """docs/dialects.md stays true to the code.
 
 The facts table of each database section is compared with the dialect's flags; the header
-lines the doc quotes are the framer's; every refusal in ``dialects/`` has its message in the
-"What it cannot do" table, and refusals actually raised (golden ``.error`` files and a set of
-rendered operations) match a row that names their database; the tests and files the doc
-cites exist.
+lines the doc quotes are the framer's; every refusal in ``offline_sql/dialect_api/`` and
+``dialects/`` has its message in the "What it cannot do" table, and refusals actually raised
+(golden ``.error`` files and a set of rendered operations) match a row that names their
+database; the tests and files the doc cites exist.
 """
 
 from __future__ import annotations
@@ -24,8 +24,8 @@ from dialect_support import col, state_of, table
 from sqlalchemy.dialects import postgresql
 
 from offline_sql import operations as ops
-from offline_sql.dialects import NAMES, get_dialect
-from offline_sql.dialects.base import Dialect, guard_message_parts
+from offline_sql.dialect_api.base import Dialect, guard_message_parts
+from offline_sql.dialect_api.registry import NAMES, get_dialect
 from offline_sql.dialects.sqlite.dialect import SQLiteDialect
 from offline_sql.errors import RenderError
 from offline_sql.frame import FramedStep, FrameOptions, frame_script
@@ -220,10 +220,12 @@ def fixed_text(call: ast.Call) -> str:
 
 
 def refusal_sites() -> list[tuple[str, str]]:
+    """Every refusal of the dialect interface and of each database's folder."""
     out = []
-    for path in sorted((ROOT / "offline_sql" / "dialects").glob("*.py")):
+    interface = (ROOT / "offline_sql" / "dialect_api").glob("*.py")
+    for path in sorted([*interface, *(ROOT / "dialects").rglob("*.py")]):
         for call in error_calls(ast.parse(path.read_text(encoding="utf-8"))):
-            out.append((f"{path.name}:{call.lineno}", fixed_text(call)))
+            out.append((f"{path.relative_to(ROOT).as_posix()}:{call.lineno}", fixed_text(call)))
     return out
 
 

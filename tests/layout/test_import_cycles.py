@@ -25,16 +25,21 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
 PACKAGE = "offline_sql"
+DIALECTS = "offline_sql.dialects"
+"""The installed name of the checkout's top-level ``dialects/`` folder (``package-dir``)."""
+ROOTS = ((ROOT / PACKAGE, PACKAGE), (ROOT / "dialects", DIALECTS))
 
 
 def project_modules() -> dict[str, Path]:
-    """Dotted module name -> file, for every module of the package (its dialects included)."""
+    """Dotted module name -> file, for every module of the package, the dialects included
+    under the name they install as."""
     modules: dict[str, Path] = {}
-    for path in sorted((ROOT / PACKAGE).rglob("*.py")):
-        parts = [PACKAGE, *path.relative_to(ROOT / PACKAGE).with_suffix("").parts]
-        if parts[-1] == "__init__":
-            parts.pop()
-        modules[".".join(parts)] = path
+    for folder, name in ROOTS:
+        for path in sorted(folder.rglob("*.py")):
+            parts = [*name.split("."), *path.relative_to(folder).with_suffix("").parts]
+            if parts[-1] == "__init__":
+                parts.pop()
+            modules[".".join(parts)] = path
     return modules
 
 
@@ -164,8 +169,9 @@ def test_the_graph_sees_lazy_imports_not_type_checking_ones() -> None:
     # The replay names SchemaState only for its signatures: no edge back to the state.
     assert "offline_sql.replay" in graph["offline_sql.state"]
     assert "offline_sql.state" not in graph["offline_sql.replay"]
-    # A dialect module is walked under its installed name.
-    assert "offline_sql.dialects.base" in graph["offline_sql.dialects.postgresql.dialect"]
+    # A dialect module is walked under its installed name, its relative imports too.
+    postgresql = graph["offline_sql.dialects.postgresql.dialect"]
+    assert {"offline_sql.dialect_api.base", "offline_sql.dialects.postgresql.review"} <= postgresql
 
 
 def test_circle_finder_finds_a_circle() -> None:
@@ -185,3 +191,34 @@ def test_no_import_circles() -> None:
         " -> ".join(_a_cycle(graph, component)) + f"  (component: {', '.join(component)})"
         for component in circles
     )
+
+
+def _database(module: str) -> str | None:
+    """The database package ``module`` belongs to (``offline_sql.dialects.mysql``), or None."""
+    if not module.startswith(DIALECTS + "."):
+        return None
+    return ".".join(module.split(".")[:3])
+
+
+def test_the_core_never_imports_a_database() -> None:
+    """The core reaches a database only through the registry (``importlib`` by name, typed by
+    ``offline_sql.dialect_api``): mypy knows the files as ``dialects.*`` and could not follow a
+    static import, and a database added needs no change in the core."""
+    graph = import_graph()
+    core = [m for m in graph if m != DIALECTS and not m.startswith(DIALECTS + ".")]
+    assert "offline_sql.dialect_api.registry" in core and "offline_sql.online" in core
+    found = [f"{m} -> {t}" for m in core for t in sorted(graph[m]) if t.startswith(DIALECTS)]
+    assert not found, "the core imports a database's package:\n" + "\n".join(found)
+
+
+def test_a_database_imports_only_the_core_and_itself() -> None:
+    """Each database's folder stands alone: removing or adding one touches no other."""
+    graph = import_graph()
+    found = [
+        f"{module} -> {target}"
+        for module, targets in graph.items()
+        if (own := _database(module)) is not None
+        for target in sorted(targets)
+        if target.startswith(DIALECTS) and _database(target) != own
+    ]
+    assert not found, "a database's module imports another database:\n" + "\n".join(found)

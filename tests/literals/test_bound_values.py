@@ -17,8 +17,8 @@ from databases import ScratchDatabase
 from offline_online import cli_script, online_config, write_project
 
 from offline_sql import migrate
-from offline_sql.dialects import get_dialect
-from offline_sql.dialects.literals import LiteralError
+from offline_sql.dialect_api.literals import LiteralError
+from offline_sql.dialect_api.registry import get_dialect
 
 VALUES = [
     "C:\\new\\:dir",

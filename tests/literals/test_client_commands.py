@@ -19,7 +19,7 @@ from helpers import Rev, make_project
 
 from offline_sql.cli import cli
 from offline_sql.client_commands import find_client_command
-from offline_sql.dialects import NAMES, get_dialect
+from offline_sql.dialect_api.registry import NAMES, get_dialect
 from offline_sql.errors import ClientCommandError
 from offline_sql.frame import FramedStep, FrameOptions, frame_script
 from offline_sql.statements import Statement

@@ -13,9 +13,9 @@ import sqlalchemy as sa
 from sqlalchemy.dialects import mssql, mysql, postgresql
 from sqlalchemy.schema import CreateTable
 
-from offline_sql.dialects import NAMES, get_dialect
-from offline_sql.dialects.base import Dialect
-from offline_sql.dialects.compiling import compilation_for, mock_engine
+from offline_sql.dialect_api.base import Dialect
+from offline_sql.dialect_api.compiling import compilation_for, mock_engine
+from offline_sql.dialect_api.registry import NAMES, get_dialect
 from offline_sql.errors import RenderError
 
 ALL = NAMES
@@ -391,10 +391,9 @@ def test_mariadb_url_compiles_as_mariadb() -> None:
 
 
 def test_dialect_literals_class_overrides_the_default() -> None:
-    from offline_sql.dialects.postgresql.literals import PostgreSQLLiterals
-
+    postgresql_literals = get_dialect("postgresql").literals
     cls: type[Dialect] = type(
-        "Odd", (Dialect,), {"sqlalchemy_url": "sqlite://", "literals": PostgreSQLLiterals}
+        "Odd", (Dialect,), {"sqlalchemy_url": "sqlite://", "literals": postgresql_literals}
     )
     assert cls().literal(True) == "true"
 

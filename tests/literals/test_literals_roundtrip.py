@@ -22,9 +22,9 @@ from hypothesis import strategies as st
 from sqlalchemy.dialects import mysql
 from sqlalchemy.schema import CreateTable
 
-from offline_sql.dialects import get_dialect
-from offline_sql.dialects.base import Dialect
-from offline_sql.dialects.literals import LiteralError
+from offline_sql.dialect_api.base import Dialect
+from offline_sql.dialect_api.literals import LiteralError
+from offline_sql.dialect_api.registry import get_dialect
 
 TRICKY = [
     "",

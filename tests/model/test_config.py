@@ -8,7 +8,7 @@ import pytest
 from helpers import make_project
 
 from offline_sql.config import find_config_file, load_config
-from offline_sql.dialects import resolve_file_url
+from offline_sql.dialect_api.registry import resolve_file_url
 from offline_sql.errors import ConfigError
 
 

@@ -8,7 +8,7 @@ import pytest
 import sqlalchemy as sa
 
 from offline_sql import operations as o
-from offline_sql.dialects import get_dialect
+from offline_sql.dialect_api.registry import get_dialect
 from offline_sql.errors import RenderError
 from offline_sql.state import SchemaState
 

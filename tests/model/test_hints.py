@@ -20,8 +20,8 @@ from helpers import Rev, make_project
 
 from offline_sql import operations as ops
 from offline_sql.cli import cli
-from offline_sql.dialects import NAMES, get_dialect
-from offline_sql.dialects.existing import AlterColumnHintWarning
+from offline_sql.dialect_api.existing import AlterColumnHintWarning
+from offline_sql.dialect_api.registry import NAMES, get_dialect
 from offline_sql.errors import RenderError
 from offline_sql.state import SchemaState
 from offline_sql.statements import Statement

@@ -16,8 +16,8 @@ from offline_sql import op
 from offline_sql import operations as ops
 from offline_sql.autogen import pysource
 from offline_sql.batch import BatchOperations
-from offline_sql.dialects import NAMES, get_dialect
-from offline_sql.dialects.base import Dialect
+from offline_sql.dialect_api.base import Dialect
+from offline_sql.dialect_api.registry import NAMES, get_dialect
 from offline_sql.operation_specs import SPEC_BY_OPERATION, SPECS, OperationSpec
 from offline_sql.replay import _apply
 

@@ -19,7 +19,7 @@ from offline_sql.script.loader import load_script, run_revision
 
 
 class StubDialect:
-    """Stands in for offline_sql.dialects.base.Dialect until sa_dialect() lands."""
+    """Stands in for offline_sql.dialect_api.base.Dialect until sa_dialect() lands."""
 
     name = "postgresql"
 

@@ -22,7 +22,7 @@ from databases import DialectName, ScratchDatabase, ScriptFailed, scratch_databa
 from offline_online import cli_script, online_config, write_project
 
 from offline_sql import migrate
-from offline_sql.dialects import NAMES, get_dialect
+from offline_sql.dialect_api.registry import NAMES, get_dialect
 from offline_sql.errors import DatabaseError, RenderError
 from offline_sql.frame import RESUME_NOTES, FramedStep, FrameOptions, frame_script
 from offline_sql.progress import half_applied_message, marker_for

@@ -18,7 +18,7 @@ from helpers import Rev, make_project
 import offline_sql
 from offline_sql import api, locking, online
 from offline_sql.config import load_config
-from offline_sql.dialects import get_dialect
+from offline_sql.dialect_api.registry import get_dialect
 
 PROCESSES = 8
 ROUNDS = 10

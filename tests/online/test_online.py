@@ -12,7 +12,7 @@ from databases import ScratchDatabase
 
 from offline_sql import db_messages, online
 from offline_sql.config import Config
-from offline_sql.dialects import get_dialect
+from offline_sql.dialect_api.registry import get_dialect
 from offline_sql.errors import DatabaseError, MissingDriverError, UsageError
 from offline_sql.online import OnlineRunner, current_heads
 from offline_sql.statements import Statement

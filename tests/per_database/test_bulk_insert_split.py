@@ -20,9 +20,11 @@ from helpers import Rev, make_project
 
 from offline_sql import operations as ops
 from offline_sql.cli import cli
-from offline_sql.dialects import get_dialect
-from offline_sql.dialects.mysql.dialect import MySQLDialect
+from offline_sql.dialect_api.registry import get_dialect
 from offline_sql.state import SchemaState
+
+MYSQL = type(get_dialect("mysql"))
+"""MySQL's dialect class (MariaDB's subclasses it): the byte limit is set on it."""
 
 ITEMS = sa.table("items", sa.column("id", sa.Integer()), sa.column("label", sa.String(200)))
 
@@ -41,7 +43,7 @@ def inserts(dialect: str, count: int) -> list[str]:
 def test_each_statement_stays_within_the_byte_limit(
     monkeypatch: pytest.MonkeyPatch, dialect: str
 ) -> None:
-    monkeypatch.setattr(MySQLDialect, "bulk_insert_bytes", 10_000)
+    monkeypatch.setattr(MYSQL, "bulk_insert_bytes", 10_000)
     statements = inserts(dialect, 3000)
     assert len(statements) > 10
     assert all(len(sql.encode("utf-8")) <= 10_000 for sql in statements)
@@ -50,7 +52,7 @@ def test_each_statement_stays_within_the_byte_limit(
 
 
 def test_the_default_limit_is_well_under_a_mebibyte() -> None:
-    limit = MySQLDialect.bulk_insert_bytes
+    limit = MYSQL.bulk_insert_bytes
     assert limit is not None and limit <= 512 * 1024
     statements = inserts("mariadb", 6000)
     assert len(statements) > 1
@@ -60,9 +62,9 @@ def test_the_default_limit_is_well_under_a_mebibyte() -> None:
 def test_a_row_longer_than_the_limit_gets_a_statement_of_its_own(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    monkeypatch.setattr(MySQLDialect, "bulk_insert_bytes", 200)
+    monkeypatch.setattr(MYSQL, "bulk_insert_bytes", 200)
     op = ops.BulkInsert("items", table=ITEMS, rows=[{"id": 1, "label": "y" * 500}, *rows(3)])
-    statements = [s.sql for s in MySQLDialect().render(op, SchemaState())]
+    statements = [s.sql for s in get_dialect("mysql").render(op, SchemaState())]
     assert statements[0] == f"INSERT INTO items (id, label) VALUES (1, '{'y' * 500}')"
     assert all(len(sql.encode("utf-8")) <= 200 for sql in statements[1:])
     assert sum(sql.count("'item ") for sql in statements) == 3
@@ -113,7 +115,7 @@ def loaded(database: ScratchDatabase) -> list[dict[str, Any]]:
 def test_a_bulk_insert_split_by_a_small_limit_applies_completely(
     tmp_path: Path, mariadb_database: ScratchDatabase, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(MySQLDialect, "bulk_insert_bytes", 20_000)
+    monkeypatch.setattr(MYSQL, "bulk_insert_bytes", 20_000)
     text = script(tmp_path, 4000)
     assert text.count("INSERT INTO items") > 10
     mariadb_database.apply_script(text)

@@ -10,8 +10,8 @@ import pytest
 import sqlalchemy as sa
 
 from offline_sql import online
-from offline_sql.dialects import NAMES, dialect_name_from_url, get_dialect, url_backend
-from offline_sql.dialects.base import Dialect
+from offline_sql.dialect_api.base import Dialect
+from offline_sql.dialect_api.registry import NAMES, dialect_name_from_url, get_dialect, url_backend
 from offline_sql.review import ReviewedStep, review
 from offline_sql.review.rules import RULES, Rule
 from offline_sql.statements import Statement

@@ -21,8 +21,8 @@ import sqlalchemy as sa
 import sqlglot
 from databases import DialectName, ScratchDatabase, ScriptFailed, scratch_database
 
-from offline_sql.dialects import NAMES, get_dialect
-from offline_sql.dialects.base import Dialect, expected_revisions, guard_message_parts
+from offline_sql.dialect_api.base import Dialect, expected_revisions, guard_message_parts
+from offline_sql.dialect_api.registry import NAMES, get_dialect
 from offline_sql.dialects.postgresql.dialect import dollar_quoted
 from offline_sql.errors import RenderError
 from offline_sql.frame import FramedStep, FrameOptions, frame_script

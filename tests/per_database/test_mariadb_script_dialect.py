@@ -29,7 +29,7 @@ from sqlalchemy.dialects import mysql
 
 from offline_sql import migrate
 from offline_sql.config import load_config
-from offline_sql.dialects import get_dialect
+from offline_sql.dialect_api.registry import get_dialect
 
 BODY = """\
 from sqlalchemy.dialects import mysql

@@ -26,8 +26,8 @@ from mssql_rules import (
 
 from golden import scenarios
 from offline_sql import operations as ops
-from offline_sql.dialects import get_dialect
-from offline_sql.dialects.mssql.dialect import CodePageWarning, MSSQLDialect
+from offline_sql.dialect_api.registry import get_dialect
+from offline_sql.dialects.mssql.dialect import CodePageWarning
 from offline_sql.errors import RenderError
 from offline_sql.frame import FramedStep, FrameOptions, frame_script
 from offline_sql.state import SchemaState
@@ -43,7 +43,7 @@ def test_golden_scripts_keep_the_rule(scenario: Any, rule: str) -> None:
 
 
 def render(op: ops.Operation, state: SchemaState | None = None) -> list[str]:
-    return sqls(MSSQLDialect().render(with_origin(op), state or SchemaState()))
+    return sqls(get_dialect("mssql").render(with_origin(op), state or SchemaState()))
 
 
 def script_of(*statements: str) -> str:
@@ -229,7 +229,7 @@ def test_rule_4_flags_the_old_long_concatenation() -> None:
     ids=["two-pieces", "only-breaks", "dollar-parens", "n-literal", "surrogates"],
 )
 def test_long_texts_in_pieces_start_with_a_max_operand(text: str) -> None:
-    literal = MSSQLDialect().literal(text, sa.UnicodeText())
+    literal = get_dialect("mssql").literal(text, sa.UnicodeText())
     assert literal.startswith("(CAST(") and " AS nvarchar(max)) + " in literal
     assert concatenation_limits(literal) == []
     assert sqlcmd_lines(literal) == []
@@ -237,7 +237,7 @@ def test_long_texts_in_pieces_start_with_a_max_operand(text: str) -> None:
 
 def test_short_texts_in_pieces_stay_plain() -> None:
     text = "a" * 3998 + "\n"
-    assert not MSSQLDialect().literal(text, sa.UnicodeText()).startswith("(CAST(")
+    assert not get_dialect("mssql").literal(text, sa.UnicodeText()).startswith("(CAST(")
 
 
 # ---- rule 5: preamble, description schemas, sqlcmd lines -----------------------------------

@@ -24,7 +24,7 @@ from offline_sql import migrate
 from offline_sql import operations as ops
 from offline_sql.cli import cli
 from offline_sql.config import Config, load_config
-from offline_sql.dialects.mysql.names import InnoDBForeignKeyNames
+from offline_sql.dialect_api.registry import get_dialect
 from offline_sql.project import Project, replay_state
 from offline_sql.state import SchemaState
 from offline_sql.table_state import ForeignKeyState, TableState
@@ -240,7 +240,8 @@ def test_tables_dropped_later_stops_at_anything_that_could_need_the_table() -> N
 
 
 def test_the_namer_numbers_as_innodb() -> None:
-    namer = InnoDBForeignKeyNames()
+    namer = get_dialect("mysql").foreign_key_namer  # InnoDBForeignKeyNames
+    assert namer is not None
 
     def fk(name: str | None) -> ForeignKeyState:
         return ForeignKeyState(name, ("a",), None, "p", ("id",))

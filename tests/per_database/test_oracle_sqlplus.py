@@ -18,7 +18,7 @@ from sqlplus_rules import MAX_LINE, RULES, read_script
 
 from golden import Scenario, scenarios
 from offline_sql import operations as ops
-from offline_sql.dialects.oracle.dialect import OracleDialect
+from offline_sql.dialect_api.registry import get_dialect
 from offline_sql.dialects.oracle.sqlplus import LINE_LIMIT, lay_out
 from offline_sql.errors import RenderError
 from offline_sql.frame import FramedStep, FrameOptions, frame_script
@@ -125,7 +125,7 @@ def test_golden_lines_leave_room_under_the_limit() -> None:
 
 
 def framed(statements: list[Statement], *, preamble: bool = True) -> str:
-    dialect = OracleDialect()
+    dialect = get_dialect("oracle")
     step = FramedStep(
         revision="a1",
         message="m",
@@ -140,7 +140,7 @@ def framed(statements: list[Statement], *, preamble: bool = True) -> str:
 
 
 def rendered(op: ops.Operation, state: SchemaState | None = None) -> str:
-    return framed(OracleDialect().render(with_origin(op), state or SchemaState()))
+    return framed(get_dialect("oracle").render(with_origin(op), state or SchemaState()))
 
 
 def assert_keeps_every_rule(script: str) -> None:
@@ -224,7 +224,7 @@ def test_wrapping_never_cuts_a_literal_a_quoted_name_or_a_comment() -> None:
 
 def test_a_line_with_nowhere_to_cut_is_refused() -> None:
     with pytest.raises(RenderError, match=r"no place to be cut .*SP2-0027"):
-        OracleDialect().render(
+        get_dialect("oracle").render(
             with_origin(ops.Execute(sqltext="SELECT '" + "x" * 3000 + "' FROM dual")),
             SchemaState(),
         )
@@ -243,7 +243,7 @@ def test_columns_named_like_sqlplus_commands_never_start_a_line(names: tuple[str
 
 def test_a_command_line_inside_a_raw_literal_is_refused() -> None:
     with pytest.raises(RenderError, match="starts like a SQL\\*Plus command and cannot be joined"):
-        OracleDialect().render(
+        get_dialect("oracle").render(
             with_origin(ops.Execute(sqltext="INSERT INTO t VALUES ('a\nhost rm x')")),
             SchemaState(),
         )
@@ -252,7 +252,7 @@ def test_a_command_line_inside_a_raw_literal_is_refused() -> None:
 @pytest.mark.parametrize("name", ["a\nhost echo", "a\r/"])
 def test_names_with_line_breaks_are_refused(name: str) -> None:
     with pytest.raises(RenderError, match="holds a line break"):
-        OracleDialect().render(
+        get_dialect("oracle").render(
             with_origin(ops.AddColumn("t", column=sa.Column(name, sa.Integer))), SchemaState()
         )
 
@@ -281,7 +281,7 @@ def test_no_developer_text_makes_a_line_sqlplus_reads_as_its_own(
     )
     target = sa.table("notes", sa.column("id", sa.Integer), sa.column("body", sa.String(4000)))
     statements: list[Statement] = []
-    dialect = OracleDialect()
+    dialect = get_dialect("oracle")
     for op in (
         ops.CreateTable("notes", items=items, comment=comment or None),
         ops.BulkInsert(
@@ -312,7 +312,7 @@ def members() -> SchemaState:
 
 def alter(state: SchemaState | None = None, **kw: Any) -> list[str]:
     op = with_origin(ops.AlterColumn("members", **kw))
-    statements = OracleDialect().render(op, state or members())
+    statements = get_dialect("oracle").render(op, state or members())
     # A note is a comment line alone in the script (the framer writes "-- " and the comment).
     return [f"-- {s.comment}" if s.kind == "note" else s.sql for s in statements]
 
@@ -322,7 +322,7 @@ def test_integer_to_biginteger_leaves_the_type_out() -> None:
         "-- age: type left as INTEGER, which already holds every NUMBER(19) value (MODIFY to a "
         "smaller precision fails on a column with rows, ORA-01440)"
     ]
-    both = OracleDialect().render(
+    both = get_dialect("oracle").render(
         with_origin(
             ops.AlterColumn("members", column_name="age", type_=sa.BigInteger(), nullable=False)
         ),
@@ -423,14 +423,14 @@ def test_existing_type_hint_is_used_when_the_state_does_not_know_the_column() ->
 )
 def test_lob_columns_in_an_index_or_key_are_refused(op: ops.Operation, words: str) -> None:
     with pytest.raises(RenderError, match=words) as raised:
-        OracleDialect().render(with_origin(op), members())
+        get_dialect("oracle").render(with_origin(op), members())
     assert "revision ae10" in str(raised.value) and "ORA-02327" in str(raised.value)
     assert str(raised.value).count("\n") == 0
 
 
 def test_bounded_columns_are_indexed() -> None:
     op = with_origin(ops.CreateIndex("members", index_name="ix_bio", columns=("bio",)))
-    assert [s.sql for s in OracleDialect().render(op, members())] == [
+    assert [s.sql for s in get_dialect("oracle").render(op, members())] == [
         "CREATE INDEX ix_bio ON members (bio)"
     ]
 

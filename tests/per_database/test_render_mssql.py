@@ -10,8 +10,7 @@ import sqlglot
 from dialect_support import col, sqls, state_of, table, with_origin
 
 from offline_sql import operations as ops
-from offline_sql.dialects import get_dialect
-from offline_sql.dialects.mssql.dialect import MSSQLDialect
+from offline_sql.dialect_api.registry import get_dialect
 from offline_sql.errors import RenderError
 from offline_sql.state import SchemaState
 from offline_sql.statements import Statement
@@ -96,12 +95,13 @@ ALTER_CASES: list[tuple[dict[str, Any], list[str]]] = [
 
 @pytest.mark.parametrize(("kw", "expected"), ALTER_CASES)
 def test_alter_column(kw: dict[str, Any], expected: list[str]) -> None:
-    assert sqls(MSSQLDialect().render(ops.AlterColumn("users", **kw), users_state())) == expected
+    op = ops.AlterColumn("users", **kw)
+    assert sqls(get_dialect("mssql").render(op, users_state())) == expected
 
 
 def test_drop_default_is_a_batch_of_its_own() -> None:
     op = ops.AlterColumn("users", column_name="name", server_default=None)
-    [statement] = MSSQLDialect().render(op, users_state())
+    [statement] = get_dialect("mssql").render(op, users_state())
     assert statement.block
 
 
@@ -114,30 +114,30 @@ def test_drop_default_is_a_batch_of_its_own() -> None:
 )
 def test_drop_column_drops_its_default_first(column: str, expected: list[str]) -> None:
     op = ops.DropColumn("users", column_name=column)
-    assert sqls(MSSQLDialect().render(op, users_state())) == expected
+    assert sqls(get_dialect("mssql").render(op, users_state())) == expected
 
 
 def test_alter_unknown_column_needs_type_hint() -> None:
     op = with_origin(ops.AlterColumn("ghost", column_name="c", nullable=False))
     with pytest.raises(RenderError, match=r"existing_type=\.\.\..*ae10|ae10.*existing_type"):
-        MSSQLDialect().render(op, SchemaState())
+        get_dialect("mssql").render(op, SchemaState())
 
 
 def test_alter_identity_is_an_error() -> None:
     op = ops.AlterColumn("users", column_name="id", autoincrement=False)
     with pytest.raises(RenderError, match="IDENTITY"):
-        MSSQLDialect().render(op, users_state())
+        get_dialect("mssql").render(op, users_state())
 
 
 def test_comment_on_unknown_column_needs_hint() -> None:
     op = ops.AlterColumn("ghost", column_name="c", comment="x")
     with pytest.raises(RenderError, match="existing_comment"):
-        MSSQLDialect().render(op, SchemaState())
+        get_dialect("mssql").render(op, SchemaState())
 
 
 def test_rename_table() -> None:
     op = ops.RenameTable("users", new_table_name="people", schema="app")
-    assert sqls(MSSQLDialect().render(op, SchemaState())) == [
+    assert sqls(get_dialect("mssql").render(op, SchemaState())) == [
         "EXEC sp_rename N'[app].[users]', N'people'"
     ]
 
@@ -146,7 +146,7 @@ def test_add_column_uses_add() -> None:
     op = ops.AddColumn(
         "users", column=sa.Column("flag", sa.Boolean(), nullable=False, server_default=sa.false())
     )
-    assert sqls(MSSQLDialect().render(op, users_state())) == [
+    assert sqls(get_dialect("mssql").render(op, users_state())) == [
         "ALTER TABLE users ADD flag BIT NOT NULL DEFAULT 0"
     ]
 
@@ -154,13 +154,13 @@ def test_add_column_uses_add() -> None:
 def test_bulk_insert_at_most_1000_rows_per_values() -> None:
     t = sa.table("users", sa.column("id", sa.Integer()))
     op = ops.BulkInsert("users", table=t, rows=[{"id": i} for i in range(2500)])
-    out = MSSQLDialect().render(op, users_state())
+    out = get_dialect("mssql").render(op, users_state())
     assert [s.sql.count("(") - 1 for s in out] == [1000, 1000, 500]
     assert all("OUTPUT" not in s.sql for s in out)
 
 
 def test_version_table_if_not_exists() -> None:
-    [statement] = MSSQLDialect().create_version_table("alembic_version", None)
+    [statement] = get_dialect("mssql").create_version_table("alembic_version", None)
     assert statement.sql.startswith("IF OBJECT_ID(N'alembic_version', N'U') IS NULL\nCREATE TABLE")
     assert "CONSTRAINT alembic_version_pkc PRIMARY KEY (version_num)" in statement.sql
 
@@ -178,7 +178,7 @@ def test_flags() -> None:
 
 
 def every_statement() -> list[Statement]:
-    dialect = MSSQLDialect()
+    dialect = get_dialect("mssql")
     state = users_state()
     out: list[Statement] = []
     for kw, _ in ALTER_CASES:

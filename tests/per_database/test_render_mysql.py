@@ -18,9 +18,10 @@ from dialect_support import (
 )
 
 from offline_sql import operations as ops
-from offline_sql.dialects import get_dialect
-from offline_sql.dialects.existing import AlterColumnHintWarning
-from offline_sql.dialects.mysql.dialect import MariaDBDialect, MySQLDialect
+from offline_sql.dialect_api.base import Dialect
+from offline_sql.dialect_api.existing import AlterColumnHintWarning
+from offline_sql.dialect_api.registry import get_dialect
+from offline_sql.dialects.mysql.dialect import MySQLDialect
 from offline_sql.errors import RenderError
 from offline_sql.state import SchemaState
 from offline_sql.table_state import ForeignKeyState, IndexState, UniqueState
@@ -92,10 +93,12 @@ ALTER_CASES: list[tuple[dict[str, Any], str]] = [
 ]
 
 
-@pytest.mark.parametrize("dialect", [MySQLDialect(), MariaDBDialect()], ids=["mysql", "mariadb"])
+@pytest.mark.parametrize(
+    "dialect", [get_dialect("mysql"), get_dialect("mariadb")], ids=["mysql", "mariadb"]
+)
 @pytest.mark.parametrize(("kw", "expected"), ALTER_CASES)
 def test_alter_column_restates_the_column(
-    dialect: MySQLDialect, kw: dict[str, Any], expected: str
+    dialect: Dialect, kw: dict[str, Any], expected: str
 ) -> None:
     assert sqls(dialect.render(ops.AlterColumn("users", **kw), users_state())) == [expected]
 
@@ -103,7 +106,7 @@ def test_alter_column_restates_the_column(
 def test_alter_unknown_column_without_hints_names_the_hints() -> None:
     op = with_origin(ops.AlterColumn("ghost", column_name="c", nullable=False))
     with pytest.raises(RenderError) as err:
-        MySQLDialect().render(op, SchemaState())
+        get_dialect("mysql").render(op, SchemaState())
     message = str(err.value)
     assert "existing_type=..." in message
     assert "existing_server_default=..." in message
@@ -120,7 +123,7 @@ def test_alter_unknown_column_uses_hints() -> None:
         existing_server_default="a",
         existing_comment="note",
     )
-    assert sqls(MySQLDialect().render(op, SchemaState())) == [
+    assert sqls(get_dialect("mysql").render(op, SchemaState())) == [
         "ALTER TABLE ghost MODIFY COLUMN c VARCHAR(10) NOT NULL COMMENT 'note' DEFAULT 'a'"
     ]
 
@@ -130,7 +133,7 @@ def test_contradicting_hint_warns_and_state_wins() -> None:
         ops.AlterColumn("users", column_name="name", type_=sa.String(60), existing_nullable=True)
     )
     with pytest.warns(AlterColumnHintWarning, match=r"ae10_add.py:12.*existing_nullable"):
-        out = MySQLDialect().render(op, users_state())
+        out = get_dialect("mysql").render(op, users_state())
     assert "NOT NULL" in out[0].sql
 
 
@@ -151,7 +154,7 @@ def test_drop_constraint_by_kind(dialect: str, type_: ops.ConstraintType, expect
 
 def test_drop_constraint_kind_from_state() -> None:
     op = ops.DropConstraint("orders", constraint_name="fk_orders_user")
-    assert sqls(MySQLDialect().render(op, orders_state())) == [
+    assert sqls(get_dialect("mysql").render(op, orders_state())) == [
         "ALTER TABLE orders DROP FOREIGN KEY fk_orders_user"
     ]
 
@@ -159,7 +162,7 @@ def test_drop_constraint_kind_from_state() -> None:
 def test_drop_constraint_unknown_kind_is_an_error() -> None:
     op = ops.DropConstraint("orders", constraint_name="mystery")
     with pytest.raises(RenderError, match="type_='foreignkey'"):
-        MySQLDialect().render(op, SchemaState())
+        get_dialect("mysql").render(op, SchemaState())
 
 
 @pytest.mark.parametrize(
@@ -177,25 +180,25 @@ def test_drop_constraint_if_exists(dialect: str, expected: str) -> None:
 def test_mysql_drop_if_exists_of_unknown_constraint_is_an_error() -> None:
     op = ops.DropConstraint("orders", constraint_name="nope", type_="check", if_exists=True)
     with pytest.raises(RenderError, match="if_exists"):
-        MySQLDialect().render(op, SchemaState())
+        get_dialect("mysql").render(op, SchemaState())
 
 
 def test_rename_table() -> None:
     op = ops.RenameTable("users", new_table_name="people")
-    assert sqls(MySQLDialect().render(op, SchemaState())) == ["RENAME TABLE users TO people"]
+    assert sqls(get_dialect("mysql").render(op, SchemaState())) == ["RENAME TABLE users TO people"]
 
 
 def test_index_on_text_needs_a_length() -> None:
     op = with_origin(ops.CreateIndex("users", index_name="ix_bio", columns=("bio",)))
     with pytest.raises(RenderError, match="mysql_length"):
-        MySQLDialect().render(op, users_state())
+        get_dialect("mysql").render(op, users_state())
 
 
 def test_index_on_text_with_length() -> None:
     op = ops.CreateIndex(
         "users", index_name="ix_bio", columns=("bio",), kw={"mysql_length": {"bio": 20}}
     )
-    assert sqls(MySQLDialect().render(op, users_state())) == [
+    assert sqls(get_dialect("mysql").render(op, users_state())) == [
         "CREATE INDEX ix_bio ON users (bio(20))"
     ]
 
@@ -203,12 +206,12 @@ def test_index_on_text_with_length() -> None:
 def test_create_table_index_on_text_needs_a_length() -> None:
     op = ops.CreateTable("notes", items=(sa.Column("body", sa.Text()), sa.Index("ix_body", "body")))
     with pytest.raises(RenderError, match="mysql_length"):
-        MySQLDialect().render(op, SchemaState())
+        get_dialect("mysql").render(op, SchemaState())
 
 
 def test_drop_index_backing_a_foreign_key_moves_the_key() -> None:
     op = ops.DropIndex("orders", index_name="ix_orders_user_id")
-    assert sqls(MySQLDialect().render(op, orders_state())) == [
+    assert sqls(get_dialect("mysql").render(op, orders_state())) == [
         "ALTER TABLE orders DROP FOREIGN KEY fk_orders_user",
         "DROP INDEX ix_orders_user_id ON orders",
         "ALTER TABLE orders ADD CONSTRAINT fk_orders_user FOREIGN KEY(user_id) "
@@ -222,7 +225,8 @@ def test_drop_index_with_another_covering_index_is_plain() -> None:
     assert orders is not None
     orders.indexes["ix_both"] = IndexState("ix_both", ("user_id", "id"))
     op = ops.DropIndex("orders", index_name="ix_orders_user_id")
-    assert sqls(MySQLDialect().render(op, state)) == ["DROP INDEX ix_orders_user_id ON orders"]
+    statements = get_dialect("mysql").render(op, state)
+    assert sqls(statements) == ["DROP INDEX ix_orders_user_id ON orders"]
 
 
 @pytest.mark.parametrize(
@@ -254,7 +258,7 @@ USERS = ops.CreateTable(
 
 @pytest.mark.mysql
 def test_type_change_keeps_not_null_default_and_comment(mariadb: MariaDB) -> None:
-    dialect = MariaDBDialect()
+    dialect = get_dialect("mariadb")
     state = users_state()
     change = ops.AlterColumn("users", column_name="name", type_=sa.String(100))
     widen = ops.AlterColumn("users", column_name="id", type_=sa.BigInteger())
@@ -278,7 +282,7 @@ def test_type_change_keeps_not_null_default_and_comment(mariadb: MariaDB) -> Non
 
 @pytest.mark.mysql
 def test_rename_and_nullable_apply(mariadb: MariaDB) -> None:
-    dialect = MariaDBDialect()
+    dialect = get_dialect("mariadb")
     rename = ops.AlterColumn("users", column_name="name", new_column_name="full", nullable=True)
     mariadb.apply(
         script(
@@ -291,7 +295,7 @@ def test_rename_and_nullable_apply(mariadb: MariaDB) -> None:
 
 @pytest.mark.mysql
 def test_drop_index_backing_a_foreign_key_applies(mariadb: MariaDB) -> None:
-    dialect = MariaDBDialect()
+    dialect = get_dialect("mariadb")
     create = [
         ops.CreateTable("users", items=(sa.Column("id", sa.Integer(), primary_key=True),)),
         ops.CreateTable(
@@ -323,7 +327,7 @@ def test_drop_index_backing_a_foreign_key_applies(mariadb: MariaDB) -> None:
 @pytest.mark.mysql
 @pytest.mark.parametrize("action", ["RESTRICT", "NO ACTION", "CASCADE", "SET NULL"])
 def test_accepted_foreign_key_actions_apply(mariadb: MariaDB, action: str) -> None:
-    dialect = MariaDBDialect()
+    dialect = get_dialect("mariadb")
     assert action in dialect.foreign_key_ondelete_actions
     create = [
         ops.CreateTable("users", items=(sa.Column("id", sa.Integer(), primary_key=True),)),
@@ -356,7 +360,7 @@ def test_accepted_foreign_key_actions_apply(mariadb: MariaDB, action: str) -> No
 def test_set_default_is_dropped_by_the_server_so_mig_refuses_it(mariadb: MariaDB) -> None:
     """The flag is right: InnoDB (MariaDB 10.11) accepts ON DELETE SET DEFAULT and silently
     keeps no action at all, so mig refuses it at generation time instead."""
-    dialect = MariaDBDialect()
+    dialect = get_dialect("mariadb")
     assert "SET DEFAULT" not in dialect.foreign_key_ondelete_actions
     sql = (
         "CREATE TABLE users (id INTEGER PRIMARY KEY);\n"

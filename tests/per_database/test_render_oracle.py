@@ -11,8 +11,8 @@ import sqlglot
 from dialect_support import col, sqls, state_of, table, with_origin
 
 from offline_sql import operations as ops
-from offline_sql.dialects import get_dialect
-from offline_sql.dialects.oracle.dialect import EmptyStringWarning, OracleDialect
+from offline_sql.dialect_api.registry import get_dialect
+from offline_sql.dialects.oracle.dialect import EmptyStringWarning
 from offline_sql.errors import RenderError
 from offline_sql.state import SchemaState
 from offline_sql.statements import Statement
@@ -57,12 +57,13 @@ ALTER_CASES: list[tuple[dict[str, Any], list[str]]] = [
 
 @pytest.mark.parametrize(("kw", "expected"), ALTER_CASES)
 def test_alter_column(kw: dict[str, Any], expected: list[str]) -> None:
-    assert sqls(OracleDialect().render(ops.AlterColumn("users", **kw), users_state())) == expected
+    op = ops.AlterColumn("users", **kw)
+    assert sqls(get_dialect("oracle").render(op, users_state())) == expected
 
 
 def test_unknown_nullability_is_guarded() -> None:
     op = ops.AlterColumn("ghost", column_name="c", nullable=False)
-    [statement] = OracleDialect().render(op, SchemaState())
+    [statement] = get_dialect("oracle").render(op, SchemaState())
     assert statement.block
     assert statement.sql.startswith(
         "BEGIN\n  EXECUTE IMMEDIATE 'ALTER TABLE ghost MODIFY (c NOT NULL)';"
@@ -76,7 +77,7 @@ def test_unknown_nullability_is_guarded_apart_from_the_type_change() -> None:
     op = ops.AlterColumn(
         "ghost", column_name="c", nullable=False, type_=sa.String(20), server_default="d"
     )
-    plain, guarded = OracleDialect().render(op, SchemaState())
+    plain, guarded = get_dialect("oracle").render(op, SchemaState())
     assert (plain.sql, plain.block) == (
         "ALTER TABLE ghost MODIFY (c VARCHAR2(20 CHAR) DEFAULT 'd')",
         False,
@@ -105,13 +106,13 @@ def test_unknown_nullability_is_guarded_apart_from_the_type_change() -> None:
     ids=lambda v: type(v).__name__ if isinstance(v, ops.Operation) else "",
 )
 def test_render(op: ops.Operation, expected: list[str]) -> None:
-    assert sqls(OracleDialect().render(op, users_state())) == expected
+    assert sqls(get_dialect("oracle").render(op, users_state())) == expected
 
 
 def test_too_long_identifier_is_an_error() -> None:
     op = with_origin(ops.AddColumn("users", column=sa.Column("c" * 129, sa.Integer())))
     with pytest.raises(RenderError, match=r"ae10.*longer than Oracle's 128"):
-        OracleDialect().render(op, users_state())
+        get_dialect("oracle").render(op, users_state())
 
 
 BULK = sa.table("users", sa.column("id", sa.Integer()), sa.column("name", sa.String()))
@@ -121,7 +122,7 @@ def test_bulk_insert_all() -> None:
     op = ops.BulkInsert(
         "users", table=BULK, rows=[{"id": 1, "name": "a"}, {"id": 2, "name": "b\tc"}]
     )
-    assert sqls(OracleDialect().render(op, users_state())) == [
+    assert sqls(get_dialect("oracle").render(op, users_state())) == [
         "INSERT ALL\n"
         "  INTO users (id, name) VALUES (1, 'a')\n"
         "  INTO users (id, name) VALUES (2, 'b\tc')\n"
@@ -131,7 +132,7 @@ def test_bulk_insert_all() -> None:
 
 def test_bulk_insert_one_per_row() -> None:
     op = ops.BulkInsert("users", table=BULK, rows=[{"id": 1}, {"id": 2}], multiinsert=False)
-    assert sqls(OracleDialect().render(op, users_state())) == [
+    assert sqls(get_dialect("oracle").render(op, users_state())) == [
         "INSERT INTO users (id) VALUES (1)",
         "INSERT INTO users (id) VALUES (2)",
     ]
@@ -140,15 +141,15 @@ def test_bulk_insert_one_per_row() -> None:
 def test_empty_string_into_not_null_warns() -> None:
     op = with_origin(ops.BulkInsert("users", table=BULK, rows=[{"id": 1, "name": ""}]))
     with pytest.warns(EmptyStringWarning, match=r"ae10_add.py:12.*users.name"):
-        OracleDialect().render(op, users_state())
+        get_dialect("oracle").render(op, users_state())
 
 
 def test_version_table_block_ignores_existing() -> None:
-    [statement] = OracleDialect().create_version_table("alembic_version", None)
+    [statement] = get_dialect("oracle").create_version_table("alembic_version", None)
     assert statement.block and statement.kind == "version"
     assert "EXECUTE IMMEDIATE 'CREATE TABLE alembic_version" in statement.sql
     assert "IF SQLCODE != -955 THEN RAISE; END IF;" in statement.sql
-    assert "RETURNING" not in OracleDialect().insert_version("alembic_version", None, "a").sql
+    assert "RETURNING" not in get_dialect("oracle").insert_version("alembic_version", None, "a").sql
 
 
 def test_flags() -> None:
@@ -165,7 +166,7 @@ def test_flags() -> None:
 
 
 def every_statement() -> list[Statement]:
-    dialect = OracleDialect()
+    dialect = get_dialect("oracle")
     state = users_state()
     out: list[Statement] = []
     for kw, _ in ALTER_CASES:

@@ -13,8 +13,8 @@ from dialect_support import ORIGIN, col, state_of, table, with_origin
 from sqlalchemy.dialects import mssql
 
 from offline_sql import operations as ops
-from offline_sql.dialects import NAMES, get_dialect
-from offline_sql.dialects.base import PrecisionLossWarning
+from offline_sql.dialect_api.base import PrecisionLossWarning
+from offline_sql.dialect_api.registry import NAMES, get_dialect
 from offline_sql.errors import RenderError
 from offline_sql.state import SchemaState
 from offline_sql.statements import Statement

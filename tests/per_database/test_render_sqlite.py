@@ -9,8 +9,8 @@ import sqlalchemy as sa
 from databases import ScratchDatabase, ScriptFailed
 
 from offline_sql import operations as o
-from offline_sql.dialects import get_dialect
-from offline_sql.dialects.base import Dialect
+from offline_sql.dialect_api.base import Dialect
+from offline_sql.dialect_api.registry import get_dialect
 from offline_sql.errors import RenderError
 from offline_sql.state import SchemaState
 from offline_sql.statements import Statement

@@ -10,7 +10,8 @@ from __future__ import annotations
 import pytest
 import sqlalchemy as sa
 
-from offline_sql.dialects import NAMES, compiling, get_dialect
+from offline_sql.dialect_api import compiling
+from offline_sql.dialect_api.registry import NAMES, get_dialect
 
 
 @pytest.mark.parametrize("name", NAMES)

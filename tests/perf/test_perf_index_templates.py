@@ -10,8 +10,8 @@ import pytest
 import sqlalchemy as sa
 
 from offline_sql import operations as o
-from offline_sql.dialects import NAMES, get_dialect
-from offline_sql.dialects.base import Dialect
+from offline_sql.dialect_api.base import Dialect
+from offline_sql.dialect_api.registry import NAMES, get_dialect
 from offline_sql.errors import RenderError
 from offline_sql.state import SchemaState
 

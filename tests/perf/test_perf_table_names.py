@@ -8,7 +8,7 @@ import pytest
 import sqlalchemy as sa
 from sqlalchemy.sql.elements import quoted_name
 
-from offline_sql.dialects import NAMES, get_dialect
+from offline_sql.dialect_api.registry import NAMES, get_dialect
 
 NAMES_TO_QUOTE = (
     "t",

@@ -9,8 +9,8 @@ from __future__ import annotations
 
 import pytest
 
-from offline_sql.dialects import NAMES, get_dialect
-from offline_sql.dialects.base import Dialect
+from offline_sql.dialect_api.base import Dialect
+from offline_sql.dialect_api.registry import NAMES, get_dialect
 
 REVISIONS = ("ae1027a6acf", "it's", "ünï€ode", "a''b", "%(x)s:y", "MIG0PLACEHOLDER")
 TABLES = (("mig_version", None), ("Version Table", "other"), ("alembic_version", "dbo"))

@@ -7,7 +7,7 @@ from typing import Any, Literal
 
 import pytest
 
-from offline_sql.dialects import get_dialect
+from offline_sql.dialect_api.registry import get_dialect
 from offline_sql.errors import ConfigError, ScriptError
 from offline_sql.review import Finding, ReviewedStep, every_rule, review
 from offline_sql.statements import Statement

@@ -18,7 +18,7 @@ from helpers import DEFAULT_SETTINGS, Rev, make_project
 
 from offline_sql._version import __version__
 from offline_sql.cli import cli
-from offline_sql.dialects import NAMES
+from offline_sql.dialect_api.registry import NAMES
 from offline_sql.manifest import build_manifest
 
 EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "shop" / "mig.toml"

@@ -24,7 +24,7 @@ from helpers import Rev, make_project
 from reflection import diff, snapshot
 
 from offline_sql.cli import cli
-from offline_sql.dialects import get_dialect
+from offline_sql.dialect_api.registry import get_dialect
 
 EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "shop" / "mig.toml"
 REVISIONS = ("1f0e2a3b4c5d", "2a7b8c9d0e1f", "3c4d5e6f7a8b")

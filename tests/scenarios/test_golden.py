@@ -104,7 +104,7 @@ def _assert_parses(sql: str, read: str) -> None:
     [c for c in SCRIPT_CASES if c.values[1] in ("mssql", "oracle")],
 )
 # hostile_literals stores microseconds in sa.DateTime, which these databases round (warned).
-@pytest.mark.filterwarnings("ignore::offline_sql.dialects.base.PrecisionLossWarning")
+@pytest.mark.filterwarnings("ignore::offline_sql.dialect_api.base.PrecisionLossWarning")
 def test_every_statement_parses_with_sqlglot(scenario: Scenario, dialect: str) -> None:
     read = {"mssql": "tsql", "oracle": "oracle"}[dialect]
     for statement in _statements(scenario, dialect):

@@ -22,7 +22,7 @@ from scenario_intent import differences, observe
 from offline_sql import migrate
 from offline_sql.cli import cli
 from offline_sql.config import load_config
-from offline_sql.dialects import NAMES
+from offline_sql.dialect_api.registry import NAMES
 
 MARKS = {"postgresql": pytest.mark.postgresql, "mariadb": pytest.mark.mysql}
 SETTINGS: dict[str, str | bool | int | Sequence[str]] = {"script_location": "migrations"}

@@ -17,7 +17,7 @@ from typing import Any
 import pytest
 import sqlalchemy as sa
 
-from offline_sql.dialects.base import Dialect
+from offline_sql.dialect_api.base import Dialect
 from offline_sql.operations import Operation, Origin
 from offline_sql.state import SchemaState
 from offline_sql.statements import Statement

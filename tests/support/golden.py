@@ -16,7 +16,7 @@ import sys
 from dataclasses import dataclass
 from pathlib import Path
 
-from offline_sql.dialects import NAMES
+from offline_sql.dialect_api.registry import NAMES
 
 if sys.version_info >= (3, 11):
     import tomllib

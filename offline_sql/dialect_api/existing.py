@@ -23,7 +23,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.sql.elements import ClauseElement, TextClause
 
-from offline_sql.dialects.constructs import describe
+from offline_sql.dialect_api.constructs import describe
 from offline_sql.errors import RenderError
 from offline_sql.operations import UNSET, AlterColumn, BatchAlterTable, Operation
 from offline_sql.state import SchemaState

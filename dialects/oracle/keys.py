@@ -14,12 +14,13 @@ from typing import TYPE_CHECKING, Any
 import sqlalchemy as sa
 
 from offline_sql import operations as ops
-from offline_sql.dialects import constructs as r
-from offline_sql.dialects.oracle.types import is_lob
+from offline_sql.dialect_api import constructs as r
 from offline_sql.state import SchemaState
 
+from .types import is_lob
+
 if TYPE_CHECKING:
-    from offline_sql.dialects.oracle.dialect import OracleDialect
+    from .dialect import OracleDialect
 
 KeyedColumns = tuple[str, str, list[tuple[str, Any]]]
 """(what, its name, [(column, type)]) for one index or key."""

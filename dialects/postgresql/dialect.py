@@ -21,19 +21,20 @@ from sqlglot import exp
 
 from offline_sql import operations as ops
 from offline_sql.client_commands import ClientCommand, ClientSyntax
-from offline_sql.dialects import locks
-from offline_sql.dialects import outside_transaction as ot
-from offline_sql.dialects.base import (
+from offline_sql.dialect_api import locks
+from offline_sql.dialect_api import outside_transaction as ot
+from offline_sql.dialect_api.base import (
     NO_REVISION,
     REVISION_SEPARATOR,
     Dialect,
     expected_revisions,
     guard_message_parts,
 )
-from offline_sql.dialects.postgresql import review
-from offline_sql.dialects.postgresql.literals import PostgreSQLLiterals
 from offline_sql.state import SchemaState
 from offline_sql.statements import Statement
+
+from . import review
+from .literals import PostgreSQLLiterals
 
 if TYPE_CHECKING:
     from sqlalchemy.engine import Connection

@@ -10,7 +10,7 @@ import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql
 from sqlalchemy.types import TypeEngine
 
-from offline_sql.dialects.literals import LiteralError, Literals, _describe, _has_nul
+from offline_sql.dialect_api.literals import LiteralError, Literals, _describe, _has_nul
 
 
 class PostgreSQLLiterals(Literals):

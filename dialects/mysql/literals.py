@@ -8,7 +8,7 @@ from typing import Any, ClassVar
 
 from sqlalchemy.types import TypeEngine
 
-from offline_sql.dialects.literals import Literals, signed_bits
+from offline_sql.dialect_api.literals import Literals, signed_bits
 
 
 class MySQLLiterals(Literals):

@@ -22,22 +22,23 @@ from sqlalchemy.sql.elements import TextClause
 
 from offline_sql import operations as ops
 from offline_sql.client_commands import ClientCommand, ClientSyntax
-from offline_sql.dialects import constructs as r
-from offline_sql.dialects import locks
-from offline_sql.dialects import outside_transaction as ot
-from offline_sql.dialects.base import (
+from offline_sql.dialect_api import constructs as r
+from offline_sql.dialect_api import locks
+from offline_sql.dialect_api import outside_transaction as ot
+from offline_sql.dialect_api.base import (
     NO_REVISION,
     REVISION_SEPARATOR,
     Dialect,
     expected_revisions,
     guard_message_parts,
 )
-from offline_sql.dialects.sqlite import rebuild as sqlite_rebuild
-from offline_sql.dialects.sqlite.literals import SQLiteLiterals
 from offline_sql.errors import RenderError
 from offline_sql.replay import name_batch_constraints
 from offline_sql.state import SchemaState
 from offline_sql.statements import Statement
+
+from . import rebuild as sqlite_rebuild
+from .literals import SQLiteLiterals
 
 _CONSTANT = re.compile(
     r"""^\s*(NULL|TRUE|FALSE|[-+]?\d+(\.\d*)?([eE][-+]?\d+)?|'([^']|'')*'|[xX]'[0-9a-fA-F]*')\s*$""",

@@ -24,7 +24,7 @@ from offline_sql.state import SchemaState
 from offline_sql.statements import Statement
 
 if TYPE_CHECKING:
-    from offline_sql.dialects.oracle.dialect import OracleDialect
+    from .dialect import OracleDialect
 
 _NUMBER = re.compile(r"^(?:NUMBER|NUMERIC|DECIMAL|DEC)(?:\((\d+|\*)(?:,\s*(-?\d+))?\))?$")
 _INTEGER = frozenset({"INTEGER", "INT", "SMALLINT"})

@@ -1,9 +1,9 @@
 """SQLAlchemy dialects that compile our constructs to script text, with our literals.
 
-For each :class:`~offline_sql.dialects.base.Dialect` we build its SQLAlchemy dialect from
+For each :class:`~offline_sql.dialect_api.base.Dialect` we build its SQLAlchemy dialect from
 ``sqlalchemy_url`` without importing any DBAPI driver, with paramstyle ``named`` (so ``%``
 is never doubled) and with a statement compiler whose literal rendering is ours
-(:mod:`offline_sql.dialects.literals`) and which refuses a bind parameter without a value
+(:mod:`offline_sql.dialect_api.literals`) and which refuses a bind parameter without a value
 instead of writing NULL. Server defaults, CHECK constraints and ``CREATE TYPE ... AS ENUM``
 all go through that statement compiler, so one hook covers DDL and DML.
 
@@ -25,11 +25,11 @@ from sqlalchemy.sql.base import NO_ARG
 from sqlalchemy.sql.compiler import SQLCompiler
 from sqlalchemy.sql.elements import BindParameter
 
-from offline_sql.dialects.literals import LiteralError, Literals
+from offline_sql.dialect_api.literals import LiteralError, Literals
 from offline_sql.errors import RenderError
 
 if TYPE_CHECKING:
-    from offline_sql.dialects.base import Dialect
+    from offline_sql.dialect_api.base import Dialect
 
 _CACHE_ATTRIBUTE = "_offline_sql_compilation"
 

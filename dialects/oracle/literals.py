@@ -10,7 +10,7 @@ from sqlalchemy.engine import Dialect as SADialect
 from sqlalchemy.sql.base import NO_ARG
 from sqlalchemy.types import TypeEngine
 
-from offline_sql.dialects.literals import Literals, _offset, concatenate
+from offline_sql.dialect_api.literals import Literals, _offset, concatenate
 
 
 def oracle_json_in_blob(type_: TypeEngine[Any], dialect: SADialect) -> bool:

@@ -23,10 +23,10 @@ from offline_sql.client_commands import (
     strip_trailing_comment,
     unterminated,
 )
-from offline_sql.dialects import constructs as r
-from offline_sql.dialects import existing
-from offline_sql.dialects.literals import LiteralError, Literals
-from offline_sql.dialects.outside_transaction import Refusal, refusals
+from offline_sql.dialect_api import constructs as r
+from offline_sql.dialect_api import existing
+from offline_sql.dialect_api.literals import LiteralError, Literals
+from offline_sql.dialect_api.outside_transaction import Refusal, refusals
 from offline_sql.errors import ClientCommandError, RenderError
 from offline_sql.operation_specs import SPECS
 from offline_sql.revision_ids import VERSION_NUM_LENGTH
@@ -334,7 +334,7 @@ class Dialect:
     def sa_dialect(self) -> SADialect:
         """The SQLAlchemy dialect (paramstyle ``named`` so ``%`` is never doubled),
         with our literal renderer installed. Cached per instance."""
-        from offline_sql.dialects.compiling import compilation_for
+        from offline_sql.dialect_api.compiling import compilation_for
 
         return compilation_for(self).sa_dialect
 
@@ -343,20 +343,20 @@ class Dialect:
 
         Whitespace inside is kept (tabs too); a bind parameter without a value is a
         RenderError, never NULL."""
-        from offline_sql.dialects.compiling import compilation_for
+        from offline_sql.dialect_api.compiling import compilation_for
 
         return compilation_for(self).compile(element)
 
     def literal(self, value: Any, type_: sa.types.TypeEngine[Any] | None = None) -> str:
         """Render one Python value as a SQL literal that reads back byte for byte."""
-        from offline_sql.dialects.compiling import compilation_for
+        from offline_sql.dialect_api.compiling import compilation_for
 
         return compilation_for(self).literals.render(value, type_)
 
     def text_literal(self, value: str) -> str:
         """``value`` as a string literal (``literal(value, sa.String())``), remembered: the
         guards spell the same few strings in every step."""
-        from offline_sql.dialects.compiling import CACHE_LIMIT
+        from offline_sql.dialect_api.compiling import CACHE_LIMIT
 
         known: dict[str, str] = vars(self).setdefault("_text_literals", {})
         found = known.get(value)

@@ -37,13 +37,13 @@ from typing import TYPE_CHECKING
 
 import sqlalchemy as sa
 
-from offline_sql.dialects import constructs as r
+from offline_sql.dialect_api import constructs as r
 from offline_sql.state import SchemaState
 from offline_sql.statements import Statement
 from offline_sql.table_state import TableState
 
 if TYPE_CHECKING:
-    from offline_sql.dialects.base import Dialect
+    from offline_sql.dialect_api.base import Dialect
 
 OLD_PREFIX = "_mig_old_"
 """Name prefix of the table holding the rows while the table is rebuilt."""

@@ -7,7 +7,7 @@ from typing import Any, ClassVar
 
 from sqlalchemy.types import TypeEngine
 
-from offline_sql.dialects.literals import Literals
+from offline_sql.dialect_api.literals import Literals
 
 
 class MSSQLLiterals(Literals):

@@ -29,23 +29,25 @@ import sqlalchemy as sa
 from offline_sql import operations as ops
 from offline_sql import progress
 from offline_sql.client_commands import ClientCommand, ClientSyntax
-from offline_sql.dialects import constructs as r
-from offline_sql.dialects import existing, locks, url_backend
-from offline_sql.dialects.base import (
+from offline_sql.dialect_api import constructs as r
+from offline_sql.dialect_api import existing, locks
+from offline_sql.dialect_api.base import (
     NO_REVISION,
     REVISION_SEPARATOR,
     Dialect,
     expected_revisions,
     guard_message_parts,
 )
-from offline_sql.dialects.mysql import indexes as mysql_indexes
-from offline_sql.dialects.mysql import review
-from offline_sql.dialects.mysql.literals import MySQLLiterals
-from offline_sql.dialects.mysql.names import InnoDBForeignKeyNames
+from offline_sql.dialect_api.registry import url_backend
 from offline_sql.errors import RenderError
 from offline_sql.state import SchemaState
 from offline_sql.statements import Statement
 from offline_sql.table_state import ColumnState, ForeignKeyState, TableState
+
+from . import indexes as mysql_indexes
+from . import review
+from .literals import MySQLLiterals
+from .names import InnoDBForeignKeyNames
 
 if TYPE_CHECKING:
     from sqlalchemy.engine import Dialect as SADialect

@@ -1,44 +1,76 @@
-"""Everything database-specific: one module per database, one registry.
+"""Finding a database's dialect by name: the one door from the core to ``offline_sql.dialects``.
 
-The core asks a :class:`~offline_sql.dialects.base.Dialect` for flags and renderings and
-never compares database names. Modules are imported on first use so that ``mig --help``
-and the browsing commands do not pay for SQLAlchemy.
+The tables (which names exist, their aliases, URL spellings) are data in the dialects'
+package (``dialects/__init__.py``, installed as ``offline_sql.dialects``); this module reads
+them and imports a database's module by name, on first use, so ``mig --help`` and the
+browsing commands do not pay for SQLAlchemy. The core never imports a database's package
+itself: it asks a :class:`~offline_sql.dialect_api.base.Dialect` for flags and renderings
+and never compares database names.
 """
 
 from __future__ import annotations
 
 import importlib
+from collections.abc import Mapping
 from pathlib import Path
+from types import ModuleType
 from typing import TYPE_CHECKING
 
 from offline_sql.errors import UsageError
 
 if TYPE_CHECKING:
-    from offline_sql.dialects.base import Dialect
+    from offline_sql.dialect_api.base import Dialect
 
-REGISTRY: dict[str, str] = {
-    "postgresql": "offline_sql.dialects.postgresql.dialect:PostgreSQLDialect",
-    "mysql": "offline_sql.dialects.mysql.dialect:MySQLDialect",
-    "mariadb": "offline_sql.dialects.mysql.dialect:MariaDBDialect",
-    "sqlite": "offline_sql.dialects.sqlite.dialect:SQLiteDialect",
-    "mssql": "offline_sql.dialects.mssql.dialect:MSSQLDialect",
-    "oracle": "offline_sql.dialects.oracle.dialect:OracleDialect",
-}
+PACKAGE = "offline_sql.dialects"
+"""The import name of the dialects' package (the top-level ``dialects/`` folder of the
+checkout, mapped by ``package-dir`` in ``pyproject.toml``)."""
+
+
+def _load() -> ModuleType:
+    try:
+        return importlib.import_module(PACKAGE)
+    except ModuleNotFoundError as exc:
+        if exc.name != PACKAGE:
+            raise
+        raise ImportError(
+            f"{PACKAGE} is not installed (a checkout on sys.path is not enough: its "
+            "dialects/ folder is mapped at install time): run pip install -e ."
+        ) from None
+
+
+_TABLES = _load()
+
+
+def _names(table: str) -> Mapping[str, str]:
+    value = getattr(_TABLES, table)
+    if not isinstance(value, dict) or not all(
+        isinstance(k, str) and isinstance(v, str) for k, v in value.items()
+    ):
+        raise TypeError(f"{PACKAGE}.{table} must be a dict of str to str")
+    return value
+
+
+REGISTRY: Mapping[str, str] = _names("REGISTRY")
 """Dialect name (as given to ``--dialect`` and in config) -> "module:class"."""
 
 NAMES: tuple[str, ...] = tuple(REGISTRY)
 
-ALIASES: dict[str, str] = {
-    "postgres": "postgresql",
-    "pg": "postgresql",
-    "pgsql": "postgresql",
-    "sqlserver": "mssql",
-    "sql-server": "mssql",
-    "sqlite3": "sqlite",
-}
+ALIASES: Mapping[str, str] = _names("ALIASES")
 """Other spellings users type for a dialect -> its name in :data:`REGISTRY`. A
 SQLAlchemy-style ``name+driver`` (``postgresql+psycopg``) is accepted too: the driver
 does not change the SQL, so it is dropped (:func:`canonical_name`)."""
+
+URL_ALIASES: Mapping[str, str] = _names("URL_ALIASES")
+"""URL backends spelled otherwise than the dialect name (``postgres://`` as Heroku writes it)."""
+
+FILE_URL_BACKENDS: frozenset[str] = frozenset(_TABLES.FILE_URL_BACKENDS)
+"""URL backends whose database is a file named by the URL's path (``sqlite:///app.db``)."""
+
+
+def dialects_folder() -> Path:
+    """The folder the dialects' package is loaded from: ``offline_sql/dialects`` in an
+    installed wheel, the checkout's ``dialects/`` in an editable install."""
+    return Path(str(_TABLES.__file__)).resolve().parent
 
 
 def canonical_name(name: str) -> str | None:
@@ -58,16 +90,13 @@ def get_dialect(name: str, url: str | None = None) -> Dialect:
         raise UsageError(f"unknown dialect {name!r}: choose one of {', '.join(NAMES)}") from None
     module_name, _, class_name = target.partition(":")
     cls = getattr(importlib.import_module(module_name), class_name)
-    dialect: Dialect = cls()
+    from offline_sql.dialect_api.base import Dialect  # loaded already: ``cls`` subclasses it
+
+    dialect = cls()
+    if not isinstance(dialect, Dialect):
+        raise TypeError(f"{PACKAGE} registry entry {target!r} is not a Dialect")
     dialect.configured_url = url
     return dialect
-
-
-URL_ALIASES: dict[str, str] = {"postgres": "postgresql"}
-"""URL backends spelled otherwise than the dialect name (``postgres://`` as Heroku writes it)."""
-
-FILE_URL_BACKENDS: frozenset[str] = frozenset({"sqlite"})
-"""URL backends whose database is a file named by the URL's path (``sqlite:///app.db``)."""
 
 
 def url_backend(url: str) -> str:

@@ -10,7 +10,7 @@ from typing import Any, ClassVar
 from sqlalchemy.dialects import sqlite as sa_sqlite
 from sqlalchemy.types import TypeEngine
 
-from offline_sql.dialects.literals import Literals, concatenate, signed_bits
+from offline_sql.dialect_api.literals import Literals, concatenate, signed_bits
 
 
 class SQLiteLiterals(Literals):

@@ -8,7 +8,7 @@ later; 30 before 12.2), and a longer name is an error here rather than ORA-00972
 
 Precision: SQLAlchemy maps ``sa.DateTime`` to ``DATE``, which keeps whole seconds: a
 ``bulk_insert``/``execute`` value with microseconds is rounded by the server, so mig warns
-(:class:`~offline_sql.dialects.base.PrecisionLossWarning`, naming the script and line). Use
+(:class:`~offline_sql.dialect_api.base.PrecisionLossWarning`, naming the script and line). Use
 ``sa.TIMESTAMP`` or ``sqlalchemy.dialects.oracle.TIMESTAMP`` to keep microseconds.
 ``sa.DateTime(timezone=True)`` becomes ``TIMESTAMP WITH TIME ZONE`` here (SQLAlchemy would
 write ``DATE`` and lose the offset and the fraction).
@@ -27,22 +27,23 @@ from sqlalchemy.dialects.oracle.base import OracleTypeCompiler
 
 from offline_sql import operations as ops
 from offline_sql.client_commands import ClientCommand, ClientSyntax
-from offline_sql.dialects import constructs as r
-from offline_sql.dialects import locks
-from offline_sql.dialects.base import (
+from offline_sql.dialect_api import constructs as r
+from offline_sql.dialect_api import locks
+from offline_sql.dialect_api.base import (
     NO_REVISION,
     REVISION_SEPARATOR,
     Dialect,
     expected_revisions,
     guard_message_parts,
 )
-from offline_sql.dialects.oracle import keys as oracle_keys
-from offline_sql.dialects.oracle import sqlplus as oracle_sqlplus
-from offline_sql.dialects.oracle import types as oracle_types
-from offline_sql.dialects.oracle.literals import OracleLiterals, oracle_json_in_blob
 from offline_sql.errors import RenderError
 from offline_sql.state import SchemaState
 from offline_sql.statements import Statement
+
+from . import keys as oracle_keys
+from . import sqlplus as oracle_sqlplus
+from . import types as oracle_types
+from .literals import OracleLiterals, oracle_json_in_blob
 
 if TYPE_CHECKING:
     from sqlalchemy.engine import Connection

@@ -12,7 +12,7 @@ schema state (``dialects/mssql/dependents.py``); ``DROP COLUMN`` drops them firs
 
 Precision: SQLAlchemy maps ``sa.DateTime`` to ``DATETIME``, which keeps time in steps of
 1/300 s (.000, .003, .007): a ``bulk_insert``/``execute`` value finer than that is rounded
-by the server, so mig warns (:class:`~offline_sql.dialects.base.PrecisionLossWarning`,
+by the server, so mig warns (:class:`~offline_sql.dialect_api.base.PrecisionLossWarning`,
 naming the script and line). Use ``sqlalchemy.dialects.mssql.DATETIME2`` to keep
 microseconds (``sa.DateTime(timezone=True)`` is ``DATETIMEOFFSET``, which keeps them too).
 Text outside code page 1252 for a ``VARCHAR`` column warns too (:class:`CodePageWarning`).
@@ -33,9 +33,9 @@ import sqlalchemy as sa
 
 from offline_sql import operations as ops
 from offline_sql.client_commands import ClientCommand, ClientSyntax
-from offline_sql.dialects import constructs as r
-from offline_sql.dialects import existing, locks
-from offline_sql.dialects.base import (
+from offline_sql.dialect_api import constructs as r
+from offline_sql.dialect_api import existing, locks
+from offline_sql.dialect_api.base import (
     NO_REVISION,
     REVISION_SEPARATOR,
     Dialect,
@@ -43,13 +43,14 @@ from offline_sql.dialects.base import (
     expected_revisions,
     guard_message_parts,
 )
-from offline_sql.dialects.literals import LiteralError
-from offline_sql.dialects.mssql import dependents, sqlcmd
-from offline_sql.dialects.mssql.literals import MSSQLLiterals
+from offline_sql.dialect_api.literals import LiteralError
 from offline_sql.errors import RenderError
 from offline_sql.state import SchemaState
 from offline_sql.statements import Statement
 from offline_sql.table_state import ForeignKeyState, PrimaryKeyState, TableState
+
+from . import dependents, sqlcmd
+from .literals import MSSQLLiterals
 
 if TYPE_CHECKING:
     from sqlalchemy.engine import Connection

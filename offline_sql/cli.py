@@ -104,7 +104,7 @@ class MigGroup(click.Group):
 
 class _DialectType(click.ParamType[str]):
     """A dialect name or an alias (``pg``, ``postgres``, ``sqlserver``, ``name+driver``),
-    as the registry in ``offline_sql.dialects`` resolves it; the help lists the names."""
+    as the registry (``offline_sql.dialect_api.registry``) resolves it; the help lists the names."""
 
     name = "dialect"
 

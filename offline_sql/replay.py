@@ -167,7 +167,7 @@ def _(op: AlterColumn, state: SchemaState, dialect: str) -> None:
 def _replace_type_checks(state: SchemaState, op: AlterColumn, old_type: Any) -> None:
     """A type change replaces the CHECK its old type carried with the new type's: table
     CHECKs named like either (a baseline keeps a type's CHECK as a table CHECK) go, and
-    the new type brings its own (``dialects/base.py`` drops and adds them alike)."""
+    the new type brings its own (``dialect_api/base.py`` drops and adds them alike)."""
     table = state.get(op.schema, op.table_name)
     if table is None:
         return

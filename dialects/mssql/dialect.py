@@ -19,7 +19,7 @@ Text outside code page 1252 for a ``VARCHAR`` column warns too (:class:`CodePage
 
 ``sqlcmd`` reads the script first: no statement may hold a line it would run as a command or
 a ``$(`` it would substitute (``dialects/mssql/sqlcmd.py``); literals are written so they
-never do (``dialects/literals.py``), anything else that would is refused.
+never do (``dialect_api/literals.py``), anything else that would is refused.
 """
 
 from __future__ import annotations
@@ -297,7 +297,7 @@ class MSSQLDialect(Dialect):
 
         A procedure's arguments are constants or variables only, so the applying user's
         default schema (``SCHEMA_NAME()``, where an unqualified table is) and a value written
-        in pieces (line breaks, ``$(``: see ``dialects/literals.py``) are set in variables
+        in pieces (line breaks, ``$(``: see ``dialect_api/literals.py``) are set in variables
         first."""
         declare: list[str] = []
         args = [f"@name = {nstr('MS_Description')}"]

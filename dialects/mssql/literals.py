@@ -1,4 +1,4 @@
-"""SQL Server literals: what sqlcmd reads back byte for byte (see ``dialects/literals.py``)."""
+"""SQL Server literals: what sqlcmd reads back byte for byte (see ``dialect_api/literals.py``)."""
 
 from __future__ import annotations
 

@@ -7,7 +7,7 @@ one of its commands is run by the client: ``GO`` ends a batch, ``:r``/``:setvar`
 variable anywhere in the text, inside quotes and comments too (``$(SQLCMDPASSWORD)`` ...).
 (Microsoft's sqlcmd reference, "sqlcmd commands" and "Use sqlcmd with scripting variables".)
 
-String literals never hold a raw line break or ``$(`` (``dialects/literals.py``). What is
+String literals never hold a raw line break or ``$(`` (``dialect_api/literals.py``). What is
 left is text mig cannot rewrite: identifiers, raw SQL (``op.execute``, ``sa.text`` defaults
 and CHECK conditions). :func:`hazard` finds such a line or ``$(`` in a statement; the
 dialect refuses it with one line naming the operation.

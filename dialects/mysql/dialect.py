@@ -1,7 +1,7 @@
 """MySQL and MariaDB: DDL commits implicitly, and a column change restates the whole column.
 
 ``ALTER TABLE ... MODIFY`` replaces the column definition, so every ALTER COLUMN here is
-written from the column as the schema state knows it (see ``dialects/existing.py``): a
+written from the column as the schema state knows it (see ``dialect_api/existing.py``): a
 type change keeps NOT NULL, the default, AUTO_INCREMENT and the comment. Constraints are
 dropped by kind, and dropping the only index a foreign key uses is rendered so the server
 accepts it (errno 1553 otherwise).

@@ -1,5 +1,5 @@
 """MySQL and MariaDB literals: what the mariadb/mysql client reads back byte for byte (see
-``dialects/literals.py``)."""
+``dialect_api/literals.py``)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Oracle literals: what SQL*Plus reads back byte for byte (see ``dialects/literals.py``)."""
+"""Oracle literals: what SQL*Plus reads back byte for byte (see ``dialect_api/literals.py``)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""PostgreSQL literals: what psql reads back byte for byte (see ``dialects/literals.py``)."""
+"""PostgreSQL literals: what psql reads back byte for byte (see ``dialect_api/literals.py``)."""
 
 from __future__ import annotations
 

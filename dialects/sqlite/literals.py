@@ -1,5 +1,5 @@
 """SQLite literals: what the sqlite3 shell reads back byte for byte (see
-``dialects/literals.py``)."""
+``dialect_api/literals.py``)."""
 
 from __future__ import annotations
 

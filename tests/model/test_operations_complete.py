@@ -65,7 +65,7 @@ def test_batch(cls: type[ops.Operation]) -> None:
 def test_dialect_renderer(cls: type[ops.Operation], dialect_name: str) -> None:
     spec = _spec(cls)
     assert inspect.isfunction(getattr(Dialect, spec.renderer, None)), (
-        f"{cls.__name__}: Dialect has no {spec.renderer}() (offline_sql/dialects/base.py)"
+        f"{cls.__name__}: Dialect has no {spec.renderer}() (offline_sql/dialect_api/base.py)"
     )
     dialect = get_dialect(dialect_name)
     assert cls in dialect.renderers(), f"{cls.__name__}: {dialect_name} cannot render it"

@@ -210,7 +210,7 @@ def _render_step(
         review.step(state) if review else nullcontext(),
     ):
         with run.script():
-            ops = record_operations(header, step.direction, dialect)
+            ops = record_operations(header, step.direction, dialect, state=run.state)
         try:
             for op, dropped_later in zip(ops, tables_dropped_later(ops), strict=True):
                 run.state.dropped_later = dropped_later

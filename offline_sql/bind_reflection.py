@@ -23,6 +23,7 @@ from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING, Any
 
 import sqlalchemy as sa
+from sqlalchemy import inspection
 from sqlalchemy.engine.reflection import Inspector
 
 from offline_sql.errors import OfflineReadError
@@ -353,3 +354,9 @@ def state_inspector(dialect: StateDialect) -> Inspector:
     ``get_enums``) on a connection whose dialect answers from the state."""
     connection = ReflectionConnection(dialect)
     return Inspector._construct(Inspector._init_connection, connection)  # type: ignore[arg-type]
+
+
+@inspection._inspects(ReflectionConnection)
+def _inspect_reflection_connection(connection: ReflectionConnection) -> Inspector:
+    """Reflecting a foreign key's referred table inspects the inspector's own connection."""
+    return state_inspector(connection.dialect)

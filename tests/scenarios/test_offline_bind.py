@@ -177,15 +177,16 @@ def test_reads_stay_refused_without_replay(tmp_path: Path) -> None:
         "sqlite",
     ],
 )
-def test_through_bind_applies(tmp_path: Path, request: pytest.FixtureRequest, database: str) -> None:
+def test_through_bind_applies(
+    tmp_path: Path, request: pytest.FixtureRequest, database: str
+) -> None:
     """The generated script, r1..r4 then r5:head (r5 applied by hand: its data check is a
     read), applies with the database's client and leaves the schema the scripts say."""
     scratch: ScratchDatabase = request.getfixturevalue(f"{database}_database")
     config = write_project(tmp_path / "p", HISTORY)
     scratch.apply_script(cli_script(config, database, "upgrade", "r4"))
     scratch.apply_script(
-        "ALTER TABLE t ADD COLUMN checked INTEGER;\n"
-        "UPDATE mig_version SET version_num = 'r5';\n"
+        "ALTER TABLE t ADD COLUMN checked INTEGER;\nUPDATE mig_version SET version_num = 'r5';\n"
     )
     scratch.apply_script(cli_script(config, database, "upgrade", "r5:head"))
     inspector = sa.inspect(scratch.engine())

@@ -20,9 +20,10 @@ When mig cannot generate a revision R because the script reads data (which no of
 script can do), R is stepped over: Alembic runs R online on the offline database too, and
 mig goes on from R: ``R:head`` replays R (already applied) with its reads answered as on
 empty tables and a warning (docs/corpus.md F3). Should that replay still fail, both are
-compared at R; a downgrade then starts with Alembic undoing R on both. When Alembic online fails (a history that does not support a
-database), both are compared up to the last revision Alembic completed (one transaction per
-revision). The notes under the table give the first error line of each of these.
+compared at R; a downgrade then starts with Alembic undoing R on both. When Alembic online
+fails (a history that does not support a database), both are compared up to the last
+revision Alembic completed (one transaction per revision). The notes under the table give
+the first error line of each of these.
 
 SCRIPTS ARE NOT REWRITTEN. mig runs ``from alembic import op`` / ``context`` unmodified
 (issue 15: a scoped overlay, see ``offline_sql/alembic_compat``), so both tools get the same

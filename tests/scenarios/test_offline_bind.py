@@ -196,3 +196,36 @@ def test_through_bind_applies(
     with scratch.engine().connect() as connection:
         assert connection.execute(sa.text("SELECT code FROM u")).scalar() == "a"
     scratch.dispose()
+
+
+def test_below_range_answer_is_cached_like_the_rest(tmp_path: Path) -> None:
+    """A second run (answered from the step cache) gives the same script and warns again."""
+    config = write_project(tmp_path, HISTORY)
+    loaded = load_config(config, dialect="postgresql")
+    runs = []
+    for _ in range(2):
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            script = migrate.upgrade(loaded, "r5:head", sql=True)
+        named = [w for w in caught if "(revision r5)" in str(w.message)]
+        runs.append((script, len(named)))
+    assert runs[0] == runs[1]
+    assert runs[0][1] >= 1
+
+
+DROPS = """\
+    bind = op.get_bind()
+    m = sa.MetaData()
+    m.reflect(bind=bind, only=["t", "u"])
+    sa.Index("ix_t_n", m.tables["t"].c.n).drop(bind)
+    m.drop_all(bind)  # u first: it refers to t
+    assert sa.inspect(bind).get_table_names() == ["v"]"""
+
+
+@pytest.mark.parametrize("dialect", DIALECTS)
+def test_drops_through_bind(tmp_path: Path, dialect: str) -> None:
+    config = write_project(tmp_path, [*HISTORY[:3], ("r4", DROPS)])
+    script = cli_script(config, dialect, "upgrade", "r3:head")
+    assert "DROP INDEX" in script
+    drops = re.findall(r"DROP TABLE [`\"]?(\w+)[`\"]?;", script)
+    assert drops == ["u", "t"], drops

@@ -37,11 +37,21 @@ from sqlalchemy.engine.result import IteratorResult, SimpleResultMetaData
 from sqlalchemy.sql import ddl as sa_ddl
 from sqlalchemy.sql import functions as sa_functions
 
+from offline_sql._op_builders import (
+    build_check,
+    build_create_index,
+    build_drop_constraint,
+    build_drop_index,
+    build_foreign_key,
+    build_unique,
+)
 from offline_sql.bind_reflection import StateDialect, state_inspector
 from offline_sql.errors import OfflineReadError, OfflineReadWarning
-from offline_sql.schema_items import copy_item
+from offline_sql.operations import CreateTable, DropTable, Execute
+from offline_sql.schema_items import Built, build_table, copy_item
 
 if TYPE_CHECKING:
+    from offline_sql.operations import Operation
     from offline_sql.recorder import Recorder
 
 _AGGREGATES = {"count", "sum", "min", "max", "avg", "array_agg", "string_agg", "group_concat"}
@@ -132,10 +142,8 @@ class OfflineBind:
         if isinstance(statement, sa_ddl.ExecutableDDLElement):
             _DDLCapture(self).execute(statement)
             return _UnreadResult(self, statement)
-        from offline_sql import op
-
-        for one in _statements(statement, parameters):
-            op.execute(*one)
+        for sqltext, values in _statements(statement, parameters):
+            self._recorder.record(Execute(sqltext=sqltext, parameters=values))
         return _UnreadResult(self, statement)
 
     def scalar(self, statement: Any, parameters: Any = None, **kw: Any) -> Any:
@@ -165,7 +173,7 @@ class OfflineBind:
 def _statements(
     statement: Any, parameters: Mapping[str, Any] | Sequence[Mapping[str, Any]] | None
 ) -> Iterator[tuple[Any, Mapping[str, Any] | None]]:
-    """``(statement, parameters)`` for ``op.execute``: one per parameter set
+    """``(statement, parameters)`` of ``Execute`` operations: one per parameter set
     (``executemany``); values of an INSERT go into the statement."""
     if parameters is None:
         yield statement, None
@@ -278,41 +286,47 @@ class _DDLCapture:
     _run_ddl_visitor = run
 
     def execute(self, element: Any, *args: Any, **kw: Any) -> None:
-        from offline_sql import op
-
+        record = self.bind._recorder.record
         if isinstance(element, sa_ddl.CreateTable):
             self._create_table(element)
         elif isinstance(element, sa_ddl.DropTable):
             table = element.element
-            op.drop_table(table.name, schema=table.schema)
+            record(DropTable(table.name, schema=table.schema))
         elif isinstance(element, sa_ddl.CreateIndex):
-            _create_index(element.element)
+            record(_create_index(element.element))
         elif isinstance(element, sa_ddl.DropIndex):
             index = element.element
             owner = index.table
-            op.drop_index(
-                str(index.name),
-                table_name=owner.name if owner is not None else None,
-                schema=owner.schema if owner is not None else None,
+            record(
+                build_drop_index(
+                    str(index.name),
+                    owner.name if owner is not None else None,
+                    schema=owner.schema if owner is not None else None,
+                )
             )
-        elif isinstance(element, sa_ddl.AddConstraint) and _add_constraint(element.element):
-            return
+        elif isinstance(element, sa_ddl.AddConstraint) and (
+            added := _add_constraint(element.element)
+        ):
+            record(added)
         elif isinstance(element, sa_ddl.DropConstraint) and _name(element.element):
             constraint = element.element
-            op.drop_constraint(
-                str(_name(constraint)),
-                constraint.table.name,
-                _constraint_type(constraint),
-                schema=constraint.table.schema,
+            record(
+                build_drop_constraint(
+                    str(_name(constraint)),
+                    constraint.table.name,
+                    _constraint_type(constraint),
+                    schema=constraint.table.schema,
+                )
             )
         elif isinstance(element, _COMMENTS) and _table_key(element.element) in self.created:
-            return  # op.create_table carries the table's and columns' comments
+            return  # the create_table operation carries the table's and columns' comments
         else:
-            op.execute(str(element.compile(dialect=self.bind.dialect)).strip())
+            sql = str(element.compile(dialect=self.bind.dialect)).strip()
+            record(Execute(sqltext=sql))
 
     def _create_table(self, element: sa_ddl.CreateTable) -> None:
-        from offline_sql import op
-
+        """Recorded as ``op.create_table`` records it (the same operation, built once)."""
+        recorder = self.bind._recorder
         table = element.element
         included = element.include_foreign_key_constraints
         items: list[Any] = [copy_item(column) for column in table.columns]
@@ -330,9 +344,16 @@ class _DDLCapture:
             if isinstance(column, sa.Column) and column.index:
                 column.index = column.unique = None
         self.created.add((table.schema, table.name))
-        op.create_table(
-            table.name, *items, schema=table.schema, comment=table.comment, **table.kwargs
+        kw = dict(table.kwargs)
+        operation = CreateTable(
+            table.name, schema=table.schema, items=tuple(items), comment=table.comment, kw=kw
         )
+        built = build_table(
+            table.name, items, sa.MetaData(), schema=table.schema, comment=table.comment, kw=kw
+        )
+        operation.built = Built.of(built, kw)
+        operation.built.prerendered = recorder.prerender_create_table(operation, built)
+        recorder.record(operation)
 
 
 _COMMENTS = (sa_ddl.SetTableComment, sa_ddl.SetColumnComment, sa_ddl.SetConstraintComment)
@@ -343,13 +364,11 @@ def _table_key(element: Any) -> tuple[str | None, str] | None:
     return (table.schema, table.name) if table is not None else None
 
 
-def _create_index(index: sa.Index) -> None:
-    from offline_sql import op
-
+def _create_index(index: sa.Index) -> Operation:
     table = index.table
     assert table is not None
     columns = [e.name if isinstance(e, sa.Column) else e for e in index.expressions]
-    op.create_index(
+    return build_create_index(
         index.name,
         table.name,
         columns,
@@ -359,15 +378,13 @@ def _create_index(index: sa.Index) -> None:
     )
 
 
-def _add_constraint(constraint: Any) -> bool:
-    """Record ``ALTER TABLE ... ADD CONSTRAINT`` as its operation; False when mig has
-    none for it (the statement is then recorded as SQL)."""
-    from offline_sql import op
-
+def _add_constraint(constraint: Any) -> Operation | None:
+    """``ALTER TABLE ... ADD CONSTRAINT`` as its operation; None when mig has none for it
+    (the statement is then recorded as SQL)."""
     table = constraint.table
     if isinstance(constraint, sa.ForeignKeyConstraint):
         referred = constraint.elements[0].column.table
-        op.create_foreign_key(
+        return build_foreign_key(
             _name(constraint),
             table.name,
             referred.name,
@@ -381,17 +398,12 @@ def _add_constraint(constraint: Any) -> bool:
             source_schema=table.schema,
             referent_schema=referred.schema,
         )
-        return True
     if isinstance(constraint, sa.UniqueConstraint):
         names = [c.name for c in constraint.columns]
-        op.create_unique_constraint(_name(constraint), table.name, names, schema=table.schema)
-        return True
+        return build_unique(_name(constraint), table.name, names, schema=table.schema)
     if isinstance(constraint, sa.CheckConstraint):
-        op.create_check_constraint(
-            _name(constraint), table.name, constraint.sqltext, schema=table.schema
-        )
-        return True
-    return False
+        return build_check(_name(constraint), table.name, constraint.sqltext, schema=table.schema)
+    return None
 
 
 def _name(constraint: Any) -> str | None:

@@ -229,3 +229,24 @@ def test_drops_through_bind(tmp_path: Path, dialect: str) -> None:
     assert "DROP INDEX" in script
     drops = re.findall(r"DROP TABLE [`\"]?(\w+)[`\"]?;", script)
     assert drops == ["u", "t"], drops
+
+
+def test_downgrade_from_above_a_data_read(tmp_path: Path) -> None:
+    """The way down replays the history up to the range's start (r5 included, its read
+    answered empty with a warning), then records r6's downgrade()."""
+    steps = [*HISTORY[:5], ("r6", AFTER)]
+    config = write_project(tmp_path, steps)
+    versions = tmp_path / "migrations" / "versions"
+    path = versions / "r6_step.py"
+    path.write_text(
+        path.read_text().replace(
+            "def downgrade() -> None:\n    pass",
+            'def downgrade() -> None:\n    op.drop_column("t", "after")',
+        )
+    )
+    loaded = load_config(config, dialect="postgresql")
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        script = migrate.downgrade(loaded, "r6:r5", sql=True)
+    assert "DROP COLUMN after" in str(script)
+    assert any("(revision r5)" in str(w.message) for w in caught)

@@ -250,3 +250,25 @@ def test_downgrade_from_above_a_data_read(tmp_path: Path) -> None:
         script = migrate.downgrade(loaded, "r6:r5", sql=True)
     assert "DROP COLUMN after" in str(script)
     assert any("(revision r5)" in str(w.message) for w in caught)
+
+
+def test_ticket_with_a_downgrade_that_reflects(tmp_path: Path) -> None:
+    """``-o DIR`` asks whether each downgrade() records anything before the states are at
+    hand: a downgrade that reflects counts as one, and its rollback file renders it."""
+    steps = [*HISTORY[:4], ("r5", '    op.add_column("t", sa.Column("z", sa.Integer))')]
+    config = write_project(tmp_path, steps)
+    path = tmp_path / "migrations" / "versions" / "r5_step.py"
+    path.write_text(
+        path.read_text().replace(
+            "def downgrade() -> None:\n    pass",
+            "def downgrade() -> None:\n"
+            '    if sa.inspect(op.get_bind()).has_table("t"):\n'
+            '        op.drop_column("t", "z")',
+        )
+    )
+    out = tmp_path / "out"
+    args = ["-c", str(config), "--dialect", "postgresql", "upgrade", "r4:head", "--sql"]
+    result = CliRunner().invoke(cli, [*args, "-o", str(out)])
+    assert result.exit_code == 0, result.stderr
+    rollbacks = "".join(p.read_text() for p in out.rglob("*.sql") if "rollback" in str(p))
+    assert "DROP COLUMN z" in rollbacks

@@ -16,13 +16,14 @@ For each history (the migrations folder an open-source project ships in its PyPI
 4. both databases are reflected (``tests/support/reflection.py``) and compared;
 5. then ``downgrade`` to base, both ways, and the two databases compared again.
 
-When mig cannot generate a revision R because the script reads the database (which no
-offline script can do), R is stepped over: Alembic runs R online on the offline database
-too, and mig would go on from R. Today mig replays every revision below a range to know the
-schema, so ``R:head`` fails the same way and both are compared at R; a downgrade then starts
-with Alembic undoing R on both. When Alembic online fails (a history that does not support a
-database), both are compared up to the last revision Alembic completed (one transaction per
-revision). The notes under the table give the first error line of each of these.
+When mig cannot generate a revision R because the script reads data (which no offline
+script can do), R is stepped over: Alembic runs R online on the offline database too, and
+mig goes on from R: ``R:head`` replays R (already applied) with its reads answered as on
+empty tables and a warning (docs/corpus.md F3). Should that replay still fail, both are
+compared at R; a downgrade then starts with Alembic undoing R on both. When Alembic online
+fails (a history that does not support a database), both are compared up to the last
+revision Alembic completed (one transaction per revision). The notes under the table give
+the first error line of each of these.
 
 SCRIPTS ARE NOT REWRITTEN. mig runs ``from alembic import op`` / ``context`` unmodified
 (issue 15: a scoped overlay, see ``offline_sql/alembic_compat``), so both tools get the same
@@ -348,8 +349,9 @@ def downgrade_floor(
 
 
 def _failed_revision(message: str, headers: Mapping[str, tuple[str, ...]]) -> str | None:
-    """The revision a mig error names (``(revision X)``), if it is one of the history's."""
-    for match in re.finditer(r"revision ([0-9A-Za-z_]+)", message):
+    """The revision a mig error names (``(revision X)``), if it is one of the history's
+    (warnings before the error, such as a read answered while replaying, name others)."""
+    for match in re.finditer(r"revision ([0-9A-Za-z_]+)", first_error_line(message)):
         if match.group(1) in headers:
             return match.group(1)
     return None
@@ -399,6 +401,7 @@ def first_error_line(text: str) -> str:
     client's ``ERROR``/``Error:`` line, or the exception line ending a Python traceback."""
     lines = [line.strip() for line in text.splitlines() if line.strip()]
     tests: tuple[Callable[[str], bool], ...] = (
+        lambda line: line.startswith("mig: error"),
         lambda line: line.startswith("mig: "),
         lambda line: re.match(r"(ERROR|Error:|Parse error|Runtime error)", line) is not None,
         lambda line: re.match(r"[\w.]+(Error|Exception|Failed|Exit)\b", line) is not None,
@@ -407,7 +410,7 @@ def first_error_line(text: str) -> str:
         found = [line for line in lines if test(line)]
         if found:
             # A traceback's last exception line is the one that ended the run.
-            return (found[-1] if test is tests[2] else found[0])[:400]
+            return (found[-1] if test is tests[3] else found[0])[:400]
     lines = [line for line in lines if not line.startswith("(Background on this error")]
     return (lines[-1] if lines else "(no output)")[:400]
 

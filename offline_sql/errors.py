@@ -26,6 +26,7 @@ Hierarchy::
     +-- OutputError                the output directory cannot be written
     +-- ReviewError                --strict and the review found error-level findings
     +-- CacheWarning (a Warning)   a cache could not be used; never an error
+    +-- OfflineReadWarning         a script replayed below a range read data: answered empty
 """
 
 from __future__ import annotations
@@ -112,3 +113,8 @@ class ReviewError(MigError):
 
 class CacheWarning(UserWarning):
     """A cache entry was unreadable or unwritable and was ignored."""
+
+
+class OfflineReadWarning(UserWarning):
+    """A revision replayed below a range's start (already applied, nothing emitted) read
+    data through the bind; mig answered as if the tables were empty."""

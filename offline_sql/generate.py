@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from offline_sql.errors import RenderError, UsageError
+from offline_sql.errors import OfflineReadError, RenderError, UsageError
 from offline_sql.frame import describe_heads
 from offline_sql.meter import metered
 from offline_sql.project import Project, record_operations, start_chain, step_cache, with_cache
@@ -210,7 +210,7 @@ def _render_step(
         review.step(state) if review else nullcontext(),
     ):
         with run.script():
-            ops = record_operations(header, step.direction, dialect)
+            ops = record_operations(header, step.direction, dialect, state=run.state)
         try:
             for op, dropped_later in zip(ops, tables_dropped_later(ops), strict=True):
                 run.state.dropped_later = dropped_later
@@ -437,9 +437,14 @@ def has_downgrade(project: Project, rendered: RenderedStep) -> bool:
         module = load_script(header.path, header.revision)
     if not callable(getattr(module, "downgrade", None)):
         return False
-    return bool(
-        record_operations(header, "down", project.dialect, config=project.config, ahead=False)
-    )
+    try:
+        return bool(
+            record_operations(header, "down", project.dialect, config=project.config, ahead=False)
+        )
+    except OfflineReadError:
+        # It asks the database (reflection needs the state before the step, not kept
+        # here): it does something; the rollback file renders it with that state.
+        return True
 
 
 def empty_downgrade(project: Project, rendered: RenderedStep) -> bool:
@@ -452,9 +457,12 @@ def empty_downgrade(project: Project, rendered: RenderedStep) -> bool:
         return False
     if rendered.operation_count:
         return False
-    return bool(
-        record_operations(header, "up", project.dialect, config=project.config, ahead=False)
-    )
+    try:
+        return bool(
+            record_operations(header, "up", project.dialect, config=project.config, ahead=False)
+        )
+    except OfflineReadError:
+        return False  # cannot tell without the state: not reported as empty
 
 
 def missing_downgrades(project: Project, steps: Sequence[RenderedStep]) -> frozenset[str]:

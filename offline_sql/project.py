@@ -88,10 +88,15 @@ def record_operations(
     bind: object | None = None,
     config: Config | None = None,
     ahead: bool = True,
+    state: SchemaState | None = None,
+    replaying: bool = False,
 ) -> list[Operation]:
     """Run one script's upgrade()/downgrade() with ``op`` bound to a recorder. Inside a
     :func:`~offline_sql.script.imports.script_run` the script comes imported with the run's
-    others (``ahead=False``: imported alone); ``config`` is what ``alembic.context`` tells."""
+    others (``ahead=False``: imported alone); ``config`` is what ``alembic.context`` tells.
+    Offline, ``state`` is the schema before the script (reflection through the bind reads
+    it, never changes it) and ``replaying`` says the script runs below a range's start,
+    where reads are answered as on empty tables (:mod:`offline_sql.offline_bind`)."""
     from offline_sql.alembic_compat.settings import ScriptSettings, script_settings
     from offline_sql.recorder import Recorder, recording
     from offline_sql.script.imports import active_run, imported_script
@@ -108,7 +113,16 @@ def record_operations(
     settings = ScriptSettings.of(config or (run.config if run else None), offline)
     with script_settings(settings):
         module = imported_script(header, ahead=ahead)
-        recorder = Recorder(header.revision, header.path, dialect, collect, offline, bind)
+        recorder = Recorder(
+            header.revision,
+            header.path,
+            dialect,
+            collect,
+            offline,
+            bind,
+            state=state,
+            replaying=replaying,
+        )
         with recording(recorder):
             run_revision(module, "upgrade" if direction == "up" else "downgrade")
     return collected
@@ -145,7 +159,13 @@ def _rerun(project: Project) -> Callable[[RevisionHeader, str, SchemaState], Non
     def rerun(header: RevisionHeader, direction: str, state: SchemaState) -> None:
         way: Direction = "up" if direction == "up" else "down"
         for op in record_operations(
-            header, way, project.dialect, config=project.config, ahead=False
+            header,
+            way,
+            project.dialect,
+            config=project.config,
+            ahead=False,
+            state=state,
+            replaying=True,
         ):
             state.apply(op)
 
@@ -170,7 +190,9 @@ def replay_chain(project: Project, heads: Sequence[str], cache: StepCache) -> Ch
                 continue
             with chain.run(header, "up") as run:
                 with run.script():
-                    ops = record_operations(header, "up", project.dialect)
+                    ops = record_operations(
+                        header, "up", project.dialect, state=run.state, replaying=True
+                    )
                 for op in ops:
                     run.state.apply(op)
     chain.end_walk(start, "replay", items)

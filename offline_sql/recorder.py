@@ -13,18 +13,18 @@ from __future__ import annotations
 import contextvars
 import os
 import sys
+import warnings
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import inspection
-
-from offline_sql.errors import MigError, OfflineReadError
+from offline_sql.errors import MigError
 from offline_sql.operations import CreateTable, Operation, Origin
 
 if TYPE_CHECKING:
     from offline_sql.dialect_api.base import Dialect
+    from offline_sql.state import SchemaState
 
 _CURRENT: contextvars.ContextVar[Recorder | None] = contextvars.ContextVar(
     "offline_sql_recorder", default=None
@@ -42,6 +42,9 @@ class Recorder:
         sink: Callable[[Operation], None],
         offline: bool,
         bind: Any | None = None,
+        *,
+        state: SchemaState | None = None,
+        replaying: bool = False,
     ) -> None:
         self.revision = revision
         self.path = path
@@ -49,6 +52,15 @@ class Recorder:
         self.sink = sink
         self.offline = offline
         self.bind = bind
+        self.state = state
+        """Offline: the schema replayed up to this script (before it), which reflection
+        through the bind reads; never changed here."""
+        self.replaying = replaying
+        """True while the script is replayed below a range's start (already applied,
+        nothing emitted): reads through the bind are answered as on empty tables."""
+        self.recorded: list[Operation] = []
+        self._view: SchemaState | None = None
+        self._viewed = 0
         self._paths = {os.path.normcase(path), os.path.normcase(os.path.realpath(path))}
 
     # ---- origins ------------------------------------------------------------------------
@@ -76,6 +88,7 @@ class Recorder:
     def record(self, op: Operation, origin: Origin | None = None) -> None:
         """Stamp ``op`` with its script line and hand it to the sink."""
         self.stamp(op, origin)
+        self.recorded.append(op)
         self.sink(op)
 
     def prerender_create_table(self, op: CreateTable, table: Any) -> Any:
@@ -91,11 +104,33 @@ class Recorder:
     # ---- database access ----------------------------------------------------------------
 
     def get_bind(self) -> Any:
-        """Online: the real connection. Offline: a stand-in that knows the dialect and
-        refuses to read."""
+        """Online: the real connection. Offline: a stand-in that knows the dialect, records
+        what is written through it and answers reflection from the replayed schema
+        (:mod:`offline_sql.offline_bind`)."""
         if not self.offline:
             return self.bind
+        from offline_sql.offline_bind import OfflineBind
+
         return OfflineBind(self)
+
+    def schema_view(self) -> SchemaState:
+        """The schema at this point of the script: the state before it with what it
+        recorded so far applied (on a copy, kept up to date between questions)."""
+        if self.state is None:
+            from offline_sql.errors import OfflineReadError
+
+            raise OfflineReadError(
+                f"{self.path}:{self.script_line()} (revision {self.revision}): reflection "
+                "needs the replayed schema, which this run does not have"
+            )
+        if self._view is None:
+            self._view = self.state.copy()
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # the real replay warns, once
+            for op in self.recorded[self._viewed :]:
+                self._view.apply(op)
+        self._viewed = len(self.recorded)
+        return self._view
 
     def get_context(self) -> MigrationContext:
         return MigrationContext(self)
@@ -165,44 +200,6 @@ class MigrationContext:
         ``context.get_tag_argument()``."""
         arguments = _ARGUMENTS.get()
         return arguments.tag if arguments is not None else None
-
-
-class OfflineBind:
-    """What ``op.get_bind()`` returns offline: ``.dialect`` works, reading raises.
-
-    Every other public attribute (``execute``, ``scalar``, ``connect``, ``engine`` ...) is
-    an error naming the script line, since no database is there to answer.
-    """
-
-    def __init__(self, recorder: Recorder) -> None:
-        self._recorder = recorder
-
-    @property
-    def dialect(self) -> Any:
-        return self._recorder.dialect.sa_dialect()
-
-    def __getattr__(self, name: str) -> Any:
-        if name.startswith("_"):
-            raise AttributeError(name)
-        raise self.read_error(f"op.get_bind().{name}")
-
-    def read_error(self, what: str) -> OfflineReadError:
-        """The error for ``what`` (an attribute or call) that would read the database."""
-        recorder = self._recorder
-        return OfflineReadError(
-            f"{recorder.path}:{recorder.script_line()} (revision {recorder.revision}): "
-            f"{what} needs a database, and offline scripts cannot read the "
-            "database; guard the code with `if not op.get_context().is_offline_mode():` "
-            "or use op.execute for writes"
-        )
-
-
-@inspection._inspects(OfflineBind)
-def _inspect_offline_bind(bind: OfflineBind) -> Any:
-    """``sa.inspect(op.get_bind())``, ``MetaData.reflect(bind=...)`` and
-    ``Table(..., autoload_with=...)`` offline: mig's error naming the script line, instead
-    of SQLAlchemy's NoInspectionAvailable (real scripts check tables and indexes this way)."""
-    raise bind.read_error("sa.inspect(op.get_bind()) (reflection)")
 
 
 @contextmanager

@@ -268,28 +268,17 @@ class BatchAlterTable(TableOperation):
     kw: Mapping[str, Any] = field(default_factory=dict)
 
 
-ALL_OPERATIONS: tuple[type[Operation], ...] = (
-    CreateTable,
-    DropTable,
-    RenameTable,
-    AddColumn,
-    DropColumn,
-    AlterColumn,
-    CreateIndex,
-    DropIndex,
-    CreatePrimaryKey,
-    CreateUniqueConstraint,
-    CreateForeignKey,
-    CreateCheckConstraint,
-    DropConstraint,
-    CreateTableComment,
-    DropTableComment,
-    Execute,
-    BulkInsert,
-    BatchAlterTable,
+ALL_OPERATIONS: tuple[type[Operation], ...] = tuple(
+    value
+    for value in dict(globals()).values()
+    if isinstance(value, type)
+    and issubclass(value, Operation)
+    and value.__module__ == __name__
+    and value not in (Operation, TableOperation)
 )
-"""Every operation; ``offline_sql.operation_specs`` declares where each one is wired
-(docs/architecture.md, "Adding an operation")."""
+"""Every operation: the dataclasses above, in their order (nothing to list by hand);
+``offline_sql.operation_specs`` declares where each one is wired (docs/architecture.md,
+"Adding an operation")."""
 
 
 def tables_dropped_later(

@@ -25,6 +25,7 @@ from offline_sql.operations import (
     BulkInsert,
     ConstraintType,
     CreateCheckConstraint,
+    CreateExcludeConstraint,
     CreateForeignKey,
     CreateIndex,
     CreatePrimaryKey,
@@ -216,6 +217,20 @@ def create_check_constraint(
         constraint_name=constraint_name,
         condition=condition,
         kw=dict(kw),
+    )
+
+
+def create_exclude_constraint(
+    constraint_name: str | None,
+    table_name: str,
+    *elements: Any,
+    schema: str | None = None,
+    **kw: Any,
+) -> CreateExcludeConstraint:
+    """PostgreSQL's EXCLUDE: ``elements`` are ``(column or expression, operator)`` pairs,
+    ``kw`` ``ExcludeConstraint``'s (``using``, ``where``, ``deferrable``, ``initially``)."""
+    return CreateExcludeConstraint(
+        table_name, schema=schema, constraint_name=constraint_name, elements=elements, kw=kw
     )
 
 

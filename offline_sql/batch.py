@@ -16,7 +16,7 @@ from __future__ import annotations
 import functools
 import inspect
 from collections.abc import Callable, Mapping
-from typing import Any, Concatenate, Literal, ParamSpec, TypeVar
+from typing import Any, Concatenate, Literal, NoReturn, ParamSpec, TypeVar
 
 import sqlalchemy as sa
 from sqlalchemy.sql.elements import conv
@@ -28,6 +28,8 @@ from offline_sql.recorder import MigrationContext, Recorder
 
 _P = ParamSpec("_P")
 _A = TypeVar("_A")
+_T = TypeVar("_T")
+_F = TypeVar("_F", bound=Callable[..., Any])
 _SCHEMAS = ("schema", "source_schema")
 
 
@@ -139,6 +141,7 @@ class BatchOperations:
     create_unique_constraint = table_second(_build.create_unique_constraint)  # type: ignore[arg-type]
     create_foreign_key = table_second(_build.create_foreign_key)  # type: ignore[arg-type]
     create_check_constraint = table_second(_build.create_check_constraint)  # type: ignore[arg-type]
+    create_exclude_constraint = table_second(_build.create_exclude_constraint)  # type: ignore[arg-type]
     drop_constraint = table_second(_build.drop_constraint)
     execute = at_once(_build.execute)
 
@@ -159,6 +162,34 @@ class BatchOperations:
     def get_bind(self) -> Any:
         """As ``op.get_bind()``."""
         return self.recorder.get_bind()
+
+    def invoke(self, operation: Any) -> Any:
+        """As ``op.invoke``; one of mig's own operations joins the block."""
+        from offline_sql.custom_ops import invoke
+
+        return invoke(self, operation, self._add)
+
+    def run_async(self, async_function: Callable[..., Any], *args: Any, **kw_args: Any) -> NoReturn:
+        """Refused, as ``op.run_async``."""
+        from offline_sql.custom_ops import refuse_run_async
+
+        raise refuse_run_async(str(self.recorder.origin_here()))
+
+    @classmethod
+    def register_operation(
+        cls, name: str, sourcename: str | None = None
+    ) -> Callable[[type[_T]], type[_T]]:
+        """Make ``batch_op.<name>`` call ``op_cls.<sourcename or name>(batch_op, ...)``."""
+        from offline_sql.custom_ops import register_batch_operation
+
+        return register_batch_operation(cls, name, sourcename)
+
+    @classmethod
+    def implementation_for(cls, op_cls: type, replace: bool = False) -> Callable[[_F], _F]:
+        """As ``Operations.implementation_for`` (one registry for both)."""
+        from offline_sql.custom_ops import Operations
+
+        return Operations.implementation_for(op_cls, replace)
 
 
 def finish_batch(

@@ -12,7 +12,7 @@ from __future__ import annotations
 import functools
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from typing import TYPE_CHECKING, Any, Literal, ParamSpec
+from typing import TYPE_CHECKING, Any, Literal, NoReturn, ParamSpec
 
 import sqlalchemy as sa
 from sqlalchemy.schema import SchemaItem
@@ -32,6 +32,7 @@ __all__ = [
     "batch_alter_table",
     "bulk_insert",
     "create_check_constraint",
+    "create_exclude_constraint",
     "create_foreign_key",
     "create_index",
     "create_primary_key",
@@ -48,8 +49,10 @@ __all__ = [
     "get_bind",
     "get_context",
     "inline_literal",
+    "invoke",
     "is_offline_mode",
     "rename_table",
+    "run_async",
 ]
 
 
@@ -89,6 +92,7 @@ create_primary_key = _recorded(_build.create_primary_key)
 create_unique_constraint = _recorded(_build.create_unique_constraint)
 create_foreign_key = _recorded(_build.create_foreign_key)
 create_check_constraint = _recorded(_build.create_check_constraint)
+create_exclude_constraint = _recorded(_build.create_exclude_constraint)
 drop_constraint = _recorded(_build.drop_constraint)
 execute = _recorded(_build.execute)
 bulk_insert = _recorded(_build.bulk_insert)
@@ -125,6 +129,24 @@ def inline_literal(value: Any, type_: Any = None) -> sa.BindParameter[Any]:
 def f(name: str) -> conv:
     """Mark ``name`` as final: naming conventions leave it as it is."""
     return conv(name)
+
+
+def invoke(operation: Any) -> Any:
+    """Run an operation object: one of :mod:`offline_sql.operations` is recorded as it is;
+    a ``MigrateOperation`` goes to the implementation registered with
+    ``Operations.implementation_for`` (Alembic's cookbook), which returns what it returns."""
+    from offline_sql.custom_ops import Operations
+    from offline_sql.custom_ops import invoke as run
+
+    recorder = current_recorder("invoke")
+    return run(Operations(), operation, recorder.record)
+
+
+def run_async(async_function: Callable[..., Any], *args: Any, **kw_args: Any) -> NoReturn:
+    """Refused: mig has no async connection to give the function."""
+    from offline_sql.custom_ops import refuse_run_async
+
+    raise refuse_run_async(str(current_recorder("run_async").origin_here()))
 
 
 # ---- context ------------------------------------------------------------------------------

@@ -141,6 +141,15 @@ SPECS: tuple[OperationSpec, ...] = (
         no_inverse=_NOT_COMPARED + " (check constraints are not compared)",
     ),
     OperationSpec(
+        ops.CreateExcludeConstraint,
+        "create_exclude_constraint",
+        batch="table_second",
+        autogen=False,
+        no_autogen=_NOT_COMPARED + " (EXCLUDE constraints are not compared)",
+        inverse=False,
+        no_inverse=_NOT_COMPARED,
+    ),
+    OperationSpec(
         ops.DropConstraint,
         "drop_constraint",
         renderer="render_known_drop_constraint",

@@ -71,6 +71,10 @@ class Operation:
     """Base of all operations. ``origin`` is filled by the recorder."""
 
     origin: Origin | None = field(default=None, kw_only=True, compare=False, repr=False)
+    autocommit: bool = field(default=False, kw_only=True, compare=False, repr=False)
+    """Recorded inside ``op.get_context().autocommit_block()``: its statements run outside
+    the transaction (the framer commits before them and begins again after), as Alembic's
+    offline mode writes them."""
 
     @property
     def table_key(self) -> tuple[str | None, str] | None:
@@ -217,6 +221,17 @@ class CreateForeignKey(TableOperation):
 class CreateCheckConstraint(TableOperation):
     constraint_name: str | None = None
     condition: str | ClauseElement = ""
+    kw: Mapping[str, Any] = field(default_factory=dict)
+
+
+@dataclass(eq=False)
+class CreateExcludeConstraint(TableOperation):
+    """``op.create_exclude_constraint(name, table, *elements, where=, using=, ...)``
+    (PostgreSQL's EXCLUDE): ``elements`` are (column name or expression, operator) pairs
+    as given; ``kw`` the rest of ``ExcludeConstraint``'s keywords."""
+
+    constraint_name: str | None = None
+    elements: tuple[Any, ...] = ()
     kw: Mapping[str, Any] = field(default_factory=dict)
 
 

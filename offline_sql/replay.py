@@ -24,6 +24,7 @@ from offline_sql.operations import (
     BatchAlterTable,
     BulkInsert,
     CreateCheckConstraint,
+    CreateExcludeConstraint,
     CreateForeignKey,
     CreateIndex,
     CreatePrimaryKey,
@@ -269,6 +270,14 @@ def replay_create_check_constraint(
         table.checks.append(CheckState(op.constraint_name, sql_text(op.condition)))
 
 
+def replay_create_exclude_constraint(
+    op: CreateExcludeConstraint, state: SchemaState, dialect: str
+) -> None:
+    table = state.get(op.schema, op.table_name)
+    if table is not None and op.constraint_name:
+        table.excludes.append(op.constraint_name)
+
+
 def replay_drop_constraint(op: DropConstraint, state: SchemaState, dialect: str) -> None:
     table = state.get(op.schema, op.table_name)
     if table is None:
@@ -290,6 +299,8 @@ def replay_drop_constraint(op: DropConstraint, state: SchemaState, dialect: str)
             del table.indexes[name]
     if kind in (None, "check"):
         table.checks = [c for c in table.checks if c.name != name]
+    if kind is None:
+        table.excludes = [n for n in table.excludes if n != name]
 
 
 # ---- data and raw SQL ---------------------------------------------------------------------

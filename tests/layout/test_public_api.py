@@ -77,7 +77,8 @@ API_NAMES = ["Current", "Migrated", "check", "current", "downgrade", "stamp", "u
 
 
 def test_the_package_exports_op_migerror_version_and_the_api() -> None:
-    assert offline_sql.__all__ == sorted(["MigError", "__version__", "op", *API_NAMES])
+    custom = ["MigrateOperation", "Operations"]
+    assert offline_sql.__all__ == sorted(["MigError", "__version__", "op", *API_NAMES, *custom])
     assert offline_sql.op is op
     assert issubclass(offline_sql.MigError, Exception)
     public = {
@@ -90,6 +91,10 @@ def test_the_package_exports_op_migerror_version_and_the_api() -> None:
 
     for name in API_NAMES:
         assert getattr(offline_sql, name) is getattr(api, name), name
+    from offline_sql import custom_ops
+
+    for name in custom:
+        assert getattr(offline_sql, name) is getattr(custom_ops, name), name
 
 
 def test_the_api_is_documented_in_readme() -> None:

@@ -6,8 +6,9 @@ the functions of applications that migrate themselves (``upgrade``, ``downgrade`
 ``stamp``, ``current``, ``check`` and their results ``Migrated`` and ``Current``, from
 :mod:`offline_sql.api`), and ``Operations``/``MigrateOperation`` for custom operations
 (:mod:`offline_sql.custom_ops`, Alembic's cookbook). Importing this package stays cheap:
-``op`` and the API are imported on first use, since they need SQLAlchemy, which ``mig
---help`` and the browsing commands never load. """
+``op``, the API and those two are imported on first use, since they need SQLAlchemy, which
+``mig --help`` and the browsing commands never load.
+"""
 
 import typing
 

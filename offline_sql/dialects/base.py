@@ -1068,7 +1068,7 @@ class Dialect:
             op,
             "an EXCLUDE constraint",
             "it exists only in PostgreSQL; guard the call with "
-            "`if op.get_context().dialect.name == \"postgresql\":`",
+            "if op.get_context().dialect.name == 'postgresql'",
         )
 
     def constraint_type(

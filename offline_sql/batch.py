@@ -187,9 +187,9 @@ class BatchOperations:
     @classmethod
     def implementation_for(cls, op_cls: type, replace: bool = False) -> Callable[[_F], _F]:
         """As ``Operations.implementation_for`` (one registry for both)."""
-        from offline_sql.custom_ops import Operations
+        from offline_sql.custom_ops import implementation_for
 
-        return Operations.implementation_for(op_cls, replace)
+        return implementation_for(op_cls, replace)
 
 
 def finish_batch(

@@ -16,23 +16,22 @@ An application declares its operation once (often in a module its scripts import
     def create_sequence(operations, operation):
         operations.execute(f"CREATE SEQUENCE {operation.name}")
 
-and scripts call ``op.create_sequence("s")``. The implementation runs when the script calls
-it, so what it records (``operations.execute``, ``operations.create_index`` ...) is mig's own
-operations: rendered per dialect, replayed, reviewed like any other. ``Operations`` here is
-the object implementations receive: every ``op`` function as a method, plus ``invoke``.
-Registrations are process-wide, as in Alembic (an application registers its operations once).
+and scripts call ``op.create_sequence("s")`` (``op`` finds registered names here). The
+implementation runs when the script calls it, so what it records (``operations.execute``,
+``operations.create_index`` ...) is mig's own operations: rendered per dialect, replayed,
+reviewed like any other. The ``operations`` implementations receive is ``op`` itself
+(``batch_op`` for a batch operation). Registrations are process-wide, as in Alembic (an
+application registers its operations once).
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import Any, TypeVar
 
 from offline_sql.errors import ScriptError
+from offline_sql.operation_specs import SPECS
 from offline_sql.operations import Operation
-
-if TYPE_CHECKING:
-    from offline_sql.batch import BatchOperations
 
 _T = TypeVar("_T")
 _F = TypeVar("_F", bound=Callable[..., Any])
@@ -53,22 +52,24 @@ class MigrateOperation:
 
 
 _IMPLEMENTATIONS: dict[type, Callable[..., Any]] = {}
+_FUNCTIONS: dict[str, Callable[..., Any]] = {}
+"""``op.<name>`` of each registered operation: its classmethod (``operations`` first)."""
+
+_HELPERS = frozenset(
+    {"f", "inline_literal", "invoke", "run_async", "get_context", "get_bind", "is_offline_mode"}
+)
+RESERVED = frozenset(spec.facade for spec in SPECS) | _HELPERS
+"""``op``'s own names (``tests`` hold it equal to ``op.__all__``): never replaced."""
 
 
-def _builtin(name: str, target: type) -> bool:
-    from offline_sql import op
-
-    if target is Operations:
-        return name in op.__all__ or name in _OWN
-    return name in vars(target) and name not in _BATCH_REGISTERED
-
-
-_OWN = frozenset({"invoke", "run_async", "register_operation", "implementation_for"})
-_BATCH_REGISTERED: set[str] = set()
+def registered(name: str) -> Callable[..., Any] | None:
+    """The classmethod ``op.<name>`` calls, for a registered custom operation."""
+    return _FUNCTIONS.get(name)
 
 
 def _register(target: type, name: str, sourcename: str | None) -> Callable[[type[_T]], type[_T]]:
-    where = "batch_op" if target is not Operations else "op"
+    batch = target is not Operations
+    where = "batch_op" if batch else "op"
 
     def register(op_cls: type[_T]) -> type[_T]:
         source = getattr(op_cls, sourcename or name, None)
@@ -77,36 +78,33 @@ def _register(target: type, name: str, sourcename: str | None) -> Callable[[type
                 f"{target.__name__}.register_operation({name!r}): {op_cls.__name__} has no "
                 f"classmethod {sourcename or name}(cls, operations, ...) to call"
             )
-        if _builtin(name, target):
+        mine = name in RESERVED or (batch and name in vars(target) and name not in _BATCH)
+        if mine:
             raise ScriptError(
                 f"{target.__name__}.register_operation({name!r}): {where}.{name} is mig's own; "
                 "register the operation under another name"
             )
-        if target is Operations:
-            from offline_sql import op
+        if not batch:
+            _FUNCTIONS[name] = source
+            return op_cls
 
-            def function(*args: Any, **kw: Any) -> Any:
-                return source(Operations(), *args, **kw)
+        def method(self: Any, *args: Any, **kw: Any) -> Any:
+            return source(self, *args, **kw)
 
-            function.__name__ = function.__qualname__ = name
-            function.__doc__ = source.__doc__
-            function.__module__ = op_cls.__module__
-            setattr(op, name, function)
-        else:
-
-            def method(self: Any, *args: Any, **kw: Any) -> Any:
-                return source(self, *args, **kw)
-
-            method.__name__ = name
-            method.__doc__ = source.__doc__
-            _BATCH_REGISTERED.add(name)
-            setattr(target, name, method)
+        method.__name__ = name
+        method.__doc__ = source.__doc__
+        _BATCH.add(name)
+        setattr(target, name, method)
         return op_cls
 
     return register
 
 
-def _implementation_for(op_cls: type, replace: bool) -> Callable[[_F], _F]:
+_BATCH: set[str] = set()
+"""``batch_op`` methods added by ``BatchOperations.register_operation``."""
+
+
+def implementation_for(op_cls: type, replace: bool = False) -> Callable[[_F], _F]:
     def decorate(fn: _F) -> _F:
         known = _IMPLEMENTATIONS.get(op_cls)
         if known is not None and not replace and known.__qualname__ != fn.__qualname__:
@@ -152,20 +150,9 @@ def refuse_run_async(where: str) -> ScriptError:
 
 
 class Operations:
-    """What a custom operation's classmethod and implementation receive (Alembic's
-    ``Operations``): every ``op`` function as a method, ``invoke``, and the registries."""
-
-    def __getattr__(self, name: str) -> Any:
-        if name.startswith("_"):
-            raise AttributeError(name)
-        from offline_sql import op
-
-        return getattr(op, name)
-
-    def invoke(self, operation: Any) -> Any:
-        from offline_sql import op
-
-        return op.invoke(operation)
+    """Alembic's ``Operations`` as custom operations use it: the two registries. The
+    ``operations`` a registered classmethod or implementation receives is ``op`` itself
+    (every ``op`` function, ``invoke`` included), as Alembic's ``op`` proxies its object."""
 
     @classmethod
     def register_operation(
@@ -177,11 +164,11 @@ class Operations:
     @classmethod
     def implementation_for(cls, op_cls: type, replace: bool = False) -> Callable[[_F], _F]:
         """Make ``fn(operations, operation)`` what ``invoke`` runs for ``op_cls``."""
-        return _implementation_for(op_cls, replace)
+        return implementation_for(op_cls, replace)
 
 
 def register_batch_operation(
-    target: type[BatchOperations], name: str, sourcename: str | None
+    target: type, name: str, sourcename: str | None
 ) -> Callable[[type[_T]], type[_T]]:
     """``BatchOperations.register_operation``: ``batch_op.<name>`` calls the classmethod
     with the block's object."""

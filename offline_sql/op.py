@@ -10,6 +10,7 @@ a context variable. Called outside a run, every function raises :class:`MigError
 from __future__ import annotations
 
 import functools
+import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any, Literal, NoReturn, ParamSpec
@@ -60,6 +61,19 @@ def __dir__() -> list[str]:
     """Only the API: the names this module imports to implement it are not part of it
     (``offline_sql._op_builders`` holds the builders ``batch_op`` binds too)."""
     return sorted(__all__)
+
+
+if not TYPE_CHECKING:  # a module __getattr__ would make mypy accept any attribute
+
+    def __getattr__(name: str) -> Any:
+        """``op.<name>`` of a custom operation (``Operations.register_operation``): its
+        classmethod, given ``op`` as the ``operations`` argument, as in Alembic."""
+        from offline_sql.custom_ops import registered
+
+        source = registered(name)
+        if source is None:
+            raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+        return functools.partial(source, sys.modules[__name__])
 
 
 _P = ParamSpec("_P")
@@ -135,11 +149,10 @@ def invoke(operation: Any) -> Any:
     """Run an operation object: one of :mod:`offline_sql.operations` is recorded as it is;
     a ``MigrateOperation`` goes to the implementation registered with
     ``Operations.implementation_for`` (Alembic's cookbook), which returns what it returns."""
-    from offline_sql.custom_ops import Operations
     from offline_sql.custom_ops import invoke as run
 
     recorder = current_recorder("invoke")
-    return run(Operations(), operation, recorder.record)
+    return run(sys.modules[__name__], operation, recorder.record)
 
 
 def run_async(async_function: Callable[..., Any], *args: Any, **kw_args: Any) -> NoReturn:

@@ -315,3 +315,23 @@ def test_alembic_runs_the_same_script(tmp_path: Path) -> None:
         assert [lines.index(s) for s in shared] == sorted(lines.index(s) for s in shared)
     at = theirs.index("INSERT INTO parent (id) VALUES (2);")
     assert theirs[at - 1] == "COMMIT;"  # Alembic leaves the transaction the same way
+
+
+# ---- online: mig applies it itself ------------------------------------------------------------
+
+
+def _online(tmp_path: Path, database: ScratchDatabase) -> None:
+    config = _project(tmp_path)
+    url = database.url.render_as_string(hide_password=False)
+    result = CliRunner().invoke(cli, ["-c", str(config), "upgrade", "head"], env={"MIG_URL": url})
+    assert result.exit_code == 0, result.stderr
+    _check_schema(database.engine())
+
+
+def test_sqlite_online(tmp_path: Path, sqlite_database: ScratchDatabase) -> None:
+    _online(tmp_path, sqlite_database)
+
+
+@pytest.mark.postgresql
+def test_postgresql_online(tmp_path: Path, postgresql_database: ScratchDatabase) -> None:
+    _online(tmp_path, postgresql_database)

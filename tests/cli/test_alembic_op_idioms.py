@@ -221,13 +221,23 @@ def _refused(tmp_path: Path, body: str, dialect: str = "sqlite") -> str:
     return result.stderr
 
 
-def test_exclude_constraint_elsewhere_is_refused(tmp_path: Path) -> None:
-    body = '    op.create_exclude_constraint("ex", "parent", ("id", "="))'
-    message = _refused(
-        tmp_path, '    op.create_table("parent", sa.Column("id", sa.Integer))\n' + body
-    )
+@pytest.mark.parametrize("dialect", ["sqlite", "mariadb"])
+@pytest.mark.parametrize("in_batch", [False, True], ids=["op", "batch_op"])
+def test_exclude_constraint_elsewhere_is_refused(
+    tmp_path: Path, dialect: str, in_batch: bool
+) -> None:
+    create = '    op.create_table("parent", sa.Column("id", sa.Integer))\n'
+    if in_batch:  # a SQLite rebuild must not leave it out
+        body = (
+            '    with op.batch_alter_table("parent") as batch_op:\n'
+            '        batch_op.create_unique_constraint("uq", ["id"])\n'
+            '        batch_op.create_exclude_constraint("ex", ("id", "="))'
+        )
+    else:
+        body = '    op.create_exclude_constraint("ex", "parent", ("id", "="))'
+    message = _refused(tmp_path, create + body, dialect)
     assert "a1b2c3d4e5f6_idioms.py:" in message
-    assert "EXCLUDE constraint is not supported on sqlite" in message
+    assert f"EXCLUDE constraint is not supported on {dialect}" in message
     assert "op.get_context().dialect.name" in message
 
 

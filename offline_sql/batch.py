@@ -74,13 +74,19 @@ def table_second(
     """``batch_op.create_index(name, columns, ...)`` for
     ``create_index(name, table_name, columns, ...)``."""
     schema = _schema_parameter(builder)
+    first_name, table = list(inspect.signature(builder).parameters)[:2]
     call: Any = builder
 
-    def method(self: BatchOperations, first: Any, /, *args: Any, **kwargs: Any) -> None:
+    def method(self: BatchOperations, /, *args: Any, **kwargs: Any) -> None:
         kwargs = self._arguments(builder.__name__, schema, kwargs)
-        self._add(call(first, self.table_name, *args, **kwargs))
+        if args:
+            self._add(call(args[0], self.table_name, *args[1:], **kwargs))
+        elif first_name in kwargs:  # batch_op.create_index(index_name=..., columns=...)
+            self._add(call(kwargs.pop(first_name), self.table_name, **kwargs))
+        else:
+            raise TypeError(f"batch_op.{builder.__name__}() missing argument {first_name!r}")
 
-    _method(builder, method, {list(inspect.signature(builder).parameters)[1], schema})
+    _method(builder, method, {table, schema})
     return method
 
 

@@ -81,6 +81,18 @@ def test_batch_op_binds_the_builders_with_the_table_implied(ops: list[Operation]
     assert inspect.signature(op.create_index) == inspect.signature(_op_builders.create_index)
 
 
+def test_batch_op_takes_the_first_argument_by_name_too(ops: list[Operation]) -> None:
+    """As Alembic allows; type checkers see the first argument as positional-only
+    (``Concatenate`` in ``batch.table_second`` cannot say otherwise)."""
+    with op.batch_alter_table("t") as batch_op:
+        batch_op.create_index(index_name="ix", columns=["a"])  # type: ignore[call-arg]
+        batch_op.drop_index(index_name="ix")  # type: ignore[call-arg]
+        with pytest.raises(TypeError, match="missing argument 'constraint_name'"):
+            batch_op.drop_constraint(type_="check")  # type: ignore[call-arg]
+    index, drop = ops[0].operations  # type: ignore[attr-defined]
+    assert (index.index_name, drop.index_name, drop.table_name) == ("ix", "ix", "t")
+
+
 def test_op_invoke_records_mig_operations(ops: list[Operation]) -> None:
     assert op.invoke(DropTable("x")) is None
     assert [type(o) for o in ops] == [DropTable] and ops[0].origin is not None

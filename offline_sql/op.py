@@ -1,10 +1,13 @@
 """The ``op`` facade revision scripts call: Alembic's names and signatures.
 
 ``from offline_sql import op`` replaces ``from alembic import op``; nothing else in a script
-changes. Each function turns its arguments into one dataclass of
-:mod:`offline_sql.operations` (mapping Alembic's "not given" sentinels to ``UNSET``) and
-hands it to the :class:`~offline_sql.recorder.Recorder` of the current run, found through
-a context variable. Called outside a run, every function raises :class:`MigError`.
+changes. Each operation function is its builder (:mod:`offline_sql._op_builders`, which
+turns Alembic's arguments into one dataclass of :mod:`offline_sql.operations`, mapping
+Alembic's "not given" sentinels to ``UNSET``), bound here to hand the result to the
+:class:`~offline_sql.recorder.Recorder` of the current run, found through a context
+variable; ``batch_op`` binds the same builders. Called outside a run, every function raises
+:class:`MigError`. Custom operations (``Operations.register_operation``) are found through
+the module's ``__getattr__``.
 """
 
 from __future__ import annotations

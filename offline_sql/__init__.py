@@ -2,11 +2,12 @@
 
 The public API is ``__all__``: ``op`` (the facade revision scripts call, ``from offline_sql
 import op``), ``MigError`` (what every error mig reports derives from), ``__version__``, and
-the functions of applications that migrate themselves (``upgrade``, ``downgrade``, ``stamp``,
-``current``, ``check`` and their results ``Migrated`` and ``Current``, from
-:mod:`offline_sql.api`). Importing this package stays cheap: ``op`` and the API are imported
-on first use, since they need SQLAlchemy, which ``mig --help`` and the browsing commands
-never load.
+the functions of applications that migrate themselves (``upgrade``, ``downgrade``,
+``stamp``, ``current``, ``check`` and their results ``Migrated`` and ``Current``, from
+:mod:`offline_sql.api`), and ``Operations``/``MigrateOperation`` for custom operations
+(:mod:`offline_sql.custom_ops`, Alembic's cookbook). Importing this package stays cheap:
+``op``, the API and those two are imported on first use, since they need SQLAlchemy, which
+``mig --help`` and the browsing commands never load.
 """
 
 import typing
@@ -23,11 +24,15 @@ if typing.TYPE_CHECKING:
     from offline_sql.api import downgrade as downgrade
     from offline_sql.api import stamp as stamp
     from offline_sql.api import upgrade as upgrade
+    from offline_sql.custom_ops import MigrateOperation as MigrateOperation
+    from offline_sql.custom_ops import Operations as Operations
 
 __all__ = [
     "Current",
     "MigError",
+    "MigrateOperation",
     "Migrated",
+    "Operations",
     "__version__",
     "check",
     "current",
@@ -40,6 +45,9 @@ __all__ = [
 _API = frozenset({"Current", "Migrated", "check", "current", "downgrade", "stamp", "upgrade"})
 """Names imported from ``offline_sql.api`` on first use."""
 
+_CUSTOM_OPS = frozenset({"MigrateOperation", "Operations"})
+"""Names imported from ``offline_sql.custom_ops`` on first use (custom operations)."""
+
 if not typing.TYPE_CHECKING:  # a module __getattr__ would make mypy accept any attribute
 
     def __getattr__(name: str) -> object:
@@ -47,6 +55,8 @@ if not typing.TYPE_CHECKING:  # a module __getattr__ would make mypy accept any 
 
         if name == "op":
             return importlib.import_module("offline_sql.op")
+        if name in _CUSTOM_OPS:
+            return getattr(importlib.import_module("offline_sql.custom_ops"), name)
         if name in _API:
             return getattr(importlib.import_module("offline_sql.api"), name)
         raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

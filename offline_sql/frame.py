@@ -286,8 +286,7 @@ def frame_to(
     if options.setup:
         if not whole:
             w.begin()
-        for stmt in options.setup:
-            _emit_in_transaction(w, stmt)
+        _emit_in_transaction(w, options.setup)
         if not whole:
             w.commit()
     for step in steps:
@@ -360,8 +359,7 @@ def _step(w: _Writer, dialect: Spelling, step: FramedStep, *, per_migration: boo
         w.statement(stmt)
     if marked:
         w.statement(step.progress[0])
-    for stmt in step.statements:
-        _emit_in_transaction(w, stmt)
+    _emit_in_transaction(w, step.statements)
     if marked:
         w.statement(step.progress[1])
     for stmt in step.version_statements:
@@ -372,19 +370,39 @@ def _step(w: _Writer, dialect: Spelling, step: FramedStep, *, per_migration: boo
         w.statement(Statement(dialect.revision_commit_statement, kind="transaction"))
 
 
-def _emit_in_transaction(w: _Writer, stmt: Statement) -> None:
-    """``stmt`` where it may run: one the database refuses inside a transaction goes
-    between a COMMIT and a fresh BEGIN. Where it went is recorded in ``w.placed``."""
-    if stmt.transactional or not w.in_transaction:
-        w.placed.append(w.in_transaction)
-        w.statement(stmt)
-        return
-    w.comment("The next statement cannot run inside a transaction: the transaction is committed")
-    w.comment("before it and a new one begins after it.")
-    w.commit()
-    w.placed.append(w.in_transaction)
-    w.statement(stmt)
-    w.begin()
+def _emit_in_transaction(w: _Writer, statements: Sequence[Statement]) -> None:
+    """``statements`` where each may run: a run of ones the database refuses inside a
+    transaction (or that ``autocommit_block()`` asked out of it) goes between one COMMIT and
+    one fresh BEGIN, as Alembic's offline ``autocommit_block`` writes it. Where each went
+    is recorded in ``w.placed``."""
+    at = 0
+    while at < len(statements):
+        stmt = statements[at]
+        if stmt.transactional or not w.in_transaction:
+            w.placed.append(w.in_transaction)
+            w.statement(stmt)
+            at += 1
+            continue
+        end = at + 1
+        while end < len(statements) and not statements[end].transactional:
+            end += 1
+        if end - at == 1:
+            w.comment(
+                "The next statement cannot run inside a transaction: the transaction is committed"
+            )
+            w.comment("before it and a new one begins after it.")
+        else:
+            w.comment(
+                f"The next {end - at} statements cannot run inside a transaction: the "
+                "transaction is committed"
+            )
+            w.comment("before them and a new one begins after them.")
+        w.commit()
+        for outside in statements[at:end]:
+            w.placed.append(w.in_transaction)
+            w.statement(outside)
+        w.begin()
+        at = end
 
 
 def placements(dialect: Spelling, step: FramedStep, options: FrameOptions) -> tuple[bool, ...]:

@@ -71,6 +71,10 @@ class Operation:
     """Base of all operations. ``origin`` is filled by the recorder."""
 
     origin: Origin | None = field(default=None, kw_only=True, compare=False, repr=False)
+    autocommit: bool = field(default=False, kw_only=True, compare=False, repr=False)
+    """Recorded inside ``op.get_context().autocommit_block()``: its statements run outside
+    the transaction (the framer commits before them and begins again after), as Alembic's
+    offline mode writes them."""
 
     @property
     def table_key(self) -> tuple[str | None, str] | None:
@@ -221,6 +225,17 @@ class CreateCheckConstraint(TableOperation):
 
 
 @dataclass(eq=False)
+class CreateExcludeConstraint(TableOperation):
+    """``op.create_exclude_constraint(name, table, *elements, where=, using=, ...)``
+    (PostgreSQL's EXCLUDE): ``elements`` are (column name or expression, operator) pairs
+    as given; ``kw`` the rest of ``ExcludeConstraint``'s keywords."""
+
+    constraint_name: str | None = None
+    elements: tuple[Any, ...] = ()
+    kw: Mapping[str, Any] = field(default_factory=dict)
+
+
+@dataclass(eq=False)
 class DropConstraint(TableOperation):
     constraint_name: str = ""
     type_: ConstraintType | None = None
@@ -268,28 +283,17 @@ class BatchAlterTable(TableOperation):
     kw: Mapping[str, Any] = field(default_factory=dict)
 
 
-ALL_OPERATIONS: tuple[type[Operation], ...] = (
-    CreateTable,
-    DropTable,
-    RenameTable,
-    AddColumn,
-    DropColumn,
-    AlterColumn,
-    CreateIndex,
-    DropIndex,
-    CreatePrimaryKey,
-    CreateUniqueConstraint,
-    CreateForeignKey,
-    CreateCheckConstraint,
-    DropConstraint,
-    CreateTableComment,
-    DropTableComment,
-    Execute,
-    BulkInsert,
-    BatchAlterTable,
+ALL_OPERATIONS: tuple[type[Operation], ...] = tuple(
+    value
+    for value in dict(globals()).values()
+    if isinstance(value, type)
+    and issubclass(value, Operation)
+    and value.__module__ == __name__
+    and value not in (Operation, TableOperation)
 )
-"""Every operation; ``offline_sql.operation_specs`` declares where each one is wired
-(docs/architecture.md, "Adding an operation")."""
+"""Every operation: the dataclasses above, in their order (nothing to list by hand);
+``offline_sql.operation_specs`` declares where each one is wired (docs/architecture.md,
+"Adding an operation")."""
 
 
 def tables_dropped_later(

@@ -62,6 +62,8 @@ class Recorder:
         self._view: SchemaState | None = None
         self._viewed = 0
         self._paths = {os.path.normcase(path), os.path.normcase(os.path.realpath(path))}
+        self.autocommit = 0
+        """How deep in ``autocommit_block()`` blocks the script is (0: not in one)."""
 
     # ---- origins ------------------------------------------------------------------------
 
@@ -89,6 +91,8 @@ class Recorder:
         """Stamp ``op`` with its script line and hand it to the sink."""
         self.stamp(op, origin)
         self.recorded.append(op)
+        if self.autocommit:
+            op.autocommit = True
         self.sink(op)
 
     def prerender_create_table(self, op: CreateTable, table: Any) -> Any:
@@ -194,6 +198,18 @@ class MigrationContext:
 
     def is_offline_mode(self) -> bool:
         return self._recorder.offline
+
+    @contextmanager
+    def autocommit_block(self) -> Iterator[None]:
+        """Operations recorded in the block run outside the transaction, as Alembic's
+        ``autocommit_block()`` runs them: offline, COMMIT before them and BEGIN after (where
+        the database's DDL is transactional; elsewhere there is no transaction to leave),
+        online, in autocommit with the transaction before them committed."""
+        self._recorder.autocommit += 1
+        try:
+            yield
+        finally:
+            self._recorder.autocommit -= 1
 
     def get_tag_argument(self) -> str | None:
         """``upgrade --tag``'s value (None without), as Alembic's

@@ -1,21 +1,22 @@
 """Replaying one operation on a :class:`~offline_sql.state.SchemaState`.
 
-One handler per operation type, registered with :func:`functools.singledispatch` by its
-class (not its annotations, so the state's own module is imported only by type checkers:
-:mod:`offline_sql.state` imports the replay, never the other way round); an
-operation type without a handler is a bug and fails loudly. Handlers never guess: an
+One handler per operation type, ``replay_<facade>``, found through the operation's
+declaration (:mod:`offline_sql.operation_specs`; the table at the end of this module). The
+state's own module is imported only by type checkers: :mod:`offline_sql.state` imports the
+replay, never the other way round. An operation type without a handler is a bug and fails
+loudly, naming the function to write. Handlers never guess: an
 operation on a table the state does not know changes nothing (the renderers that need
 the table say so through ``SchemaState.require``).
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
-from functools import singledispatch
+from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING, Any
 
 import sqlalchemy as sa
 
+from offline_sql.operation_specs import missing, part
 from offline_sql.operations import (
     UNSET,
     AddColumn,
@@ -23,6 +24,7 @@ from offline_sql.operations import (
     BatchAlterTable,
     BulkInsert,
     CreateCheckConstraint,
+    CreateExcludeConstraint,
     CreateForeignKey,
     CreateIndex,
     CreatePrimaryKey,
@@ -66,9 +68,11 @@ def apply(op: Operation, state: SchemaState, sqlglot_dialect: str) -> None:
     _apply(op, state, sqlglot_dialect)
 
 
-@singledispatch
 def _apply(op: Operation, state: SchemaState, dialect: str) -> None:
-    raise TypeError(f"no schema-state replay for {type(op).__name__}")
+    replay = _REPLAYS.get(type(op))
+    if replay is None:
+        raise TypeError(f"no schema-state replay: {missing(type(op), 'replay')}")
+    replay(op, state, dialect)
 
 
 def _key(op: Any) -> TableKey:
@@ -78,8 +82,7 @@ def _key(op: Any) -> TableKey:
 # ---- tables -------------------------------------------------------------------------------
 
 
-@_apply.register(CreateTable)
-def _(op: CreateTable, state: SchemaState, dialect: str) -> None:
+def replay_create_table(op: CreateTable, state: SchemaState, dialect: str) -> None:
     if op.if_not_exists and state.get(op.schema, op.table_name) is not None:
         return
     built = created_table(op)
@@ -95,25 +98,21 @@ def _note_column_objects(state: SchemaState, columns: Iterable[sa.Column[Any]]) 
             state.sequences.add((column.default.schema, column.default.name))
 
 
-@_apply.register(DropTable)
-def _(op: DropTable, state: SchemaState, dialect: str) -> None:
+def replay_drop_table(op: DropTable, state: SchemaState, dialect: str) -> None:
     state.drop_table(_key(op))
 
 
-@_apply.register(RenameTable)
-def _(op: RenameTable, state: SchemaState, dialect: str) -> None:
+def replay_rename_table(op: RenameTable, state: SchemaState, dialect: str) -> None:
     state.rename_table(_key(op), op.new_table_name)
 
 
-@_apply.register(CreateTableComment)
-def _(op: CreateTableComment, state: SchemaState, dialect: str) -> None:
+def replay_create_table_comment(op: CreateTableComment, state: SchemaState, dialect: str) -> None:
     table = state.get(op.schema, op.table_name)
     if table is not None:
         table.comment = op.comment
 
 
-@_apply.register(DropTableComment)
-def _(op: DropTableComment, state: SchemaState, dialect: str) -> None:
+def replay_drop_table_comment(op: DropTableComment, state: SchemaState, dialect: str) -> None:
     table = state.get(op.schema, op.table_name)
     if table is not None:
         table.comment = None
@@ -122,8 +121,7 @@ def _(op: DropTableComment, state: SchemaState, dialect: str) -> None:
 # ---- columns ------------------------------------------------------------------------------
 
 
-@_apply.register(AddColumn)
-def _(op: AddColumn, state: SchemaState, dialect: str) -> None:
+def replay_add_column(op: AddColumn, state: SchemaState, dialect: str) -> None:
     existing = state.get(op.schema, op.table_name)
     if existing is None or (op.if_not_exists and op.column.name in existing.columns):
         return
@@ -138,13 +136,11 @@ def _(op: AddColumn, state: SchemaState, dialect: str) -> None:
     _note_column_objects(state, built.columns)
 
 
-@_apply.register(DropColumn)
-def _(op: DropColumn, state: SchemaState, dialect: str) -> None:
+def replay_drop_column(op: DropColumn, state: SchemaState, dialect: str) -> None:
     state.drop_column(_key(op), op.column_name)
 
 
-@_apply.register(AlterColumn)
-def _(op: AlterColumn, state: SchemaState, dialect: str) -> None:
+def replay_alter_column(op: AlterColumn, state: SchemaState, dialect: str) -> None:
     column = state.column(_key(op), op.column_name)
     if column is None:
         return
@@ -195,8 +191,7 @@ def _set_server_default(column: Any, value: Any) -> None:
 # ---- indexes and constraints --------------------------------------------------------------
 
 
-@_apply.register(CreateIndex)
-def _(op: CreateIndex, state: SchemaState, dialect: str) -> None:
+def replay_create_index(op: CreateIndex, state: SchemaState, dialect: str) -> None:
     table = state.get(op.schema, op.table_name)
     if table is None:
         return
@@ -220,13 +215,11 @@ def _default_index_name(op: CreateIndex) -> str:
     return "_".join(p for p in ("ix", op.schema, op.table_name, label) if p)
 
 
-@_apply.register(DropIndex)
-def _(op: DropIndex, state: SchemaState, dialect: str) -> None:
+def replay_drop_index(op: DropIndex, state: SchemaState, dialect: str) -> None:
     state.drop_index(op.index_name, _key(op) if op.table_name else (op.schema, ""))
 
 
-@_apply.register(CreatePrimaryKey)
-def _(op: CreatePrimaryKey, state: SchemaState, dialect: str) -> None:
+def replay_create_primary_key(op: CreatePrimaryKey, state: SchemaState, dialect: str) -> None:
     table = state.get(op.schema, op.table_name)
     if table is None:
         return
@@ -237,8 +230,9 @@ def _(op: CreatePrimaryKey, state: SchemaState, dialect: str) -> None:
             column.nullable = False
 
 
-@_apply.register(CreateUniqueConstraint)
-def _(op: CreateUniqueConstraint, state: SchemaState, dialect: str) -> None:
+def replay_create_unique_constraint(
+    op: CreateUniqueConstraint, state: SchemaState, dialect: str
+) -> None:
     table = state.get(op.schema, op.table_name)
     if table is not None:
         table.uniques.append(
@@ -246,8 +240,7 @@ def _(op: CreateUniqueConstraint, state: SchemaState, dialect: str) -> None:
         )
 
 
-@_apply.register(CreateForeignKey)
-def _(op: CreateForeignKey, state: SchemaState, dialect: str) -> None:
+def replay_create_foreign_key(op: CreateForeignKey, state: SchemaState, dialect: str) -> None:
     table = state.get(op.schema, op.table_name)
     if table is not None:
         state.add_foreign_keys(
@@ -269,15 +262,23 @@ def _(op: CreateForeignKey, state: SchemaState, dialect: str) -> None:
         )
 
 
-@_apply.register(CreateCheckConstraint)
-def _(op: CreateCheckConstraint, state: SchemaState, dialect: str) -> None:
+def replay_create_check_constraint(
+    op: CreateCheckConstraint, state: SchemaState, dialect: str
+) -> None:
     table = state.get(op.schema, op.table_name)
     if table is not None:
         table.checks.append(CheckState(op.constraint_name, sql_text(op.condition)))
 
 
-@_apply.register(DropConstraint)
-def _(op: DropConstraint, state: SchemaState, dialect: str) -> None:
+def replay_create_exclude_constraint(
+    op: CreateExcludeConstraint, state: SchemaState, dialect: str
+) -> None:
+    table = state.get(op.schema, op.table_name)
+    if table is not None and op.constraint_name:
+        table.excludes.append(op.constraint_name)
+
+
+def replay_drop_constraint(op: DropConstraint, state: SchemaState, dialect: str) -> None:
     table = state.get(op.schema, op.table_name)
     if table is None:
         return
@@ -298,25 +299,24 @@ def _(op: DropConstraint, state: SchemaState, dialect: str) -> None:
             del table.indexes[name]
     if kind in (None, "check"):
         table.checks = [c for c in table.checks if c.name != name]
+    if kind is None:
+        table.excludes = [n for n in table.excludes if n != name]
 
 
 # ---- data and raw SQL ---------------------------------------------------------------------
 
 
-@_apply.register(BulkInsert)
-def _(op: BulkInsert, state: SchemaState, dialect: str) -> None:
+def replay_bulk_insert(op: BulkInsert, state: SchemaState, dialect: str) -> None:
     return None
 
 
-@_apply.register(Execute)
-def _(op: Execute, state: SchemaState, dialect: str) -> None:
+def replay_execute(op: Execute, state: SchemaState, dialect: str) -> None:
     from offline_sql.rawsql import apply_execute
 
     apply_execute(op, state, dialect)
 
 
-@_apply.register(BatchAlterTable)
-def _(op: BatchAlterTable, state: SchemaState, dialect: str) -> None:
+def replay_batch_alter_table(op: BatchAlterTable, state: SchemaState, dialect: str) -> None:
     name_batch_constraints(op, state)
     for inner in op.operations:
         _apply(inner, state, dialect)
@@ -332,3 +332,7 @@ def name_batch_constraints(op: BatchAlterTable, state: SchemaState) -> None:
         return
     wanted = {inner.constraint_name for inner in op.operations if isinstance(inner, DropConstraint)}
     name_by_convention(table, convention, wanted)
+
+
+_REPLAYS: dict[type[Operation], Callable[[Any, SchemaState, str], None]] = part(globals(), "replay")
+"""Each operation's ``replay_<facade>``, as its declaration names it."""

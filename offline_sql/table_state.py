@@ -92,6 +92,8 @@ class TableState:
     foreign_keys: list[ForeignKeyState] = field(default_factory=list)
     uniques: list[UniqueState] = field(default_factory=list)
     checks: list[CheckState] = field(default_factory=list)
+    excludes: list[str] = field(default_factory=list)
+    """Names of its EXCLUDE constraints (PostgreSQL), so ``drop_constraint`` finds them."""
     indexes: dict[str, IndexState] = field(default_factory=dict)
     comment: str | None = None
     kw: dict[str, Any] = field(default_factory=dict)

@@ -15,6 +15,7 @@ from collections.abc import Iterable, Mapping
 from typing import TYPE_CHECKING, Any, ClassVar
 
 import sqlalchemy as sa
+from sqlalchemy.dialects.postgresql import ExcludeConstraint
 from sqlalchemy.dialects.postgresql.named_types import CreateEnumType
 from sqlalchemy.sql.compiler import DDLCompiler
 from sqlglot import exp
@@ -279,6 +280,14 @@ class PostgreSQLDialect(Dialect):
 
     def render_drop_index(self, op: ops.DropIndex, state: SchemaState) -> list[Statement]:
         return [self._concurrently(s, op.kw) for s in super().render_drop_index(op, state)]
+
+    def render_create_exclude_constraint(
+        self, op: ops.CreateExcludeConstraint, state: SchemaState
+    ) -> list[Statement]:
+        """``ALTER TABLE ... ADD CONSTRAINT ... EXCLUDE USING ...``, as Alembic writes it."""
+        names = [e[0] for e in op.elements if isinstance(e, tuple) and isinstance(e[0], str)]
+        constraint = ExcludeConstraint(*op.elements, name=op.constraint_name, **dict(op.kw))
+        return self.add_constraint(op, constraint, tuple(dict.fromkeys(names)))
 
     @staticmethod
     def _concurrently(statement: Statement, kw: Any) -> Statement:

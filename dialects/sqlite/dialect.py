@@ -319,6 +319,8 @@ class SQLiteDialect(Dialect):
                 )
             if isinstance(inner_op, ops.DropConstraint):
                 self.require_known_constraint(inner_op, work)
+            if isinstance(inner_op, ops.CreateExcludeConstraint):  # refused, not left out
+                self.render_create_exclude_constraint(inner_op, work)
             sources = track_sources(inner_op, sources)
             work.apply(inner_op)
         after = work.get(op.schema, op.table_name)

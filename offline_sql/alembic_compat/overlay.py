@@ -1,12 +1,13 @@
 """``from alembic import op`` inside mig: a ``sys.modules`` overlay for the time scripts run.
 
-While :func:`alembic_modules` is active, ``alembic``, ``alembic.op`` and ``alembic.context``
-in ``sys.modules`` are mig's (a stand-in package holding :mod:`offline_sql.op` and
-:mod:`.context`); on leaving, each name gets back exactly what it held before (the real
-Alembic, or nothing). Nothing is patched in the real package, so Alembic running the same
-scripts later in the process behaves as Alembic does. Names are resolved through
-``sys.modules`` before any finder runs, so no file of an installed Alembic is opened: the
-step cache sees no dependency on it.
+While :func:`alembic_modules` is active, ``alembic``, ``alembic.op``, ``alembic.context``
+and ``alembic.operations`` in ``sys.modules`` are mig's (a stand-in package holding
+:mod:`offline_sql.op`, :mod:`.context` and :mod:`.operations`, the custom-operation API); on
+leaving, each name gets back exactly what it held before (the real Alembic, or nothing).
+Nothing is patched in the real package, so Alembic running the same scripts later in the
+process behaves as Alembic does. Names are resolved through ``sys.modules`` before any
+finder runs, so no file of an installed Alembic is opened: the step cache sees no dependency
+on it.
 
 Other ``alembic.*`` modules are refused with an error saying what mig provides: they are
 Alembic's internals (``alembic.operations.ops``, ``alembic.ddl``), which mig does not run.
@@ -23,7 +24,23 @@ from contextlib import contextmanager
 from types import ModuleType
 
 _PACKAGE = "alembic"
-_NAMES = (_PACKAGE, f"{_PACKAGE}.op", f"{_PACKAGE}.context")
+_NAMES = (_PACKAGE, f"{_PACKAGE}.op", f"{_PACKAGE}.context", f"{_PACKAGE}.operations")
+
+
+def _refused(fullname: str) -> ModuleNotFoundError:
+    return ModuleNotFoundError(
+        f"No module named {fullname!r}: under mig, revision scripts get alembic.op, "
+        "alembic.context and alembic.operations only (Alembic's internals are not run)",
+        name=fullname,
+    )
+
+
+def _refuse_submodule(name: str) -> object:
+    """``from alembic.operations import ops``: Python asks the module before importing
+    ``alembic.operations.ops``, and would turn the finder's error into a vaguer one."""
+    if name.startswith("__"):
+        raise AttributeError(name)
+    raise _refused(f"{_PACKAGE}.operations.{name}")
 
 
 class _Refuse(importlib.abc.MetaPathFinder):
@@ -33,11 +50,7 @@ class _Refuse(importlib.abc.MetaPathFinder):
         self, fullname: str, path: Sequence[str] | None, target: ModuleType | None = None
     ) -> importlib.machinery.ModuleSpec | None:
         if fullname.startswith(_PACKAGE + ".") and fullname not in _NAMES:
-            raise ModuleNotFoundError(
-                f"No module named {fullname!r}: under mig, revision scripts get alembic.op "
-                "and alembic.context only (Alembic's internals are not run)",
-                name=fullname,
-            )
+            raise _refused(fullname)
         return None
 
 
@@ -50,13 +63,25 @@ def _alembic_names() -> list[str]:
 
 def _shims() -> dict[str, ModuleType]:
     from offline_sql import op
-    from offline_sql.alembic_compat import context
+    from offline_sql.alembic_compat import context, operations
 
     package = ModuleType(_PACKAGE, "mig's stand-in for Alembic while mig runs revision scripts.")
     package.__path__ = []
     package.op = op  # type: ignore[attr-defined]
     package.context = context  # type: ignore[attr-defined]
-    return {_PACKAGE: package, f"{_PACKAGE}.op": op, f"{_PACKAGE}.context": context}
+    # A package of its own, so ``alembic.operations.ops`` reaches the refusing finder.
+    api = ModuleType(f"{_PACKAGE}.operations", operations.__doc__)
+    api.__path__ = []
+    api.__getattr__ = _refuse_submodule  # type: ignore[method-assign]
+    for name in operations.__all__:
+        setattr(api, name, getattr(operations, name))
+    package.operations = api  # type: ignore[attr-defined]
+    return {
+        _PACKAGE: package,
+        f"{_PACKAGE}.op": op,
+        f"{_PACKAGE}.context": context,
+        f"{_PACKAGE}.operations": api,
+    }
 
 
 _LOCK = threading.Lock()

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import warnings
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any, ClassVar, Literal
 
 import sqlalchemy as sa
@@ -400,6 +400,8 @@ class Dialect:
                     exc.where = r.describe(op)
                 raise
         self.refuse_client_commands(op, out)
+        if op.autocommit:  # op.get_context().autocommit_block()
+            out = [replace(s, transactional=False) for s in out]
         for warning in caught:
             message = str(warning.message)
             if issubclass(warning.category, sa.exc.SAWarning) and not any(
@@ -1057,6 +1059,17 @@ class Dialect:
         condition: Any = sa.text(op.condition) if isinstance(op.condition, str) else op.condition
         constraint = sa.CheckConstraint(condition, name=op.constraint_name, **dict(op.kw))
         return self.add_constraint(op, constraint, ())
+
+    def render_create_exclude_constraint(
+        self, op: ops.CreateExcludeConstraint, state: SchemaState
+    ) -> list[Statement]:
+        """EXCLUDE constraints are PostgreSQL's; its dialect renders them."""
+        raise self.unsupported(
+            op,
+            "an EXCLUDE constraint",
+            "it exists only in PostgreSQL; guard the call with "
+            "if op.get_context().dialect.name == 'postgresql'",
+        )
 
     def constraint_type(
         self, op: ops.DropConstraint, state: SchemaState

@@ -142,7 +142,7 @@ def constraint_names(table: TableState) -> set[str]:
     """Every constraint name of ``table`` the state knows: primary key, foreign keys,
     uniques, CHECKs (table ones and those a column's type carries) and unique indexes."""
     names = {fk.name for fk in table.foreign_keys} | {u.name for u in table.uniques}
-    names |= {c.name for c in table.checks}
+    names |= {c.name for c in table.checks} | set(table.excludes)
     if table.primary_key is not None:
         names.add(table.primary_key.name)
     names |= {n for n, ix in table.indexes.items() if ix.unique}

@@ -3,7 +3,8 @@
 ``offline_sql`` exports ``op``, ``MigError``, ``__version__`` and the API of
 ``offline_sql.api`` (``upgrade``, ``current`` ...); ``offline_sql.op`` shows only
 the operations of README's "Using it" list: the helpers that implement them live in
-``offline_sql._op_builders`` and the names ``op`` imports stay out of ``dir(op)``.
+``offline_sql._op_builders`` (which ``op`` binds) and the names ``op`` imports stay out of
+``dir(op)``.
 """
 
 from __future__ import annotations
@@ -60,8 +61,9 @@ def test_every_operation_is_a_function_of_op_and_every_function_of_op_is_exporte
 def test_the_builders_live_in_a_private_module() -> None:
     from offline_sql import _op_builders
 
-    assert not any(name.startswith("build_") for name in dir(op))
-    assert {"build_alter_column", "build_foreign_key"} <= set(vars(_op_builders))
+    assert {"alter_column", "create_foreign_key"} <= set(vars(_op_builders))
+    assert op.alter_column.__wrapped__ is _op_builders.alter_column  # type: ignore[attr-defined]
+    assert "_build" not in dir(op)
 
 
 def test_star_import_of_op_binds_only_the_api() -> None:
@@ -75,7 +77,8 @@ API_NAMES = ["Current", "Migrated", "check", "current", "downgrade", "stamp", "u
 
 
 def test_the_package_exports_op_migerror_version_and_the_api() -> None:
-    assert offline_sql.__all__ == sorted(["MigError", "__version__", "op", *API_NAMES])
+    custom = ["MigrateOperation", "Operations"]
+    assert offline_sql.__all__ == sorted(["MigError", "__version__", "op", *API_NAMES, *custom])
     assert offline_sql.op is op
     assert issubclass(offline_sql.MigError, Exception)
     public = {
@@ -88,6 +91,10 @@ def test_the_package_exports_op_migerror_version_and_the_api() -> None:
 
     for name in API_NAMES:
         assert getattr(offline_sql, name) is getattr(api, name), name
+    from offline_sql import custom_ops
+
+    for name in custom:
+        assert getattr(offline_sql, name) is getattr(custom_ops, name), name
 
 
 def test_the_api_is_documented_in_readme() -> None:

@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any
 
 from offline_sql.autogen.compare import Comparison, compare, compare_metadata, state_from_metadata
 from offline_sql.autogen.pysource import RenderedScript, describe, render_script, render_script_body
-from offline_sql.errors import ConfigError, DuplicateRevisionError, MultipleHeadsError
+from offline_sql.errors import ConfigError, MultipleHeadsError
 
 if TYPE_CHECKING:
     import sqlalchemy as sa
@@ -117,25 +117,14 @@ def check(config: Config) -> list[str]:
 def autogenerate(config: Config, message: str, rev_id: str | None = None) -> Path:
     """Write a new revision on the head whose operations turn the migrations' schema into
     the models'; return its path."""
-    from offline_sql.alembic_compat.revisions import alembic_style, new_revision_name
-    from offline_sql.commands import _new_id
+    from offline_sql.commands import _new_id, write_revision_script
     from offline_sql.project import load_graph
-    from offline_sql.script.template import RevisionSpec, load_template, render_revision
-    from offline_sql.script.writer import write_new_file
+    from offline_sql.script.template import RevisionSpec
 
     comparison, state, heads = _compare_project(config)
     new_id = _new_id(load_graph(config), rev_id)
     rendered = render_script(comparison.ops, state, notes=comparison.notes)
-    template, origin = load_template(config.template_path)
-    template = alembic_style(config, template, origin)
-    text = render_revision(RevisionSpec(new_id, message, heads), template, origin)
-    text = fill_bodies(text, rendered, origin)
-    path = config.versions_dir / new_revision_name(config, new_id, message)
-    try:
-        write_new_file(path, text)
-    except FileExistsError:
-        raise DuplicateRevisionError(f"{path} already exists; choose another --rev-id") from None
-    return path
+    return write_revision_script(config, RevisionSpec(new_id, message, heads), rendered)
 
 
 def fill_bodies(text: str, rendered: RenderedScript, origin: str) -> str:

@@ -20,10 +20,8 @@ from offline_sql.project import load_graph
 from offline_sql.revision_ids import NEW_ID_RULE, is_valid_new_id
 
 if TYPE_CHECKING:
-    from offline_sql.autogen.pysource import RenderedScript
     from offline_sql.graph import RevisionGraph
     from offline_sql.script.header import RevisionHeader
-    from offline_sql.script.template import RevisionSpec
 
 DEFAULT_SETTINGS = (
     'script_location = "migrations"\nurl = "sqlite:///app.db"\nversion_table = "mig_version"\n'
@@ -258,48 +256,10 @@ def _write_revision(
     labels: tuple[str, ...],
     depends: tuple[str, ...],
 ) -> Path:
+    from offline_sql.script.new_revision import write_revision_script
     from offline_sql.script.template import RevisionSpec
 
     return write_revision_script(config, RevisionSpec(rev_id, message, parents, labels, depends))
-
-
-def write_revision_script(
-    config: Config, spec: RevisionSpec, generated: RenderedScript | None = None
-) -> Path:
-    """Write the new revision ``spec`` (with ``generated`` bodies from autogenerate): from
-    the project's ``script.py.tmpl``, else its Alembic ``script.py.mako``, else mig's
-    template; return its path."""
-    from offline_sql.alembic_compat.revisions import alembic_style, new_revision_name
-    from offline_sql.alembic_compat.script_template import (
-        alembic_bodies,
-        create_date,
-        project_mako,
-        render_revision_from_mako,
-    )
-    from offline_sql.autogen import fill_bodies
-    from offline_sql.script.template import load_template, render_revision
-    from offline_sql.script.writer import write_new_file
-
-    mako = project_mako(config)
-    date = None
-    if mako is not None:
-        date = create_date(config)
-        bodies = None
-        if generated is not None:
-            bodies = alembic_bodies(generated.upgrade, generated.downgrade, generated.imports)
-        text = render_revision_from_mako(config, mako, spec, date, bodies)
-    else:
-        template, origin = load_template(config.template_path)
-        template = alembic_style(config, template, origin)
-        text = render_revision(spec, template, origin)
-        if generated is not None:
-            text = fill_bodies(text, generated, origin)
-    path = config.versions_dir / new_revision_name(config, spec.revision, spec.message, date)
-    try:
-        write_new_file(path, text)
-    except FileExistsError:
-        raise DuplicateRevisionError(f"{path} already exists; choose another --rev-id") from None
-    return path
 
 
 def _resolve_all(graph: RevisionGraph, targets: Iterable[str]) -> tuple[str, ...]:

@@ -148,7 +148,7 @@ def render_mako(path: Path, values: Mapping[str, Any], *, use_mako: bool = True)
         return mako_reader.render(text, values)
     except mako_reader.NeedsMako as exc:
         raise ConfigError(
-            f"{path}:{exc.line}: {exc.construct} need Mako to render: "
+            f"{path}:{exc.line}: mig renders {exc.construct} only with Mako: "
             f"pip install '{MAKO_EXTRA}'"
         ) from None
     except mako_reader.TemplateError as exc:
@@ -176,10 +176,10 @@ def _check(path: Path, text: str, spec: RevisionSpec, bodies: Bodies | None) -> 
         return
     for name, body in (("upgrades", bodies.upgrades), ("downgrades", bodies.downgrades)):
         if body.strip() != "pass" and body not in text:
+            placed = f'${{{name} if {name} else "pass"}}'
             raise ConfigError(
                 f"{path}: the template does not place ${{{name}}}: the generated operations "
-                "would be lost (Alembic's template writes ${" + name + ' if ' + name
-                + ' else "pass"})'
+                f"would be lost (Alembic's template writes {placed})"
             )
 
 

@@ -5,12 +5,9 @@
 from __future__ import annotations
 
 import datetime
+import re
 import sys
-
-if sys.version_info >= (3, 11):
-    import tomllib
-else:  # pragma: no cover - 3.10
-    import tomli as tomllib
+import warnings
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -33,6 +30,11 @@ from offline_sql.errors import ConfigError
 from offline_sql.script import mako_reader
 from offline_sql.script.header import read_header
 from offline_sql.script.template import RevisionSpec
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # pragma: no cover - 3.10
+    import tomli as tomllib
 
 alembic = pytest.importorskip("alembic")
 mako_template = pytest.importorskip("mako.template")
@@ -291,3 +293,16 @@ def test_cli_refusal_without_mako_is_one_line(
     assert result.exit_code == 1, result.output
     assert result.stderr.count("\n") == 1
     assert f"{mako}:1: " in result.stderr and "pip install 'mig[mako]'" in result.stderr
+
+
+def test_timezone_in_alembic_ini_dates_the_revision(tmp_path: Path) -> None:
+    (tmp_path / "alembic.ini").write_text(
+        "[alembic]\nscript_location = migrations\ntimezone = Asia/Tokyo\n", encoding="utf-8"
+    )
+    (tmp_path / "migrations" / "versions").mkdir(parents=True)
+    (tmp_path / "migrations" / "script.py.mako").write_text(GENERIC.read_text())
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # timezone is used, so no warning names it
+        config = load_config(tmp_path / "alembic.ini", environ={})
+    text = commands.revision(config, "first", rev_id="abc").read_text()
+    assert re.search(r"^Create Date: .*\+09:00$", text, re.M), text

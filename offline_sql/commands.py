@@ -256,24 +256,10 @@ def _write_revision(
     labels: tuple[str, ...],
     depends: tuple[str, ...],
 ) -> Path:
-    from offline_sql.alembic_compat.revisions import alembic_style, new_revision_name
-    from offline_sql.script.template import (
-        RevisionSpec,
-        load_template,
-        render_revision,
-    )
-    from offline_sql.script.writer import write_new_file
+    from offline_sql.script.new_revision import write_revision_script
+    from offline_sql.script.template import RevisionSpec
 
-    template, origin = load_template(config.template_path)
-    template = alembic_style(config, template, origin)
-    spec = RevisionSpec(rev_id, message, parents, labels, depends)
-    text = render_revision(spec, template, origin)
-    path = config.versions_dir / new_revision_name(config, rev_id, message)
-    try:
-        write_new_file(path, text)
-    except FileExistsError:
-        raise DuplicateRevisionError(f"{path} already exists; choose another --rev-id") from None
-    return path
+    return write_revision_script(config, RevisionSpec(rev_id, message, parents, labels, depends))
 
 
 def _resolve_all(graph: RevisionGraph, targets: Iterable[str]) -> tuple[str, ...]:

@@ -37,12 +37,14 @@ _USED = frozenset(
         "version_locations",
         "prepend_sys_path",
         "file_template",
+        "timezone",
         "path_separator",
         "version_path_separator",
         "here",
     }
 )
-"""``[alembic]`` keys mig uses (``here`` is the interpolation default, not a setting)."""
+"""``[alembic]`` keys mig uses (``here`` is the interpolation default, not a setting;
+``timezone`` dates revisions written from ``script.py.mako``)."""
 
 _PLACEHOLDER_URL = "driver://"
 """The start of the URL ``alembic init`` writes until someone sets a real one."""

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import datetime
 import re
-import time
 from typing import TYPE_CHECKING
 
 from offline_sql.errors import ConfigError
@@ -30,14 +29,21 @@ def alembic_style(config: Config, template: str, origin: str) -> str:
     return template
 
 
-def alembic_filename(file_template: str, rev_id: str, message: str, slug_length: int = 40) -> str:
-    """The file name Alembic's ``file_template`` gives (``%(rev)s``, ``%(slug)s``, dates)."""
+def alembic_filename(
+    file_template: str,
+    rev_id: str,
+    message: str,
+    slug_length: int = 40,
+    now: datetime.datetime | None = None,
+) -> str:
+    """The file name Alembic's ``file_template`` gives (``%(rev)s``, ``%(slug)s``, dates:
+    ``now``, the revision's ``create_date`` when the template writes one)."""
     slug = "_".join(re.findall(r"\w+", message.lower()))[:slug_length]
-    now = datetime.datetime.now()
+    now = now or datetime.datetime.now()
     values = {
         "rev": rev_id,
         "slug": slug.rstrip("_"),
-        "epoch": int(time.time()),
+        "epoch": int(now.timestamp()),
         "year": now.year,
         "month": now.month,
         "day": now.day,
@@ -54,10 +60,12 @@ def alembic_filename(file_template: str, rev_id: str, message: str, slug_length:
     return name + ".py"
 
 
-def new_revision_name(config: Config, rev_id: str, message: str) -> str:
+def new_revision_name(
+    config: Config, rev_id: str, message: str, now: datetime.datetime | None = None
+) -> str:
     """The file name of a new revision: ``file_template`` when configured, else mig's."""
     from offline_sql.script.template import revision_filename
 
     if config.file_template:
-        return alembic_filename(config.file_template, rev_id, message)
+        return alembic_filename(config.file_template, rev_id, message, now=now)
     return revision_filename(rev_id, message)

@@ -8,7 +8,6 @@ application's ``target_metadata`` (:mod:`.compare`), and the differences are wri
 
 from __future__ import annotations
 
-import ast
 import importlib
 import sys
 from collections.abc import Iterator
@@ -18,7 +17,7 @@ from typing import TYPE_CHECKING, Any
 
 from offline_sql.autogen.compare import Comparison, compare, compare_metadata, state_from_metadata
 from offline_sql.autogen.pysource import RenderedScript, describe, render_script, render_script_body
-from offline_sql.errors import ConfigError, DuplicateRevisionError, MultipleHeadsError
+from offline_sql.errors import ConfigError, MultipleHeadsError
 
 if TYPE_CHECKING:
     import sqlalchemy as sa
@@ -117,49 +116,12 @@ def check(config: Config) -> list[str]:
 def autogenerate(config: Config, message: str, rev_id: str | None = None) -> Path:
     """Write a new revision on the head whose operations turn the migrations' schema into
     the models'; return its path."""
-    from offline_sql.alembic_compat.revisions import alembic_style, new_revision_name
     from offline_sql.commands import _new_id
     from offline_sql.project import load_graph
-    from offline_sql.script.template import RevisionSpec, load_template, render_revision
-    from offline_sql.script.writer import write_new_file
+    from offline_sql.script.new_revision import write_revision_script
+    from offline_sql.script.template import RevisionSpec
 
     comparison, state, heads = _compare_project(config)
     new_id = _new_id(load_graph(config), rev_id)
     rendered = render_script(comparison.ops, state, notes=comparison.notes)
-    template, origin = load_template(config.template_path)
-    template = alembic_style(config, template, origin)
-    text = render_revision(RevisionSpec(new_id, message, heads), template, origin)
-    text = fill_bodies(text, rendered, origin)
-    path = config.versions_dir / new_revision_name(config, new_id, message)
-    try:
-        write_new_file(path, text)
-    except FileExistsError:
-        raise DuplicateRevisionError(f"{path} already exists; choose another --rev-id") from None
-    return path
-
-
-def fill_bodies(text: str, rendered: RenderedScript, origin: str) -> str:
-    """Put the generated bodies in place of the template's ``upgrade()`` and
-    ``downgrade()`` bodies, and the imports they need after the template's last import.
-    Works with any template that defines both functions at module level."""
-    try:
-        tree = ast.parse(text)
-    except SyntaxError as exc:
-        raise ConfigError(f"{origin}: the revision template is not valid Python: {exc}") from None
-    lines = text.splitlines(keepends=True)
-    edits: list[tuple[int, int, str]] = []
-    for name, body in (("upgrade", rendered.upgrade), ("downgrade", rendered.downgrade)):
-        found = [n for n in tree.body if isinstance(n, ast.FunctionDef) and n.name == name]
-        if not found:
-            raise ConfigError(f"{origin}: the revision template has no `def {name}()`; add one")
-        statements = found[0].body
-        start = statements[0].lineno - 1
-        end = statements[-1].end_lineno or statements[-1].lineno
-        edits.append((start, end, body + "\n"))
-    imports = [n for n in tree.body if isinstance(n, (ast.Import, ast.ImportFrom))]
-    if rendered.imports:
-        at = (imports[-1].end_lineno or 0) if imports else 0
-        edits.append((at, at, "".join(f"{line}\n" for line in rendered.imports)))
-    for start, end, replacement in sorted(edits, reverse=True):
-        lines[start:end] = [replacement]
-    return "".join(lines)
+    return write_revision_script(config, RevisionSpec(new_id, message, heads), rendered)

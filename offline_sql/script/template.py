@@ -77,23 +77,28 @@ def python_literal(values: tuple[str, ...]) -> str:
     return "(" + ", ".join(string_literal(value) for value in values) + ")"
 
 
-def _docstring_text(message: str) -> str:
+def docstring_text(message: str) -> str:
     """Message text that cannot end the docstring early or start an escape sequence."""
     return message.replace("\\", "\\\\").replace('"""', '\\"\\"\\"')
 
 
-def render_revision(spec: RevisionSpec, template: str, origin: str) -> str:
-    """Fill the template; a placeholder it does not know is an error naming the template."""
+def check_message(message: str) -> None:
+    """A message a UTF-8 script can hold, else a usage error saying what to check."""
     try:
-        spec.message.encode("utf-8")
+        message.encode("utf-8")
     except UnicodeEncodeError:
         # Bytes the terminal could not decode reach us as lone surrogates; a script is UTF-8.
         raise UsageError(
-            f"the revision message {spec.message!r} is not valid UTF-8 text: check the "
+            f"the revision message {message!r} is not valid UTF-8 text: check the "
             "terminal's encoding (LANG/LC_ALL) or write the message in plain ASCII"
         ) from None
+
+
+def render_revision(spec: RevisionSpec, template: str, origin: str) -> str:
+    """Fill the template; a placeholder it does not know is an error naming the template."""
+    check_message(spec.message)
     values = {
-        "message": _docstring_text(spec.message) or "(no message)",
+        "message": docstring_text(spec.message) or "(no message)",
         "revision": spec.revision,
         "revises": ", ".join(spec.down_revisions) or "(none)",
         "revision_literal": string_literal(spec.revision),

@@ -90,7 +90,7 @@ def test_env_py_settings_are_read_without_running_it(tmp_path: Path) -> None:
 def test_ignored_settings_are_named_in_one_warning(tmp_path: Path) -> None:
     ini = write_ini(
         tmp_path,
-        "[alembic]\nscript_location = migrations\ntimezone = UTC\n"
+        "[alembic]\nscript_location = migrations\nsourceless = true\n"
         "sqlalchemy.url = driver://user:pass@localhost/dbname\n"
         "[post_write_hooks]\nhooks = black\n",
     )
@@ -98,7 +98,7 @@ def test_ignored_settings_are_named_in_one_warning(tmp_path: Path) -> None:
         config = load_config(ini, environ={})
     assert len(caught) == 1
     message = str(caught[0].message)
-    assert "timezone" in message and "sqlalchemy.url" in message and "post_write_hooks" in message
+    assert "sourceless" in message and "sqlalchemy.url" in message and "post_write_hooks" in message
     assert config.url is None
 
 

@@ -37,14 +37,7 @@ from sqlalchemy.engine.result import IteratorResult, SimpleResultMetaData
 from sqlalchemy.sql import ddl as sa_ddl
 from sqlalchemy.sql import functions as sa_functions
 
-from offline_sql._op_builders import (
-    build_check,
-    build_create_index,
-    build_drop_constraint,
-    build_drop_index,
-    build_foreign_key,
-    build_unique,
-)
+from offline_sql import _op_builders as build
 from offline_sql.bind_reflection import StateDialect, state_inspector
 from offline_sql.errors import OfflineReadError, OfflineReadWarning
 from offline_sql.operations import CreateTable, DropTable, Execute
@@ -298,7 +291,7 @@ class _DDLCapture:
             index = element.element
             owner = index.table
             record(
-                build_drop_index(
+                build.drop_index(
                     str(index.name),
                     owner.name if owner is not None else None,
                     schema=owner.schema if owner is not None else None,
@@ -311,7 +304,7 @@ class _DDLCapture:
         elif isinstance(element, sa_ddl.DropConstraint) and _name(element.element):
             constraint = element.element
             record(
-                build_drop_constraint(
+                build.drop_constraint(
                     str(_name(constraint)),
                     constraint.table.name,
                     _constraint_type(constraint),
@@ -368,7 +361,7 @@ def _create_index(index: sa.Index) -> Operation:
     table = index.table
     assert table is not None
     columns = [e.name if isinstance(e, sa.Column) else e for e in index.expressions]
-    return build_create_index(
+    return build.create_index(
         index.name,
         table.name,
         columns,
@@ -384,7 +377,7 @@ def _add_constraint(constraint: Any) -> Operation | None:
     table = constraint.table
     if isinstance(constraint, sa.ForeignKeyConstraint):
         referred = constraint.elements[0].column.table
-        return build_foreign_key(
+        return build.create_foreign_key(
             _name(constraint),
             table.name,
             referred.name,
@@ -400,9 +393,13 @@ def _add_constraint(constraint: Any) -> Operation | None:
         )
     if isinstance(constraint, sa.UniqueConstraint):
         names = [c.name for c in constraint.columns]
-        return build_unique(_name(constraint), table.name, names, schema=table.schema)
+        return build.create_unique_constraint(
+            _name(constraint), table.name, names, schema=table.schema
+        )
     if isinstance(constraint, sa.CheckConstraint):
-        return build_check(_name(constraint), table.name, constraint.sqltext, schema=table.schema)
+        return build.create_check_constraint(
+            _name(constraint), table.name, constraint.sqltext, schema=table.schema
+        )
     return None
 
 

@@ -128,10 +128,14 @@ def test_no_part_without_a_declaration(module: ModuleType, prefix: str) -> None:
     assert not strays
 
 
-from offline_sql.batch import FORMS, BatchOperations
-from offline_sql.dialect_api.base import Dialect
-from offline_sql.dialect_api.registry import NAMES, get_dialect
-from offline_sql.operation_specs import SPEC_BY_OPERATION, SPECS, OperationSpec, Part
+def test_every_op_function_of_a_builder_is_bound_to_it() -> None:
+    builders = {spec.builder for spec in SPECS if spec.builder is not None} | {"inline_literal"}
+    public = {n for n in vars(_op_builders) if not n.startswith("_") and re.match(r"[a-z]", n)}
+    functions = {n for n in public if inspect.isfunction(getattr(_op_builders, n))}
+    functions = {
+        n for n in functions if getattr(_op_builders, n).__module__ == _op_builders.__name__
+    }
+    assert functions == builders
 
 
 def test_a_spec_needs_a_reason_for_a_missing_part() -> None:

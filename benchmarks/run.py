@@ -223,17 +223,31 @@ def profile_unmet(
         if row.cold:
             clear_caches(folder)
         elif row.group != "help":
-            suite.run_tool(found, "mig", suite.HEAD, None)  # the warm state the row was measured in
+            # The warm state the row was measured in: the whole history, then the command once.
+            suite.run_tool(found, "mig", suite.HEAD, None)
+            if row.args != suite.HEAD:
+                suite.run_tool(found, "mig", row.args, None)
         size = f", N = {row.n:,}" if row.n else ""
-        progress(f"profiling mig {' '.join(row.args)} ({row.label}{size})")
-        title = f"mig {' '.join(row.args)} — {row.label}{size}"
+        progress(f"profiling mig {_shown(row.args)} ({row.label}{size})")
+        title = f"mig {_shown(row.args)} — {row.label}{size}"
         try:
-            seconds, stats = profile_mig(list(row.args), folder, work / f"profile-{index}.prof")
+            seconds, stats = profile_mig(
+                list(row.args), folder, work / f"profile-{index}.prof", found.env
+            )
         except ProfileFailed as error:
             profiles[key] = f"#### {title}\n\nNot profiled: {error}"
             continue
         profiles[key] = summarise(title, seconds, stats)
     return profiles
+
+
+def _shown(args: Sequence[str]) -> str:
+    """The command line as the report shows it: the temporary ``-o`` folder as ``DIR``."""
+    shown = list(args)
+    for index, arg in enumerate(shown[:-1]):
+        if arg == "-o":
+            shown[index + 1] = "DIR"
+    return " ".join(shown)
 
 
 def run(options: Options, command: str) -> RunResult:

@@ -483,7 +483,9 @@ def has_downgrade(project: Project, rendered: RenderedStep) -> bool:
     if not callable(getattr(module, "downgrade", None)):
         return False
     return bool(
-        record_operations(header, "down", project.dialect, config=project.config, ahead=False)
+        record_operations(
+            header, "down", project.dialect, config=project.config, ahead=False, module=module
+        )
     )
 
 

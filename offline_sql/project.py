@@ -16,6 +16,8 @@ from typing import TYPE_CHECKING, Literal, TypeVar
 from offline_sql.errors import ConfigError
 
 if TYPE_CHECKING:
+    from types import ModuleType
+
     from offline_sql.config import Config
     from offline_sql.dialects.base import Dialect
     from offline_sql.graph import RevisionGraph
@@ -88,10 +90,12 @@ def record_operations(
     bind: object | None = None,
     config: Config | None = None,
     ahead: bool = True,
+    module: ModuleType | None = None,
 ) -> list[Operation]:
     """Run one script's upgrade()/downgrade() with ``op`` bound to a recorder. Inside a
     :func:`~offline_sql.script.imports.script_run` the script comes imported with the run's
-    others (``ahead=False``: imported alone); ``config`` is what ``alembic.context`` tells."""
+    others (``ahead=False``: imported alone; ``module``: the caller's import of it);
+    ``config`` is what ``alembic.context`` tells."""
     from offline_sql.alembic_compat.settings import ScriptSettings, script_settings
     from offline_sql.recorder import Recorder, recording
     from offline_sql.script.imports import active_run, imported_script
@@ -107,7 +111,8 @@ def record_operations(
     run = active_run()
     settings = ScriptSettings.of(config or (run.config if run else None), offline)
     with script_settings(settings):
-        module = imported_script(header, ahead=ahead)
+        if module is None:
+            module = imported_script(header, ahead=ahead)
         recorder = Recorder(header.revision, header.path, dialect, collect, offline, bind)
         with recording(recorder):
             run_revision(module, "upgrade" if direction == "up" else "downgrade")

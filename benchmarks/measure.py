@@ -19,7 +19,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -59,14 +59,22 @@ def child_environment() -> dict[str, str]:
     return {k: v for k, v in os.environ.items() if not k.startswith(_DROPPED_PREFIXES)}
 
 
-def run_once(argv: Sequence[str], cwd: Path, stdout: Path | None = None) -> Sample:
+def run_once(
+    argv: Sequence[str],
+    cwd: Path,
+    stdout: Path | None = None,
+    extra_env: Mapping[str, str] | None = None,
+) -> Sample:
     """Run ``argv`` in ``cwd`` with stdout to ``stdout`` (or /dev/null), time it and read its
-    peak memory; raise :class:`MeasurementFailed` when it exits non-zero."""
+    peak memory; raise :class:`MeasurementFailed` when it exits non-zero. ``extra_env`` is
+    added to :func:`child_environment` (a real history's helper shims on ``PYTHONPATH``,
+    the same for both tools)."""
     out_path = stdout if stdout is not None else Path(os.devnull)
     with out_path.open("wb") as out, tempfile.TemporaryFile() as err:
         start = time.perf_counter()
         process = subprocess.Popen(
-            list(argv), cwd=cwd, stdout=out, stderr=err, env=child_environment()
+            list(argv), cwd=cwd, stdout=out, stderr=err,
+            env={**child_environment(), **(extra_env or {})},
         )
         _, status, usage = os.wait4(process.pid, 0)
         seconds = time.perf_counter() - start

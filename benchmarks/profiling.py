@@ -9,6 +9,7 @@ import subprocess
 import sys
 import sysconfig
 import time
+from collections.abc import Mapping
 from pathlib import Path
 
 from benchmarks.measure import child_environment, executable
@@ -50,7 +51,9 @@ sys.exit(status)
 """``python -m cProfile`` swallows the script's exit status; this keeps it."""
 
 
-def profile_mig(args: list[str], cwd: Path, output: Path) -> tuple[float, pstats.Stats]:
+def profile_mig(
+    args: list[str], cwd: Path, output: Path, extra_env: Mapping[str, str] | None = None
+) -> tuple[float, pstats.Stats]:
     """Run ``mig args`` in ``cwd`` under cProfile (profile data in ``output``); returns the
     wall seconds (with the profiler's overhead) and the statistics, or raises
     :class:`ProfileFailed` when mig fails (its profile would describe an error)."""
@@ -58,7 +61,7 @@ def profile_mig(args: list[str], cwd: Path, output: Path) -> tuple[float, pstats
     start = time.perf_counter()
     result = subprocess.run(
         argv, cwd=cwd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
-        env=child_environment(), check=False,
+        env={**child_environment(), **(extra_env or {})}, check=False,
     )
     seconds = time.perf_counter() - start
     if result.returncode != 0:

@@ -44,6 +44,17 @@ METHOD = """\
   This is done at N = 1,000 (`--verify-n`): each script is one transaction that locks every
   table it creates (about five locks per revision), and 5,000 revisions overflow PostgreSQL's
   default lock table (`max_locks_per_transaction` 64 x `max_connections` 100).
+- `-o DIR` rows (1b): in the same round as its `--sql` runs, mig also writes the whole
+  history into a directory (`upgrade head --sql -o DIR --force`: one file per revision, the
+  rollback files, `REVIEW.md`, `MANIFEST.json`), cold then again; the ratio is against that
+  round's Alembic `upgrade head --sql` (Alembic has no such output).
+- The real history (6) is a project's own migrations as its wheel ships them
+  (`benchmarks/real.py`, default ironic 39.0.0, 81 revisions, fetched once by
+  `benchmarks/corpus.py` with `pip download`); its helper modules are the corpus's shims on
+  `PYTHONPATH` for both tools; both run the same unmodified scripts on the PostgreSQL dialect.
+- The scaling check divides mig's medians by N at the smallest and largest N of each
+  whole-history row (stdout and `-o DIR`, time and memory) and fails the run (exit status 1)
+  when the value per revision grows by more than 25%.
 - A profile of mig (`cProfile`, one run in the same state, largest N) is generated for each
   unmet timing target, under "Where the time goes"."""
 

@@ -13,14 +13,19 @@ from typing import Literal
 from benchmarks.measure import Sample
 
 Metric = Literal["seconds", "peak_mib"]
-Group = Literal["whole", "near", "browse", "help", "memory"]
+Group = Literal["whole", "directory", "near", "browse", "help", "memory", "real"]
 
 GROUP_TITLES: dict[Group, str] = {
     "whole": "1. Whole history: `upgrade head --sql`",
+    "directory": (
+        "1b. Whole history into a directory: mig `upgrade head --sql -o DIR` (files, rollback,"
+        " review, manifest) against Alembic `upgrade head --sql`"
+    ),
     "near": "2. Near-head range: `upgrade <two before head>:head --sql`",
     "browse": "3. Browsing: `heads` and `history`",
     "help": "4. `--help`",
-    "memory": "5. Peak memory of the whole-history run (measurement 1)",
+    "memory": "5. Peak memory of the whole-history run (measurements 1 and 1b)",
+    "real": "6. A real history: `upgrade head --sql` on a project's own migrations",
 }
 
 

@@ -22,6 +22,8 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 
 from benchmarks import machine, report, scaling, suite, synth
+from benchmarks import real as real_histories
+from benchmarks.corpus import HISTORIES
 from benchmarks.measure import TOOLS, MeasurementFailed, clear_caches
 from benchmarks.profiling import ProfileFailed, profile_mig, summarise
 from benchmarks.results import Measurement, RunResult, Verification
@@ -42,6 +44,8 @@ class Options:
     output: Path | None
     work: Path | None
     pg_url: str | None
+    real: str = real_histories.DEFAULT
+    """A real history measured too (one of benchmarks.corpus.HISTORIES); '' for none."""
 
     @property
     def target_n(self) -> int:
@@ -82,6 +86,10 @@ def parse(argv: Sequence[str] | None) -> Options:
                         help="do not profile mig for unmet targets")
     parser.add_argument("--work", type=Path, default=None,
                         help="keep the generated projects and scripts in this new folder")
+    parser.add_argument("--real", default=real_histories.DEFAULT,
+                        choices=["", *(history.name for history in HISTORIES)],
+                        help="a real project's history measured too, cold and warm (default "
+                             f"{real_histories.DEFAULT}; '' for none; fetched once with pip)")
     parser.add_argument("--pg-url", default=None,
                         help="PostgreSQL server for the check (default $MIG_TEST_POSTGRESQL_URL "
                              "or postgresql://postgres@127.0.0.1:5432/postgres)")
@@ -93,6 +101,7 @@ def parse(argv: Sequence[str] | None) -> Options:
         sizes=args.sizes, branchy_sizes=args.branchy_sizes, repeat=args.repeat,
         repeat_quick=args.repeat_quick, verify_n=args.verify_n, profile=not args.no_profile,
         output=None if output == Path("-") else output, work=args.work, pg_url=args.pg_url,
+        real=args.real,
     )
     if args.quick:
         options = replace(options, sizes=(20, 60), branchy_sizes=(40,), repeat=1,
@@ -119,6 +128,14 @@ def measure(options: Options, work: Path, session: suite.Session) -> tuple[
         branchy = suite.prepare(suite.History(n, branchy=True), work)
         projects[branchy.history.name] = branchy
         measurements += suite.measure_whole(branchy, options.repeat, session)
+    if options.real:
+        try:
+            found = real_histories.prepare_real(options.real, work)
+        except real_histories.Unavailable as error:
+            session.progress(f"real history {options.real} left out: {error}")
+        else:
+            projects[found.history.name] = found
+            measurements += suite.measure_whole(found, options.repeat_quick, session)
     smallest = projects[suite.History(min(options.sizes)).name]
     help_repeat = max(options.repeat_quick, 7)
     measurements.append(suite.measure_help(smallest, help_repeat, session))
@@ -206,17 +223,31 @@ def profile_unmet(
         if row.cold:
             clear_caches(folder)
         elif row.group != "help":
-            suite.run_tool(found, "mig", suite.HEAD, None)  # the warm state the row was measured in
+            # The warm state the row was measured in: the whole history, then the command once.
+            suite.run_tool(found, "mig", suite.HEAD, None)
+            if row.args != suite.HEAD:
+                suite.run_tool(found, "mig", row.args, None)
         size = f", N = {row.n:,}" if row.n else ""
-        progress(f"profiling mig {' '.join(row.args)} ({row.label}{size})")
-        title = f"mig {' '.join(row.args)} — {row.label}{size}"
+        progress(f"profiling mig {_shown(row.args)} ({row.label}{size})")
+        title = f"mig {_shown(row.args)} — {row.label}{size}"
         try:
-            seconds, stats = profile_mig(list(row.args), folder, work / f"profile-{index}.prof")
+            seconds, stats = profile_mig(
+                list(row.args), folder, work / f"profile-{index}.prof", found.env
+            )
         except ProfileFailed as error:
             profiles[key] = f"#### {title}\n\nNot profiled: {error}"
             continue
         profiles[key] = summarise(title, seconds, stats)
     return profiles
+
+
+def _shown(args: Sequence[str]) -> str:
+    """The command line as the report shows it: the temporary ``-o`` folder as ``DIR``."""
+    shown = list(args)
+    for index, arg in enumerate(shown[:-1]):
+        if arg == "-o":
+            shown[index + 1] = "DIR"
+    return " ".join(shown)
 
 
 def run(options: Options, command: str) -> RunResult:

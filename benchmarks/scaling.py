@@ -40,10 +40,12 @@ class Scaling:
 
 
 def scaling(measurements: list[Measurement]) -> list[Scaling]:
-    """The rows measured at two or more sizes (whole-history runs and their memory)."""
+    """The rows measured at two or more sizes (whole-history runs, to stdout and into a
+    directory, and their memory)."""
     by_row: dict[tuple[str, str, Metric], list[Measurement]] = defaultdict(list)
     for row in measurements:
-        if row.n and row.group in ("whole", "memory") and row.median("mig") is not None:
+        swept = row.group in ("whole", "directory", "memory")
+        if row.n and swept and row.median("mig") is not None:
             by_row[(row.group, row.label, row.metric)].append(row)
     found = []
     for (_, label, metric), rows in by_row.items():

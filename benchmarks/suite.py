@@ -33,13 +33,22 @@ FILE_AGE_SECONDS = 3600
 
 TARGETS: dict[str, Target] = {
     "first": Target(0.8),
-    "second": Target(0.2),
-    "near": Target(0.15),
+    "second": Target(0.1),
+    "directory first": Target(1.0),
+    "directory second": Target(0.1),
+    "near": Target(0.1),
     "browse": Target(0.15),
     "help": Target(0.5, mig_max=0.15),
     "memory": Target(1.0),
+    "real first": Target(0.8),
+    "real second": Target(0.1),
 }
-"""The issue's targets (ratios mig/Alembic of the medians)."""
+"""The targets of issues 7 and 16 (ratios mig/Alembic of the medians; a `-o DIR` run is
+compared with Alembic's `--sql` run of the same history in the same round)."""
+
+TARGET_SIZES = (1000, 5000)
+"""Issue 16: the near-head target holds at N = 1,000 as well as 5,000 (browsing keeps
+issue 7's: at the largest N)."""
 
 COLD = "cold: `.mig_cache` and `__pycache__` deleted before each run"
 WARM = "warm: caches left by the previous runs (a user's next command)"
@@ -52,13 +61,19 @@ class History:
 
     n: int
     branchy: bool = False
+    real: str = ""
+    """For a real project's history (:mod:`benchmarks.real`): its name and version."""
 
     @property
     def name(self) -> str:
+        if self.real:
+            return "real-" + self.real.split()[0]
         return f"{'branchy' if self.branchy else 'linear'}-{self.n}"
 
     @property
     def label(self) -> str:
+        if self.real:
+            return f"{self.real} ({self.n} revisions)"
         return "branches and merges" if self.branchy else "linear"
 
 
@@ -69,6 +84,8 @@ class Projects:
     history: History
     folders: dict[str, Path]
     out: Path
+    env: dict[str, str] = field(default_factory=dict)
+    """Added to both tools' environment (a real history's shims on ``PYTHONPATH``)."""
 
     def output(self, tool: str, what: str) -> Path:
         """Where ``tool``'s stdout for the command ``what`` is kept (for verification)."""
@@ -93,14 +110,14 @@ def prepare(history: History, work: Path) -> Projects:
     folders = {}
     for tool in TOOLS:
         folder = synth.write_project(base / tool, tool, history.n, history.branchy)
-        _age(folder)
+        age(folder)
         folders[tool] = folder
     out = base / "out"
     out.mkdir()
     return Projects(history, folders, out)
 
 
-def _age(folder: Path) -> None:
+def age(folder: Path) -> None:
     stamp = time.time() - FILE_AGE_SECONDS
     for path in folder.rglob("*"):
         os.utime(path, (stamp, stamp))
@@ -113,7 +130,7 @@ def _round_order(round_index: int) -> tuple[str, ...]:
 def run_tool(projects: Projects, tool: str, args: tuple[str, ...], keep: str | None) -> Sample:
     """One timed run of ``tool args`` in its project (stdout kept under ``keep``, if given)."""
     stdout = projects.output(tool, keep) if keep else None
-    return run_once(tool_command(tool, *args), projects.folders[tool], stdout)
+    return run_once(tool_command(tool, *args), projects.folders[tool], stdout, projects.env)
 
 
 HEAD = ("upgrade", "head", "--sql")
@@ -158,32 +175,69 @@ def _run_watched(
     raise AssertionError("unreachable")  # pragma: no cover
 
 
-def measure_whole(projects: Projects, repeat: int, session: Session) -> list[Measurement]:
-    """Measurement 1 (and 5): ``upgrade head --sql`` cold, then at once again, unchanged."""
+def directory_args(projects: Projects) -> tuple[str, ...]:
+    """mig's ``upgrade head --sql -o DIR`` (``--force``: the directory of the last run is
+    replaced, as a user re-generating a ticket does)."""
+    return (*HEAD, "-o", str(projects.out / "mig-directory"), "--force")
+
+
+def _pair(
+    projects: Projects, tool: str, args: tuple[str, ...], keep: str | None, session: Session
+) -> list[Sample]:
+    """A cold run of ``args``, then at once a second one, remeasured when mig's code changed."""
+    for attempt in itertools.count():
+        session.watch.changed()
+        clear_caches(projects.folders[tool])
+        pair = [_run_watched(projects, tool, args, keep, session) for _ in range(2)]
+        if not _code_changed(session, tool, attempt):
+            return pair
+    raise AssertionError("unreachable")  # pragma: no cover
+
+
+def measure_whole(
+    projects: Projects, repeat: int, session: Session, *, directory: bool = True
+) -> list[Measurement]:
+    """Measurement 1 (and 5): ``upgrade head --sql`` cold, then at once again, unchanged;
+    with ``directory``, in the same round, mig's ``-o DIR`` cold and again (measurement 1b,
+    compared with the same Alembic samples). A real history's rows form group 6."""
     history = projects.history
     n, name, label = history.n, history.name, history.label
-    first = Measurement("whole", f"first run, {label}", n, COLD, target=TARGETS["first"],
-                        args=HEAD, history=name, cold=True)
-    second = Measurement("whole", f"second run, {label}", n, AFTER_FIRST,
-                         target=TARGETS["second"], args=HEAD, history=name)
+    real = bool(history.real)
+    first = Measurement("real" if real else "whole", f"first run, {label}", n, COLD,
+                        target=TARGETS["real first" if real else "first"], args=HEAD,
+                        history=name, cold=True)
+    second = Measurement("real" if real else "whole", f"second run, {label}", n, AFTER_FIRST,
+                         target=TARGETS["real second" if real else "second"], args=HEAD,
+                         history=name)
+    rows = [first, second]
+    if directory:
+        into = directory_args(projects)
+        rows += [
+            Measurement("real" if real else "directory", f"first run -o DIR, {label}", n,
+                        COLD, target=TARGETS["directory first"], args=into, history=name,
+                        cold=True, samples={"mig": [], "alembic": first.samples["alembic"]}),
+            Measurement("real" if real else "directory", f"second run -o DIR, {label}", n,
+                        AFTER_FIRST, target=TARGETS["directory second"], args=into,
+                        history=name, samples={"mig": [], "alembic": second.samples["alembic"]}),
+        ]
     for index in range(repeat):
         for tool in _round_order(index):
-            for attempt in itertools.count():
-                session.watch.changed()
-                clear_caches(projects.folders[tool])
-                pair = [_run_watched(projects, tool, HEAD, "head", session) for _ in range(2)]
-                if not _code_changed(session, tool, attempt):
-                    break
-            for row, sample in zip((first, second), pair, strict=True):
+            samples = _pair(projects, tool, HEAD, "head", session)
+            if directory and tool == "mig":
+                samples += _pair(projects, tool, directory_args(projects), None, session)
+            for row, sample in zip(rows, samples, strict=False):
                 row.samples[tool].append(sample)
                 session.progress(f"{name} {row.label.split(',')[0]} {index + 1}/{repeat} {tool}:"
                                  f" {sample.seconds:.2f} s, {sample.peak_kib / 1024:.0f} MiB")
+    if real:
+        return rows
     memory = [
-        Measurement("memory", row.label, n, row.state, "peak_mib", target, HEAD, name,
+        Measurement("memory", row.label, n, row.state, "peak_mib", target, row.args, name,
                     row.cold, row.samples)
-        for row, target in ((first, TARGETS["memory"]), (second, None))
+        for row, target in zip(rows, (TARGETS["memory"], None, TARGETS["memory"], None),
+                               strict=False)
     ]
-    return [first, second, *memory]
+    return [*rows, *memory]
 
 
 def _sample(projects: Projects, tool: str, row: Measurement, keep: str | None,
@@ -230,7 +284,8 @@ def measure_near_and_browse(
     n, name = projects.history.n, projects.history.name
 
     def target(key: str) -> Target | None:
-        return TARGETS[key] if n == target_n else None
+        sizes = TARGET_SIZES if key == "near" else (target_n,)
+        return TARGETS[key] if n in sizes else None
 
     rows = [
         (Measurement("near", "near-head range, warm", n, WARM, target=target("near"),
@@ -263,3 +318,4 @@ def warm_up(work: Path) -> None:
     for args in (("--help",), HEAD, near_head(WARM_UP_N), ("heads",), ("history",)):
         for tool in TOOLS:
             run_tool(projects, tool, args, None)
+    run_tool(projects, "mig", directory_args(projects), None)  # the review's modules too

@@ -9,9 +9,9 @@ a failed generation writes nothing.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import nullcontext
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -24,12 +24,20 @@ if TYPE_CHECKING:
     from offline_sql.config import Config
     from offline_sql.frame import Spelling
     from offline_sql.plan import Step
+    from offline_sql.review import StepReview
     from offline_sql.review.before import Before
     from offline_sql.review_steps import ReviewSteps
     from offline_sql.script.header import RevisionHeader
     from offline_sql.state import SchemaState
     from offline_sql.statements import Statement
-    from offline_sql.stepcache import Chain, DialectContext, Rendered, StepCache, WalkItem
+    from offline_sql.stepcache import (
+        Chain,
+        DialectContext,
+        Rendered,
+        ReviewTarget,
+        StepCache,
+        WalkItem,
+    )
 
 
 @dataclass(frozen=True)
@@ -61,8 +69,12 @@ class RenderedStep:
     existing_columns: dict[str, dict[str, str]] | None = None
     """table -> column -> type as the database spells it, before the step (review only)."""
     before: Before | None = None
-    """The schema before the step, for the review (only when rendered ``for_review``):
-    followed step by step, never copied whole (:mod:`offline_sql.review_steps`)."""
+    """The schema before the step, for the review (only when rendered ``for_review`` and
+    the step's review is not cached): followed step by step, never copied whole
+    (:mod:`offline_sql.review_steps`)."""
+    cache_key: str | None = None
+    """The key of the step's cached rendering (None: not cached); what the review's rows
+    about the step are keyed by (:func:`offline_sql.stepcache.review_key`)."""
 
 
 def resolve_range(
@@ -146,15 +158,16 @@ def iter_rendered(
     if for_review:
         from offline_sql.review_steps import ReviewSteps
 
-        review = ReviewSteps(project.dialect)
+        review = ReviewSteps(lambda: project.dialect, chain.cache)
     scripted = [(step, h) for step in steps if step.run_script and (h := headers[step])]
     items: list[WalkItem] = [(header, step.direction, plans[step]) for step, header in scripted]
-    whole = None if for_review else chain.try_walk("render", items)
+    # A review needs the schema before a step only when what it found there is not cached.
+    whole = chain.try_walk("render", items, review.all_cached if review else None)
     if whole is not None:
         cached = iter(whole)
         for step in metered("revisions", steps, _revision_of):
             one = next(cached) if step.run_script and headers[step] is not None else None
-            yield _render_step(project, step, headers[step], chain, plans[step], one, guard, review)
+            yield _render_step(project, step, headers[step], chain, plans[step], one, guard, None)
         return
     from offline_sql.script.imports import script_run
 
@@ -177,31 +190,42 @@ def _render_step(
     header: RevisionHeader | None,
     chain: Chain,
     plan: str,
-    cached: Rendered | None,
+    cached: tuple[str, Rendered] | None,
     guard: bool,
     review: ReviewSteps | None,
 ) -> RenderedStep:
-    """One step: from the whole-walk cache, the step cache, or run and rendered."""
-    from offline_sql.operations import tables_dropped_later
-    from offline_sql.stepcache import Rendered
-
+    """One step: from the whole-walk cache, the step cache, or run and rendered. For a
+    review (``review``), the schema before the step is followed unless the review of the
+    step is cached; a step whose rendering is cached is not run for it."""
     if not step.run_script or header is None:
         return _rendered_without_script(project, step, header, chain, guard, review)
-    if cached is None and review is None:
-        cached = chain.skip_rendered(header, step.direction, plan)
+    before = None
+    if cached is None:
+        key = chain.render_key(header, step.direction, plan)
+        if review is not None and not review.cached(key):
+            before = review.before(*chain.state_watched())
+        found = chain.skip_rendered(header, step.direction, plan)
+        cached = None if found is None or key is None else (key, found)
     if cached is not None:
+        key, one = cached
         return RenderedStep(
             step=step,
             header=header,
-            statements=cached.statements,
-            version_statements=cached.version_statements,
-            guard=cached.guard,
-            operation_count=cached.operation_count,
-            progress=cached.progress,
+            statements=one.statements,
+            version_statements=one.version_statements,
+            guard=one.guard,
+            operation_count=one.operation_count,
+            progress=one.progress,
+            before=before,
+            cache_key=key,
         )
+    # Imported only here: they import SQLAlchemy, which a step read back from the cache
+    # never needs.
+    from offline_sql.operations import tables_dropped_later
+    from offline_sql.stepcache import Rendered
+
     dialect = project.dialect
     state = chain.state()
-    before = review.before(state) if review else None
     statements: list[Statement] = []
     count = 0
     # The review reads what the step touched before the chain pickles it back.
@@ -235,14 +259,14 @@ def _render_step(
         before=before,
         progress=progress_statements(project, step) if statements else (),
     )
-    chain.store_rendered(
+    stored = chain.store_rendered(
         run,
         plan,
         Rendered(
             done.statements, done.version_statements, done.guard, count, progress=done.progress
         ),
     )
-    return done
+    return replace(done, cache_key=stored) if stored else done
 
 
 def unencodable(exc: UnicodeEncodeError, where: str) -> RenderError:
@@ -270,7 +294,7 @@ def _rendered_without_script(
         statements=(),
         version_statements=tuple(version_statements(project, step)),
         guard=tuple(guard_statements(project, step) if guard else ()),
-        before=review.before(chain.state()) if review else None,
+        before=review.before(*chain.state_watched()) if review else None,
     )
 
 
@@ -325,6 +349,16 @@ class Generated:
     """How the dialect frames a script (the dialect itself, or its cached copy)."""
     no_downgrade: frozenset[str] = frozenset()
     """Revisions whose downgrade() records nothing (review, manifest; no rollback file)."""
+    empty_downgrades: frozenset[str] = frozenset()
+    """Revisions of downgrade steps whose downgrade() records nothing while their
+    upgrade() records operations (review)."""
+    cache: StepCache | None = None
+    """The step cache the run used (the review keeps what it found there)."""
+    review_target: ReviewTarget | None = None
+    """The dialect's name, sqlglot name and review rules (from the cache when it has them)."""
+    reviews: dict[int, StepReview] = field(default_factory=dict)
+    """Index in ``steps`` -> what the review found there last time (cached), without the
+    step's flags (:func:`offline_sql.review.core_review`)."""
 
 
 @dataclass(frozen=True)
@@ -371,8 +405,14 @@ def _generate(planned: Planned, options: OutputOptions, cache: StepCache) -> Gen
     rendered = render_steps(project, steps, chain, guard=options.guard, for_review=want_review)
     rollback: list[RenderedStep] = []
     no_downgrade: frozenset[str] = frozenset()
+    empty: frozenset[str] = frozenset()
+    reviews: dict[int, StepReview] = {}
     if want_review:
-        no_downgrade = missing_downgrades(project, rendered)
+        from offline_sql.review_steps import cached_reviews
+
+        reviews = cached_reviews(cache, [(r.cache_key, r.before is not None) for r in rendered])
+        no_downgrade = missing_downgrades(project, rendered, cache)
+        empty = empty_downgrades(project, rendered, cache)
     if options.output is not None and steps:
         back = plan_steps(project, INVERSE[command], end, start)
         # No rollback is invented: the files stop above the first revision without one.
@@ -393,6 +433,10 @@ def _generate(planned: Planned, options: OutputOptions, cache: StepCache) -> Gen
         context.session,
         context.spelling,
         no_downgrade,
+        empty,
+        cache,
+        context.review,
+        reviews,
     )
 
 
@@ -408,10 +452,11 @@ def dialect_context(project: Project, cache: StepCache) -> DialectContext:
 def _context_of(project: Project) -> DialectContext:
     """What framing needs from the dialect besides the steps (this configuration)."""
     from offline_sql.frame import SpellingOf
-    from offline_sql.stepcache import DialectContext
+    from offline_sql.stepcache import DialectContext, ReviewTarget
 
     config, dialect = project.config, project.dialect
     return DialectContext(
+        review=ReviewTarget(dialect.name, dialect.sqlglot_name, dialect.review_rules_at),
         spelling=SpellingOf.of(dialect),
         version_table=tuple(
             dialect.create_version_table(config.version_table, config.version_table_schema)
@@ -439,7 +484,9 @@ def has_downgrade(project: Project, rendered: RenderedStep) -> bool:
         return False
     try:
         return bool(
-            record_operations(header, "down", project.dialect, config=project.config, ahead=False)
+            record_operations(
+                header, "down", project.dialect, config=project.config, ahead=False, module=module
+            )
         )
     except OfflineReadError:
         # It asks the database (reflection needs the state before the step, not kept
@@ -465,5 +512,54 @@ def empty_downgrade(project: Project, rendered: RenderedStep) -> bool:
         return False  # cannot tell without the state: not reported as empty
 
 
-def missing_downgrades(project: Project, steps: Sequence[RenderedStep]) -> frozenset[str]:
-    return frozenset(r.step.revision for r in steps if not has_downgrade(project, r))
+def missing_downgrades(
+    project: Project, steps: Sequence[RenderedStep], cache: StepCache | None = None
+) -> frozenset[str]:
+    """The revisions of upgrade steps without a way back (:func:`has_downgrade`)."""
+    return _revisions_where(project, steps, cache, "no-downgrade", has_downgrade, False)
+
+
+def empty_downgrades(
+    project: Project, steps: Sequence[RenderedStep], cache: StepCache | None = None
+) -> frozenset[str]:
+    """The revisions of downgrade steps that move only the version table
+    (:func:`empty_downgrade`)."""
+    return _revisions_where(project, steps, cache, "empty-downgrade", empty_downgrade, True)
+
+
+def _revisions_where(
+    project: Project,
+    steps: Sequence[RenderedStep],
+    cache: StepCache | None,
+    what: str,
+    test: Callable[[Project, RenderedStep], bool],
+    wanted: bool,
+) -> frozenset[str]:
+    """The revisions of ``steps`` where ``test`` gives ``wanted``. ``test`` runs the
+    script's other direction, which the step's rendering did not: its answer is kept in the
+    step cache beside the rendering (with the files the script read then), so an unchanged
+    history imports no script for it."""
+    from offline_sql.stepcache import deps as deps_mod
+    from offline_sql.stepcache import review_key
+
+    keys = {
+        index: review_key(what, r.cache_key)
+        for index, r in enumerate(steps)
+        if r.cache_key is not None and cache is not None and cache.enabled
+    }
+    known = cache.review_rows(list(keys.values())) if cache is not None else {}
+    found: set[str] = set()
+    for index, rendered in enumerate(steps):
+        key = keys.get(index)
+        answer = known.get(key) if key is not None else None
+        if answer in (b"0", b"1"):
+            value = answer == b"1"
+        elif key is None or cache is None or rendered.header is None:
+            value = test(project, rendered)
+        else:
+            with deps_mod.tracking(rendered.header.path) as read:
+                value = test(project, rendered)
+            cache.remember_review(key, b"1" if value else b"0", cache.hashed(read))
+        if value == wanted:
+            found.add(rendered.step.revision)
+    return frozenset(found)

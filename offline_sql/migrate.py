@@ -112,8 +112,7 @@ def _run(
     *,
     purge: bool = False,
 ) -> str | None:
-    from offline_sql import online
-    from offline_sql.recorder import script_arguments
+    from offline_sql.script_arguments import script_arguments
 
     with script_arguments(tag=config.tag):
         if sql:
@@ -121,6 +120,10 @@ def _run(
                 write_script(config, command, target, options, out)
                 return None
             return _offline(config, command, target, options)
+        # Imported here: it imports SQLAlchemy, which an offline run answered from the step
+        # cache never needs (a third of a warm run's time).
+        from offline_sql import online
+
         online.run_command(config, command, target, purge=purge)
     return None
 

@@ -27,6 +27,7 @@ import re
 import secrets
 import shutil
 import socket
+import sys
 from collections.abc import Sequence
 from pathlib import Path, PurePosixPath
 
@@ -37,12 +38,47 @@ from offline_sql.manifest import MANIFEST_NAME, checked_relative
 
 
 def _write_file(root: Path, relative: PurePosixPath, data: bytes) -> None:
+    """One file, not synced yet (see :func:`_sync`)."""
     target = root.joinpath(*relative.parts)
     target.parent.mkdir(parents=True, exist_ok=True)
     with open(target, "xb") as handle:
         handle.write(data)
-        handle.flush()
-        os.fsync(handle.fileno())
+
+
+def _sync(root: Path, relatives: Sequence[PurePosixPath]) -> None:
+    """Every file written under ``root`` on disk before the directory is renamed in: one
+    ``syncfs`` where there is one, else an ``fsync`` per file."""
+    if _sync_folder_filesystem(root):
+        return
+    for relative in relatives:
+        descriptor = os.open(root.joinpath(*relative.parts), os.O_RDONLY)
+        try:
+            os.fsync(descriptor)
+        finally:
+            os.close(descriptor)
+
+
+def _sync_folder_filesystem(folder: Path) -> bool:
+    """Flush everything written to ``folder``'s file system to disk with one ``syncfs``
+    (Linux): a long history writes thousands of files, and one ``fsync`` each costs a
+    journal commit each (about a millisecond: seconds in all). False where there is no
+    ``syncfs``; the caller then syncs each file."""
+    if not sys.platform.startswith("linux"):
+        return False
+    try:
+        import ctypes
+
+        syncfs = ctypes.CDLL(None, use_errno=True).syncfs
+    except (OSError, AttributeError):
+        return False
+    descriptor = os.open(folder, os.O_RDONLY)
+    try:
+        if syncfs(descriptor) != 0:
+            number = ctypes.get_errno()
+            raise OSError(number, os.strerror(number), str(folder))
+    finally:
+        os.close(descriptor)
+    return True
 
 
 def _host_tag() -> str:
@@ -208,6 +244,7 @@ def write_directory(out_dir: Path, files: Sequence[tuple[str, bytes]], *, force:
         staging.mkdir()
         for relative, (_, data) in zip(relatives, files, strict=True):
             _write_file(staging, relative, data)
+        _sync(staging, relatives)
         _swap_in(staging, out_dir, exists)
         staging = None
     except OSError as error:

@@ -16,6 +16,8 @@ from typing import TYPE_CHECKING, Literal, TypeVar
 from offline_sql.errors import ConfigError
 
 if TYPE_CHECKING:
+    from types import ModuleType
+
     from offline_sql.config import Config
     from offline_sql.dialect_api.base import Dialect
     from offline_sql.graph import RevisionGraph
@@ -90,13 +92,15 @@ def record_operations(
     ahead: bool = True,
     state: SchemaState | None = None,
     replaying: bool = False,
+    module: ModuleType | None = None,
 ) -> list[Operation]:
     """Run one script's upgrade()/downgrade() with ``op`` bound to a recorder. Inside a
     :func:`~offline_sql.script.imports.script_run` the script comes imported with the run's
-    others (``ahead=False``: imported alone); ``config`` is what ``alembic.context`` tells.
-    Offline, ``state`` is the schema before the script (reflection through the bind reads
-    it, never changes it) and ``replaying`` says the script runs below a range's start,
-    where reads are answered as on empty tables (:mod:`offline_sql.offline_bind`)."""
+    others (``ahead=False``: imported alone; ``module``: the caller's import of it);
+    ``config`` is what ``alembic.context`` tells. Offline, ``state`` is the schema before
+    the script (reflection through the bind reads it, never changes it) and ``replaying``
+    says the script runs below a range's start, where reads are answered as on empty
+    tables (:mod:`offline_sql.offline_bind`)."""
     from offline_sql.alembic_compat.settings import ScriptSettings, script_settings
     from offline_sql.recorder import Recorder, recording
     from offline_sql.script.imports import active_run, imported_script
@@ -112,7 +116,8 @@ def record_operations(
     run = active_run()
     settings = ScriptSettings.of(config or (run.config if run else None), offline)
     with script_settings(settings):
-        module = imported_script(header, ahead=ahead)
+        if module is None:
+            module = imported_script(header, ahead=ahead)
         recorder = Recorder(
             header.revision,
             header.path,

@@ -21,6 +21,9 @@ from typing import TYPE_CHECKING, Any
 
 from offline_sql.errors import MigError
 from offline_sql.operations import CreateTable, Operation, Origin
+from offline_sql.script_arguments import ScriptArguments as ScriptArguments
+from offline_sql.script_arguments import current_arguments
+from offline_sql.script_arguments import script_arguments as script_arguments
 
 if TYPE_CHECKING:
     from offline_sql.dialect_api.base import Dialect
@@ -148,29 +151,6 @@ class ScriptInfo:
     path: str
 
 
-@dataclass(frozen=True)
-class ScriptArguments:
-    """What the command line hands to every script of a run (``upgrade --tag``)."""
-
-    tag: str | None = None
-
-
-_ARGUMENTS: contextvars.ContextVar[ScriptArguments | None] = contextvars.ContextVar(
-    "offline_sql_script_arguments", default=None
-)
-
-
-@contextmanager
-def script_arguments(*, tag: str | None = None) -> Iterator[ScriptArguments]:
-    """Make ``tag`` what scripts run in the ``with`` block read with ``get_tag_argument()``."""
-    arguments = ScriptArguments(tag=tag)
-    token = _ARGUMENTS.set(arguments)
-    try:
-        yield arguments
-    finally:
-        _ARGUMENTS.reset(token)
-
-
 class MigrationContext:
     """Enough of Alembic's ``MigrationContext`` for the checks scripts commonly make."""
 
@@ -214,7 +194,7 @@ class MigrationContext:
     def get_tag_argument(self) -> str | None:
         """``upgrade --tag``'s value (None without), as Alembic's
         ``context.get_tag_argument()``."""
-        arguments = _ARGUMENTS.get()
+        arguments = current_arguments()
         return arguments.tag if arguments is not None else None
 
 

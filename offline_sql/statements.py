@@ -33,3 +33,12 @@ class Statement:
     """A one-line note the framer prints above the statement (why it is placed or shaped so)."""
     online: bool = True
     """False for statements that only make sense in a script given to a client."""
+
+    def __post_init__(self) -> None:
+        # Texts stay plain ``str``: a SQLAlchemy ``quoted_name`` (a ``str`` subclass a table
+        # name often is) would make unpickling a cached statement import SQLAlchemy, which a
+        # run answered from the step cache otherwise never does.
+        for name in ("sql", "table", "comment"):
+            value = getattr(self, name)
+            if value is not None and type(value) is not str:
+                object.__setattr__(self, name, str(value))

@@ -246,6 +246,9 @@ class TableMap(MutableMapping["TableKey", "TableState"]):
     ) -> None:
         """Replay a stored step (see :mod:`offline_sql.stepcache.delta`): the key events in
         order, then each stored table, kept pickled. Not tracked."""
+        if self._watch is not None:
+            self._watch.update(key for _, key in events)
+            self._watch.update(tables)
         placeholder = Frozen(b"")
         for event, key in events:
             if event == "del":

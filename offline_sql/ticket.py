@@ -20,6 +20,7 @@ temporary directory and renames it into place, so a failure leaves nothing half-
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Literal
 
@@ -30,7 +31,9 @@ from offline_sql.script.template import slugify
 
 if TYPE_CHECKING:
     from offline_sql.generate import Generated, OutputOptions, RenderedStep
-    from offline_sql.review import Review
+    from offline_sql.review import Review, ReviewedStep
+    from offline_sql.review.rules import Rule
+    from offline_sql.script.header import RevisionHeader
 
 _DIRECTION_WORD: dict[str, Literal["upgrade", "downgrade"]] = {"up": "upgrade", "down": "downgrade"}
 
@@ -53,43 +56,88 @@ def rollback_blockers(generated: Generated) -> dict[str, str]:
 
 
 def review_of(generated: Generated) -> Review:
-    """The review of the steps as rendered, with what the schema state knew before each."""
-    from offline_sql.frame import FrameOptions, placements
-    from offline_sql.generate import empty_downgrade
-    from offline_sql.offline import framed_step
-    from offline_sql.review import ReviewedStep, review
+    """The review of the steps as rendered, with what the schema state knew before each.
+
+    What the review finds in a step's statements is kept in the step cache under the
+    step's rendering (:func:`offline_sql.review.core_review`): a step reviewed before is
+    neither parsed nor looked up in the schema again; only its flags (downgrade missing or
+    empty, rollback blocked) are judged anew."""
+    import pickle
+
+    from offline_sql.review import StepReview, core_review, review
+    from offline_sql.review_steps import FINDINGS
+    from offline_sql.stepcache import review_key
+    from offline_sql.tablemap import PICKLE_PROTOCOL
 
     project = generated.project
-    dialect = project.dialect
-    options = FrameOptions(transaction_per_migration=project.config.transaction_per_migration)
+    cache = generated.cache if generated.cache is not None and generated.cache.enabled else None
     blocked = rollback_blockers(generated)
+    allow = frozenset(project.config.review_allow)
+    name, sqlglot_name, rules = _review_target(generated)
+
+    def core_of(index: int, rendered: RenderedStep) -> StepReview:
+        kept = generated.reviews.get(index)
+        if kept is not None:
+            return kept
+        found = core_review(_reviewed(generated, rendered, blocked), sqlglot_name, allow, rules)
+        if rendered.cache_key is not None and cache is not None:
+            key = review_key(FINDINGS, rendered.cache_key)
+            cache.remember_review(key, pickle.dumps(found, protocol=PICKLE_PROTOCOL))
+        return found
+
     steps = (
-        ReviewedStep(
-            revision=r.step.revision,
-            message=r.header.message if r.header else "",
-            direction=_DIRECTION_WORD[r.step.direction],
-            statements=r.statements,
-            has_downgrade=r.step.revision not in generated.no_downgrade,
-            allow=r.header.allow_findings if r.header else (),
-            existing_tables=r.existing_tables,
-            existing_columns=r.existing_columns or {},
-            before=r.before,
-            in_transaction=placements(generated.spelling, framed_step(r), options),
-            refused_in_transaction=tuple(
-                dialect.refuses_in_transaction(s.sql) for s in r.statements
-            ),
-            source=r.header.path if r.header else None,
-            rollback_blocked_by=blocked.get(r.step.revision),
-            empty_downgrade=empty_downgrade(project, r),
-        )
-        for r in metered("reviewing", generated.steps, _revision)
+        replace(_reviewed(generated, r, blocked, parsed=False), core=core_of(index, r))
+        for index, r in enumerate(metered("reviewing", generated.steps, _revision))
     )
-    return review(
-        steps,
-        dialect.name,
-        dialect.sqlglot_name,
-        project.config.review_allow,
-        rules=dialect.review_rules,
+    try:
+        return review(steps, name, sqlglot_name, allow, rules=rules)
+    finally:
+        if cache is not None:
+            cache.flush()
+
+
+def _review_target(generated: Generated) -> tuple[str, str, tuple[Rule, ...]]:
+    """(dialect name, sqlglot name, the database's review rules): from the step cache's
+    dialect context when it has them (no dialect imported), else from the dialect."""
+    target = generated.review_target
+    if target is not None:
+        return target.name, target.sqlglot_name, target.rules()
+    dialect = generated.project.dialect
+    return dialect.name, dialect.sqlglot_name, dialect.review_rules
+
+
+def _reviewed(
+    generated: Generated, r: RenderedStep, blocked: dict[str, str], *, parsed: bool = True
+) -> ReviewedStep:
+    """One rendered step as the review takes it; ``parsed=False`` leaves out what only the
+    statement rules read (placements, refusals), for a step whose review is cached."""
+    from offline_sql.frame import FrameOptions, placements
+    from offline_sql.offline import framed_step
+    from offline_sql.review import ReviewedStep
+
+    project = generated.project
+    options = FrameOptions(transaction_per_migration=project.config.transaction_per_migration)
+    return ReviewedStep(
+        revision=r.step.revision,
+        message=r.header.message if r.header else "",
+        direction=_DIRECTION_WORD[r.step.direction],
+        statements=r.statements,
+        has_downgrade=r.step.revision not in generated.no_downgrade,
+        allow=r.header.allow_findings if r.header else (),
+        existing_tables=r.existing_tables,
+        existing_columns=r.existing_columns or {},
+        before=r.before,
+        in_transaction=(
+            placements(generated.spelling, framed_step(r), options) if parsed else None
+        ),
+        refused_in_transaction=(
+            tuple(project.dialect.refuses_in_transaction(s.sql) for s in r.statements)
+            if parsed
+            else None
+        ),
+        source=r.header.path if r.header else None,
+        rollback_blocked_by=blocked.get(r.step.revision),
+        empty_downgrade=r.step.revision in generated.empty_downgrades,
     )
 
 
@@ -120,6 +168,14 @@ def refuse_on_errors(review: Review) -> None:
         )
 
 
+def _source_sha256(header: RevisionHeader) -> str:
+    """The script's SHA-256, as the header index read it (the step cache keys the step by
+    it), else read now."""
+    from offline_sql.manifest import sha256_hex
+
+    return header.source_sha256 or sha256_hex(Path(header.path).read_bytes())
+
+
 def _file_name(order: int, rendered: RenderedStep) -> str:
     message = rendered.header.message if rendered.header else ""
     slug = slugify(message)
@@ -136,7 +192,7 @@ def _range(rendered: RenderedStep) -> str:
 
 def write(generated: Generated, review: Review, options: OutputOptions) -> None:
     """Render every file, then write the directory atomically."""
-    from offline_sql.manifest import ManifestEntry, build_manifest, sha256_hex
+    from offline_sql.manifest import ManifestEntry, build_manifest
     from offline_sql.offline import frame
     from offline_sql.output import write_directory
     from offline_sql.review.report import render_markdown
@@ -171,7 +227,7 @@ def write(generated: Generated, review: Review, options: OutputOptions) -> None:
                 message=header.message if header else "",
                 file=name,
                 content=data,
-                source_sha256=sha256_hex(Path(header.path).read_bytes()) if header else "",
+                source_sha256=_source_sha256(header) if header else "",
                 direction=_DIRECTION_WORD[rendered.step.direction],
                 has_downgrade=rendered.step.revision not in generated.no_downgrade,
                 rollback_file=back[0] if back else None,
@@ -184,7 +240,7 @@ def write(generated: Generated, review: Review, options: OutputOptions) -> None:
     files.append(
         (
             "MANIFEST.json",
-            build_manifest(entries, generated.project.dialect.name, __version__, extra_files=extra),
+            build_manifest(entries, _review_target(generated)[0], __version__, extra_files=extra),
         )
     )
     write_directory(options.output, files, force=options.force)

@@ -120,6 +120,7 @@ class MySQLDialect(Dialect):
     default_driver = "pymysql"
     driver_extras: ClassVar[Mapping[str, str]] = {"pymysql": "mysql"}
     review_rules = review.RULES
+    review_rules_at = "offline_sql.dialects.mysql.review:RULES"
     """DDL commits implicitly (data changes beside it cannot roll back with it), and ENUM
     value changes rebuild the table."""
     non_transactional_note = (

@@ -98,6 +98,7 @@ class PostgreSQLDialect(Dialect):
     default_driver = "psycopg"
     driver_extras: ClassVar[Mapping[str, str]] = {"psycopg": "postgresql", "psycopg2": "postgresql"}
     review_rules = review.RULES
+    review_rules_at = "offline_sql.dialects.postgresql.review:RULES"
     """PostgreSQL's lock rules: statements that hold ACCESS EXCLUSIVE or SHARE locks while
     they scan or rewrite a table that already has rows."""
     column_if_exists = True

@@ -58,6 +58,11 @@ _REFUSE = _Refuse()
 
 
 def _alembic_names() -> list[str]:
+    """Every ``alembic`` module loaded. A submodule is only ever loaded with its package, so
+    without ``alembic`` there is none, and ``sys.modules`` (hundreds of names) is not
+    scanned: the overlay is entered for every script that runs, twice."""
+    if _PACKAGE not in sys.modules:
+        return []
     return [n for n in sys.modules if n == _PACKAGE or n.startswith(_PACKAGE + ".")]
 
 
@@ -110,6 +115,10 @@ def alembic_modules() -> Iterator[None]:
             _active -= 1
             if _active == 0:
                 sys.meta_path.remove(_REFUSE)
+                # What the overlay put there (other submodules are refused while it is on),
+                # then anything else still under the name.
+                for name in _NAMES:
+                    sys.modules.pop(name, None)
                 for name in _alembic_names():
                     del sys.modules[name]
                 sys.modules.update(_saved)

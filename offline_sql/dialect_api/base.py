@@ -320,6 +320,9 @@ class Dialect:
     """The database-specific review rules, defined in the database's folder
     (``dialects/postgresql/review.py``): rules about its locks or commit behaviour. The rules
     for every database (``offline_sql/review/rules.py``) always run."""
+    review_rules_at: ClassVar[str] = ""
+    """Where :attr:`review_rules` are, as ``module:attribute``: a review answered from the
+    step cache loads them from there without importing the dialect (nor SQLAlchemy)."""
 
     # ---- compiling --------------------------------------------------------------------
 

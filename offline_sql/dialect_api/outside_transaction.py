@@ -14,9 +14,10 @@ from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 
-import sqlglot
 from sqlglot import exp
 from sqlglot.errors import ParseError, TokenError
+
+from offline_sql.review.classify import parse_all
 
 
 @dataclass(frozen=True)
@@ -44,7 +45,7 @@ def parsed(sql: str, sqlglot_name: str) -> list[exp.Expr] | None:
     """The statements of ``sql``, or None when sqlglot cannot read it."""
     with _quiet():
         try:
-            return [e for e in sqlglot.parse(sql, read=sqlglot_name) if e is not None]
+            return [e for e in parse_all(sql, sqlglot_name or None) if e is not None]
         except (ParseError, TokenError):
             return None
 

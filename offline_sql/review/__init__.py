@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Literal
 
 from offline_sql.errors import ConfigError, ScriptError
@@ -26,6 +26,7 @@ __all__ = [
     "Review",
     "ReviewedStep",
     "StepReview",
+    "core_review",
     "every_rule",
     "review",
 ]
@@ -66,6 +67,10 @@ class ReviewedStep:
     """Optional: the schema before the step as the pipeline tracked it
     (:mod:`offline_sql.review.before`); wins over ``existing_tables`` and
     ``existing_columns``."""
+    core: StepReview | None = None
+    """Optional: this step's review made earlier without its flags (:func:`core_review`,
+    kept in the step cache): only the rules about the flags run again
+    (``Rule.flags_only``); the statements, schema and placements are not looked at."""
 
 
 @dataclass(frozen=True)
@@ -200,6 +205,23 @@ def _refused(step: ReviewedStep) -> tuple[bool, ...]:
     return tuple(a or b for a, b in zip(flags, step.refused_in_transaction, strict=True))
 
 
+def core_review(
+    step: ReviewedStep,
+    sqlglot_name: str,
+    allow: frozenset[str],
+    rules: Sequence[Rule] = (),
+) -> StepReview:
+    """The review of a step without its flags (as if it had a downgrade, nothing empty,
+    no rollback blocked), with the parsed trees dropped: what the step cache keeps, to be
+    given back as :attr:`ReviewedStep.core`. It depends only on the step's statements,
+    placements and the schema before it, which the step's cache key covers."""
+    neutral = replace(
+        step, has_downgrade=True, empty_downgrade=False, rollback_blocked_by=None, core=None
+    )
+    found = review_step(neutral, sqlglot_name, allow, rules)
+    return replace(found, statements=tuple(replace(s, nodes=()) for s in found.statements))
+
+
 def review_step(
     step: ReviewedStep,
     sqlglot_name: str,
@@ -210,24 +232,38 @@ def review_step(
     database-specific rules the target dialect gives."""
     where = f"mig_allow of revision {step.revision}" + (f" ({step.source})" if step.source else "")
     _check_allow(step.allow, where, ScriptError, rules)
-    classified = tuple(classify(i, s, sqlglot_name) for i, s in enumerate(step.statements))
-    classified = as_alters(classified, find_rebuilds(classified))
+    ordered = in_report_order(rules)
+    core = step.core
+    findings: list[tuple[int, int, Finding]] = []
+    if core is None:
+        classified = tuple(classify(i, s, sqlglot_name) for i, s in enumerate(step.statements))
+        classified = as_alters(classified, find_rebuilds(classified))
+        in_transaction, refused = _in_transaction(step), _refused(step)
+    else:
+        # Everything but the flag rules was found before (with neutral flags, under which
+        # the flag rules find nothing): keep it in its order.
+        classified, in_transaction, refused = core.statements, (), ()
+        order_of = {rule.id: order for order, rule in enumerate(ordered)}
+        for kept in core.findings:
+            position = kept.statement if kept.statement is not None else len(classified)
+            findings.append((position, order_of.get(kept.rule, len(ordered)), kept))
     context = StepContext(
         revision=step.revision,
         direction=step.direction,
         has_downgrade=step.has_downgrade,
         sqlglot_name=sqlglot_name,
         statements=classified,
-        in_transaction=_in_transaction(step),
-        refused_in_transaction=_refused(step),
+        in_transaction=in_transaction,
+        refused_in_transaction=refused,
         existing_tables=step.existing_tables,
         existing_columns=step.existing_columns,
         empty_downgrade=step.empty_downgrade,
         before=step.before,
     )
     allowed = allow | set(step.allow)
-    findings: list[tuple[int, int, Finding]] = []
-    for order, rule in enumerate(in_report_order(rules)):
+    for order, rule in enumerate(ordered):
+        if core is not None and not rule.flags_only:
+            continue
         for hit in rule.check(context):
             finding = Finding(
                 rule=rule.id,

@@ -8,6 +8,7 @@ understanding a statement is a fact to report ("unparsed"), never a reason to fa
 
 from __future__ import annotations
 
+import functools
 import logging
 import re
 from collections.abc import Iterator
@@ -126,11 +127,21 @@ def _quiet_sqlglot() -> Iterator[None]:
         logger.removeFilter(drop)
 
 
+@functools.lru_cache(maxsize=256)
+def parse_all(sql: str, read: str | None) -> tuple[exp.Expr | None, ...]:
+    """``sqlglot.parse``, kept for the statements parsed last: the review parses each
+    statement it classifies, and asks the dialect right before whether the database refuses
+    it in a transaction (:mod:`offline_sql.dialect_api.outside_transaction`), which parses the
+    same text: once is enough. The trees are only read, never changed. Errors are raised
+    again at each call (not kept)."""
+    return tuple(sqlglot.parse(sql, read=read))
+
+
 def parse(sql: str, sqlglot_name: str) -> tuple[tuple[exp.Expression, ...], str | None]:
     """Parsed expressions, or an empty tuple and the first line of sqlglot's complaint."""
     try:
         with _quiet_sqlglot():
-            parsed = sqlglot.parse(sql, read=sqlglot_name or None)
+            parsed = parse_all(sql, sqlglot_name or None)
     except Exception as error:  # sqlglot raises more than ParseError on odd input
         first_line = (str(error).splitlines() or [type(error).__name__])[0]
         return (), first_line

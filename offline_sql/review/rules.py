@@ -127,6 +127,9 @@ class Rule:
     specific: bool = False
     """Database-specific: defined with its database and run only where a dialect gives it
     (``Dialect.review_rules``)."""
+    flags_only: bool = False
+    """Reads only the step's flags (``has_downgrade``, ``empty_downgrade``), never its
+    statements nor the schema: the one kind of rule run again on a cached review."""
 
 
 StatementCheck = Callable[[StepContext, ClassifiedStatement, exp.Expression], Iterable[str]]
@@ -372,6 +375,7 @@ SCRIPT_RULES: tuple[Rule, ...] = (
         reason="without downgrade() there is no rollback script",
         fix="write downgrade() in the revision script, or accept it with mig_allow",
         check=_missing_downgrade,
+        flags_only=True,
     ),
     Rule(
         id="empty-downgrade",
@@ -380,6 +384,7 @@ SCRIPT_RULES: tuple[Rule, ...] = (
         fix="write downgrade() to undo upgrade(), or accept it with mig_allow if nothing needs "
         "undoing",
         check=_empty_downgrade,
+        flags_only=True,
     ),
     Rule(
         id="unparsed",

@@ -84,6 +84,26 @@ class DialectContext:
     """The statements creating the version table (a range starting at base)."""
     session: tuple[Statement, ...]
     """Session settings at the top of a script."""
+    review: ReviewTarget | None = None
+    """What the review asks of the dialect (None: ask the dialect)."""
+
+
+@dataclass(frozen=True)
+class ReviewTarget:
+    """What the review of ``-o DIR`` / ``--strict`` needs of the dialect when every step's
+    review is cached: a run that reads them back imports no dialect (nor SQLAlchemy)."""
+
+    name: str
+    sqlglot_name: str
+    rules_at: str
+    """``module:attribute`` of the database's own rules ('' for none)."""
+
+    def rules(self) -> tuple[Any, ...]:
+        if not self.rules_at:
+            return ()
+        module, _, attribute = self.rules_at.partition(":")
+        found: tuple[Any, ...] = getattr(importlib.import_module(module), attribute)
+        return found
 
 
 class StepCache:
@@ -134,6 +154,24 @@ class StepCache:
 
     def deps_hold(self, deps: Deps) -> bool:
         return all(self.hash_file(path) == sha for path, sha in deps)
+
+    # ---- what the review found (``-o DIR``, ``--strict``) ----------------------------------
+
+    def review_rows(self, keys: Sequence[str]) -> dict[str, bytes]:
+        """``key -> data`` of the review rows found (their files unchanged); see
+        :func:`review_key`. A missing or damaged row is left out: a miss."""
+        if not self.enabled or not keys:
+            return {}
+        found = self.store.get_found("review", keys)
+        return {key: data for key, (deps, data) in found.items() if self.deps_hold(deps)}
+
+    def remember_review(self, key: str, data: bytes, deps: Deps = ()) -> None:
+        if self.enabled:
+            self.store.put("review", key, deps, data)
+
+    def hashed(self, paths: Iterator[str] | set[str]) -> Deps:
+        """The files' hashes, for a row's dependencies."""
+        return tuple(sorted((path, self.hash_file(path)) for path in paths))
 
     def flush(self) -> None:
         """Write the entries of this (successful) command."""
@@ -266,6 +304,21 @@ class Chain:
         _show_notes(hit.notes)
         return True
 
+    def render_key(self, header: RevisionHeader, direction: str, plan: str) -> str | None:
+        """The key the next step's rendering is (or would be) cached under, None when this
+        chain caches nothing; reviews of the step are keyed by it (:func:`review_key`)."""
+        key = self._step_key(header, direction)
+        return None if key is None else _render_key(key, plan)
+
+    def state_watched(self) -> tuple[SchemaState, set[Any]]:
+        """:meth:`state`, and the keys of the tables folding it changed (cached steps passed
+        since the state was last asked for; none when it is made here)."""
+        if self._state is None:
+            return self.state(), set()
+        with self._state.tables.watching() as changed:
+            state = self.state()
+        return state, changed
+
     def skip_rendered(self, header: RevisionHeader, direction: str, plan: str) -> Rendered | None:
         """The step's cached rendering (advancing over it), or None when it must run.
         ``plan`` describes everything about the step besides its script (see
@@ -296,10 +349,17 @@ class Chain:
             parts += (header.revision, direction, _source_sha(header), plan)
         return keys.digest("walk", *parts)
 
-    def try_walk(self, kind: str, items: Sequence[WalkItem]) -> Iterator[Rendered] | None:
+    def try_walk(
+        self,
+        kind: str,
+        items: Sequence[WalkItem],
+        accept: Callable[[Sequence[str]], bool] | None = None,
+    ) -> Iterator[tuple[str, Rendered]] | None:
         """Pass every step of ``items`` at once when the same walk from the same state was
         cached and nothing it read changed: one lookup instead of one per step. ``kind``
-        ``"render"`` also returns the steps' renderings (``"replay"``: an empty list)."""
+        ``"render"`` also returns the steps' renderings with their keys (``"replay"``: an
+        empty list). ``accept`` may still refuse the walk, given its render keys (nothing
+        is passed then)."""
         walk = self._walk_key(self.key, kind, items)
         if walk is None or not items:
             return None
@@ -318,6 +378,8 @@ class Chain:
             return None
         if kind == "render" and not self.cache.store.has_all("render", render_keys):
             return None
+        if accept is not None and not accept(render_keys):
+            return None
         directions = [direction for _, direction, _ in items]
         headers = [header for header, _, _ in items]
         self._pending.extend(zip(step_keys, headers, directions, strict=True))
@@ -327,7 +389,7 @@ class Chain:
         _show_notes(notes)
         return iter(())
 
-    def _renderings(self, render_keys: Sequence[str]) -> Iterator[Rendered]:
+    def _renderings(self, render_keys: Sequence[str]) -> Iterator[tuple[str, Rendered]]:
         """The walk's renderings, read a batch at a time, each warning again what it warned.
         A row that no longer decodes here is a :class:`CorruptCache` (the walk is taken)."""
         for start in range(0, len(render_keys), BATCH):
@@ -340,7 +402,7 @@ class Chain:
                 if one is None:
                     raise CorruptCache("a cached rendering does not decode")
                 _show(one)
-                yield one
+                yield key, one
 
     def end_walk(self, start: str | None, kind: str, items: Sequence[WalkItem]) -> None:
         """Remember the walk begun at ``start`` (when every step of it could be cached)."""
@@ -403,13 +465,14 @@ class Chain:
         self.cache.store.put("state", run.key, step_deps, delta, json.dumps(kept_notes))
         self._passed(run.key, step_deps, kept_notes)
 
-    def store_rendered(self, run: StepRun, plan: str, rendered: Rendered) -> None:
-        """Keep a rendering made inside :meth:`run` (after the run's block ended)."""
+    def store_rendered(self, run: StepRun, plan: str, rendered: Rendered) -> str | None:
+        """Keep a rendering made inside :meth:`run` (after the run's block ended); its key,
+        or None when it is not kept."""
         if run.key is None or self.key is None:
-            return
+            return None
         kept = tuple(_stored(w) for w in run.warnings)
         if any(w is None for w in kept):
-            return  # a warning category that cannot be found again by name
+            return None  # a warning category that cannot be found again by name
         payload = Rendered(
             rendered.statements,
             rendered.version_statements,
@@ -421,8 +484,10 @@ class Chain:
         try:
             data = pickle.dumps(payload, protocol=PICKLE_PROTOCOL)
         except Exception:
-            return  # something in the statements pickle cannot name: rendered each time
-        self.cache.store.put("render", _render_key(run.key, plan), (), data)
+            return None  # something in the statements pickle cannot name: rendered each time
+        key = _render_key(run.key, plan)
+        self.cache.store.put("render", key, (), data)
+        return key
 
 
 def _source_sha(header: RevisionHeader) -> str:
@@ -431,6 +496,14 @@ def _source_sha(header: RevisionHeader) -> str:
 
 def _render_key(step_key: str, plan: str) -> str:
     return keys.digest("render", step_key, plan)
+
+
+def review_key(what: str, render_key: str) -> str:
+    """The key of a review row about the step rendered under ``render_key``: ``what`` names
+    the fact (the findings, or whether the script's other direction records anything).
+    The render key digests the state before the step, the script and the step's plan, and
+    the configuration is in every key, so the row holds as long as the rendering does."""
+    return keys.digest("review", what, render_key)
 
 
 def _decode_rendered(data: bytes) -> Rendered | None:

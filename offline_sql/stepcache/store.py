@@ -25,12 +25,14 @@ from offline_sql.errors import CacheWarning
 from offline_sql.script.index import make_cache_dir
 
 FILE_NAME = "steps.sqlite3"
-SCHEMA_VERSION = 4
+SCHEMA_VERSION = 5
 """Bumped when the tables or the meaning of a row change; another version is rebuilt."""
 
-TABLES = ("state", "render", "walk")
+TABLES = ("state", "render", "walk", "review")
 """``state``: a step's effect on the schema state; ``render``: a step's rendered SQL;
-``walk``: a whole sequence of steps at once (see :meth:`.Chain.try_walk`)."""
+``walk``: a whole sequence of steps at once (see :meth:`.Chain.try_walk`); ``review``: what
+the review of ``-o DIR`` / ``--strict`` found in a rendered step, and whether its script's
+other direction records anything (see :meth:`.StepCache.review_rows`)."""
 
 BATCH = 500
 """Keys per ``IN (...)`` query (SQLite's oldest limit on parameters is 999)."""
@@ -97,6 +99,16 @@ class CacheStore:
         """Whether every key has a row (without reading the rows)."""
         rows = self._select(table, "1", keys)
         return rows is not None and len(rows) == len(set(keys))
+
+    def get_found(self, table: str, keys: Sequence[str]) -> dict[str, Row]:
+        """``key -> row`` for the keys that have an intact row (the others are left out)."""
+        rows = self._select(table, "deps, data", keys)
+        found: dict[str, Row] = {}
+        for key, row in (rows or {}).items():
+            decoded = self._decode(row)
+            if decoded is not None:
+                found[key] = decoded
+        return found
 
     def get_many(self, table: str, keys: Sequence[str]) -> dict[str, bytes] | None:
         """``key -> data`` for every key, or None when one is absent or damaged."""

@@ -143,3 +143,15 @@ def test_rules_print_sql_in_the_given_dialect() -> None:
         "type change of users.n to BIGINT with USING rewrites the table"
     ]
     assert SPECIFIC["pg-type-rewrite"].specific
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_review_rules_are_where_the_dialect_says(name: str) -> None:
+    """``review_rules_at`` lets a review answered from the cache load the rules without the
+    dialect: it must name exactly the dialect's ``review_rules``."""
+    dialect = get_dialect(name)
+    if not dialect.review_rules_at:
+        assert dialect.review_rules == ()
+        return
+    module, _, attribute = dialect.review_rules_at.partition(":")
+    assert getattr(importlib.import_module(module), attribute) is dialect.review_rules

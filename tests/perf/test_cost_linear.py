@@ -102,3 +102,42 @@ def test_the_review_spells_only_the_tables_a_step_touched(tmp_path: Path, work: 
     project = write_project(tmp_path / "p", "mig", LARGE)
     ok(mig(project, "upgrade", "head", "--sql", "-o", "out"))
     assert 0 < work["spelled"] <= 3 * LARGE
+
+
+def test_a_second_directory_run_neither_runs_nor_parses_anything(
+    tmp_path: Path, work: Work, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Issue 16: a warm ``-o DIR`` reads each step's rendering and what its review found from
+    the step cache: no script runs (nor its downgrade, for the rollback check), no statement
+    is parsed by sqlglot, no table of the schema is read; and its files are the same."""
+    import importlib
+
+    from offline_sql.script import loader
+
+    classify = importlib.import_module("offline_sql.review.classify")  # the module, not the
+    # function offline_sql.review exports under its name
+
+    project = write_project(tmp_path / "p", "mig", SMALL)
+    ok(mig(project, "upgrade", "head", "--sql", "-o", "first"))
+    counts = Counter[str]()
+    real_parse, real_load = classify.parse, loader.load_script
+
+    def parse(*args: Any, **kwargs: Any) -> Any:
+        counts["parsed"] += 1
+        return real_parse(*args, **kwargs)
+
+    def load_script(*args: Any, **kwargs: Any) -> Any:
+        counts["loaded"] += 1
+        return real_load(*args, **kwargs)
+
+    monkeypatch.setattr(classify, "parse", parse)
+    monkeypatch.setattr(loader, "load_script", load_script)
+    work.clear()
+    ok(mig(project, "upgrade", "head", "--sql", "-o", "second"))
+    assert counts == Counter()
+    assert work["read"] == work["spelled"] == 0
+    first = sorted((p.relative_to(project / "first"), p.read_bytes())
+                   for p in (project / "first").rglob("*") if p.is_file())
+    second = sorted((p.relative_to(project / "second"), p.read_bytes())
+                    for p in (project / "second").rglob("*") if p.is_file())
+    assert first == second

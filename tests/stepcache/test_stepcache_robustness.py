@@ -182,7 +182,8 @@ def test_a_row_whose_checksum_holds_but_does_not_decode_is_not_trusted(tmp_path:
     folder = project(tmp_path)
     args = ("upgrade", "r02:head", "--sql", "--strict")
     expected = ok(mig(folder, *args, no_cache=True))
-    ok(mig(folder, *args))
+    # Cached renderings, no cached review yet: --strict folds the states it reviews from.
+    ok(mig(folder, *args[:-1]))
     cache = steps_file(folder)
     junk = b"\x80\x05K\x01."  # pickle of the int 1: decodes, but is no delta
     with sqlite3.connect(cache) as connection:

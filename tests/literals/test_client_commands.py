@@ -321,7 +321,10 @@ def test_print_goes_to_stderr_from_the_python_api(
     captured = capsys.readouterr()
     assert "printed" not in captured.out
     assert "printed" in captured.err
-    commands.upgrade(config, "head", sql=True, output=tmp_path / "out")
+    # -o DIR on a project of its own: on the same one the step cache serves the step
+    # without running the script again (nothing printed at all).
+    fresh = project(tmp_path / "fresh", 'print("printed")\nop.execute("SELECT 1")')
+    commands.upgrade(load_config(fresh / "mig.toml"), "head", sql=True, output=tmp_path / "out")
     captured = capsys.readouterr()
     assert "printed" not in captured.out and "printed" in captured.err
     assert not any("printed" in p.read_text() for p in (tmp_path / "out").rglob("*.sql"))

@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 import sqlalchemy as sa
-from sqlalchemy.engine import Dialect as SADialect
+from recording import StubDialect, recorded
 from sqlalchemy.sql.elements import conv
 
 from offline_sql import op
@@ -39,20 +39,10 @@ from offline_sql.recorder import Recorder, recording
 from offline_sql.script.loader import load_script, run_revision
 
 
-class StubDialect:
-    name = "postgresql"
-
-    def sa_dialect(self) -> SADialect:
-        engine = sa.create_mock_engine(sa.make_url("postgresql://"), executor=print)
-        return engine.dialect
-
-
 @pytest.fixture
 def ops() -> Iterator[list[Operation]]:
-    recorded: list[Operation] = []
-    recorder = Recorder("r1", __file__, StubDialect(), recorded.append, True)  # type: ignore[arg-type]
-    with recording(recorder):
-        yield recorded
+    with recorded(path=__file__) as found:
+        yield found
 
 
 def only(ops: list[Operation]) -> Any:

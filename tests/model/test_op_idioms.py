@@ -8,8 +8,7 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
-import sqlalchemy as sa
-from sqlalchemy.engine import Dialect as SADialect
+from recording import recorded
 
 from offline_sql import _op_builders, op
 from offline_sql.batch import BatchOperations
@@ -23,22 +22,12 @@ from offline_sql.operations import (
     Execute,
     Operation,
 )
-from offline_sql.recorder import Recorder, recording
-
-
-class StubDialect:
-    name = "postgresql"
-
-    def sa_dialect(self) -> SADialect:
-        return sa.create_mock_engine(sa.make_url("postgresql://"), executor=print).dialect
 
 
 @pytest.fixture
 def ops() -> Iterator[list[Operation]]:
-    recorded: list[Operation] = []
-    recorder = Recorder("r1", __file__, StubDialect(), recorded.append, True)  # type: ignore[arg-type]
-    with recording(recorder):
-        yield recorded
+    with recorded(path=__file__) as found:
+        yield found
 
 
 def test_autocommit_block_marks_what_is_recorded_inside(ops: list[Operation]) -> None:

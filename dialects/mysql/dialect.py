@@ -45,7 +45,6 @@ from offline_sql.statements import Statement
 from offline_sql.table_state import ColumnState, ForeignKeyState, TableState
 
 from . import indexes as mysql_indexes
-from . import review
 from .literals import MySQLLiterals
 from .names import InnoDBForeignKeyNames
 
@@ -119,7 +118,6 @@ class MySQLDialect(Dialect):
     ``;``, even on the same line). ``use`` is left out: the server's ``USE`` does the same."""
     default_driver = "pymysql"
     driver_extras: ClassVar[Mapping[str, str]] = {"pymysql": "mysql"}
-    review_rules = review.RULES
     review_rules_at = "offline_sql.dialects.mysql.review:RULES"
     """DDL commits implicitly (data changes beside it cannot roll back with it), and ENUM
     value changes rebuild the table."""

@@ -6,6 +6,7 @@ the renderings it must. The core calls only what is declared here.
 
 from __future__ import annotations
 
+import importlib
 import warnings
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, replace
@@ -316,13 +317,25 @@ class Dialect:
 
     # ---- review -----------------------------------------------------------------------
 
-    review_rules: ClassVar[tuple[Rule, ...]] = ()
-    """The database-specific review rules, defined in the database's folder
-    (``dialects/postgresql/review.py``): rules about its locks or commit behaviour. The rules
-    for every database (``offline_sql/review/rules.py``) always run."""
     review_rules_at: ClassVar[str] = ""
-    """Where :attr:`review_rules` are, as ``module:attribute``: a review answered from the
-    step cache loads them from there without importing the dialect (nor SQLAlchemy)."""
+    """Where :attr:`review_rules` are, as ``module:attribute``
+    (``offline_sql.dialects.postgresql.review:RULES``): a review answered from the step cache
+    loads them from there without importing the dialect (nor SQLAlchemy)."""
+
+    @property
+    def review_rules(self) -> tuple[Rule, ...]:
+        """The database-specific review rules, defined in the database's folder
+        (``dialects/postgresql/review.py``): rules about its locks or commit behaviour. The
+        rules for every database (``offline_sql/review/rules.py``) always run.
+
+        Imported from :attr:`review_rules_at` when asked for, not with the dialect: rules
+        are sqlglot code, and a run that reviews nothing (every run to stdout) should not
+        import sqlglot for them."""
+        if not self.review_rules_at:
+            return ()
+        module, _, attribute = self.review_rules_at.partition(":")
+        rules: tuple[Rule, ...] = getattr(importlib.import_module(module), attribute)
+        return rules
 
     # ---- compiling --------------------------------------------------------------------
 

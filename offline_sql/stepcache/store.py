@@ -25,7 +25,7 @@ from offline_sql.errors import CacheWarning
 from offline_sql.script.index import make_cache_dir
 
 FILE_NAME = "steps.sqlite3"
-SCHEMA_VERSION = 5
+SCHEMA_VERSION = 6
 """Bumped when the tables or the meaning of a row change; another version is rebuilt."""
 
 TABLES = ("state", "render", "walk", "review")
@@ -44,15 +44,35 @@ Row = tuple[Deps, bytes]
 
 CHECKSUM_SIZE = 16
 """Each stored blob starts with this many bytes of its BLAKE2b digest: a damaged row is a
-miss, never unpickled. The rest is zlib-compressed (level 1): pickled statements shrink
-about fourfold, which keeps both the file and a long first run's queued rows small."""
+miss, never unpickled. Then one byte says how the rest is stored (:data:`RAW`,
+:data:`DEFLATED`)."""
+
+RAW = b"r"
+DEFLATED = b"z"
+COMPRESS_FROM = 4096
+"""Rows of at least this many bytes are zlib-compressed (level 1); smaller ones are stored as
+they are. A step's rows are mostly 0.5-1.5 KiB of pickle that zlib shrinks by only 1.7x, and
+compressing them was the largest cost the cache added to a first run (about 40-60 ms per
+1,000 revisions, with ``zlib.compress`` or a small-window ``compressobj`` alike) and to
+every warm run that reads them back: the cache must never make a run slower than
+``--no-cache`` (issue 16). Large rows (a table with many columns, a long data migration's
+statements) still shrink, which keeps a long first run's queued rows small."""
 
 
 def _compress(data: bytes) -> bytes:
-    """zlib at level 1 with a 4 KiB window and the least memory: ``zlib.compress`` sets up
-    its full 256 KiB state for every call, which costs more than compressing a 1 KiB row."""
-    packer = zlib.compressobj(1, zlib.DEFLATED, 12, 1)
-    return packer.compress(data) + packer.flush()
+    if len(data) < COMPRESS_FROM:
+        return RAW + data
+    return DEFLATED + zlib.compress(data, 1)
+
+
+def _decompress(stored: bytes) -> bytes:
+    """The row's bytes; zlib.error when they are in no form :func:`_compress` writes."""
+    kind, body = stored[:1], stored[1:]
+    if kind == RAW:
+        return body
+    if kind == DEFLATED:
+        return zlib.decompress(body)
+    raise zlib.error(f"unknown row encoding {kind!r}")
 
 
 def _checksum(data: bytes) -> bytes:
@@ -154,7 +174,7 @@ class CacheStore:
             self._warn_row()
             return None
         try:
-            return deps, zlib.decompress(blob[CHECKSUM_SIZE:])
+            return deps, _decompress(blob[CHECKSUM_SIZE:])
         except zlib.error:
             self._warn_row()
             return None

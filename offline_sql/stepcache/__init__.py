@@ -494,7 +494,9 @@ def _source_sha(header: RevisionHeader) -> str:
     return header.source_sha256 or deps_mod.file_hash(header.path)
 
 
+@functools.lru_cache(maxsize=64)
 def _render_key(step_key: str, plan: str) -> str:
+    """Remembered for the last few steps, as :func:`keys.step_key` (asked up to three times)."""
     return keys.digest("render", step_key, plan)
 
 

@@ -962,5 +962,7 @@ def _show_progress() -> Iterator[None]:
 
 def main(argv: Sequence[str] | None = None) -> None:
     """Console-script entry point."""
-    with _show_progress():
+    from offline_sql import gc_tuning
+
+    with gc_tuning.enabled(), _show_progress():
         cli.main(args=list(argv) if argv is not None else None, prog_name="mig")

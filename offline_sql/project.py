@@ -53,9 +53,11 @@ class Project:
     @property
     def dialect(self) -> Dialect:
         if self._dialect is None:
+            from offline_sql import gc_tuning
             from offline_sql.dialect_api.registry import get_dialect
 
             self._dialect = get_dialect(self.config.dialect_name, self.config.url)
+            gc_tuning.imports_settled()
         return self._dialect
 
     def header(self, revision: str) -> RevisionHeader:

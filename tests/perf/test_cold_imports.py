@@ -9,58 +9,34 @@ interpreter: the test process has imported sqlglot long ago.
 
 from __future__ import annotations
 
-import shutil
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
+from cli_probe import copy_of_example, probe
 
 from offline_sql.dialect_api.registry import NAMES
 
-EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "shop"
-
-_PROBE = """
-import sys
-from offline_sql.cli import main
-try:
-    main(sys.argv[1:])
-except SystemExit as stop:
-    if stop.code:
-        raise
-found = (m for m in sys.modules if m == "sqlglot" or ".review" in m and m.startswith("offline_sql"))
-print(",".join(sorted(found)), file=sys.stderr)
-"""
+IMPORTED = (
+    "','.join(sorted(m for m in sys.modules"
+    " if m == 'sqlglot' or '.review' in m and m.startswith('offline_sql')))"
+)
+"""The sqlglot and review modules the run imported, comma-separated."""
 
 
 def _imported(project: Path, *args: str) -> set[str]:
-    """The sqlglot and review modules a fresh interpreter imported for ``mig args``."""
-    run = subprocess.run(
-        [sys.executable, "-c", _PROBE, *args],
-        cwd=project,
-        capture_output=True,
-        text=True,
-        check=True,
-    )
-    last = run.stderr.strip().splitlines()[-1] if run.stderr.strip() else ""
-    return set(filter(None, last.split(",")))
-
-
-@pytest.fixture
-def project(tmp_path: Path) -> Path:
-    copy = tmp_path / "shop"
-    shutil.copytree(EXAMPLE, copy, ignore=shutil.ignore_patterns(".mig_cache", "__pycache__"))
-    return copy
+    return set(filter(None, probe(project, IMPORTED, *args)[1].split(",")))
 
 
 @pytest.mark.parametrize("name", NAMES)
-def test_a_first_run_to_stdout_imports_no_sqlglot(project: Path, name: str) -> None:
-    assert _imported(project, "--dialect", name, "upgrade", "head", "--sql", "--no-cache") == set()
+def test_a_first_run_to_stdout_imports_no_sqlglot(tmp_path: Path, name: str) -> None:
+    project = copy_of_example(tmp_path)
+    args = ("--dialect", name, "upgrade", "head", "--sql", "--no-cache")
+    assert _imported(project, *args) == set()
 
 
-def test_a_ticket_directory_still_reviews_with_sqlglot(project: Path) -> None:
-    imported = _imported(
-        project, "--dialect", "postgresql", "upgrade", "head", "--sql", "-o", "ticket"
-    )
+def test_a_ticket_directory_still_reviews_with_sqlglot(tmp_path: Path) -> None:
+    project = copy_of_example(tmp_path)
+    args = ("--dialect", "postgresql", "upgrade", "head", "--sql", "-o", "ticket")
+    imported = _imported(project, *args)
     assert {"sqlglot", "offline_sql.review", "offline_sql.dialects.postgresql.review"} <= imported
     assert any((project / "ticket").iterdir())

@@ -16,8 +16,10 @@ line of the generated script).
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Literal
+from functools import cached_property
+from typing import Any, Literal
 
 Where = Literal["line", "anywhere", "statement_start"]
 
@@ -59,6 +61,34 @@ class ClientSyntax:
     """``#`` starts a comment to the end of the line (MySQL)."""
     dash_comment_needs_space: bool = False
     """``--`` starts a comment only when whitespace follows (MySQL)."""
+
+    @cached_property
+    def matchers(self) -> tuple[_Matcher, ...]:
+        """The commands compiled once, in their order: ``(where, match, meaning)``, where
+        ``match`` is the compiled pattern's ``search`` (``anywhere``) or ``match``."""
+        return tuple(
+            (
+                command.where,
+                re.compile(command.pattern).search
+                if command.where == "anywhere"
+                else re.compile(command.pattern).match,
+                command.meaning,
+            )
+            for command in self.commands
+        )
+
+    @cached_property
+    def has_statement_start(self) -> bool:
+        """Whether a command is matched where a statement starts (so the starts are needed)."""
+        return any(command.where == "statement_start" for command in self.commands)
+
+    def __getstate__(self) -> dict[str, Any]:
+        # The compiled matchers are rebuilt on first use, not pickled with the syntax.
+        return {k: v for k, v in self.__dict__.items() if k not in _DERIVED}
+
+
+_Matcher = tuple[Where, Callable[[str], "re.Match[str] | None"], str]
+_DERIVED = frozenset({"matchers", "has_statement_start"})
 
 
 @dataclass(frozen=True)
@@ -202,26 +232,25 @@ def _scan(
 ) -> FoundCommand | None:
     """``seen``: the lines as the client matches commands on them; ``plain``: with quotes
     hidden (where statements end); ``originals``: as written (for the message)."""
+    matchers = syntax.matchers
+    need_starts = syntax.has_statement_start
+    semicolon_ends = syntax.line_end_semicolon_ends_statement and not block
     last = len(seen) - 1
     for number, line in enumerate(seen):
-        starts = [line] if number == 0 or _ends_statement(plain[number - 1], block) else []
-        if not block:
-            starts += plain[number].split(";")[1:]
-        for command in syntax.commands:
-            if command.where == "anywhere":
-                hit = re.search(command.pattern, line) is not None
-            elif command.where == "line":
-                hit = re.match(command.pattern, line) is not None
+        starts: list[str] = []
+        if need_starts:
+            if number == 0 or _ends_statement(plain[number - 1], block):
+                starts.append(line)
+            if not block and ";" in plain[number]:
+                starts += plain[number].split(";")[1:]
+        for where, match, meaning in matchers:
+            if where == "statement_start":
+                hit = any(match(start) for start in starts)
             else:
-                hit = any(re.match(command.pattern, start) for start in starts)
+                hit = match(line) is not None
             if hit:
-                return FoundCommand(number, originals[number], command.meaning)
-        if (
-            syntax.line_end_semicolon_ends_statement
-            and not block
-            and number < last
-            and originals[number].rstrip().endswith(";")
-        ):
+                return FoundCommand(number, originals[number], meaning)
+        if semicolon_ends and number < last and originals[number].rstrip().endswith(";"):
             return FoundCommand(
                 number, originals[number], "the client ends the statement at this line's ';'"
             )

@@ -24,7 +24,6 @@ Nothing here imports SQLAlchemy or any revision script: listing heads must stay 
 
 from __future__ import annotations
 
-import difflib
 import heapq
 import re
 from collections.abc import Iterable, Mapping
@@ -273,6 +272,8 @@ class RevisionGraph:
 
     def _resolve_in_branch(self, label: str, rest: str, start: tuple[str, ...]) -> tuple[str, ...]:
         if label not in self._labels:
+            import difflib  # an error's hint only: not imported by every run
+
             close = difflib.get_close_matches(label, list(self._labels), n=3)
             hint = f"; did you mean {', '.join(close)}?" if close else " (see `mig branches`)"
             raise UnknownRevisionError(f"no branch label {label!r}{hint}")
@@ -314,6 +315,8 @@ class RevisionGraph:
         )
 
     def _unknown_message(self, target: str) -> str:
+        import difflib  # an error's hint only: not imported by every run
+
         candidates = [*SYMBOLS, *self._labels, *self._revs]
         close = difflib.get_close_matches(target, candidates, n=3, cutoff=0.5)
         hint = f"; did you mean {', '.join(close)}?" if close else " (see `mig history`)"

@@ -184,6 +184,9 @@ class RevisionGraph:
         if revs is None:
             return list(self._order)
         subset = {self._known(rev) for rev in revs}
+        if len(subset) == len(self._revs):
+            # The whole graph (upgrade from base, history): the order built with the graph.
+            return list(self._order)
         order, _ = self._kahn(subset)
         return order
 

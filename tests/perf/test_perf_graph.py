@@ -7,6 +7,8 @@ revisions). The graph is never changed after construction, so they are computed 
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 import pytest
 from graphs import HISTORIES, Rev, graph_of, r
 
@@ -49,3 +51,27 @@ def test_many_branch_and_merge_points() -> None:
     assert len(graph.merge_points) == 199
     assert all(graph.is_branch_point(f"t{i}") for i in range(199))
     assert all(graph.is_merge_point(f"t{i}") for i in range(1, 200))
+
+
+@pytest.mark.parametrize("name", HISTORIES)
+def test_the_whole_graph_is_ordered_once(name: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Upgrading from base and ``mig history`` order every revision: that is the order
+    the graph built when it was made, not a second topological sort."""
+    graph = graph_of(HISTORIES[name])
+    every = list(graph.revisions)
+    expected, _ = graph._kahn(every)
+    assert graph.topological() == expected
+    calls: list[int] = []
+    kahn = graph._kahn
+
+    def counted(subset: Iterable[str]) -> tuple[list[str], set[str]]:
+        calls.append(1)
+        return kahn(subset)
+
+    monkeypatch.setattr(graph, "_kahn", counted)
+    assert graph.topological(reversed(every)) == expected
+    assert graph.topological(set(every)) == expected
+    assert calls == []
+    if len(every) > 1:
+        assert graph.topological(every[1:]) == kahn(every[1:])[0]
+        assert calls == [1]

@@ -201,7 +201,16 @@ def _line_end(sql: str, i: int) -> int:
 
 def lines(text: str) -> list[str]:
     """``text`` cut at every line break (see :data:`_LINE_BREAK`)."""
-    return _LINE_BREAK.split(text)
+    # ``str.splitlines`` breaks at exactly these, in C; it drops the empty piece after a
+    # final break (and returns nothing for ""), which the regular expression keeps.
+    found = text.splitlines()
+    if not text or text[-1] in _BREAK_CHARS:
+        found.append("")
+    return found
+
+
+_BREAK_CHARS = frozenset("\n\r\x0b\x0c\x1c\x1d\x1e\x85\u2028\u2029")
+"""The characters :data:`_LINE_BREAK` matches (``\\r\\n`` ends with one of them)."""
 
 
 def find_client_command(
@@ -215,7 +224,7 @@ def find_client_command(
         return None
     originals = lines(sql)
     # Unmasked text can only match more: most statements are settled without masking.
-    if _scan(originals, originals, originals, syntax, block) is None:
+    if not _any_command(originals, syntax, block):
         return None
     masked, _ = mask(sql, syntax)
     plain = lines(masked)
@@ -255,6 +264,26 @@ def _scan(
                 number, originals[number], "the client ends the statement at this line's ';'"
             )
     return None
+
+
+def _any_command(text_lines: list[str], syntax: ClientSyntax, block: bool) -> bool:
+    """Whether :func:`_scan` of ``text_lines`` (as seen, plain and original) finds a
+    command: the same tests, each over all the lines at once instead of in order."""
+    starts: list[str] = []
+    if syntax.has_statement_start:
+        for number, line in enumerate(text_lines):
+            if number == 0 or _ends_statement(text_lines[number - 1], block):
+                starts.append(line)
+            if not block and ";" in line:
+                starts += line.split(";")[1:]
+    for where, match, _ in syntax.matchers:
+        if any(map(match, starts if where == "statement_start" else text_lines)):
+            return True
+    return (
+        syntax.line_end_semicolon_ends_statement
+        and not block
+        and any(line.rstrip().endswith(";") for line in text_lines[:-1])
+    )
 
 
 def _ends_statement(previous: str, block: bool) -> bool:

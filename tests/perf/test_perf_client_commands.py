@@ -12,7 +12,10 @@ import pickle
 import re
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
+from offline_sql import client_commands
 from offline_sql.client_commands import ClientCommand, ClientSyntax, find_client_command
 from offline_sql.dialect_api.registry import NAMES, get_dialect
 
@@ -58,3 +61,24 @@ def test_matchers_keep_the_commands_order() -> None:
     assert found is not None and found.meaning == "first"
     found = find_client_command("SELECT 1;\nx; go", syntax)
     assert found is not None and found.meaning == "first" and found.line == 1
+
+
+_ALPHABET = "ab go GO/.:!$()#@;'\"`-*\\ \t\n\r\x0b\x0c\x1c\x85\u2028eEHhOoSsTt"
+
+
+@given(text=st.text(alphabet=_ALPHABET, max_size=40))
+def test_lines_cut_where_the_line_break_pattern_does(text: str) -> None:
+    assert client_commands.lines(text) == client_commands._LINE_BREAK.split(text)
+
+
+@pytest.mark.parametrize("name", NAMES)
+@given(text=st.text(alphabet=_ALPHABET, max_size=40), block=st.booleans())
+def test_the_quick_test_answers_as_the_line_by_line_scan(
+    name: str, text: str, block: bool
+) -> None:
+    """The unmasked pass asks every line at once (a shortcut): it must find a command
+    exactly when the scan in line order does."""
+    syntax = get_dialect(name).client_syntax
+    found = client_commands.lines(text)
+    expected = client_commands._scan(found, found, found, syntax, block) is not None
+    assert client_commands._any_command(found, syntax, block) == expected

@@ -90,6 +90,9 @@ class RevisionGraph:
         self._branch_points = tuple(rev for rev in self._revs if len(self._children[rev]) > 1)
         self._merge_points = tuple(rev for rev in self._revs if len(self._parents[rev]) > 1)
         self._head_set = frozenset(self._heads)
+        self._closures: dict[tuple[int, frozenset[str]], frozenset[str]] = {}
+        """Memo of :meth:`_closure` (a run asks for the ancestors of the same revisions from
+        several places: the plan, its checks, the replay up to the range's start)."""
 
     @classmethod
     def from_headers(cls, headers: Iterable[RevisionHeader]) -> RevisionGraph:
@@ -361,14 +364,22 @@ class RevisionGraph:
                     )
 
     def _closure(self, revs: Iterable[str], edges: Mapping[str, tuple[str, ...]]) -> frozenset[str]:
-        seen = {self._known(rev) for rev in revs}
+        start = frozenset(self._known(rev) for rev in revs)
+        key = (id(edges), start)  # edges: one of the graph's own maps, alive as long as it
+        found = self._closures.get(key)
+        if found is not None:
+            return found
+        seen = set(start)
         todo = list(seen)
         while todo:
             for nxt in edges[todo.pop()]:
                 if nxt not in seen:
                     seen.add(nxt)
                     todo.append(nxt)
-        return frozenset(seen)
+        if len(self._closures) >= _CLOSURE_MEMO:
+            self._closures.clear()
+        found = self._closures[key] = frozenset(seen)
+        return found
 
     def _kahn(self, subset: Iterable[str]) -> tuple[list[str], set[str]]:
         """Order ``subset`` (see the module docstring); also return what a cycle blocked."""
@@ -403,6 +414,11 @@ class RevisionGraph:
             f"the revision graph has a cycle (each revises or depends on the next): "
             f"{' -> '.join(cycle)}; fix down_revision/depends_on in {files}"
         )
+
+
+_CLOSURE_MEMO = 64
+"""Closures the graph remembers (a command asks for a handful; a long loop of different
+questions starts the memo again rather than growing it)."""
 
 
 def _index_headers(headers: Iterable[RevisionHeader]) -> dict[str, RevisionHeader]:

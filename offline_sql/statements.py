@@ -44,7 +44,6 @@ class Statement:
                 object.__setattr__(self, name, str(value))
 
 
-
 # Pickled as a plain tuple in field order: a warm run unpickles every cached statement, and
 # the dataclass default (a ``fields()`` walk per statement) was a tenth of its time. Set
 # after the class: Python 3.10's ``dataclass(slots=True)`` replaces methods of these names.

@@ -263,8 +263,10 @@ def _note(ctx: click.Context, text: str, *, err: bool = False) -> None:
 
 
 def _echo_entries(entries: Sequence[str]) -> None:
-    for entry in entries:
-        echo(entry)
+    """Each entry on its own line(s), in one write: ``click.echo`` flushes each call, and
+    ``mig history`` prints a line per revision."""
+    if entries:
+        echo("\n".join(entries))
 
 
 def _echo_json(document: object) -> None:

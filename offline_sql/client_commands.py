@@ -16,8 +16,10 @@ line of the generated script).
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Literal
+from functools import cached_property
+from typing import Any, Literal
 
 Where = Literal["line", "anywhere", "statement_start"]
 
@@ -59,6 +61,34 @@ class ClientSyntax:
     """``#`` starts a comment to the end of the line (MySQL)."""
     dash_comment_needs_space: bool = False
     """``--`` starts a comment only when whitespace follows (MySQL)."""
+
+    @cached_property
+    def matchers(self) -> tuple[_Matcher, ...]:
+        """The commands compiled once, in their order: ``(where, match, meaning)``, where
+        ``match`` is the compiled pattern's ``search`` (``anywhere``) or ``match``."""
+        return tuple(
+            (
+                command.where,
+                re.compile(command.pattern).search
+                if command.where == "anywhere"
+                else re.compile(command.pattern).match,
+                command.meaning,
+            )
+            for command in self.commands
+        )
+
+    @cached_property
+    def has_statement_start(self) -> bool:
+        """Whether a command is matched where a statement starts (so the starts are needed)."""
+        return any(command.where == "statement_start" for command in self.commands)
+
+    def __getstate__(self) -> dict[str, Any]:
+        # The compiled matchers are rebuilt on first use, not pickled with the syntax.
+        return {k: v for k, v in self.__dict__.items() if k not in _DERIVED}
+
+
+_Matcher = tuple[Where, Callable[[str], "re.Match[str] | None"], str]
+_DERIVED = frozenset({"matchers", "has_statement_start"})
 
 
 @dataclass(frozen=True)
@@ -171,7 +201,16 @@ def _line_end(sql: str, i: int) -> int:
 
 def lines(text: str) -> list[str]:
     """``text`` cut at every line break (see :data:`_LINE_BREAK`)."""
-    return _LINE_BREAK.split(text)
+    # ``str.splitlines`` breaks at exactly these, in C; it drops the empty piece after a
+    # final break (and returns nothing for ""), which the regular expression keeps.
+    found = text.splitlines()
+    if not text or text[-1] in _BREAK_CHARS:
+        found.append("")
+    return found
+
+
+_BREAK_CHARS = frozenset("\n\r\x0b\x0c\x1c\x1d\x1e\x85\u2028\u2029")
+"""The characters :data:`_LINE_BREAK` matches (``\\r\\n`` ends with one of them)."""
 
 
 def find_client_command(
@@ -185,7 +224,7 @@ def find_client_command(
         return None
     originals = lines(sql)
     # Unmasked text can only match more: most statements are settled without masking.
-    if _scan(originals, originals, originals, syntax, block) is None:
+    if not _any_command(originals, syntax, block):
         return None
     masked, _ = mask(sql, syntax)
     plain = lines(masked)
@@ -202,30 +241,49 @@ def _scan(
 ) -> FoundCommand | None:
     """``seen``: the lines as the client matches commands on them; ``plain``: with quotes
     hidden (where statements end); ``originals``: as written (for the message)."""
+    matchers = syntax.matchers
+    need_starts = syntax.has_statement_start
+    semicolon_ends = syntax.line_end_semicolon_ends_statement and not block
     last = len(seen) - 1
     for number, line in enumerate(seen):
-        starts = [line] if number == 0 or _ends_statement(plain[number - 1], block) else []
-        if not block:
-            starts += plain[number].split(";")[1:]
-        for command in syntax.commands:
-            if command.where == "anywhere":
-                hit = re.search(command.pattern, line) is not None
-            elif command.where == "line":
-                hit = re.match(command.pattern, line) is not None
+        starts: list[str] = []
+        if need_starts:
+            if number == 0 or _ends_statement(plain[number - 1], block):
+                starts.append(line)
+            if not block and ";" in plain[number]:
+                starts += plain[number].split(";")[1:]
+        for where, match, meaning in matchers:
+            if where == "statement_start":
+                hit = any(match(start) for start in starts)
             else:
-                hit = any(re.match(command.pattern, start) for start in starts)
+                hit = match(line) is not None
             if hit:
-                return FoundCommand(number, originals[number], command.meaning)
-        if (
-            syntax.line_end_semicolon_ends_statement
-            and not block
-            and number < last
-            and originals[number].rstrip().endswith(";")
-        ):
+                return FoundCommand(number, originals[number], meaning)
+        if semicolon_ends and number < last and originals[number].rstrip().endswith(";"):
             return FoundCommand(
                 number, originals[number], "the client ends the statement at this line's ';'"
             )
     return None
+
+
+def _any_command(text_lines: list[str], syntax: ClientSyntax, block: bool) -> bool:
+    """Whether :func:`_scan` of ``text_lines`` (as seen, plain and original) finds a
+    command: the same tests, each over all the lines at once instead of in order."""
+    starts: list[str] = []
+    if syntax.has_statement_start:
+        for number, line in enumerate(text_lines):
+            if number == 0 or _ends_statement(text_lines[number - 1], block):
+                starts.append(line)
+            if not block and ";" in line:
+                starts += line.split(";")[1:]
+    for where, match, _ in syntax.matchers:
+        if any(map(match, starts if where == "statement_start" else text_lines)):
+            return True
+    return (
+        syntax.line_end_semicolon_ends_statement
+        and not block
+        and any(line.rstrip().endswith(";") for line in text_lines[:-1])
+    )
 
 
 def _ends_statement(previous: str, block: bool) -> bool:

@@ -9,7 +9,6 @@ The migration commands themselves (upgrade, downgrade, stamp, current) live in
 from __future__ import annotations
 
 import re
-import secrets
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -220,6 +219,8 @@ def _check_labels(graph: RevisionGraph, labels: Sequence[str]) -> tuple[str, ...
 
 def _new_id(graph: RevisionGraph, rev_id: str | None) -> str:
     if rev_id is None:
+        import secrets  # only `mig revision` needs it: not imported by every command
+
         rev_id = secrets.token_hex(6)
         while rev_id in graph.revisions:  # pragma: no cover - 48 random bits
             rev_id = secrets.token_hex(6)

@@ -8,7 +8,6 @@ browsing commands load the config too.
 
 from __future__ import annotations
 
-import difflib
 import os
 import re
 import sys
@@ -31,6 +30,9 @@ TEMPLATE_FILE = "script.py.tmpl"
 BASELINE_FILE = "baseline.json"
 """A project's recorded starting schema, inside ``script_location`` (see offline_sql.baseline)."""
 """A project's own revision template, inside ``script_location``."""
+ALEMBIC_INI = "alembic.ini"
+"""An Alembic project's configuration file; the same as ``config_ini.ALEMBIC_INI``, named here
+so that finding a ``mig.toml`` does not import the ini reader (and ``configparser``)."""
 
 ENV_URL = "MIG_URL"
 ENV_DIALECT = "MIG_DIALECT"
@@ -170,8 +172,6 @@ def has_tool_mig(pyproject: Path) -> bool:
 def find_config_file(start: Path) -> Path:
     """The first ``mig.toml``, or ``pyproject.toml`` with ``[tool.mig]``, from ``start`` upwards;
     in a folder with neither, its ``alembic.ini`` (an Alembic project mig runs as it is)."""
-    from offline_sql.config_ini import ALEMBIC_INI
-
     start = start.resolve()
     for folder in (start, *start.parents):
         mig_toml = folder / CONFIG_FILE
@@ -235,6 +235,8 @@ def _section(path: Path) -> tuple[dict[str, Any], str]:
 def _check_keys(settings: Mapping[str, Any], where: str) -> None:
     for key, value in settings.items():
         if key not in _KEYS:
+            import difflib  # an error's hint only: not imported by every run
+
             close = difflib.get_close_matches(key, list(_KEYS), n=1)
             hint = f" (did you mean {close[0]!r}?)" if close else ""
             raise ConfigError(f"{where}: unknown key {key!r}{hint}; valid keys: {', '.join(_KEYS)}")
@@ -259,6 +261,8 @@ def _check_dialect(name: str, origin: str) -> str:
 
     found = canonical_name(name)
     if found is None:
+        import difflib  # an error's hint only: not imported by every run
+
         close = difflib.get_close_matches(name, NAMES, n=1)
         hint = f" (did you mean {close[0]!r}?)" if close else ""
         raise ConfigError(

@@ -142,46 +142,50 @@ def iter_rendered(
     comes never holds a long history's statements at once."""
     from offline_sql.stepcache import render_plan
 
-    plans = {
-        step: render_plan(
-            step.revision,
-            step.direction,
-            step.heads_before,
-            step.heads_after,
-            [(v.action, v.revision, v.old) for v in step.version_ops],
-            guard,
+    # Lists in step order, not dicts keyed by the step: hashing a Step hashes its version
+    # operations too, several times a step on every run.
+    revisions = project.graph.revisions
+    rows = [
+        (
+            step,
+            revisions.get(step.revision),
+            render_plan(
+                step.revision,
+                step.direction,
+                step.heads_before,
+                step.heads_after,
+                [(v.action, v.revision, v.old) for v in step.version_ops],
+                guard,
+            ),
         )
         for step in steps
-    }
-    headers = {step: project.graph.revisions.get(step.revision) for step in steps}
+    ]
     review = None
     if for_review:
         from offline_sql.review_steps import ReviewSteps
 
         review = ReviewSteps(lambda: project.dialect, chain.cache)
-    scripted = [(step, h) for step in steps if step.run_script and (h := headers[step])]
-    items: list[WalkItem] = [(header, step.direction, plans[step]) for step, header in scripted]
+    scripted = [(step, h, plan) for step, h, plan in rows if step.run_script and h]
+    items: list[WalkItem] = [(header, step.direction, plan) for step, header, plan in scripted]
     # A review needs the schema before a step only when what it found there is not cached.
     whole = chain.try_walk("render", items, review.all_cached if review else None)
     if whole is not None:
         cached = iter(whole)
-        for step in metered("revisions", steps, _revision_of):
-            one = next(cached) if step.run_script and headers[step] is not None else None
-            yield _render_step(project, step, headers[step], chain, plans[step], one, guard, None)
+        for step, header, plan in metered("revisions", rows, _revision_of_row):
+            one = next(cached) if step.run_script and header is not None else None
+            yield _render_step(project, step, header, chain, plan, one, guard, None)
         return
     from offline_sql.script.imports import script_run
 
     start = chain.begin_walk()
-    with script_run(project.config, [header for _, header in scripted]):
-        for step in metered("revisions", steps, _revision_of):
-            yield _render_step(
-                project, step, headers[step], chain, plans[step], None, guard, review
-            )
+    with script_run(project.config, [header for _, header, _ in scripted]):
+        for step, header, plan in metered("revisions", rows, _revision_of_row):
+            yield _render_step(project, step, header, chain, plan, None, guard, review)
     chain.end_walk(start, "render", items)
 
 
-def _revision_of(step: Step) -> str:
-    return step.revision
+def _revision_of_row(row: tuple[Step, RevisionHeader | None, str]) -> str:
+    return row[0].revision
 
 
 def _render_step(

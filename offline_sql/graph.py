@@ -24,7 +24,6 @@ Nothing here imports SQLAlchemy or any revision script: listing heads must stay 
 
 from __future__ import annotations
 
-import difflib
 import heapq
 import re
 from collections.abc import Iterable, Mapping
@@ -91,6 +90,9 @@ class RevisionGraph:
         self._branch_points = tuple(rev for rev in self._revs if len(self._children[rev]) > 1)
         self._merge_points = tuple(rev for rev in self._revs if len(self._parents[rev]) > 1)
         self._head_set = frozenset(self._heads)
+        self._closures: dict[tuple[int, frozenset[str]], frozenset[str]] = {}
+        """Memo of :meth:`_closure` (a run asks for the ancestors of the same revisions from
+        several places: the plan, its checks, the replay up to the range's start)."""
 
     @classmethod
     def from_headers(cls, headers: Iterable[RevisionHeader]) -> RevisionGraph:
@@ -185,6 +187,9 @@ class RevisionGraph:
         if revs is None:
             return list(self._order)
         subset = {self._known(rev) for rev in revs}
+        if len(subset) == len(self._revs):
+            # The whole graph (upgrade from base, history): the order built with the graph.
+            return list(self._order)
         order, _ = self._kahn(subset)
         return order
 
@@ -273,6 +278,8 @@ class RevisionGraph:
 
     def _resolve_in_branch(self, label: str, rest: str, start: tuple[str, ...]) -> tuple[str, ...]:
         if label not in self._labels:
+            import difflib  # an error's hint only: not imported by every run
+
             close = difflib.get_close_matches(label, list(self._labels), n=3)
             hint = f"; did you mean {', '.join(close)}?" if close else " (see `mig branches`)"
             raise UnknownRevisionError(f"no branch label {label!r}{hint}")
@@ -314,6 +321,8 @@ class RevisionGraph:
         )
 
     def _unknown_message(self, target: str) -> str:
+        import difflib  # an error's hint only: not imported by every run
+
         candidates = [*SYMBOLS, *self._labels, *self._revs]
         close = difflib.get_close_matches(target, candidates, n=3, cutoff=0.5)
         hint = f"; did you mean {', '.join(close)}?" if close else " (see `mig history`)"
@@ -355,14 +364,22 @@ class RevisionGraph:
                     )
 
     def _closure(self, revs: Iterable[str], edges: Mapping[str, tuple[str, ...]]) -> frozenset[str]:
-        seen = {self._known(rev) for rev in revs}
+        start = frozenset(self._known(rev) for rev in revs)
+        key = (id(edges), start)  # edges: one of the graph's own maps, alive as long as it
+        found = self._closures.get(key)
+        if found is not None:
+            return found
+        seen = set(start)
         todo = list(seen)
         while todo:
             for nxt in edges[todo.pop()]:
                 if nxt not in seen:
                     seen.add(nxt)
                     todo.append(nxt)
-        return frozenset(seen)
+        if len(self._closures) >= _CLOSURE_MEMO:
+            self._closures.clear()
+        found = self._closures[key] = frozenset(seen)
+        return found
 
     def _kahn(self, subset: Iterable[str]) -> tuple[list[str], set[str]]:
         """Order ``subset`` (see the module docstring); also return what a cycle blocked."""
@@ -397,6 +414,11 @@ class RevisionGraph:
             f"the revision graph has a cycle (each revises or depends on the next): "
             f"{' -> '.join(cycle)}; fix down_revision/depends_on in {files}"
         )
+
+
+_CLOSURE_MEMO = 64
+"""Closures the graph remembers (a command asks for a handful; a long loop of different
+questions starts the memo again rather than growing it)."""
 
 
 def _index_headers(headers: Iterable[RevisionHeader]) -> dict[str, RevisionHeader]:

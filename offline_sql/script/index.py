@@ -19,7 +19,6 @@ from __future__ import annotations
 import contextlib
 import json
 import os
-import tempfile
 import time
 import warnings
 from dataclasses import dataclass, field
@@ -143,6 +142,8 @@ class RevisionIndex:
             return
         payload = {"format": CACHE_FORMAT, "version": __version__, "files": entries}
         text = json.dumps(payload, sort_keys=True, separators=(",", ":"))
+        import tempfile  # only when the index changed: a warm browse does not write it
+
         try:
             make_cache_dir(path.parent)
             fd, tmp = tempfile.mkstemp(prefix=".index-", suffix=".tmp", dir=path.parent)

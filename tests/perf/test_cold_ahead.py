@@ -209,3 +209,24 @@ def test_no_child_for_a_short_history(tmp_path: Path, started: list[int]) -> Non
     project = synth.write_project(tmp_path / "short", "mig", 3)
     assert _run(project).exit_code == 0
     assert started == []
+
+
+def test_the_recorder_resolves_a_script_path_as_realpath_does(tmp_path: Path) -> None:
+    """The recorder resolves each script folder once (``recorder.real_path``); the result is
+    ``os.path.realpath``'s, through linked folders and linked scripts alike."""
+    from offline_sql.recorder import real_path
+
+    (tmp_path / "real" / "versions").mkdir(parents=True)
+    (tmp_path / "link").symlink_to(tmp_path / "real")
+    script = tmp_path / "real" / "versions" / "a.py"
+    script.write_text("")
+    (tmp_path / "real" / "versions" / "b.py").symlink_to(script)
+    for given in (
+        tmp_path / "link" / "versions" / "a.py",
+        tmp_path / "link" / "versions" / "b.py",
+        tmp_path / "link" / "versions" / ".." / "versions" / "a.py",
+        tmp_path / "link" / "versions" / "missing.py",
+    ):
+        for _ in range(2):  # the second time from the remembered folder
+            assert real_path(str(given)) == os.path.realpath(given)
+    assert real_path("a.py") == os.path.realpath("a.py")

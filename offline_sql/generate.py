@@ -9,6 +9,7 @@ a failed generation writes nothing.
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass, field, replace
@@ -403,7 +404,8 @@ def ahead_session(config: Config) -> AbstractContextManager[object]:
 
         import_dialect_module(config.dialect_name)
 
-    return ahead.session(warm_up)
+    # Nothing to warm up once SQLAlchemy is imported (a second command in one process).
+    return ahead.session(None if "sqlalchemy" in sys.modules else warm_up)
 
 
 def _generate(planned: Planned, options: OutputOptions, cache: StepCache) -> Generated:

@@ -30,6 +30,7 @@ import functools
 import gc
 import hashlib
 import marshal
+import mmap
 import os
 import pickle
 import select
@@ -47,11 +48,19 @@ FORK_MIN_FILES = 64
 """Fewer headers to read than this and the parent reads and compiles everything itself
 (forking costs a few milliseconds; a short history gains nothing)."""
 
+WARM_UP_HEADERS = 850
+"""What the parent's :attr:`Ahead.warm_up` (importing the dialect, SQLAlchemy with it)
+costs, in headers read: about as much as 850 headers of the benchmark's scripts. The parent
+reads that many fewer headers than the child, so both are done at about the same time."""
+
 CHUNK = 32
 """Scripts per message of compiled bytecode (the parent takes them as they come)."""
 
 _FRAME = struct.Struct("<cQ")
 """A message: its kind (``H`` headers, ``C`` compiled scripts) and the payload's length."""
+
+_STOPS = struct.Struct("<qq")
+"""Where the child stops reading headers and compiling (shared memory, set by the parent)."""
 
 _Compiled = tuple[str, bytes]
 """(SHA-256 of the source compiled, marshalled code) as the child sends it."""
@@ -73,12 +82,18 @@ class Ahead:
         self.pid: int | None = None
         self._fd: int | None = None
         self._buffer = bytearray()
-        self._headers: dict[str, RevisionHeader] | None = None
-        """The child's headers, once they came (or the pipe ended without them)."""
+        self._headers: dict[str, RevisionHeader] = {}
+        """Headers read ahead (by the child, or by the parent meeting it), by path."""
+        self._headers_covered = 0
+        """The child has dealt with the headers of ``paths[first:first + this]``."""
+        self._paths: list[str] = []
         self._order: dict[str, int] = {}
         """Path -> position in the child's list (it compiles in that order)."""
         self._covered = 0
         """How many scripts of the child's list it has compiled (or given up on) so far."""
+        self._stops: mmap.mmap | None = None
+        """Shared with the child: where it stops reading headers and compiling, because the
+        parent, working from the other end, got there (two 64-bit positions)."""
         self._codes: dict[str, _Compiled | tuple[str, CodeType]] = {}
         self._given: set[str] = set()
         """Scripts whose bytecode was handed out (a second load compiles afresh)."""
@@ -91,27 +106,43 @@ class Ahead:
         return self._fd is not None
 
     def start(self, paths: Sequence[str]) -> bool:
-        """Fork a child that reads the headers of the second half of ``paths`` and then
+        """Fork a child that reads the headers of the second part of ``paths`` and then
         compiles every script of ``paths`` (in that order). False when no child was made
-        (too few files, no fork, or forking failed): the parent then does it all."""
+        (too few files, no fork, or forking failed): the parent then does it all.
+
+        The parent reads the first part, then warms up (:data:`WARM_UP_HEADERS`): with a
+        warm-up to do, its part is that much smaller than the child's, else half."""
         if self.pid is not None or len(paths) < FORK_MIN_FILES or not can_fork():
             return False
-        first = len(paths) // 2
+        ahead = WARM_UP_HEADERS if self.warm_up is not None else 0
+        first = max(0, (len(paths) - ahead) // 2)
+        try:
+            stops = mmap.mmap(-1, _STOPS.size)
+        except (OSError, ValueError):
+            return False
+        _STOPS.pack_into(stops, 0, len(paths), len(paths))
         try:
             read_fd, write_fd = os.pipe()
         except OSError:
+            stops.close()
             return False
         try:
-            pid = os.fork()
+            with warnings.catch_warnings():
+                # Python 3.12+ warns of forking a threaded process: this child only reads
+                # files and compiles, and a run forks only when single-threaded anyway.
+                warnings.simplefilter("ignore", DeprecationWarning)
+                pid = os.fork()
         except OSError:
             os.close(read_fd)
             os.close(write_fd)
+            stops.close()
             return False
         if pid == 0:  # pragma: no cover - the child (coverage does not follow a fork)
             os.close(read_fd)
-            _child(write_fd, list(paths), first)
+            _child(write_fd, list(paths), first, stops)
         os.close(write_fd)
-        self.pid, self._fd = pid, read_fd
+        self.pid, self._fd, self._stops = pid, read_fd, stops
+        self._paths = list(paths)
         self._order = {path: index for index, path in enumerate(paths)}
         self._first_header = first
         return True
@@ -126,7 +157,11 @@ class Ahead:
         if pid is not None:
             _reap(pid)
         self._codes.clear()
+        self._headers.clear()
         self._buffer.clear()
+        if self._stops is not None:
+            self._stops.close()
+            self._stops = None
 
     # ---- parent: headers ---------------------------------------------------------------
 
@@ -136,15 +171,42 @@ class Ahead:
         return index is not None and index >= self._first_header
 
     def header(self, path: str) -> RevisionHeader | None:
-        """The header the child read for ``path`` (None: the parent reads it itself). The
-        first call runs :attr:`warm_up`, then waits for the child's headers."""
+        """The header read ahead for ``path`` (None: the parent reads it itself). The first
+        call runs :attr:`warm_up`, then reads headers from the far end of the child's part
+        until the two meet; later calls wait for the child where it has not got yet."""
         if self.warm_up is not None:
             warm_up, self.warm_up = self.warm_up, None
             with contextlib.suppress(Exception):
                 warm_up()
-        while self._headers is None and self._read(block=True):
-            pass
-        return None if self._headers is None else self._headers.get(path)
+            self._meet_headers()
+        index = self._order.get(path)
+        if index is None:
+            return None
+        while (
+            path not in self._headers
+            and self._fd is not None
+            and self._first_header + self._headers_covered <= index
+        ):
+            if not self._read(block=True):
+                break
+        return self._headers.pop(path, None)
+
+    def _meet_headers(self) -> None:
+        for index in range(len(self._paths) - 1, self._first_header - 1, -1):
+            self._drain()
+            if self._fd is None or index < self._first_header + self._headers_covered:
+                return
+            self._stop_at(0, index)
+            path = self._paths[index]
+            if path not in self._headers:
+                header = _quietly(functools.partial(read_header, path))
+                if isinstance(header, RevisionHeader):
+                    self._headers[path] = header
+
+    def _stop_at(self, which: int, index: int) -> None:
+        """Tell the child to stop its headers (``which`` 0) or compiling (1) at ``index``."""
+        if self._stops is not None:
+            self._stops[which * 8 : which * 8 + 8] = struct.pack("<q", index)
 
     # ---- parent: bytecode --------------------------------------------------------------
 
@@ -153,14 +215,13 @@ class Ahead:
         from the far end of its list, until the child and the parent meet."""
         if self._fd is None:
             return
-        wanted = sorted(
-            (self._order[p] for p in set(paths) if p in self._order), reverse=True
-        )
+        wanted = sorted((self._order[p] for p in set(paths) if p in self._order), reverse=True)
         paths_of = {index: path for path, index in self._order.items()}
         for index in wanted:
             self._drain()
             if self._fd is None or index < self._covered:
                 return
+            self._stop_at(1, index)
             path = paths_of[index]
             if path not in self._codes and path not in self._given:
                 compiled = _compile_quietly(path)
@@ -174,8 +235,8 @@ class Ahead:
         if path not in self._order or path in self._given:
             return None
         self._given.add(path)
-        while path not in self._codes and self._fd is not None and self._covered <= (
-            self._order[path]
+        while (
+            path not in self._codes and self._fd is not None and self._covered <= self._order[path]
         ):
             if not self._read(block=True):
                 break
@@ -243,7 +304,10 @@ class Ahead:
 
     def _take(self, kind: bytes, payload: bytes) -> None:
         if kind == b"H":
-            self._headers = dict(pickle.loads(payload))
+            covered, headers = pickle.loads(payload)
+            for path, header in headers:
+                self._headers.setdefault(path, header)
+            self._headers_covered = covered
         elif kind == b"C":
             covered, compiled = pickle.loads(payload)
             for path, digest, code in compiled:
@@ -253,8 +317,7 @@ class Ahead:
 
     def _finish(self) -> None:
         """The pipe ended: keep what came, reap the child."""
-        if self._headers is None:
-            self._headers = {}
+        self._headers_covered = len(self._order)
         self._covered = len(self._order)
         fd, self._fd = self._fd, None
         if fd is not None:
@@ -331,27 +394,38 @@ class _Outbox:
         self._write()
 
 
-def _child(fd: int, paths: list[str], first: int) -> None:  # pragma: no cover - forked
-    """Read the headers of ``paths[first:]``, send them, then compile every script of
-    ``paths`` and send the bytecode in chunks; leave without any clean-up of the parent's
-    (``os._exit``: no ``atexit``, no flushing of buffers the parent also holds)."""
+def _child(
+    fd: int, paths: list[str], first: int, stops: mmap.mmap
+) -> None:  # pragma: no cover - forked
+    """Read the headers of ``paths[first:]``, then compile every script of ``paths``, each
+    until the parent says where it got to from the other end (``stops``), sending what
+    came in chunks; leave without any clean-up of the parent's (``os._exit``: no
+    ``atexit``, no flushing of buffers the parent also holds)."""
     try:
         gc.disable()
         outbox = _Outbox(fd)
         headers: list[tuple[str, RevisionHeader]] = []
-        for path in paths[first:]:
-            header = _quietly(functools.partial(read_header, path))
+        for index in range(first, len(paths)):
+            if index >= _STOPS.unpack_from(stops, 0)[0]:
+                break
+            header = _quietly(functools.partial(read_header, paths[index]))
             if isinstance(header, RevisionHeader):
-                headers.append((path, header))
-        outbox.send(b"H", headers)
+                headers.append((paths[index], header))
+            if len(headers) >= CHUNK:
+                outbox.send(b"H", (index + 1 - first, headers))
+                headers = []
+        outbox.send(b"H", (len(paths) - first, headers))
         chunk: list[tuple[str, str, bytes]] = []
         for index, path in enumerate(paths):
+            if index >= _STOPS.unpack_from(stops, 0)[1]:
+                break
             compiled = _compile_quietly(path)
             if compiled is not None:
                 chunk.append((path, compiled[0], marshal.dumps(compiled[1])))
-            if len(chunk) >= CHUNK or index == len(paths) - 1:
+            if len(chunk) >= CHUNK:
                 outbox.send(b"C", (index + 1, chunk))
                 chunk = []
+        outbox.send(b"C", (len(paths), chunk))
         outbox.flush()
     except BaseException:
         pass

@@ -9,7 +9,9 @@ reported by the parent exactly as before; and no child may outlive the run (no z
 from __future__ import annotations
 
 import os
+import subprocess
 import sys
+import threading
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -33,6 +35,9 @@ pytestmark = pytest.mark.skipif(not hasattr(os, "fork"), reason="no os.fork here
 @pytest.fixture(autouse=True)
 def _few_files(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(ahead, "FORK_MIN_FILES", 8)
+    # A test run may hold threads of its own (a library's): mig forks only when it is
+    # single-threaded, and these tests fork regardless (the child only reads files).
+    monkeypatch.setattr(ahead, "can_fork", lambda: True)
 
 
 @pytest.fixture
@@ -141,7 +146,7 @@ def _break(project: Path, index: int, text: str) -> Path:
         (-2, "\nraise RuntimeError('boom at import')\n", "boom at import"),  # running it
         pytest.param(  # compiling warns (an invalid escape), then running it fails
             -5,
-            "\nwrong = \"\\d\"\nundefined_name\n",
+            '\nwrong = "\\d"\nundefined_name\n',
             "NameError",
             marks=pytest.mark.filterwarnings("always"),
         ),
@@ -230,3 +235,34 @@ def test_the_recorder_resolves_a_script_path_as_realpath_does(tmp_path: Path) ->
         for _ in range(2):  # the second time from the remembered folder
             assert real_path(str(given)) == os.path.realpath(given)
     assert real_path("a.py") == os.path.realpath("a.py")
+
+
+def test_no_fork_while_another_thread_runs(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.undo()  # the real can_fork
+    stop = threading.Event()
+    other = threading.Thread(target=stop.wait)
+    other.start()
+    try:
+        assert not ahead.can_fork()
+        assert not ahead.Ahead().start([f"/nowhere/{i}.py" for i in range(100)])
+    finally:
+        stop.set()
+        other.join()
+
+
+def test_a_first_run_as_a_process_gives_the_in_process_script(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The installed command, cold (a child reads ahead while mig imports the dialect),
+    prints what a run without any child prints."""
+    project = synth.write_project(tmp_path / "project", "mig", 100)
+    mig_command = Path(sys.executable).parent / "mig"
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("MIG_", "PYTHON"))}
+    done = subprocess.run(
+        [str(mig_command), *HEAD], cwd=project, env=env, capture_output=True, check=False
+    )
+    assert done.returncode == 0, done.stderr
+    with monkeypatch.context() as patch:
+        _no_fork(patch)
+        alone = _run(project)
+    assert done.stdout.decode("utf-8") == alone.stdout

@@ -98,6 +98,8 @@ class Ahead:
         self._given: set[str] = set()
         """Scripts whose bytecode was handed out (a second load compiles afresh)."""
         self._first_header = 0
+        self._met = False
+        """Whether the parent has read headers from the far end to meet the child."""
 
     # ---- parent: starting and stopping -------------------------------------------------
 
@@ -174,10 +176,12 @@ class Ahead:
         """The header read ahead for ``path`` (None: the parent reads it itself). The first
         call runs :attr:`warm_up`, then reads headers from the far end of the child's part
         until the two meet; later calls wait for the child where it has not got yet."""
-        if self.warm_up is not None:
-            warm_up, self.warm_up = self.warm_up, None
-            with contextlib.suppress(Exception):
-                warm_up()
+        if not self._met:
+            self._met = True
+            if self.warm_up is not None:
+                warm_up, self.warm_up = self.warm_up, None
+                with contextlib.suppress(Exception):
+                    warm_up()
             self._meet_headers()
         index = self._order.get(path)
         if index is None:

@@ -8,10 +8,12 @@ reported by the parent exactly as before; and no child may outlive the run (no z
 
 from __future__ import annotations
 
+import marshal
 import os
 import subprocess
 import sys
 import threading
+import time
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -266,3 +268,50 @@ def test_a_first_run_as_a_process_gives_the_in_process_script(
         _no_fork(patch)
         alone = _run(project)
     assert done.stdout.decode("utf-8") == alone.stdout
+
+
+def test_a_slow_child_is_met_half_way(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A child that lags (a busy machine) is not waited for: the parent reads headers and
+    compiles from the far end of the child's list until they meet, and what both read is
+    what the loader and the index would read."""
+    from offline_sql.script.header import read_header
+
+    parent = os.getpid()
+    real_compile = ahead._compile_quietly
+
+    def slow_header(path: str) -> object:
+        if os.getpid() != parent:
+            time.sleep(0.01)
+        return read_header(path)
+
+    def slow_compile(path: str) -> object:
+        if os.getpid() != parent:
+            time.sleep(0.01)
+        return real_compile(path)
+
+    monkeypatch.setattr(ahead, "read_header", slow_header)
+    monkeypatch.setattr(ahead, "_compile_quietly", slow_compile)
+    project = synth.write_project(tmp_path / "project", "mig", 80)
+    paths = [str(p) for p in sorted((project / "migrations" / "versions").glob("*.py"))]
+    session = ahead.Ahead()
+    try:
+        assert session.start(paths)
+        first = len(paths) // 2
+        assert all(not session.owns_header(p) for p in paths[:first])
+        for path in paths[first:]:
+            header = session.header(path)
+            expected = read_header(path)
+            assert header == expected
+            assert header is not None and header.source_sha256 == expected.source_sha256
+        session.prepare(paths)
+        for path in paths:
+            source = Path(path).read_bytes()
+            code = session.code(path, source)
+            assert code is not None
+            assert marshal.dumps(code) == marshal.dumps(
+                compile(source, path, "exec", dont_inherit=True)
+            )
+    finally:
+        pid = session.pid
+        session.close()
+    assert pid is None or _reaped([pid])

@@ -114,8 +114,8 @@ class Ahead:
 
         The parent reads the first part, then warms up (:data:`WARM_UP_HEADERS`): with a
         warm-up to do, its part is that much smaller than the child's, else half."""
-        if self.pid is not None or len(paths) < FORK_MIN_FILES or not can_fork():
-            return False
+        if self._paths or len(paths) < FORK_MIN_FILES or not can_fork():
+            return False  # one child a run: a second folder of scripts is read as before
         ahead = WARM_UP_HEADERS if self.warm_up is not None else 0
         first = max(0, (len(paths) - ahead) // 2)
         try:

@@ -315,3 +315,21 @@ def test_a_slow_child_is_met_half_way(tmp_path: Path, monkeypatch: pytest.Monkey
         pid = session.pid
         session.close()
     assert pid is None or _reaped([pid])
+
+
+def test_one_child_a_run(tmp_path: Path) -> None:
+    project = _project(tmp_path)
+    paths = [str(p) for p in sorted((project / "migrations" / "versions").glob("*.py"))]
+    session = ahead.Ahead()
+    try:
+        assert session.start(paths)
+        assert not session.start(paths)  # running
+        while session.running:
+            session.prepare(paths)
+            for path in paths:
+                session.code(path, Path(path).read_bytes())
+        assert not session.start(paths)  # done: a second folder is read without a child
+    finally:
+        pid = session.pid
+        session.close()
+    assert pid is None or _reaped([pid])

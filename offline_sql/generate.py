@@ -9,8 +9,9 @@ a failed generation writes nothing.
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Callable, Iterator, Sequence
-from contextlib import nullcontext
+from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -392,8 +393,23 @@ class Planned:
 
 def generate(config: Config, command: str, target: str, options: OutputOptions) -> Generated:
     """Plan, record and render an offline run (and its rollback when writing a directory)."""
-    planned = Planned.of(config, command, target)
-    return with_cache(planned.project, lambda cache: _generate(planned, options, cache))
+    with ahead_session(config):
+        planned = Planned.of(config, command, target)
+        return with_cache(planned.project, lambda cache: _generate(planned, options, cache))
+
+
+def ahead_session(config: Config) -> AbstractContextManager[object]:
+    """Scripts read and compiled ahead by a helper process on a first run, while this one
+    imports the dialect (:mod:`offline_sql.script.ahead`)."""
+    from offline_sql.script import ahead
+
+    def warm_up() -> None:
+        from offline_sql.dialect_api.registry import import_dialect_module
+
+        import_dialect_module(config.dialect_name)
+
+    # Nothing to warm up once SQLAlchemy is imported (a second command in one process).
+    return ahead.session(None if "sqlalchemy" in sys.modules else warm_up)
 
 
 def _generate(planned: Planned, options: OutputOptions, cache: StepCache) -> Generated:

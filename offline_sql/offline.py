@@ -17,6 +17,7 @@ from offline_sql.errors import OutputError
 from offline_sql.generate import (
     OutputOptions,
     Planned,
+    ahead_session,
     dialect_context,
     iter_rendered,
     unencodable,
@@ -90,8 +91,9 @@ def write_script(
     """The offline script for ``[FROM:]TO`` written to ``out``, once all of it is generated
     (a failure writes nothing). Each step is framed as soon as it is rendered and spooled
     to a temporary file, so a long history is never held in memory whole."""
-    planned = Planned.of(config, command, target)
-    spool = with_cache(planned.project, lambda cache: _spool(planned, options, cache))
+    with ahead_session(config):
+        planned = Planned.of(config, command, target)
+        spool = with_cache(planned.project, lambda cache: _spool(planned, options, cache))
     with spool:
         spool.seek(0)
         shutil.copyfileobj(spool, out)

@@ -34,6 +34,27 @@ _CURRENT: contextvars.ContextVar[Recorder | None] = contextvars.ContextVar(
 )
 
 
+_REAL_FOLDERS: dict[str, str] = {}
+"""Folder as given -> its real path: every script of a history is in one or a few folders,
+and resolving each folder once saves a ``realpath`` (an ``lstat`` per path component) per
+script recorded."""
+
+
+def real_path(path: str) -> str:
+    """``os.path.realpath(path)``, resolving the absolute folder of ``path`` once per
+    process (the file itself is still checked: a script that is a symbolic link resolves in
+    full; a relative path, which depends on the working folder, too)."""
+    folder, name = os.path.split(path)
+    if not os.path.isabs(folder) or name in ("", ".", "..") or os.path.islink(path):
+        return os.path.realpath(path)
+    real = _REAL_FOLDERS.get(folder)
+    if real is None:
+        if len(_REAL_FOLDERS) >= 64:
+            _REAL_FOLDERS.clear()
+        real = _REAL_FOLDERS[folder] = os.path.realpath(folder)
+    return os.path.join(real, name)
+
+
 class Recorder:
     """Collects the operations of one revision script run in one direction."""
 
@@ -64,7 +85,7 @@ class Recorder:
         self.recorded: list[Operation] = []
         self._view: SchemaState | None = None
         self._viewed = 0
-        self._paths = {os.path.normcase(path), os.path.normcase(os.path.realpath(path))}
+        self._paths = {os.path.normcase(path), os.path.normcase(real_path(path))}
         self.autocommit = 0
         """How deep in ``autocommit_block()`` blocks the script is (0: not in one)."""
 

@@ -99,6 +99,15 @@ def get_dialect(name: str, url: str | None = None) -> Dialect:
     return dialect
 
 
+def import_dialect_module(name: str) -> None:
+    """Import the module of the dialect ``name`` (nothing for an unknown name): a first run
+    does it while its helper process reads scripts (:mod:`offline_sql.script.ahead`), and
+    :func:`get_dialect` then finds it imported."""
+    target = REGISTRY.get(canonical_name(name) or name)
+    if target is not None:
+        importlib.import_module(target.partition(":")[0])
+
+
 def url_backend(url: str) -> str:
     """The backend of a URL, lower-cased, without driver and with aliases resolved:
     ``postgres+psycopg://...`` -> ``postgresql``. Not checked against :data:`NAMES`."""

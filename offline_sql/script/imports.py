@@ -17,7 +17,7 @@ from contextlib import contextmanager
 from types import ModuleType
 from typing import TYPE_CHECKING
 
-from offline_sql.script import loader
+from offline_sql.script import ahead, loader
 
 if TYPE_CHECKING:
     from offline_sql.config import Config
@@ -44,6 +44,9 @@ class ScriptRun:
         if position is None or self._imported_from is not None:
             return loader.load_script(header.path, header.revision)
         self._imported_from = position
+        helper = ahead.current()
+        if helper is not None:
+            helper.prepare([h.path for h in self._headers[position:]])
         module = loader.load_script(header.path, header.revision)
         seen = {header.revision}
         for later in self._headers[position + 1 :]:

@@ -27,6 +27,8 @@ from typing import cast
 
 from offline_sql._version import __version__
 from offline_sql.errors import CacheWarning, ScriptError
+from offline_sql.script import ahead
+from offline_sql.script.ahead import Ahead
 from offline_sql.script.header import RevisionHeader, read_header
 
 CACHE_FORMAT = 4
@@ -77,12 +79,15 @@ class RevisionIndex:
         headers: list[RevisionHeader] = []
         cacheable: list[tuple[str, _Stamp, RevisionHeader]] = []
         changed = False
+        helper = self._helper(files, cached)
         for name, stamp in files:
             hit = cached.get(name)
             if hit is not None and hit[0] == stamp:
                 header = hit[1]
             else:
-                header = read_header(os.path.join(folder, name))
+                path = os.path.join(folder, name)
+                ahead_header = helper.header(path) if helper and helper.owns_header(path) else None
+                header = ahead_header or read_header(path)
                 self.parsed.append(name)
                 hit = None
             headers.append(header)
@@ -92,6 +97,20 @@ class RevisionIndex:
         if changed or len(cacheable) != len(cached) or any(c[0] not in cached for c in cacheable):
             self._write_cache({c[0]: _entry_json(c[1], c[2]) for c in cacheable})
         return headers
+
+    def _helper(self, files: list[tuple[str, _Stamp]], cached: dict[str, _Cached]) -> Ahead | None:
+        """The run's helper process (:mod:`offline_sql.script.ahead`), started on the files
+        whose headers must be read, when there are many (a first run); else None."""
+        session = ahead.current()
+        if session is None or session.running:
+            return None
+        folder = str(self.versions_dir)
+        missing = [
+            os.path.join(folder, name)
+            for name, stamp in files
+            if (hit := cached.get(name)) is None or hit[0] != stamp
+        ]
+        return session if session.start(missing) else None
 
     def _scan(self) -> list[tuple[str, _Stamp]]:
         try:

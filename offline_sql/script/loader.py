@@ -30,6 +30,7 @@ from typing import Literal
 
 from offline_sql.alembic_compat.overlay import alembic_modules
 from offline_sql.errors import MigError, ScriptError
+from offline_sql.script import ahead
 from offline_sql.stepcache.deps import untracked
 
 Direction = Literal["upgrade", "downgrade"]
@@ -49,8 +50,11 @@ def load_script(path: str, revision: str) -> ModuleType:
             source = handle.read()  # bytes: compile() honours a coding line and a BOM,
     except OSError as exc:  # as importing the script would (PEP 263)
         raise ScriptError(f"{path}: cannot read revision {revision}: {exc.strerror}") from exc
+    helper = ahead.current()
+    code = helper.code(path, source) if helper is not None else None
     try:
-        code = compile(source, path, "exec", dont_inherit=True)
+        if code is None:
+            code = compile(source, path, "exec", dont_inherit=True)
     except (ValueError, UnicodeDecodeError) as exc:  # NUL bytes; an undecodable file
         raise ScriptError(f"{path}: cannot read revision {revision}: {exc}") from exc
     except SyntaxError as exc:

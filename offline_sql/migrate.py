@@ -180,7 +180,7 @@ def _offline(config: Config, command: str, target: str, options: OutputOptions) 
         buffer = io.StringIO()
         write_script(config, command, target, options, buffer)
         return buffer.getvalue()
-    ticket.check_output(options)
+    checked = ticket.check_output(options)
     generated = generate(config, command, target, options)
     review = ticket.review_of(generated) if options.output is not None or options.strict else None
     if review is not None and options.strict:
@@ -188,7 +188,7 @@ def _offline(config: Config, command: str, target: str, options: OutputOptions) 
     if options.output is not None:
         assert review is not None
         try:
-            ticket.write(generated, review, options)
+            ticket.write(generated, review, options, checked)
         except UnicodeEncodeError as exc:
             title = (
                 f"{command} {describe_heads(generated.start)} -> {describe_heads(generated.end)}"

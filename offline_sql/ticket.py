@@ -31,6 +31,7 @@ from offline_sql.script.template import slugify
 
 if TYPE_CHECKING:
     from offline_sql.generate import Generated, OutputOptions, RenderedStep
+    from offline_sql.output import Checked
     from offline_sql.review import Review, ReviewedStep
     from offline_sql.review.rules import Rule
     from offline_sql.script.header import RevisionHeader
@@ -145,13 +146,14 @@ def _revision(rendered: RenderedStep) -> str:
     return rendered.step.revision
 
 
-def check_output(options: OutputOptions) -> None:
+def check_output(options: OutputOptions) -> Checked | None:
     """Before generating: the output directory can be written (see
-    :func:`offline_sql.output.check_target`)."""
+    :func:`offline_sql.output.check_target`); what was found there, for :func:`write`."""
     from offline_sql.output import check_target
 
     if options.output is not None:
-        check_target(options.output, options.force)
+        return check_target(options.output, options.force)
+    return None
 
 
 def refuse_on_errors(review: Review) -> None:
@@ -190,8 +192,12 @@ def _range(rendered: RenderedStep) -> str:
     return f"{describe_heads(step.heads_before)} -> {describe_heads(step.heads_after)}"
 
 
-def write(generated: Generated, review: Review, options: OutputOptions) -> None:
-    """Render every file, then write the directory atomically."""
+def write(
+    generated: Generated, review: Review, options: OutputOptions, checked: Checked | None = None
+) -> None:
+    """Render every file, then write the directory atomically (``checked``: what
+    :func:`check_output` found there; a directory that already holds exactly these files
+    is kept as it is)."""
     from offline_sql.manifest import ManifestEntry, build_manifest
     from offline_sql.offline import frame
     from offline_sql.output import write_directory
@@ -243,4 +249,4 @@ def write(generated: Generated, review: Review, options: OutputOptions) -> None:
             build_manifest(entries, _review_target(generated)[0], __version__, extra_files=extra),
         )
     )
-    write_directory(options.output, files, force=options.force)
+    write_directory(options.output, files, force=options.force, checked=checked)

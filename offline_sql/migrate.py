@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import io
 from pathlib import Path
-from typing import TYPE_CHECKING, TextIO
+from typing import TYPE_CHECKING, Any, TextIO
 
 from offline_sql.errors import UsageError
 from offline_sql.frame import describe_heads
@@ -181,12 +181,22 @@ def _offline(config: Config, command: str, target: str, options: OutputOptions) 
         write_script(config, command, target, options, buffer)
         return buffer.getvalue()
     checked = ticket.check_output(options)
-    generated = generate(config, command, target, options)
-    review = ticket.review_of(generated) if options.output is not None or options.strict else None
-    if review is not None and options.strict:
+    forked: list[ticket.CoreReviews] = []
+
+    def start_reviews(*args: Any) -> None:
+        started = ticket.start_core_reviews(*args)
+        if started is not None:
+            forked.append(started)
+
+    try:
+        generated = generate(config, command, target, options, start_reviews=start_reviews)
+        review = ticket.review_of(generated, forked[0] if forked else None)
+    finally:
+        for child in forked:
+            child.close()
+    if options.strict:
         ticket.refuse_on_errors(review)
     if options.output is not None:
-        assert review is not None
         try:
             ticket.write(generated, review, options, checked)
         except UnicodeEncodeError as exc:

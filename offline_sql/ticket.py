@@ -381,7 +381,7 @@ def write(
     """Render every file, then write the directory atomically (``checked``: what
     :func:`check_output` found there; a directory that already holds exactly these files
     is kept as it is)."""
-    from offline_sql.manifest import ManifestEntry, build_manifest
+    from offline_sql.manifest import ManifestEntry, build_manifest, sha256_hex
     from offline_sql.offline import frame
     from offline_sql.output import write_directory
     from offline_sql.review.report import render_markdown
@@ -426,10 +426,10 @@ def write(
     report = render_markdown(review).encode()
     files.append(("REVIEW.md", report))
     extra = [("REVIEW.md", report), *rollback.values()]
-    files.append(
-        (
-            "MANIFEST.json",
-            build_manifest(entries, _review_target(generated)[0], __version__, extra_files=extra),
-        )
+    digests = {name: sha256_hex(data) for name, data in files}
+    manifest = build_manifest(
+        entries, _review_target(generated)[0], __version__, extra_files=extra, digests=digests
     )
-    write_directory(options.output, files, force=options.force, checked=checked)
+    files.append(("MANIFEST.json", manifest))
+    digests["MANIFEST.json"] = sha256_hex(manifest)
+    write_directory(options.output, files, force=options.force, checked=checked, digests=digests)

@@ -23,8 +23,8 @@ from offline_sql.manifest import (
     MANIFEST_NAME,
     canonical_json,
     checked_relative,
-    manifest_digest,
     sha256_hex,
+    with_digest,
 )
 
 _ORDER_PREFIX = re.compile(r"^(\d+)_")
@@ -130,14 +130,20 @@ def _load_manifest(root: Path) -> tuple[dict[str, Any] | None, list[str], bytes 
     if not isinstance(document, dict) or not isinstance(document.get("entries"), list):
         return None, [f"{MANIFEST_NAME} has no entries list: it was edited"], raw
     if document.get("format") != MANIFEST_FORMAT:
-        return None, [
-            f"{MANIFEST_NAME} format {document.get('format')!r} is not {MANIFEST_FORMAT}: "
-            "verify it with the mig version that wrote it"
-        ], raw
+        return (
+            None,
+            [
+                f"{MANIFEST_NAME} format {document.get('format')!r} is not {MANIFEST_FORMAT}: "
+                "verify it with the mig version that wrote it"
+            ],
+            raw,
+        )
     problems = []
-    if document.get("digest") != manifest_digest(document):
+    body = {key: value for key, value in document.items() if key != "digest"}
+    encoded = canonical_json(body)
+    if document.get("digest") != sha256_hex(encoded):
         problems.append(f"{MANIFEST_NAME} was edited: its content does not match its digest")
-    elif canonical_json(document) != raw:
+    elif with_digest(body, encoded) != raw:
         problems.append(f"{MANIFEST_NAME} was edited: its bytes are not as mig wrote them")
     return document, problems, raw
 

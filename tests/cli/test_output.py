@@ -415,3 +415,52 @@ def test_an_old_unchanged_file_is_trusted_by_its_lstat(
     assert checked.snapshot is not None
     monkeypatch.setattr(Path, "read_bytes", lambda self: pytest.fail(f"{self} read again"))
     assert checked.still()
+
+
+# ---- the canonical JSON, made without json's pure-Python indenting encoder ---------------
+
+
+def reference_json(document: Any) -> bytes:
+    return (json.dumps(document, sort_keys=True, indent=2, ensure_ascii=False) + "\n").encode()
+
+
+@pytest.mark.parametrize(
+    "document",
+    [
+        {},
+        [],
+        {"b": [], "a": {}, "c": [[], [{}], {"z": [1, -2, True, False, None]}]},
+        {"text": 'tab\t quote" backslash\\ newline\n é \u2028 \x00 \U0001f600'},
+        {1: "int key"},  # left to json.dumps
+        {"f": 1.5, "t": (1, 2)},
+        [float("nan"), 10**30, -0],
+    ],
+)
+def test_canonical_json_is_json_dumps(document: Any) -> None:
+    from offline_sql.manifest import canonical_json
+
+    assert canonical_json(document) == reference_json(document)
+
+
+def test_the_manifest_is_encoded_as_json_dumps_would(tmp_path: Path) -> None:
+    entries = [entry(order, message=f"étape {order} \"x\"\t") for order in range(1, 40)]
+    data = build_manifest(entries, "postgresql", "0.1.0", extra_files=[("REVIEW.md", b"r")])
+    assert data == reference_json(json.loads(data))
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        {"dialect": "sqlite", "entries": [], "files": []},
+        {"dialect": {"entries": 1}, "entries": [{"entries": 2}], "format": 1},
+        {"entries": []},  # no key before "digest": not spliced
+        {"a": 1, "dz": 2, "entries": []},  # a key between "digest" and "entries"
+        {"a": 1},  # no entries
+    ],
+)
+def test_with_digest_is_the_whole_document_encoded(body: dict[str, Any]) -> None:
+    from offline_sql.manifest import canonical_json, sha256_hex, with_digest
+
+    encoded = canonical_json(body)
+    whole = {**body, "digest": sha256_hex(encoded)}
+    assert with_digest(body, encoded) == reference_json(whole)

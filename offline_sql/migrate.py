@@ -188,8 +188,17 @@ def _offline(config: Config, command: str, target: str, options: OutputOptions) 
         if started is not None:
             forked.append(started)
 
+    framed: ticket.Framed | None = None
+    framing_error: Exception | None = None
     try:
         generated = generate(config, command, target, options, start_reviews=start_reviews)
+        if forked and options.output is not None:
+            # While the child reviews: the files, whose errors are raised where they
+            # always were (after the review's).
+            try:
+                framed = ticket.frame_files(generated, options)
+            except Exception as error:
+                framing_error = error
         review = ticket.review_of(generated, forked[0] if forked else None)
     finally:
         for child in forked:
@@ -198,7 +207,9 @@ def _offline(config: Config, command: str, target: str, options: OutputOptions) 
         ticket.refuse_on_errors(review)
     if options.output is not None:
         try:
-            ticket.write(generated, review, options, checked)
+            if framing_error is not None:
+                raise framing_error
+            ticket.write(generated, review, options, checked, framed)
         except UnicodeEncodeError as exc:
             title = (
                 f"{command} {describe_heads(generated.start)} -> {describe_heads(generated.end)}"

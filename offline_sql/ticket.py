@@ -21,7 +21,7 @@ temporary directory and renames it into place, so a failure leaves nothing half-
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Literal
 
@@ -33,6 +33,7 @@ from offline_sql.script.template import slugify
 if TYPE_CHECKING:
     from offline_sql.frame import Spelling
     from offline_sql.generate import Generated, OutputOptions, RenderedStep
+    from offline_sql.manifest import ManifestEntry
     from offline_sql.output import Checked
     from offline_sql.project import Project
     from offline_sql.review import Review, ReviewedStep, StepReview
@@ -375,18 +376,23 @@ def _range(rendered: RenderedStep) -> str:
     return f"{describe_heads(step.heads_before)} -> {describe_heads(step.heads_after)}"
 
 
-def write(
-    generated: Generated, review: Review, options: OutputOptions, checked: Checked | None = None
-) -> None:
-    """Render every file, then write the directory atomically (``checked``: what
-    :func:`check_output` found there; a directory that already holds exactly these files
-    is kept as it is)."""
-    from offline_sql.manifest import ManifestEntry, build_manifest, sha256_hex
-    from offline_sql.offline import frame
-    from offline_sql.output import write_directory
-    from offline_sql.review.report import render_markdown
+@dataclass
+class Framed:
+    """Every script file of the directory, framed; what :func:`write` adds them is the review
+    (``REVIEW.md``) and the manifest. Framed before the review is taken, while a forked child
+    may still be reviewing (:func:`start_core_reviews`)."""
 
-    assert options.output is not None
+    files: list[tuple[str, bytes]]
+    entries: list[ManifestEntry]
+    unmatched_rollback: list[tuple[str, bytes]]
+    """Rollback files of no upgrade file (listed among the manifest's other files)."""
+
+
+def frame_files(generated: Generated, options: OutputOptions) -> Framed:
+    """Frame the scripts and rollback scripts of the directory (nothing is written)."""
+    from offline_sql.manifest import ManifestEntry
+    from offline_sql.offline import frame
+
     files: list[tuple[str, bytes]] = []
     rollback: dict[str, tuple[str, bytes]] = {}
     total = len(generated.rollback)
@@ -423,12 +429,37 @@ def write(
                 rollback_content=back[1] if back else None,
             )
         )
+    return Framed(files, entries, list(rollback.values()))
+
+
+def write(
+    generated: Generated,
+    review: Review,
+    options: OutputOptions,
+    checked: Checked | None = None,
+    framed: Framed | None = None,
+) -> None:
+    """Frame every file (unless ``framed`` already), then write the directory atomically
+    (``checked``: what :func:`check_output` found there; a directory that already holds
+    exactly these files is kept as it is)."""
+    from offline_sql.manifest import build_manifest, sha256_hex
+    from offline_sql.output import write_directory
+    from offline_sql.review.report import render_markdown
+
+    assert options.output is not None
+    if framed is None:
+        framed = frame_files(generated, options)
+    files = list(framed.files)
     report = render_markdown(review).encode()
     files.append(("REVIEW.md", report))
-    extra = [("REVIEW.md", report), *rollback.values()]
+    extra = [("REVIEW.md", report), *framed.unmatched_rollback]
     digests = {name: sha256_hex(data) for name, data in files}
     manifest = build_manifest(
-        entries, _review_target(generated)[0], __version__, extra_files=extra, digests=digests
+        framed.entries,
+        _review_target(generated)[0],
+        __version__,
+        extra_files=extra,
+        digests=digests,
     )
     files.append(("MANIFEST.json", manifest))
     digests["MANIFEST.json"] = sha256_hex(manifest)

@@ -186,3 +186,38 @@ def test_the_child_stops_at_a_step_that_warns(
     found = ticket._core_reviews_quietly(project, context, rendered, range(len(rendered)))
     assert [rendered[i].step.revision for i in found] == ["a1", "b2"]
     assert len(generated.steps) == 4
+
+
+@pytest.mark.parametrize("review_fails", [False, True], ids=["framing-fails", "both-fail"])
+def test_an_error_framing_the_files_is_raised_where_it_was(
+    tmp_path: Path,
+    children: list[ticket.CoreReviews],
+    monkeypatch: pytest.MonkeyPatch,
+    review_fails: bool,
+) -> None:
+    """The files are framed while the child reviews; an error framing them still comes
+    after the review's errors, as without the child."""
+    from offline_sql.errors import RenderError
+
+    real = ticket._file_name
+
+    def failing(order: int, rendered: Any) -> str:
+        if rendered.step.revision == "b2":
+            raise RenderError("revision b2: cannot name its file")
+        return real(order, rendered)
+
+    monkeypatch.setattr(ticket, "_file_name", failing)
+    prelude = 'mig_allow = ("drop-tabel",)\n' if review_fails else ""
+    history = (*HISTORY[:3], Rev("d4", "c3", "drop users", upgrade='op.drop_table("users")',
+               prelude=prelude))  # fmt: skip
+    results = {}
+    for fork in (True, False):
+        config = make_project(tmp_path / f"project-{fork}", history)
+        with pytest.MonkeyPatch.context() as patch:
+            results[fork] = run(config, tmp_path / f"out-{fork}", fork=fork, patch=patch)
+        assert not (tmp_path / f"out-{fork}").exists()
+    assert results[True].exit_code == results[False].exit_code == 1
+    wanted = "unknown review rule(s) drop-tabel" if review_fails else "cannot name its file"
+    assert wanted in results[True].stderr
+    assert results[True].stderr.replace("project-True", "project-False") == results[False].stderr
+    assert len(children) == 1 and gone(children[0])

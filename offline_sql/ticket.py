@@ -162,13 +162,23 @@ class CoreReviews:
 
 
 def can_fork() -> bool:
-    """Whether reviews may run in a forked child on another core: ``fork`` exists, this
-    process runs one thread (forking a threaded process is unsafe), and it may use more
-    than one CPU (on one, the child would only take turns with the parent)."""
+    """Whether reviews may run in a forked child on another core: on Linux (elsewhere
+    ``fork`` is missing or, on macOS, unsafe in a process that has used system frameworks),
+    in a process running one thread (forking a threaded process is unsafe: another
+    thread may hold a lock the child then waits for; Python 3.12+ warns), that may use
+    more than one CPU (on one, the child would only take turns with the parent)."""
     import os
+    import sys
     import threading
 
-    if not hasattr(os, "fork") or threading.active_count() != 1:
+    if not sys.platform.startswith("linux") or not hasattr(os, "fork"):
+        return False
+    if threading.active_count() != 1:
+        return False
+    try:
+        if len(os.listdir("/proc/self/task")) != 1:  # threads Python did not start too
+            return False
+    except OSError:
         return False
     try:
         cpus = len(os.sched_getaffinity(0))

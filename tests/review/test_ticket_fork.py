@@ -6,6 +6,7 @@ nothing and leaves no child behind."""
 from __future__ import annotations
 
 import os
+import time
 import warnings
 from pathlib import Path
 from typing import Any
@@ -221,3 +222,22 @@ def test_an_error_framing_the_files_is_raised_where_it_was(
     assert wanted in results[True].stderr
     assert results[True].stderr.replace("project-True", "project-False") == results[False].stderr
     assert len(children) == 1 and gone(children[0])
+
+
+def test_no_fork_from_a_process_running_threads() -> None:
+    import threading
+
+    alone = ticket.can_fork()
+    stop = threading.Event()
+    other = threading.Thread(target=stop.wait)
+    other.start()
+    try:
+        assert not ticket.can_fork()
+    finally:
+        stop.set()
+        other.join()
+    for _ in range(100):  # the thread's end reaches /proc/self/task a moment after join()
+        if ticket.can_fork() == alone:
+            break
+        time.sleep(0.01)
+    assert ticket.can_fork() == alone

@@ -10,7 +10,7 @@ a failed generation writes nothing.
 from __future__ import annotations
 
 import sys
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -391,11 +391,29 @@ class Planned:
         return context.version_table if not self.start and self.command != "downgrade" else ()
 
 
-def generate(config: Config, command: str, target: str, options: OutputOptions) -> Generated:
-    """Plan, record and render an offline run (and its rollback when writing a directory)."""
+StartReviews = Callable[
+    ["Project", "DialectContext", "Sequence[RenderedStep]", "Mapping[int, StepReview]"], object
+]
+"""Called once the steps are rendered, when they will be reviewed: (project, dialect
+context, the rendered steps, index -> the cached core reviews). It may start reviewing the
+others while generation goes on (:func:`offline_sql.ticket.start_core_reviews`)."""
+
+
+def generate(
+    config: Config,
+    command: str,
+    target: str,
+    options: OutputOptions,
+    *,
+    start_reviews: StartReviews | None = None,
+) -> Generated:
+    """Plan, record and render an offline run (and its rollback when writing a directory).
+    ``start_reviews``: see :data:`StartReviews`."""
     with ahead_session(config):
         planned = Planned.of(config, command, target)
-        return with_cache(planned.project, lambda cache: _generate(planned, options, cache))
+        return with_cache(
+            planned.project, lambda cache: _generate(planned, options, cache, start_reviews)
+        )
 
 
 def ahead_session(config: Config) -> AbstractContextManager[object]:
@@ -412,7 +430,12 @@ def ahead_session(config: Config) -> AbstractContextManager[object]:
     return ahead.session(None if "sqlalchemy" in sys.modules else warm_up)
 
 
-def _generate(planned: Planned, options: OutputOptions, cache: StepCache) -> Generated:
+def _generate(
+    planned: Planned,
+    options: OutputOptions,
+    cache: StepCache,
+    start_reviews: StartReviews | None = None,
+) -> Generated:
     project, command, start, end, steps = (
         planned.project,
         planned.command,
@@ -431,6 +454,8 @@ def _generate(planned: Planned, options: OutputOptions, cache: StepCache) -> Gen
         from offline_sql.review_steps import cached_reviews
 
         reviews = cached_reviews(cache, [(r.cache_key, r.before is not None) for r in rendered])
+        if start_reviews is not None and len(reviews) < len(rendered):
+            _start(start_reviews, project, cache, rendered, reviews)
         no_downgrade = missing_downgrades(project, rendered, cache)
         empty = empty_downgrades(project, rendered, cache)
     if options.output is not None and steps:
@@ -458,6 +483,22 @@ def _generate(planned: Planned, options: OutputOptions, cache: StepCache) -> Gen
         context.review,
         reviews,
     )
+
+
+def _start(
+    start_reviews: StartReviews,
+    project: Project,
+    cache: StepCache,
+    rendered: Sequence[RenderedStep],
+    reviews: Mapping[int, StepReview],
+) -> None:
+    """Call ``start_reviews`` with the dialect context; a context that cannot be made now
+    starts nothing (the error is raised where it always was, after the rollback)."""
+    try:
+        context = dialect_context(project, cache)
+    except Exception:
+        return
+    start_reviews(project, context, rendered, reviews)
 
 
 def dialect_context(project: Project, cache: StepCache) -> DialectContext:

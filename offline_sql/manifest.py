@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import PurePosixPath
 from typing import Any, Literal
@@ -49,8 +49,67 @@ class ManifestEntry:
 
 
 def canonical_json(document: Any) -> bytes:
-    """The one serialization mig writes: sorted keys, indent 2, UTF-8, trailing newline."""
-    return (json.dumps(document, sort_keys=True, indent=2, ensure_ascii=False) + "\n").encode()
+    """The one serialization mig writes: sorted keys, indent 2, UTF-8, trailing newline
+    (``json.dumps(document, sort_keys=True, indent=2, ensure_ascii=False)``, made here
+    without the standard library's pure-Python indenting encoder: a long history's
+    manifest is megabytes)."""
+    parts: list[str] = []
+    try:
+        _encode(document, "\n", parts)
+    except _Unusual:
+        return (json.dumps(document, sort_keys=True, indent=2, ensure_ascii=False) + "\n").encode()
+    parts.append("\n")
+    return "".join(parts).encode()
+
+
+class _Unusual(Exception):
+    """A value :func:`_encode` leaves to ``json.dumps`` (floats, non-string keys, ...)."""
+
+
+_SCALARS: dict[object, str] = {True: "true", False: "false", None: "null"}
+
+
+def _encode(value: Any, newline: str, parts: list[str]) -> None:
+    """``value`` as ``json.dumps(..., sort_keys=True, indent=2, ensure_ascii=False)`` writes
+    it at the indentation ``newline`` carries (``"\n"`` plus two spaces per level)."""
+    kind = type(value)
+    if kind is str:
+        parts.append(_string(value))
+    elif kind is bool or value is None:
+        parts.append(_SCALARS[value])
+    elif kind is int:
+        parts.append(int.__repr__(value))
+    elif kind is dict:
+        if not value:
+            parts.append("{}")
+            return
+        if any(type(key) is not str for key in value):
+            raise _Unusual
+        inner = newline + "  "
+        separator = "{" + inner
+        for key in sorted(value):
+            parts.append(separator)
+            parts.append(_string(key))
+            parts.append(": ")
+            _encode(value[key], inner, parts)
+            separator = "," + inner
+        parts.append(newline + "}")
+    elif kind is list:
+        if not value:
+            parts.append("[]")
+            return
+        inner = newline + "  "
+        separator = "[" + inner
+        for item in value:
+            parts.append(separator)
+            _encode(item, inner, parts)
+            separator = "," + inner
+        parts.append(newline + "]")
+    else:
+        raise _Unusual
+
+
+_string = json.encoder.encode_basestring
 
 
 def manifest_digest(document: dict[str, Any]) -> str:
@@ -59,19 +118,45 @@ def manifest_digest(document: dict[str, Any]) -> str:
     return sha256_hex(canonical_json(body))
 
 
-def _entry_json(entry: ManifestEntry) -> dict[str, Any]:
+_BEFORE_ENTRIES = b',\n  "entries": '
+"""Where ``"digest"`` goes in a canonical manifest: the top-level key sorted right after it
+(only a top-level key is indented by exactly two spaces)."""
+
+
+def with_digest(body: dict[str, Any], encoded: bytes) -> bytes:
+    """``canonical_json(body | {"digest": sha256(encoded)})`` where ``encoded`` is
+    ``canonical_json(body)``: the digest line put into the body's bytes rather than the
+    whole manifest encoded a second time."""
+    digest = sha256_hex(encoded)
+    keys = sorted(body)
+    fits = (
+        "digest" not in body
+        and "entries" in body
+        and keys[0] < "digest"
+        and not any("digest" < key < "entries" for key in keys)
+    )
+    if fits and encoded.count(_BEFORE_ENTRIES) == 1:
+        line = b',\n  "digest": "' + digest.encode() + b'"'
+        return encoded.replace(_BEFORE_ENTRIES, line + _BEFORE_ENTRIES)
+    return canonical_json({**body, "digest": digest})
+
+
+def _entry_json(entry: ManifestEntry, digests: Mapping[str, str]) -> dict[str, Any]:
     rollback: dict[str, str] | None = None
     if entry.rollback_file is not None:
         if entry.rollback_content is None:
             raise ValueError(f"rollback_file {entry.rollback_file} given without its content")
-        rollback = {"file": entry.rollback_file, "sha256": sha256_hex(entry.rollback_content)}
+        rollback = {
+            "file": entry.rollback_file,
+            "sha256": digests.get(entry.rollback_file) or sha256_hex(entry.rollback_content),
+        }
     return {
         "order": entry.order,
         "revision": entry.revision,
         "parents": list(entry.parents),
         "message": entry.message,
         "file": entry.file,
-        "sha256": sha256_hex(entry.content),
+        "sha256": digests.get(entry.file) or sha256_hex(entry.content),
         "source_sha256": entry.source_sha256,
         "direction": entry.direction,
         "has_downgrade": entry.has_downgrade,
@@ -85,12 +170,15 @@ def build_manifest(
     tool_version: str,
     *,
     extra_files: Sequence[tuple[str, bytes]] = (),
+    digests: Mapping[str, str] | None = None,
 ) -> bytes:
     """MANIFEST.json's bytes. ``extra_files`` are the other files of the directory
-    (``REVIEW.md``...) so that verify can tell them from files added by hand.
+    (``REVIEW.md``...) so that verify can tell them from files added by hand. ``digests``:
+    file name -> the sha256 of its content, when the caller has them already.
 
     ``entries`` must be in application order with ``order`` 1, 2, 3...
     """
+    known = digests or {}
     orders = [entry.order for entry in entries]
     if orders != list(range(1, len(entries) + 1)):
         raise ValueError(f"manifest entries must be numbered 1..{len(entries)}, got {orders}")
@@ -99,11 +187,13 @@ def build_manifest(
         "tool": "mig",
         "tool_version": tool_version,
         "dialect": dialect,
-        "entries": [_entry_json(entry) for entry in entries],
-        "files": [{"file": name, "sha256": sha256_hex(data)} for name, data in extra_files],
+        "entries": [_entry_json(entry, known) for entry in entries],
+        "files": [
+            {"file": name, "sha256": known.get(name) or sha256_hex(data)}
+            for name, data in extra_files
+        ],
     }
-    document["digest"] = manifest_digest(document)
-    return canonical_json(document)
+    return with_digest(document, canonical_json(document))
 
 
 def checked_relative(name: str) -> PurePosixPath:

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import io
 from pathlib import Path
-from typing import TYPE_CHECKING, TextIO
+from typing import TYPE_CHECKING, Any, TextIO
 
 from offline_sql.errors import UsageError
 from offline_sql.frame import describe_heads
@@ -180,15 +180,36 @@ def _offline(config: Config, command: str, target: str, options: OutputOptions) 
         buffer = io.StringIO()
         write_script(config, command, target, options, buffer)
         return buffer.getvalue()
-    ticket.check_output(options)
-    generated = generate(config, command, target, options)
-    review = ticket.review_of(generated) if options.output is not None or options.strict else None
-    if review is not None and options.strict:
+    checked = ticket.check_output(options)
+    forked: list[ticket.CoreReviews] = []
+
+    def start_reviews(*args: Any) -> None:
+        started = ticket.start_core_reviews(*args)
+        if started is not None:
+            forked.append(started)
+
+    framed: ticket.Framed | None = None
+    framing_error: Exception | None = None
+    try:
+        generated = generate(config, command, target, options, start_reviews=start_reviews)
+        if forked and options.output is not None:
+            # While the child reviews: the files, whose errors are raised where they
+            # always were (after the review's).
+            try:
+                framed = ticket.frame_files(generated, options)
+            except Exception as error:
+                framing_error = error
+        review = ticket.review_of(generated, forked[0] if forked else None)
+    finally:
+        for child in forked:
+            child.close()
+    if options.strict:
         ticket.refuse_on_errors(review)
     if options.output is not None:
-        assert review is not None
         try:
-            ticket.write(generated, review, options)
+            if framing_error is not None:
+                raise framing_error
+            ticket.write(generated, review, options, checked, framed)
         except UnicodeEncodeError as exc:
             title = (
                 f"{command} {describe_heads(generated.start)} -> {describe_heads(generated.end)}"

@@ -8,7 +8,10 @@ A DBA receives a directory (``0001_<rev>_<slug>.sql``, ``rollback/...``, ``REVIE
   the previous one untouched. ``--force`` replaces a directory exactly as mig wrote it (its
   MANIFEST.json is mig's, intact, and lists every file there, unedited, and nothing else) by
   renaming the old one aside, the new one in, then deleting the old one; any other non-empty
-  directory is refused, so a mistyped ``-o`` cannot delete sources. The hidden folders a
+  directory is refused, so a mistyped ``-o`` cannot delete sources. A directory that already
+  holds exactly the files (an unchanged ticket generated again) is kept as it is. The
+  directory is verified once, before generating (:func:`check_target`); when writing, an
+  ``lstat`` of each file tells whether anything changed since. The hidden folders a
   killed run leaves next to the target are removed by the next run (only those whose process
   is gone, see :func:`_remove_stale_siblings`).
 * **Checkable**: MANIFEST.json lists every file with its sha256, the order, and the sha256 of
@@ -28,11 +31,16 @@ import secrets
 import shutil
 import socket
 import sys
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
+from typing import TYPE_CHECKING
 
 from offline_sql.errors import OutputError
-from offline_sql.manifest import MANIFEST_NAME, checked_relative
+from offline_sql.manifest import MANIFEST_NAME, checked_relative, sha256_hex
+
+if TYPE_CHECKING:
+    from offline_sql.verify import Snapshot
 
 # ---- atomic directory write -----------------------------------------------------------------
 
@@ -133,16 +141,37 @@ def _remove_stale_siblings(out_dir: Path) -> None:
             shutil.rmtree(path, ignore_errors=True)
 
 
-def _check_target(out_dir: Path, force: bool) -> bool:
-    """Whether ``out_dir`` exists (and may be replaced); raises when it must not be touched."""
+@dataclass(frozen=True)
+class Checked:
+    """What :func:`check_target` found at the output directory, so that
+    :func:`write_directory` need not read it all again."""
+
+    out_dir: Path
+    """The directory checked (absolute)."""
+    force: bool
+    exists: bool
+    """Whether it exists (empty, or a directory mig wrote that ``--force`` replaces)."""
+    snapshot: Snapshot | None = None
+    """The directory mig wrote as :func:`offline_sql.verify.verify_directory` found it
+    intact (None: it does not exist or is empty)."""
+
+    def still(self) -> bool:
+        """Whether the directory is still as checked (then it need not be verified again)."""
+        if self.snapshot is None:
+            return not self.exists and not self.out_dir.exists() and not self.out_dir.is_symlink()
+        return self.snapshot.unchanged()
+
+
+def _check_target(out_dir: Path, force: bool) -> Checked:
+    """What is at ``out_dir`` (and may be replaced); raises when it must not be touched."""
     if out_dir.is_symlink():
         raise OutputError(f"output directory {out_dir} is a symlink: give the real path with -o")
     if not out_dir.exists():
-        return False
+        return Checked(out_dir, force, False)
     if not out_dir.is_dir():
         raise OutputError(f"output path {out_dir} exists and is not a directory: choose another -o")
     if not any(out_dir.iterdir()):
-        return True
+        return Checked(out_dir, force, True)
     if not force:
         raise OutputError(
             f"output directory {out_dir} is not empty: pass --force to replace it, "
@@ -155,21 +184,23 @@ def _check_target(out_dir: Path, force: bool) -> bool:
             f"refusing to replace {out_dir}: it contains the current or home directory; "
             "choose a dedicated -o directory"
         )
-    problem = _not_mig_output(out_dir)
+    problem, snapshot = _not_mig_output(out_dir)
     if problem:
         raise OutputError(
             f"refusing to replace {out_dir}: {problem}; --force only replaces a directory "
             "exactly as mig wrote it: move or delete it yourself, or choose another -o"
         )
-    return True
+    return Checked(out_dir, force, True, snapshot)
 
 
-def check_target(out_dir: Path, force: bool) -> None:
+def check_target(out_dir: Path, force: bool) -> Checked:
     """Refuse before any work what :func:`write_directory` would refuse after it: a long
     history should not run for minutes to be told the directory is not empty, not a
-    directory, or cannot be created. Raises :class:`OutputError`."""
+    directory, or cannot be created. Raises :class:`OutputError`. What it found is given
+    to :func:`write_directory` (``checked=``), which then only makes sure nothing changed
+    since (an ``lstat`` per file, see :meth:`offline_sql.verify.Snapshot.unchanged`)."""
     out_dir = Path(out_dir).absolute()
-    _check_target(out_dir, force)
+    checked = _check_target(out_dir, force)
     ancestor = out_dir.parent
     while not ancestor.exists() and not ancestor.is_symlink() and ancestor != ancestor.parent:
         ancestor = ancestor.parent
@@ -183,10 +214,12 @@ def check_target(out_dir: Path, force: bool) -> None:
             f"cannot create output directory {out_dir}: {ancestor} is not writable; "
             "choose another -o"
         )
+    return checked
 
 
-def _not_mig_output(out_dir: Path) -> str | None:
-    """Why ``out_dir`` is not a directory mig wrote and nobody changed since (None: it is).
+def _not_mig_output(out_dir: Path) -> tuple[str | None, Snapshot | None]:
+    """Why ``out_dir`` is not a directory mig wrote and nobody changed since (None: it is,
+    with the directory as found).
 
     A file named MANIFEST.json is not enough (web apps and other tools have one): the
     manifest must be mig's, in a format this mig knows, with an intact digest, and the
@@ -195,15 +228,44 @@ def _not_mig_output(out_dir: Path) -> str | None:
 
     manifest = out_dir / MANIFEST_NAME
     if not manifest.is_file() or manifest.is_symlink():
-        return f"it has no {MANIFEST_NAME}, so mig did not write it"
+        return f"it has no {MANIFEST_NAME}, so mig did not write it", None
     try:
         document = json.loads(manifest.read_bytes())
     except (OSError, ValueError):
         document = None
     if not isinstance(document, dict) or document.get("tool") != "mig":
-        return f"its {MANIFEST_NAME} is not one mig writes"
-    problems = verify_directory(out_dir).problems
-    return f"{problems[0]}" if problems else None
+        return f"its {MANIFEST_NAME} is not one mig writes", None
+    result = verify_directory(out_dir)
+    if result.problems:
+        return f"{result.problems[0]}", None
+    return None, result.snapshot
+
+
+def _same_content(
+    snapshot: Snapshot,
+    relatives: Sequence[PurePosixPath],
+    files: Sequence[tuple[str, bytes]],
+    digests: Mapping[str, str] | None,
+) -> bool:
+    """Whether the directory ``snapshot`` holds (verified intact) is exactly ``files``: the
+    same files and folders, each file with the same sha256."""
+    if snapshot.manifest is None:
+        return False
+    names = {str(relative) for relative in relatives}
+    folders = {str(parent) for relative in relatives for parent in relative.parents}
+    folders.discard(".")
+    if snapshot.entries.keys() != names | folders:
+        return False
+    for name, data in files:
+        if name in folders:
+            return False
+        known = snapshot.digests.get(name)
+        if known is None:
+            return False
+        digest = digests.get(name) if digests is not None else None
+        if (digest if digest is not None else sha256_hex(data)) != known:
+            return False
+    return True
 
 
 def _swap_in(new: Path, out_dir: Path, exists: bool) -> None:
@@ -220,12 +282,24 @@ def _swap_in(new: Path, out_dir: Path, exists: bool) -> None:
     shutil.rmtree(old, ignore_errors=True)
 
 
-def write_directory(out_dir: Path, files: Sequence[tuple[str, bytes]], *, force: bool) -> None:
+def write_directory(
+    out_dir: Path,
+    files: Sequence[tuple[str, bytes]],
+    *,
+    force: bool,
+    checked: Checked | None = None,
+    digests: Mapping[str, str] | None = None,
+) -> bool:
     """Write ``files`` (relative path, bytes) as the whole content of ``out_dir``, atomically.
 
     An existing non-empty ``out_dir`` is refused unless ``force`` and it holds a manifest
-    (mig wrote it); then it is replaced, never merged. Missing parent directories are
-    created. Raises :class:`OutputError`.
+    (mig wrote it); then it is replaced, never merged, unless it already holds exactly
+    ``files`` (verified intact, every file's sha256 the same): then it is kept as it is,
+    and False is returned (True: written). Missing parent directories are created.
+    ``checked`` is what :func:`check_target` found there before the files were rendered
+    (the directory is then only checked for changes since, not verified again);
+    ``digests`` (name -> sha256) the files' digests when the caller has them. Raises
+    :class:`OutputError`.
     """
     out_dir = Path(out_dir).absolute()
     relatives = [checked_relative(name) for name, _ in files]
@@ -235,8 +309,12 @@ def write_directory(out_dir: Path, files: Sequence[tuple[str, bytes]], *, force:
         if key in seen:
             raise OutputError(f"two output files are both named {relative}: this is a mig bug")
         seen.add(key)
-    exists = _check_target(out_dir, force)
+    same = checked is not None and (checked.out_dir, checked.force) == (out_dir, force)
+    if checked is None or not same or not checked.still():
+        checked = _check_target(out_dir, force)
     _remove_stale_siblings(out_dir)
+    if checked.snapshot is not None and _same_content(checked.snapshot, relatives, files, digests):
+        return False
     staging: Path | None = None
     try:
         out_dir.parent.mkdir(parents=True, exist_ok=True)
@@ -245,7 +323,7 @@ def write_directory(out_dir: Path, files: Sequence[tuple[str, bytes]], *, force:
         for relative, (_, data) in zip(relatives, files, strict=True):
             _write_file(staging, relative, data)
         _sync(staging, relatives)
-        _swap_in(staging, out_dir, exists)
+        _swap_in(staging, out_dir, checked.exists)
         staging = None
     except OSError as error:
         reason = error.strerror or str(error)
@@ -253,3 +331,4 @@ def write_directory(out_dir: Path, files: Sequence[tuple[str, bytes]], *, force:
     finally:
         if staging is not None:
             shutil.rmtree(staging, ignore_errors=True)
+    return True

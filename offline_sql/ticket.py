@@ -20,7 +20,8 @@ temporary directory and renames it into place, so a failure leaves nothing half-
 
 from __future__ import annotations
 
-from dataclasses import replace
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Literal
 
@@ -30,10 +31,15 @@ from offline_sql.meter import metered
 from offline_sql.script.template import slugify
 
 if TYPE_CHECKING:
+    from offline_sql.frame import Spelling
     from offline_sql.generate import Generated, OutputOptions, RenderedStep
-    from offline_sql.review import Review, ReviewedStep
+    from offline_sql.manifest import ManifestEntry
+    from offline_sql.output import Checked
+    from offline_sql.project import Project
+    from offline_sql.review import Review, ReviewedStep, StepReview
     from offline_sql.review.rules import Rule
     from offline_sql.script.header import RevisionHeader
+    from offline_sql.stepcache import DialectContext
 
 _DIRECTION_WORD: dict[str, Literal["upgrade", "downgrade"]] = {"up": "upgrade", "down": "downgrade"}
 
@@ -55,16 +61,18 @@ def rollback_blockers(generated: Generated) -> dict[str, str]:
     return blocked
 
 
-def review_of(generated: Generated) -> Review:
+def review_of(generated: Generated, forked: CoreReviews | None = None) -> Review:
     """The review of the steps as rendered, with what the schema state knew before each.
 
     What the review finds in a step's statements is kept in the step cache under the
     step's rendering (:func:`offline_sql.review.core_review`): a step reviewed before is
     neither parsed nor looked up in the schema again; only its flags (downgrade missing or
-    empty, rollback blocked) are judged anew."""
+    empty, rollback blocked) are judged anew. ``forked``: the core reviews a child process
+    made while the steps were being generated (:func:`start_core_reviews`); a step it did
+    not review (it failed, or warned) is reviewed here, as without it."""
     import pickle
 
-    from offline_sql.review import StepReview, core_review, review
+    from offline_sql.review import core_review, review
     from offline_sql.review_steps import FINDINGS
     from offline_sql.stepcache import review_key
     from offline_sql.tablemap import PICKLE_PROTOCOL
@@ -74,12 +82,15 @@ def review_of(generated: Generated) -> Review:
     blocked = rollback_blockers(generated)
     allow = frozenset(project.config.review_allow)
     name, sqlglot_name, rules = _review_target(generated)
+    made = forked.take() if forked is not None else {}
 
     def core_of(index: int, rendered: RenderedStep) -> StepReview:
         kept = generated.reviews.get(index)
         if kept is not None:
             return kept
-        found = core_review(_reviewed(generated, rendered, blocked), sqlglot_name, allow, rules)
+        found = made.get(index)
+        if found is None:
+            found = core_review(_reviewed(generated, rendered, blocked), sqlglot_name, allow, rules)
         if rendered.cache_key is not None and cache is not None:
             key = review_key(FINDINGS, rendered.cache_key)
             cache.remember_review(key, pickle.dumps(found, protocol=PICKLE_PROTOCOL))
@@ -94,6 +105,170 @@ def review_of(generated: Generated) -> Review:
     finally:
         if cache is not None:
             cache.flush()
+
+
+class CoreReviews:
+    """The core reviews (:func:`offline_sql.review.core_review`) a forked child process
+    makes of the steps while the parent goes on generating; they come back pickled over a
+    pipe. :meth:`take` waits for them; :meth:`close` ends the child when they are no
+    longer wanted (generation failed)."""
+
+    def __init__(self, pid: int, descriptor: int) -> None:
+        self.pid = pid
+        self.descriptor = descriptor
+        self._done = False
+
+    def take(self) -> dict[int, StepReview]:
+        """index -> core review, of the steps the child reviewed ({} if it failed)."""
+        import os
+        import pickle
+
+        from offline_sql.review import StepReview
+
+        if self._done:
+            return {}
+        chunks: list[bytes] = []
+        try:
+            with os.fdopen(self.descriptor, "rb") as pipe:
+                chunks.append(pipe.read())
+        except OSError:
+            chunks = []
+        finally:
+            self._done = True
+            _, status = os.waitpid(self.pid, 0)
+        if os.waitstatus_to_exitcode(status) != 0 or not chunks:
+            return {}
+        try:
+            found = pickle.loads(b"".join(chunks))
+        except Exception:  # a truncated answer: everything is reviewed here instead
+            return {}
+        if not isinstance(found, dict):
+            return {}
+        return {i: r for i, r in found.items() if isinstance(i, int) and isinstance(r, StepReview)}
+
+    def close(self) -> None:
+        """End the child if its reviews were not taken (nothing is left running)."""
+        import contextlib
+        import os
+        import signal
+
+        if self._done:
+            return
+        self._done = True
+        with contextlib.suppress(OSError):
+            os.kill(self.pid, signal.SIGKILL)
+        os.close(self.descriptor)
+        os.waitpid(self.pid, 0)
+
+
+def can_fork() -> bool:
+    """Whether reviews may run in a forked child on another core: on Linux (elsewhere
+    ``fork`` is missing or, on macOS, unsafe in a process that has used system frameworks),
+    in a process running one thread (forking a threaded process is unsafe: another
+    thread may hold a lock the child then waits for; Python 3.12+ warns), that may use
+    more than one CPU (on one, the child would only take turns with the parent)."""
+    import os
+    import sys
+    import threading
+
+    if not sys.platform.startswith("linux") or not hasattr(os, "fork"):
+        return False
+    if threading.active_count() != 1:
+        return False
+    try:
+        if len(os.listdir("/proc/self/task")) != 1:  # threads Python did not start too
+            return False
+    except OSError:
+        return False
+    try:
+        cpus = len(os.sched_getaffinity(0))
+    except (AttributeError, OSError):
+        cpus = os.cpu_count() or 1
+    return cpus > 1
+
+
+def start_core_reviews(
+    project: Project,
+    context: DialectContext,
+    rendered: Sequence[RenderedStep],
+    known: Mapping[int, StepReview],
+) -> CoreReviews | None:
+    """Fork a child that makes the core review of every step of ``rendered`` not in
+    ``known`` (cached), on the second core, while the parent renders the rest (the
+    downgrade checks, the rollback, the files). None when there is nothing to review or no
+    fork (:func:`can_fork`): then :func:`review_of` reviews every step itself.
+
+    The child stops at the first step whose review fails or says anything (a warning, a
+    log record): the parent reviews that step and the rest, so errors and messages are
+    exactly those of a run without the child, in the same order."""
+    import os
+
+    todo = [index for index in range(len(rendered)) if index not in known]
+    if not todo or not can_fork():
+        return None
+    read, write = os.pipe()
+    pid = os.fork()
+    if pid == 0:  # pragma: no cover - the child (its results are checked by the parent)
+        status = 1
+        try:
+            os.close(read)
+            found = _core_reviews_quietly(project, context, rendered, todo)
+            import pickle
+
+            from offline_sql.tablemap import PICKLE_PROTOCOL
+
+            data = pickle.dumps(found, protocol=PICKLE_PROTOCOL)
+            with os.fdopen(write, "wb") as pipe:
+                pipe.write(data)
+            status = 0
+        finally:
+            os._exit(status)
+    os.close(write)
+    return CoreReviews(pid, read)
+
+
+def _core_reviews_quietly(
+    project: Project,
+    context: DialectContext,
+    rendered: Sequence[RenderedStep],
+    todo: Sequence[int],
+) -> dict[int, StepReview]:
+    """The child's work: the core review of each step of ``todo``, in order, up to the first
+    that fails, warns or logs (nothing of it is shown: the parent redoes that step)."""
+    import logging
+    import warnings
+
+    from offline_sql.review import core_review
+
+    said: list[object] = []
+
+    def keep(self: logging.Logger, record: logging.LogRecord) -> None:
+        said.append(record)
+
+    found: dict[int, StepReview] = {}
+    handlers = logging.Logger.callHandlers
+    logging.Logger.callHandlers = keep  # type: ignore[method-assign]
+    try:
+        target = context.review
+        if target is not None:
+            sqlglot_name, rules = target.sqlglot_name, target.rules()
+        else:
+            sqlglot_name, rules = project.dialect.sqlglot_name, project.dialect.review_rules
+        allow = frozenset(project.config.review_allow)
+        with warnings.catch_warnings(record=True) as warned:
+            warnings.simplefilter("always")
+            for index in todo:
+                try:
+                    step = _reviewed_step(project, context.spelling, rendered[index])
+                    review = core_review(step, sqlglot_name, allow, rules)
+                except Exception:
+                    break
+                if said or warned:
+                    break
+                found[index] = review
+    finally:
+        logging.Logger.callHandlers = handlers  # type: ignore[method-assign]
+    return found
 
 
 def _review_target(generated: Generated) -> tuple[str, str, tuple[Rule, ...]]:
@@ -111,33 +286,53 @@ def _reviewed(
 ) -> ReviewedStep:
     """One rendered step as the review takes it; ``parsed=False`` leaves out what only the
     statement rules read (placements, refusals), for a step whose review is cached."""
+    return _reviewed_step(
+        generated.project,
+        generated.spelling,
+        r,
+        has_downgrade=r.step.revision not in generated.no_downgrade,
+        rollback_blocked_by=blocked.get(r.step.revision),
+        empty_downgrade=r.step.revision in generated.empty_downgrades,
+        parsed=parsed,
+    )
+
+
+def _reviewed_step(
+    project: Project,
+    spelling: Spelling,
+    r: RenderedStep,
+    *,
+    has_downgrade: bool = True,
+    rollback_blocked_by: str | None = None,
+    empty_downgrade: bool = False,
+    parsed: bool = True,
+) -> ReviewedStep:
+    """:func:`_reviewed` from its parts (the flags default to the neutral ones the core
+    review uses)."""
     from offline_sql.frame import FrameOptions, placements
     from offline_sql.offline import framed_step
     from offline_sql.review import ReviewedStep
 
-    project = generated.project
     options = FrameOptions(transaction_per_migration=project.config.transaction_per_migration)
     return ReviewedStep(
         revision=r.step.revision,
         message=r.header.message if r.header else "",
         direction=_DIRECTION_WORD[r.step.direction],
         statements=r.statements,
-        has_downgrade=r.step.revision not in generated.no_downgrade,
+        has_downgrade=has_downgrade,
         allow=r.header.allow_findings if r.header else (),
         existing_tables=r.existing_tables,
         existing_columns=r.existing_columns or {},
         before=r.before,
-        in_transaction=(
-            placements(generated.spelling, framed_step(r), options) if parsed else None
-        ),
+        in_transaction=placements(spelling, framed_step(r), options) if parsed else None,
         refused_in_transaction=(
             tuple(project.dialect.refuses_in_transaction(s.sql) for s in r.statements)
             if parsed
             else None
         ),
         source=r.header.path if r.header else None,
-        rollback_blocked_by=blocked.get(r.step.revision),
-        empty_downgrade=r.step.revision in generated.empty_downgrades,
+        rollback_blocked_by=rollback_blocked_by,
+        empty_downgrade=empty_downgrade,
     )
 
 
@@ -145,13 +340,14 @@ def _revision(rendered: RenderedStep) -> str:
     return rendered.step.revision
 
 
-def check_output(options: OutputOptions) -> None:
+def check_output(options: OutputOptions) -> Checked | None:
     """Before generating: the output directory can be written (see
-    :func:`offline_sql.output.check_target`)."""
+    :func:`offline_sql.output.check_target`); what was found there, for :func:`write`."""
     from offline_sql.output import check_target
 
     if options.output is not None:
-        check_target(options.output, options.force)
+        return check_target(options.output, options.force)
+    return None
 
 
 def refuse_on_errors(review: Review) -> None:
@@ -190,14 +386,23 @@ def _range(rendered: RenderedStep) -> str:
     return f"{describe_heads(step.heads_before)} -> {describe_heads(step.heads_after)}"
 
 
-def write(generated: Generated, review: Review, options: OutputOptions) -> None:
-    """Render every file, then write the directory atomically."""
-    from offline_sql.manifest import ManifestEntry, build_manifest
-    from offline_sql.offline import frame
-    from offline_sql.output import write_directory
-    from offline_sql.review.report import render_markdown
+@dataclass
+class Framed:
+    """Every script file of the directory, framed; what :func:`write` adds them is the review
+    (``REVIEW.md``) and the manifest. Framed before the review is taken, while a forked child
+    may still be reviewing (:func:`start_core_reviews`)."""
 
-    assert options.output is not None
+    files: list[tuple[str, bytes]]
+    entries: list[ManifestEntry]
+    unmatched_rollback: list[tuple[str, bytes]]
+    """Rollback files of no upgrade file (listed among the manifest's other files)."""
+
+
+def frame_files(generated: Generated, options: OutputOptions) -> Framed:
+    """Frame the scripts and rollback scripts of the directory (nothing is written)."""
+    from offline_sql.manifest import ManifestEntry
+    from offline_sql.offline import frame
+
     files: list[tuple[str, bytes]] = []
     rollback: dict[str, tuple[str, bytes]] = {}
     total = len(generated.rollback)
@@ -234,13 +439,38 @@ def write(generated: Generated, review: Review, options: OutputOptions) -> None:
                 rollback_content=back[1] if back else None,
             )
         )
+    return Framed(files, entries, list(rollback.values()))
+
+
+def write(
+    generated: Generated,
+    review: Review,
+    options: OutputOptions,
+    checked: Checked | None = None,
+    framed: Framed | None = None,
+) -> None:
+    """Frame every file (unless ``framed`` already), then write the directory atomically
+    (``checked``: what :func:`check_output` found there; a directory that already holds
+    exactly these files is kept as it is)."""
+    from offline_sql.manifest import build_manifest, sha256_hex
+    from offline_sql.output import write_directory
+    from offline_sql.review.report import render_markdown
+
+    assert options.output is not None
+    if framed is None:
+        framed = frame_files(generated, options)
+    files = list(framed.files)
     report = render_markdown(review).encode()
     files.append(("REVIEW.md", report))
-    extra = [("REVIEW.md", report), *rollback.values()]
-    files.append(
-        (
-            "MANIFEST.json",
-            build_manifest(entries, _review_target(generated)[0], __version__, extra_files=extra),
-        )
+    extra = [("REVIEW.md", report), *framed.unmatched_rollback]
+    digests = {name: sha256_hex(data) for name, data in files}
+    manifest = build_manifest(
+        framed.entries,
+        _review_target(generated)[0],
+        __version__,
+        extra_files=extra,
+        digests=digests,
     )
-    write_directory(options.output, files, force=options.force)
+    files.append(("MANIFEST.json", manifest))
+    digests["MANIFEST.json"] = sha256_hex(manifest)
+    write_directory(options.output, files, force=options.force, checked=checked, digests=digests)

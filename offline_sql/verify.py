@@ -8,8 +8,12 @@ an empty list means the directory is intact. The command exits 1 on any problem.
 from __future__ import annotations
 
 import json
+import os
 import re
-from dataclasses import dataclass
+import stat
+import time
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -19,11 +23,69 @@ from offline_sql.manifest import (
     MANIFEST_NAME,
     canonical_json,
     checked_relative,
-    manifest_digest,
     sha256_hex,
+    with_digest,
 )
 
 _ORDER_PREFIX = re.compile(r"^(\d+)_")
+
+
+RACY_NS = 50_000_000
+"""A file changed less than this (50 ms) before a snapshot was taken may change again
+without its modification time moving (file systems keep times in ticks, some as coarse as
+this): :meth:`Snapshot.unchanged` reads such a file again rather than trust its times."""
+
+StatKey = tuple[int, int, int, int, int]
+"""What a snapshot keeps of an entry's ``lstat``: mode, inode, size, mtime and ctime (ns)."""
+
+
+def _stat_key(status: os.stat_result) -> StatKey:
+    return (
+        status.st_mode,
+        status.st_ino,
+        status.st_size,
+        status.st_mtime_ns,
+        status.st_ctime_ns,
+    )
+
+
+@dataclass(frozen=True)
+class Snapshot:
+    """A directory as :func:`verify_directory` found it: every entry's ``lstat`` and the
+    sha256 it read from each file, taken at ``taken_ns``. Checking it again
+    (:meth:`unchanged`) costs an ``lstat`` per entry, not a read of every file."""
+
+    root: Path
+    taken_ns: int
+    entries: Mapping[str, StatKey]
+    """Relative path (``/``-separated) -> its ``lstat``, for every file, symlink and folder."""
+    digests: Mapping[str, str] = field(default_factory=dict)
+    """Relative path -> sha256 of the bytes read, for every regular file read."""
+    manifest: bytes | None = None
+    """MANIFEST.json's bytes as read."""
+
+    def unchanged(self) -> bool:
+        """Whether the directory still holds exactly what was snapshot: the same entries
+        with the same ``lstat``; a file modified within :data:`RACY_NS` of the snapshot
+        (it may have changed since without its modification time moving) is read again."""
+        try:
+            now = _scan(self.root)
+        except OSError:
+            return False
+        if now.keys() != self.entries.keys():
+            return False
+        racy_from = self.taken_ns - RACY_NS
+        for name, key in now.items():
+            if key != self.entries[name]:
+                return False
+            if stat.S_ISREG(key[0]) and key[3] >= racy_from:
+                try:
+                    data = (self.root / name).read_bytes()
+                except OSError:
+                    return False
+                if sha256_hex(data) != self.digests.get(name):
+                    return False
+        return True
 
 
 @dataclass(frozen=True)
@@ -31,34 +93,59 @@ class VerifyResult:
     path: Path
     problems: tuple[str, ...]
     files_checked: int
+    snapshot: Snapshot | None = None
+    """The directory as checked (None when it was not read: no directory, no manifest)."""
 
     @property
     def ok(self) -> bool:
         return not self.problems
 
 
-def _load_manifest(root: Path) -> tuple[dict[str, Any] | None, list[str]]:
+def _scan(root: Path) -> dict[str, StatKey]:
+    """Relative path -> ``lstat`` of every entry under ``root`` (folders included), with
+    ``os.scandir``: one directory read per folder, no path object per file."""
+    found: dict[str, StatKey] = {}
+    pending: list[tuple[str, str]] = [(str(root), "")]
+    while pending:
+        folder, prefix = pending.pop()
+        with os.scandir(folder) as listing:
+            for entry in listing:
+                name = prefix + entry.name
+                status = entry.stat(follow_symlinks=False)
+                found[name] = _stat_key(status)
+                if stat.S_ISDIR(status.st_mode):
+                    pending.append((entry.path, name + "/"))
+    return found
+
+
+def _load_manifest(root: Path) -> tuple[dict[str, Any] | None, list[str], bytes | None]:
     path = root / MANIFEST_NAME
     if not path.is_file():
-        return None, [f"{MANIFEST_NAME} is missing: {root} is not a mig output directory"]
+        return None, [f"{MANIFEST_NAME} is missing: {root} is not a mig output directory"], None
     raw = path.read_bytes()
     try:
         document = json.loads(raw)
     except (UnicodeDecodeError, json.JSONDecodeError) as error:
-        return None, [f"{MANIFEST_NAME} is not valid JSON ({error}): it was edited"]
+        return None, [f"{MANIFEST_NAME} is not valid JSON ({error}): it was edited"], raw
     if not isinstance(document, dict) or not isinstance(document.get("entries"), list):
-        return None, [f"{MANIFEST_NAME} has no entries list: it was edited"]
+        return None, [f"{MANIFEST_NAME} has no entries list: it was edited"], raw
     if document.get("format") != MANIFEST_FORMAT:
-        return None, [
-            f"{MANIFEST_NAME} format {document.get('format')!r} is not {MANIFEST_FORMAT}: "
-            "verify it with the mig version that wrote it"
-        ]
+        return (
+            None,
+            [
+                f"{MANIFEST_NAME} format {document.get('format')!r} is not {MANIFEST_FORMAT}: "
+                "verify it with the mig version that wrote it"
+            ],
+            raw,
+        )
     problems = []
-    if document.get("digest") != manifest_digest(document):
+    body = {key: value for key, value in document.items() if key != "digest"}
+    encoded = canonical_json(body)
+    if document.get("digest") != sha256_hex(encoded):
         problems.append(f"{MANIFEST_NAME} was edited: its content does not match its digest")
-    elif canonical_json(document) != raw:
+    elif with_digest(body, encoded) != raw:
         problems.append(f"{MANIFEST_NAME} was edited: its bytes are not as mig wrote them")
-    return document, problems
+    return document, problems, raw
 
 
 def _expected_files(document: dict[str, Any]) -> tuple[dict[str, str], list[str]]:
@@ -106,37 +193,37 @@ def _order_problems(entries: list[Any]) -> list[str]:
     return problems
 
 
-def _files_on_disk(root: Path) -> set[str]:
-    return {
-        path.relative_to(root).as_posix()
-        for path in root.rglob("*")
-        if path.is_file() or path.is_symlink()
-    }
-
-
 def verify_directory(path: Path) -> VerifyResult:
-    """Check ``path`` against its MANIFEST.json (see module doc)."""
+    """Check ``path`` against its MANIFEST.json (see module doc). The result carries the
+    directory's :class:`Snapshot` as checked."""
     root = Path(path)
     if not root.is_dir():
         return VerifyResult(root, (f"{root} is not a directory",), 0)
-    document, problems = _load_manifest(root)
+    taken_ns = time.time_ns()
+    entries = _scan(root)
+    document, problems, raw = _load_manifest(root)
     if document is None:
         return VerifyResult(root, tuple(problems), 0)
     expected, listing_problems = _expected_files(document)
     problems += listing_problems
     problems += _order_problems(document["entries"])
-    on_disk = _files_on_disk(root) - {MANIFEST_NAME}
+    on_disk = {
+        name for name, key in entries.items() if stat.S_ISREG(key[0]) or stat.S_ISLNK(key[0])
+    } - {MANIFEST_NAME}
+    digests: dict[str, str] = {MANIFEST_NAME: sha256_hex(raw or b"")}
     for name in sorted(expected):
-        file = root / name
         if name not in on_disk:
             problems.append(f"missing: {name}")
-        elif file.is_symlink():
+        elif stat.S_ISLNK(entries[name][0]):
             problems.append(f"replaced by a symlink: {name}")
-        elif sha256_hex(file.read_bytes()) != expected[name]:
-            problems.append(f"edited: {name} (sha256 differs from {MANIFEST_NAME})")
+        else:
+            digests[name] = sha256_hex((root / name).read_bytes())
+            if digests[name] != expected[name]:
+                problems.append(f"edited: {name} (sha256 differs from {MANIFEST_NAME})")
     for name in sorted(on_disk - set(expected)):
         problems.append(f"added: {name} (not in {MANIFEST_NAME})")
-    return VerifyResult(root, tuple(problems), len(expected))
+    snapshot = Snapshot(root, taken_ns, entries, digests, raw)
+    return VerifyResult(root, tuple(problems), len(expected), snapshot)
 
 
 def verify(out_dir: Path) -> list[str]:

@@ -316,3 +316,151 @@ def test_the_only_copy_of_the_previous_output_is_kept(tmp_path: Path) -> None:
     kept = leftover(tmp_path / "out", "old", dead_pid())
     output._remove_stale_siblings(tmp_path / "out")
     assert kept.is_dir()
+
+
+# ---- --force over a directory checked before generating --------------------------------------
+
+
+def mig_files(*files: tuple[str, bytes]) -> list[tuple[str, bytes]]:
+    """``files`` and the MANIFEST.json listing them, as mig writes a directory."""
+    manifest = build_manifest([], "sqlite", "0.1.0", extra_files=list(files))
+    return [*files, ("MANIFEST.json", manifest)]
+
+
+def identities(root: Path) -> dict[str, tuple[int, int]]:
+    return {
+        p.relative_to(root).as_posix(): (p.stat().st_ino, p.stat().st_mtime_ns)
+        for p in root.rglob("*")
+    }
+
+
+def test_force_keeps_a_directory_that_already_holds_the_files(tmp_path: Path) -> None:
+    """Generating an unchanged ticket again rewrites nothing (same bytes, same files)."""
+    files = mig_files(*FILES)
+    assert write_directory(tmp_path / "out", files, force=False)
+    before = identities(tmp_path / "out")
+    checked = output.check_target(tmp_path / "out", force=True)
+    assert not write_directory(tmp_path / "out", files, force=True, checked=checked)
+    assert not write_directory(tmp_path / "out", files, force=True)
+    assert identities(tmp_path / "out") == before
+    assert listing(tmp_path / "out") == dict(files)
+    assert siblings(tmp_path) == ["out"]
+
+
+EDITED = ("0001_ab12_add_users.sql", b"CREATE TABLE users (id BIGINT);\n")
+
+
+@pytest.mark.parametrize(
+    "wanted",
+    [[EDITED, *FILES[1:]], [*FILES, ("extra.sql", b"SELECT 1;\n")], FILES[1:]],
+    ids=["edited", "added", "removed"],
+)
+def test_force_replaces_a_directory_holding_other_files(
+    tmp_path: Path, wanted: list[tuple[str, bytes]]
+) -> None:
+    write_directory(tmp_path / "out", mig_files(*FILES), force=False)
+    checked = output.check_target(tmp_path / "out", force=True)
+    assert write_directory(tmp_path / "out", mig_files(*wanted), force=True, checked=checked)
+    assert listing(tmp_path / "out") == dict(mig_files(*wanted))
+    assert siblings(tmp_path) == ["out"]
+
+
+def test_an_empty_folder_added_by_hand_is_not_kept(tmp_path: Path) -> None:
+    files = mig_files(*FILES)
+    write_directory(tmp_path / "out", files, force=False)
+    (tmp_path / "out" / "notes").mkdir()
+    assert write_directory(tmp_path / "out", files, force=True)
+    assert not (tmp_path / "out" / "notes").exists()
+
+
+def test_an_edit_after_the_check_is_caught_when_writing(tmp_path: Path) -> None:
+    """The directory is verified once, before generating; an edit made while mig generates
+    is still caught (its lstat changed), and the directory is left as it is."""
+    write_directory(tmp_path / "out", mig_files(*FILES), force=False)
+    checked = output.check_target(tmp_path / "out", force=True)
+    (tmp_path / "out" / "REVIEW.md").write_bytes(b"# my notes\n")
+    with pytest.raises(OutputError, match=r"refusing to replace .*edited: REVIEW\.md"):
+        write_directory(tmp_path / "out", mig_files(*FILES), force=True, checked=checked)
+    assert listing(tmp_path / "out")["REVIEW.md"] == b"# my notes\n"
+
+
+def test_a_file_changed_within_the_time_granularity_is_read_again(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A file system whose times did not move (coarse ticks): the snapshot's lstat still
+    matches, but a file changed that close to the check is read again, not trusted."""
+    from offline_sql import verify
+
+    write_directory(tmp_path / "out", mig_files(*FILES), force=False)
+    checked = output.check_target(tmp_path / "out", force=True)
+    assert checked.snapshot is not None and checked.still()
+    entries = dict(checked.snapshot.entries)
+    (tmp_path / "out" / "REVIEW.md").write_bytes(b"# edited!\n")
+    monkeypatch.setattr(verify, "_scan", lambda root: entries)
+    assert not checked.still()
+    with pytest.raises(OutputError, match=r"refusing to replace .*edited: REVIEW\.md"):
+        write_directory(tmp_path / "out", mig_files(*FILES), force=True, checked=checked)
+
+
+def test_an_old_unchanged_file_is_trusted_by_its_lstat(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import os
+
+    write_directory(tmp_path / "out", mig_files(*FILES), force=False)
+    old = 1_000_000_000
+    for path in (tmp_path / "out").rglob("*"):
+        os.utime(path, ns=(old, old))
+    checked = output.check_target(tmp_path / "out", force=True)
+    assert checked.snapshot is not None
+    monkeypatch.setattr(Path, "read_bytes", lambda self: pytest.fail(f"{self} read again"))
+    assert checked.still()
+
+
+# ---- the canonical JSON, made without json's pure-Python indenting encoder ---------------
+
+
+def reference_json(document: Any) -> bytes:
+    return (json.dumps(document, sort_keys=True, indent=2, ensure_ascii=False) + "\n").encode()
+
+
+@pytest.mark.parametrize(
+    "document",
+    [
+        {},
+        [],
+        {"b": [], "a": {}, "c": [[], [{}], {"z": [1, -2, True, False, None]}]},
+        {"text": 'tab\t quote" backslash\\ newline\n é \u2028 \x00 \U0001f600'},
+        {1: "int key"},  # left to json.dumps
+        {"f": 1.5, "t": (1, 2)},
+        [float("nan"), 10**30, -0],
+    ],
+)
+def test_canonical_json_is_json_dumps(document: Any) -> None:
+    from offline_sql.manifest import canonical_json
+
+    assert canonical_json(document) == reference_json(document)
+
+
+def test_the_manifest_is_encoded_as_json_dumps_would(tmp_path: Path) -> None:
+    entries = [entry(order, message=f"étape {order} \"x\"\t") for order in range(1, 40)]
+    data = build_manifest(entries, "postgresql", "0.1.0", extra_files=[("REVIEW.md", b"r")])
+    assert data == reference_json(json.loads(data))
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        {"dialect": "sqlite", "entries": [], "files": []},
+        {"dialect": {"entries": 1}, "entries": [{"entries": 2}], "format": 1},
+        {"entries": []},  # no key before "digest": not spliced
+        {"a": 1, "dz": 2, "entries": []},  # a key between "digest" and "entries"
+        {"a": 1},  # no entries
+    ],
+)
+def test_with_digest_is_the_whole_document_encoded(body: dict[str, Any]) -> None:
+    from offline_sql.manifest import canonical_json, sha256_hex, with_digest
+
+    encoded = canonical_json(body)
+    whole = {**body, "digest": sha256_hex(encoded)}
+    assert with_digest(body, encoded) == reference_json(whole)

@@ -1,0 +1,243 @@
+"""The review of ``-o DIR`` in a forked child (:func:`offline_sql.ticket.start_core_reviews`):
+the directory is byte for byte the one a run without the child writes, and a failure
+(of the review or of the generation going on beside it) reports exactly as before, writes
+nothing and leaves no child behind."""
+
+from __future__ import annotations
+
+import os
+import time
+import warnings
+from pathlib import Path
+from typing import Any
+
+import pytest
+from click.testing import CliRunner, Result
+from helpers import Rev, make_project
+
+from offline_sql import ticket
+from offline_sql.cli import cli
+
+HISTORY = (
+    Rev("a1", None, "create users", upgrade=(
+        'op.create_table("users", sa.Column("id", sa.Integer, primary_key=True),\n'
+        '                sa.Column("name", sa.String(20)))'),
+        downgrade='op.drop_table("users")'),
+    Rev("b2", "a1", "add email", upgrade=(
+        'op.add_column("users", sa.Column("email", sa.String(50), nullable=False))\n'
+        'op.create_index("ix_users_email", "users", ["email"])'),
+        downgrade='op.drop_index("ix_users_email", table_name="users")\n'
+                  'op.drop_column("users", "email")'),
+    Rev("c3", "b2", "widen name", upgrade=(
+        'op.alter_column("users", "name", type_=sa.String(80))\n'
+        'op.execute("UPDATE users SET name = \'x\' WHERE name IS NULL")'),
+        downgrade='op.alter_column("users", "name", type_=sa.String(20))'),
+    Rev("d4", "c3", "drop users", upgrade='op.drop_table("users")'),
+)  # fmt: skip
+"""Findings of several rules (a NOT NULL column without default, a type change, a data
+update, a drop, a revision without downgrade)."""
+
+
+def mig(*args: str) -> Result:
+    return CliRunner().invoke(cli, list(args))
+
+
+def listing(root: Path) -> dict[str, bytes]:
+    return {p.relative_to(root).as_posix(): p.read_bytes() for p in root.rglob("*") if p.is_file()}
+
+
+@pytest.fixture
+def children(monkeypatch: pytest.MonkeyPatch) -> list[ticket.CoreReviews]:
+    """The children started (reviews forked whenever there is something to review)."""
+    started: list[ticket.CoreReviews] = []
+    real = ticket.start_core_reviews
+
+    def recording(*args: object) -> ticket.CoreReviews | None:
+        child = real(*args)  # type: ignore[arg-type]
+        if child is not None:
+            started.append(child)
+        return child
+
+    monkeypatch.setattr(ticket, "can_fork", lambda: True)
+    monkeypatch.setattr(ticket, "start_core_reviews", recording)
+    return started
+
+
+def gone(child: ticket.CoreReviews) -> bool:
+    """Whether the child was reaped (no zombie, nothing running)."""
+    try:
+        os.waitpid(child.pid, os.WNOHANG)
+    except ChildProcessError:
+        return True
+    return False
+
+
+def run(
+    config: Path, out: Path, *extra: str, fork: bool, patch: pytest.MonkeyPatch, force: bool = False
+) -> Result:
+    if not fork:
+        patch.setattr(ticket, "can_fork", lambda: False)
+    force_it = ("--force",) if force else ()
+    return mig("-c", str(config), *extra, "upgrade", "head", "--sql", "-o", str(out), *force_it)
+
+
+@pytest.mark.parametrize("dialect", ["sqlite", "postgresql", "mysql", "mssql", "oracle"])
+@pytest.mark.parametrize("cache", [True, False], ids=["cache", "no-cache"])
+def test_fork_and_no_fork_write_the_same_directory(
+    tmp_path: Path, children: list[ticket.CoreReviews], dialect: str, cache: bool
+) -> None:
+    written = {}
+    for fork in (True, False):
+        config = make_project(tmp_path / f"project-{fork}", HISTORY)
+        extra = ("--dialect", dialect, *(() if cache else ("--no-cache",)))
+        with pytest.MonkeyPatch.context() as patch:
+            result = run(config, tmp_path / f"out-{fork}", *extra, fork=fork, patch=patch)
+        assert result.exit_code == 0, result.stderr
+        written[fork] = listing(tmp_path / f"out-{fork}")
+    assert len(children) == 1 and gone(children[0])
+    assert written[True] == written[False]
+    assert b"drop-table" in written[True]["REVIEW.md"]
+
+
+def test_a_second_run_reviews_nothing_in_a_child(
+    tmp_path: Path, children: list[ticket.CoreReviews]
+) -> None:
+    config = make_project(tmp_path / "project", HISTORY)
+    old = 1_000_000_000_000_000_000  # scripts long unchanged: the step cache trusts them
+    for script in (tmp_path / "project").rglob("*.py"):
+        os.utime(script, ns=(old, old))
+    with pytest.MonkeyPatch.context() as patch:
+        first = run(config, tmp_path / "out", fork=True, patch=patch)
+        kept = listing(tmp_path / "out")
+        second = run(config, tmp_path / "out", fork=True, patch=patch, force=True)
+    assert (first.exit_code, second.exit_code) == (0, 0), second.stderr
+    assert len(children) == 1  # the second run's reviews all come from the step cache
+    assert listing(tmp_path / "out") == kept
+
+
+def test_a_failing_review_reports_as_without_the_child(
+    tmp_path: Path, children: list[ticket.CoreReviews]
+) -> None:
+    history = (*HISTORY[:3], Rev("d4", "c3", "drop users", upgrade='op.drop_table("users")',
+               prelude='mig_allow = ("drop-tabel",)\n'))  # fmt: skip
+    results = {}
+    for fork in (True, False):
+        config = make_project(tmp_path / f"project-{fork}", history)
+        with pytest.MonkeyPatch.context() as patch:
+            results[fork] = run(config, tmp_path / f"out-{fork}", fork=fork, patch=patch)
+        assert not (tmp_path / f"out-{fork}").exists()
+        assert sorted(p.name for p in tmp_path.iterdir()) == sorted(
+            f"project-{done}" for done in (True, False)[: 1 + (not fork)]
+        )
+    assert results[True].exit_code == results[False].exit_code == 1
+    assert "unknown review rule(s) drop-tabel" in results[True].stderr
+    assert results[True].stderr.replace("project-True", "project-False") == results[False].stderr
+    assert len(children) == 1 and gone(children[0])
+
+
+def test_a_generation_failing_after_the_fork_leaves_nothing(
+    tmp_path: Path, children: list[ticket.CoreReviews]
+) -> None:
+    """The downgrade of c3 fails: after the steps are rendered (and the child started)."""
+    broken = Rev(
+        "c3",
+        "b2",
+        "widen name",
+        upgrade='op.alter_column("users", "name", type_=sa.String(80))',
+        downgrade='raise RuntimeError("no way back")',
+    )
+    history = (*HISTORY[:2], broken, HISTORY[3])
+    results = {}
+    for fork in (True, False):
+        config = make_project(tmp_path / f"project-{fork}", history)
+        with pytest.MonkeyPatch.context() as patch:
+            results[fork] = run(config, tmp_path / f"out-{fork}", fork=fork, patch=patch)
+        assert not (tmp_path / f"out-{fork}").exists()
+    assert results[True].exit_code == results[False].exit_code == 1
+    assert "no way back" in results[True].stderr
+    assert results[True].stderr.replace("project-True", "project-False") == results[False].stderr
+    assert len(children) == 1 and gone(children[0])
+
+
+def test_the_child_stops_at_a_step_that_warns(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A step whose review says something is left to the parent (which says it)."""
+    from offline_sql import generate, review
+    from offline_sql.config import load_config
+
+    config = load_config(make_project(tmp_path / "project", HISTORY), environ={})
+    seen: list[tuple[Any, ...]] = []
+
+    def keep(*args: Any) -> None:
+        seen.append(args)
+
+    generated = generate.generate(
+        config, "upgrade", "head", generate.OutputOptions(strict=True), start_reviews=keep
+    )
+    project, context, rendered, _ = seen[0]
+    real = review.core_review
+
+    def warning_at_c3(step: review.ReviewedStep, *args: object) -> review.StepReview:
+        if step.revision == "c3":
+            warnings.warn("something to say", UserWarning, stacklevel=1)
+        return real(step, *args)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(review, "core_review", warning_at_c3)
+    found = ticket._core_reviews_quietly(project, context, rendered, range(len(rendered)))
+    assert [rendered[i].step.revision for i in found] == ["a1", "b2"]
+    assert len(generated.steps) == 4
+
+
+@pytest.mark.parametrize("review_fails", [False, True], ids=["framing-fails", "both-fail"])
+def test_an_error_framing_the_files_is_raised_where_it_was(
+    tmp_path: Path,
+    children: list[ticket.CoreReviews],
+    monkeypatch: pytest.MonkeyPatch,
+    review_fails: bool,
+) -> None:
+    """The files are framed while the child reviews; an error framing them still comes
+    after the review's errors, as without the child."""
+    from offline_sql.errors import RenderError
+
+    real = ticket._file_name
+
+    def failing(order: int, rendered: Any) -> str:
+        if rendered.step.revision == "b2":
+            raise RenderError("revision b2: cannot name its file")
+        return real(order, rendered)
+
+    monkeypatch.setattr(ticket, "_file_name", failing)
+    prelude = 'mig_allow = ("drop-tabel",)\n' if review_fails else ""
+    history = (*HISTORY[:3], Rev("d4", "c3", "drop users", upgrade='op.drop_table("users")',
+               prelude=prelude))  # fmt: skip
+    results = {}
+    for fork in (True, False):
+        config = make_project(tmp_path / f"project-{fork}", history)
+        with pytest.MonkeyPatch.context() as patch:
+            results[fork] = run(config, tmp_path / f"out-{fork}", fork=fork, patch=patch)
+        assert not (tmp_path / f"out-{fork}").exists()
+    assert results[True].exit_code == results[False].exit_code == 1
+    wanted = "unknown review rule(s) drop-tabel" if review_fails else "cannot name its file"
+    assert wanted in results[True].stderr
+    assert results[True].stderr.replace("project-True", "project-False") == results[False].stderr
+    assert len(children) == 1 and gone(children[0])
+
+
+def test_no_fork_from_a_process_running_threads() -> None:
+    import threading
+
+    alone = ticket.can_fork()
+    stop = threading.Event()
+    other = threading.Thread(target=stop.wait)
+    other.start()
+    try:
+        assert not ticket.can_fork()
+    finally:
+        stop.set()
+        other.join()
+    for _ in range(100):  # the thread's end reaches /proc/self/task a moment after join()
+        if ticket.can_fork() == alone:
+            break
+        time.sleep(0.01)
+    assert ticket.can_fork() == alone

@@ -8,7 +8,6 @@ reported by the parent exactly as before; and no child may outlive the run (no z
 
 from __future__ import annotations
 
-import marshal
 import os
 import subprocess
 import sys
@@ -308,9 +307,10 @@ def test_a_slow_child_is_met_half_way(tmp_path: Path, monkeypatch: pytest.Monkey
             source = Path(path).read_bytes()
             code = session.code(path, source)
             assert code is not None
-            assert marshal.dumps(code) == marshal.dumps(
-                compile(source, path, "exec", dont_inherit=True)
-            )
+            # Code objects compare by what runs (bytecode, constants, names, line table);
+            # their marshalled bytes may differ by reference flags (Python 3.10).
+            assert code == compile(source, path, "exec", dont_inherit=True)
+            assert code.co_filename == path
     finally:
         pid = session.pid
         session.close()

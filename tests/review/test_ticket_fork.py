@@ -81,6 +81,26 @@ def run(
     return mig("-c", str(config), *extra, "upgrade", "head", "--sql", "-o", str(out), *force_it)
 
 
+def fails_alike(
+    tmp_path: Path, history: tuple[Rev, ...], children: list[ticket.CoreReviews], wanted: str
+) -> None:
+    """With and without the child: exit code 1, ``wanted`` on stderr, the same stderr, no
+    output directory nor anything else left beside the projects, and the one child started
+    reaped."""
+    results = {}
+    for fork in (True, False):
+        config = make_project(tmp_path / f"project-{fork}", history)
+        with pytest.MonkeyPatch.context() as patch:
+            results[fork] = run(config, tmp_path / f"out-{fork}", fork=fork, patch=patch)
+        assert sorted(p.name for p in tmp_path.iterdir()) == sorted(
+            f"project-{done}" for done in (True, False)[: 1 + (not fork)]
+        )
+    assert results[True].exit_code == results[False].exit_code == 1
+    assert wanted in results[True].stderr
+    assert results[True].stderr.replace("project-True", "project-False") == results[False].stderr
+    assert len(children) == 1 and gone(children[0])
+
+
 @pytest.mark.parametrize("dialect", ["sqlite", "postgresql", "mysql", "mssql", "oracle"])
 @pytest.mark.parametrize("cache", [True, False], ids=["cache", "no-cache"])
 def test_fork_and_no_fork_write_the_same_directory(
@@ -120,19 +140,7 @@ def test_a_failing_review_reports_as_without_the_child(
 ) -> None:
     history = (*HISTORY[:3], Rev("d4", "c3", "drop users", upgrade='op.drop_table("users")',
                prelude='mig_allow = ("drop-tabel",)\n'))  # fmt: skip
-    results = {}
-    for fork in (True, False):
-        config = make_project(tmp_path / f"project-{fork}", history)
-        with pytest.MonkeyPatch.context() as patch:
-            results[fork] = run(config, tmp_path / f"out-{fork}", fork=fork, patch=patch)
-        assert not (tmp_path / f"out-{fork}").exists()
-        assert sorted(p.name for p in tmp_path.iterdir()) == sorted(
-            f"project-{done}" for done in (True, False)[: 1 + (not fork)]
-        )
-    assert results[True].exit_code == results[False].exit_code == 1
-    assert "unknown review rule(s) drop-tabel" in results[True].stderr
-    assert results[True].stderr.replace("project-True", "project-False") == results[False].stderr
-    assert len(children) == 1 and gone(children[0])
+    fails_alike(tmp_path, history, children, "unknown review rule(s) drop-tabel")
 
 
 def test_a_generation_failing_after_the_fork_leaves_nothing(
@@ -146,17 +154,7 @@ def test_a_generation_failing_after_the_fork_leaves_nothing(
         upgrade='op.alter_column("users", "name", type_=sa.String(80))',
         downgrade='raise RuntimeError("no way back")',
     )
-    history = (*HISTORY[:2], broken, HISTORY[3])
-    results = {}
-    for fork in (True, False):
-        config = make_project(tmp_path / f"project-{fork}", history)
-        with pytest.MonkeyPatch.context() as patch:
-            results[fork] = run(config, tmp_path / f"out-{fork}", fork=fork, patch=patch)
-        assert not (tmp_path / f"out-{fork}").exists()
-    assert results[True].exit_code == results[False].exit_code == 1
-    assert "no way back" in results[True].stderr
-    assert results[True].stderr.replace("project-True", "project-False") == results[False].stderr
-    assert len(children) == 1 and gone(children[0])
+    fails_alike(tmp_path, (*HISTORY[:2], broken, HISTORY[3]), children, "no way back")
 
 
 def test_the_child_stops_at_a_step_that_warns(
@@ -211,17 +209,8 @@ def test_an_error_framing_the_files_is_raised_where_it_was(
     prelude = 'mig_allow = ("drop-tabel",)\n' if review_fails else ""
     history = (*HISTORY[:3], Rev("d4", "c3", "drop users", upgrade='op.drop_table("users")',
                prelude=prelude))  # fmt: skip
-    results = {}
-    for fork in (True, False):
-        config = make_project(tmp_path / f"project-{fork}", history)
-        with pytest.MonkeyPatch.context() as patch:
-            results[fork] = run(config, tmp_path / f"out-{fork}", fork=fork, patch=patch)
-        assert not (tmp_path / f"out-{fork}").exists()
-    assert results[True].exit_code == results[False].exit_code == 1
     wanted = "unknown review rule(s) drop-tabel" if review_fails else "cannot name its file"
-    assert wanted in results[True].stderr
-    assert results[True].stderr.replace("project-True", "project-False") == results[False].stderr
-    assert len(children) == 1 and gone(children[0])
+    fails_alike(tmp_path, history, children, wanted)
 
 
 def test_no_fork_from_a_process_running_threads() -> None:

@@ -50,3 +50,34 @@ def test_a_row_in_no_known_form_is_a_miss_with_a_warning(tmp_path: Path) -> None
         warnings.simplefilter("always")
         assert reader.get("render", "k") is None
     assert [w.category for w in caught] == [CacheWarning]
+
+
+def test_queued_rows_spill_to_a_temporary_file_and_are_written_in_order(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A long first run's queue goes to a temporary file past ``SPILL_AT`` bytes; what is
+    written is what was put, a key put twice keeping its last row."""
+    monkeypatch.setattr(store, "SPILL_AT", 64)
+    writer = store.CacheStore(tmp_path)
+    rows = {f"k{i}": bytes([i]) * (i * 10) for i in range(40)}
+    for key, data in rows.items():
+        writer.put("state", key, (), data)
+    writer.put("render", "again", (), b"first")
+    writer.put("render", "again", (), b"last")
+    assert writer._spilled is not None
+    writer.flush()
+    assert writer._spilled is None
+    reader = store.CacheStore(tmp_path)
+    assert reader.get_many("state", list(rows)) == rows
+    assert reader.get("render", "again") == ((), b"last")
+
+
+def test_a_store_closed_without_flushing_writes_nothing(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A failed command never flushes: its spilled rows go with the temporary file."""
+    monkeypatch.setattr(store, "SPILL_AT", 1)
+    writer = store.CacheStore(tmp_path)
+    writer.put("state", "k", (), b"data")
+    writer.close()
+    assert not (tmp_path / store.FILE_NAME).exists()

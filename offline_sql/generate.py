@@ -12,7 +12,7 @@ from __future__ import annotations
 import sys
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import AbstractContextManager, nullcontext
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -254,24 +254,24 @@ def _render_step(
             raise unencodable(exc, f"revision {header.revision} ({header.path})") from exc
         finally:
             run.state.dropped_later = frozenset()
-    done = RenderedStep(
-        step=step,
-        header=header,
-        statements=tuple(statements),
-        version_statements=tuple(version_statements(project, step)),
-        guard=tuple(guard_statements(project, step) if guard else ()),
-        operation_count=count,
-        before=before,
+    rendered = Rendered(
+        tuple(statements),
+        tuple(version_statements(project, step)),
+        tuple(guard_statements(project, step) if guard else ()),
+        count,
         progress=progress_statements(project, step) if statements else (),
     )
-    stored = chain.store_rendered(
-        run,
-        plan,
-        Rendered(
-            done.statements, done.version_statements, done.guard, count, progress=done.progress
-        ),
+    return RenderedStep(
+        step=step,
+        header=header,
+        statements=rendered.statements,
+        version_statements=rendered.version_statements,
+        guard=rendered.guard,
+        operation_count=count,
+        before=before,
+        progress=rendered.progress,
+        cache_key=chain.store_rendered(run, plan, rendered) or None,
     )
-    return replace(done, cache_key=stored) if stored else done
 
 
 def unencodable(exc: UnicodeEncodeError, where: str) -> RenderError:

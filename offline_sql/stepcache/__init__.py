@@ -462,7 +462,8 @@ class Chain:
             return
         kept_notes = tuple(note for note in notes if note is not None)
         step_deps = tuple(sorted((path, self.cache.hash_file(path)) for path in found))
-        self.cache.store.put("state", run.key, step_deps, delta, json.dumps(kept_notes))
+        notes_text = json.dumps(kept_notes) if kept_notes else "[]"  # most steps warn nothing
+        self.cache.store.put("state", run.key, step_deps, delta, notes_text)
         self._passed(run.key, step_deps, kept_notes)
 
     def store_rendered(self, run: StepRun, plan: str, rendered: Rendered) -> str | None:

@@ -206,7 +206,8 @@ class CacheStore:
         """Queue a row (``notes``: JSON text the caller reads back with :meth:`get_head`);
         :meth:`flush` writes the queue in one transaction."""
         if not self._broken:
-            deps_text = json.dumps(deps, separators=(",", ":"))
+            # Most steps read no file but their own script: skip the encoder for them.
+            deps_text = json.dumps(deps, separators=(",", ":")) if deps else "[]"
             packed = _compress(data)
             row = (key, deps_text, notes, _checksum(packed) + packed)
             self._pending[table].append(row)

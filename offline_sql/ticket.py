@@ -27,6 +27,7 @@ from typing import TYPE_CHECKING, Literal
 
 from offline_sql._version import __version__
 from offline_sql.errors import ReviewError
+from offline_sql.forking import can_fork
 from offline_sql.meter import metered
 from offline_sql.script.template import slugify
 
@@ -159,32 +160,6 @@ class CoreReviews:
             os.kill(self.pid, signal.SIGKILL)
         os.close(self.descriptor)
         os.waitpid(self.pid, 0)
-
-
-def can_fork() -> bool:
-    """Whether reviews may run in a forked child on another core: on Linux (elsewhere
-    ``fork`` is missing or, on macOS, unsafe in a process that has used system frameworks),
-    in a process running one thread (forking a threaded process is unsafe: another
-    thread may hold a lock the child then waits for; Python 3.12+ warns), that may use
-    more than one CPU (on one, the child would only take turns with the parent)."""
-    import os
-    import sys
-    import threading
-
-    if not sys.platform.startswith("linux") or not hasattr(os, "fork"):
-        return False
-    if threading.active_count() != 1:
-        return False
-    try:
-        if len(os.listdir("/proc/self/task")) != 1:  # threads Python did not start too
-            return False
-    except OSError:
-        return False
-    try:
-        cpus = len(os.sched_getaffinity(0))
-    except (AttributeError, OSError):
-        cpus = os.cpu_count() or 1
-    return cpus > 1
 
 
 def start_core_reviews(

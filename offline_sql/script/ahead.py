@@ -36,12 +36,12 @@ import pickle
 import select
 import signal
 import struct
-import threading
 import warnings
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from types import CodeType
 
+from offline_sql.forking import can_fork
 from offline_sql.script.header import RevisionHeader, read_header
 
 FORK_MIN_FILES = 64
@@ -64,12 +64,6 @@ _STOPS = struct.Struct("<qq")
 
 _Compiled = tuple[str, bytes]
 """(SHA-256 of the source compiled, marshalled code) as the child sends it."""
-
-
-def can_fork() -> bool:
-    """Whether this process may fork a helper now: the platform has ``os.fork`` and no other
-    thread runs (a child forked from a threaded process may inherit a held lock)."""
-    return hasattr(os, "fork") and threading.active_count() == 1
 
 
 class Ahead:

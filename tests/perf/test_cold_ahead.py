@@ -19,6 +19,7 @@ from pathlib import Path
 import pytest
 from stepcache_helpers import Outcome, mig
 
+from offline_sql import forking
 from offline_sql.script import ahead
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -244,7 +245,7 @@ def test_no_fork_while_another_thread_runs(monkeypatch: pytest.MonkeyPatch) -> N
     other = threading.Thread(target=stop.wait)
     other.start()
     try:
-        assert not ahead.can_fork()
+        assert not forking.can_fork()
         assert not ahead.Ahead().start([f"/nowhere/{i}.py" for i in range(100)])
     finally:
         stop.set()

@@ -15,7 +15,7 @@ import pytest
 from click.testing import CliRunner, Result
 from helpers import Rev, make_project
 
-from offline_sql import ticket
+from offline_sql import forking, ticket
 from offline_sql.cli import cli
 
 HISTORY = (
@@ -216,17 +216,17 @@ def test_an_error_framing_the_files_is_raised_where_it_was(
 def test_no_fork_from_a_process_running_threads() -> None:
     import threading
 
-    alone = ticket.can_fork()
+    alone = forking.can_fork()
     stop = threading.Event()
     other = threading.Thread(target=stop.wait)
     other.start()
     try:
-        assert not ticket.can_fork()
+        assert not forking.can_fork()
     finally:
         stop.set()
         other.join()
     for _ in range(100):  # the thread's end reaches /proc/self/task a moment after join()
-        if ticket.can_fork() == alone:
+        if forking.can_fork() == alone:
             break
         time.sleep(0.01)
-    assert ticket.can_fork() == alone
+    assert forking.can_fork() == alone

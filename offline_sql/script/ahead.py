@@ -43,6 +43,7 @@ from types import CodeType
 
 from offline_sql.forking import can_fork
 from offline_sql.script.header import RevisionHeader, read_header
+from offline_sql.tracked_reads import untracked
 
 FORK_MIN_FILES = 64
 """Fewer headers to read than this and the parent reads and compiles everything itself
@@ -197,7 +198,8 @@ class Ahead:
             self._stop_at(0, index)
             path = self._paths[index]
             if path not in self._headers:
-                header = _quietly(functools.partial(read_header, path))
+                with untracked():  # mig reading a script, not a step's dependency
+                    header = _quietly(functools.partial(read_header, path))
                 if isinstance(header, RevisionHeader):
                     self._headers[path] = header
 
@@ -354,7 +356,9 @@ def _compile_quietly(path: str) -> tuple[str, CodeType] | None:
     """(SHA-256, code) of the script at ``path``, compiled as the loader compiles it."""
 
     def work() -> tuple[str, CodeType]:
-        with open(path, "rb") as handle:
+        # In the parent this may run inside a step (the first script's import compiles
+        # the later ones): reading another script is not a dependency of that step.
+        with untracked(), open(path, "rb") as handle:
             source = handle.read()
         code = compile(source, path, "exec", dont_inherit=True)
         return hashlib.sha256(source).hexdigest(), code

@@ -11,7 +11,7 @@ said what it does, so mig stops with exit 1 rather than write an empty script.
 While a script is imported and run, ``alembic.op`` and ``alembic.context`` are mig's (see
 :mod:`offline_sql.alembic_compat.overlay`), so Alembic scripts run unmodified. Reading the
 script's own source is not a dependency of the step being cached (see
-:func:`offline_sql.stepcache.deps.untracked`): a run imports every script it will run first.
+:func:`offline_sql.tracked_reads.untracked`): a run imports every script it will run first.
 
 While a script runs, what it prints goes to stderr: stdout carries the generated SQL, and a
 printed ``\\!`` line would otherwise reach the DBA's client (and only on a cold cache).
@@ -31,7 +31,7 @@ from typing import Literal
 from offline_sql.alembic_compat.overlay import alembic_modules
 from offline_sql.errors import MigError, ScriptError
 from offline_sql.script import ahead
-from offline_sql.stepcache.deps import untracked
+from offline_sql.tracked_reads import untracked
 
 Direction = Literal["upgrade", "downgrade"]
 

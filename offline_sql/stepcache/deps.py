@@ -18,7 +18,6 @@ it) run again.
 
 from __future__ import annotations
 
-import contextvars
 import hashlib
 import importlib.util
 import os
@@ -32,10 +31,9 @@ from pathlib import Path
 from typing import Any
 
 from offline_sql.stepcache.keys import code_folders
+from offline_sql.tracked_reads import ACTIVE as _ACTIVE
+from offline_sql.tracked_reads import untracked as untracked
 
-_ACTIVE: contextvars.ContextVar[set[str] | None] = contextvars.ContextVar(
-    "offline_sql_dependency_tracking", default=None
-)
 _hook_installed = False
 
 MISSING = "-"
@@ -183,18 +181,6 @@ def local_module_files() -> frozenset[str]:
             files.add(os.path.abspath(path))
     _module_memo = (count, frozenset(files))
     return _module_memo[1]
-
-
-@contextmanager
-def untracked() -> Iterator[None]:
-    """Reads inside are not dependencies: mig reading a revision script's source (a run
-    imports the scripts it will run before running the first; the next script's source is
-    that step's own key, not a dependency of the step running now)."""
-    token = _ACTIVE.set(None)
-    try:
-        yield
-    finally:
-        _ACTIVE.reset(token)
 
 
 @contextmanager

@@ -9,6 +9,7 @@ reported by the parent exactly as before; and no child may outlive the run (no z
 from __future__ import annotations
 
 import os
+import sqlite3
 import subprocess
 import sys
 import threading
@@ -316,6 +317,32 @@ def test_a_slow_child_is_met_half_way(tmp_path: Path, monkeypatch: pytest.Monkey
         pid = session.pid
         session.close()
     assert pid is None or _reaped([pid])
+
+
+def test_reading_ahead_in_the_parent_is_no_dependency_of_a_step(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, started: list[int]
+) -> None:
+    """When the child lags, the parent compiles the later scripts from the far end while the
+    first step runs (its import loads every later script). Those reads are mig's, not the
+    step's: were they noted, the first step would depend on half of the history, and an edit
+    to any of those scripts would run every step again from the root."""
+    parent = os.getpid()
+    real_compile = ahead._compile_quietly
+
+    def slow_compile(path: str) -> object:
+        if os.getpid() != parent:
+            time.sleep(0.05)
+        return real_compile(path)
+
+    monkeypatch.setattr(ahead, "_compile_quietly", slow_compile)
+    project = _project(tmp_path)
+    first = _run(project, no_cache=False)
+    assert first.exit_code == 0, first.stderr
+    assert len(started) == 1 and _reaped(started)
+    versions = str(project / "migrations" / "versions")
+    with sqlite3.connect(project / "migrations" / ".mig_cache" / "steps.sqlite3") as db:
+        rows = db.execute("SELECT deps FROM state UNION ALL SELECT deps FROM walk").fetchall()
+    assert rows and not [deps for (deps,) in rows if versions in deps]
 
 
 def test_one_child_a_run(tmp_path: Path) -> None:

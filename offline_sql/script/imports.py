@@ -32,9 +32,25 @@ class ScriptRun:
         self._headers = list(headers)
         self._modules: dict[str, ModuleType] = {}
         self._imported_from: int | None = None
+        self._handed_out: dict[str, str | None] = {}
+        """``revision -> SHA-256`` of the source of the module last handed out."""
 
     def module(self, header: RevisionHeader) -> ModuleType:
         """``header``'s module; the first call imports every later script of the run too."""
+        module = self._import(header)
+        self._handed_out[header.revision] = loader.source_sha256(module)
+        return module
+
+    def source_sha256(self, revision: str) -> str | None:
+        """Hex SHA-256 of the bytes the module of ``revision`` handed out since
+        :meth:`forget_source` was compiled from (None: none was): what the step ran,
+        whatever the file holds now."""
+        return self._handed_out.get(revision)
+
+    def forget_source(self, revision: str) -> None:
+        self._handed_out.pop(revision, None)
+
+    def _import(self, header: RevisionHeader) -> ModuleType:
         ready = self._modules.pop(header.revision, None)
         if ready is not None:
             return ready

@@ -19,6 +19,7 @@ printed ``\\!`` line would otherwise reach the DBA's client (and only on a cold 
 
 from __future__ import annotations
 
+import hashlib
 import importlib.util
 import os
 import re
@@ -36,6 +37,7 @@ from offline_sql.tracked_reads import untracked
 Direction = Literal["upgrade", "downgrade"]
 
 _REVISION_ATTR = "__mig_revision__"
+_SOURCE_SHA_ATTR = "__mig_source_sha256__"
 
 
 def module_name(revision: str) -> str:
@@ -68,6 +70,7 @@ def load_script(path: str, revision: str) -> ModuleType:
         raise ScriptError(f"{path}: cannot load revision {revision}")
     module = importlib.util.module_from_spec(spec)
     setattr(module, _REVISION_ATTR, revision)
+    setattr(module, _SOURCE_SHA_ATTR, hashlib.sha256(source).hexdigest())
     previous = sys.modules.get(name)
     # Registered while the body runs: dataclasses and typing look the module up by name.
     sys.modules[name] = module
@@ -93,6 +96,13 @@ def load_script(path: str, revision: str) -> ModuleType:
         else:
             sys.modules[name] = previous
     return module
+
+
+def source_sha256(module: ModuleType) -> str | None:
+    """Hex SHA-256 of the bytes ``module`` was compiled from (None: not loaded here): what
+    ran, which the step cache compares with the script's key."""
+    found = getattr(module, _SOURCE_SHA_ATTR, None)
+    return found if isinstance(found, str) else None
 
 
 def run_revision(module: ModuleType, direction: Direction) -> None:

@@ -50,6 +50,7 @@ if TYPE_CHECKING:
     from offline_sql.config import Config
     from offline_sql.frame import SpellingOf
     from offline_sql.script.header import RevisionHeader
+    from offline_sql.script.imports import ScriptRun
     from offline_sql.state import SchemaState
     from offline_sql.statements import Statement
 
@@ -436,7 +437,13 @@ class Chain:
             with _warnings_kept(run, capture_warnings):
                 yield run
             return
+        # Imported here: a run the cache answers runs and imports no script.
+        from offline_sql.script.imports import active_run
+
         before = Before.of(state)
+        scripts = active_run()
+        if scripts is not None:
+            scripts.forget_source(header.revision)
         tracking = state.tables.start_tracking()
         try:
             with deps_mod.tracking(header.path) as found, _warnings_kept(run, capture_warnings):
@@ -444,8 +451,8 @@ class Chain:
         finally:
             state.tables.stop_tracking()
         sha = header.source_sha256 or ""
-        if sha and deps_mod.file_hash(header.path) != sha:
-            # The script changed while it ran: what ran is not what the key says.
+        if sha and _ran_sha256(header, scripts) != sha:
+            # The script changed before it was read: what ran is not what the key says.
             self.key = run.key = None
             return
         try:
@@ -489,6 +496,14 @@ class Chain:
         key = _render_key(run.key, plan)
         self.cache.store.put("render", key, (), data)
         return key
+
+
+def _ran_sha256(header: RevisionHeader, scripts: ScriptRun | None) -> str:
+    """SHA-256 of the script bytes the step ran: those its module was compiled from when
+    the run's imports handed it out (no second read of 1,000 files on a first run), else the
+    file's bytes read again now."""
+    ran = scripts.source_sha256(header.revision) if scripts is not None else None
+    return ran if ran is not None else deps_mod.file_hash(header.path)
 
 
 def _source_sha(header: RevisionHeader) -> str:

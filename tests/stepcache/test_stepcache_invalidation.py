@@ -13,6 +13,7 @@ import sqlite3
 import subprocess
 import sys
 from pathlib import Path
+from types import ModuleType
 
 import pytest
 from helpers import Rev, make_project, write_revisions
@@ -178,6 +179,35 @@ def test_an_edit_that_changes_nothing_it_records_still_runs_the_edited_script(
     path.write_text(path.read_text(encoding="utf-8") + "# reviewed\n", encoding="utf-8")
     assert ok(mig(project, *SQL)) == before
     assert imports.take() == revisions(3, 6)
+
+
+def test_a_script_edited_after_its_header_was_read_is_not_kept_under_the_old_key(
+    scratch: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The header index read r03 before the edit, the import read it after: the step ran
+    other bytes than its key names, so nothing from r03 on is kept; put back as it was, the
+    script gives what it gave before, not what the edited one did."""
+    from offline_sql.script import loader
+
+    project = linear(scratch)
+    path = versions(project) / chain_rev(3).filename
+    original = path.read_bytes()
+    before = ok(mig(project, *SQL, no_cache=True))
+    real = loader.load_script
+    edited: list[str] = []
+
+    def edit_first(script: str, revision: str) -> ModuleType:
+        if not edited:  # r01's import comes first: every later script is imported after
+            edited.append(revision)
+            write_revisions(versions(project), [chain_rev(3, width=30)])
+        return real(script, revision)
+
+    with monkeypatch.context() as patch:
+        patch.setattr(loader, "load_script", edit_first)
+        during = ok(mig(project, *SQL))
+    assert edited == [rev_id(1)] and "VARCHAR(33)" in during
+    path.write_bytes(original)
+    assert ok(mig(project, *SQL)) == before
 
 
 def test_a_reviewed_range_runs_no_script_the_cache_holds(scratch: Path, imports: Imports) -> None:

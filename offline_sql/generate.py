@@ -436,6 +436,21 @@ def _generate(
     cache: StepCache,
     start_reviews: StartReviews | None = None,
 ) -> Generated:
+    if options.output is None and not options.strict:
+        return _generate_steps(planned, options, cache, start_reviews)
+    # The checks and the rollback load each script again: compiled once.
+    from offline_sql.script.loader import compiled_kept
+
+    with compiled_kept():
+        return _generate_steps(planned, options, cache, start_reviews)
+
+
+def _generate_steps(
+    planned: Planned,
+    options: OutputOptions,
+    cache: StepCache,
+    start_reviews: StartReviews | None = None,
+) -> Generated:
     project, command, start, end, steps = (
         planned.project,
         planned.command,

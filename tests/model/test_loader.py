@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import sys
+import warnings
 from pathlib import Path
 
 import pytest
 
 from offline_sql.errors import MigError, RenderError, ScriptError
-from offline_sql.script.loader import load_script, module_name, run_revision
+from offline_sql.script.loader import compiled_kept, load_script, module_name, run_revision
 
 
 def write(tmp_path: Path, text: str, name: str = "rev.py") -> str:
@@ -104,3 +105,44 @@ def test_mig_error_at_import_passes_through(tmp_path: Path) -> None:
     path = write(tmp_path, "from offline_sql.errors import MigError\nraise MigError('own')\n")
     with pytest.raises(MigError, match=r"^own$"):
         load_script(path, "p2")
+
+
+# ---- bytecode kept for a run that loads each script several times (-o DIR) ---------------
+
+
+def test_kept_bytecode_gives_fresh_modules_of_the_same_code(tmp_path: Path) -> None:
+    path = write(tmp_path, "revision = 'a1'\nX = []\ndef upgrade():\n    X.append(1)\n")
+    with compiled_kept():
+        first = load_script(path, "a1")
+        second = load_script(path, "a1")
+    third = load_script(path, "a1")
+    assert first is not second and first.X is not second.X
+    assert first.upgrade.__code__ is second.upgrade.__code__  # compiled once
+    assert third.upgrade.__code__ is not first.upgrade.__code__  # nothing kept outside
+    assert third.upgrade.__code__ == first.upgrade.__code__
+
+
+def test_kept_bytecode_follows_the_bytes(tmp_path: Path) -> None:
+    path = write(tmp_path, "revision = 'a1'\nX = 1\n")
+    with compiled_kept():
+        assert load_script(path, "a1").X == 1
+        write(tmp_path, "revision = 'a1'\nX = 2\n")
+        assert load_script(path, "a1").X == 2
+
+
+def test_a_script_that_warns_when_compiled_warns_at_each_load_as_without_kept_bytecode(
+    tmp_path: Path,
+) -> None:
+    path = write(tmp_path, "revision = 'a1'\nPATTERN = '\\d+'\n")  # an invalid escape
+
+    def warned(loads: int) -> list[str]:
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            for _ in range(loads):
+                load_script(path, "a1")
+        return [f"{w.category.__name__}: {w.message}" for w in caught]
+
+    alone = warned(2)
+    assert alone and all("escape" in text for text in alone)
+    with compiled_kept():
+        assert warned(2) == alone

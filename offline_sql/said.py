@@ -28,10 +28,14 @@ class Said:
 
     warnings: int = 0
     records: int = 0
+    deaf: bool = False
+    """A filter was put before the ear (a script calling ``warnings.simplefilter`` at
+    import), or the filters were reset: what came after was not heard."""
 
     @property
     def anything(self) -> bool:
-        return bool(self.warnings or self.records)
+        """Whether anything was (or may have been) said."""
+        return bool(self.warnings or self.records or self.deaf)
 
 
 class _Ear:
@@ -62,12 +66,15 @@ def listening() -> Iterator[Said]:
         said.records += 1
         handle(self, record)
 
+    ear = _Ear(said)
     with warnings.catch_warnings():
         warnings.filterwarnings("ignore", category=_Never)
         # The entry just added is first: its pattern becomes the ear.
-        cast("list[Any]", warnings.filters)[0] = ("ignore", _Ear(said), Warning, None, 0)
+        cast("list[Any]", warnings.filters)[0] = ("ignore", ear, Warning, None, 0)
         logging.Logger.callHandlers = counting  # type: ignore[method-assign]
         try:
             yield said
         finally:
             logging.Logger.callHandlers = handle  # type: ignore[method-assign]
+            filters = cast("list[Any]", warnings.filters)
+            said.deaf = not filters or filters[0][1] is not ear

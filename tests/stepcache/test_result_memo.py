@@ -411,8 +411,54 @@ def test_a_corrupt_memo_is_a_full_run(project: Path, scratch: Path, data: bytes,
 def test_a_run_that_said_something_is_not_remembered(scratch: Path, says: str, quiet: bool) -> None:
     """The step cache shows a cached step's warnings again; a memo would not: such a run
     is generated every time (also when -q hid what it said the first time)."""
-    revs = [*HISTORY[:3], Rev("d4", "c3", "drop users", upgrade=f'{says}\nop.drop_table("users")')]
-    project = small_project(scratch / "project", revs)
+    last = Rev("d4", "c3", "drop users", upgrade=f'{says}\nop.drop_table("users")')
+    _said_something(scratch, last, quiet)
+
+
+def test_listening_hears_ignored_warnings_and_logs() -> None:
+    """What ``-q`` (or any filter) hides is heard; nothing shown changes."""
+    import logging
+    import warnings
+
+    from offline_sql.said import listening
+
+    with warnings.catch_warnings(record=True) as shown:
+        warnings.simplefilter("ignore")
+        with listening() as said:
+            warnings.warn("hidden", UserWarning, stacklevel=1)
+        assert said.warnings == 1 and said.anything
+        warnings.simplefilter("always")
+        with listening() as said:
+            warnings.warn("shown", UserWarning, stacklevel=1)
+            warnings.warn("shown", UserWarning, stacklevel=1)
+    assert [str(w.message) for w in shown] == ["shown", "shown"]
+    assert said.warnings == 2
+    with listening() as said:
+        logging.getLogger("test_result_memo").debug("below every level: never handled")
+    assert not said.anything
+    with listening() as said:
+        logging.getLogger("test_result_memo").warning("handled")
+    assert said.records == 1 and said.anything
+
+
+def test_listening_cannot_hear_past_a_filter_put_before_it() -> None:
+    """A script turning warnings off when imported hides them from the first run only (a
+    cached run does not import it): what it hid cannot be known, so it counts as said."""
+    import warnings
+
+    from offline_sql.said import listening
+
+    with listening() as said:
+        warnings.simplefilter("ignore")
+        warnings.warn("unheard", UserWarning, stacklevel=1)
+    assert said.warnings == 0 and said.deaf and said.anything
+    with listening() as said:
+        warnings.resetwarnings()
+    assert said.anything
+
+
+def _said_something(scratch: Path, last: Rev, quiet: bool) -> None:
+    project = small_project(scratch / "project", [*HISTORY[:3], last])
     (project / "migrations" / "versions" / "seed.sql").write_text("SELECT 1", encoding="utf-8")
     age(project)
     out = scratch / "out"
@@ -421,5 +467,5 @@ def test_a_run_that_said_something_is_not_remembered(scratch: Path, says: str, q
     assert memo_rows(project) == 0
     second = generated(project, out)
     assert second == full_run(project, out)
-    if "warnings" in says:
+    if "warnings.warn" in last.upgrade:
         assert "mig: warning: careful" in second.stderr

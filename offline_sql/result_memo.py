@@ -44,6 +44,7 @@ from __future__ import annotations
 
 import os
 import pickle
+import time
 import warnings
 from dataclasses import replace
 from pathlib import Path
@@ -125,6 +126,8 @@ def remember(
 def _holds(
     config: Config, command: str, target: str, options: OutputOptions, out_dir: Path
 ) -> bool:
+    """Whether the row of ``out_dir`` has this run's key, its dependencies hold and the
+    directory is as snapshot (taken again when its files had to be read)."""
     from offline_sql.project import baseline_file, script_headers
     from offline_sql.stepcache.store import CacheStore
     from offline_sql.verify import Snapshot
@@ -146,7 +149,7 @@ def _holds(
             return False
         if snapshot.root != out_dir:
             return False
-        started = _now()
+        started = time.time_ns()
         if not snapshot.unchanged():
             return False
         if snapshot.racy():
@@ -158,12 +161,6 @@ def _holds(
         store.close()
 
 
-def _now() -> int:
-    import time
-
-    return time.time_ns()
-
-
 def _key(
     namespace: str,
     command: str,
@@ -172,9 +169,9 @@ def _key(
     out_dir: Path,
     headers: Sequence[RevisionHeader],
 ) -> str:
-    scripts = sorted(f"{h.path}\0{h.source_sha256}" for h in headers)
     if any(not h.source_sha256 for h in headers):
         raise ValueError("a script without its SHA-256: not remembered")
+    scripts = sorted(f"{h.path}\0{h.source_sha256}" for h in headers)
     return keys.digest(
         "result",
         str(FORMAT),

@@ -149,6 +149,46 @@ def test_a_second_run_is_answered_and_prints_what_a_full_run_prints(
     assert memo_rows(project) == 1
 
 
+@pytest.mark.parametrize(
+    "args",
+    [("downgrade", "head:base"), ("stamp", "base:head"), ("upgrade", "b2:d4")],
+    ids=["downgrade", "stamp", "range"],
+)
+def test_other_commands_and_ranges_are_answered(
+    project: Path, scratch: Path, args: tuple[str, str]
+) -> None:
+    out = scratch / "out"
+    command = (*args, "--sql", "-o", str(out), "--force")
+    first = mig(project, *command)
+    assert first.exit_code == 0, first.stderr
+    written = listing(out)
+    with pytest.MonkeyPatch.context() as patch:
+        Generations(patch, forbidden=True)
+        assert mig(project, *command) == first
+    assert listing(out) == written
+
+
+def test_each_directory_has_its_memo(project: Path, scratch: Path) -> None:
+    one, two = scratch / "one", scratch / "two"
+    assert to_dir(project, one).exit_code == 0
+    assert to_dir(project, two, "--no-guard").exit_code == 0
+    assert answered(project, one).exit_code == answered(project, two, "--no-guard").exit_code == 0
+    assert memo_rows(project) == 2
+
+
+def test_a_failed_run_is_not_remembered(scratch: Path) -> None:
+    broken = Rev("d4", "c3", "drop users", upgrade='op.drop_table("users")',
+                 downgrade='raise RuntimeError("no way back")')  # fmt: skip
+    project = small_project(scratch / "project", [*HISTORY[:3], broken])
+    (project / "migrations" / "versions" / "seed.sql").write_text("SELECT 1", encoding="utf-8")
+    age(project)
+    out = scratch / "out"
+    failed = to_dir(project, out)
+    assert failed.exit_code == 1 and "no way back" in failed.stderr
+    assert memo_rows(project) == 0 and not out.exists()
+    assert generated(project, out) == failed
+
+
 def test_quiet_runs_are_answered_too(project: Path, scratch: Path) -> None:
     out = scratch / "out"
     assert to_dir(project, out, "-q").exit_code == 0

@@ -25,6 +25,7 @@ from offline_sql.project import Project
 
 if TYPE_CHECKING:
     from offline_sql.config import Config
+    from offline_sql.generate import Generated
     from offline_sql.review import Review
 
 
@@ -174,12 +175,33 @@ def current(config: Config, verbose: bool = False) -> list[str]:
 
 
 def _offline(config: Config, command: str, target: str, options: OutputOptions) -> str | None:
-    from offline_sql import ticket
-
     if options.output is None and not options.strict:
         buffer = io.StringIO()
         write_script(config, command, target, options, buffer)
         return buffer.getvalue()
+    if options.output is None:  # --strict: reviewed, then the script
+        generated, _ = _reviewed(config, command, target, options)
+        title = f"{command} {describe_heads(generated.start)} -> {describe_heads(generated.end)}"
+        return frame(generated, generated.steps, options, title=title, setup=generated.setup)
+    from offline_sql import result_memo
+    from offline_sql.said import listening
+
+    if result_memo.answered(config, command, target, options):
+        return None
+    with listening() as said:
+        generated, digests = _reviewed(config, command, target, options)
+    assert digests is not None
+    result_memo.remember(config, command, target, options, generated, digests, said)
+    return None
+
+
+def _reviewed(
+    config: Config, command: str, target: str, options: OutputOptions
+) -> tuple[Generated, dict[str, str] | None]:
+    """Generate and review; with ``-o``, write the directory and return its files' digests
+    (name -> SHA-256; None without ``-o``: nothing is written)."""
+    from offline_sql import ticket
+
     checked = ticket.check_output(options)
     forked: list[ticket.CoreReviews] = []
 
@@ -205,16 +227,13 @@ def _offline(config: Config, command: str, target: str, options: OutputOptions) 
             child.close()
     if options.strict:
         ticket.refuse_on_errors(review)
-    if options.output is not None:
-        try:
-            if framing_error is not None:
-                raise framing_error
-            ticket.write(generated, review, options, checked, framed)
-        except UnicodeEncodeError as exc:
-            title = (
-                f"{command} {describe_heads(generated.start)} -> {describe_heads(generated.end)}"
-            )
-            raise unencodable(exc, f"the files for {title}") from exc
-        return None
-    title = f"{command} {describe_heads(generated.start)} -> {describe_heads(generated.end)}"
-    return frame(generated, generated.steps, options, title=title, setup=generated.setup)
+    if options.output is None:
+        return generated, None
+    try:
+        if framing_error is not None:
+            raise framing_error
+        digests = ticket.write(generated, review, options, checked, framed)
+    except UnicodeEncodeError as exc:
+        title = f"{command} {describe_heads(generated.start)} -> {describe_heads(generated.end)}"
+        raise unencodable(exc, f"the files for {title}") from exc
+    return generated, digests

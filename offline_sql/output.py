@@ -162,8 +162,10 @@ class Checked:
         return self.snapshot.unchanged()
 
 
-def _check_target(out_dir: Path, force: bool) -> Checked:
-    """What is at ``out_dir`` (and may be replaced); raises when it must not be touched."""
+def _check_target(out_dir: Path, force: bool, *, known: bool = False) -> Checked:
+    """What is at ``out_dir`` (and may be replaced); raises when it must not be touched.
+    ``known``: the directory is known to be exactly as mig wrote it (see
+    :func:`check_target`), so it is not verified again."""
     if out_dir.is_symlink():
         raise OutputError(f"output directory {out_dir} is a symlink: give the real path with -o")
     if not out_dir.exists():
@@ -184,6 +186,8 @@ def _check_target(out_dir: Path, force: bool) -> Checked:
             f"refusing to replace {out_dir}: it contains the current or home directory; "
             "choose a dedicated -o directory"
         )
+    if known:
+        return Checked(out_dir, force, True)
     problem, snapshot = _not_mig_output(out_dir)
     if problem:
         raise OutputError(
@@ -193,14 +197,18 @@ def _check_target(out_dir: Path, force: bool) -> Checked:
     return Checked(out_dir, force, True, snapshot)
 
 
-def check_target(out_dir: Path, force: bool) -> Checked:
+def check_target(out_dir: Path, force: bool, *, known: bool = False) -> Checked:
     """Refuse before any work what :func:`write_directory` would refuse after it: a long
     history should not run for minutes to be told the directory is not empty, not a
     directory, or cannot be created. Raises :class:`OutputError`. What it found is given
     to :func:`write_directory` (``checked=``), which then only makes sure nothing changed
-    since (an ``lstat`` per file, see :meth:`offline_sql.verify.Snapshot.unchanged`)."""
+    since (an ``lstat`` per file, see :meth:`offline_sql.verify.Snapshot.unchanged`).
+
+    ``known``: the result memo (:mod:`offline_sql.result_memo`) found the directory exactly
+    as mig wrote it (every entry's ``lstat``); every other refusal is made, in the same
+    order, but the directory is not read and hashed again."""
     out_dir = Path(out_dir).absolute()
-    checked = _check_target(out_dir, force)
+    checked = _check_target(out_dir, force, known=known)
     ancestor = out_dir.parent
     while not ancestor.exists() and not ancestor.is_symlink() and ancestor != ancestor.parent:
         ancestor = ancestor.parent
@@ -215,6 +223,15 @@ def check_target(out_dir: Path, force: bool) -> Checked:
             "choose another -o"
         )
     return checked
+
+
+def keep_as_written(out_dir: Path, force: bool) -> None:
+    """What a run that keeps ``out_dir`` as it is (it already holds exactly the new files)
+    does there, for a run the result memo answers (:mod:`offline_sql.result_memo`): the
+    refusals of :func:`check_target` (raised as they would be) and the removal of the
+    folders killed runs left beside it; nothing is read or written in it."""
+    checked = check_target(out_dir, force, known=True)
+    _remove_stale_siblings(checked.out_dir)
 
 
 def _not_mig_output(out_dir: Path) -> tuple[str | None, Snapshot | None]:

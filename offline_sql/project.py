@@ -67,6 +67,13 @@ class Project:
 def load_graph(config: Config) -> RevisionGraph:
     """The revision graph from script headers (cached index; no script is imported)."""
     from offline_sql.graph import RevisionGraph
+
+    return RevisionGraph.from_headers(script_headers(config))
+
+
+def script_headers(config: Config) -> list[RevisionHeader]:
+    """Every revision script's header, each with its SHA-256 (the header index, which
+    re-reads only the files whose ``stat`` changed)."""
     from offline_sql.script.index import load_index
 
     folders = config.versions_dirs
@@ -77,9 +84,9 @@ def load_graph(config: Config) -> RevisionGraph:
                 "fix `script_location` (or `version_locations`) or run `mig init`"
             )
     if len(folders) == 1:
-        return RevisionGraph.from_headers(load_index(folders[0], config.cache_dir))
+        return load_index(folders[0], config.cache_dir)
     # The header index caches one folder: several are read without it.
-    return RevisionGraph.from_headers([h for f in folders for h in load_index(f, None)])
+    return [h for f in folders for h in load_index(f, None)]
 
 
 def record_operations(
@@ -137,11 +144,17 @@ def record_operations(
 
 def step_cache(project: Project, *, enabled: bool = True) -> StepCache:
     """The step cache of a command on ``project`` (disabled: a cache that never hits)."""
-    from offline_sql.config import BASELINE_FILE
     from offline_sql.stepcache import StepCache
 
     config = project.config
-    return StepCache(config, str(config.script_location / BASELINE_FILE), enabled=enabled)
+    return StepCache(config, baseline_file(config), enabled=enabled)
+
+
+def baseline_file(config: Config) -> str:
+    """Where the project's baseline is (``baseline.json``; hashed into every cache key)."""
+    from offline_sql.config import BASELINE_FILE
+
+    return str(config.script_location / BASELINE_FILE)
 
 
 def _base_state(project: Project) -> Callable[[], SchemaState]:

@@ -423,10 +423,11 @@ def write(
     options: OutputOptions,
     checked: Checked | None = None,
     framed: Framed | None = None,
-) -> None:
+) -> dict[str, str]:
     """Frame every file (unless ``framed`` already), then write the directory atomically
     (``checked``: what :func:`check_output` found there; a directory that already holds
-    exactly these files is kept as it is)."""
+    exactly these files is kept as it is). Returns each file's SHA-256 by name (what the
+    result memo, :mod:`offline_sql.result_memo`, knows the directory by)."""
     from offline_sql.manifest import build_manifest, sha256_hex
     from offline_sql.output import write_directory
     from offline_sql.review.report import render_markdown
@@ -449,3 +450,4 @@ def write(
     files.append(("MANIFEST.json", manifest))
     digests["MANIFEST.json"] = sha256_hex(manifest)
     write_directory(options.output, files, force=options.force, checked=checked, digests=digests)
+    return digests

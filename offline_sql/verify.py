@@ -63,12 +63,25 @@ class Snapshot:
     """Relative path -> sha256 of the bytes read, for every regular file read."""
     manifest: bytes | None = None
     """MANIFEST.json's bytes as read."""
+    root_key: StatKey | None = None
+    """The ``lstat`` of ``root`` itself, when it was taken (:meth:`take`): a file added and
+    removed again, or the folder replaced, moves it."""
+
+    @classmethod
+    def take(cls, root: Path, digests: Mapping[str, str]) -> Snapshot:
+        """The directory as it is now, whose files are known to hold ``digests`` (the
+        caller just wrote them); ``root``'s own ``lstat`` included."""
+        taken_ns = time.time_ns()
+        root_key = _stat_key(os.lstat(root))
+        return cls(root, taken_ns, _scan(root), dict(digests), None, root_key)
 
     def unchanged(self) -> bool:
         """Whether the directory still holds exactly what was snapshot: the same entries
         with the same ``lstat``; a file modified within :data:`RACY_NS` of the snapshot
         (it may have changed since without its modification time moving) is read again."""
         try:
+            if self.root_key is not None and _stat_key(os.lstat(self.root)) != self.root_key:
+                return False
             now = _scan(self.root)
         except OSError:
             return False
@@ -86,6 +99,12 @@ class Snapshot:
                 if sha256_hex(data) != self.digests.get(name):
                     return False
         return True
+
+    def racy(self) -> bool:
+        """Whether a file was modified within :data:`RACY_NS` of the snapshot, so that
+        :meth:`unchanged` reads it again (a snapshot taken just after writing)."""
+        racy_from = self.taken_ns - RACY_NS
+        return any(stat.S_ISREG(k[0]) and k[3] >= racy_from for k in self.entries.values())
 
 
 @dataclass(frozen=True)

@@ -115,6 +115,10 @@ class StepCache:
         self.store = CacheStore(config.cache_dir if enabled else None)
         self.hash_file = deps_mod.Hasher()
         self._baseline_file = baseline_file
+        self.used: set[tuple[str, str]] = set()
+        """The dependencies (``(path, sha256)``) of every row this command used or wrote:
+        what the whole result rests on besides the scripts and the context, for the result
+        memo (:mod:`offline_sql.result_memo`)."""
 
     @property
     def enabled(self) -> bool:
@@ -154,7 +158,12 @@ class StepCache:
             )
 
     def deps_hold(self, deps: Deps) -> bool:
-        return all(self.hash_file(path) == sha for path, sha in deps)
+        """Whether every file of ``deps`` still has its hash (then the row is used, and its
+        dependencies noted in :attr:`used`)."""
+        if all(self.hash_file(path) == sha for path, sha in deps):
+            self.used.update(deps)
+            return True
+        return False
 
     # ---- what the review found (``-o DIR``, ``--strict``) ----------------------------------
 
@@ -168,6 +177,7 @@ class StepCache:
 
     def remember_review(self, key: str, data: bytes, deps: Deps = ()) -> None:
         if self.enabled:
+            self.used.update(deps)
             self.store.put("review", key, deps, data)
 
     def hashed(self, paths: Iterator[str] | set[str]) -> Deps:
@@ -469,6 +479,7 @@ class Chain:
             return
         kept_notes = tuple(note for note in notes if note is not None)
         step_deps = tuple(sorted((path, self.cache.hash_file(path)) for path in found))
+        self.cache.used.update(step_deps)
         notes_text = json.dumps(kept_notes) if kept_notes else "[]"  # most steps warn nothing
         self.cache.store.put("state", run.key, step_deps, delta, notes_text)
         self._passed(run.key, step_deps, kept_notes)

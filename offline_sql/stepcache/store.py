@@ -27,14 +27,15 @@ from offline_sql.errors import CacheWarning
 from offline_sql.script.index import make_cache_dir
 
 FILE_NAME = "steps.sqlite3"
-SCHEMA_VERSION = 6
+SCHEMA_VERSION = 7
 """Bumped when the tables or the meaning of a row change; another version is rebuilt."""
 
-TABLES = ("state", "render", "walk", "review")
+TABLES = ("state", "render", "walk", "review", "result")
 """``state``: a step's effect on the schema state; ``render``: a step's rendered SQL;
 ``walk``: a whole sequence of steps at once (see :meth:`.Chain.try_walk`); ``review``: what
 the review of ``-o DIR`` / ``--strict`` found in a rendered step, and whether its script's
-other direction records anything (see :meth:`.StepCache.review_rows`)."""
+other direction records anything (see :meth:`.StepCache.review_rows`); ``result``: the last
+``-o DIR`` run that wrote each output directory (:mod:`offline_sql.result_memo`)."""
 
 BATCH = 500
 """Keys per ``IN (...)`` query (SQLite's oldest limit on parameters is 999)."""

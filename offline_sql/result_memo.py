@@ -1,0 +1,226 @@
+"""The result memo: a ``-o DIR`` run remembered whole, so that running it again unchanged
+(``mig upgrade head --sql -o DIR --force``) costs a few ``stat`` calls, not a generation.
+
+A warm run answered by the step cache still unpickles every rendering, reviews, frames
+every file and verifies the old directory to find it already holds them (issue 16: 0.48 s
+at N = 1,000, where the target is 0.14). After a successful run, :func:`remember` keeps one
+row in the step cache's store (table ``result``, one row per output directory), under a
+key that digests everything the directory's bytes depend on:
+
+* the step cache's context key (:func:`offline_sql.stepcache.keys.namespace`: mig's code,
+  the SQLAlchemy, sqlglot and Python installations, ``repr`` of the whole configuration,
+  ``-x`` and ``--tag`` included, and the baseline);
+* the command, the target, the output directory, ``--no-guard``, ``--no-preamble``,
+  ``--strict``, and the working directory;
+* every revision script's path and SHA-256 (the header index knows them, validated by
+  each file's ``stat``), not only the scripts the run used: a new script may change the
+  plan;
+
+and, as the row's dependencies, the files the scripts read (every dependency of every
+step cache row the run used or wrote, :attr:`offline_sql.stepcache.StepCache.used`), and
+the directory's :class:`offline_sql.verify.Snapshot` taken after writing it (every entry's
+``lstat``, the directory's own, and each file's SHA-256).
+
+:func:`answered` uses the row only when the key is the same, every dependency has its hash,
+and a fresh ``lstat`` scan of the directory matches the snapshot exactly; a file modified
+within :data:`offline_sql.verify.RACY_NS` of the snapshot is read again (the rule the
+``--force`` keep of an identical directory uses), and the snapshot is then taken again so
+the next run reads nothing. Anything else (any doubt, a damaged row, an error, a warning
+while checking) is a miss: the full run, which restores the directory as before.
+
+Messages. A memo-answered run must print exactly what the full run would. Rather than
+record and replay messages (a warning's text names a script line; a replayed one would
+have to reproduce ``-q``, filters and the order against a script's own output), only runs
+that said nothing (:mod:`offline_sql.said`: no warning raised, shown or not, no log record)
+are remembered: the CLI's ``Wrote DIR`` line, printed after the command returns, is then
+all either run prints. A run that failed is never remembered; nor one where a step could
+not be cached (its reads were not tracked), nor ``--no-cache``, which neither reads nor
+writes the memo. What the review found goes to ``REVIEW.md`` only, so it is part of the
+directory's bytes, not a message. Without ``--force`` the memo is not consulted: an
+existing directory is refused as it always was.
+"""
+
+from __future__ import annotations
+
+import os
+import pickle
+import time
+import warnings
+from dataclasses import replace
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from offline_sql.stepcache import keys
+from offline_sql.stepcache.deps import Hasher
+
+if TYPE_CHECKING:
+    from collections.abc import Mapping, Sequence
+
+    from offline_sql.config import Config
+    from offline_sql.generate import Generated, OutputOptions
+    from offline_sql.said import Said
+    from offline_sql.script.header import RevisionHeader
+    from offline_sql.stepcache.store import CacheStore, Deps
+    from offline_sql.verify import Snapshot
+
+FORMAT = 1
+"""Bumped when what the key covers or the row holds changes."""
+
+TABLE = "result"
+
+
+def answered(config: Config, command: str, target: str, options: OutputOptions) -> bool:
+    """Whether the memo answers this run: then the directory is already what the run would
+    write, the refusals of the output check are made as the run would make them
+    (:func:`offline_sql.output.keep_as_written`), and the caller does nothing else."""
+    from offline_sql.output import keep_as_written
+
+    if options.output is None or not options.force or config.cache_dir is None:
+        return False
+    out_dir = Path(options.output).absolute()
+    with warnings.catch_warnings(record=True) as heard:
+        warnings.simplefilter("always")
+        try:
+            hit = _holds(config, command, target, options, out_dir)
+        except Exception:  # a damaged row, an unreadable file: the full run says what
+            return False
+    if not hit or heard:
+        return False
+    keep_as_written(out_dir, options.force)
+    return True
+
+
+def remember(
+    config: Config,
+    command: str,
+    target: str,
+    options: OutputOptions,
+    generated: Generated,
+    digests: Mapping[str, str],
+    said: Said,
+) -> None:
+    """Remember a run that just wrote (or kept) ``options.output`` holding files of
+    ``digests`` (name -> SHA-256), when it can be answered again (see the module's doc).
+    Never fails the run: a memo that cannot be written is no memo."""
+    cache = generated.cache
+    if options.output is None or config.cache_dir is None or said.anything:
+        return
+    if cache is None or not cache.enabled or not _all_cached(generated):
+        return
+    from offline_sql.verify import Snapshot
+
+    out_dir = Path(options.output).absolute()
+    headers = list(generated.project.graph.revisions.values())
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # the step cache warns about its store already
+        try:
+            snapshot = Snapshot.take(out_dir, digests)
+            if not _holds_exactly(snapshot, digests):
+                return  # something else wrote there meanwhile
+            key = _key(cache.namespace, command, target, options, out_dir, headers)
+            _write(config, out_dir, key, tuple(sorted(cache.used)), snapshot)
+        except Exception:
+            return
+
+
+def _holds(
+    config: Config, command: str, target: str, options: OutputOptions, out_dir: Path
+) -> bool:
+    """Whether the row of ``out_dir`` has this run's key, its dependencies hold and the
+    directory is as snapshot (taken again when its files had to be read)."""
+    from offline_sql.project import baseline_file, script_headers
+    from offline_sql.stepcache.store import CacheStore
+    from offline_sql.verify import Snapshot
+
+    store = CacheStore(config.cache_dir)
+    try:
+        row = store.get(TABLE, _slot(out_dir))
+        if row is None:
+            return False
+        deps, data = row
+        memo = pickle.loads(data)
+        stored_key, snapshot = memo["key"], memo["snapshot"]
+        if not isinstance(snapshot, Snapshot):
+            return False
+        hash_file = Hasher()
+        namespace = keys.namespace(config, hash_file(baseline_file(config)))
+        key = _key(namespace, command, target, options, out_dir, script_headers(config))
+        if key != stored_key or not all(hash_file(path) == sha for path, sha in deps):
+            return False
+        if snapshot.root != out_dir:
+            return False
+        started = time.time_ns()
+        if not snapshot.unchanged():
+            return False
+        if snapshot.racy():
+            # Its files were read again and hold their bytes: taken again, they are not
+            # read next time.
+            _put(store, out_dir, key, deps, replace(snapshot, taken_ns=started))
+        return True
+    finally:
+        store.close()
+
+
+def _key(
+    namespace: str,
+    command: str,
+    target: str,
+    options: OutputOptions,
+    out_dir: Path,
+    headers: Sequence[RevisionHeader],
+) -> str:
+    if any(not h.source_sha256 for h in headers):
+        raise ValueError("a script without its SHA-256: not remembered")
+    scripts = sorted(f"{h.path}\0{h.source_sha256}" for h in headers)
+    return keys.digest(
+        "result",
+        str(FORMAT),
+        namespace,
+        os.getcwd(),
+        command,
+        target,
+        str(out_dir),
+        repr((options.guard, options.preamble, options.strict)),
+        *scripts,
+    )
+
+
+def _slot(out_dir: Path) -> str:
+    """The row's key: one row per output directory (the run that wrote it last)."""
+    return keys.digest("result-slot", str(out_dir))
+
+
+def _all_cached(generated: Generated) -> bool:
+    """Whether every step that ran a script is in the step cache: then what each read is
+    among the cache's dependencies (a step that is not was not tracked)."""
+    return all(
+        rendered.cache_key is not None
+        for rendered in (*generated.steps, *generated.rollback)
+        if rendered.step.run_script and rendered.header is not None
+    )
+
+
+def _holds_exactly(snapshot: Snapshot, digests: Mapping[str, str]) -> bool:
+    """Whether the directory snapshot holds exactly the files written, and their folders."""
+    import stat
+    from pathlib import PurePosixPath
+
+    files = {name for name, key in snapshot.entries.items() if not stat.S_ISDIR(key[0])}
+    folders = {name for name, key in snapshot.entries.items() if stat.S_ISDIR(key[0])}
+    wanted = {str(parent) for name in digests for parent in PurePosixPath(name).parents}
+    return files == set(digests) and folders == wanted - {"."}
+
+
+def _write(config: Config, out_dir: Path, key: str, deps: Deps, snapshot: Snapshot) -> None:
+    from offline_sql.stepcache.store import CacheStore
+
+    store = CacheStore(config.cache_dir)
+    _put(store, out_dir, key, deps, snapshot)
+
+
+def _put(store: CacheStore, out_dir: Path, key: str, deps: Deps, snapshot: Snapshot) -> None:
+    from offline_sql.tablemap import PICKLE_PROTOCOL
+
+    data = pickle.dumps({"key": key, "snapshot": snapshot}, protocol=PICKLE_PROTOCOL)
+    store.put(TABLE, _slot(out_dir), deps, data)
+    store.flush()

@@ -90,16 +90,32 @@ def write_script(
 ) -> None:
     """The offline script for ``[FROM:]TO`` written to ``out``, once all of it is generated
     (a failure writes nothing). Each step is framed as soon as it is rendered and spooled
-    to a temporary file, so a long history is never held in memory whole."""
-    with ahead_session(config):
+    to a temporary file, so a long history is never held in memory whole. The same run
+    repeated with nothing changed is answered by the result memo
+    (:mod:`offline_sql.result_memo`)."""
+    from offline_sql import result_memo
+    from offline_sql.said import listening
+
+    if result_memo.replay_script(config, command, target, options, out):
+        return
+    cached: list[StepCache] = []
+    with listening() as said, ahead_session(config):
         planned = Planned.of(config, command, target)
-        spool = with_cache(planned.project, lambda cache: _spool(planned, options, cache))
+        spool = with_cache(
+            planned.project, lambda cache: _spool(planned, options, cache, cached)
+        )
     with spool:
         spool.seek(0)
         shutil.copyfileobj(spool, out)
+        if cached:
+            result_memo.remember_script(config, command, target, options, cached[0], spool, said)
 
 
-def _spool(planned: Planned, options: OutputOptions, cache: StepCache) -> IO[str]:
+def _spool(
+    planned: Planned, options: OutputOptions, cache: StepCache, cached: list[StepCache]
+) -> IO[str]:
+    """The framed script, in a spool; ``cache`` is appended to ``cached`` when every step
+    went through it (nothing ran that it did not track)."""
     from offline_sql.frame import frame_to
 
     project = planned.project
@@ -130,6 +146,8 @@ def _spool(planned: Planned, options: OutputOptions, cache: StepCache) -> IO[str
     except BaseException:
         spool.close()
         raise
+    if chain.key is not None and cache.enabled:
+        cached.append(cache)
     return spool
 
 

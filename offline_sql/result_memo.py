@@ -38,6 +38,12 @@ not be cached (its reads were not tracked), nor ``--no-cache``, which neither re
 writes the memo. What the review found goes to ``REVIEW.md`` only, so it is part of the
 directory's bytes, not a message. Without ``--force`` the memo is not consulted: an
 existing directory is refused as it always was.
+
+The script of a run to stdout (``mig upgrade head --sql``) is remembered the same way
+(:func:`replay_script`, :func:`remember_script`): the same key, with ``-`` for the output,
+and the script itself (zlib-compressed) in place of the directory's snapshot; one row per
+command line (configuration, working directory, command, target, options), overwritten
+when the history changes. A script longer than :data:`SCRIPT_LIMIT` is not remembered.
 """
 
 from __future__ import annotations
@@ -46,12 +52,14 @@ import os
 import pickle
 import time
 import warnings
+import zlib
 from dataclasses import replace
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import IO, TYPE_CHECKING, TextIO
 
 from offline_sql.stepcache import keys
 from offline_sql.stepcache.deps import Hasher
+from offline_sql.stepcache.store import CacheStore
 
 if TYPE_CHECKING:
     from collections.abc import Mapping, Sequence
@@ -60,13 +68,21 @@ if TYPE_CHECKING:
     from offline_sql.generate import Generated, OutputOptions
     from offline_sql.said import Said
     from offline_sql.script.header import RevisionHeader
-    from offline_sql.stepcache.store import CacheStore, Deps
+    from offline_sql.stepcache import StepCache
+    from offline_sql.stepcache.store import Deps
     from offline_sql.verify import Snapshot
 
 FORMAT = 1
 """Bumped when what the key covers or the row holds changes."""
 
 TABLE = "result"
+
+STDOUT = "-"
+"""What the key says for the output of a run to stdout (a directory's is absolute)."""
+
+SCRIPT_LIMIT = 64 << 20
+"""Characters of script beyond which a stdout run is not remembered (a data migration of
+millions of rows): the memo keeps it whole in one row and replays it from memory."""
 
 
 def answered(config: Config, command: str, target: str, options: OutputOptions) -> bool:
@@ -129,7 +145,6 @@ def _holds(
     """Whether the row of ``out_dir`` has this run's key, its dependencies hold and the
     directory is as snapshot (taken again when its files had to be read)."""
     from offline_sql.project import baseline_file, script_headers
-    from offline_sql.stepcache.store import CacheStore
     from offline_sql.verify import Snapshot
 
     store = CacheStore(config.cache_dir)
@@ -166,7 +181,7 @@ def _key(
     command: str,
     target: str,
     options: OutputOptions,
-    out_dir: Path,
+    out_dir: Path | str,
     headers: Sequence[RevisionHeader],
 ) -> str:
     if any(not h.source_sha256 for h in headers):
@@ -212,7 +227,6 @@ def _holds_exactly(snapshot: Snapshot, digests: Mapping[str, str]) -> bool:
 
 
 def _write(config: Config, out_dir: Path, key: str, deps: Deps, snapshot: Snapshot) -> None:
-    from offline_sql.stepcache.store import CacheStore
 
     store = CacheStore(config.cache_dir)
     _put(store, out_dir, key, deps, snapshot)
@@ -224,3 +238,106 @@ def _put(store: CacheStore, out_dir: Path, key: str, deps: Deps, snapshot: Snaps
     data = pickle.dumps({"key": key, "snapshot": snapshot}, protocol=PICKLE_PROTOCOL)
     store.put(TABLE, _slot(out_dir), deps, data)
     store.flush()
+
+
+# ---- the script of a run to stdout ----------------------------------------------------------
+
+
+def replay_script(
+    config: Config, command: str, target: str, options: OutputOptions, out: TextIO
+) -> bool:
+    """Whether the memo holds this run's script: then it is written to ``out`` and the
+    caller does nothing else (the run it remembers said nothing, see the module's doc)."""
+    if options.output is not None or options.strict or config.cache_dir is None:
+        return False
+    with warnings.catch_warnings(record=True) as heard:
+        warnings.simplefilter("always")
+        try:
+            script = _script_held(config, command, target, options)
+        except Exception:  # a damaged row, an unreadable file: the full run says what
+            return False
+    if script is None or heard:
+        return False
+    out.write(script)
+    return True
+
+
+def remember_script(
+    config: Config,
+    command: str,
+    target: str,
+    options: OutputOptions,
+    cache: StepCache,
+    spool: IO[str],
+    said: Said,
+) -> None:
+    """Remember the script of a stdout run that said nothing, every step of which went
+    through the step cache (``cache.used`` then holds what its scripts read); ``spool``
+    holds the script. Never fails the run."""
+    if config.cache_dir is None or said.anything or not cache.enabled:
+        return
+    from offline_sql.project import script_headers
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # the step cache warns about its store already
+        try:
+            spool.seek(0)
+            packer = zlib.compressobj(1)
+            chunks: list[bytes] = []
+            size = 0
+            while block := spool.read(1 << 20):
+                size += len(block)
+                if size > SCRIPT_LIMIT:
+                    return
+                chunks.append(packer.compress(block.encode("utf-8", "surrogateescape")))
+            chunks.append(packer.flush())
+            key = _key(
+                cache.namespace, command, target, options, STDOUT, script_headers(config)
+            )
+            data = pickle.dumps({"key": key, "script": b"".join(chunks)}, protocol=5)
+            slot = _script_slot(config, command, target, options)
+            store = CacheStore(config.cache_dir)
+            store.put(TABLE, slot, tuple(sorted(cache.used)), data)
+            store.flush()
+        except Exception:
+            return
+
+
+def _script_held(
+    config: Config, command: str, target: str, options: OutputOptions
+) -> str | None:
+    """The remembered script of this run when its key is the same and every file its
+    scripts read still has its hash, else None."""
+    from offline_sql.project import baseline_file, script_headers
+
+    store = CacheStore(config.cache_dir)
+    try:
+        row = store.get(TABLE, _script_slot(config, command, target, options))
+        if row is None:
+            return None
+        deps, data = row
+        memo = pickle.loads(data)
+        stored_key, packed = memo["key"], memo["script"]
+        if not isinstance(stored_key, str) or not isinstance(packed, bytes):
+            return None
+        hash_file = Hasher()
+        namespace = keys.namespace(config, hash_file(baseline_file(config)))
+        key = _key(namespace, command, target, options, STDOUT, script_headers(config))
+        if key != stored_key or not all(hash_file(path) == sha for path, sha in deps):
+            return None
+        return zlib.decompress(packed).decode("utf-8", "surrogateescape")
+    finally:
+        store.close()
+
+
+def _script_slot(config: Config, command: str, target: str, options: OutputOptions) -> str:
+    """The row's key: one row per command line run from one folder (the last run's), its
+    global options (dialect, ``-x``) included through the configuration."""
+    return keys.digest(
+        "result-script-slot",
+        repr(config),
+        os.getcwd(),
+        command,
+        target,
+        repr((options.guard, options.preamble, options.strict)),
+    )

@@ -23,7 +23,6 @@ import time
 import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import cast
 
 from offline_sql._version import __version__
 from offline_sql.errors import CacheWarning, ScriptError
@@ -237,31 +236,39 @@ def _cached_files(data: object, folder: str) -> dict[str, _Cached] | None:
     """``name -> (stamp, header)`` of a well-formed cache document, else None.
 
     Every entry is checked to be exactly what :func:`_entry_json` writes: one bad entry and
-    the whole cache is distrusted.
+    the whole cache is distrusted. (Written for speed: a warm command of a 5,000-revision
+    history checks 5,000 entries before it does anything else.)
     """
     if not isinstance(data, dict) or not isinstance(data.get("files"), dict):
         return None
     prefix = os.path.join(folder, "")
     result: dict[str, _Cached] = {}
     strings = _strings
+    empty: tuple[str, ...] = ()
     for name, entry in data["files"].items():
         if type(entry) is not list or len(entry) != 11 or not is_revision_file(name):
             return None
         size, mtime_ns, revision, down, labels, deps, message, allow, sha, ctime_ns, inode = entry
-        lists = (strings(down), strings(labels), strings(deps), strings(allow))
-        stamp = (size, mtime_ns, ctime_ns, inode)
-        if (
-            None in lists
-            or any(type(number) is not int for number in stamp)
-            or type(revision) is not str
-            or type(message) is not str
-            or type(sha) is not str
-            or len(sha) != 64
+        if not (
+            type(size) is int
+            and type(mtime_ns) is int
+            and type(ctime_ns) is int
+            and type(inode) is int
+            and type(revision) is str
+            and type(message) is str
+            and type(sha) is str
+            and len(sha) == 64
         ):
             return None
-        down_t, labels_t, deps_t, allow_t = cast("tuple[tuple[str, ...], ...]", lists)
+        # Most lists (labels, depends_on, allow) are empty: no call for those.
+        down_t = strings(down)
+        labels_t = empty if labels == [] else strings(labels)
+        deps_t = empty if deps == [] else strings(deps)
+        allow_t = empty if allow == [] else strings(allow)
+        if down_t is None or labels_t is None or deps_t is None or allow_t is None:
+            return None
         header = RevisionHeader(
             revision, down_t, labels_t, deps_t, message, prefix + name, allow_t, sha
         )
-        result[name] = (stamp, header)
+        result[name] = ((size, mtime_ns, ctime_ns, inode), header)
     return result

@@ -509,3 +509,140 @@ def _said_something(scratch: Path, last: Rev, quiet: bool) -> None:
     assert second == full_run(project, out)
     if "warnings.warn" in last.upgrade:
         assert "mig: warning: careful" in second.stderr
+
+
+# ---- the script of a run to stdout -----------------------------------------------------------
+
+
+def to_stdout(folder: Path, *args: str) -> Outcome:
+    """``mig ARGS --sql`` to stdout (default ``upgrade head``)."""
+    return mig(folder, *(args or ("upgrade", "head")), "--sql")
+
+
+def spools(patch: pytest.MonkeyPatch, *, forbidden: bool = False) -> list[int]:
+    """Count the stdout runs that generated (the memo answers a run without it)."""
+    from offline_sql import offline
+
+    runs: list[int] = []
+    real = offline._spool
+
+    def counting(*args: object, **kwargs: object) -> object:
+        if forbidden:
+            raise AssertionError("the script was generated: the memo did not answer")
+        runs.append(1)
+        return real(*args, **kwargs)  # type: ignore[arg-type]
+
+    patch.setattr(offline, "_spool", counting)
+    return runs
+
+
+def replayed(folder: Path, *args: str) -> Outcome:
+    with pytest.MonkeyPatch.context() as patch:
+        spools(patch, forbidden=True)
+        return to_stdout(folder, *args)
+
+
+def regenerated(folder: Path, *args: str) -> Outcome:
+    with pytest.MonkeyPatch.context() as patch:
+        runs = spools(patch)
+        outcome = to_stdout(folder, *args)
+    assert runs == [1], outcome.stderr
+    return outcome
+
+
+@pytest.mark.parametrize(
+    "args",
+    [("upgrade", "head"), ("downgrade", "head:base"), ("upgrade", "b2:d4")],
+    ids=["upgrade", "downgrade", "range"],
+)
+def test_a_repeated_stdout_run_is_replayed_byte_for_byte(
+    project: Path, args: tuple[str, str]
+) -> None:
+    first = to_stdout(project, *args)
+    assert first.exit_code == 0 and first.stdout and first.stderr == "", first.stderr
+    assert replayed(project, *args) == first
+    assert to_stdout(project, *args, "--no-cache") == first
+
+
+def test_an_edited_script_or_a_file_it_reads_is_generated_again(project: Path) -> None:
+    assert to_stdout(project).exit_code == 0
+    script = project / "migrations" / "versions" / "b2_add_email.py"
+    script.write_text(script.read_text().replace("String(50)", "String(60)"))
+    os.utime(script, ns=(OLD, OLD))
+    edited = regenerated(project)
+    assert "VARCHAR(60)" in edited.stdout
+    seed = project / "migrations" / "versions" / "seed.sql"
+    seed.write_text("INSERT INTO users (name) VALUES ('b')", encoding="utf-8")
+    os.utime(seed, ns=(OLD, OLD))
+    reread = regenerated(project)
+    assert "VALUES ('b')" in reread.stdout
+    assert reread == to_stdout(project, "upgrade", "head", "--no-cache") == replayed(project)
+
+
+@pytest.mark.parametrize(
+    "extra",
+    [("--dialect", "mysql"), ("--no-guard",), ("--no-preamble",), ("-x", "tenant=b")],
+    ids=lambda extra: extra[0].strip("-"),
+)
+def test_another_option_or_configuration_is_generated_again(
+    project: Path, extra: tuple[str, ...]
+) -> None:
+    first = to_stdout(project)
+    assert first.exit_code == 0
+    other = regenerated(project, "upgrade", "head", *extra)
+    assert other == to_stdout(project, "upgrade", "head", *extra, "--no-cache")
+    assert replayed(project) == first  # each command line keeps its own
+    config = project / "mig.toml"
+    config.write_text(config.read_text() + 'version_table = "schema_version"\n')
+    assert "schema_version" in regenerated(project).stdout
+
+
+def test_no_cache_neither_reads_nor_writes_the_script_memo(project: Path) -> None:
+    assert to_stdout(project, "upgrade", "head", "--no-cache").exit_code == 0
+    assert memo_rows(project) == 0
+    first = to_stdout(project)
+    assert memo_rows(project) == 1
+    with pytest.MonkeyPatch.context() as patch:
+        runs = spools(patch)
+        assert to_stdout(project, "upgrade", "head", "--no-cache") == first
+    assert runs == [1]
+
+
+@pytest.mark.parametrize("data", [b"garbage", b"\x80\x04N."], ids=["checksum", "none"])
+def test_a_corrupt_script_memo_is_a_full_run(project: Path, data: bytes) -> None:
+    first = to_stdout(project)
+    _set_memo(project, data, raw=data == b"garbage")
+    assert regenerated(project) == first
+    assert replayed(project) == first
+
+
+@pytest.mark.parametrize(
+    "says",
+    [
+        'import warnings\nwarnings.warn("careful", UserWarning, stacklevel=1)',
+        'import logging\nlogging.getLogger("somewhere").warning("careful")',
+    ],
+    ids=["warning", "log"],
+)
+def test_a_stdout_run_that_said_something_is_not_remembered(scratch: Path, says: str) -> None:
+    last = Rev("d4", "c3", "drop users", upgrade=f'{says}\nop.drop_table("users")')
+    project = small_project(scratch / "project", [*HISTORY[:3], last])
+    (project / "migrations" / "versions" / "seed.sql").write_text("SELECT 1", encoding="utf-8")
+    age(project)
+    first = to_stdout(project)
+    assert first.exit_code == 0
+    if "warnings.warn" in says:  # a log record goes to the process's stderr, not the runner's
+        assert "mig: warning: careful" in first.stderr
+    assert memo_rows(project) == 0
+    assert regenerated(project) == to_stdout(project, "upgrade", "head", "--no-cache")
+
+
+def test_a_script_past_the_limit_is_not_remembered(
+    project: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    first = to_stdout(project)
+    monkeypatch.setattr(result_memo, "SCRIPT_LIMIT", len(first.stdout) - 1)
+    steps_file(project).unlink()
+    assert to_stdout(project) == first
+    assert memo_rows(project) == 0
+    assert regenerated(project) == first

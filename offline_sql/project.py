@@ -89,6 +89,20 @@ def script_headers(config: Config) -> list[RevisionHeader]:
     return [h for f in folders for h in load_index(f, None)]
 
 
+def script_hashes(config: Config) -> list[tuple[str, str]]:
+    """Every revision script's path and SHA-256: from the header index's entries when it
+    holds every script unchanged (a ``stat`` each), else as :func:`script_headers` reads
+    them."""
+    from offline_sql.script.index import RevisionIndex
+
+    folders = config.versions_dirs
+    if len(folders) == 1 and config.cache_dir is not None and folders[0].is_dir():
+        known = RevisionIndex(folders[0], config.cache_dir).known_hashes()
+        if known is not None:
+            return known
+    return [(h.path, h.source_sha256) for h in script_headers(config)]
+
+
 def record_operations(
     header: RevisionHeader,
     direction: Direction,

@@ -67,7 +67,6 @@ if TYPE_CHECKING:
     from offline_sql.config import Config
     from offline_sql.generate import Generated, OutputOptions
     from offline_sql.said import Said
-    from offline_sql.script.header import RevisionHeader
     from offline_sql.stepcache import StepCache
     from offline_sql.stepcache.store import Deps
     from offline_sql.verify import Snapshot
@@ -126,14 +125,15 @@ def remember(
     from offline_sql.verify import Snapshot
 
     out_dir = Path(options.output).absolute()
-    headers = list(generated.project.graph.revisions.values())
+    headers = generated.project.graph.revisions.values()
+    scripts = [(h.path, h.source_sha256) for h in headers]
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # the step cache warns about its store already
         try:
             snapshot = Snapshot.take(out_dir, digests)
             if not _holds_exactly(snapshot, digests):
                 return  # something else wrote there meanwhile
-            key = _key(cache.namespace, command, target, options, out_dir, headers)
+            key = _key(cache.namespace, command, target, options, out_dir, scripts)
             _write(config, out_dir, key, tuple(sorted(cache.used)), snapshot)
         except Exception:
             return
@@ -144,7 +144,7 @@ def _holds(
 ) -> bool:
     """Whether the row of ``out_dir`` has this run's key, its dependencies hold and the
     directory is as snapshot (taken again when its files had to be read)."""
-    from offline_sql.project import baseline_file, script_headers
+    from offline_sql.project import baseline_file, script_hashes
     from offline_sql.verify import Snapshot
 
     store = CacheStore(config.cache_dir)
@@ -159,7 +159,7 @@ def _holds(
             return False
         hash_file = Hasher()
         namespace = keys.namespace(config, hash_file(baseline_file(config)))
-        key = _key(namespace, command, target, options, out_dir, script_headers(config))
+        key = _key(namespace, command, target, options, out_dir, script_hashes(config))
         if key != stored_key or not all(hash_file(path) == sha for path, sha in deps):
             return False
         if snapshot.root != out_dir:
@@ -182,11 +182,13 @@ def _key(
     target: str,
     options: OutputOptions,
     out_dir: Path | str,
-    headers: Sequence[RevisionHeader],
+    scripts: Sequence[tuple[str, str]],
 ) -> str:
-    if any(not h.source_sha256 for h in headers):
+    """``scripts``: every revision script's path and SHA-256
+    (:func:`offline_sql.project.script_hashes`)."""
+    if any(not sha for _, sha in scripts):
         raise ValueError("a script without its SHA-256: not remembered")
-    scripts = sorted(f"{h.path}\0{h.source_sha256}" for h in headers)
+    listed = sorted(f"{path}\0{sha}" for path, sha in scripts)
     return keys.digest(
         "result",
         str(FORMAT),
@@ -196,7 +198,7 @@ def _key(
         target,
         str(out_dir),
         repr((options.guard, options.preamble, options.strict)),
-        *scripts,
+        *listed,
     )
 
 
@@ -276,7 +278,7 @@ def remember_script(
     holds the script. Never fails the run."""
     if config.cache_dir is None or said.anything or not cache.enabled:
         return
-    from offline_sql.project import script_headers
+    from offline_sql.project import script_hashes
 
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # the step cache warns about its store already
@@ -292,7 +294,7 @@ def remember_script(
                 chunks.append(packer.compress(block.encode("utf-8", "surrogateescape")))
             chunks.append(packer.flush())
             key = _key(
-                cache.namespace, command, target, options, STDOUT, script_headers(config)
+                cache.namespace, command, target, options, STDOUT, script_hashes(config)
             )
             data = pickle.dumps({"key": key, "script": b"".join(chunks)}, protocol=5)
             slot = _script_slot(config, command, target, options)
@@ -308,7 +310,7 @@ def _script_held(
 ) -> str | None:
     """The remembered script of this run when its key is the same and every file its
     scripts read still has its hash, else None."""
-    from offline_sql.project import baseline_file, script_headers
+    from offline_sql.project import baseline_file, script_hashes
 
     store = CacheStore(config.cache_dir)
     try:
@@ -322,7 +324,7 @@ def _script_held(
             return None
         hash_file = Hasher()
         namespace = keys.namespace(config, hash_file(baseline_file(config)))
-        key = _key(namespace, command, target, options, STDOUT, script_headers(config))
+        key = _key(namespace, command, target, options, STDOUT, script_hashes(config))
         if key != stored_key or not all(hash_file(path) == sha for path, sha in deps):
             return None
         return zlib.decompress(packed).decode("utf-8", "surrogateescape")

@@ -97,6 +97,47 @@ class RevisionIndex:
             self._write_cache({c[0]: _entry_json(c[1], c[2]) for c in cacheable})
         return headers
 
+    def known_hashes(self) -> list[tuple[str, str]] | None:
+        """Each script's path and SHA-256, sorted by file name, when the index holds every
+        script as it is now (one ``stat`` each, no header made, nothing written); None when
+        any must be read again (new, changed, recently written, or no usable index): then
+        :meth:`load` is what tells. For the result memo, which needs only the hashes."""
+        path = self.cache_path
+        if path is None:
+            return None
+        try:
+            data = json.loads(path.read_bytes())
+        except (OSError, ValueError):
+            return None
+        if not (
+            isinstance(data, dict)
+            and data.get("format") == CACHE_FORMAT
+            and data.get("version") == __version__
+            and isinstance(data.get("files"), dict)
+        ):
+            return None
+        entries = data["files"]
+        files = self._scan()
+        if len(files) != len(entries):
+            return None
+        prefix = os.path.join(str(self.versions_dir), "")
+        found: list[tuple[str, str]] = []
+        for name, (size, mtime_ns, ctime_ns, inode) in files:
+            entry = entries.get(name)
+            if not (
+                type(entry) is list
+                and len(entry) == 11
+                and entry[0] == size
+                and entry[1] == mtime_ns
+                and entry[9] == ctime_ns
+                and entry[10] == inode
+                and type(entry[8]) is str
+                and len(entry[8]) == 64
+            ):
+                return None
+            found.append((prefix + name, entry[8]))
+        return found
+
     def _helper(self, files: list[tuple[str, _Stamp]], cached: dict[str, _Cached]) -> Ahead | None:
         """The run's helper process (:mod:`offline_sql.script.ahead`), started on the files
         whose headers must be read, when there are many (a first run); else None."""

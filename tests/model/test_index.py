@@ -220,3 +220,42 @@ def test_the_cache_folder_ignores_itself_for_git(index: RevisionIndex) -> None:
     index.load()
     assert index.cache_dir is not None
     assert (index.cache_dir / ".gitignore").read_text("utf-8").splitlines()[-1] == "*"
+
+
+# ---- known_hashes: the scripts' hashes from the index alone (the result memo's key) ----------
+
+
+def _hashes_of(index: RevisionIndex) -> list[tuple[str, str]]:
+    return [(h.path, h.source_sha256) for h in index.load()]
+
+
+def test_known_hashes_are_the_loaded_ones(index: RevisionIndex) -> None:
+    assert index.known_hashes() is None  # no index yet
+    loaded = _hashes_of(index)
+    assert index.known_hashes() == loaded
+    assert all(len(sha) == 64 for _, sha in loaded)
+
+
+@pytest.mark.parametrize("change", ["edited", "touched", "added", "removed", "fresh"])
+def test_known_hashes_are_none_when_a_script_must_be_read(
+    index: RevisionIndex, versions: Path, change: str
+) -> None:
+    _hashes_of(index)
+    path = versions / "0004_a3.py"
+    if change == "edited":
+        path.write_text(script_text(r("a3", "b2")), encoding="utf-8")
+        age(path)
+    elif change == "touched":
+        age(path, mtime_ns=OLD + 1)
+    elif change == "added":
+        new = versions / "0009_z.py"
+        new.write_text(script_text(r("z", "a3")), encoding="utf-8")
+        age(new)
+    elif change == "removed":
+        path.unlink()
+    elif change == "fresh":  # written just now: never cached, read at each load
+        path.write_text(path.read_text(encoding="utf-8"), encoding="utf-8")
+    assert index.known_hashes() is None
+    loaded = _hashes_of(index)
+    if change != "fresh":
+        assert index.known_hashes() == loaded

@@ -48,6 +48,11 @@ Row = tuple[Deps, bytes]
 Pending = dict[str, list[tuple[str, str, str, bytes]]]
 """Rows queued for :meth:`CacheStore.flush`, per table: (key, deps, notes, data)."""
 
+PAGE_CACHE_KIB = 256
+"""SQLite's page cache per connection (its default is 2 MiB): the cache is written once, at
+the end of a first run, and read by key; the operating system caches the file anyway. A
+first run at N = 1,000 peaked 0.6 MB lower with it (60.0 -> 59.4 MB; Alembic: 59.5)."""
+
 SPILL_AT = 1 << 20
 """Bytes of queued rows kept in memory; past it they go to a temporary file. A first run at
 N = 5,000 queued about 12 MB of rows until its end, where its peak memory is (about 11 MB
@@ -290,6 +295,7 @@ class CacheStore:
             if create:
                 make_cache_dir(self.path.parent)
             connection = sqlite3.connect(self.path, timeout=10)
+            connection.execute(f"PRAGMA cache_size = -{PAGE_CACHE_KIB}")
             version = connection.execute("PRAGMA user_version").fetchone()[0]
             if version != SCHEMA_VERSION:
                 if not create:

@@ -144,7 +144,6 @@ def _holds(
 ) -> bool:
     """Whether the row of ``out_dir`` has this run's key, its dependencies hold and the
     directory is as snapshot (taken again when its files had to be read)."""
-    from offline_sql.project import baseline_file, script_hashes
     from offline_sql.verify import Snapshot
 
     store = CacheStore(config.cache_dir)
@@ -157,10 +156,7 @@ def _holds(
         stored_key, snapshot = memo["key"], memo["snapshot"]
         if not isinstance(snapshot, Snapshot):
             return False
-        hash_file = Hasher()
-        namespace = keys.namespace(config, hash_file(baseline_file(config)))
-        key = _key(namespace, command, target, options, out_dir, script_hashes(config))
-        if key != stored_key or not all(hash_file(path) == sha for path, sha in deps):
+        if not _still_holds(config, command, target, options, out_dir, stored_key, deps):
             return False
         if snapshot.root != out_dir:
             return False
@@ -170,10 +166,29 @@ def _holds(
         if snapshot.racy():
             # Its files were read again and hold their bytes: taken again, they are not
             # read next time.
-            _put(store, out_dir, key, deps, replace(snapshot, taken_ns=started))
+            _put(store, out_dir, stored_key, deps, replace(snapshot, taken_ns=started))
         return True
     finally:
         store.close()
+
+
+def _still_holds(
+    config: Config,
+    command: str,
+    target: str,
+    options: OutputOptions,
+    where: Path | str,
+    stored_key: object,
+    deps: Deps,
+) -> bool:
+    """Whether this run's key, computed now, is ``stored_key`` and every file of ``deps``
+    still has its hash."""
+    from offline_sql.project import baseline_file, script_hashes
+
+    hash_file = Hasher()
+    namespace = keys.namespace(config, hash_file(baseline_file(config)))
+    key = _key(namespace, command, target, options, where, script_hashes(config))
+    return key == stored_key and all(hash_file(path) == sha for path, sha in deps)
 
 
 def _key(
@@ -310,7 +325,6 @@ def _script_held(
 ) -> str | None:
     """The remembered script of this run when its key is the same and every file its
     scripts read still has its hash, else None."""
-    from offline_sql.project import baseline_file, script_hashes
 
     store = CacheStore(config.cache_dir)
     try:
@@ -322,10 +336,7 @@ def _script_held(
         stored_key, packed = memo["key"], memo["script"]
         if not isinstance(stored_key, str) or not isinstance(packed, bytes):
             return None
-        hash_file = Hasher()
-        namespace = keys.namespace(config, hash_file(baseline_file(config)))
-        key = _key(namespace, command, target, options, STDOUT, script_hashes(config))
-        if key != stored_key or not all(hash_file(path) == sha for path, sha in deps):
+        if not _still_holds(config, command, target, options, STDOUT, stored_key, deps):
             return None
         return zlib.decompress(packed).decode("utf-8", "surrogateescape")
     finally:

@@ -14,7 +14,7 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 import pytest
@@ -271,27 +271,29 @@ def test_a_first_run_as_a_process_gives_the_in_process_script(
     assert done.stdout.decode("utf-8") == alone.stdout
 
 
+def _slow_in_the_child(
+    monkeypatch: pytest.MonkeyPatch, name: str, real: Callable[[str], object], seconds: float
+) -> None:
+    """``ahead.<name>`` taking ``seconds`` longer in the child (a busy machine), as it is in
+    the parent."""
+    parent = os.getpid()
+
+    def slow(path: str) -> object:
+        if os.getpid() != parent:
+            time.sleep(seconds)
+        return real(path)
+
+    monkeypatch.setattr(ahead, name, slow)
+
+
 def test_a_slow_child_is_met_half_way(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """A child that lags (a busy machine) is not waited for: the parent reads headers and
     compiles from the far end of the child's list until they meet, and what both read is
     what the loader and the index would read."""
     from offline_sql.script.header import read_header
 
-    parent = os.getpid()
-    real_compile = ahead._compile_quietly
-
-    def slow_header(path: str) -> object:
-        if os.getpid() != parent:
-            time.sleep(0.01)
-        return read_header(path)
-
-    def slow_compile(path: str) -> object:
-        if os.getpid() != parent:
-            time.sleep(0.01)
-        return real_compile(path)
-
-    monkeypatch.setattr(ahead, "read_header", slow_header)
-    monkeypatch.setattr(ahead, "_compile_quietly", slow_compile)
+    _slow_in_the_child(monkeypatch, "read_header", read_header, 0.01)
+    _slow_in_the_child(monkeypatch, "_compile_quietly", ahead._compile_quietly, 0.01)
     project = synth.write_project(tmp_path / "project", "mig", 80)
     paths = [str(p) for p in sorted((project / "migrations" / "versions").glob("*.py"))]
     session = ahead.Ahead()
@@ -326,15 +328,7 @@ def test_reading_ahead_in_the_parent_is_no_dependency_of_a_step(
     first step runs (its import loads every later script). Those reads are mig's, not the
     step's: were they noted, the first step would depend on half of the history, and an edit
     to any of those scripts would run every step again from the root."""
-    parent = os.getpid()
-    real_compile = ahead._compile_quietly
-
-    def slow_compile(path: str) -> object:
-        if os.getpid() != parent:
-            time.sleep(0.05)
-        return real_compile(path)
-
-    monkeypatch.setattr(ahead, "_compile_quietly", slow_compile)
+    _slow_in_the_child(monkeypatch, "_compile_quietly", ahead._compile_quietly, 0.05)
     project = _project(tmp_path)
     first = _run(project, no_cache=False)
     assert first.exit_code == 0, first.stderr

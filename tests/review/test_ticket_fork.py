@@ -13,21 +13,13 @@ from typing import Any
 
 import pytest
 from click.testing import CliRunner, Result
-from helpers import Rev, make_project
+from helpers import USERS_AND_EMAIL, Rev, make_project
 
 from offline_sql import forking, ticket
 from offline_sql.cli import cli
 
 HISTORY = (
-    Rev("a1", None, "create users", upgrade=(
-        'op.create_table("users", sa.Column("id", sa.Integer, primary_key=True),\n'
-        '                sa.Column("name", sa.String(20)))'),
-        downgrade='op.drop_table("users")'),
-    Rev("b2", "a1", "add email", upgrade=(
-        'op.add_column("users", sa.Column("email", sa.String(50), nullable=False))\n'
-        'op.create_index("ix_users_email", "users", ["email"])'),
-        downgrade='op.drop_index("ix_users_email", table_name="users")\n'
-                  'op.drop_column("users", "email")'),
+    *USERS_AND_EMAIL,
     Rev("c3", "b2", "widen name", upgrade=(
         'op.alter_column("users", "name", type_=sa.String(80))\n'
         'op.execute("UPDATE users SET name = \'x\' WHERE name IS NULL")'),

@@ -8,25 +8,17 @@ from __future__ import annotations
 import os
 import shutil
 import sqlite3
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
-from helpers import Rev
+from helpers import USERS_AND_EMAIL, Rev
 from stepcache_helpers import Outcome, inside, mig, scratch_folder, small_project, steps_file
 
 from offline_sql import generate, result_memo, ticket
 
 HISTORY = [
-    Rev("a1", None, "create users", upgrade=(
-        'op.create_table("users", sa.Column("id", sa.Integer, primary_key=True),\n'
-        '                sa.Column("name", sa.String(20)))'),
-        downgrade='op.drop_table("users")'),
-    Rev("b2", "a1", "add email", upgrade=(
-        'op.add_column("users", sa.Column("email", sa.String(50), nullable=False))\n'
-        'op.create_index("ix_users_email", "users", ["email"])'),
-        downgrade='op.drop_index("ix_users_email", table_name="users")\n'
-                  'op.drop_column("users", "email")'),
+    *USERS_AND_EMAIL,
     Rev("c3", "b2", "seed", upgrade=(
         "from pathlib import Path\n"
         'op.execute(Path(__file__).with_name("seed.sql").read_text(encoding="utf-8"))'),
@@ -55,6 +47,13 @@ def project(scratch: Path) -> Path:
     return folder
 
 
+def rewrite(path: Path, text: str) -> None:
+    """Edit a project file, leaving it with its old mtime (the index then sees the edit by
+    its size or ctime, as after a checkout)."""
+    path.write_text(text, encoding="utf-8")
+    os.utime(path, ns=(OLD, OLD))
+
+
 def age(folder: Path) -> None:
     """Every script and file of the project long unchanged."""
     for path in folder.rglob("*"):
@@ -62,20 +61,26 @@ def age(folder: Path) -> None:
             os.utime(path, ns=(OLD, OLD))
 
 
-class Generations:
-    """How many times ``generate`` ran (a run the memo answers runs it never)."""
+def counted(
+    patch: pytest.MonkeyPatch, target: str, real: Callable[..., object], *, forbidden: bool = False
+) -> list[int]:
+    """Count the calls of ``target`` (a dotted name, patched with a wrapper of ``real``): a
+    run the memo answers makes none, and with ``forbidden`` the first call fails the test."""
+    calls: list[int] = []
 
-    def __init__(self, monkeypatch: pytest.MonkeyPatch, *, forbidden: bool = False) -> None:
-        self.count = 0
-        real = generate.generate  # what migrate imported
+    def counting(*args: object, **kwargs: object) -> object:
+        if forbidden:
+            raise AssertionError(f"{target} ran: the memo did not answer")
+        calls.append(1)
+        return real(*args, **kwargs)
 
-        def counting(*args: object, **kwargs: object) -> object:
-            if forbidden:
-                raise AssertionError("generate ran: the memo did not answer")
-            self.count += 1
-            return real(*args, **kwargs)  # type: ignore[arg-type]
+    patch.setattr(target, counting)
+    return calls
 
-        monkeypatch.setattr("offline_sql.migrate.generate", counting)
+
+def generations(patch: pytest.MonkeyPatch, *, forbidden: bool = False) -> list[int]:
+    """The ``-o`` runs that generated (``generate``, as migrate imported it)."""
+    return counted(patch, "offline_sql.migrate.generate", generate.generate, forbidden=forbidden)
 
 
 def to_dir(folder: Path, out: Path, *extra: str, force: bool = True) -> Outcome:
@@ -110,7 +115,7 @@ def memo_rows(folder: Path) -> int:
 def answered(folder: Path, out: Path, *extra: str) -> Outcome:
     """A run the memo must answer (generating or framing anything fails the test)."""
     with pytest.MonkeyPatch.context() as patch:
-        Generations(patch, forbidden=True)
+        generations(patch, forbidden=True)
 
         def no_framing(*args: object) -> None:
             raise AssertionError("frame_files ran: the memo did not answer")
@@ -122,9 +127,9 @@ def answered(folder: Path, out: Path, *extra: str) -> Outcome:
 def generated(folder: Path, out: Path, *extra: str) -> Outcome:
     """A run that must generate (the memo must not answer it)."""
     with pytest.MonkeyPatch.context() as patch:
-        runs = Generations(patch)
+        runs = generations(patch)
         outcome = to_dir(folder, out, *extra)
-    assert runs.count == 1, outcome.stderr
+    assert len(runs) == 1, outcome.stderr
     return outcome
 
 
@@ -163,7 +168,7 @@ def test_other_commands_and_ranges_are_answered(
     assert first.exit_code == 0, first.stderr
     written = listing(out)
     with pytest.MonkeyPatch.context() as patch:
-        Generations(patch, forbidden=True)
+        generations(patch, forbidden=True)
         assert mig(project, *command) == first
     assert listing(out) == written
 
@@ -245,10 +250,10 @@ def test_a_changed_directory_is_generated_again(project: Path, scratch: Path, ch
         assert to_dir(project, folder).exit_code == 0
         change(folder)
     with pytest.MonkeyPatch.context() as patch:
-        runs = Generations(patch)
+        runs = generations(patch)
         outcome = to_dir(project, out)
     expected = full_run(project, twin)
-    assert runs.count == (expected.exit_code == 0)  # a refused directory: before generating
+    assert len(runs) == (expected.exit_code == 0)  # a refused directory: before generating
     assert outcome.exit_code == expected.exit_code
     assert outcome.stderr == expected.stderr.replace(str(twin), str(out))
     if expected.exit_code == 0:
@@ -292,8 +297,7 @@ def test_an_edited_script_is_generated_again(project: Path, scratch: Path) -> No
     out = scratch / "out"
     assert to_dir(project, out).exit_code == 0
     script = project / "migrations" / "versions" / "b2_add_email.py"
-    script.write_text(script.read_text().replace("String(50)", "String(60)"))
-    os.utime(script, ns=(OLD, OLD))
+    rewrite(script, script.read_text().replace("String(50)", "String(60)"))
     assert generated(project, out).exit_code == 0
     assert b"VARCHAR(60)" in (out / "0002_b2_add_email.sql").read_bytes()
     _same_as_a_new_directory(project, scratch, out)
@@ -311,9 +315,7 @@ def test_a_new_script_is_generated_again(project: Path, scratch: Path) -> None:
 def test_a_file_a_script_reads_is_seen(project: Path, scratch: Path) -> None:
     out = scratch / "out"
     assert to_dir(project, out).exit_code == 0
-    seed = project / "migrations" / "versions" / "seed.sql"
-    seed.write_text("INSERT INTO users (name) VALUES ('b')", encoding="utf-8")
-    os.utime(seed, ns=(OLD, OLD))
+    rewrite(project / "migrations" / "versions" / "seed.sql", "INSERT INTO users VALUES ('b')")
     assert generated(project, out).exit_code == 0
     assert b"VALUES ('b')" in (out / "0003_c3_seed.sql").read_bytes()
     _same_as_a_new_directory(project, scratch, out)
@@ -357,9 +359,9 @@ def test_strict_and_another_target_are_generated_again(project: Path, scratch: P
     assert to_dir(project, out).exit_code == 0
     assert generated(project, out, "--strict") == full_run(project, out, "--strict")
     with pytest.MonkeyPatch.context() as patch:
-        runs = Generations(patch)
+        runs = generations(patch)
         ranged = mig(project, "upgrade", "a1:head", "--sql", "-o", str(out), "--force")
-    assert ranged.exit_code == 0 and runs.count == 1
+    assert ranged.exit_code == 0 and len(runs) == 1
     assert (out / "0001_b2_add_email.sql").is_file()
 
 
@@ -520,20 +522,10 @@ def to_stdout(folder: Path, *args: str) -> Outcome:
 
 
 def spools(patch: pytest.MonkeyPatch, *, forbidden: bool = False) -> list[int]:
-    """Count the stdout runs that generated (the memo answers a run without it)."""
+    """The stdout runs that generated their script (``offline._spool``)."""
     from offline_sql import offline
 
-    runs: list[int] = []
-    real = offline._spool
-
-    def counting(*args: object, **kwargs: object) -> object:
-        if forbidden:
-            raise AssertionError("the script was generated: the memo did not answer")
-        runs.append(1)
-        return real(*args, **kwargs)  # type: ignore[arg-type]
-
-    patch.setattr(offline, "_spool", counting)
-    return runs
+    return counted(patch, "offline_sql.offline._spool", offline._spool, forbidden=forbidden)
 
 
 def replayed(folder: Path, *args: str) -> Outcome:
@@ -567,13 +559,10 @@ def test_a_repeated_stdout_run_is_replayed_byte_for_byte(
 def test_an_edited_script_or_a_file_it_reads_is_generated_again(project: Path) -> None:
     assert to_stdout(project).exit_code == 0
     script = project / "migrations" / "versions" / "b2_add_email.py"
-    script.write_text(script.read_text().replace("String(50)", "String(60)"))
-    os.utime(script, ns=(OLD, OLD))
+    rewrite(script, script.read_text().replace("String(50)", "String(60)"))
     edited = regenerated(project)
     assert "VARCHAR(60)" in edited.stdout
-    seed = project / "migrations" / "versions" / "seed.sql"
-    seed.write_text("INSERT INTO users (name) VALUES ('b')", encoding="utf-8")
-    os.utime(seed, ns=(OLD, OLD))
+    rewrite(project / "migrations" / "versions" / "seed.sql", "INSERT INTO users VALUES ('b')")
     reread = regenerated(project)
     assert "VALUES ('b')" in reread.stdout
     assert reread == to_stdout(project, "upgrade", "head", "--no-cache") == replayed(project)

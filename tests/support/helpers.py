@@ -132,3 +132,17 @@ DEPENDS = (
     Rev("yyy2", "xxx1", "needs email", depends_on="bbb2"),
 )
 """Two independent branches; yyy2 on the ``other`` branch depends on bbb2."""
+
+USERS_AND_EMAIL = (
+    Rev("a1", None, "create users", upgrade=(
+        'op.create_table("users", sa.Column("id", sa.Integer, primary_key=True),\n'
+        '                sa.Column("name", sa.String(20)))'),
+        downgrade='op.drop_table("users")'),
+    Rev("b2", "a1", "add email", upgrade=(
+        'op.add_column("users", sa.Column("email", sa.String(50), nullable=False))\n'
+        'op.create_index("ix_users_email", "users", ["email"])'),
+        downgrade='op.drop_index("ix_users_email", table_name="users")\n'
+                  'op.drop_column("users", "email")'),
+)  # fmt: skip
+"""A users table, then a NOT NULL email column without default and its index, each with its
+downgrade: the start of the histories that review and ticket tests give findings."""

@@ -21,8 +21,9 @@ METHOD = """\
 - Each measurement runs the installed command line (`.venv/bin/mig`, `.venv/bin/alembic`, same
   venv) as a child process in the project folder, stdout to a file. Wall time is
   `time.perf_counter()` around the child; peak memory is that child's `ru_maxrss`
-  (`os.wait4`). The child's environment drops `PYTHON*` and `MIG_*` variables
-  (e.g. `PYTHONDONTWRITEBYTECODE`), as a user's shell has none of them.
+  (`os.wait4`), the child started by a small launcher process (Linux counts the forking
+  process's memory into the child's peak). The child's environment drops `PYTHON*` and
+  `MIG_*` variables (e.g. `PYTHONDONTWRITEBYTECODE`), as a user's shell has none of them.
 - Histories come from `benchmarks/synth.py`, written identically for both tools (only the
   `op` import differs): a root table, then N revisions that each create a table with a
   foreign key to the previous one, add a column, create an index and change a column's type;

@@ -143,3 +143,14 @@ def test_scaling_passes_linear_cost_and_fails_quadratic_cost() -> None:
     row = "| first run, linear | time | 1,000 | 3.00 ms | 5,000 | 15.00 ms | +400% | **no** |"
     assert row in text
     assert scaling.scaling([_sized(1000, 3.0, 100)]) == []  # one size: nothing to compare
+
+
+def test_a_measured_peak_is_the_childs_not_the_benchmarks(tmp_path: Path) -> None:
+    """Linux counts the forking process's resident memory into the child's ``ru_maxrss``: a
+    child started by the benchmark itself (or this test, holding 256 MiB) would never
+    measure less than that. The launcher starts children from a small process."""
+    held = bytearray(256 << 20)
+    held[:: 1 << 12] = b"\x01" * len(held[:: 1 << 12])  # touched: resident
+    sample = run_once([sys.executable, "-c", "pass"], tmp_path)
+    assert sample.peak_kib < 64 << 10, sample
+    assert len(held) == 256 << 20

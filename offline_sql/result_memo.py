@@ -244,16 +244,18 @@ def _holds_exactly(snapshot: Snapshot, digests: Mapping[str, str]) -> bool:
 
 
 def _write(config: Config, out_dir: Path, key: str, deps: Deps, snapshot: Snapshot) -> None:
-
-    store = CacheStore(config.cache_dir)
-    _put(store, out_dir, key, deps, snapshot)
+    _put(CacheStore(config.cache_dir), out_dir, key, deps, snapshot)
 
 
 def _put(store: CacheStore, out_dir: Path, key: str, deps: Deps, snapshot: Snapshot) -> None:
+    _save(store, _slot(out_dir), deps, {"key": key, "snapshot": snapshot})
+
+
+def _save(store: CacheStore, slot: str, deps: Deps, memo: dict[str, object]) -> None:
+    """Write one memo row now (and close the store)."""
     from offline_sql.tablemap import PICKLE_PROTOCOL
 
-    data = pickle.dumps({"key": key, "snapshot": snapshot}, protocol=PICKLE_PROTOCOL)
-    store.put(TABLE, _slot(out_dir), deps, data)
+    store.put(TABLE, slot, deps, pickle.dumps(memo, protocol=PICKLE_PROTOCOL))
     store.flush()
 
 
@@ -311,11 +313,9 @@ def remember_script(
             key = _key(
                 cache.namespace, command, target, options, STDOUT, script_hashes(config)
             )
-            data = pickle.dumps({"key": key, "script": b"".join(chunks)}, protocol=5)
             slot = _script_slot(config, command, target, options)
-            store = CacheStore(config.cache_dir)
-            store.put(TABLE, slot, tuple(sorted(cache.used)), data)
-            store.flush()
+            memo: dict[str, object] = {"key": key, "script": b"".join(chunks)}
+            _save(CacheStore(config.cache_dir), slot, tuple(sorted(cache.used)), memo)
         except Exception:
             return
 
@@ -325,7 +325,6 @@ def _script_held(
 ) -> str | None:
     """The remembered script of this run when its key is the same and every file its
     scripts read still has its hash, else None."""
-
     store = CacheStore(config.cache_dir)
     try:
         row = store.get(TABLE, _script_slot(config, command, target, options))

@@ -352,19 +352,25 @@ def _quietly(work: Callable[[], object]) -> object | None:
     return None if caught else result
 
 
+def compile_quietly(source: bytes, path: str) -> CodeType | None:
+    """``source`` (the script at ``path``) compiled as the loader compiles it, or None when
+    compiling raised or warned: the caller then compiles it itself, so the error or the
+    warning is shown as it always is."""
+    found = _quietly(functools.partial(compile, source, path, "exec", dont_inherit=True))
+    return found if isinstance(found, CodeType) else None
+
+
 def _compile_quietly(path: str) -> tuple[str, CodeType] | None:
     """(SHA-256, code) of the script at ``path``, compiled as the loader compiles it."""
-
-    def work() -> tuple[str, CodeType]:
+    try:
         # In the parent this may run inside a step (the first script's import compiles
         # the later ones): reading another script is not a dependency of that step.
         with untracked(), open(path, "rb") as handle:
             source = handle.read()
-        code = compile(source, path, "exec", dont_inherit=True)
-        return hashlib.sha256(source).hexdigest(), code
-
-    found = _quietly(work)
-    return found if isinstance(found, tuple) else None
+    except OSError:
+        return None
+    code = compile_quietly(source, path)
+    return None if code is None else (hashlib.sha256(source).hexdigest(), code)
 
 
 class _Outbox:

@@ -26,7 +26,6 @@ import os
 import re
 import sys
 import traceback
-import warnings
 from collections.abc import Iterator
 from contextlib import contextmanager, redirect_stdout
 from types import CodeType, ModuleType, TracebackType
@@ -68,18 +67,6 @@ def compiled_kept() -> Iterator[None]:
         _KEPT.reset(token)
 
 
-def _compiled_quietly(source: bytes, path: str) -> CodeType | None:
-    """The script compiled, or None when compiling raised or warned: then the caller
-    compiles it as always, so the error or warning is shown as it always was."""
-    try:
-        with warnings.catch_warnings(record=True) as caught:
-            warnings.simplefilter("always")
-            code = compile(source, path, "exec", dont_inherit=True)
-    except Exception:
-        return None
-    return None if caught else code
-
-
 def load_script(path: str, revision: str) -> ModuleType:
     """Import the revision script at ``path`` as a fresh module."""
     try:
@@ -95,7 +82,7 @@ def load_script(path: str, revision: str) -> ModuleType:
         helper = ahead.current()
         code = helper.code(path, source) if helper is not None else None
         if code is None and kept is not None:
-            code = _compiled_quietly(source, path)
+            code = ahead.compile_quietly(source, path)
         if code is not None and kept is not None:
             kept[path] = (sha, code)
     try:

@@ -26,6 +26,7 @@ from offline_sql.project import Project
 if TYPE_CHECKING:
     from offline_sql.config import Config
     from offline_sql.generate import Generated
+    from offline_sql.output import Staging
     from offline_sql.review import Review
 
 
@@ -212,28 +213,35 @@ def _reviewed(
 
     framed: ticket.Framed | None = None
     framing_error: Exception | None = None
+    staged: Staging | None = None
     try:
         generated = generate(config, command, target, options, start_reviews=start_reviews)
         if forked and options.output is not None:
-            # While the child reviews: the files, whose errors are raised where they
-            # always were (after the review's).
+            # While the child reviews: the files, framed and written into the staging
+            # folder, whose errors are raised where they always were (after the review's).
             try:
                 framed = ticket.frame_files(generated, options)
             except Exception as error:
                 framing_error = error
+            else:
+                staged = ticket.stage(framed, options, checked)
         review = ticket.review_of(generated, forked[0] if forked else None)
+        if options.strict:
+            ticket.refuse_on_errors(review)
+        if options.output is None:
+            return generated, None
+        try:
+            if framing_error is not None:
+                raise framing_error
+            digests = ticket.write(generated, review, options, checked, framed, staged)
+            staged = None  # write_directory used or removed it
+        except UnicodeEncodeError as exc:
+            title = f"{command} {describe_heads(generated.start)} -> "
+            title += describe_heads(generated.end)
+            raise unencodable(exc, f"the files for {title}") from exc
     finally:
         for child in forked:
             child.close()
-    if options.strict:
-        ticket.refuse_on_errors(review)
-    if options.output is None:
-        return generated, None
-    try:
-        if framing_error is not None:
-            raise framing_error
-        digests = ticket.write(generated, review, options, checked, framed)
-    except UnicodeEncodeError as exc:
-        title = f"{command} {describe_heads(generated.start)} -> {describe_heads(generated.end)}"
-        raise unencodable(exc, f"the files for {title}") from exc
+        if staged is not None:
+            staged.discard()
     return generated, digests

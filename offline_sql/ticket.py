@@ -35,7 +35,7 @@ if TYPE_CHECKING:
     from offline_sql.frame import Spelling
     from offline_sql.generate import Generated, OutputOptions, RenderedStep
     from offline_sql.manifest import ManifestEntry
-    from offline_sql.output import Checked
+    from offline_sql.output import Checked, Staging
     from offline_sql.project import Project
     from offline_sql.review import Review, ReviewedStep, StepReview
     from offline_sql.review.rules import Rule
@@ -423,11 +423,13 @@ def write(
     options: OutputOptions,
     checked: Checked | None = None,
     framed: Framed | None = None,
+    staged: Staging | None = None,
 ) -> dict[str, str]:
     """Frame every file (unless ``framed`` already), then write the directory atomically
     (``checked``: what :func:`check_output` found there; a directory that already holds
-    exactly these files is kept as it is). Returns each file's SHA-256 by name (what the
-    result memo, :mod:`offline_sql.result_memo`, knows the directory by)."""
+    exactly these files is kept as it is; ``staged``: the framed files being written ahead,
+    :func:`stage`). Returns each file's SHA-256 by name (what the result memo,
+    :mod:`offline_sql.result_memo`, knows the directory by)."""
     from offline_sql.manifest import build_manifest, sha256_hex
     from offline_sql.output import write_directory
     from offline_sql.review.report import render_markdown
@@ -449,5 +451,23 @@ def write(
     )
     files.append(("MANIFEST.json", manifest))
     digests["MANIFEST.json"] = sha256_hex(manifest)
-    write_directory(options.output, files, force=options.force, checked=checked, digests=digests)
+    write_directory(
+        options.output,
+        files,
+        force=options.force,
+        checked=checked,
+        digests=digests,
+        staged=staged,
+    )
     return digests
+
+
+def stage(framed: Framed, options: OutputOptions, checked: Checked | None) -> Staging | None:
+    """Start writing the framed script files into the directory's staging folder while the
+    review is still to come (:class:`offline_sql.output.Staging`); :func:`write` adds
+    ``REVIEW.md`` and the manifest and renames it into place."""
+    from offline_sql.output import Staging
+
+    if options.output is None:
+        return None
+    return Staging.start(options.output, framed.files, checked)

@@ -197,6 +197,68 @@ def test_duplicate_names_are_refused(tmp_path: Path) -> None:
         write_directory(tmp_path / "out", [("a.sql", b"1"), ("a.sql", b"2")], force=False)
 
 
+# ---- files written ahead (Staging) ----------------------------------------------------------
+
+
+def staged(out: Path, files: list[tuple[str, bytes]]) -> output.Staging:
+    started = output.Staging.start(out, files, output.check_target(out, force=True))
+    assert started is not None
+    return started
+
+
+def test_staged_files_and_the_rest_make_the_directory(tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    ahead = staged(out, FILES[:2])
+    assert write_directory(out, FILES, force=True, checked=output.check_target(out, True),
+                           staged=ahead)  # fmt: skip
+    assert listing(out) == dict(FILES)
+    assert siblings(tmp_path) == ["out"]
+
+
+def test_staged_files_that_differ_are_discarded(tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    ahead = staged(out, [(FILES[0][0], b"stale"), ("gone.sql", b"x")])
+    write_directory(out, FILES, force=False, staged=ahead)
+    assert listing(out) == dict(FILES)
+    assert siblings(tmp_path) == ["out"]
+
+
+def test_a_staged_write_that_fails_changes_nothing(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    old_output(tmp_path / "out", "old.sql")
+    (tmp_path / "empty").mkdir()
+
+    def disk_full(root: Path, relative: PurePosixPath, data: bytes) -> None:
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(output, "_write_file", disk_full)
+    ahead = staged(tmp_path / "empty", FILES[:2])
+    with pytest.raises(OutputError, match="No space left on device; nothing was changed"):
+        write_directory(tmp_path / "empty", FILES, force=False, staged=ahead)
+    assert siblings(tmp_path) == ["empty", "out"]
+    assert listing(tmp_path / "empty") == {}
+
+
+def test_a_directory_mig_wrote_is_not_staged(tmp_path: Path) -> None:
+    """It may hold exactly the new files, and is then kept as it is (not rewritten)."""
+    old_output(tmp_path / "out", "old.sql")
+    checked = output.check_target(tmp_path / "out", force=True)
+    assert output.Staging.start(tmp_path / "out", FILES, checked) is None
+    assert siblings(tmp_path) == ["out"]
+
+
+def test_unsafe_names_are_not_staged(tmp_path: Path) -> None:
+    checked = output.check_target(tmp_path / "out", force=False)
+    assert output.Staging.start(tmp_path / "out", [("../x.sql", b"x")], checked) is None
+    assert siblings(tmp_path) == []
+
+
+def test_a_discarded_staging_leaves_nothing(tmp_path: Path) -> None:
+    staged(tmp_path / "out", FILES).discard()
+    assert siblings(tmp_path) == []
+
+
 # ---- manifest -------------------------------------------------------------------------------
 
 
@@ -443,7 +505,7 @@ def test_canonical_json_is_json_dumps(document: Any) -> None:
 
 
 def test_the_manifest_is_encoded_as_json_dumps_would(tmp_path: Path) -> None:
-    entries = [entry(order, message=f"étape {order} \"x\"\t") for order in range(1, 40)]
+    entries = [entry(order, message=f'étape {order} "x"\t') for order in range(1, 40)]
     data = build_manifest(entries, "postgresql", "0.1.0", extra_files=[("REVIEW.md", b"r")])
     assert data == reference_json(json.loads(data))
 

@@ -234,7 +234,7 @@ def test_strict_refuses_an_error_finding(tmp_path: Path, output: bool) -> None:
     assert len(lines) == 1
     assert "revision b2" in lines[0] and "[drop-table]" in lines[0]
     assert lines[0].count("mig_allow") == 1
-    assert not out.exists()
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["project"]  # no folder left beside
 
 
 def test_without_strict_the_finding_is_only_reported(tmp_path: Path) -> None:

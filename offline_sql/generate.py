@@ -10,7 +10,7 @@ a failed generation writes nothing.
 from __future__ import annotations
 
 import sys
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -392,11 +392,17 @@ class Planned:
 
 
 StartReviews = Callable[
-    ["Project", "DialectContext", "Sequence[RenderedStep]", "Mapping[int, StepReview]"], object
+    ["Project", "DialectContext", "Sequence[RenderedStep]", "Sequence[int]"], bool
 ]
-"""Called once the steps are rendered, when they will be reviewed: (project, dialect
-context, the rendered steps, index -> the cached core reviews). It may start reviewing the
-others while generation goes on (:func:`offline_sql.ticket.start_core_reviews`)."""
+"""Called when steps that will be reviewed are rendered: (project, dialect context, the
+steps rendered so far, the indexes among them to review: their core review is not cached).
+It may start reviewing them while generation goes on
+(:func:`offline_sql.ticket.start_core_reviews`); True when it did."""
+
+EARLY_REVIEW_STEPS = 200
+"""From this many steps on, the first half of the steps is handed to ``start_reviews`` as
+soon as it is rendered, the rest when all are: two review children then work beside the
+parent instead of one that starts late and is waited for (at N = 1,000, 0.45 s)."""
 
 
 def generate(
@@ -460,17 +466,16 @@ def _generate_steps(
     )
     chain = start_chain(project, steps, start, cache)
     want_review = options.output is not None or options.strict
-    rendered = render_steps(project, steps, chain, guard=options.guard, for_review=want_review)
     rollback: list[RenderedStep] = []
     no_downgrade: frozenset[str] = frozenset()
     empty: frozenset[str] = frozenset()
     reviews: dict[int, StepReview] = {}
-    if want_review:
-        from offline_sql.review_steps import cached_reviews
-
-        reviews = cached_reviews(cache, [(r.cache_key, r.before is not None) for r in rendered])
-        if start_reviews is not None and len(reviews) < len(rendered):
-            _start(start_reviews, project, cache, rendered, reviews)
+    if not want_review:
+        rendered = render_steps(project, steps, chain, guard=options.guard)
+    else:
+        rendered, reviews = _rendered_for_review(
+            project, steps, chain, options.guard, cache, start_reviews
+        )
         no_downgrade = missing_downgrades(project, rendered, cache)
         empty = empty_downgrades(project, rendered, cache)
     if options.output is not None and steps:
@@ -500,20 +505,69 @@ def _generate_steps(
     )
 
 
+def _rendered_for_review(
+    project: Project,
+    steps: Sequence[Step],
+    chain: Chain,
+    guard: bool,
+    cache: StepCache,
+    start_reviews: StartReviews | None,
+) -> tuple[list[RenderedStep], dict[int, StepReview]]:
+    """The steps rendered for a review, and index -> the cached core review of each step
+    that has one; the others handed to ``start_reviews`` (:data:`EARLY_REVIEW_STEPS`)."""
+    from offline_sql.review_steps import cached_reviews
+
+    rendered: list[RenderedStep] = []
+    handed = 0
+    half = len(steps) // 2 if start_reviews is not None and len(steps) >= EARLY_REVIEW_STEPS else 0
+    for one in iter_rendered(project, steps, chain, guard=guard, for_review=True):
+        rendered.append(one)
+        if len(rendered) == half and start_reviews is not None:
+            handed = _start_early(start_reviews, project, cache, rendered)
+    reviews = cached_reviews(cache, [(r.cache_key, r.before is not None) for r in rendered])
+    todo = [index for index in range(handed, len(rendered)) if index not in reviews]
+    if start_reviews is not None and todo:
+        _start(start_reviews, project, cache, rendered, todo)
+    return rendered, reviews
+
+
+def _start_early(
+    start_reviews: StartReviews,
+    project: Project,
+    cache: StepCache,
+    rendered: Sequence[RenderedStep],
+) -> int:
+    """Hand the steps rendered so far to ``start_reviews``; how many it took (0: none, and
+    they are handed on with the rest). A cache that cannot say which reviews it holds is
+    left to say so where it always did, after every step is rendered."""
+    from offline_sql.review_steps import cached_reviews
+    from offline_sql.stepcache import CorruptCache
+
+    keys = [(r.cache_key, r.before is not None) for r in rendered]
+    try:
+        reviews = cached_reviews(cache, keys)
+    except CorruptCache:
+        return 0
+    todo = [index for index in range(len(rendered)) if index not in reviews]
+    if not todo:
+        return len(rendered)
+    return len(rendered) if _start(start_reviews, project, cache, rendered, todo) else 0
+
+
 def _start(
     start_reviews: StartReviews,
     project: Project,
     cache: StepCache,
     rendered: Sequence[RenderedStep],
-    reviews: Mapping[int, StepReview],
-) -> None:
+    todo: Sequence[int],
+) -> bool:
     """Call ``start_reviews`` with the dialect context; a context that cannot be made now
     starts nothing (the error is raised where it always was, after the rollback)."""
     try:
         context = dialect_context(project, cache)
     except Exception:
-        return
-    start_reviews(project, context, rendered, reviews)
+        return False
+    return start_reviews(project, context, list(rendered), todo)
 
 
 def dialect_context(project: Project, cache: StepCache) -> DialectContext:

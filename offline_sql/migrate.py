@@ -206,10 +206,11 @@ def _reviewed(
     checked = ticket.check_output(options)
     forked: list[ticket.CoreReviews] = []
 
-    def start_reviews(*args: Any) -> None:
+    def start_reviews(*args: Any) -> bool:
         started = ticket.start_core_reviews(*args)
         if started is not None:
             forked.append(started)
+        return started is not None
 
     framed: ticket.Framed | None = None
     framing_error: Exception | None = None
@@ -225,7 +226,7 @@ def _reviewed(
                 framing_error = error
             else:
                 staged = ticket.stage(framed, options, checked)
-        review = ticket.review_of(generated, forked[0] if forked else None)
+        review = ticket.review_of(generated, forked)
         if options.strict:
             ticket.refuse_on_errors(review)
         if options.output is None:

@@ -307,6 +307,12 @@ def _fits(staged: Staging, out_dir: Path, files: Sequence[tuple[str, bytes]]) ->
     return all(wanted.get(name) == data for name, data in staged.files.items())
 
 
+def _may_be_kept(snapshot: Snapshot, files: Sequence[tuple[str, bytes]]) -> bool:
+    """Whether the directory mig wrote (``snapshot``) holds each of ``files`` as it is: it
+    may then be kept as it is (:func:`_same_content`, once every file is known)."""
+    return all(snapshot.digests.get(name) == sha256_hex(data) for name, data in files)
+
+
 class Staging:
     """The script files of a directory written into its staging folder by a thread while
     the caller does other work (``-o DIR`` waits for its review there): creating a file
@@ -314,8 +320,8 @@ class Staging:
     and the thread spends it in system calls, which let the other thread run.
     :func:`write_directory` then adds the rest and renames the folder into place, exactly
     as when it writes everything itself; :meth:`discard` removes the folder when the
-    directory is not written after all. Started only for a directory that does not exist
-    or is empty: one mig wrote may hold exactly the new files and be kept as it is."""
+    directory is not written after all. Not started for a directory mig wrote that holds
+    these files as they are: it may hold exactly the new ones, and is then kept as it is."""
 
     def __init__(self, out_dir: Path, folder: Path, files: Sequence[tuple[str, bytes]]) -> None:
         import threading
@@ -338,7 +344,9 @@ class Staging:
         names are not ones :func:`write_directory` accepts (it refuses them later, in
         order)."""
         out_dir = Path(out_dir).absolute()
-        if checked is None or checked.out_dir != out_dir or checked.snapshot is not None:
+        if checked is None or checked.out_dir != out_dir:
+            return None
+        if checked.snapshot is not None and _may_be_kept(checked.snapshot, files):
             return None
         try:
             for name, _ in files:

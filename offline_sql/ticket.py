@@ -20,7 +20,7 @@ temporary directory and renames it into place, so a failure leaves nothing half-
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Literal
@@ -62,15 +62,15 @@ def rollback_blockers(generated: Generated) -> dict[str, str]:
     return blocked
 
 
-def review_of(generated: Generated, forked: CoreReviews | None = None) -> Review:
+def review_of(generated: Generated, forked: Sequence[CoreReviews] = ()) -> Review:
     """The review of the steps as rendered, with what the schema state knew before each.
 
     What the review finds in a step's statements is kept in the step cache under the
     step's rendering (:func:`offline_sql.review.core_review`): a step reviewed before is
     neither parsed nor looked up in the schema again; only its flags (downgrade missing or
-    empty, rollback blocked) are judged anew. ``forked``: the core reviews a child process
-    made while the steps were being generated (:func:`start_core_reviews`); a step it did
-    not review (it failed, or warned) is reviewed here, as without it."""
+    empty, rollback blocked) are judged anew. ``forked``: the core reviews child processes
+    made while the steps were being generated (:func:`start_core_reviews`); a step none of
+    them reviewed (one failed, or warned) is reviewed here, as without them."""
     import pickle
 
     from offline_sql.review import core_review, review
@@ -83,7 +83,9 @@ def review_of(generated: Generated, forked: CoreReviews | None = None) -> Review
     blocked = rollback_blockers(generated)
     allow = frozenset(project.config.review_allow)
     name, sqlglot_name, rules = _review_target(generated)
-    made = forked.take() if forked is not None else {}
+    made: dict[int, StepReview] = {}
+    for child in forked:
+        made.update(child.take())
 
     def core_of(index: int, rendered: RenderedStep) -> StepReview:
         kept = generated.reviews.get(index)
@@ -166,19 +168,18 @@ def start_core_reviews(
     project: Project,
     context: DialectContext,
     rendered: Sequence[RenderedStep],
-    known: Mapping[int, StepReview],
+    todo: Sequence[int],
 ) -> CoreReviews | None:
-    """Fork a child that makes the core review of every step of ``rendered`` not in
-    ``known`` (cached), on the second core, while the parent renders the rest (the
+    """Fork a child that makes the core review of the steps of ``rendered`` at the indexes
+    ``todo``, on the second core, while the parent renders the rest (more steps, the
     downgrade checks, the rollback, the files). None when there is nothing to review or no
-    fork (:func:`can_fork`): then :func:`review_of` reviews every step itself.
+    fork (:func:`can_fork`): then :func:`review_of` reviews those steps itself.
 
     The child stops at the first step whose review fails or says anything (a warning, a
     log record): the parent reviews that step and the rest, so errors and messages are
     exactly those of a run without the child, in the same order."""
     import os
 
-    todo = [index for index in range(len(rendered)) if index not in known]
     if not todo or not can_fork():
         return None
     read, write = os.pipe()

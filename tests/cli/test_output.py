@@ -240,11 +240,32 @@ def test_a_staged_write_that_fails_changes_nothing(
     assert listing(tmp_path / "empty") == {}
 
 
-def test_a_directory_mig_wrote_is_not_staged(tmp_path: Path) -> None:
+def manifest_of(files: list[tuple[str, bytes]]) -> bytes:
+    return build_manifest([], "sqlite", "0.1.0", extra_files=files)
+
+
+def test_a_directory_holding_the_files_is_not_staged(tmp_path: Path) -> None:
     """It may hold exactly the new files, and is then kept as it is (not rewritten)."""
+    out = tmp_path / "out"
+    write_directory(out, [*FILES, ("MANIFEST.json", manifest_of(FILES))], force=False)
+    before = {p.name: p.stat().st_ino for p in out.iterdir()}
+    checked = output.check_target(out, force=True)
+    assert output.Staging.start(out, FILES[:2], checked) is None
+    assert siblings(tmp_path) == ["out"]
+    files = [*FILES, ("MANIFEST.json", manifest_of(FILES))]
+    assert not write_directory(out, files, force=True, checked=checked)
+    assert {p.name: p.stat().st_ino for p in out.iterdir()} == before
+
+
+def test_a_directory_mig_wrote_with_other_files_is_replaced_from_the_staging(
+    tmp_path: Path,
+) -> None:
     old_output(tmp_path / "out", "old.sql")
     checked = output.check_target(tmp_path / "out", force=True)
-    assert output.Staging.start(tmp_path / "out", FILES, checked) is None
+    ahead = output.Staging.start(tmp_path / "out", FILES[:2], checked)
+    assert ahead is not None
+    write_directory(tmp_path / "out", FILES, force=True, checked=checked, staged=ahead)
+    assert listing(tmp_path / "out") == dict(FILES)
     assert siblings(tmp_path) == ["out"]
 
 

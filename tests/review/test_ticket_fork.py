@@ -111,6 +111,70 @@ def test_fork_and_no_fork_write_the_same_directory(
     assert b"drop-table" in written[True]["REVIEW.md"]
 
 
+@pytest.fixture
+def early(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The first half of the steps goes to a child of its own (as from 200 steps on)."""
+    from offline_sql import generate
+
+    monkeypatch.setattr(generate, "EARLY_REVIEW_STEPS", 2)
+
+
+@pytest.mark.parametrize("dialect", ["postgresql", "mssql"])
+@pytest.mark.parametrize("cache", [True, False], ids=["cache", "no-cache"])
+def test_two_children_write_the_same_directory(
+    tmp_path: Path, children: list[ticket.CoreReviews], early: None, dialect: str, cache: bool
+) -> None:
+    written = {}
+    for fork in (True, False):
+        config = make_project(tmp_path / f"project-{fork}", HISTORY)
+        extra = ("--dialect", dialect, *(() if cache else ("--no-cache",)))
+        with pytest.MonkeyPatch.context() as patch:
+            result = run(config, tmp_path / f"out-{fork}", *extra, fork=fork, patch=patch)
+        assert result.exit_code == 0, result.stderr
+        written[fork] = listing(tmp_path / f"out-{fork}")
+    assert len(children) == 2 and all(gone(child) for child in children)
+    assert written[True] == written[False]
+    assert b"drop-table" in written[True]["REVIEW.md"]
+
+
+def test_the_early_child_gets_the_first_half(
+    tmp_path: Path, early: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """What each child is given: the steps rendered so far, the first half, then the rest."""
+    from offline_sql import generate
+    from offline_sql.config import load_config
+
+    config = load_config(make_project(tmp_path / "project", HISTORY), environ={})
+    seen: list[tuple[list[str], list[int]]] = []
+
+    def keep(project: Any, context: Any, rendered: Any, todo: Any) -> bool:
+        seen.append(([r.step.revision for r in rendered], list(todo)))
+        return True
+
+    generated = generate.generate(
+        config, "upgrade", "head", generate.OutputOptions(strict=True), start_reviews=keep
+    )
+    assert seen == [(["a1", "b2"], [0, 1]), (["a1", "b2", "c3", "d4"], [2, 3])]
+    assert len(generated.steps) == 4
+
+
+def test_a_failing_review_reports_as_with_one_child(
+    tmp_path: Path, children: list[ticket.CoreReviews], early: None
+) -> None:
+    history = (*HISTORY[:3], Rev("d4", "c3", "drop users", upgrade='op.drop_table("users")',
+               prelude='mig_allow = ("drop-tabel",)\n'))  # fmt: skip
+    results = {}
+    for fork in (True, False):
+        config = make_project(tmp_path / f"project-{fork}", history)
+        with pytest.MonkeyPatch.context() as patch:
+            results[fork] = run(config, tmp_path / f"out-{fork}", fork=fork, patch=patch)
+    assert results[True].exit_code == results[False].exit_code == 1
+    assert "unknown review rule(s) drop-tabel" in results[True].stderr
+    assert results[True].stderr.replace("project-True", "project-False") == results[False].stderr
+    assert len(children) == 2 and all(gone(child) for child in children)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["project-False", "project-True"]
+
+
 def test_a_second_run_reviews_nothing_in_a_child(
     tmp_path: Path, children: list[ticket.CoreReviews]
 ) -> None:
@@ -159,8 +223,9 @@ def test_the_child_stops_at_a_step_that_warns(
     config = load_config(make_project(tmp_path / "project", HISTORY), environ={})
     seen: list[tuple[Any, ...]] = []
 
-    def keep(*args: Any) -> None:
+    def keep(*args: Any) -> bool:
         seen.append(args)
+        return False
 
     generated = generate.generate(
         config, "upgrade", "head", generate.OutputOptions(strict=True), start_reviews=keep

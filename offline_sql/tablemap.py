@@ -106,9 +106,25 @@ def _digest(blob: bytes) -> bytes:
 
 
 def freeze(table: TableState) -> bytes:
+    """The table's pickle, refused (:class:`pickle.PicklingError`) when a new process could
+    not unpickle it.
+
+    While no folder was put on ``sys.path`` since mig started, the plain pickler refuses
+    what :class:`_Pickler` does and is twice as fast (``reducer_override`` is a Python call
+    for every object): it names each class and function by its module, importing that
+    module if needed, and a revision script's module is never left in ``sys.modules``
+    (:func:`offline_sql.script.loader.load_script`), so a type defined in a script cannot
+    be named; every other module it finds comes from where a new process finds it too."""
+    if not _path_added():
+        return pickle.dumps(table, protocol=PICKLE_PROTOCOL)
     buffer = io.BytesIO()
     _Pickler(buffer, protocol=PICKLE_PROTOCOL).dump(table)
     return buffer.getvalue()
+
+
+def _path_added() -> bool:
+    """Whether ``sys.path`` holds an entry it did not hold when mig started."""
+    return any(entry not in _STARTUP_PATH for entry in sys.path)
 
 
 @dataclass

@@ -13,12 +13,12 @@ import sys
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import TYPE_CHECKING
 
 from offline_sql.errors import OfflineReadError, RenderError, UsageError
 from offline_sql.frame import describe_heads
 from offline_sql.meter import metered
+from offline_sql.output_options import OutputOptions as OutputOptions  # re-exported
 from offline_sql.project import Project, record_operations, start_chain, step_cache, with_cache
 
 if TYPE_CHECKING:
@@ -39,17 +39,6 @@ if TYPE_CHECKING:
         StepCache,
         WalkItem,
     )
-
-
-@dataclass(frozen=True)
-class OutputOptions:
-    """How an offline run is written; the defaults are the safe ones."""
-
-    output: Path | None = None
-    force: bool = False
-    guard: bool = True
-    preamble: bool = True
-    strict: bool = False
 
 
 @dataclass(frozen=True)

@@ -18,9 +18,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, TextIO
 
 from offline_sql.errors import UsageError
-from offline_sql.frame import describe_heads
-from offline_sql.generate import OutputOptions, generate, unencodable
-from offline_sql.offline import frame, write_script
+from offline_sql.output_options import OutputOptions
 from offline_sql.project import Project
 
 if TYPE_CHECKING:
@@ -119,6 +117,8 @@ def _run(
     with script_arguments(tag=config.tag):
         if sql:
             if out is not None and options.output is None and not options.strict:
+                from offline_sql.offline import write_script
+
                 write_script(config, command, target, options, out)
                 return None
             return _offline(config, command, target, options)
@@ -133,6 +133,7 @@ def _run(
 def review(config: Config, target: str, *, command: str = "upgrade") -> Review:
     """The review of the offline SQL for ``[FROM:]TO`` (``mig review``)."""
     from offline_sql import ticket
+    from offline_sql.generate import generate
 
     generated = generate(config, command, target, OutputOptions(strict=True))
     return ticket.review_of(generated)
@@ -176,6 +177,11 @@ def current(config: Config, verbose: bool = False) -> list[str]:
 
 
 def _offline(config: Config, command: str, target: str, options: OutputOptions) -> str | None:
+    # Imported here, as in the modules below: a run the result memo answers needs neither
+    # the generation nor the framer.
+    from offline_sql.frame import describe_heads
+    from offline_sql.offline import frame, write_script
+
     if options.output is None and not options.strict:
         buffer = io.StringIO()
         write_script(config, command, target, options, buffer)
@@ -202,6 +208,8 @@ def _reviewed(
     """Generate and review; with ``-o``, write the directory and return its files' digests
     (name -> SHA-256; None without ``-o``: nothing is written)."""
     from offline_sql import ticket
+    from offline_sql.frame import describe_heads
+    from offline_sql.generate import generate, unencodable
 
     checked = ticket.check_output(options)
     forked: list[ticket.CoreReviews] = []

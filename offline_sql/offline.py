@@ -14,20 +14,12 @@ from collections.abc import Sequence
 from typing import IO, TYPE_CHECKING, TextIO
 
 from offline_sql.errors import OutputError
-from offline_sql.generate import (
-    OutputOptions,
-    Planned,
-    ahead_session,
-    dialect_context,
-    iter_rendered,
-    unencodable,
-)
-from offline_sql.project import start_chain, with_cache
 
 if TYPE_CHECKING:
     from offline_sql.config import Config
     from offline_sql.frame import FramedStep, FrameOptions
-    from offline_sql.generate import Generated, RenderedStep
+    from offline_sql.generate import Generated, Planned, RenderedStep
+    from offline_sql.output_options import OutputOptions
     from offline_sql.statements import Statement
     from offline_sql.stepcache import StepCache
 
@@ -98,6 +90,10 @@ def write_script(
 
     if result_memo.replay_script(config, command, target, options, out):
         return
+    # Imported only now: a run the memo answers generates nothing.
+    from offline_sql.generate import Planned, ahead_session
+    from offline_sql.project import with_cache
+
     cached: list[StepCache] = []
     with listening() as said, ahead_session(config):
         planned = Planned.of(config, command, target)
@@ -117,6 +113,8 @@ def _spool(
     """The framed script, in a spool; ``cache`` is appended to ``cached`` when every step
     went through it (nothing ran that it did not track)."""
     from offline_sql.frame import frame_to
+    from offline_sql.generate import dialect_context, iter_rendered, unencodable
+    from offline_sql.project import start_chain
 
     project = planned.project
     chain = start_chain(project, planned.steps, planned.start, cache)

@@ -65,7 +65,8 @@ if TYPE_CHECKING:
     from collections.abc import Mapping, Sequence
 
     from offline_sql.config import Config
-    from offline_sql.generate import Generated, OutputOptions
+    from offline_sql.generate import Generated
+    from offline_sql.output_options import OutputOptions
     from offline_sql.said import Said
     from offline_sql.stepcache import StepCache
     from offline_sql.stepcache.store import Deps

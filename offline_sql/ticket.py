@@ -33,9 +33,10 @@ from offline_sql.script.template import slugify
 
 if TYPE_CHECKING:
     from offline_sql.frame import Spelling
-    from offline_sql.generate import Generated, OutputOptions, RenderedStep
+    from offline_sql.generate import Generated, RenderedStep
     from offline_sql.manifest import ManifestEntry
     from offline_sql.output import Checked, Staging
+    from offline_sql.output_options import OutputOptions
     from offline_sql.project import Project
     from offline_sql.review import Review, ReviewedStep, StepReview
     from offline_sql.review.rules import Rule

@@ -79,8 +79,8 @@ def counted(
 
 
 def generations(patch: pytest.MonkeyPatch, *, forbidden: bool = False) -> list[int]:
-    """The ``-o`` runs that generated (``generate``, as migrate imported it)."""
-    return counted(patch, "offline_sql.migrate.generate", generate.generate, forbidden=forbidden)
+    """The ``-o`` runs that generated (``generate``, which migrate imports when it runs)."""
+    return counted(patch, "offline_sql.generate.generate", generate.generate, forbidden=forbidden)
 
 
 def to_dir(folder: Path, out: Path, *extra: str, force: bool = True) -> Outcome:

@@ -1,0 +1,29 @@
+"""A run the result memo answers imports neither the generation, the framer nor SQLAlchemy.
+
+Such a run (the same command again, nothing changed) only checks the memo's key and
+writes the remembered script; importing ``generate``, ``frame`` and what they import cost
+it about 10 ms of its 100. Each case runs in a fresh interpreter."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from cli_probe import copy_of_example, probe
+
+HEAVY = ("offline_sql.generate", "offline_sql.frame", "offline_sql.ticket", "sqlalchemy")
+IMPORTED = f"','.join(sorted(m for m in sys.modules if m in {HEAVY!r}))"
+OLD = 1_000_000_000_000_000_000
+"""Script files long unchanged, as the step cache and the memo trust them."""
+
+
+def test_a_run_the_memo_answers_imports_little(tmp_path: Path) -> None:
+    project = copy_of_example(tmp_path)
+    for script in project.rglob("*.py"):
+        os.utime(script, ns=(OLD, OLD))
+    args = ("--dialect", "postgresql", "upgrade", "head", "--sql")
+    first, imported_first = probe(project, IMPORTED, *args)
+    assert set(imported_first.split(",")) >= {"offline_sql.generate", "sqlalchemy"}
+    again, imported = probe(project, IMPORTED, *args)
+    assert again == first
+    assert imported == ""

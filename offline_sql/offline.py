@@ -8,8 +8,6 @@ each :class:`~offline_sql.generate.RenderedStep` becomes a
 
 from __future__ import annotations
 
-import shutil
-import tempfile
 from collections.abc import Sequence
 from typing import IO, TYPE_CHECKING, TextIO
 
@@ -91,6 +89,8 @@ def write_script(
     if result_memo.replay_script(config, command, target, options, out):
         return
     # Imported only now: a run the memo answers generates nothing.
+    import shutil
+
     from offline_sql.generate import Planned, ahead_session
     from offline_sql.project import with_cache
 
@@ -112,6 +112,8 @@ def _spool(
 ) -> IO[str]:
     """The framed script, in a spool; ``cache`` is appended to ``cached`` when every step
     went through it (nothing ran that it did not track)."""
+    import tempfile
+
     from offline_sql.frame import frame_to
     from offline_sql.generate import dialect_context, iter_rendered, unencodable
     from offline_sql.project import start_chain

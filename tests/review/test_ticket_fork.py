@@ -93,24 +93,6 @@ def fails_alike(
     assert len(children) == 1 and gone(children[0])
 
 
-@pytest.mark.parametrize("dialect", ["sqlite", "postgresql", "mysql", "mssql", "oracle"])
-@pytest.mark.parametrize("cache", [True, False], ids=["cache", "no-cache"])
-def test_fork_and_no_fork_write_the_same_directory(
-    tmp_path: Path, children: list[ticket.CoreReviews], dialect: str, cache: bool
-) -> None:
-    written = {}
-    for fork in (True, False):
-        config = make_project(tmp_path / f"project-{fork}", HISTORY)
-        extra = ("--dialect", dialect, *(() if cache else ("--no-cache",)))
-        with pytest.MonkeyPatch.context() as patch:
-            result = run(config, tmp_path / f"out-{fork}", *extra, fork=fork, patch=patch)
-        assert result.exit_code == 0, result.stderr
-        written[fork] = listing(tmp_path / f"out-{fork}")
-    assert len(children) == 1 and gone(children[0])
-    assert written[True] == written[False]
-    assert b"drop-table" in written[True]["REVIEW.md"]
-
-
 @pytest.fixture
 def early(monkeypatch: pytest.MonkeyPatch) -> None:
     """The first half of the steps goes to a child of its own (as from 200 steps on)."""
@@ -119,11 +101,19 @@ def early(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(generate, "EARLY_REVIEW_STEPS", 2)
 
 
-@pytest.mark.parametrize("dialect", ["postgresql", "mssql"])
+@pytest.mark.parametrize("dialect", ["sqlite", "postgresql", "mysql", "mssql", "oracle"])
 @pytest.mark.parametrize("cache", [True, False], ids=["cache", "no-cache"])
-def test_two_children_write_the_same_directory(
-    tmp_path: Path, children: list[ticket.CoreReviews], early: None, dialect: str, cache: bool
+@pytest.mark.parametrize("wanted", [1, 2], ids=["one-child", "two-children"])
+def test_fork_and_no_fork_write_the_same_directory(
+    tmp_path: Path,
+    children: list[ticket.CoreReviews],
+    request: pytest.FixtureRequest,
+    dialect: str,
+    cache: bool,
+    wanted: int,
 ) -> None:
+    if wanted == 2:
+        request.getfixturevalue("early")
     written = {}
     for fork in (True, False):
         config = make_project(tmp_path / f"project-{fork}", HISTORY)
@@ -132,7 +122,7 @@ def test_two_children_write_the_same_directory(
             result = run(config, tmp_path / f"out-{fork}", *extra, fork=fork, patch=patch)
         assert result.exit_code == 0, result.stderr
         written[fork] = listing(tmp_path / f"out-{fork}")
-    assert len(children) == 2 and all(gone(child) for child in children)
+    assert len(children) == wanted and all(gone(child) for child in children)
     assert written[True] == written[False]
     assert b"drop-table" in written[True]["REVIEW.md"]
 

@@ -1,10 +1,9 @@
 """When mig may fork a helper process onto the second core.
 
-Two helpers do (``script/ahead.py`` reads and compiles scripts on a first run; ``ticket.py``
-reviews a ticket directory's steps, in one or two children); both follow this one rule, so
-a platform or process where forking is unsafe gets neither. The one thread mig starts
-(``output.Staging``, writing a ticket directory's files) starts after the last fork and
-is joined before the command returns.
+Three helpers do (``script/ahead.py`` reads and compiles scripts on a first run; ``ticket.py``
+reviews a ticket directory's steps, in one or two children; ``output.Staging`` writes its
+script files ahead); all follow this one rule, so a platform or process where forking is
+unsafe gets none of them, and mig itself starts no thread.
 """
 
 from __future__ import annotations

@@ -23,20 +23,24 @@ A DBA receives a directory (``0001_<rev>_<slug>.sql``, ``rollback/...``, ``REVIE
 
 from __future__ import annotations
 
+import contextlib
+import errno
 import hashlib
 import json
 import os
 import re
 import secrets
 import shutil
+import signal
 import socket
 import sys
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NoReturn
 
 from offline_sql.errors import OutputError
+from offline_sql.forking import can_fork
 from offline_sql.manifest import MANIFEST_NAME, checked_relative, sha256_hex
 
 if TYPE_CHECKING:
@@ -314,26 +318,27 @@ def _may_be_kept(snapshot: Snapshot, files: Sequence[tuple[str, bytes]]) -> bool
 
 
 class Staging:
-    """The script files of a directory written into its staging folder by a thread while
-    the caller does other work (``-o DIR`` waits for its review there): creating a file
-    costs 0.03 to 0.7 ms depending on the file system's state, seconds for a long history,
-    and the thread spends it in system calls, which let the other thread run.
-    :func:`write_directory` then adds the rest and renames the folder into place, exactly
-    as when it writes everything itself; :meth:`discard` removes the folder when the
-    directory is not written after all. Not started for a directory mig wrote that holds
-    these files as they are: it may hold exactly the new ones, and is then kept as it is."""
+    """The script files of a directory written into its staging folder by a forked child
+    process while the parent does other work (``-o DIR`` reviews and frames the rest):
+    creating a file costs 0.03 to 0.7 ms depending on the file system's state, seconds for
+    a long history, spent in the kernel. A process, not a thread: a thread would wait for
+    the busy parent's interpreter lock after every system call. :func:`write_directory`
+    then adds the rest and renames the folder into place, exactly as when it writes
+    everything itself; :meth:`discard` removes the folder when the directory is not written
+    after all. Not started for a directory mig wrote that holds these files as they are (it
+    may hold exactly the new ones, and is then kept as it is), nor where mig does not fork
+    (:func:`offline_sql.forking.can_fork`)."""
 
-    def __init__(self, out_dir: Path, folder: Path, files: Sequence[tuple[str, bytes]]) -> None:
-        import threading
-
+    def __init__(
+        self, out_dir: Path, folder: Path, files: Sequence[tuple[str, bytes]], pid: int, pipe: int
+    ) -> None:
         self.out_dir = out_dir
         self.folder = folder
         self.files = {name: data for name, data in files}
-        self.error: OSError | None = None
-        self._thread = threading.Thread(
-            target=self._write, args=(list(files),), name="mig-staging", daemon=True
-        )
-        self._thread.start()
+        self._pid = pid
+        self._pipe = pipe
+        self._error: OSError | None = None
+        self._done = False
 
     @classmethod
     def start(
@@ -344,7 +349,7 @@ class Staging:
         names are not ones :func:`write_directory` accepts (it refuses them later, in
         order)."""
         out_dir = Path(out_dir).absolute()
-        if checked is None or checked.out_dir != out_dir:
+        if checked is None or checked.out_dir != out_dir or not can_fork():
             return None
         if checked.snapshot is not None and _may_be_kept(checked.snapshot, files):
             return None
@@ -361,25 +366,52 @@ class Staging:
             folder.mkdir()
         except OSError:
             return None  # write_directory says why, where it always did
-        return cls(out_dir, folder, files)
-
-    def _write(self, files: list[tuple[str, bytes]]) -> None:
-        try:
-            for name, data in files:
-                _write_file(self.folder, PurePosixPath(name), data)
-        except OSError as error:
-            self.error = error
+        read, write = os.pipe()
+        pid = os.fork()
+        if pid == 0:  # pragma: no cover - the child (what it wrote is checked by the parent)
+            os.close(read)
+            _write_ahead(folder, files, write)
+        os.close(write)
+        return cls(out_dir, folder, files, pid, read)
 
     def wait(self) -> None:
-        """Until every file is written; raises what writing them raised."""
-        self._thread.join()
-        if self.error is not None:
-            raise self.error
+        """Until every file is written; raises (:class:`OSError`) what writing them raised."""
+        if not self._done:
+            self._done = True
+            with os.fdopen(self._pipe, "rb") as pipe:
+                said = pipe.read()
+            _, status = os.waitpid(self._pid, 0)
+            if os.waitstatus_to_exitcode(status) != 0:
+                number, _, reason = said.decode("utf-8", "replace").partition("\0")
+                code = int(number) if number.isdigit() else errno.EIO
+                self._error = OSError(code, reason or "the files could not be written ahead")
+        if self._error is not None:
+            raise self._error
 
     def discard(self) -> None:
-        """Remove the folder (after the thread is done with it)."""
-        self._thread.join()
+        """End the writer if it still runs, then remove the folder."""
+        if not self._done:
+            with contextlib.suppress(OSError):
+                os.kill(self._pid, signal.SIGKILL)
+            with contextlib.suppress(OSError):
+                self.wait()
         shutil.rmtree(self.folder, ignore_errors=True)
+
+
+def _write_ahead(folder: Path, files: Sequence[tuple[str, bytes]], report: int) -> NoReturn:
+    """The child of :class:`Staging`: write ``files`` under ``folder``; on failure say why
+    (``errno\0reason``) on ``report``. Never returns (nothing of the parent runs here)."""
+    status = 1
+    try:
+        try:
+            for name, data in files:
+                _write_file(folder, PurePosixPath(name), data)
+            status = 0
+        except OSError as error:
+            said = f"{error.errno or errno.EIO}\0{error.strerror or error}"
+            os.write(report, said.encode("utf-8", "replace"))
+    finally:
+        os._exit(status)
 
 
 def write_directory(

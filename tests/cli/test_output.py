@@ -200,6 +200,17 @@ def test_duplicate_names_are_refused(tmp_path: Path) -> None:
 # ---- files written ahead (Staging) ----------------------------------------------------------
 
 
+@pytest.fixture(autouse=True)
+def may_fork(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Staging forks a writer wherever :func:`offline_sql.forking.can_fork` allows it (Linux,
+    one thread, several CPUs); these tests run it wherever ``fork`` exists."""
+    import os
+
+    if not hasattr(os, "fork"):
+        pytest.skip("no fork here: nothing is ever staged")
+    monkeypatch.setattr(output, "can_fork", lambda: True)
+
+
 def staged(out: Path, files: list[tuple[str, bytes]]) -> output.Staging:
     started = output.Staging.start(out, files, output.check_target(out, force=True))
     assert started is not None
@@ -277,6 +288,27 @@ def test_unsafe_names_are_not_staged(tmp_path: Path) -> None:
 
 def test_a_discarded_staging_leaves_nothing(tmp_path: Path) -> None:
     staged(tmp_path / "out", FILES).discard()
+    assert siblings(tmp_path) == []
+
+
+def test_a_writer_that_fails_otherwise_changes_nothing(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Whatever stops the writer (here not an OSError), the directory is not written."""
+    fail_on_second_file(monkeypatch)
+    ahead = staged(tmp_path / "out", FILES[:2])
+    monkeypatch.undo()
+    with pytest.raises(OutputError, match="could not be written ahead; nothing was changed"):
+        write_directory(tmp_path / "out", FILES, force=False, staged=ahead)
+    assert siblings(tmp_path) == []
+
+
+def test_nothing_is_staged_where_mig_does_not_fork(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(output, "can_fork", lambda: False)
+    checked = output.check_target(tmp_path / "out", force=False)
+    assert output.Staging.start(tmp_path / "out", FILES, checked) is None
     assert siblings(tmp_path) == []
 
 

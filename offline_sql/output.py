@@ -317,6 +317,20 @@ def _may_be_kept(snapshot: Snapshot, files: Sequence[tuple[str, bytes]]) -> bool
     return all(snapshot.digests.get(name) == sha256_hex(data) for name, data in files)
 
 
+def _end_with(parent: int) -> None:
+    """Have this process killed when ``parent`` ends (Linux's ``PR_SET_PDEATHSIG``): a
+    writer whose run was killed must not go on writing into a folder the next run removes
+    (:func:`_remove_stale_siblings`). Exits at once when ``parent`` is already gone."""
+    try:
+        import ctypes
+
+        ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGKILL)  # 1: PR_SET_PDEATHSIG
+    except (OSError, AttributeError):
+        pass
+    if os.getppid() != parent:
+        os._exit(1)
+
+
 class Staging:
     """The script files of a directory written into its staging folder by a forked child
     process while the parent does other work (``-o DIR`` reviews and frames the rest):
@@ -367,10 +381,11 @@ class Staging:
         except OSError:
             return None  # write_directory says why, where it always did
         read, write = os.pipe()
+        parent = os.getpid()
         pid = os.fork()
         if pid == 0:  # pragma: no cover - the child (what it wrote is checked by the parent)
             os.close(read)
-            _write_ahead(folder, files, write)
+            _write_ahead(folder, files, write, parent)
         os.close(write)
         return cls(out_dir, folder, files, pid, read)
 
@@ -398,11 +413,14 @@ class Staging:
         shutil.rmtree(self.folder, ignore_errors=True)
 
 
-def _write_ahead(folder: Path, files: Sequence[tuple[str, bytes]], report: int) -> NoReturn:
+def _write_ahead(
+    folder: Path, files: Sequence[tuple[str, bytes]], report: int, parent: int
+) -> NoReturn:
     """The child of :class:`Staging`: write ``files`` under ``folder``; on failure say why
     (``errno\0reason``) on ``report``. Never returns (nothing of the parent runs here)."""
     status = 1
     try:
+        _end_with(parent)
         try:
             for name, data in files:
                 _write_file(folder, PurePosixPath(name), data)

@@ -527,17 +527,10 @@ def _start_early(
     rendered: Sequence[RenderedStep],
 ) -> int:
     """Hand the steps rendered so far to ``start_reviews``; how many it took (0: none, and
-    they are handed on with the rest). A cache that cannot say which reviews it holds is
-    left to say so where it always did, after every step is rendered."""
-    from offline_sql.review_steps import cached_reviews
-    from offline_sql.stepcache import CorruptCache
-
-    keys = [(r.cache_key, r.before is not None) for r in rendered]
-    try:
-        reviews = cached_reviews(cache, keys)
-    except CorruptCache:
-        return 0
-    todo = [index for index in range(len(rendered)) if index not in reviews]
+    they are handed on with the rest). The steps to review are those rendered with the
+    schema before them (:func:`_render_step` follows it only when the step's review is not
+    cached): the cache is not read here, so what it warns is warned where it always was."""
+    todo = [index for index, one in enumerate(rendered) if one.before is not None]
     if not todo:
         return len(rendered)
     return len(rendered) if _start(start_reviews, project, cache, rendered, todo) else 0

@@ -181,6 +181,33 @@ def test_a_second_run_reviews_nothing_in_a_child(
     assert listing(tmp_path / "out") == kept
 
 
+def test_after_an_edit_only_the_steps_not_cached_go_to_a_child(
+    tmp_path: Path, children: list[ticket.CoreReviews], early: None
+) -> None:
+    """The first half's reviews come from the step cache (no early child); the edited
+    last step is reviewed by the one child started after all; the directory is the one a
+    run without any child writes."""
+    config = make_project(tmp_path / "project", HISTORY)
+    old = 1_000_000_000_000_000_000  # scripts long unchanged: the step cache trusts them
+    for script in (tmp_path / "project").rglob("*.py"):
+        os.utime(script, ns=(old, old))
+    with pytest.MonkeyPatch.context() as patch:
+        assert run(config, tmp_path / "out", fork=True, patch=patch).exit_code == 0
+    assert len(children) == 2
+    (last,) = (tmp_path / "project").rglob("d4_*.py")
+    last.write_text(last.read_text().replace('op.drop_table("users")', 'op.drop_table("users")\n'
+                    '    op.execute("DELETE FROM audit")'))  # fmt: skip
+    written = {}
+    for fork in (True, False):
+        with pytest.MonkeyPatch.context() as patch:
+            result = run(config, tmp_path / f"out-{fork}", fork=fork, patch=patch)
+        assert result.exit_code == 0, result.stderr
+        written[fork] = listing(tmp_path / f"out-{fork}")
+    assert len(children) == 3 and all(gone(child) for child in children)
+    assert written[True] == written[False]
+    assert b"DELETE FROM audit" in written[True]["0004_d4_drop_users.sql"]
+
+
 def test_a_failing_review_reports_as_without_the_child(
     tmp_path: Path, children: list[ticket.CoreReviews]
 ) -> None:

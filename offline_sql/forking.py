@@ -8,9 +8,12 @@ unsafe gets none of them, and mig itself starts no thread.
 
 from __future__ import annotations
 
+import contextlib
 import os
+import signal
 import sys
 import threading
+from collections.abc import Callable
 
 
 def can_fork() -> bool:
@@ -33,3 +36,55 @@ def can_fork() -> bool:
     except (AttributeError, OSError):
         cpus = os.cpu_count() or 1
     return cpus > 1
+
+
+class Helper:
+    """A forked child that answers once, through a pipe (:func:`fork_helper`)."""
+
+    def __init__(self, pid: int, pipe: int) -> None:
+        self.pid = pid
+        self._pipe = pipe
+        self._done = False
+
+    def answer(self) -> tuple[bool, bytes]:
+        """(whether the child ended well, what it wrote), once it has ended; reaped then.
+        Asked again, or after :meth:`end`: ``(False, b"")``."""
+        if self._done:
+            return False, b""
+        self._done = True
+        try:
+            with os.fdopen(self._pipe, "rb") as pipe:
+                data = pipe.read()
+        except OSError:
+            data = b""
+        finally:
+            _, status = os.waitpid(self.pid, 0)
+        return os.waitstatus_to_exitcode(status) == 0, data
+
+    def end(self) -> None:
+        """Kill the child unless it was asked for its answer, and reap it: nothing is left
+        running, and no zombie."""
+        if self._done:
+            return
+        self._done = True
+        with contextlib.suppress(OSError):
+            os.kill(self.pid, signal.SIGKILL)
+        os.close(self._pipe)
+        os.waitpid(self.pid, 0)
+
+
+def fork_helper(work: Callable[[int], bool]) -> Helper:
+    """Fork a child that runs ``work`` with the writing end of a pipe and leaves with
+    ``os._exit`` (status 0 when ``work`` returned True): nothing of the parent's buffers,
+    ``atexit`` handlers or ``finally`` blocks runs in it. Call only when :func:`can_fork`."""
+    read, write = os.pipe()
+    pid = os.fork()
+    if pid == 0:  # pragma: no cover - the child (what it answers is checked by the parent)
+        status = 1
+        try:
+            os.close(read)
+            status = 0 if work(write) else 1
+        finally:
+            os._exit(status)
+    os.close(write)
+    return Helper(pid, read)

@@ -23,7 +23,6 @@ A DBA receives a directory (``0001_<rev>_<slug>.sql``, ``rollback/...``, ``REVIE
 
 from __future__ import annotations
 
-import contextlib
 import errno
 import hashlib
 import json
@@ -37,10 +36,10 @@ import sys
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
-from typing import TYPE_CHECKING, NoReturn
+from typing import TYPE_CHECKING
 
 from offline_sql.errors import OutputError
-from offline_sql.forking import can_fork
+from offline_sql.forking import Helper, can_fork, fork_helper
 from offline_sql.manifest import MANIFEST_NAME, checked_relative, sha256_hex
 
 if TYPE_CHECKING:
@@ -344,15 +343,12 @@ class Staging:
     (:func:`offline_sql.forking.can_fork`)."""
 
     def __init__(
-        self, out_dir: Path, folder: Path, files: Sequence[tuple[str, bytes]], pid: int, pipe: int
+        self, out_dir: Path, folder: Path, files: Sequence[tuple[str, bytes]], writer: Helper
     ) -> None:
         self.out_dir = out_dir
         self.folder = folder
-        self.files = {name: data for name, data in files}
-        self._pid = pid
-        self._pipe = pipe
-        self._error: OSError | None = None
-        self._done = False
+        self.files = dict(files)
+        self._writer = writer
 
     @classmethod
     def start(
@@ -368,11 +364,8 @@ class Staging:
         if checked.snapshot is not None and _may_be_kept(checked.snapshot, files):
             return None
         try:
-            for name, _ in files:
-                checked_relative(name)
+            relatives = _relative_names(files)
         except OutputError:
-            return None
-        if len({name.casefold() for name, _ in files}) != len(files):
             return None
         try:
             out_dir.parent.mkdir(parents=True, exist_ok=True)
@@ -380,56 +373,46 @@ class Staging:
             folder.mkdir()
         except OSError:
             return None  # write_directory says why, where it always did
-        read, write = os.pipe()
         parent = os.getpid()
-        pid = os.fork()
-        if pid == 0:  # pragma: no cover - the child (what it wrote is checked by the parent)
-            os.close(read)
-            _write_ahead(folder, files, write, parent)
-        os.close(write)
-        return cls(out_dir, folder, files, pid, read)
+
+        def write(report: int) -> bool:  # in the child
+            _end_with(parent)
+            try:
+                for relative, (_, data) in zip(relatives, files, strict=True):
+                    _write_file(folder, relative, data)
+            except OSError as error:
+                said = f"{error.errno or errno.EIO}\0{error.strerror or error}"
+                os.write(report, said.encode("utf-8", "replace"))
+                return False
+            return True
+
+        return cls(out_dir, folder, files, fork_helper(write))
 
     def wait(self) -> None:
-        """Until every file is written; raises (:class:`OSError`) what writing them raised."""
-        if not self._done:
-            self._done = True
-            with os.fdopen(self._pipe, "rb") as pipe:
-                said = pipe.read()
-            _, status = os.waitpid(self._pid, 0)
-            if os.waitstatus_to_exitcode(status) != 0:
-                number, _, reason = said.decode("utf-8", "replace").partition("\0")
-                code = int(number) if number.isdigit() else errno.EIO
-                self._error = OSError(code, reason or "the files could not be written ahead")
-        if self._error is not None:
-            raise self._error
+        """Until every file is written; raises (:class:`OSError`) what stopped the writer."""
+        ok, said = self._writer.answer()
+        if not ok:
+            number, _, reason = said.decode("utf-8", "replace").partition("\0")
+            code = int(number) if number.isdigit() else errno.EIO
+            raise OSError(code, reason or "the files could not be written ahead")
 
     def discard(self) -> None:
         """End the writer if it still runs, then remove the folder."""
-        if not self._done:
-            with contextlib.suppress(OSError):
-                os.kill(self._pid, signal.SIGKILL)
-            with contextlib.suppress(OSError):
-                self.wait()
+        self._writer.end()
         shutil.rmtree(self.folder, ignore_errors=True)
 
 
-def _write_ahead(
-    folder: Path, files: Sequence[tuple[str, bytes]], report: int, parent: int
-) -> NoReturn:
-    """The child of :class:`Staging`: write ``files`` under ``folder``; on failure say why
-    (``errno\0reason``) on ``report``. Never returns (nothing of the parent runs here)."""
-    status = 1
-    try:
-        _end_with(parent)
-        try:
-            for name, data in files:
-                _write_file(folder, PurePosixPath(name), data)
-            status = 0
-        except OSError as error:
-            said = f"{error.errno or errno.EIO}\0{error.strerror or error}"
-            os.write(report, said.encode("utf-8", "replace"))
-    finally:
-        os._exit(status)
+def _relative_names(files: Sequence[tuple[str, bytes]]) -> list[PurePosixPath]:
+    """Each file's name as a path inside the directory; raises :class:`OutputError` for a
+    name that would leave it, or for two names that differ only in case."""
+    relatives = [checked_relative(name) for name, _ in files]
+    seen: set[str] = set()
+    for relative in relatives:
+        key = str(relative).casefold()
+        if key in seen:
+            raise OutputError(f"two output files are both named {relative}: this is a mig bug")
+        seen.add(key)
+    return relatives
 
 
 def write_directory(
@@ -456,13 +439,7 @@ def write_directory(
     out_dir = Path(out_dir).absolute()
     staging: Path | None = None
     try:
-        relatives = [checked_relative(name) for name, _ in files]
-        seen: set[str] = set()
-        for relative in relatives:
-            key = str(relative).casefold()
-            if key in seen:
-                raise OutputError(f"two output files are both named {relative}: this is a mig bug")
-            seen.add(key)
+        relatives = _relative_names(files)
         same = checked is not None and (checked.out_dir, checked.force) == (out_dir, force)
         if checked is None or not same or not checked.still():
             checked = _check_target(out_dir, force)
@@ -471,32 +448,29 @@ def write_directory(
             checked.snapshot, relatives, files, digests
         ):
             return False
-        using = staged if staged is not None and _fits(staged, out_dir, files) else None
-        if using is not None:
-            staging, staged = using.folder, None
+        if staged is not None and not _fits(staged, out_dir, files):
+            staged.discard()
+            staged = None
+        ahead = staged.files if staged is not None else {}
         try:
             out_dir.parent.mkdir(parents=True, exist_ok=True)
-            if staging is None:
-                staging = _sibling(out_dir, "tmp")
+            staging = staged.folder if staged is not None else _sibling(out_dir, "tmp")
+            if staged is None:
                 staging.mkdir()
-            ahead = using.files if using is not None else {}
             for relative, (name, data) in zip(relatives, files, strict=True):
                 if name not in ahead:
                     _write_file(staging, relative, data)
-            if using is not None:
-                using.wait()
+            if staged is not None:
+                staged.wait()
             _sync(staging, relatives)
             _swap_in(staging, out_dir, checked.exists)
-            staging = None
+            staging = staged = None
         except OSError as error:
             reason = error.strerror or str(error)
             raise OutputError(f"cannot write {out_dir}: {reason}; nothing was changed") from error
-        finally:
-            if using is not None and staging is not None:
-                using.discard()  # joins the thread before the folder is removed below
     finally:
         if staged is not None:
-            staged.discard()
+            staged.discard()  # ends its writer before its folder is removed
         if staging is not None:
             shutil.rmtree(staging, ignore_errors=True)
     return True

@@ -27,7 +27,7 @@ from typing import TYPE_CHECKING, Literal
 
 from offline_sql._version import __version__
 from offline_sql.errors import ReviewError
-from offline_sql.forking import can_fork
+from offline_sql.forking import Helper, can_fork, fork_helper
 from offline_sql.meter import metered
 from offline_sql.script.template import slugify
 
@@ -117,33 +117,21 @@ class CoreReviews:
     pipe. :meth:`take` waits for them; :meth:`close` ends the child when they are no
     longer wanted (generation failed)."""
 
-    def __init__(self, pid: int, descriptor: int) -> None:
-        self.pid = pid
-        self.descriptor = descriptor
-        self._done = False
+    def __init__(self, helper: Helper) -> None:
+        self.helper = helper
+        self.pid = helper.pid
 
     def take(self) -> dict[int, StepReview]:
         """index -> core review, of the steps the child reviewed ({} if it failed)."""
-        import os
         import pickle
 
         from offline_sql.review import StepReview
 
-        if self._done:
-            return {}
-        chunks: list[bytes] = []
-        try:
-            with os.fdopen(self.descriptor, "rb") as pipe:
-                chunks.append(pipe.read())
-        except OSError:
-            chunks = []
-        finally:
-            self._done = True
-            _, status = os.waitpid(self.pid, 0)
-        if os.waitstatus_to_exitcode(status) != 0 or not chunks:
+        ok, data = self.helper.answer()
+        if not ok or not data:
             return {}
         try:
-            found = pickle.loads(b"".join(chunks))
+            found = pickle.loads(data)
         except Exception:  # a truncated answer: everything is reviewed here instead
             return {}
         if not isinstance(found, dict):
@@ -152,17 +140,7 @@ class CoreReviews:
 
     def close(self) -> None:
         """End the child if its reviews were not taken (nothing is left running)."""
-        import contextlib
-        import os
-        import signal
-
-        if self._done:
-            return
-        self._done = True
-        with contextlib.suppress(OSError):
-            os.kill(self.pid, signal.SIGKILL)
-        os.close(self.descriptor)
-        os.waitpid(self.pid, 0)
+        self.helper.end()
 
 
 def start_core_reviews(
@@ -179,29 +157,21 @@ def start_core_reviews(
     The child stops at the first step whose review fails or says anything (a warning, a
     log record): the parent reviews that step and the rest, so errors and messages are
     exactly those of a run without the child, in the same order."""
-    import os
-
     if not todo or not can_fork():
         return None
-    read, write = os.pipe()
-    pid = os.fork()
-    if pid == 0:  # pragma: no cover - the child (its results are checked by the parent)
-        status = 1
-        try:
-            os.close(read)
-            found = _core_reviews_quietly(project, context, rendered, todo)
-            import pickle
 
-            from offline_sql.tablemap import PICKLE_PROTOCOL
+    def review(answer: int) -> bool:  # in the child
+        import os
+        import pickle
 
-            data = pickle.dumps(found, protocol=PICKLE_PROTOCOL)
-            with os.fdopen(write, "wb") as pipe:
-                pipe.write(data)
-            status = 0
-        finally:
-            os._exit(status)
-    os.close(write)
-    return CoreReviews(pid, read)
+        from offline_sql.tablemap import PICKLE_PROTOCOL
+
+        found = _core_reviews_quietly(project, context, rendered, todo)
+        with os.fdopen(answer, "wb") as pipe:
+            pipe.write(pickle.dumps(found, protocol=PICKLE_PROTOCOL))
+        return True
+
+    return CoreReviews(fork_helper(review))
 
 
 def _core_reviews_quietly(

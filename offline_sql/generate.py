@@ -669,7 +669,7 @@ def _revisions_where(
         elif key is None or cache is None or rendered.header is None:
             value = test(project, rendered)
         else:
-            with deps_mod.tracking(rendered.header.path) as read:
+            with deps_mod.tracking(rendered.header.path, cache.versioned) as read:
                 value = test(project, rendered)
             cache.remember_review(key, b"1" if value else b"0", cache.hashed(read))
         if value == wanted:

@@ -114,6 +114,8 @@ class StepCache:
         self.config = config
         self.store = CacheStore(config.cache_dir if enabled else None)
         self.hash_file = deps_mod.Hasher()
+        self.versioned: deps_mod.Versioned = {}
+        """Which paths a script read lie where mig's and its libraries' files are."""
         self._baseline_file = baseline_file
         self.used: set[tuple[str, str]] = set()
         """The dependencies (``(path, sha256)``) of every row this command used or wrote:
@@ -456,7 +458,10 @@ class Chain:
             scripts.forget_source(header.revision)
         tracking = state.tables.start_tracking()
         try:
-            with deps_mod.tracking(header.path) as found, _warnings_kept(run, capture_warnings):
+            with (
+                deps_mod.tracking(header.path, self.cache.versioned) as found,
+                _warnings_kept(run, capture_warnings),
+            ):
                 yield run
         finally:
             state.tables.stop_tracking()

@@ -102,11 +102,17 @@ class PostgreSQLDialect(Dialect):
     refused_in_transaction = (
         ot.Refusal("CREATE INDEX CONCURRENTLY", ot.concurrently("Create", "INDEX")),
         ot.Refusal("DROP INDEX CONCURRENTLY", ot.concurrently("Drop", "INDEX")),
-        ot.Refusal("REINDEX CONCURRENTLY", ot.command("REINDEX", r"\bCONCURRENTLY\b")),
+        ot.Refusal(
+            "REINDEX CONCURRENTLY",
+            ot.command("REINDEX", r"\bCONCURRENTLY\b", words=("CONCURRENTLY",)),
+        ),
         ot.Refusal("VACUUM", ot.command("VACUUM")),
-        ot.Refusal("ALTER TYPE ... ADD VALUE", ot.command("ALTER", r"^\s*TYPE\b.*\bADD\s+VALUE\b")),
+        ot.Refusal(
+            "ALTER TYPE ... ADD VALUE",
+            ot.command("ALTER", r"^\s*TYPE\b.*\bADD\s+VALUE\b", words=("TYPE", "ADD", "VALUE")),
+        ),
         ot.Refusal("CREATE/DROP DATABASE", ot.created("DATABASE")),
-        ot.Refusal("ALTER SYSTEM", ot.command("ALTER", r"^\s*SYSTEM\b")),
+        ot.Refusal("ALTER SYSTEM", ot.command("ALTER", r"^\s*SYSTEM\b", words=("SYSTEM",))),
     )
     """What PostgreSQL refuses inside a transaction block. ``ALTER TYPE ... ADD VALUE`` is
     refused before PostgreSQL 12 and, from 12 on, leaves the new value unusable until the

@@ -7,11 +7,14 @@ which of them a text holds; this module only parses.
 
 sqlglot is imported on first use, not with this module: every dialect builds its refusals
 when it is defined, and a run whose scripts execute no raw SQL (most first runs to stdout)
-then never pays for sqlglot and the review's modules (about 60 ms and 9 MB).
+then never pays for sqlglot and the review's modules (about 60 ms and 9 MB). Each matcher
+also names the words a statement it matches must hold (``CONCURRENTLY``, ``VACUUM``): a text
+holding none of them for any refusal is not parsed at all (most raw SQL is an ``UPDATE``).
 """
 
 from __future__ import annotations
 
+import functools
 import logging
 import re
 from collections.abc import Callable, Iterator, Sequence
@@ -24,12 +27,34 @@ if TYPE_CHECKING:
 
 
 @dataclass(frozen=True)
+class Matcher:
+    """Whether a parsed statement is of one kind, and the words any text of that kind holds."""
+
+    test: Callable[[exp.Expr], bool]
+    words: tuple[str, ...]
+    """Keywords (upper case) every statement the test accepts holds, as whole words in any
+    case: a keyword is one token, never split by a comment or a quote."""
+
+    def __call__(self, node: exp.Expr) -> bool:
+        return self.test(node)
+
+    def may_match(self, sql: str) -> bool:
+        """False when no statement of ``sql`` can be of this kind (a word is missing)."""
+        return all(_word(word).search(sql) is not None for word in self.words)
+
+
+@functools.lru_cache(maxsize=64)
+def _word(word: str) -> re.Pattern[str]:
+    return re.compile(rf"(?<!\w){re.escape(word)}(?!\w)", re.IGNORECASE)
+
+
+@dataclass(frozen=True)
 class Refusal:
     """One kind of statement the database will not run inside a transaction."""
 
     what: str
     """How the note names it (``CREATE INDEX CONCURRENTLY``)."""
-    matches: Callable[[exp.Expr], bool]
+    matches: Matcher
 
 
 @contextmanager
@@ -60,6 +85,8 @@ def parsed(sql: str, sqlglot_name: str) -> list[exp.Expr] | None:
 def refusals(sql: str, sqlglot_name: str, kinds: Sequence[Refusal]) -> tuple[int, list[str]] | None:
     """(number of statements in ``sql``, what each refused one is), or None when the text
     cannot be parsed or holds nothing of ``kinds``."""
+    if not any(kind.matches.may_match(sql) for kind in kinds):
+        return None
     statements = parsed(sql, sqlglot_name)
     if not statements:
         return None
@@ -70,7 +97,7 @@ def refusals(sql: str, sqlglot_name: str, kinds: Sequence[Refusal]) -> tuple[int
 # ---- matchers the dialects combine --------------------------------------------------------
 
 
-def concurrently(kind: str, target: str) -> Callable[[exp.Expr], bool]:
+def concurrently(kind: str, target: str) -> Matcher:
     """``CREATE``/``DROP`` of ``target`` (``INDEX``) with ``CONCURRENTLY``; ``kind`` names
     the sqlglot expression class (``"Create"``, ``"Drop"``), looked up when a statement is
     matched so that defining a dialect imports no sqlglot."""
@@ -84,12 +111,13 @@ def concurrently(kind: str, target: str) -> Callable[[exp.Expr], bool]:
             and bool(node.args.get("concurrently"))
         )
 
-    return matches
+    return Matcher(matches, (target.upper(), "CONCURRENTLY"))
 
 
-def command(name: str, rest: str = "") -> Callable[[exp.Expr], bool]:
+def command(name: str, rest: str = "", words: tuple[str, ...] = ()) -> Matcher:
     """A statement sqlglot keeps as a bare command ``name``, whose remaining text matches
-    the regular expression ``rest`` (case-insensitive, searched) when given."""
+    the regular expression ``rest`` (case-insensitive, searched) when given; ``words``: the
+    keywords any text ``rest`` matches holds."""
     pattern = re.compile(rest, re.IGNORECASE | re.DOTALL) if rest else None
 
     def matches(node: exp.Expr) -> bool:
@@ -103,10 +131,10 @@ def command(name: str, rest: str = "") -> Callable[[exp.Expr], bool]:
         text = tail.name if isinstance(tail, exp.Literal) else str(tail or "")
         return pattern.search(text) is not None
 
-    return matches
+    return Matcher(matches, (name.upper(), *(word.upper() for word in words)))
 
 
-def created(kind: str) -> Callable[[exp.Expr], bool]:
+def created(kind: str) -> Matcher:
     """``CREATE kind`` / ``DROP kind`` (``DATABASE``)."""
 
     def matches(node: exp.Expr) -> bool:
@@ -117,4 +145,4 @@ def created(kind: str) -> Callable[[exp.Expr], bool]:
             and str(node.args.get("kind") or "").upper() == kind
         )
 
-    return matches
+    return Matcher(matches, (kind.upper(),))

@@ -84,6 +84,11 @@ SCRIPT_LIMIT = 64 << 20
 """Characters of script beyond which a stdout run is not remembered (a data migration of
 millions of rows): the memo keeps it whole in one row and replays it from memory."""
 
+MEMO_BLOCK = 1 << 16
+"""Characters of the spooled script compressed at a time. Remembering comes last in a first
+run, where its peak memory is: blocks of 1 MiB raised that peak by 1 MiB at N = 1,000
+(58.2 MiB against Alembic's 58.0); 64 KiB blocks compress as fast."""
+
 
 def answered(config: Config, command: str, target: str, options: OutputOptions) -> bool:
     """Whether the memo answers this run: then the directory is already what the run would
@@ -305,7 +310,7 @@ def remember_script(
             packer = zlib.compressobj(1)
             chunks: list[bytes] = []
             size = 0
-            while block := spool.read(1 << 20):
+            while block := spool.read(MEMO_BLOCK):
                 size += len(block)
                 if size > SCRIPT_LIMIT:
                     return

@@ -635,3 +635,14 @@ def test_a_script_past_the_limit_is_not_remembered(
     assert to_stdout(project) == first
     assert memo_rows(project) == 0
     assert regenerated(project) == first
+
+
+def test_a_script_remembered_a_block_at_a_time_is_replayed_byte_for_byte(
+    project: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Issue 16: the spooled script is compressed in blocks (a first run's peak memory is
+    where it is remembered); blocks of a few characters give the same script back."""
+    monkeypatch.setattr(result_memo, "MEMO_BLOCK", 7)
+    first = to_stdout(project)
+    assert first.exit_code == 0 and len(first.stdout) > 7 * 10
+    assert replayed(project) == first

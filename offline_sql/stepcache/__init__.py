@@ -116,6 +116,7 @@ class StepCache:
         self.hash_file = deps_mod.Hasher()
         self.versioned: deps_mod.Versioned = {}
         """Which paths a script read lie where mig's and its libraries' files are."""
+        deps_mod.forget_folders()
         self._baseline_file = baseline_file
         self.used: set[tuple[str, str]] = set()
         """The dependencies (``(path, sha256)``) of every row this command used or wrote:

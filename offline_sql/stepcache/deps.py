@@ -92,6 +92,12 @@ def _real_folder(folder: str) -> str:
     return os.path.realpath(folder)
 
 
+def forget_folders() -> None:
+    """Ask ``realpath`` again from now on (a new command: a symlinked folder, such as a
+    deployment's ``current``, may point elsewhere since the last one in this process)."""
+    _real_folder.cache_clear()
+
+
 def _source_of(path: str) -> str:
     """A compiled module's source (an import opens ``__pycache__/x.pyc``; what changes on an
     upgrade is ``x.py``, and the stale ``.pyc`` may stay)."""

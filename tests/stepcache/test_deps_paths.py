@@ -54,3 +54,15 @@ def test_the_versioned_answer_is_remembered_for_the_command(tmp_path: Path) -> N
     assert memo == {path: False}
     memo[path] = True  # what the command found first holds for the rest of it
     assert deps._is_versioned(path, memo) is True
+
+
+def test_a_new_command_sees_a_folder_link_pointed_elsewhere(tmp_path: Path) -> None:
+    for release in ("one", "two"):
+        (tmp_path / release).mkdir()
+    current = tmp_path / "current"
+    current.symlink_to(tmp_path / "one")
+    assert deps._real(str(current / "a.py")) == os.path.realpath(tmp_path / "one" / "a.py")
+    current.unlink()
+    current.symlink_to(tmp_path / "two")
+    deps.forget_folders()  # what each command's StepCache does
+    assert deps._real(str(current / "a.py")) == os.path.realpath(tmp_path / "two" / "a.py")

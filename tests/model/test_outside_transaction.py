@@ -30,6 +30,8 @@ TEXTS = [
     "CREATE DATABASE foo",
     "DROP DATABASE IF EXISTS foo",
     'CREATE TABLE "database" (a INT)',
+    "CREATE SCHEMA app",
+    "DROP SCHEMA IF EXISTS app CASCADE",
     "UPDATE t SET a = 1; VACUUM t",
     "CREATE INDEX CONCURRENTLY a ON t (x); CREATE INDEX CONCURRENTLY b ON t (y)",
     "UPDATE $x$ VACUUM $x$",

@@ -104,7 +104,10 @@ def write_script(
         spool.seek(0)
         shutil.copyfileobj(spool, out)
         if cached:
-            result_memo.remember_script(config, command, target, options, cached[0], spool, said)
+            scripts = result_memo.scripts_of(planned.project)
+            result_memo.remember_script(
+                config, command, target, options, cached[0], spool, said, scripts
+            )
 
 
 def _spool(

@@ -67,6 +67,7 @@ if TYPE_CHECKING:
     from offline_sql.config import Config
     from offline_sql.generate import Generated
     from offline_sql.output_options import OutputOptions
+    from offline_sql.project import Project
     from offline_sql.said import Said
     from offline_sql.stepcache import StepCache
     from offline_sql.stepcache.store import Deps
@@ -131,8 +132,7 @@ def remember(
     from offline_sql.verify import Snapshot
 
     out_dir = Path(options.output).absolute()
-    headers = generated.project.graph.revisions.values()
-    scripts = [(h.path, h.source_sha256) for h in headers]
+    scripts = scripts_of(generated.project)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # the step cache warns about its store already
         try:
@@ -143,6 +143,14 @@ def remember(
             _write(config, out_dir, key, tuple(sorted(cache.used)), snapshot)
         except Exception:
             return
+
+
+def scripts_of(project: Project) -> list[tuple[str, str]]:
+    """Each script's path and SHA-256 as the run read them (its revision graph, in the
+    order :func:`offline_sql.project.script_hashes` gives): a run's memo is keyed by the
+    scripts it ran, not by what they hold by the time it is remembered (an edit during the
+    run is then a miss next time, never a stale answer)."""
+    return [(h.path, h.source_sha256) for h in project.graph.revisions.values()]
 
 
 def _holds(
@@ -295,13 +303,14 @@ def remember_script(
     cache: StepCache,
     spool: IO[str],
     said: Said,
+    scripts: list[tuple[str, str]],
 ) -> None:
     """Remember the script of a stdout run that said nothing, every step of which went
     through the step cache (``cache.used`` then holds what its scripts read); ``spool``
-    holds the script. Never fails the run."""
+    holds the script, ``scripts`` what the run read (:func:`scripts_of`). Never fails the
+    run."""
     if config.cache_dir is None or said.anything or not cache.enabled:
         return
-    from offline_sql.project import script_hashes
 
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # the step cache warns about its store already
@@ -316,9 +325,7 @@ def remember_script(
                     return
                 chunks.append(packer.compress(block.encode("utf-8", "surrogateescape")))
             chunks.append(packer.flush())
-            key = _key(
-                cache.namespace, command, target, options, STDOUT, script_hashes(config)
-            )
+            key = _key(cache.namespace, command, target, options, STDOUT, scripts)
             slot = _script_slot(config, command, target, options)
             memo: dict[str, object] = {"key": key, "script": b"".join(chunks)}
             _save(CacheStore(config.cache_dir), slot, tuple(sorted(cache.used)), memo)

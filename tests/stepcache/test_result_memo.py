@@ -646,3 +646,24 @@ def test_a_script_remembered_a_block_at_a_time_is_replayed_byte_for_byte(
     first = to_stdout(project)
     assert first.exit_code == 0 and len(first.stdout) > 7 * 10
     assert replayed(project) == first
+
+
+def test_a_script_edited_while_the_run_ends_is_generated_again(
+    project: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A script edited after the run ran it, before the run is remembered: the memo is keyed
+    by the scripts as the run read them, so the next run generates again and shows the
+    edit (keyed by the files as they were at the end, it answered with the old output)."""
+    script = project / "migrations" / "versions" / "b2_add_email.py"
+    real = result_memo.remember_script
+
+    def edit_then_remember(*args: object, **kwargs: object) -> None:
+        rewrite(script, script.read_text().replace("String(50)", "String(60)"))
+        real(*args, **kwargs)  # type: ignore[arg-type]
+
+    with monkeypatch.context() as patch:
+        patch.setattr(result_memo, "remember_script", edit_then_remember)
+        first = to_stdout(project)
+    assert first.exit_code == 0 and "VARCHAR(50)" in first.stdout
+    again = regenerated(project)
+    assert "VARCHAR(60)" in again.stdout

@@ -146,10 +146,10 @@ def remember(
 
 
 def scripts_of(project: Project) -> list[tuple[str, str]]:
-    """Each script's path and SHA-256 as the run read them (its revision graph, in the
-    order :func:`offline_sql.project.script_hashes` gives): a run's memo is keyed by the
-    scripts it ran, not by what they hold by the time it is remembered (an edit during the
-    run is then a miss next time, never a stale answer)."""
+    """Each script's path and SHA-256 as the run read them (its revision graph; what
+    :func:`offline_sql.project.script_hashes` gives when nothing changed). A run's memo is
+    keyed by the scripts it ran, not by what they hold by the time it is remembered: an
+    edit during the run is then a miss next time, never a stale answer."""
     return [(h.path, h.source_sha256) for h in project.graph.revisions.values()]
 
 

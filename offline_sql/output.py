@@ -28,8 +28,6 @@ import hashlib
 import json
 import os
 import re
-import secrets
-import shutil
 import signal
 import sys
 from collections.abc import Mapping, Sequence
@@ -91,6 +89,13 @@ def _sync_folder_filesystem(folder: Path) -> bool:
     return True
 
 
+def _remove_tree(path: Path | str) -> None:
+    """Delete a folder and what it holds, whatever cannot be deleted left as it is."""
+    import shutil
+
+    shutil.rmtree(path, ignore_errors=True)
+
+
 def _host_tag() -> str:
     """A short, file-name-safe tag of this machine, so a run never judges another
     machine's folders (on a shared file system) by its own process table."""
@@ -112,6 +117,8 @@ def _host_name() -> str:
 def _sibling(out_dir: Path, tag: str) -> Path:
     """``.<name>.<tag>-<host>-<pid>-<random>``: a folder next to ``out_dir`` that says which
     process on which machine made it, for :func:`_remove_stale_siblings`."""
+    import secrets  # only when a directory is written (with shutil: 5 ms of a memo's answer)
+
     token = secrets.token_hex(6)
     return out_dir.parent / f".{out_dir.name}.{tag}-{_host_tag()}-{os.getpid()}-{token}"
 
@@ -152,7 +159,7 @@ def _remove_stale_siblings(out_dir: Path) -> None:
             continue
         path = out_dir.parent / name
         if path.is_dir() and not path.is_symlink():
-            shutil.rmtree(path, ignore_errors=True)
+            _remove_tree(path)
 
 
 @dataclass(frozen=True)
@@ -310,7 +317,7 @@ def _swap_in(new: Path, out_dir: Path, exists: bool) -> None:
     except BaseException:
         os.rename(old, out_dir)
         raise
-    shutil.rmtree(old, ignore_errors=True)
+    _remove_tree(old)
 
 
 def _fits(staged: Staging, out_dir: Path, files: Sequence[tuple[str, bytes]]) -> bool:
@@ -410,7 +417,7 @@ class Staging:
     def discard(self) -> None:
         """End the writer if it still runs, then remove the folder."""
         self._writer.end()
-        shutil.rmtree(self.folder, ignore_errors=True)
+        _remove_tree(self.folder)
 
 
 def _relative_names(files: Sequence[tuple[str, bytes]]) -> list[PurePosixPath]:
@@ -483,5 +490,5 @@ def write_directory(
         if staged is not None:
             staged.discard()  # ends its writer before its folder is removed
         if staging is not None:
-            shutil.rmtree(staging, ignore_errors=True)
+            _remove_tree(staging)
     return True

@@ -80,9 +80,16 @@ def _under(path: str, roots: tuple[str, ...]) -> bool:
 
 def _real(path: str) -> str:
     """``os.path.realpath``, with each folder's answer remembered: the modules of one
-    package share their folder, and ``realpath`` ``lstat``s every part of a path."""
-    folder, name = os.path.split(os.path.abspath(path))
-    if not name or os.path.islink(path):
+    package share their folder, and ``realpath`` ``lstat``s every part of a path. Only an
+    absolute, normalised path takes the short way (a ``..`` after a symlinked folder leads
+    where the link points, which no split of the text can tell)."""
+    folder, name = os.path.split(path)
+    if (
+        not os.path.isabs(path)
+        or name in ("", os.curdir, os.pardir)
+        or os.path.normpath(folder) != folder
+        or os.path.islink(path)
+    ):
         return os.path.realpath(path)
     return os.path.join(_real_folder(folder), name)
 

@@ -19,18 +19,26 @@ from offline_sql.stepcache import deps
         "plain/linked-file.py",  # a symlinked file, pointing elsewhere
         "plain/missing.py",
         "linked-folder/../plain/a.py",
+        "deep-link/../b.py",  # '..' after a link: where the link points, then up
+        "deep-link/./../b.py",
+        "plain//a.py",
         "plain/",
+        "plain/.",
+        "plain/..",
     ],
 )
 def test_real_is_realpath(tmp_path: Path, relative: str) -> None:
     (tmp_path / "plain").mkdir()
     (tmp_path / "plain" / "a.py").write_text("x = 1\n")
-    (tmp_path / "elsewhere").mkdir()
+    (tmp_path / "elsewhere" / "inner").mkdir(parents=True)
     (tmp_path / "elsewhere" / "b.py").write_text("y = 1\n")
     (tmp_path / "linked-folder").symlink_to(tmp_path / "plain")
+    (tmp_path / "deep-link").symlink_to(tmp_path / "elsewhere" / "inner")
     (tmp_path / "plain" / "linked-file.py").symlink_to(tmp_path / "elsewhere" / "b.py")
-    path = str(tmp_path / relative)
+    path = str(tmp_path) + os.sep + relative
     assert deps._real(path) == os.path.realpath(path)
+    relative_path = os.path.relpath(path)
+    assert deps._real(relative_path) == os.path.realpath(relative_path)
 
 
 def test_a_module_linked_into_the_installation_is_still_outside_it(tmp_path: Path) -> None:

@@ -45,6 +45,8 @@ class Helper:
         self.pid = pid
         self._pipe = pipe
         self._done = False
+        self.exit_code: int | None = None
+        """The child's exit status once answered (negative: the signal that ended it)."""
 
     def answer(self) -> tuple[bool, bytes]:
         """(whether the child ended well, what it wrote), once it has ended; reaped then.
@@ -59,7 +61,8 @@ class Helper:
             data = b""
         finally:
             _, status = os.waitpid(self.pid, 0)
-        return os.waitstatus_to_exitcode(status) == 0, data
+            self.exit_code = os.waitstatus_to_exitcode(status)
+        return self.exit_code == 0, data
 
     def end(self) -> None:
         """Kill the child unless it was asked for its answer, and reap it: nothing is left

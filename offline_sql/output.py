@@ -348,6 +348,9 @@ def _end_with(parent: int) -> None:
         os._exit(1)
 
 
+_WRITER_FAILED = "the process writing the files ahead failed"
+
+
 class Staging:
     """The script files of a directory written into its staging folder by a forked child
     process while the parent does other work (``-o DIR`` reviews and frames the rest):
@@ -402,6 +405,10 @@ class Staging:
                 said = f"{error.errno or errno.EIO}\0{error.strerror or error}"
                 os.write(report, said.encode("utf-8", "replace"))
                 return False
+            except Exception as error:  # a bug: say what it was, as the parent would have
+                said = f"{errno.EIO}\0{_WRITER_FAILED}: {type(error).__name__}: {error}"
+                os.write(report, said.encode("utf-8", "replace"))
+                return False
             return True
 
         return cls(out_dir, folder, files, fork_helper(write))
@@ -412,7 +419,9 @@ class Staging:
         if not ok:
             number, _, reason = said.decode("utf-8", "replace").partition("\0")
             code = int(number) if number.isdigit() else errno.EIO
-            raise OSError(code, reason or "the files could not be written ahead")
+            status = self._writer.exit_code or 0
+            ended = f"ended by signal {-status}" if status < 0 else f"ended with status {status}"
+            raise OSError(code, reason or f"{_WRITER_FAILED} ({ended}); run the command again")
 
     def discard(self) -> None:
         """End the writer if it still runs, then remove the folder."""

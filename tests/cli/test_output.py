@@ -298,7 +298,26 @@ def test_a_writer_that_fails_otherwise_changes_nothing(
     fail_on_second_file(monkeypatch)
     ahead = staged(tmp_path / "out", FILES[:2])
     monkeypatch.undo()
-    with pytest.raises(OutputError, match="could not be written ahead; nothing was changed"):
+    message = r"writing the files ahead failed: Boom: simulated failure; nothing was changed"
+    with pytest.raises(OutputError, match=message):
+        write_directory(tmp_path / "out", FILES, force=False, staged=ahead)
+    assert siblings(tmp_path) == []
+
+
+def test_a_writer_killed_says_so(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A writer that ends without a word (the OOM killer, ``kill -9``): which signal, and
+    that running again is the way out; nothing is written."""
+    import os
+    import signal
+
+    def killed(root: Path, relative: PurePosixPath, data: bytes) -> None:
+        os.kill(os.getpid(), signal.SIGKILL)
+
+    monkeypatch.setattr(output, "_write_file", killed)
+    ahead = staged(tmp_path / "out", FILES[:2])
+    monkeypatch.undo()
+    message = r"ahead failed \(ended by signal 9\); run the command again; nothing was changed"
+    with pytest.raises(OutputError, match=message):
         write_directory(tmp_path / "out", FILES, force=False, staged=ahead)
     assert siblings(tmp_path) == []
 

@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING, Any
 
 from offline_sql.errors import MigError
 from offline_sql.operations import CreateTable, Operation, Origin
+from offline_sql.real_paths import real_path
 from offline_sql.script_arguments import ScriptArguments as ScriptArguments
 from offline_sql.script_arguments import current_arguments
 from offline_sql.script_arguments import script_arguments as script_arguments
@@ -32,27 +33,6 @@ if TYPE_CHECKING:
 _CURRENT: contextvars.ContextVar[Recorder | None] = contextvars.ContextVar(
     "offline_sql_recorder", default=None
 )
-
-
-_REAL_FOLDERS: dict[str, str] = {}
-"""Folder as given -> its real path: every script of a history is in one or a few folders,
-and resolving each folder once saves a ``realpath`` (an ``lstat`` per path component) per
-script recorded."""
-
-
-def real_path(path: str) -> str:
-    """``os.path.realpath(path)``, resolving the absolute folder of ``path`` once per
-    process (the file itself is still checked: a script that is a symbolic link resolves in
-    full; a relative path, which depends on the working folder, too)."""
-    folder, name = os.path.split(path)
-    if not os.path.isabs(folder) or name in ("", ".", "..") or os.path.islink(path):
-        return os.path.realpath(path)
-    real = _REAL_FOLDERS.get(folder)
-    if real is None:
-        if len(_REAL_FOLDERS) >= 64:
-            _REAL_FOLDERS.clear()
-        real = _REAL_FOLDERS[folder] = os.path.realpath(folder)
-    return os.path.join(real, name)
 
 
 _NEVER_SCRIPTS = ("offline_sql.", "sqlalchemy.")

@@ -39,6 +39,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from offline_sql.real_paths import forget_folders
 from offline_sql.stepcache import deps as deps_mod
 from offline_sql.stepcache import keys
 from offline_sql.stepcache.delta import RERUN, Before, CorruptDelta, capture, fold
@@ -116,7 +117,7 @@ class StepCache:
         self.hash_file = deps_mod.Hasher()
         self.versioned: deps_mod.Versioned = {}
         """Which paths a script read lie where mig's and its libraries' files are."""
-        deps_mod.forget_folders()
+        forget_folders()
         self._baseline_file = baseline_file
         self.used: set[tuple[str, str]] = set()
         """The dependencies (``(path, sha256)``) of every row this command used or wrote:

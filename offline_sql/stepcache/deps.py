@@ -18,7 +18,6 @@ it) run again.
 
 from __future__ import annotations
 
-import functools
 import hashlib
 import importlib.util
 import os
@@ -31,6 +30,7 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
+from offline_sql.real_paths import real_path
 from offline_sql.stepcache.keys import code_folders
 from offline_sql.tracked_reads import ACTIVE as _ACTIVE
 from offline_sql.tracked_reads import untracked as untracked
@@ -74,35 +74,8 @@ def _installation_roots() -> tuple[str, ...]:
 
 
 def _under(path: str, roots: tuple[str, ...]) -> bool:
-    inside = _real(path) + os.sep
+    inside = real_path(path) + os.sep
     return any(inside.startswith(root) for root in roots)
-
-
-def _real(path: str) -> str:
-    """``os.path.realpath``, with each folder's answer remembered: the modules of one
-    package share their folder, and ``realpath`` ``lstat``s every part of a path. Only an
-    absolute, normalised path takes the short way (a ``..`` after a symlinked folder leads
-    where the link points, which no split of the text can tell)."""
-    folder, name = os.path.split(path)
-    if (
-        not os.path.isabs(path)
-        or name in ("", os.curdir, os.pardir)
-        or os.path.normpath(folder) != folder
-        or os.path.islink(path)
-    ):
-        return os.path.realpath(path)
-    return os.path.join(_real_folder(folder), name)
-
-
-@functools.lru_cache(maxsize=4096)
-def _real_folder(folder: str) -> str:
-    return os.path.realpath(folder)
-
-
-def forget_folders() -> None:
-    """Ask ``realpath`` again from now on (a new command: a symlinked folder, such as a
-    deployment's ``current``, may point elsewhere since the last one in this process)."""
-    _real_folder.cache_clear()
 
 
 def _source_of(path: str) -> str:

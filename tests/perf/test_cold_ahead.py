@@ -220,9 +220,9 @@ def test_no_child_for_a_short_history(tmp_path: Path, started: list[int]) -> Non
 
 
 def test_the_recorder_resolves_a_script_path_as_realpath_does(tmp_path: Path) -> None:
-    """The recorder resolves each script folder once (``recorder.real_path``); the result is
+    """The recorder resolves each script folder once (``real_paths.real_path``); the result is
     ``os.path.realpath``'s, through linked folders and linked scripts alike."""
-    from offline_sql.recorder import real_path
+    from offline_sql.real_paths import real_path
 
     (tmp_path / "real" / "versions").mkdir(parents=True)
     (tmp_path / "link").symlink_to(tmp_path / "real")

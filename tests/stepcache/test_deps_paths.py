@@ -1,5 +1,6 @@
-"""Issue 16: where a file a script read lies is asked once per folder and command, and the
-answers are those of ``os.path.realpath`` (symlinked folders and files included)."""
+"""Issue 16: where a file a script read lies is asked once per folder and command
+(:mod:`offline_sql.real_paths`), and the answers are those of ``os.path.realpath``
+(symlinked folders and files included)."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ from pathlib import Path
 
 import pytest
 
+from offline_sql import real_paths
 from offline_sql.stepcache import deps
 
 
@@ -36,9 +38,9 @@ def test_real_is_realpath(tmp_path: Path, relative: str) -> None:
     (tmp_path / "deep-link").symlink_to(tmp_path / "elsewhere" / "inner")
     (tmp_path / "plain" / "linked-file.py").symlink_to(tmp_path / "elsewhere" / "b.py")
     path = str(tmp_path) + os.sep + relative
-    assert deps._real(path) == os.path.realpath(path)
+    assert real_paths.real_path(path) == os.path.realpath(path)
     relative_path = os.path.relpath(path)
-    assert deps._real(relative_path) == os.path.realpath(relative_path)
+    assert real_paths.real_path(relative_path) == os.path.realpath(relative_path)
 
 
 def test_a_module_linked_into_the_installation_is_still_outside_it(tmp_path: Path) -> None:
@@ -69,8 +71,9 @@ def test_a_new_command_sees_a_folder_link_pointed_elsewhere(tmp_path: Path) -> N
         (tmp_path / release).mkdir()
     current = tmp_path / "current"
     current.symlink_to(tmp_path / "one")
-    assert deps._real(str(current / "a.py")) == os.path.realpath(tmp_path / "one" / "a.py")
+    link = str(current / "a.py")
+    assert real_paths.real_path(link) == os.path.realpath(tmp_path / "one" / "a.py")
     current.unlink()
     current.symlink_to(tmp_path / "two")
-    deps.forget_folders()  # what each command's StepCache does
-    assert deps._real(str(current / "a.py")) == os.path.realpath(tmp_path / "two" / "a.py")
+    real_paths.forget_folders()  # what each command's StepCache does
+    assert real_paths.real_path(link) == os.path.realpath(tmp_path / "two" / "a.py")

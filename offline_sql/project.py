@@ -39,16 +39,28 @@ class Project:
     step cache answers entirely never imports SQLAlchemy)."""
 
     def __init__(
-        self, config: Config, graph: RevisionGraph, dialect: Dialect | None = None
+        self,
+        config: Config,
+        graph: RevisionGraph,
+        dialect: Dialect | None = None,
+        *,
+        seal: str | None = None,
     ) -> None:
         self.config = config
         self.graph = graph
         self._dialect = dialect
+        self.seal = seal
+        """The versions folder's seal as its scripts were read (:func:`scripts_seal`), or
+        None (several folders, a racy file): what the result memo compares to tell the
+        scripts are still those the run read."""
 
     @classmethod
     def load(cls, config: Config) -> Project:
+        from offline_sql.graph import RevisionGraph
+
         config.require_dialect()
-        return cls(config, load_graph(config))
+        headers, seal = _read_headers(config)
+        return cls(config, RevisionGraph.from_headers(headers), seal=seal)
 
     @property
     def dialect(self) -> Dialect:
@@ -74,7 +86,12 @@ def load_graph(config: Config) -> RevisionGraph:
 def script_headers(config: Config) -> list[RevisionHeader]:
     """Every revision script's header, each with its SHA-256 (the header index, which
     re-reads only the files whose ``stat`` changed)."""
-    from offline_sql.script.index import load_index
+    return _read_headers(config)[0]
+
+
+def _read_headers(config: Config) -> tuple[list[RevisionHeader], str | None]:
+    """The headers, and the folder's seal as they were read (None for several folders)."""
+    from offline_sql.script.index import RevisionIndex, load_index
 
     folders = config.versions_dirs
     for folder in folders:
@@ -84,9 +101,21 @@ def script_headers(config: Config) -> list[RevisionHeader]:
                 "fix `script_location` (or `version_locations`) or run `mig init`"
             )
     if len(folders) == 1:
-        return load_index(folders[0], config.cache_dir)
+        index = RevisionIndex(folders[0], config.cache_dir)
+        return index.load(), index.seal
     # The header index caches one folder: several are read without it.
-    return [h for f in folders for h in load_index(f, None)]
+    return [h for f in folders for h in load_index(f, None)], None
+
+
+def scripts_seal(config: Config) -> str | None:
+    """The seal of the versions folder now (:func:`offline_sql.script.index.seal`: a
+    ``stat`` of each script, nothing read), None for several folders or a racy file."""
+    from offline_sql.script.index import RevisionIndex
+
+    folders = config.versions_dirs
+    if len(folders) != 1 or not folders[0].is_dir():
+        return None
+    return RevisionIndex(folders[0], None).current_seal()
 
 
 def script_hashes(config: Config) -> list[tuple[str, str]]:

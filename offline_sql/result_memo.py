@@ -12,9 +12,12 @@ key that digests everything the directory's bytes depend on:
   ``-x`` and ``--tag`` included, and the baseline);
 * the command, the target, the output directory, ``--no-guard``, ``--no-preamble``,
   ``--strict``, and the working directory;
-* every revision script's path and SHA-256 (the header index knows them, validated by
-  each file's ``stat``), not only the scripts the run used: a new script may change the
-  plan;
+* every revision script's path and SHA-256 as the run read them, not only the scripts the
+  run used: a new script may change the plan. The row keeps their digest with the
+  versions folder's *seal* from when the run read them (every file's ``stat``,
+  :func:`offline_sql.script.index.seal`); a check whose fresh seal is the same takes that
+  digest without reading the header index, otherwise it asks the index for every
+  script's hash (each validated by its file's ``stat``, the files that changed read);
 
 and, as the row's dependencies, the files the scripts read (every dependency of every
 step cache row the run used or wrote, :attr:`offline_sql.stepcache.StepCache.used`), and
@@ -53,7 +56,7 @@ import pickle
 import time
 import warnings
 import zlib
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, TextIO
 
@@ -73,7 +76,7 @@ if TYPE_CHECKING:
     from offline_sql.stepcache.store import Deps
     from offline_sql.verify import Snapshot
 
-FORMAT = 1
+FORMAT = 2
 """Bumped when what the key covers or the row holds changes."""
 
 TABLE = "result"
@@ -133,24 +136,57 @@ def remember(
 
     out_dir = Path(options.output).absolute()
     scripts = scripts_of(generated.project)
+    if scripts is None:
+        return
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # the step cache warns about its store already
         try:
             snapshot = Snapshot.take(out_dir, digests)
             if not _holds_exactly(snapshot, digests):
                 return  # something else wrote there meanwhile
-            key = _key(cache.namespace, command, target, options, out_dir, scripts)
-            _write(config, out_dir, key, tuple(sorted(cache.used)), snapshot)
+            key = _key(cache.namespace, command, target, options, out_dir, scripts.digest)
+            _write(config, out_dir, key, scripts, tuple(sorted(cache.used)), snapshot)
         except Exception:
             return
 
 
-def scripts_of(project: Project) -> list[tuple[str, str]]:
-    """Each script's path and SHA-256 as the run read them (its revision graph; what
-    :func:`offline_sql.project.script_hashes` gives when nothing changed). A run's memo is
-    keyed by the scripts it ran, not by what they hold by the time it is remembered: an
-    edit during the run is then a miss next time, never a stale answer."""
-    return [(h.path, h.source_sha256) for h in project.graph.revisions.values()]
+@dataclass(frozen=True)
+class Scripts:
+    """The revision scripts a run read: the digest of every path and SHA-256
+    (:func:`_scripts_digest`), and the versions folder's seal when they were read."""
+
+    digest: str
+    seal: str | None
+
+
+def scripts_of(project: Project) -> Scripts | None:
+    """The scripts as the run read them (its revision graph; what
+    :func:`offline_sql.project.script_hashes` gives when nothing changed), None when one
+    has no SHA-256. A run's memo is keyed by the scripts it ran, not by what they hold by
+    the time it is remembered: an edit during the run is then a miss next time, never a
+    stale answer (the seal, too, is the one taken before they were read)."""
+    hashes = [(h.path, h.source_sha256) for h in project.graph.revisions.values()]
+    if any(not sha for _, sha in hashes):
+        return None
+    return Scripts(_scripts_digest(hashes), project.seal)
+
+
+def _scripts_digest(hashes: Sequence[tuple[str, str]]) -> str:
+    return keys.digest(*sorted(f"{path}\0{sha}" for path, sha in hashes))
+
+
+def _scripts_now(config: Config, memo: Mapping[str, object]) -> str:
+    """The digest of the scripts as they are now: the row's own when the versions folder's
+    seal is the one it was remembered with, else from every script's hash."""
+    from offline_sql.project import script_hashes, scripts_seal
+
+    seal, digest = memo.get("seal"), memo.get("scripts")
+    if isinstance(seal, str) and isinstance(digest, str) and seal == scripts_seal(config):
+        return digest
+    hashes = script_hashes(config)
+    if any(not sha for _, sha in hashes):
+        raise ValueError("a script without its SHA-256: not remembered")
+    return _scripts_digest(hashes)
 
 
 def _holds(
@@ -167,10 +203,9 @@ def _holds(
             return False
         deps, data = row
         memo = pickle.loads(data)
-        stored_key, snapshot = memo["key"], memo["snapshot"]
-        if not isinstance(snapshot, Snapshot):
+        if not isinstance(memo, dict) or not isinstance(snapshot := memo["snapshot"], Snapshot):
             return False
-        if not _still_holds(config, command, target, options, out_dir, stored_key, deps):
+        if not _still_holds(config, command, target, options, out_dir, memo, deps):
             return False
         if snapshot.root != out_dir:
             return False
@@ -180,7 +215,8 @@ def _holds(
         if snapshot.racy():
             # Its files were read again and hold their bytes: taken again, they are not
             # read next time.
-            _put(store, out_dir, stored_key, deps, replace(snapshot, taken_ns=started))
+            retaken = replace(snapshot, taken_ns=started)
+            _save(store, _slot(out_dir), deps, {**memo, "snapshot": retaken})
         return True
     finally:
         store.close()
@@ -192,17 +228,17 @@ def _still_holds(
     target: str,
     options: OutputOptions,
     where: Path | str,
-    stored_key: object,
+    memo: Mapping[str, object],
     deps: Deps,
 ) -> bool:
-    """Whether this run's key, computed now, is ``stored_key`` and every file of ``deps``
-    still has its hash."""
-    from offline_sql.project import baseline_file, script_hashes
+    """Whether this run's key, computed now, is the row's and every file of ``deps`` still
+    has its hash."""
+    from offline_sql.project import baseline_file
 
     hash_file = Hasher()
     namespace = keys.namespace(config, hash_file(baseline_file(config)))
-    key = _key(namespace, command, target, options, where, script_hashes(config))
-    return key == stored_key and all(hash_file(path) == sha for path, sha in deps)
+    key = _key(namespace, command, target, options, where, _scripts_now(config, memo))
+    return key == memo["key"] and all(hash_file(path) == sha for path, sha in deps)
 
 
 def _key(
@@ -211,13 +247,9 @@ def _key(
     target: str,
     options: OutputOptions,
     out_dir: Path | str,
-    scripts: Sequence[tuple[str, str]],
+    scripts: str,
 ) -> str:
-    """``scripts``: every revision script's path and SHA-256
-    (:func:`offline_sql.project.script_hashes`)."""
-    if any(not sha for _, sha in scripts):
-        raise ValueError("a script without its SHA-256: not remembered")
-    listed = sorted(f"{path}\0{sha}" for path, sha in scripts)
+    """``scripts``: the digest of every revision script's path and SHA-256."""
     return keys.digest(
         "result",
         str(FORMAT),
@@ -227,7 +259,7 @@ def _key(
         target,
         str(out_dir),
         repr((options.guard, options.preamble, options.strict)),
-        *listed,
+        scripts,
     )
 
 
@@ -257,12 +289,15 @@ def _holds_exactly(snapshot: Snapshot, digests: Mapping[str, str]) -> bool:
     return files == set(digests) and folders == wanted - {"."}
 
 
-def _write(config: Config, out_dir: Path, key: str, deps: Deps, snapshot: Snapshot) -> None:
-    _put(CacheStore(config.cache_dir), out_dir, key, deps, snapshot)
+def _write(
+    config: Config, out_dir: Path, key: str, scripts: Scripts, deps: Deps, snapshot: Snapshot
+) -> None:
+    memo = {"key": key, **_scripts_fields(scripts), "snapshot": snapshot}
+    _save(CacheStore(config.cache_dir), _slot(out_dir), deps, memo)
 
 
-def _put(store: CacheStore, out_dir: Path, key: str, deps: Deps, snapshot: Snapshot) -> None:
-    _save(store, _slot(out_dir), deps, {"key": key, "snapshot": snapshot})
+def _scripts_fields(scripts: Scripts) -> dict[str, object]:
+    return {"seal": scripts.seal, "scripts": scripts.digest}
 
 
 def _save(store: CacheStore, slot: str, deps: Deps, memo: dict[str, object]) -> None:
@@ -303,13 +338,13 @@ def remember_script(
     cache: StepCache,
     spool: IO[str],
     said: Said,
-    scripts: list[tuple[str, str]],
+    scripts: Scripts | None,
 ) -> None:
     """Remember the script of a stdout run that said nothing, every step of which went
     through the step cache (``cache.used`` then holds what its scripts read); ``spool``
     holds the script, ``scripts`` what the run read (:func:`scripts_of`). Never fails the
     run."""
-    if config.cache_dir is None or said.anything or not cache.enabled:
+    if config.cache_dir is None or said.anything or not cache.enabled or scripts is None:
         return
 
     with warnings.catch_warnings():
@@ -325,9 +360,9 @@ def remember_script(
                     return
                 chunks.append(packer.compress(block.encode("utf-8", "surrogateescape")))
             chunks.append(packer.flush())
-            key = _key(cache.namespace, command, target, options, STDOUT, scripts)
+            key = _key(cache.namespace, command, target, options, STDOUT, scripts.digest)
             slot = _script_slot(config, command, target, options)
-            memo: dict[str, object] = {"key": key, "script": b"".join(chunks)}
+            memo = {"key": key, **_scripts_fields(scripts), "script": b"".join(chunks)}
             _save(CacheStore(config.cache_dir), slot, tuple(sorted(cache.used)), memo)
         except Exception:
             return
@@ -345,10 +380,9 @@ def _script_held(
             return None
         deps, data = row
         memo = pickle.loads(data)
-        stored_key, packed = memo["key"], memo["script"]
-        if not isinstance(stored_key, str) or not isinstance(packed, bytes):
+        if not isinstance(memo, dict) or not isinstance(packed := memo["script"], bytes):
             return None
-        if not _still_holds(config, command, target, options, STDOUT, stored_key, deps):
+        if not _still_holds(config, command, target, options, STDOUT, memo, deps):
             return None
         return zlib.decompress(packed).decode("utf-8", "surrogateescape")
     finally:

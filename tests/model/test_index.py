@@ -6,12 +6,15 @@ import json
 import os
 import subprocess
 import sys
+import time
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 from graphs import BRANCHED, r, script_text, write_history
 
 from offline_sql.errors import CacheWarning, ScriptError
+from offline_sql.script import index as index_module
 from offline_sql.script.index import (
     CACHE_FORMAT,
     RACY_WINDOW_NS,
@@ -259,3 +262,60 @@ def test_known_hashes_are_none_when_a_script_must_be_read(
     loaded = _hashes_of(index)
     if change != "fresh":
         assert index.known_hashes() == loaded
+
+
+# ---- seal: every script's stamp in one digest (the result memo's quick check) ----------------
+
+
+@pytest.fixture
+def settled(monkeypatch: pytest.MonkeyPatch) -> Callable[[], None]:
+    """A racy window of 50 ms, and a wait past it: the scripts' ctimes (moved when they were
+    dated back) are then old enough to seal."""
+    monkeypatch.setattr(index_module, "RACY_WINDOW_NS", 50_000_000)
+    return lambda: time.sleep(0.1)
+
+
+def test_the_seal_of_a_load_is_the_one_taken_now(
+    index: RevisionIndex, versions: Path, settled: Callable[[], None]
+) -> None:
+    settled()
+    index.load()
+    assert index.seal is not None
+    assert index.seal == index.current_seal() == RevisionIndex(versions, None).current_seal()
+
+
+def test_a_file_written_just_now_leaves_no_seal(index: RevisionIndex, versions: Path) -> None:
+    """Files dated back (old mtime) but written a moment ago (their ctime): the index caches
+    them, a seal is not taken."""
+    index.load()
+    assert index.seal is None and index.current_seal() is None
+    assert index.known_hashes() is not None
+
+
+@pytest.mark.parametrize("change", ["same-size-edit", "touched", "added", "removed", "renamed"])
+def test_any_change_moves_the_seal(
+    index: RevisionIndex, versions: Path, settled: Callable[[], None], change: str
+) -> None:
+    settled()
+    index.load()
+    before = index.seal
+    path = versions / "0004_a3.py"
+    if change == "same-size-edit":  # same size, mtime dated back to the same: only the ctime
+        text = path.read_text(encoding="utf-8")
+        path.write_text(text.replace("a3", "A3"), encoding="utf-8")
+        age(path)
+    elif change == "touched":
+        age(path, mtime_ns=OLD + 1)
+    elif change == "added":
+        new = versions / "0009_z.py"
+        new.write_text(script_text(r("z", "a3")), encoding="utf-8")
+        age(new)
+    elif change == "removed":
+        path.unlink()
+    elif change == "renamed":
+        path.rename(versions / "0005_a3.py")
+    settled()
+    now = index.current_seal()
+    assert now is not None and now != before
+    index.load()
+    assert index.seal == now

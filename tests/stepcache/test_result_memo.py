@@ -8,6 +8,7 @@ from __future__ import annotations
 import os
 import shutil
 import sqlite3
+import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -667,3 +668,28 @@ def test_a_script_edited_while_the_run_ends_is_generated_again(
     assert first.exit_code == 0 and "VARCHAR(50)" in first.stdout
     again = regenerated(project)
     assert "VARCHAR(60)" in again.stdout
+
+
+def test_scripts_unchanged_since_their_seal_are_not_looked_up_one_by_one(
+    project: Path, scratch: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Issue 16: a memo row keeps the versions folder's seal from when its run read the
+    scripts; a check that finds the same seal does not ask the header index for every
+    script's hash (a megabyte of JSON at 5,000 scripts). An edit that keeps the file's size
+    and mtime still moves the seal (its ctime), and the run generates again."""
+    from offline_sql.script import index
+
+    monkeypatch.setattr(index, "RACY_WINDOW_NS", 50_000_000)
+    time.sleep(0.1)  # the scripts' ctimes (moved when they were dated back) settle
+    first, out = to_stdout(project), scratch / "out"
+    assert first.exit_code == 0 and to_dir(project, out).exit_code == 0
+    with pytest.MonkeyPatch.context() as patch:
+        looked_up = "offline_sql.script.index.RevisionIndex.known_hashes"
+        counted(patch, looked_up, index.RevisionIndex.known_hashes, forbidden=True)
+        assert replayed(project) == first
+        assert answered(project, out).exit_code == 0
+    script = project / "migrations" / "versions" / "b2_add_email.py"
+    rewrite(script, script.read_text().replace("String(50)", "String(60)"))
+    time.sleep(0.1)
+    assert "VARCHAR(60)" in regenerated(project).stdout
+    assert generated(project, out).exit_code == 0

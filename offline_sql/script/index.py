@@ -25,12 +25,16 @@ import time
 import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from offline_sql._version import __version__
 from offline_sql.errors import CacheWarning, ScriptError
-from offline_sql.script import ahead
-from offline_sql.script.ahead import Ahead
-from offline_sql.script.header import RevisionHeader, read_header
+
+if TYPE_CHECKING:
+    # Imported where a header is made: a run the result memo answers only stats the folder
+    # (``current_seal``), and the helper process brings ``hashlib``, ``signal``, ``mmap``.
+    from offline_sql.script.ahead import Ahead
+    from offline_sql.script.header import RevisionHeader
 
 CACHE_FORMAT = 4
 """Bumped whenever the cache layout or the meaning of a header field changes."""
@@ -45,7 +49,7 @@ RACY_WINDOW_NS = 2_000_000_000
 _Entry = list[object]
 _Stamp = tuple[int, int, int, int]
 """``(size, mtime_ns, ctime_ns, inode)`` of a file: what says it is unchanged."""
-_Cached = tuple[_Stamp, RevisionHeader]
+_Cached = tuple[_Stamp, "RevisionHeader"]
 
 
 def is_revision_file(name: str) -> bool:
@@ -75,6 +79,8 @@ class RevisionIndex:
 
     def load(self) -> list[RevisionHeader]:
         """Headers of all revision files, sorted by file name (deterministic)."""
+        from offline_sql.script.header import read_header
+
         self.parsed = []
         files = self._scan()
         cached = self._read_cache()
@@ -155,6 +161,8 @@ class RevisionIndex:
     def _helper(self, files: list[tuple[str, _Stamp]], cached: dict[str, _Cached]) -> Ahead | None:
         """The run's helper process (:mod:`offline_sql.script.ahead`), started on the files
         whose headers must be read, when there are many (a first run); else None."""
+        from offline_sql.script import ahead
+
         session = ahead.current()
         if session is None or session.running:
             return None
@@ -317,6 +325,8 @@ def _cached_files(data: object, folder: str) -> dict[str, _Cached] | None:
     the whole cache is distrusted. (Written for speed: a warm command of a 5,000-revision
     history checks 5,000 entries before it does anything else.)
     """
+    from offline_sql.script.header import RevisionHeader
+
     if not isinstance(data, dict) or not isinstance(data.get("files"), dict):
         return None
     prefix = os.path.join(folder, "")

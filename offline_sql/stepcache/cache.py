@@ -1,30 +1,8 @@
-"""The step cache: what running and rendering each revision gave last time, so an unchanged
-history is neither imported nor rendered again.
+"""The step cache itself (see the package's doc): the store's rows walked step by step.
 
-A command walks a *chain* of steps (the ancestors of its start, then its own steps). Each
-step's key digests the state key before it, the revision, the direction and the script's
-bytes; the state key after it adds the hashes of the files the script read
-(:mod:`.deps`). The first state key digests mig's code, the library versions, the whole
-configuration and the baseline (:mod:`.keys`). So an entry is reused only for the same
-script, reading the same files, after the same steps, with the same tools and settings; an
-edit anywhere misses from that step on, and only from there.
-
-Entries (:mod:`.store`):
-
-* ``state``: the step's effect on the schema state (:mod:`.delta`) and what its script
-  warned: the state at any point is rebuilt by folding deltas, tables unpickled only when
-  read. A step whose tables do not pickle (a column type holding a lambda, a class the
-  script defines) stores :data:`.delta.RERUN` instead: rebuilding the state past it runs
-  that one script again on the folded state, and every other step stays cached;
-* ``render``: the step's statements, version-table and guard statements and the warnings
-  rendering gave, keyed also by the step's plan (heads, version changes) and options;
-* ``walk``: a whole walk at once (one lookup for thousands of steps), and the
-  :class:`DialectContext` a fully cached run frames with.
-
-Entries are written only when a command succeeds. Scripts are assumed to be functions of
-their source and of what they read from the file system (as a migration must be to be
-reviewed): one that reads the clock, the environment or a database gives what it gave when
-it was cached. Run with ``--no-cache`` (or ``cache = false``) to run every script.
+Its own module so that importing the package's light parts (:mod:`.keys`, :mod:`.deps`,
+:mod:`.store`, which the result memo needs) does not import this one, nor the table
+pickling and the deltas it brings (issue 16: a run the memo answers).
 """
 
 from __future__ import annotations

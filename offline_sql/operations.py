@@ -262,6 +262,19 @@ class Execute(Operation):
     parameters: Mapping[str, Any] | None = None
     execution_options: Mapping[str, Any] = field(default_factory=dict)
 
+    @property
+    def raw_text(self) -> str | None:
+        """The SQL text given (a string, ``sa.text``, ``sa.DDL``), None for a SQLAlchemy
+        statement (``table.update()``, ``insert()``): only text can change a table's
+        structure behind the state's back."""
+        sqltext: object = self.sqltext
+        if isinstance(sqltext, str):
+            return sqltext
+        if isinstance(sqltext, TextClause):
+            return sqltext.text
+        statement = getattr(sqltext, "statement", None)  # sa.DDL
+        return statement if isinstance(statement, str) else None
+
 
 @dataclass(eq=False)
 class BulkInsert(TableOperation):

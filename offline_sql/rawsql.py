@@ -18,7 +18,6 @@ from typing import TYPE_CHECKING, Any
 
 import sqlalchemy as sa
 import sqlglot
-from sqlalchemy.sql.elements import TextClause
 from sqlglot import exp
 from sqlglot.errors import ParseError, TokenError
 
@@ -102,7 +101,7 @@ if TYPE_CHECKING:
 
 def apply_execute(op: Execute, state: SchemaState, dialect: str) -> None:
     """Update ``state`` for the raw SQL in ``op`` (SQLAlchemy DML constructs change nothing)."""
-    text = _text_of(op.sqltext)
+    text = op.raw_text
     if text is None or not text.strip():
         return
     try:
@@ -114,15 +113,6 @@ def apply_execute(op: Execute, state: SchemaState, dialect: str) -> None:
     for statement in statements:
         if isinstance(statement, exp.Expression):
             _apply_statement(statement, state, op.origin, dialect)
-
-
-def _text_of(sqltext: Any) -> str | None:
-    if isinstance(sqltext, str):
-        return sqltext
-    if isinstance(sqltext, TextClause):
-        return sqltext.text
-    statement = getattr(sqltext, "statement", None)  # sa.DDL
-    return statement if isinstance(statement, str) else None
 
 
 @contextmanager

@@ -34,6 +34,22 @@ def enabled() -> Iterator[None]:
         _enabled = before
 
 
+@contextmanager
+def importing() -> Iterator[None]:
+    """No collection inside, where the dialect's modules load (SQLAlchemy with them): what
+    they make lives as long as the process, and every pass of the collector walked it again
+    for nothing (about 20 ms of a first run of an 81-revision history, 45 ms at N = 1,000).
+    The collector is on again after, as it was; in a command-line run,
+    :func:`imports_settled` then freezes what was made."""
+    was = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was:
+            gc.enable()
+
+
 def imports_settled() -> None:
     """The long-lived imports are done (the dialect is loaded): freeze what exists."""
     if _enabled:

@@ -68,7 +68,8 @@ class Project:
             from offline_sql import gc_tuning
             from offline_sql.dialect_api.registry import get_dialect
 
-            self._dialect = get_dialect(self.config.dialect_name, self.config.url)
+            with gc_tuning.importing():
+                self._dialect = get_dialect(self.config.dialect_name, self.config.url)
             gc_tuning.imports_settled()
         return self._dialect
 

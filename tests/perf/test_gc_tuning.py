@@ -10,6 +10,7 @@ from __future__ import annotations
 import gc
 from pathlib import Path
 
+import pytest
 from cli_probe import copy_of_example, probe
 from click.testing import CliRunner
 
@@ -44,3 +45,24 @@ def test_main_called_in_process_enables_it_only_while_it_runs(tmp_path: Path) ->
     frozen = gc.get_freeze_count()
     assert CliRunner().invoke(cli, config).exit_code == 0
     assert gc.get_freeze_count() == frozen
+
+
+def test_no_collection_while_the_dialect_imports_and_as_before_after() -> None:
+    """Issue 16: the collector's passes during SQLAlchemy's import walked what lives as long
+    as the process (about 20 ms of a first run of an 81-revision history)."""
+    from offline_sql import gc_tuning
+
+    assert gc.isenabled()
+    with gc_tuning.importing():
+        assert not gc.isenabled()
+    assert gc.isenabled()
+    with pytest.raises(ImportError), gc_tuning.importing():
+        raise ImportError("a dialect that does not import")
+    assert gc.isenabled()
+    gc.disable()
+    try:
+        with gc_tuning.importing():
+            pass
+        assert not gc.isenabled()  # an application that turned it off keeps it off
+    finally:
+        gc.enable()

@@ -24,6 +24,7 @@ if TYPE_CHECKING:
     from offline_sql.operations import Operation
     from offline_sql.plan import Step
     from offline_sql.script.header import RevisionHeader
+    from offline_sql.script.index import RevisionIndex
     from offline_sql.state import SchemaState
     from offline_sql.stepcache import Chain, StepCache
 
@@ -44,23 +45,27 @@ class Project:
         graph: RevisionGraph,
         dialect: Dialect | None = None,
         *,
-        seal: str | None = None,
+        index: RevisionIndex | None = None,
     ) -> None:
         self.config = config
         self.graph = graph
         self._dialect = dialect
-        self.seal = seal
+        self._index = index
+
+    @property
+    def seal(self) -> str | None:
         """The versions folder's seal as its scripts were read (:func:`scripts_seal`), or
         None (several folders, a racy file): what the result memo compares to tell the
-        scripts are still those the run read."""
+        scripts are still those the run read. Made when asked (3 ms at 5,000 scripts)."""
+        return None if self._index is None else self._index.seal
 
     @classmethod
     def load(cls, config: Config) -> Project:
         from offline_sql.graph import RevisionGraph
 
         config.require_dialect()
-        headers, seal = _read_headers(config)
-        return cls(config, RevisionGraph.from_headers(headers), seal=seal)
+        headers, index = _read_headers(config)
+        return cls(config, RevisionGraph.from_headers(headers), index=index)
 
     @property
     def dialect(self) -> Dialect:
@@ -90,8 +95,8 @@ def script_headers(config: Config) -> list[RevisionHeader]:
     return _read_headers(config)[0]
 
 
-def _read_headers(config: Config) -> tuple[list[RevisionHeader], str | None]:
-    """The headers, and the folder's seal as they were read (None for several folders)."""
+def _read_headers(config: Config) -> tuple[list[RevisionHeader], RevisionIndex | None]:
+    """The headers, and the index that read them (None for several folders: its seal)."""
     from offline_sql.script.index import RevisionIndex, load_index
 
     folders = config.versions_dirs
@@ -103,7 +108,7 @@ def _read_headers(config: Config) -> tuple[list[RevisionHeader], str | None]:
             )
     if len(folders) == 1:
         index = RevisionIndex(folders[0], config.cache_dir)
-        return index.load(), index.seal
+        return index.load(), index
     # The header index caches one folder: several are read without it.
     return [h for f in folders for h in load_index(f, None)], None
 

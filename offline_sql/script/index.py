@@ -181,22 +181,24 @@ class RevisionIndex:
         return session if session.start(missing) else None
 
     def _scan(self) -> list[tuple[str, _Stamp]]:
+        # One pass, the name test written out (:func:`is_revision_file`): every warm command
+        # scans, and at 5,000 scripts a second list and a call a file were 5 ms of 'heads'.
+        found: list[tuple[str, _Stamp]] = []
+        add = found.append
         try:
             with os.scandir(self.versions_dir) as it:
-                found = [
-                    (entry.name, entry.stat())
-                    for entry in it
-                    if is_revision_file(entry.name) and entry.is_file()
-                ]
+                for entry in it:
+                    name = entry.name
+                    if name.endswith(".py") and not name.startswith(("_", ".")) and entry.is_file():
+                        st = entry.stat()
+                        add((name, (st.st_size, st.st_mtime_ns, st.st_ctime_ns, st.st_ino)))
         except OSError as exc:
             raise ScriptError(
                 f"{self.versions_dir}: cannot list the versions folder: {exc.strerror or exc} "
                 "(check script_location in the mig configuration)"
             ) from exc
-        found.sort(key=lambda item: item[0])
-        return [
-            (name, (st.st_size, st.st_mtime_ns, st.st_ctime_ns, st.st_ino)) for name, st in found
-        ]
+        found.sort()  # by name: names are unique
+        return found
 
     def _read_cache(self) -> dict[str, _Cached]:
         path = self.cache_path

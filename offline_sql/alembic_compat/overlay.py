@@ -15,6 +15,7 @@ Alembic's internals (``alembic.operations.ops``, ``alembic.ddl``), which mig doe
 
 from __future__ import annotations
 
+import functools
 import importlib.abc
 import importlib.machinery
 import sys
@@ -66,7 +67,10 @@ def _alembic_names() -> list[str]:
     return [n for n in sys.modules if n == _PACKAGE or n.startswith(_PACKAGE + ".")]
 
 
+@functools.cache
 def _shims() -> dict[str, ModuleType]:
+    """Made once a process, as Alembic's own modules are imported once: the overlay is put on
+    twice for every script that runs (6 us each time to make them again)."""
     from offline_sql import op
     from offline_sql.alembic_compat import context, operations
 

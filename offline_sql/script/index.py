@@ -69,15 +69,18 @@ class RevisionIndex:
     versions_dir: Path
     cache_dir: Path | None = None
     parsed: list[str] = field(default_factory=list)
-    _loaded: tuple[str, list[tuple[str, _Stamp]]] | None = field(default=None, repr=False)
-    """The folder and its scan of the last :meth:`load`, when no file was racy (its seal
-    is made when asked: only the result memo asks)."""
+    _loaded: tuple[str, list[tuple[str, _Stamp]], int] | None = field(default=None, repr=False)
+    """The folder, its scan and the racy limit of the last :meth:`load` (its seal is made
+    when asked: only the result memo asks, and ``heads`` should not pay for it)."""
 
     @property
     def seal(self) -> str | None:
         """After :meth:`load`: the :func:`seal` of the folder as the headers were read, or
         None when a file was too recent to trust its ``stat`` (see :func:`_any_racy`)."""
-        return None if self._loaded is None else seal(*self._loaded)
+        if self._loaded is None:
+            return None
+        folder, files, racy_after = self._loaded
+        return None if _any_racy(files, racy_after) else seal(folder, files)
 
     @property
     def cache_path(self) -> Path | None:
@@ -112,7 +115,7 @@ class RevisionIndex:
                 changed = changed or hit is None
         if changed or len(cacheable) != len(cached) or any(c[0] not in cached for c in cacheable):
             self._write_cache({c[0]: _entry_json(c[1], c[2]) for c in cacheable})
-        self._loaded = None if _any_racy(files, racy_after) else (folder, files)
+        self._loaded = (folder, files, racy_after)
         return headers
 
     def current_seal(self) -> str | None:

@@ -228,6 +228,32 @@ def test_the_cache_folder_ignores_itself_for_git(index: RevisionIndex) -> None:
 # ---- known_hashes: the scripts' hashes from the index alone (the result memo's key) ----------
 
 
+def change_script(versions: Path, change: str) -> None:
+    """One kind of change to the history's scripts (``0004_a3.py`` unless one is added)."""
+    path = versions / "0004_a3.py"
+    if change == "edited":
+        path.write_text(script_text(r("a3", "b2")), encoding="utf-8")
+        age(path)
+    elif change == "same-size-edit":  # same size, mtime dated back to the same: only the ctime
+        text = path.read_text(encoding="utf-8")
+        path.write_text(text.replace("a3", "A3"), encoding="utf-8")
+        age(path)
+    elif change == "touched":
+        age(path, mtime_ns=OLD + 1)
+    elif change == "added":
+        new = versions / "0009_z.py"
+        new.write_text(script_text(r("z", "a3")), encoding="utf-8")
+        age(new)
+    elif change == "removed":
+        path.unlink()
+    elif change == "renamed":
+        path.rename(versions / "0005_a3.py")
+    elif change == "fresh":  # written just now: never cached, read at each load
+        path.write_text(path.read_text(encoding="utf-8"), encoding="utf-8")
+    else:
+        raise AssertionError(f"no such change: {change}")
+
+
 def _hashes_of(index: RevisionIndex) -> list[tuple[str, str]]:
     return [(h.path, h.source_sha256) for h in index.load()]
 
@@ -244,20 +270,7 @@ def test_known_hashes_are_none_when_a_script_must_be_read(
     index: RevisionIndex, versions: Path, change: str
 ) -> None:
     _hashes_of(index)
-    path = versions / "0004_a3.py"
-    if change == "edited":
-        path.write_text(script_text(r("a3", "b2")), encoding="utf-8")
-        age(path)
-    elif change == "touched":
-        age(path, mtime_ns=OLD + 1)
-    elif change == "added":
-        new = versions / "0009_z.py"
-        new.write_text(script_text(r("z", "a3")), encoding="utf-8")
-        age(new)
-    elif change == "removed":
-        path.unlink()
-    elif change == "fresh":  # written just now: never cached, read at each load
-        path.write_text(path.read_text(encoding="utf-8"), encoding="utf-8")
+    change_script(versions, change)
     assert index.known_hashes() is None
     loaded = _hashes_of(index)
     if change != "fresh":
@@ -299,21 +312,7 @@ def test_any_change_moves_the_seal(
     settled()
     index.load()
     before = index.seal
-    path = versions / "0004_a3.py"
-    if change == "same-size-edit":  # same size, mtime dated back to the same: only the ctime
-        text = path.read_text(encoding="utf-8")
-        path.write_text(text.replace("a3", "A3"), encoding="utf-8")
-        age(path)
-    elif change == "touched":
-        age(path, mtime_ns=OLD + 1)
-    elif change == "added":
-        new = versions / "0009_z.py"
-        new.write_text(script_text(r("z", "a3")), encoding="utf-8")
-        age(new)
-    elif change == "removed":
-        path.unlink()
-    elif change == "renamed":
-        path.rename(versions / "0005_a3.py")
+    change_script(versions, change)
     settled()
     now = index.current_seal()
     assert now is not None and now != before

@@ -13,7 +13,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
-from helpers import USERS_AND_EMAIL, Rev
+from helpers import USERS_AND_EMAIL, Rev, make_project, write_revisions
 from stepcache_helpers import Outcome, inside, mig, scratch_folder, small_project, steps_file
 
 from offline_sql import generate, result_memo, ticket
@@ -693,3 +693,30 @@ def test_scripts_unchanged_since_their_seal_are_not_looked_up_one_by_one(
     time.sleep(0.1)
     assert "VARCHAR(60)" in regenerated(project).stdout
     assert generated(project, out).exit_code == 0
+
+
+def test_scripts_in_several_folders_are_checked_one_by_one(
+    scratch: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Several versions folders (``version_locations``) have no seal: the memo asks for every
+    script's hash as before, and an edit in the second folder is seen."""
+    from offline_sql.script import index
+
+    monkeypatch.setattr(index, "RACY_WINDOW_NS", 50_000_000)
+    root = scratch / "two-folders"
+    settings = {
+        "script_location": "migrations",
+        "dialect": "postgresql",
+        "version_locations": ["migrations/versions", "more"],
+    }
+    make_project(root, USERS_AND_EMAIL[:1], settings=settings)
+    write_revisions(root / "more", USERS_AND_EMAIL[1:])
+    age(root)
+    time.sleep(0.1)  # the scripts' ctimes settle: a seal could be taken, were there one folder
+    first = to_stdout(root)
+    assert first.exit_code == 0 and "ix_users_email" in first.stdout, first.stderr
+    assert replayed(root) == first
+    script = next((root / "more").glob("*.py"))
+    rewrite(script, script.read_text().replace("String(50)", "String(60)"))
+    time.sleep(0.1)
+    assert "VARCHAR(60)" in regenerated(root).stdout

@@ -16,8 +16,8 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Literal
 
-import sqlglot
 from sqlglot import exp
+from sqlglot.dialects.dialect import Dialect
 
 from offline_sql.statements import Statement
 
@@ -134,7 +134,16 @@ def parse_all(sql: str, read: str | None) -> tuple[exp.Expr | None, ...]:
     it in a transaction (:mod:`offline_sql.dialect_api.outside_transaction`), which parses the
     same text: once is enough. The trees are only read, never changed. Errors are raised
     again at each call (not kept)."""
-    return tuple(sqlglot.parse(sql, read=read))
+    return tuple(_dialect(read).parse(sql))
+
+
+@functools.cache
+def _dialect(read: str | None) -> Dialect:
+    """The sqlglot dialect ``read`` names, made once: ``sqlglot.parse(sql, read=name)`` makes
+    a new one at every call, and with it a new tokenizer, which a dialect otherwise keeps
+    (a third of the parse of a short statement: 0.25 -> 0.17 ms for a revision's typical
+    DDL). What it parses is the same: ``sqlglot.parse`` is this call on a fresh dialect."""
+    return Dialect.get_or_raise(read)
 
 
 def parse(sql: str, sqlglot_name: str) -> tuple[tuple[exp.Expression, ...], str | None]:

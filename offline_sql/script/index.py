@@ -32,7 +32,8 @@ from offline_sql.errors import CacheWarning, ScriptError
 
 if TYPE_CHECKING:
     # Imported where a header is made: a run the result memo answers only stats the folder
-    # (``current_seal``), and the helper process brings ``hashlib``, ``signal``, ``mmap``.
+    # (``current_seal``); the header reader brings ``ast``, its helper process ``mmap``,
+    # ``select`` and ``signal``.
     from offline_sql.script.ahead import Ahead
     from offline_sql.script.header import RevisionHeader
 
@@ -184,15 +185,15 @@ class RevisionIndex:
         return session if session.start(missing) else None
 
     def _scan(self) -> list[tuple[str, _Stamp]]:
-        # One pass, the name test written out (:func:`is_revision_file`): every warm command
-        # scans, and at 5,000 scripts a second list and a call a file were 5 ms of 'heads'.
+        # One pass: every warm command scans, and at 5,000 scripts a second list was a few
+        # ms of 'heads'.
         found: list[tuple[str, _Stamp]] = []
         add = found.append
         try:
             with os.scandir(self.versions_dir) as it:
                 for entry in it:
                     name = entry.name
-                    if name.endswith(".py") and not name.startswith(("_", ".")) and entry.is_file():
+                    if is_revision_file(name) and entry.is_file():
                         st = entry.stat()
                         add((name, (st.st_size, st.st_mtime_ns, st.st_ctime_ns, st.st_ino)))
         except OSError as exc:

@@ -10,7 +10,8 @@ from pathlib import Path
 import pytest
 
 from offline_sql import real_paths
-from offline_sql.stepcache import deps
+from offline_sql.config import Config
+from offline_sql.stepcache import StepCache, deps
 
 
 @pytest.mark.parametrize(
@@ -75,5 +76,5 @@ def test_a_new_command_sees_a_folder_link_pointed_elsewhere(tmp_path: Path) -> N
     assert real_paths.real_path(link) == os.path.realpath(tmp_path / "one" / "a.py")
     current.unlink()
     current.symlink_to(tmp_path / "two")
-    real_paths.forget_folders()  # what each command's StepCache does
+    StepCache(Config(tmp_path, tmp_path / "mig.toml"), "", enabled=False)  # a new command
     assert real_paths.real_path(link) == os.path.realpath(tmp_path / "two" / "a.py")

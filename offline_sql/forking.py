@@ -1,19 +1,26 @@
-"""When mig may fork a helper process onto the second core.
+"""When mig may fork a helper process onto the second core, and how the two talk.
 
-Three helpers do (``script/ahead.py`` reads and compiles scripts on a first run; ``ticket.py``
-reviews a ticket directory's steps, in one or two children; ``output.Staging`` writes its
-script files ahead); all follow this one rule, so a platform or process where forking is
-unsafe gets none of them, and mig itself starts no thread.
+Three helpers do (``script/ahead.py`` reads and compiles scripts on a first run;
+``review_child.py`` reviews a ticket directory's steps as they are rendered;
+``output.Staging`` writes its script files ahead); all follow this one rule, so a platform or
+process where forking is unsafe gets none of them, and mig itself starts no thread. A stream
+of messages between them goes through an :class:`Outbox`, so that the writer never waits for
+a busy reader.
 """
 
 from __future__ import annotations
 
 import contextlib
 import os
+import pickle
 import signal
+import struct
 import sys
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+
+FRAME = struct.Struct("<cQ")
+"""A message through a pipe: its kind (one byte) and the length of its pickled payload."""
 
 
 def can_fork() -> bool:
@@ -91,3 +98,47 @@ def fork_helper(work: Callable[[int], bool]) -> Helper:
             os._exit(status)
     os.close(write)
     return Helper(pid, read)
+
+
+class Outbox:
+    """Messages written to a pipe as fast as the other end reads them: the pipe is made
+    non-blocking, so a full pipe (the reader busy) never stops the writer; what does not
+    fit waits here, for the next :meth:`send` or for :meth:`flush`, the one call that waits.
+    A reader that has gone raises ``BrokenPipeError`` (an ``OSError``) from either."""
+
+    def __init__(self, fd: int) -> None:
+        self.fd = fd
+        self.pending = bytearray()
+        os.set_blocking(fd, False)
+
+    def send(self, kind: bytes, payload: object) -> None:
+        data = pickle.dumps(payload, protocol=pickle.HIGHEST_PROTOCOL)
+        self.pending += FRAME.pack(kind, len(data))
+        self.pending += data
+        self._write()
+
+    def _write(self) -> None:
+        while self.pending:
+            try:
+                written = os.write(self.fd, self.pending)
+            except BlockingIOError:
+                return
+            del self.pending[:written]
+
+    def flush(self) -> None:
+        """Write everything left, waiting for the reader as long as it takes."""
+        os.set_blocking(self.fd, True)
+        self._write()
+
+
+def messages(fd: int) -> Iterator[tuple[bytes, object]]:
+    """(kind, payload) of each message an :class:`Outbox` writes to the other end of the
+    pipe ``fd``, as they come, until the pipe ends (a message cut short ends it too);
+    ``fd`` is closed then."""
+    with os.fdopen(fd, "rb") as pipe:
+        while len(head := pipe.read(FRAME.size)) == FRAME.size:
+            kind, length = FRAME.unpack(head)
+            data = pipe.read(length)
+            if len(data) < length:
+                return
+            yield kind, pickle.loads(data)

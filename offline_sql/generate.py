@@ -13,7 +13,7 @@ import sys
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Protocol
 
 from offline_sql.errors import OfflineReadError, RenderError, UsageError
 from offline_sql.frame import describe_heads
@@ -380,18 +380,22 @@ class Planned:
         return context.version_table if not self.start and self.command != "downgrade" else ()
 
 
-StartReviews = Callable[
-    ["Project", "DialectContext", "Sequence[RenderedStep]", "Sequence[int]"], bool
-]
-"""Called when steps that will be reviewed are rendered: (project, dialect context, the
-steps rendered so far, the indexes among them to review: their core review is not cached).
-It may start reviewing them while generation goes on
-(:func:`offline_sql.ticket.start_core_reviews`); True when it did."""
+class ReviewSink(Protocol):
+    """Where the steps to review go as they are rendered
+    (:class:`offline_sql.review_child.CoreReviews`)."""
 
-EARLY_REVIEW_STEPS = 200
-"""From this many steps on, the first half of the steps is handed to ``start_reviews`` as
-soon as it is rendered, the rest when all are: two review children then work beside the
-parent instead of one that starts late and is waited for (at N = 1,000, 0.45 s)."""
+    def send(self, index: int, rendered: RenderedStep) -> None: ...
+
+    def finish(self) -> None: ...
+
+    def close(self) -> None: ...
+
+
+StartReviews = Callable[["Project", "DialectContext", "RenderedStep"], "ReviewSink | None"]
+"""Called at the first rendered step to review (its core review is not cached), with the
+project, the dialect context and that step: a :class:`ReviewSink` that takes it and every
+later step to review as each is rendered, to review them while generation goes on
+(:func:`offline_sql.review_child.start_core_reviews`); None when nothing does."""
 
 
 def generate(
@@ -509,53 +513,44 @@ def _rendered_for_review(
     start_reviews: StartReviews | None,
 ) -> tuple[list[RenderedStep], dict[int, StepReview]]:
     """The steps rendered for a review, and index -> the cached core review of each step
-    that has one; the others handed to ``start_reviews`` (:data:`EARLY_REVIEW_STEPS`)."""
+    that has one; each of the others is handed to ``start_reviews``' sink as it comes."""
     from offline_sql.review_steps import cached_reviews
 
     rendered: list[RenderedStep] = []
-    handed = 0
-    half = len(steps) // 2 if start_reviews is not None and len(steps) >= EARLY_REVIEW_STEPS else 0
-    for one in iter_rendered(project, steps, chain, guard=guard, for_review=True):
-        rendered.append(one)
-        if len(rendered) == half and start_reviews is not None:
-            handed = _start_early(start_reviews, project, cache, rendered)
-    reviews = cached_reviews(cache, [(r.cache_key, r.before is not None) for r in rendered])
-    todo = [index for index in range(handed, len(rendered)) if index not in reviews]
-    if start_reviews is not None and todo:
-        _start(start_reviews, project, cache, rendered, todo)
+    sink: ReviewSink | None = None
+    asked = False
+    try:
+        for one in iter_rendered(project, steps, chain, guard=guard, for_review=True):
+            # The steps to review are those rendered with the schema before them
+            # (_render_step follows it only when the step's review is not cached): the
+            # cache is not read here, so what it warns is warned where it always was.
+            if one.before is not None:
+                if not asked and start_reviews is not None:
+                    asked = True
+                    sink = _start(start_reviews, project, cache, one)
+                if sink is not None:
+                    sink.send(len(rendered), one)
+            rendered.append(one)
+        if sink is not None:
+            sink.finish()
+        reviews = cached_reviews(cache, [(r.cache_key, r.before is not None) for r in rendered])
+    except BaseException:
+        if sink is not None:
+            sink.close()
+        raise
     return rendered, reviews
 
 
-def _start_early(
-    start_reviews: StartReviews,
-    project: Project,
-    cache: StepCache,
-    rendered: Sequence[RenderedStep],
-) -> int:
-    """Hand the steps rendered so far to ``start_reviews``; how many it took (0: none, and
-    they are handed on with the rest). The steps to review are those rendered with the
-    schema before them (:func:`_render_step` follows it only when the step's review is not
-    cached): the cache is not read here, so what it warns is warned where it always was."""
-    todo = [index for index, one in enumerate(rendered) if one.before is not None]
-    if not todo:
-        return len(rendered)
-    return len(rendered) if _start(start_reviews, project, cache, rendered, todo) else 0
-
-
 def _start(
-    start_reviews: StartReviews,
-    project: Project,
-    cache: StepCache,
-    rendered: Sequence[RenderedStep],
-    todo: Sequence[int],
-) -> bool:
+    start_reviews: StartReviews, project: Project, cache: StepCache, first: RenderedStep
+) -> ReviewSink | None:
     """Call ``start_reviews`` with the dialect context; a context that cannot be made now
     starts nothing (the error is raised where it always was, after the rollback)."""
     try:
         context = dialect_context(project, cache)
     except Exception:
-        return False
-    return start_reviews(project, context, list(rendered), todo)
+        return None
+    return start_reviews(project, context, first)
 
 
 def dialect_context(project: Project, cache: StepCache) -> DialectContext:

@@ -207,18 +207,18 @@ def _reviewed(
 ) -> tuple[Generated, dict[str, str] | None]:
     """Generate and review; with ``-o``, write the directory and return its files' digests
     (name -> SHA-256; None without ``-o``: nothing is written)."""
-    from offline_sql import ticket
+    from offline_sql import review_child, ticket
     from offline_sql.frame import describe_heads
     from offline_sql.generate import generate, unencodable
 
     checked = ticket.check_output(options)
-    forked: list[ticket.CoreReviews] = []
+    forked: list[review_child.CoreReviews] = []
 
-    def start_reviews(*args: Any) -> bool:
-        started = ticket.start_core_reviews(*args)
+    def start_reviews(*args: Any) -> review_child.CoreReviews | None:
+        started = review_child.start_core_reviews(*args)
         if started is not None:
             forked.append(started)
-        return started is not None
+        return started
 
     framed: ticket.Framed | None = None
     framing_error: Exception | None = None

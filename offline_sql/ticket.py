@@ -27,7 +27,6 @@ from typing import TYPE_CHECKING, Literal
 
 from offline_sql._version import __version__
 from offline_sql.errors import ReviewError
-from offline_sql.forking import Helper, can_fork, fork_helper
 from offline_sql.meter import metered
 from offline_sql.script.template import slugify
 
@@ -40,8 +39,8 @@ if TYPE_CHECKING:
     from offline_sql.project import Project
     from offline_sql.review import Review, ReviewedStep, StepReview
     from offline_sql.review.rules import Rule
+    from offline_sql.review_child import CoreReviews
     from offline_sql.script.header import RevisionHeader
-    from offline_sql.stepcache import DialectContext
 
 _DIRECTION_WORD: dict[str, Literal["upgrade", "downgrade"]] = {"up": "upgrade", "down": "downgrade"}
 
@@ -69,9 +68,10 @@ def review_of(generated: Generated, forked: Sequence[CoreReviews] = ()) -> Revie
     What the review finds in a step's statements is kept in the step cache under the
     step's rendering (:func:`offline_sql.review.core_review`): a step reviewed before is
     neither parsed nor looked up in the schema again; only its flags (downgrade missing or
-    empty, rollback blocked) are judged anew. ``forked``: the core reviews child processes
-    made while the steps were being generated (:func:`start_core_reviews`); a step none of
-    them reviewed (one failed, or warned) is reviewed here, as without them."""
+    empty, rollback blocked) are judged anew. ``forked``: the core reviews a child process
+    made while the steps were being generated
+    (:func:`offline_sql.review_child.start_core_reviews`); a step it did not review (it
+    failed, or warned) is reviewed here, as without it."""
     import pickle
 
     from offline_sql.review import core_review, review
@@ -109,113 +109,6 @@ def review_of(generated: Generated, forked: Sequence[CoreReviews] = ()) -> Revie
     finally:
         if cache is not None:
             cache.flush()
-
-
-class CoreReviews:
-    """The core reviews (:func:`offline_sql.review.core_review`) a forked child process
-    makes of the steps while the parent goes on generating; they come back pickled over a
-    pipe. :meth:`take` waits for them; :meth:`close` ends the child when they are no
-    longer wanted (generation failed)."""
-
-    def __init__(self, helper: Helper) -> None:
-        self.helper = helper
-        self.pid = helper.pid
-
-    def take(self) -> dict[int, StepReview]:
-        """index -> core review, of the steps the child reviewed ({} if it failed)."""
-        import pickle
-
-        from offline_sql.review import StepReview
-
-        ok, data = self.helper.answer()
-        if not ok or not data:
-            return {}
-        try:
-            found = pickle.loads(data)
-        except Exception:  # a truncated answer: everything is reviewed here instead
-            return {}
-        if not isinstance(found, dict):
-            return {}
-        return {i: r for i, r in found.items() if isinstance(i, int) and isinstance(r, StepReview)}
-
-    def close(self) -> None:
-        """End the child if its reviews were not taken (nothing is left running)."""
-        self.helper.end()
-
-
-def start_core_reviews(
-    project: Project,
-    context: DialectContext,
-    rendered: Sequence[RenderedStep],
-    todo: Sequence[int],
-) -> CoreReviews | None:
-    """Fork a child that makes the core review of the steps of ``rendered`` at the indexes
-    ``todo``, on the second core, while the parent renders the rest (more steps, the
-    downgrade checks, the rollback, the files). None when there is nothing to review or no
-    fork (:func:`can_fork`): then :func:`review_of` reviews those steps itself.
-
-    The child stops at the first step whose review fails or says anything (a warning, a
-    log record): the parent reviews that step and the rest, so errors and messages are
-    exactly those of a run without the child, in the same order."""
-    if not todo or not can_fork():
-        return None
-
-    def review(answer: int) -> bool:  # in the child
-        import os
-        import pickle
-
-        from offline_sql.tablemap import PICKLE_PROTOCOL
-
-        found = _core_reviews_quietly(project, context, rendered, todo)
-        with os.fdopen(answer, "wb") as pipe:
-            pipe.write(pickle.dumps(found, protocol=PICKLE_PROTOCOL))
-        return True
-
-    return CoreReviews(fork_helper(review))
-
-
-def _core_reviews_quietly(
-    project: Project,
-    context: DialectContext,
-    rendered: Sequence[RenderedStep],
-    todo: Sequence[int],
-) -> dict[int, StepReview]:
-    """The child's work: the core review of each step of ``todo``, in order, up to the first
-    that fails, warns or logs (nothing of it is shown: the parent redoes that step)."""
-    import logging
-    import warnings
-
-    from offline_sql.review import core_review
-
-    said: list[object] = []
-
-    def keep(self: logging.Logger, record: logging.LogRecord) -> None:
-        said.append(record)
-
-    found: dict[int, StepReview] = {}
-    handlers = logging.Logger.callHandlers
-    logging.Logger.callHandlers = keep  # type: ignore[method-assign]
-    try:
-        target = context.review
-        if target is not None:
-            sqlglot_name, rules = target.sqlglot_name, target.rules()
-        else:
-            sqlglot_name, rules = project.dialect.sqlglot_name, project.dialect.review_rules
-        allow = frozenset(project.config.review_allow)
-        with warnings.catch_warnings(record=True) as warned:
-            warnings.simplefilter("always")
-            for index in todo:
-                try:
-                    step = _reviewed_step(project, context.spelling, rendered[index])
-                    review = core_review(step, sqlglot_name, allow, rules)
-                except Exception:
-                    break
-                if said or warned:
-                    break
-                found[index] = review
-    finally:
-        logging.Logger.callHandlers = handlers  # type: ignore[method-assign]
-    return found
 
 
 def _review_target(generated: Generated) -> tuple[str, str, tuple[Rule, ...]]:
@@ -337,7 +230,7 @@ def _range(rendered: RenderedStep) -> str:
 class Framed:
     """Every script file of the directory, framed; what :func:`write` adds them is the review
     (``REVIEW.md``) and the manifest. Framed before the review is taken, while a forked child
-    may still be reviewing (:func:`start_core_reviews`)."""
+    may still be reviewing (:mod:`offline_sql.review_child`)."""
 
     files: list[tuple[str, bytes]]
     entries: list[ManifestEntry]

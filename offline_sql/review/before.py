@@ -65,6 +65,10 @@ class Fixed(TablesBefore):
                     yield types
 
 
+Event = tuple[str, list[tuple[str, Mapping[str, str] | None]]]
+"""A change of a :class:`Timeline`: ``("start", tables)`` or ``("after_step", tables)``."""
+
+
 @dataclass
 class Timeline:
     """Every table's versions over a walk of steps (see the module docstring)."""
@@ -78,6 +82,9 @@ class Timeline:
     """folded name or bare name -> labels it may name, in the order first seen."""
     _step: int = 0
     started: bool = False
+    journal: list[Event] | None = field(default=None, compare=False)
+    """When a list: every change from now on is noted in it, for a copy of this timeline in
+    another process to :meth:`replay` (:mod:`offline_sql.review_child`)."""
 
     def _put(self, label: str, columns: Mapping[str, str] | None) -> None:
         found = self._versions.get(label)
@@ -98,9 +105,28 @@ class Timeline:
 
     def start(self, tables: Iterable[tuple[str, Mapping[str, str] | None]]) -> None:
         """The tables at the start of the walk (columns None: not known, an empty map)."""
+        tables = self._noted("start", tables)
         self.started = True
         for label, columns in tables:
             self._put(label, columns or {})
+
+    def _noted(
+        self, event: str, tables: Iterable[tuple[str, Mapping[str, str] | None]]
+    ) -> Iterable[tuple[str, Mapping[str, str] | None]]:
+        if self.journal is None:
+            return tables
+        tables = list(tables)
+        self.journal.append((event, tables))
+        return tables
+
+    def replay(self, events: Iterable[Event]) -> None:
+        """Apply what another timeline's :attr:`journal` noted: this one then answers as
+        that one does."""
+        for event, tables in events:
+            if event == "start":
+                self.start(tables)
+            else:
+                self.after_step(tables)
 
     def view(self, step: int | None = None) -> Before:
         """What existed before step ``step`` (default: the next step)."""
@@ -108,6 +134,7 @@ class Timeline:
 
     def after_step(self, tables: Iterable[tuple[str, Mapping[str, str] | None]]) -> None:
         """The step ran: these tables (None: gone) hold from the next step on."""
+        tables = self._noted("after_step", tables)
         self._step += 1
         for label, columns in tables:
             self._put(label, columns)

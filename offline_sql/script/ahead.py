@@ -41,7 +41,7 @@ from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from types import CodeType
 
-from offline_sql.forking import can_fork
+from offline_sql.forking import FRAME, Outbox, can_fork
 from offline_sql.script.header import RevisionHeader, read_header
 from offline_sql.tracked_reads import untracked
 
@@ -55,10 +55,9 @@ costs, in headers read: about as much as 850 headers of the benchmark's scripts.
 reads that many fewer headers than the child, so both are done at about the same time."""
 
 CHUNK = 32
-"""Scripts per message of compiled bytecode (the parent takes them as they come)."""
-
-_FRAME = struct.Struct("<cQ")
-"""A message: its kind (``H`` headers, ``C`` compiled scripts) and the payload's length."""
+"""Scripts per message of compiled bytecode (the parent takes them as they come). The child's
+messages (:class:`offline_sql.forking.Outbox`) are of two kinds: ``H`` headers, ``C``
+compiled scripts."""
 
 _STOPS = struct.Struct("<qq")
 """Where the child stops reading headers and compiling (shared memory, set by the parent)."""
@@ -288,12 +287,12 @@ class Ahead:
     def _take_messages(self) -> None:
         buffer = self._buffer
         start = 0
-        while len(buffer) - start >= _FRAME.size:
-            kind, length = _FRAME.unpack_from(buffer, start)
-            end = start + _FRAME.size + length
+        while len(buffer) - start >= FRAME.size:
+            kind, length = FRAME.unpack_from(buffer, start)
+            end = start + FRAME.size + length
             if len(buffer) < end:
                 break
-            payload = bytes(buffer[start + _FRAME.size : end])
+            payload = bytes(buffer[start + FRAME.size : end])
             start = end
             try:
                 self._take(kind, payload)
@@ -373,35 +372,6 @@ def _compile_quietly(path: str) -> tuple[str, CodeType] | None:
     return None if code is None else (hashlib.sha256(source).hexdigest(), code)
 
 
-class _Outbox:
-    """What the child has to send, written as fast as the parent reads: the pipe is
-    non-blocking while the child still has work, so a full pipe (the parent busy importing)
-    never stops it; :meth:`flush` waits only once everything is done."""
-
-    def __init__(self, fd: int) -> None:
-        self.fd = fd
-        self.pending = bytearray()
-        os.set_blocking(fd, False)
-
-    def send(self, kind: bytes, payload: object) -> None:
-        data = pickle.dumps(payload, protocol=pickle.HIGHEST_PROTOCOL)
-        self.pending += _FRAME.pack(kind, len(data))
-        self.pending += data
-        self._write()
-
-    def _write(self) -> None:
-        while self.pending:
-            try:
-                written = os.write(self.fd, self.pending)
-            except BlockingIOError:
-                return
-            del self.pending[:written]
-
-    def flush(self) -> None:
-        os.set_blocking(self.fd, True)
-        self._write()
-
-
 def _child(
     fd: int, paths: list[str], first: int, stops: mmap.mmap
 ) -> None:  # pragma: no cover - forked
@@ -411,7 +381,7 @@ def _child(
     ``atexit``, no flushing of buffers the parent also holds)."""
     try:
         gc.disable()
-        outbox = _Outbox(fd)
+        outbox = Outbox(fd)
         headers: list[tuple[str, RevisionHeader]] = []
         for index in range(first, len(paths)):
             if index >= _STOPS.unpack_from(stops, 0)[0]:

@@ -6,13 +6,11 @@ database are in ``offline_sql/review/rules.py``."""
 from __future__ import annotations
 
 from collections.abc import Iterator
-
-from sqlglot import exp
+from typing import TYPE_CHECKING
 
 from offline_sql.review.rules import (
     DDL_CLASSES,
     Hit,
-    Node,
     Rule,
     StepContext,
     Stmt,
@@ -20,7 +18,16 @@ from offline_sql.review.rules import (
     type_changes,
 )
 
-_T = exp.DataType.Type
+if TYPE_CHECKING:
+    from sqlglot import exp
+
+    from offline_sql.review.rules import Node
+
+    _T = exp.DataType.Type
+else:
+    # sqlglot at first use: see offline_sql/review/lazy.py.
+    from offline_sql.review.lazy import data_types as _T
+    from offline_sql.review.lazy import exp
 
 
 def _enum_values(dtype: exp.DataType) -> list[str] | None:

@@ -7,12 +7,10 @@ through ``review_rules``; the mechanism and the rules for every database are in
 from __future__ import annotations
 
 from collections.abc import Iterator
-
-from sqlglot import exp
+from typing import TYPE_CHECKING
 
 from offline_sql.review.classify import node_kind
 from offline_sql.review.rules import (
-    Node,
     Rule,
     StepContext,
     Stmt,
@@ -23,7 +21,16 @@ from offline_sql.review.rules import (
     type_changes,
 )
 
-_T = exp.DataType.Type
+if TYPE_CHECKING:
+    from sqlglot import exp
+
+    from offline_sql.review.rules import Node
+
+    _T = exp.DataType.Type
+else:
+    # sqlglot at first use: see offline_sql/review/lazy.py.
+    from offline_sql.review.lazy import data_types as _T
+    from offline_sql.review.lazy import exp
 
 
 def pg_cheap_type_change(old: exp.DataType, new: exp.DataType) -> bool:
@@ -49,7 +56,6 @@ def _column_def_constraints(coldef: exp.ColumnDef) -> list[exp.Expression]:
     return [c.args.get("kind") for c in coldef.args.get("constraints") or [] if c.args.get("kind")]
 
 
-_VOLATILE_NODES: tuple[type[exp.Expression], ...] = (exp.Rand, exp.Uuid)
 _VOLATILE_NAMES = frozenset(
     {
         "clock_timestamp",
@@ -66,19 +72,18 @@ _VOLATILE_NAMES = frozenset(
 )
 """Volatile functions: a default calling one is evaluated per row, rewriting the table.
 ``now()``/``current_timestamp`` are stable and take the fast path since PostgreSQL 11."""
-_SERIAL_TYPES = frozenset({_T.SERIAL, _T.BIGSERIAL, _T.SMALLSERIAL})
 
 
 def _volatile_reason(coldef: exp.ColumnDef, sqlglot_name: str) -> str | None:
     kind = coldef.args.get("kind")
-    if isinstance(kind, exp.DataType) and kind.this in _SERIAL_TYPES:
+    if isinstance(kind, exp.DataType) and kind.this in {_T.SERIAL, _T.BIGSERIAL, _T.SMALLSERIAL}:
         return f"{kind.this.value} fills every row from a sequence"
     for constraint in _column_def_constraints(coldef):
         if isinstance(constraint, exp.GeneratedAsIdentityColumnConstraint):
             return "an identity column fills every row"
         if isinstance(constraint, exp.DefaultColumnConstraint):
             for node in constraint.walk():
-                if isinstance(node, _VOLATILE_NODES):
+                if isinstance(node, (exp.Rand, exp.Uuid)):
                     return f"default {node.sql(dialect=sqlglot_name or None)} is volatile"
                 if isinstance(node, exp.Anonymous) and node.name.lower() in _VOLATILE_NAMES:
                     return f"default {node.name}() is volatile"

@@ -12,14 +12,20 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 from offline_sql.errors import ConfigError, ScriptError
 from offline_sql.review.before import TablesBefore
-from offline_sql.review.classify import CLASSES, ClassifiedStatement, classify, transaction_marker
-from offline_sql.review.rebuild import as_alters, find_rebuilds
-from offline_sql.review.rules import Rule, Severity, StepContext, in_report_order
 from offline_sql.statements import Statement
+
+if TYPE_CHECKING:
+    from offline_sql.review.classify import ClassifiedStatement
+    from offline_sql.review.rules import Rule, Severity
+
+# The parsing and the rules (.classify, .rebuild, .rules: sqlglot, 60-70 ms to import) are
+# imported where they are used, not with the package: the parent of a ``-o DIR`` run
+# imports it at the first step (the schema timeline, .before) while a child process does
+# the parsing, and needs sqlglot only for the review's last pass.
 
 __all__ = [
     "Finding",
@@ -112,6 +118,8 @@ class StepReview:
     def counts(self) -> dict[str, int]:
         """Changes per class, every class present (zeros included), in report order: one per
         statement, except a table rebuild, which is one ``alter`` however many it takes."""
+        from offline_sql.review.classify import CLASSES
+
         counter = Counter(
             s.klass for s in self.statements if s.part_of is None or s.part_of == s.index
         )
@@ -153,6 +161,8 @@ def _check_allow(
     """Refuse an id no rule has. The target database's rules are known already; an id of
     another database's rule is fine too (a script serves every database), so only an id
     outside both makes the review ask every registered dialect for its rules."""
+    from offline_sql.review.rules import in_report_order
+
     known = {rule.id for rule in in_report_order(specific)}
     unknown = set(ids) - known
     if not unknown:
@@ -170,6 +180,7 @@ def every_rule() -> tuple[Rule, ...]:
     """Every rule any registered dialect runs, in report order: the rules for every
     database and each dialect's own (imports every dialect; for checking rule ids)."""
     from offline_sql.dialect_api.registry import NAMES, get_dialect
+    from offline_sql.review.rules import in_report_order
 
     specific: dict[str, Rule] = {}
     for name in NAMES:
@@ -183,6 +194,8 @@ def _in_transaction(step: ReviewedStep) -> tuple[bool, ...]:
         if len(step.in_transaction) != len(step.statements):
             raise ValueError("ReviewedStep.in_transaction must have one flag per statement")
         return tuple(step.in_transaction)
+    from offline_sql.review.classify import transaction_marker
+
     flags: list[bool] = []
     inside = False
     for statement in step.statements:
@@ -230,6 +243,10 @@ def review_step(
 ) -> StepReview:
     """Classify and lint one step; ``allow`` is the config-wide list, ``rules`` the
     database-specific rules the target dialect gives."""
+    from offline_sql.review.classify import classify
+    from offline_sql.review.rebuild import as_alters, find_rebuilds
+    from offline_sql.review.rules import StepContext, in_report_order
+
     where = f"mig_allow of revision {step.revision}" + (f" ({step.source})" if step.source else "")
     _check_allow(step.allow, where, ScriptError, rules)
     ordered = in_report_order(rules)
@@ -317,6 +334,8 @@ def review(
 
 
 def _check_ids(specific: Sequence[Rule], where: str) -> None:
+    from offline_sql.review.rules import in_report_order
+
     ids = [rule.id for rule in in_report_order(specific)]
     repeated = sorted({rule_id for rule_id in ids if ids.count(rule_id) > 1})
     if repeated:

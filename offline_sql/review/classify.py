@@ -14,12 +14,15 @@ import re
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import Literal
-
-from sqlglot import exp
-from sqlglot.dialects.dialect import Dialect
+from typing import TYPE_CHECKING, Literal
 
 from offline_sql.statements import Statement
+
+if TYPE_CHECKING:
+    from sqlglot import exp
+    from sqlglot.dialects.dialect import Dialect
+else:
+    from offline_sql.review.lazy import exp
 
 StatementClass = Literal["create", "alter", "drop", "data", "other", "bookkeeping"]
 """``data`` covers INSERT/UPDATE/DELETE/MERGE and TRUNCATE (it removes rows; the report
@@ -32,18 +35,22 @@ CLASSES: tuple[StatementClass, ...] = ("create", "alter", "drop", "data", "other
 BOOKKEEPING_KINDS = frozenset({"version", "guard", "client", "note"})
 """``Statement.kind`` values that are mig's own plumbing rather than the revision's change."""
 
-_BY_NODE: tuple[tuple[type[exp.Expression], StatementClass], ...] = (
-    (exp.Create, "create"),
-    (exp.Alter, "alter"),
-    (exp.Comment, "alter"),
-    (exp.Drop, "drop"),
-    (exp.Insert, "data"),
-    (exp.Update, "data"),
-    (exp.Delete, "data"),
-    (exp.Merge, "data"),
-    (exp.TruncateTable, "data"),
-)
-"""Parsed root node type -> class; first match wins, anything else is ``other``."""
+
+@functools.cache
+def _by_node() -> tuple[tuple[type[exp.Expression], StatementClass], ...]:
+    """Parsed root node type -> class; first match wins, anything else is ``other``."""
+    return (
+        (exp.Create, "create"),
+        (exp.Alter, "alter"),
+        (exp.Comment, "alter"),
+        (exp.Drop, "drop"),
+        (exp.Insert, "data"),
+        (exp.Update, "data"),
+        (exp.Delete, "data"),
+        (exp.Merge, "data"),
+        (exp.TruncateTable, "data"),
+    )
+
 
 _BY_COMMAND: dict[str, StatementClass] = {
     "CREATE": "create",
@@ -56,8 +63,13 @@ _BY_COMMAND: dict[str, StatementClass] = {
 _TABLE_KINDS = frozenset({"TABLE", "VIEW", "MATERIALIZED VIEW"})
 """CREATE/DROP kinds whose ``Table`` nodes really are tables (not an index or type name)."""
 
-_BARE = (exp.Condition, exp.Alias, exp.Identifier)
-"""Roots sqlglot accepts leniently (``SELEC x`` is an alias) but no database runs as a statement."""
+
+@functools.cache
+def _bare() -> tuple[type[exp.Condition], type[exp.Alias], type[exp.Identifier]]:
+    """Roots sqlglot accepts leniently (``SELEC x`` is an alias) but no database runs as a
+    statement."""
+    return (exp.Condition, exp.Alias, exp.Identifier)
+
 
 _BEGIN = re.compile(r"^\s*(BEGIN(\s+(TRANSACTION|TRAN|WORK))?|START\s+TRANSACTION)\s*;?\s*$", re.I)
 _END = re.compile(r"^\s*(COMMIT|ROLLBACK|END)(\s+(TRANSACTION|TRAN|WORK))?\s*;?\s*$", re.I)
@@ -143,6 +155,8 @@ def _dialect(read: str | None) -> Dialect:
     a new one at every call, and with it a new tokenizer, which a dialect otherwise keeps
     (a third of the parse of a short statement: 0.25 -> 0.17 ms for a revision's typical
     DDL). What it parses is the same: ``sqlglot.parse`` is this call on a fresh dialect."""
+    from sqlglot.dialects.dialect import Dialect
+
     return Dialect.get_or_raise(read)
 
 
@@ -155,7 +169,7 @@ def parse(sql: str, sqlglot_name: str) -> tuple[tuple[exp.Expression, ...], str 
         first_line = (str(error).splitlines() or [type(error).__name__])[0]
         return (), first_line
     nodes = tuple(node for node in parsed if isinstance(node, exp.Expression))
-    bare = next((node for node in nodes if isinstance(node, _BARE)), None)
+    bare = next((node for node in nodes if isinstance(node, _bare())), None)
     if bare is not None:
         return (), f"read as a bare {type(bare).__name__} expression, not a statement"
     return nodes, None
@@ -164,7 +178,7 @@ def parse(sql: str, sqlglot_name: str) -> tuple[tuple[exp.Expression, ...], str 
 def _node_class(node: exp.Expression) -> StatementClass:
     if isinstance(node, exp.Command):
         return _BY_COMMAND.get(str(node.this).upper(), "other")
-    for node_type, klass in _BY_NODE:
+    for node_type, klass in _by_node():
         if isinstance(node, node_type):
             return klass
     return "other"

@@ -30,12 +30,16 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
-
-from sqlglot import exp
+from typing import TYPE_CHECKING
 
 from offline_sql.review.classify import ClassifiedStatement, node_kind, table_name
 
-Node = exp.Expression
+if TYPE_CHECKING:
+    from sqlglot import exp
+
+    Node = exp.Expression
+else:
+    from offline_sql.review.lazy import exp
 
 
 @dataclass(frozen=True)

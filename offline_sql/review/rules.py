@@ -26,13 +26,21 @@ from __future__ import annotations
 import functools
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
-from typing import Literal
-
-from sqlglot import exp
+from typing import TYPE_CHECKING, Any, Literal
 
 from offline_sql.review.before import Fixed, TablesBefore
 from offline_sql.review.classify import ClassifiedStatement, node_kind, table_name
 from offline_sql.review.rebuild import dropped_tables
+
+if TYPE_CHECKING:
+    from sqlglot import exp
+
+    Node = exp.Expression
+    StatementCheck = Callable[["StepContext", ClassifiedStatement, exp.Expression], Iterable[str]]
+    _T = exp.DataType.Type
+else:
+    from offline_sql.review.lazy import data_types as _T
+    from offline_sql.review.lazy import exp
 
 Severity = Literal["error", "warning", "info"]
 SEVERITIES: tuple[Severity, ...] = ("error", "warning", "info")
@@ -111,7 +119,6 @@ def _build_type(type_sql: str, sqlglot_name: str) -> exp.DataType | None:
 
 
 Check = Callable[[StepContext], Iterable[Hit]]
-Node = exp.Expression
 Stmt = ClassifiedStatement
 
 
@@ -130,9 +137,6 @@ class Rule:
     flags_only: bool = False
     """Reads only the step's flags (``has_downgrade``, ``empty_downgrade``), never its
     statements nor the schema: the one kind of rule run again on a cached review."""
-
-
-StatementCheck = Callable[[StepContext, ClassifiedStatement, exp.Expression], Iterable[str]]
 
 
 def per_statement(check: StatementCheck) -> Check:
@@ -185,19 +189,34 @@ def int_param(dtype: exp.DataType, position: int) -> int | None:
     return None
 
 
-_T = exp.DataType.Type
-_BOUNDED_TEXT = {_T.TINYTEXT: 255, _T.MEDIUMTEXT: 16_777_215, _T.LONGTEXT: 4_294_967_295}
-"""Text types with a fixed maximum (the only ones that exist carry it in their name)."""
-_LENGTH_TYPES = frozenset({_T.VARCHAR, _T.NVARCHAR, _T.CHAR, _T.NCHAR})
-_INT_RANK = {_T.TINYINT: 1, _T.SMALLINT: 2, _T.MEDIUMINT: 3, _T.INT: 4, _T.BIGINT: 5}
-_FLOAT_RANK = {_T.FLOAT: 1, _T.DOUBLE: 2}
+@dataclass(frozen=True)
+class _Ranks:
+    """What the type rules know of sqlglot's types (made at first use, see .lazy)."""
+
+    # Keyed by members of sqlglot's exp.DataType.Type (which mypy does not take as a type).
+    bounded_text: Mapping[Any, int]
+    """Text types with a fixed maximum (the only ones that exist carry it in their name)."""
+    length_types: frozenset[Any]
+    int_rank: Mapping[Any, int]
+    float_rank: Mapping[Any, int]
+
+
+@functools.cache
+def _ranks() -> _Ranks:
+    return _Ranks(
+        bounded_text={_T.TINYTEXT: 255, _T.MEDIUMTEXT: 16_777_215, _T.LONGTEXT: 4_294_967_295},
+        length_types=frozenset({_T.VARCHAR, _T.NVARCHAR, _T.CHAR, _T.NCHAR}),
+        int_rank={_T.TINYINT: 1, _T.SMALLINT: 2, _T.MEDIUMINT: 3, _T.INT: 4, _T.BIGINT: 5},
+        float_rank={_T.FLOAT: 1, _T.DOUBLE: 2},
+    )
 
 
 def text_length(dtype: exp.DataType) -> int | None:
     """Maximum characters of a text type; None when unbounded (TEXT, VARCHAR(MAX), VARCHAR)."""
-    if dtype.this in _BOUNDED_TEXT:
-        return _BOUNDED_TEXT[dtype.this]
-    if dtype.this in _LENGTH_TYPES:
+    ranks = _ranks()
+    if dtype.this in ranks.bounded_text:
+        return ranks.bounded_text[dtype.this]
+    if dtype.this in ranks.length_types:
         length = int_param(dtype, 0)
         if length is None and not dtype.expressions and dtype.this in {_T.CHAR, _T.NCHAR}:
             return 1
@@ -208,13 +227,14 @@ def text_length(dtype: exp.DataType) -> int | None:
 def narrowing(old: exp.DataType, new: exp.DataType) -> str | None:
     """How ``new`` holds less than ``old`` (same family only), or None."""
     text = exp.DataType.TEXT_TYPES
+    int_rank, float_rank = _ranks().int_rank, _ranks().float_rank
     if old.this in text and new.this in text:
         old_len, new_len = text_length(old), text_length(new)
         if new_len is not None and (old_len is None or new_len < old_len):
             return f"text length {old_len if old_len is not None else 'unbounded'} -> {new_len}"
         return None
-    if old.this in _INT_RANK and new.this in _INT_RANK:
-        if _INT_RANK[new.this] < _INT_RANK[old.this]:
+    if old.this in int_rank and new.this in int_rank:
+        if int_rank[new.this] < int_rank[old.this]:
             return f"integer {old.this.value} -> {new.this.value}"
         return None
     if old.this == _T.DECIMAL and new.this == _T.DECIMAL:
@@ -225,7 +245,7 @@ def narrowing(old: exp.DataType, new: exp.DataType) -> str | None:
         if new_s < old_s or new_p - new_s < old_p - old_s:
             return f"numeric ({old_p},{old_s}) -> ({new_p},{new_s})"
         return None
-    old_rank, new_rank = _FLOAT_RANK.get(old.this), _FLOAT_RANK.get(new.this)
+    old_rank, new_rank = float_rank.get(old.this), float_rank.get(new.this)
     if old_rank and new_rank and new_rank < old_rank:
         return f"float {old.this.value} -> {new.this.value}"
     return None

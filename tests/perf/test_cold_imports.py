@@ -1,4 +1,7 @@
-"""A run to stdout imports no sqlglot; a ticket directory, which reviews, still does.
+"""A run to stdout imports no sqlglot; nor does a ticket directory's, whose review parses
+its statements in a child process (``offline_sql.review_child``): the parent imports the
+review's modules for the rules about the steps' flags, which need no parser
+(``offline_sql.review.lazy``). Where mig does not fork, the parent parses, and imports it.
 
 sqlglot and the review's modules cost a first run about 60 ms and 9 MB. Only the review
 and raw SQL that might need to leave the transaction parse SQL, so the dialects load their
@@ -14,6 +17,7 @@ SQL reader (``offline_sql.rawsql``, and sqlglot with it: a tenth of a first run 
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
@@ -28,8 +32,8 @@ IMPORTED = (
 """The sqlglot and review modules the run imported, comma-separated."""
 
 
-def _imported(project: Path, *args: str) -> set[str]:
-    return set(filter(None, probe(project, IMPORTED, *args)[1].split(",")))
+def _imported(project: Path, *args: str, before: str = "") -> set[str]:
+    return set(filter(None, probe(project, IMPORTED, *args, before=before)[1].split(",")))
 
 
 @pytest.mark.parametrize("name", NAMES)
@@ -39,10 +43,25 @@ def test_a_first_run_to_stdout_imports_no_sqlglot(tmp_path: Path, name: str) -> 
     assert _imported(project, *args) == set()
 
 
-def test_a_ticket_directory_still_reviews_with_sqlglot(tmp_path: Path) -> None:
+NO_FORK = "import offline_sql.review_child as child; child.can_fork = lambda: False"
+FORK = "import offline_sql.review_child as child; child.can_fork = lambda: True"
+
+
+@pytest.mark.parametrize("name", ["postgresql", "mysql", "sqlite"])
+def test_a_ticket_directory_is_parsed_in_the_child(tmp_path: Path, name: str) -> None:
+    project = copy_of_example(tmp_path)
+    args = ("--dialect", name, "upgrade", "head", "--sql", "-o", "ticket")
+    imported = _imported(project, *args, before=FORK)
+    assert {"offline_sql.review", "offline_sql.review.rules"} <= imported
+    assert "sqlglot" not in imported
+    review = (project / "ticket" / "REVIEW.md").read_text()
+    assert re.search(r"Statements: [1-9]\d* create", review), review  # parsed and classified
+
+
+def test_without_the_child_the_parent_parses(tmp_path: Path) -> None:
     project = copy_of_example(tmp_path)
     args = ("--dialect", "postgresql", "upgrade", "head", "--sql", "-o", "ticket")
-    imported = _imported(project, *args)
+    imported = _imported(project, *args, before=NO_FORK)
     assert {"sqlglot", "offline_sql.review", "offline_sql.dialects.postgresql.review"} <= imported
     assert any((project / "ticket").iterdir())
 

@@ -18,7 +18,8 @@ EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "shop"
 _PROBE = """
 import sys
 from offline_sql.cli import main
-report, args = sys.argv[1], sys.argv[2:]
+before, report, args = sys.argv[1], sys.argv[2], sys.argv[3:]
+exec(before)
 try:
     main(args)
 except SystemExit as stop:
@@ -35,10 +36,11 @@ def copy_of_example(tmp_path: Path) -> Path:
     return copy
 
 
-def probe(project: Path, report: str, *args: str) -> tuple[str, str]:
-    """(the run's stdout, the value of ``report`` after ``mig args`` in ``project``)."""
+def probe(project: Path, report: str, *args: str, before: str = "") -> tuple[str, str]:
+    """(the run's stdout, the value of ``report`` after ``mig args`` in ``project``);
+    ``before``: Python code run first, in the same interpreter."""
     run = subprocess.run(
-        [sys.executable, "-c", _PROBE, report, *args],
+        [sys.executable, "-c", _PROBE, before, report, *args],
         cwd=project,
         capture_output=True,
         text=True,

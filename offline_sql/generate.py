@@ -15,7 +15,7 @@ from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Protocol
 
-from offline_sql.errors import OfflineReadError, RenderError, UsageError
+from offline_sql.errors import OfflineReadError, RenderError, ScriptError, UsageError
 from offline_sql.frame import describe_heads
 from offline_sql.meter import metered
 from offline_sql.output_options import OutputOptions as OutputOptions  # re-exported
@@ -583,8 +583,10 @@ def _context_of(project: Project) -> DialectContext:
 
 
 def has_downgrade(project: Project, rendered: RenderedStep) -> bool:
-    """False when the revision's upgrade changes something and its downgrade() is missing
-    or records nothing: there is no way back, and we must not pretend there is."""
+    """False when the revision's upgrade changes something and its downgrade() is missing,
+    records nothing or raises ``NotImplementedError`` (how many scripts say so, Alembic
+    running a downgrade only when asked): there is no way back, and we must not pretend
+    there is. Any other exception is the script's error, reported as such."""
     from offline_sql.alembic_compat.settings import ScriptSettings, script_settings
     from offline_sql.script.loader import load_script
 
@@ -605,6 +607,10 @@ def has_downgrade(project: Project, rendered: RenderedStep) -> bool:
         # It asks the database (reflection needs the state before the step, not kept
         # here): it does something; the rollback file renders it with that state.
         return True
+    except ScriptError as error:
+        if isinstance(error.__cause__, NotImplementedError):
+            return False
+        raise
 
 
 def empty_downgrade(project: Project, rendered: RenderedStep) -> bool:

@@ -211,6 +211,24 @@ def test_script_without_downgrade_function(tmp_path: Path) -> None:
     assert "`missing-downgrade`" in (out / "REVIEW.md").read_text(encoding="utf-8")
 
 
+@pytest.mark.parametrize(
+    "body", ["raise NotImplementedError()", 'raise NotImplementedError("no way back")']
+)
+def test_a_downgrade_that_raises_not_implemented_has_no_way_back(
+    tmp_path: Path, body: str
+) -> None:
+    """The idiom of many projects for a revision that cannot be undone: the ticket is
+    written as for a missing downgrade(), instead of failing on a downgrade nobody asked
+    to run. Any other exception is still the script's error (test above)."""
+    history = (*NO_DOWNGRADE[:2], dataclasses.replace(NO_DOWNGRADE[2], downgrade=body))
+    out = tmp_path / "out"
+    result = upgrade_to_dir(make_project(tmp_path / "project", history), out)
+    assert result.exit_code == 0, result.stderr
+    assert [e["has_downgrade"] for e in manifest(out)["entries"]] == [True, False, False]
+    assert not (out / "rollback").exists()
+    assert review_rows(out)["c3"] == "NOT available (no downgrade())"
+
+
 # ---- --strict --------------------------------------------------------------------------------
 
 

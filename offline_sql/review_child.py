@@ -65,10 +65,11 @@ class CoreReviews:
     reviews; :meth:`close` ends the child when they are no longer wanted (generation
     failed)."""
 
-    def __init__(self, helper: Helper, steps: int, timeline: Timeline | None) -> None:
+    def __init__(self, helper: Helper, pipe: int, timeline: Timeline | None) -> None:
+        """``pipe``: the writing end of the pipe the child reads the steps from."""
         self.helper = helper
         self.pid = helper.pid
-        self._outbox: Outbox | None = Outbox(steps)
+        self._outbox: Outbox | None = Outbox(pipe)
         self._timeline = timeline
         self._batch: list[_Sent] = []
         self.sent = 0
@@ -211,7 +212,7 @@ def _core_reviews_quietly(
     import warnings
 
     from offline_sql.review import core_review
-    from offline_sql.ticket import _reviewed_step
+    from offline_sql.ticket import reviewed_step
 
     said: list[object] = []
 
@@ -232,7 +233,7 @@ def _core_reviews_quietly(
             warnings.simplefilter("always")
             for index, rendered in steps:
                 try:
-                    step = _reviewed_step(project, context.spelling, rendered)
+                    step = reviewed_step(project, context.spelling, rendered)
                     review = core_review(step, sqlglot_name, allow, rules)
                 except Exception:
                     break

@@ -126,7 +126,7 @@ def _reviewed(
 ) -> ReviewedStep:
     """One rendered step as the review takes it; ``parsed=False`` leaves out what only the
     statement rules read (placements, refusals), for a step whose review is cached."""
-    return _reviewed_step(
+    return reviewed_step(
         generated.project,
         generated.spelling,
         r,
@@ -137,7 +137,7 @@ def _reviewed(
     )
 
 
-def _reviewed_step(
+def reviewed_step(
     project: Project,
     spelling: Spelling,
     r: RenderedStep,

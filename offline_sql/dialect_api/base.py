@@ -746,9 +746,76 @@ class Dialect:
         return self, tuple(out)
 
     def render_drop_table(self, op: ops.DropTable, state: SchemaState) -> list[Statement]:
-        table = r.table_with_columns(op.schema, op.table_name, ())
-        sql = self.ddl(sa.schema.DropTable(table, if_exists=op.if_exists))
+        sql = self.plain_drop_sql("table", op.table_name, None, op.schema, op.if_exists, op.kw)
+        if sql is None:
+            table = r.table_with_columns(op.schema, op.table_name, ())
+            sql = self.ddl(sa.schema.DropTable(table, if_exists=op.if_exists))
         return [self.statement(sql, op)]
+
+    def plain_drop_sql(
+        self,
+        kind: Literal["table", "index"],
+        table: str,
+        index: str | None,
+        schema: str | None,
+        if_exists: bool | None,
+        kw: Any,
+    ) -> str | None:
+        """``DROP TABLE`` or ``DROP INDEX`` of plain names (the default schema, no dialect
+        options, no name longer than the database takes) from a template compiled once
+        per shape, as :meth:`plain_index_sql` does for ``CREATE INDEX``; None for any
+        other. A stub table (and index) built for each drop cost most of rendering it: a
+        downgrade drops what its upgrade created, and a ticket's rollback renders every
+        downgrade."""
+        names = [index, table] if kind == "index" else [table]
+        if kw or schema is not None or any(type(n) is not str or not n for n in names):
+            return None
+        sa_dialect = self.sa_dialect()
+        longest = min(
+            sa_dialect.max_identifier_length,
+            getattr(sa_dialect, "max_index_name_length", None) or sa_dialect.max_identifier_length,
+        )
+        if any(len(n) > longest for n in names if n is not None):
+            return None
+        key = ("drop", kind, bool(if_exists))
+        templates: dict[Any, tuple[_Template, tuple[int, ...]] | None] = vars(self).setdefault(
+            "_drop_templates", {}
+        )
+        if key not in templates:
+            templates[key] = self._drop_template(kind, bool(if_exists))
+        found = templates[key]
+        if found is None:
+            return None
+        template, slots = found
+        quote = sa_dialect.identifier_preparer.quote
+        filled = [quote(index or "") if kind == "index" else "", self.table_name(None, table)]
+        return template.fill([filled[slot] for slot in slots])
+
+    def _drop_template(
+        self, kind: Literal["table", "index"], if_exists: bool
+    ) -> tuple[_Template, tuple[int, ...]] | None:
+        """The template of a drop and which names fill it (0: the index, 1: the table), in
+        the order the compiled SQL names them; None when it cannot be cut around them."""
+        placeholders = ("migindexplaceholder", "migtableplaceholder")
+        table = r.table_with_columns(None, placeholders[1], ())
+        try:
+            if kind == "table":
+                sql = self.ddl(sa.schema.DropTable(table, if_exists=if_exists))
+            else:
+                index = sa.Index(placeholders[0], _table=table)
+                sql = self.ddl(sa.schema.DropIndex(index, if_exists=if_exists))
+        except Exception:  # what this database refuses is refused with the real names
+            return None
+        present = sorted(
+            (sql.find(p), slot) for slot, p in enumerate(placeholders) if sql.count(p) == 1
+        )
+        if kind == "index" and not any(slot == 0 for _, slot in present):
+            return None
+        if sql.count(placeholders[1]) > 1 or sql.count(placeholders[0]) > 1:
+            return None
+        used = tuple(placeholders[slot] for _, slot in present)
+        template = _Template.split(sql, used, list(used), sa.types.NULLTYPE)
+        return None if template is None else (template, tuple(slot for _, slot in present))
 
     def render_rename_table(self, op: ops.RenameTable, state: SchemaState) -> list[Statement]:
         sql = f"{self.alter_table(op)} RENAME TO {self.quote(op.new_table_name)}"
@@ -1011,6 +1078,12 @@ class Dialect:
         return sa.Index(op.index_name, _table=table, **dict(op.kw))
 
     def render_drop_index(self, op: ops.DropIndex, state: SchemaState) -> list[Statement]:
+        if op.table_name:
+            sql = self.plain_drop_sql(
+                "index", op.table_name, op.index_name, op.schema, op.if_exists, op.kw
+            )
+            if sql is not None:
+                return [self.statement(sql, op, table=op.table_name)]
         index = self.index_stub(op, state)
         sql = self.ddl(sa.schema.DropIndex(index, if_exists=op.if_exists))
         return [

@@ -8,14 +8,13 @@ from typing import Any
 
 import pytest
 import sqlalchemy as sa
+from dialect_support import IDENTIFIERS
 
 from offline_sql import operations as o
 from offline_sql.dialect_api.base import Dialect
 from offline_sql.dialect_api.registry import NAMES, get_dialect
 from offline_sql.errors import RenderError
 from offline_sql.state import SchemaState
-
-IDENTIFIERS = ("name", "Name", "select", "my col", "Ünï", "order", "x1", "a$b", "with'q", 'd"q')
 
 
 def state_with(table: str, columns: tuple[str, ...]) -> SchemaState:

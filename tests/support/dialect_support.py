@@ -32,6 +32,10 @@ from offline_sql.table_state import (
 
 ORIGIN = Origin("versions/ae10_add.py", 12, "ae10")
 
+IDENTIFIERS = ("name", "Name", "select", "my col", "Ünï", "order", "x1", "a$b", "with'q", 'd"q')
+"""Names every dialect quotes differently (case, reserved words, spaces, non-ASCII, quotes):
+what a template of compiled SQL must fill in exactly as compiling would."""
+
 
 def col(name: str, type_: Any, nullable: bool = True, **kw: Any) -> ColumnState:
     return ColumnState(name, type_, nullable=nullable, **kw)

@@ -806,13 +806,12 @@ class Dialect:
                 sql = self.ddl(sa.schema.DropIndex(index, if_exists=if_exists))
         except Exception:  # what this database refuses is refused with the real names
             return None
-        present = sorted(
-            (sql.find(p), slot) for slot, p in enumerate(placeholders) if sql.count(p) == 1
-        )
-        if kind == "index" and not any(slot == 0 for _, slot in present):
+        # The dropped object's own name must be there once; the table may be (DROP INDEX
+        # ... ON table) or not; a name the compiled SQL changed or repeats: no template.
+        dropped = placeholders[0] if kind == "index" else placeholders[1]
+        if sql.count(dropped) != 1 or any(sql.count(p) > 1 for p in placeholders):
             return None
-        if sql.count(placeholders[1]) > 1 or sql.count(placeholders[0]) > 1:
-            return None
+        present = sorted((sql.find(p), slot) for slot, p in enumerate(placeholders) if p in sql)
         used = tuple(placeholders[slot] for _, slot in present)
         template = _Template.split(sql, used, list(used), sa.types.NULLTYPE)
         return None if template is None else (template, tuple(slot for _, slot in present))

@@ -62,3 +62,16 @@ def test_other_drops_are_compiled() -> None:
     assert dialect.plain_drop_sql("index", "t", "ix", None, False, {"postgresql_x": 1}) is None
     assert dialect.plain_drop_sql("index", "t", "", None, False, {}) is None
     assert dialect.plain_drop_sql("table", "t", None, None, False, {}) == "DROP TABLE t"
+
+
+@pytest.mark.parametrize("kind", ["table", "index"])
+def test_no_template_when_the_compiled_drop_lacks_the_name(
+    kind: Literal["table", "index"], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A dialect that spells the name otherwise (case-folded, say) gets no template: it
+    would otherwise drop the placeholder's spelling for every table."""
+    dialect = get_dialect("postgresql")
+    monkeypatch.setattr(dialect, "ddl", lambda construct: "DROP SOMETHING ELSE")
+    monkeypatch.setattr(dialect, "_drop_templates", {}, raising=False)  # none compiled yet
+    index = "ix" if kind == "index" else None
+    assert dialect.plain_drop_sql(kind, "t", index, None, False, {}) is None

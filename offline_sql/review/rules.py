@@ -312,7 +312,10 @@ def _non_transactional(step: StepContext) -> Iterator[Hit]:
 
 def _missing_downgrade(step: StepContext) -> Iterator[Hit]:
     if step.direction == "upgrade" and not step.has_downgrade:
-        yield Hit(f"revision {step.revision} has no downgrade(): no rollback script")
+        yield Hit(
+            f"revision {step.revision} has no way back: its downgrade() is missing, records "
+            "nothing or raises NotImplementedError; no rollback script"
+        )
 
 
 def _empty_downgrade(step: StepContext) -> Iterator[Hit]:

@@ -227,6 +227,8 @@ def test_a_downgrade_that_raises_not_implemented_has_no_way_back(
     assert [e["has_downgrade"] for e in manifest(out)["entries"]] == [True, False, False]
     assert not (out / "rollback").exists()
     assert review_rows(out)["c3"] == "NOT available (no downgrade())"
+    review = (out / "REVIEW.md").read_text(encoding="utf-8")
+    assert "revision c3 has no way back: its downgrade() is missing, records nothing" in review
 
 
 # ---- --strict --------------------------------------------------------------------------------

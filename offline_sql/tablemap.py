@@ -13,6 +13,11 @@ Both serve the step cache (:mod:`offline_sql.stepcache`):
 
 Membership tests and iterating keys neither unpickle nor count as a read; ``values()`` and
 ``items()`` go through ``__getitem__`` and so do both, for every table.
+
+The mapping also keeps a digest of its content (:meth:`TableMap.content`): the step cache keys
+the state after a step it ran by what the state holds, not by the steps that led there, so a
+walk that reaches a state it has met before goes on from the cached steps (see
+:mod:`offline_sql.stepcache`).
 """
 
 from __future__ import annotations
@@ -105,6 +110,17 @@ def _digest(blob: bytes) -> bytes:
     return hashlib.blake2b(blob, digest_size=16).digest()
 
 
+_CONTENT_MODULUS = 1 << 128
+
+
+def _entry(key: TableKey, stamp: int, digest: bytes) -> int:
+    """One table's share of :meth:`TableMap.content`: its key, its place and its bytes."""
+    mixed = hashlib.blake2b(repr(key).encode("utf-8", "surrogatepass"), digest_size=16)
+    mixed.update(stamp.to_bytes(8, "big"))
+    mixed.update(digest)
+    return int.from_bytes(mixed.digest(), "big")
+
+
 def freeze(table: TableState) -> bytes:
     """The table's pickle, refused (:class:`pickle.PicklingError`) when a new process could
     not unpickle it.
@@ -152,6 +168,20 @@ class TableMap(MutableMapping["TableKey", "TableState"]):
         self._source: dict[TableKey, bytes] = {}
         """Digest of the bytes each thawed table came from (or was last stored as), so a
         table a step only read need not be stored again."""
+        self._stamps: dict[TableKey, int] = {}
+        """When each key appeared (a counter): two maps whose keys have the same stamps hold
+        them in the same order, which :meth:`content` must tell apart."""
+        self._next_stamp = 0
+        self._shares: dict[TableKey, int] = {}
+        """Each table's share of :meth:`content`, as last computed."""
+        self._total = 0
+        """The sum of :attr:`_shares` (modulo 2**128)."""
+        self._stale: set[TableKey] = set()
+        """Keys whose share must be computed again: added, deleted, stored anew, or read (a
+        table read may have been changed in place since)."""
+        for key in self._data:
+            self._stamp(key)
+            self._stale.add(key)
 
     # ---- the mapping --------------------------------------------------------------------
 
@@ -165,6 +195,7 @@ class TableMap(MutableMapping["TableKey", "TableState"]):
             self._data[key] = thawed
             self._source[key] = _digest(value.data)
             value = thawed
+        self._stale.add(key)
         if self._tracking is not None:
             self._tracking.touched.add(key)
         if self._watch is not None:
@@ -179,11 +210,16 @@ class TableMap(MutableMapping["TableKey", "TableState"]):
         if self._watch is not None:
             self._watch.add(key)
         self._source.pop(key, None)
+        if key not in self._data:
+            self._stamp(key)
+        self._stale.add(key)
         self._data[key] = value
 
     def __delitem__(self, key: TableKey) -> None:
         del self._data[key]
         self._source.pop(key, None)
+        self._stamps.pop(key, None)
+        self._stale.add(key)
         if self._tracking is not None:
             self._tracking.touched.add(key)
             self._tracking.events.append(("del", key))
@@ -208,7 +244,44 @@ class TableMap(MutableMapping["TableKey", "TableState"]):
             key: value if isinstance(value, Frozen) else copy.deepcopy(value, memo)
             for key, value in self._data.items()
         }
+        clone._stamps = dict(self._stamps)
+        clone._next_stamp = self._next_stamp
+        clone._stale = set(self._data)
         return clone
+
+    # ---- the content ----------------------------------------------------------------------
+
+    def _stamp(self, key: TableKey) -> None:
+        self._stamps[key] = self._next_stamp
+        self._next_stamp += 1
+
+    def content(self) -> int | None:
+        """A digest of every table, in order: equal for two maps holding tables that pickle to
+        the same bytes under the same keys in the same order (maps that differ in any of
+        these differ here but for a 2**-128 chance). None when a table does not pickle.
+
+        Kept up to date by key, so asking after each step costs what the step used, not
+        what the map holds; a table read since the last time is pickled again, unless it
+        is still (or again) in its pickled form."""
+        for key in list(self._stale):
+            share = self._shares.pop(key, None)
+            if share is not None:
+                self._total -= share
+            value = self._data.get(key)
+            if value is not None:
+                if isinstance(value, Frozen):
+                    digest = self._source.get(key) or _digest(value.data)
+                else:
+                    try:
+                        digest = _digest(freeze(value))
+                    except Exception:  # anything pickle cannot name, raised as it likes
+                        return None
+                share = _entry(key, self._stamps[key], digest)
+                self._shares[key] = share
+                self._total += share
+            self._stale.discard(key)
+        self._total %= _CONTENT_MODULUS
+        return self._total
 
     # ---- tracking -----------------------------------------------------------------------
 
@@ -256,6 +329,7 @@ class TableMap(MutableMapping["TableKey", "TableState"]):
             if key in self._data:
                 self._data[key] = Frozen(blob)
                 self._source[key] = _digest(blob)
+                self._stale.add(key)
 
     def thaw_all(self) -> None:
         """Unpickle every table still pickled (untracked)."""
@@ -279,14 +353,22 @@ class TableMap(MutableMapping["TableKey", "TableState"]):
         for event, key in events:
             if event == "del":
                 self._data.pop(key, None)
+                self._stamps.pop(key, None)
             elif key not in self._data:
                 self._data[key] = placeholder
+                self._stamp(key)
             self._source.pop(key, None)
+            self._stale.add(key)
         for key, blob in tables.items():
             self._source.pop(key, None)
+            self._stale.add(key)
             if blob is None:
                 self._data.pop(key, None)
-            else:
+                self._stamps.pop(key, None)
+            elif key in self._data:
+                self._data[key] = Frozen(blob)
+            else:  # a table a stored step changed without an event: as __setitem__ would
+                self._stamp(key)
                 self._data[key] = Frozen(blob)
         if any(self._data.get(key) is placeholder for _, key in events):
             raise ValueError("a stored step added a table it did not store")

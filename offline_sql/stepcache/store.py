@@ -27,11 +27,12 @@ from offline_sql.errors import CacheWarning
 from offline_sql.script.index import make_cache_dir
 
 FILE_NAME = "steps.sqlite3"
-SCHEMA_VERSION = 7
+SCHEMA_VERSION = 8
 """Bumped when the tables or the meaning of a row change; another version is rebuilt."""
 
 TABLES = ("state", "render", "walk", "review", "result")
-"""``state``: a step's effect on the schema state; ``render``: a step's rendered SQL;
+"""``state``: a step's effect on the schema state, and (``after``) the state key it leads to
+(see :mod:`offline_sql.stepcache`); ``render``: a step's rendered SQL;
 ``walk``: a whole sequence of steps at once (see :meth:`.Chain.try_walk`); ``review``: what
 the review of ``-o DIR`` / ``--strict`` found in a rendered step, and whether its script's
 other direction records anything (see :meth:`.StepCache.review_rows`); ``result``: the last
@@ -45,8 +46,8 @@ Deps = tuple[tuple[str, str], ...]
 
 Row = tuple[Deps, bytes]
 
-Pending = dict[str, list[tuple[str, str, str, bytes]]]
-"""Rows queued for :meth:`CacheStore.flush`, per table: (key, deps, notes, data)."""
+Pending = dict[str, list[tuple[str, str, str, str, bytes]]]
+"""Rows queued for :meth:`CacheStore.flush`, per table: (key, deps, notes, after, data)."""
 
 PAGE_CACHE_KIB = 256
 """SQLite's page cache per connection (its default is 2 MiB): the cache is written once, at
@@ -124,16 +125,16 @@ class CacheStore:
             return None
         return self._decode(rows[key])
 
-    def get_head(self, table: str, key: str) -> tuple[Deps, str] | None:
-        """Only the row's dependencies and notes (its data may never be needed)."""
-        rows = self._select(table, "deps, notes", [key])
+    def get_head(self, table: str, key: str) -> tuple[Deps, str, str] | None:
+        """Only the row's dependencies, notes and ``after`` (its data may never be needed)."""
+        rows = self._select(table, "deps, notes, after", [key])
         if rows is None or key not in rows:
             return None
-        deps, notes = _decode_deps(rows[key][0]), rows[key][1]
-        if deps is None or not isinstance(notes, str):
+        deps, notes, after = _decode_deps(rows[key][0]), rows[key][1], rows[key][2]
+        if deps is None or not isinstance(notes, str) or not isinstance(after, str):
             self._warn_row()
             return None
-        return deps, notes
+        return deps, notes, after
 
     def has_all(self, table: str, keys: Sequence[str]) -> bool:
         """Whether every key has a row (without reading the rows)."""
@@ -210,14 +211,16 @@ class CacheStore:
 
     # ---- writing ------------------------------------------------------------------------
 
-    def put(self, table: str, key: str, deps: Deps, data: bytes, notes: str = "[]") -> None:
-        """Queue a row (``notes``: JSON text the caller reads back with :meth:`get_head`);
-        :meth:`flush` writes the queue in one transaction."""
+    def put(
+        self, table: str, key: str, deps: Deps, data: bytes, notes: str = "[]", after: str = ""
+    ) -> None:
+        """Queue a row (``notes``: JSON text, ``after``: a key, both read back with
+        :meth:`get_head`); :meth:`flush` writes the queue in one transaction."""
         if not self._broken:
             # Most steps read no file but their own script: skip the encoder for them.
             deps_text = json.dumps(deps, separators=(",", ":")) if deps else "[]"
             packed = _compress(data)
-            row = (key, deps_text, notes, _checksum(packed) + packed)
+            row = (key, deps_text, notes, after, _checksum(packed) + packed)
             self._pending[table].append(row)
             self._pending_bytes += sum(map(len, row))
             if self._pending_bytes >= SPILL_AT:
@@ -259,8 +262,8 @@ class CacheStore:
                         for batch in self._queued():
                             for table, rows in batch.items():
                                 connection.executemany(
-                                    f"INSERT OR REPLACE INTO {table} (key, deps, notes, data) "
-                                    "VALUES (?, ?, ?, ?)",
+                                    f"INSERT OR REPLACE INTO {table} "
+                                    "(key, deps, notes, after, data) VALUES (?, ?, ?, ?, ?)",
                                     rows,
                                 )
                 except sqlite3.Error as exc:
@@ -344,7 +347,7 @@ def _create_tables(connection: sqlite3.Connection) -> None:
             connection.execute(f"DROP TABLE IF EXISTS {table}")
             connection.execute(
                 f"CREATE TABLE {table} (key TEXT PRIMARY KEY, deps TEXT NOT NULL, "
-                "notes TEXT NOT NULL, data BLOB NOT NULL)"
+                "notes TEXT NOT NULL, after TEXT NOT NULL, data BLOB NOT NULL)"
             )
         connection.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
 

@@ -3,11 +3,18 @@ history is neither imported nor rendered again.
 
 A command walks a *chain* of steps (the ancestors of its start, then its own steps). Each
 step's key digests the state key before it, the revision, the direction and the script's
-bytes; the state key after it adds the hashes of the files the script read
-(:mod:`.deps`). The first state key digests mig's code, the library versions, the whole
-configuration and the baseline (:mod:`.keys`). So an entry is reused only for the same
-script, reading the same files, after the same steps, with the same tools and settings; an
-edit anywhere misses from that step on, and only from there.
+bytes. The first state key digests mig's code, the library versions, the whole
+configuration and the baseline (:mod:`.keys`). After a step that ran, the state key is a
+digest of what the state holds (every table's pickle, in order, enums, sequences and the
+raw SQL it could not follow: all a stored step restores), under that first key; after a
+step read from the cache, it is the key the run that stored the step found, kept in the
+step's row. So an entry is reused only for the same script, reading the same files (its
+row lists their hashes, :mod:`.deps`), on the same state, with the same tools and settings.
+An edit misses from that step on until the state is again one a cached step began from:
+rewriting a ticket after its last script changed runs that script's two steps, and its
+rollback goes on from the cache as soon as that script's downgrade has undone it. A state
+whose tables do not pickle has no such digest: the key after it is chained from the step's
+key and the hashes of the files it read, so it is met again only after the same steps.
 
 Entries (:mod:`.store`):
 

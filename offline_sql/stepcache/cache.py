@@ -178,6 +178,8 @@ class _Hit:
     deps: Deps
     notes: tuple[StoredWarning, ...]
     """What the script warned while it ran (shown again when the step is replayed)."""
+    after: str
+    """The state key after the step, as the run that stored it found it."""
 
 
 class StepRun:
@@ -229,6 +231,9 @@ class Chain:
         self._state: SchemaState | None = None
         self._log: list[tuple[str, Deps, tuple[StoredWarning, ...]]] = []
         """``(step key, deps, notes)`` of every step passed since :meth:`begin_walk`."""
+        self._unparsed: tuple[list[Any] | None, int, str] = (None, 0, "")
+        """The list of unparsed statements :meth:`_content_key` last digested, how many of
+        them, and their digest so far (a state's list only grows)."""
 
     # ---- the state ----------------------------------------------------------------------
 
@@ -273,20 +278,49 @@ class Chain:
         if key is None:
             return None
         head = self.cache.store.get_head("state", key)
-        if head is None or not self.cache.deps_hold(head[0]):
+        if head is None or not head[2] or not self.cache.deps_hold(head[0]):
             return None
         notes = _decode_notes(head[1])
         if notes is None:
             return None
-        return _Hit(key, (key, header, direction), head[0], notes)
+        return _Hit(key, (key, header, direction), head[0], notes, head[2])
 
     def _take(self, hit: _Hit) -> None:
         self._pending.append(hit.step)
-        self._passed(hit.key, hit.deps, hit.notes)
+        self._passed(hit.key, hit.deps, hit.notes, hit.after)
 
-    def _passed(self, key: str, deps: Deps, notes: tuple[StoredWarning, ...]) -> None:
+    def _passed(self, key: str, deps: Deps, notes: tuple[StoredWarning, ...], after: str) -> None:
         self._log.append((key, deps, notes))
-        self.key = keys.state_after(key, deps)
+        self.key = after
+
+    def _content_key(self, state: SchemaState) -> str | None:
+        """The state key of what ``state`` holds (every table, in order, and the
+        database-level objects), whatever steps led to it; None when a table does not
+        pickle.
+
+        A step that ran is followed by this key, not by one chained from the steps before:
+        a walk that reaches a state met before (a ticket's rollback, after its last script
+        was edited, undoing that revision to where the last run's rollback was) goes on
+        with the entries cached from there."""
+        tables = state.tables.content()
+        if tables is None:
+            return None
+        seen, done, digest = self._unparsed
+        unparsed = state.unparsed
+        if unparsed is not seen or len(unparsed) < done:
+            done, digest = 0, ""
+        for entry in unparsed[done:]:  # one at a time: the same list, the same digest
+            digest = keys.digest("unparsed", digest, repr(entry))
+        self._unparsed = (unparsed, len(unparsed), digest)
+        return keys.digest(
+            "content",
+            self.cache.namespace,
+            f"{tables:x}",
+            repr(list(state.enums.items())),
+            repr(sorted(map(repr, state.sequences))),
+            digest,
+            state.sqlglot_dialect,
+        )
 
     def skip(self, header: RevisionHeader, direction: str) -> bool:
         """Advance over the step from the cache; False when it must run."""
@@ -466,8 +500,9 @@ class Chain:
         step_deps = tuple(sorted((path, self.cache.hash_file(path)) for path in found))
         self.cache.used.update(step_deps)
         notes_text = json.dumps(kept_notes) if kept_notes else "[]"  # most steps warn nothing
-        self.cache.store.put("state", run.key, step_deps, delta, notes_text)
-        self._passed(run.key, step_deps, kept_notes)
+        after = self._content_key(state) or keys.state_after(run.key, step_deps)
+        self.cache.store.put("state", run.key, step_deps, delta, notes_text, after)
+        self._passed(run.key, step_deps, kept_notes, after)
 
     def store_rendered(self, run: StepRun, plan: str, rendered: Rendered) -> str | None:
         """Keep a rendering made inside :meth:`run` (after the run's block ended); its key,

@@ -950,7 +950,7 @@ def _show_progress() -> Iterator[None]:
     if logger.handlers:  # the application configured it: leave it alone
         yield
         return
-    handler = logging.StreamHandler()
+    handler = CurrentStderr()
     handler.setFormatter(logging.Formatter("mig: %(message)s"))
     level = logger.level
     logger.addHandler(handler)

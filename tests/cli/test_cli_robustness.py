@@ -451,3 +451,23 @@ def test_a_killed_runs_leftover_is_removed_by_the_next_run(tmp_path: Path) -> No
     done = run_mig(*args, cwd=tmp_path)
     assert done.returncode == 0, done.stderr
     assert sorted(p.name for p in tmp_path.iterdir()) == ["out", "p"]
+
+
+def test_progress_lines_go_to_the_stderr_of_the_moment(monkeypatch: pytest.MonkeyPatch) -> None:
+    """An embedding program may replace ``sys.stderr`` while ``main`` runs (a test runner
+    does, per test): a progress line goes to the stream in place when it is logged, not to
+    the one the handler found when ``main`` began, which may be closed by then."""
+    import logging
+
+    from offline_sql.cli import _show_progress
+
+    logger = logging.getLogger("offline_sql")
+    monkeypatch.setattr(logger, "handlers", [])
+    first, then = io.StringIO(), io.StringIO()
+    monkeypatch.setattr(sys, "stderr", first)
+    with _show_progress():
+        monkeypatch.setattr(sys, "stderr", then)
+        logger.info("took the migration lock")
+    assert then.getvalue() == "mig: took the migration lock\n"
+    assert first.getvalue() == ""
+    assert logger.handlers == []

@@ -18,9 +18,12 @@ from typing import Any
 
 import pytest
 import sqlalchemy as sa
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from stepcache_helpers import mig, ok, scratch_folder
 from test_stepcache_invalidation import chain_rev, linear, rev_id, versions
 
+from offline_sql import tablemap
 from offline_sql.stepcache import cache as cache_module
 from offline_sql.table_state import ColumnState, TableState
 from offline_sql.tablemap import TableMap, freeze
@@ -191,3 +194,68 @@ def test_an_edit_that_changes_the_state_runs_every_step_after_it(
     uncached = mig(project, *sql, no_cache=True)
     assert ok(cached) == ok(uncached)
     assert cached.stderr == uncached.stderr
+
+
+# ---- the digest kept up to date, whatever the map went through ------------------------------
+
+KEYS = [(None, "a"), (None, "b"), ("s", "a")]
+
+operations = st.lists(
+    st.one_of(
+        st.tuples(st.just("set"), st.sampled_from(KEYS), st.integers(1, 3)),
+        st.tuples(st.just("del"), st.sampled_from(KEYS), st.just(0)),
+        st.tuples(st.just("change"), st.sampled_from(KEYS), st.integers(1, 3)),
+        st.tuples(st.just("refreeze"), st.sampled_from(KEYS), st.just(0)),
+        st.tuples(st.just("copy"), st.sampled_from(KEYS), st.just(0)),
+    ),
+    max_size=12,
+)
+
+
+def replay(steps: list[tuple[str, Any, int]], *, ask_each_time: bool) -> TableMap:
+    tables = TableMap()
+    for what, key, length in steps:
+        if what == "set":
+            tables[key] = table(key[1], length)
+        elif what == "del" and key in tables:
+            del tables[key]
+        elif what == "change" and key in tables:
+            tables[key].columns["c"].type = sa.String(length)  # in place, after a read
+        elif what == "refreeze" and key in tables:
+            tables.refreeze({key: freeze(tables[key])})
+        elif what == "copy":
+            tables = copy.deepcopy(tables)
+        if ask_each_time:
+            tables.content()
+    return tables
+
+
+def from_scratch(tables: TableMap) -> int:
+    """What :meth:`TableMap.content` stands for, computed anew from every table."""
+    total = 0
+    for key in tables:
+        total += tablemap._entry(key, tables._stamps[key], tablemap._digest(freeze(tables[key])))
+    return total % tablemap._CONTENT_MODULUS
+
+
+def held(tables: TableMap) -> list[tuple[Any, bytes]]:
+    return [(key, freeze(tables[key])) for key in tables]
+
+
+@settings(max_examples=150, deadline=None)
+@given(operations, operations)
+def test_the_digest_kept_up_to_date_is_the_digest_of_what_the_map_holds(
+    steps: list[tuple[str, Any, int]], other: list[tuple[str, Any, int]]
+) -> None:
+    """Asked after every change or only at the end, the digest is the same, and the one
+    computed anew; two maps holding different tables, or the same in another order, never
+    share it. (Two maps holding the same may still differ: a table dropped and created again
+    has a new place, which only costs a cache miss.)"""
+    eager = replay(steps, ask_each_time=True)
+    lazy = replay(steps, ask_each_time=False)
+    assert eager.content() == lazy.content() == from_scratch(lazy)
+    assert list(eager._stamps) == list(eager)  # the places follow the map's order
+    assert sorted(eager._stamps.values()) == list(eager._stamps.values())
+    another = replay(other, ask_each_time=False)
+    if held(another) != held(eager):
+        assert another.content() != eager.content()

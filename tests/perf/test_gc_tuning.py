@@ -25,26 +25,50 @@ def test_a_command_line_run_freezes_its_imports(tmp_path: Path) -> None:
     assert int(frozen) > 0
 
 
-def test_a_run_inside_another_process_leaves_its_collector_alone(tmp_path: Path) -> None:
+@pytest.fixture
+def freezes(monkeypatch: pytest.MonkeyPatch) -> list[None]:
+    """The ``gc.freeze()`` calls from now on. Counted, not read off ``gc.get_freeze_count()``:
+    an object frozen earlier in this session leaves the permanent generation when reference
+    counting frees it, at any time, so that count can fall during a run that freezes
+    nothing (it did once in CI, by 2 of 578,953)."""
+    calls: list[None] = []
+    real = gc.freeze
+
+    def counting() -> None:
+        calls.append(None)
+        real()
+
+    monkeypatch.setattr(gc, "freeze", counting)
+    return calls
+
+
+def test_a_run_inside_another_process_leaves_its_collector_alone(
+    tmp_path: Path, freezes: list[None]
+) -> None:
     frozen = gc.get_freeze_count()
     project = copy_of_example(tmp_path)
     result = CliRunner().invoke(
         cli, ["-c", str(project / "mig.toml"), "--dialect", "mysql", "upgrade", "head", "--sql"]
     )
     assert result.exit_code == 0, result.output
-    assert gc.get_freeze_count() == frozen
+    assert freezes == []
+    assert gc.get_freeze_count() <= frozen  # nothing moved in
 
 
-def test_main_called_in_process_enables_it_only_while_it_runs(tmp_path: Path) -> None:
+def test_main_called_in_process_enables_it_only_while_it_runs(
+    tmp_path: Path, freezes: list[None]
+) -> None:
     project = copy_of_example(tmp_path)
     config = ["-c", str(project / "mig.toml"), "--dialect", "sqlite", "upgrade", "head", "--sql"]
     try:
         main(config)
     except SystemExit as stop:
         assert not stop.code
+    assert len(freezes) == 1
     frozen = gc.get_freeze_count()
     assert CliRunner().invoke(cli, config).exit_code == 0
-    assert gc.get_freeze_count() == frozen
+    assert len(freezes) == 1
+    assert gc.get_freeze_count() <= frozen  # nothing moved in
 
 
 def test_no_collection_while_the_dialect_imports_and_as_before_after() -> None:

@@ -21,7 +21,7 @@ import sqlalchemy as sa
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from stepcache_helpers import mig, ok, scratch_folder
-from test_stepcache_invalidation import chain_rev, linear, rev_id, versions
+from test_stepcache_invalidation import chain_rev, linear, rev_id, tree, versions
 
 from offline_sql import tablemap
 from offline_sql.stepcache import cache as cache_module
@@ -121,14 +121,6 @@ def steps_run(monkeypatch: pytest.MonkeyPatch) -> Iterator[Counter[tuple[str, st
     yield counted
 
 
-def files(folder: Path) -> dict[str, bytes]:
-    return {
-        path.relative_to(folder).as_posix(): path.read_bytes()
-        for path in sorted(folder.rglob("*"))
-        if path.is_file()
-    }
-
-
 def edit_upgrade(project: Path, k: int, old: str, new: str) -> None:
     path = versions(project) / chain_rev(k).filename
     text = path.read_text(encoding="utf-8")
@@ -147,8 +139,8 @@ def test_a_ticket_written_again_after_its_last_script_changed_runs_only_that_scr
         ok(mig(project, *ticket))
     assert counted == {(rev_id(6), "up"): 1, (rev_id(6), "down"): 1}
     ok(mig(project, "--no-cache", "upgrade", "head", "--sql", "-o", "fresh"))
-    written = files(project / "out")
-    assert written == files(project / "fresh")
+    written = tree(project / "out")
+    assert written == tree(project / "fresh")
     assert any(b"VARCHAR(99)" in text for text in written.values())
 
 

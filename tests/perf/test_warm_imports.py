@@ -52,3 +52,24 @@ def test_a_directory_run_the_memo_answers_imports_no_socket(tmp_path: Path) -> N
     report = f"'imported:' + ','.join(sorted(m for m in sys.modules if m in {wanted!r}))"
     assert "sqlalchemy" in probe(project, report, *args)[1]  # the first run generates
     assert probe(project, report, *args)[1] == "imported:"
+
+
+def test_browsing_an_indexed_history_imports_no_hashes_nor_the_reader_process(
+    tmp_path: Path,
+) -> None:
+    """``heads`` and ``history`` on a history the index knows make every header from the
+    index: they import neither ``hashlib`` (loading OpenSSL's hashes, 2 ms of a 55 ms
+    ``mig heads``) nor the header reader's helper process (``script.ahead``, 1.5 ms); the
+    first run, which parses the scripts, does."""
+    project = copy_of_example(tmp_path)
+    for script in project.rglob("*.py"):
+        os.utime(script, ns=(OLD, OLD))
+    wanted = ("hashlib", "offline_sql.script.ahead")
+    report = f"'imported:' + ','.join(sorted(m for m in sys.modules if m in {wanted!r}))"
+    first, imported_first = probe(project, report, "heads")
+    assert "hashlib" in imported_first
+    for args in (("heads",), ("history",), ("history", "--verbose")):
+        out, imported = probe(project, report, *args)
+        assert imported == "imported:", args
+        assert out.strip(), args
+    assert probe(project, report, "heads")[0] == first

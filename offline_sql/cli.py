@@ -8,18 +8,20 @@ Python warnings become ``mig: warning: ...`` lines on stderr.
 
 from __future__ import annotations
 
-import contextlib
 import io
 import os
 import sys
 import warnings
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Sequence
+from contextlib import AbstractContextManager
+from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TextIO, cast
 
 import click
 from click.shell_completion import CompletionItem
 
+from offline_sql import logs
 from offline_sql._version import __version__
 from offline_sql.dialect_api.registry import NAMES, canonical_name
 from offline_sql.errors import MigError
@@ -220,19 +222,27 @@ class MigCommand(click.Command):
         self.params.extend(_global_params(hidden=True))
 
     def invoke(self, ctx: click.Context) -> Any:
-        import logging
-
-        logger = logging.getLogger("offline_sql")
-        level = logger.level
-        if ctx.meta.get("mig.quiet"):
+        quiet, verbose = bool(ctx.meta.get("mig.quiet")), bool(ctx.meta.get("mig.verbose"))
+        if quiet:
             warnings.simplefilter("ignore")  # inside MigGroup.invoke's catch_warnings
-            logger.setLevel(logging.WARNING)
-        elif ctx.meta.get("mig.verbose") and logger.handlers:
-            logger.setLevel(logging.DEBUG)
-        try:
+        if not quiet and not verbose:
             return super().invoke(ctx)
-        finally:
-            logger.setLevel(level)
+        with logs.configured(partial(_set_level, quiet=quiet)):
+            return super().invoke(ctx)
+
+
+def _set_level(*, quiet: bool) -> Callable[[], None]:
+    """-q: mig's logger down to warnings; -v: to debug lines, when something shows them (the
+    command line's handler, or an application's). Returns the undoing."""
+    import logging
+
+    logger = logging.getLogger(logs.NAME)
+    level = logger.level
+    if quiet:
+        logger.setLevel(logging.WARNING)
+    elif logger.handlers:
+        logger.setLevel(logging.DEBUG)
+    return partial(logger.setLevel, level)
 
 
 def _config(ctx: click.Context, *, tag: str | None = None) -> Config:
@@ -930,11 +940,17 @@ def baseline(ctx: click.Context, source: str) -> None:
     _note(ctx, f"Created {path}")
 
 
-@contextlib.contextmanager
-def _show_progress() -> Iterator[None]:
-    """Online progress from ``offline_sql.migrate`` as ``mig: ...`` lines on stderr, while
-    ``main`` runs: a caller running ``main`` in-process (a test, an application) is not
-    left with a handler on a stream that may since have been closed."""
+def _show_progress() -> AbstractContextManager[None]:
+    """Messages from mig's logger as ``mig: ...`` lines on stderr, while ``main`` runs: a
+    caller running ``main`` in-process (a test, an application) is not left with a handler
+    on a stream that may since have been closed. Set up when the logger is first used
+    (:mod:`offline_sql.logs`): most commands log nothing and do not import logging."""
+    return logs.configured(_stderr_handler)
+
+
+def _stderr_handler() -> Callable[[], None]:
+    """The handler of :func:`_show_progress` on mig's logger, at INFO, unless the
+    application configured the logger itself; returns the undoing."""
     import logging
 
     class CurrentStderr(logging.StreamHandler):  # type: ignore[type-arg]
@@ -946,20 +962,20 @@ def _show_progress() -> Iterator[None]:
             self.stream = sys.stderr
             super().emit(record)
 
-    logger = logging.getLogger("offline_sql")
+    logger = logging.getLogger(logs.NAME)
     if logger.handlers:  # the application configured it: leave it alone
-        yield
-        return
+        return lambda: None
     handler = CurrentStderr()
     handler.setFormatter(logging.Formatter("mig: %(message)s"))
     level = logger.level
     logger.addHandler(handler)
     logger.setLevel(logging.INFO)
-    try:
-        yield
-    finally:
+
+    def undo() -> None:
         logger.removeHandler(handler)
         logger.setLevel(level)
+
+    return undo
 
 
 def main(argv: Sequence[str] | None = None) -> None:

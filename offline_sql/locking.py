@@ -16,19 +16,19 @@ transaction begun with ``BEGIN IMMEDIATE``); this module only brackets the run w
 from __future__ import annotations
 
 import contextlib
-import logging
 from collections.abc import Iterator
 from typing import TYPE_CHECKING
 
 import sqlalchemy as sa
 
+from offline_sql import logs
 from offline_sql.errors import DatabaseError
 
 if TYPE_CHECKING:
     from offline_sql.dialect_api.base import Dialect
     from offline_sql.online import OnlineRunner
 
-log = logging.getLogger("offline_sql")
+log = logs.logger()
 
 class LockTimeoutError(DatabaseError):
     """Another process held the migration lock longer than the timeout."""

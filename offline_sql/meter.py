@@ -10,11 +10,12 @@ affected.
 
 from __future__ import annotations
 
-import logging
 import sys
 import time
 from collections.abc import Callable, Iterator, Sequence
 from typing import TypeVar
+
+from offline_sql import logs
 
 _T = TypeVar("_T")
 
@@ -31,7 +32,11 @@ def wanted() -> bool:
         terminal = stream is not None and stream.isatty()
     except (AttributeError, ValueError):  # a replaced or closed stream
         return False
-    return terminal and logging.getLogger("offline_sql").isEnabledFor(logging.INFO)
+    if not terminal:
+        return False
+    import logging
+
+    return logs.logger().isEnabledFor(logging.INFO)
 
 
 class Meter:

@@ -191,10 +191,11 @@ def _offline(config: Config, command: str, target: str, options: OutputOptions) 
         title = f"{command} {describe_heads(generated.start)} -> {describe_heads(generated.end)}"
         return frame(generated, generated.steps, options, title=title, setup=generated.setup)
     from offline_sql import result_memo
-    from offline_sql.said import listening
 
     if result_memo.answered(config, command, target, options):
         return None
+    from offline_sql.said import listening  # after: it imports logging (2 ms)
+
     with listening() as said:
         generated, digests = _reviewed(config, command, target, options)
     assert digests is not None

@@ -84,15 +84,16 @@ def write_script(
     repeated with nothing changed is answered by the result memo
     (:mod:`offline_sql.result_memo`)."""
     from offline_sql import result_memo
-    from offline_sql.said import listening
 
     if result_memo.replay_script(config, command, target, options, out):
         return
-    # Imported only now: a run the memo answers generates nothing.
+    # Imported only now: a run the memo answers generates nothing (nor logs: ``said``
+    # imports logging).
     import shutil
 
     from offline_sql.generate import Planned, ahead_session
     from offline_sql.project import with_cache
+    from offline_sql.said import listening
 
     cached: list[StepCache] = []
     with listening() as said, ahead_session(config):

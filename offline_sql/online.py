@@ -20,7 +20,6 @@ how an engine must be adjusted so DDL is transactional) is asked of the URL's di
 from __future__ import annotations
 
 import contextlib
-import logging
 import re
 from collections.abc import Iterator, Sequence
 from types import TracebackType
@@ -30,6 +29,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine, make_url
 from sqlalchemy.engine.url import URL
 
+from offline_sql import logs
 from offline_sql.db_messages import driver_message, mask
 from offline_sql.dialect_api.registry import REGISTRY, get_dialect, url_backend
 from offline_sql.errors import ConfigError, DatabaseError, MissingDriverError, UsageError
@@ -43,7 +43,7 @@ if TYPE_CHECKING:
     from offline_sql.dialect_api.base import Dialect
     from offline_sql.operations import Operation
 
-log = logging.getLogger("offline_sql")
+log = logs.logger()
 """Online progress ("upgrade a1 -> b2: add email"); the CLI shows it on stderr."""
 
 # ---- connecting ---------------------------------------------------------------------------
@@ -308,7 +308,7 @@ class OnlineRunner:
             self._run(statement, revision)
 
     def _run(self, statement: Statement, revision: str) -> sa.CursorResult[Any]:
-        logging.getLogger("offline_sql").debug("  %s", first_line(statement.sql))  # mig -v
+        log.debug("  %s", first_line(statement.sql))  # mig -v
         try:
             return self.connection.execution_options(no_parameters=True).exec_driver_sql(
                 statement.sql

@@ -116,3 +116,19 @@ def test_stamp_runs_no_script(project: Path) -> None:
     assert online.returncode == 0, online.stderr
     assert mig(project, "current").stdout == "a1\n"
     assert columns(project / "app.db", "accounts") == []  # nothing was created
+
+
+def test_quiet_and_verbose_reach_the_logger_set_up_when_first_used(project: Path) -> None:
+    """The command line sets mig's logger up when it is first used, not at start
+    (:mod:`offline_sql.logs`): in a process of its own, where nothing imported logging
+    before, ``-q`` still silences the progress lines and ``-v`` still adds each statement."""
+    quiet = mig(project, "-q", "upgrade", "a1")
+    assert quiet.returncode == 0, quiet.stderr
+    assert quiet.stderr == ""
+    verbose = mig(project, "-v", "upgrade", "head")
+    assert verbose.returncode == 0, verbose.stderr
+    lines = verbose.stderr.splitlines()
+    assert "mig: upgrade a1 -> b2: add email" in lines
+    assert "mig: holding the migration lock mig:mig_version" in lines  # a debug line
+    assert any(line.startswith("mig:   ALTER TABLE accounts ADD") for line in lines), lines
+    assert mig(project, "upgrade", "head").stderr == "mig: nothing to do: the database is at b2\n"

@@ -347,3 +347,64 @@ def test_a_real_downgrade_has_no_empty_downgrade_finding(tmp_path: Path) -> None
     assert downgrade_to_dir(make_project(tmp_path / "project", history), out).exit_code == 0
     assert finding_rows(out, "empty-downgrade") == []
     assert set(review_rows(out).values()) == {"available (re-upgrade)"}
+
+
+# ---- the rollback walk answers the downgrade check -------------------------------------------
+
+
+def test_each_downgrade_runs_once_in_a_directory_run(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The rollback walk runs every downgrade() with the state; the check that a revision
+    has a way back (which runs it without) is not asked again where the walk's step
+    recorded something: each downgrade() runs once, each upgrade() once."""
+    import offline_sql.project as project_module
+
+    calls: list[tuple[str, str]] = []
+    real = project_module.record_operations
+
+    def counting(header: Any, direction: str, *args: Any, **kwargs: Any) -> Any:
+        calls.append((header.revision, direction))
+        return real(header, direction, *args, **kwargs)
+
+    monkeypatch.setattr(project_module, "record_operations", counting)
+    monkeypatch.setattr("offline_sql.generate.record_operations", counting)
+    history = (NO_DOWNGRADE[0], dataclasses.replace(NO_DOWNGRADE[2], down="a1"))
+    config = make_project(tmp_path / "project", history)
+    out = tmp_path / "out"
+    result = mig("-c", str(config), "--no-cache", "upgrade", "head", "--sql", "-o", str(out))
+    assert result.exit_code == 0, result.stderr
+    assert sorted(calls) == [("a1", "down"), ("a1", "up"), ("c3", "down"), ("c3", "up")]
+    assert [e["has_downgrade"] for e in manifest(out)["entries"]] == [True, True]
+    assert len(list((out / "rollback").iterdir())) == 2
+
+
+def test_a_broken_downgrade_below_one_missing_still_fails_the_run(tmp_path: Path) -> None:
+    """The walk stops above the first revision without a way back; the revisions below it
+    are checked as before, and a downgrade() failing there is still the script's error."""
+    history = (
+        dataclasses.replace(NO_DOWNGRADE[0], downgrade='raise RuntimeError("broken on purpose")'),
+        *NO_DOWNGRADE[1:],
+    )
+    out = tmp_path / "out"
+    result = upgrade_to_dir(make_project(tmp_path / "project", history), out)
+    assert result.exit_code == 1
+    assert "a1" in result.stderr and "broken on purpose" in result.stderr
+    assert "downgrade()" in result.stderr
+    assert not out.exists()
+
+
+def test_of_two_broken_downgrades_the_walk_reports_the_higher(tmp_path: Path) -> None:
+    """The rollback walk goes from the head down and meets the higher revision first (the
+    check ran before it in upgrade order and named the lower one)."""
+    boom = 'raise RuntimeError("broken on purpose")'
+    history = (
+        dataclasses.replace(NO_DOWNGRADE[0], downgrade=boom),
+        dataclasses.replace(NO_DOWNGRADE[1], downgrade='op.drop_table("logs")'),
+        dataclasses.replace(NO_DOWNGRADE[2], downgrade=boom),
+    )
+    out = tmp_path / "out"
+    result = upgrade_to_dir(make_project(tmp_path / "project", history), out)
+    assert result.exit_code == 1
+    assert "revision c3" in result.stderr and "broken on purpose" in result.stderr
+    assert not out.exists()

@@ -598,3 +598,38 @@ def test_with_digest_is_the_whole_document_encoded(body: dict[str, Any]) -> None
     encoded = canonical_json(body)
     whole = {**body, "digest": sha256_hex(encoded)}
     assert with_digest(body, encoded) == reference_json(whole)
+
+
+def test_canonical_json_of_a_long_manifest_holds_little_beside_its_result() -> None:
+    """The manifest of a long history is encoded entry by entry: its some fifty pieces an
+    entry, held for all entries at once, were the peak memory of a ``-o DIR`` run (6.8 times
+    the manifest's size; 3.2 now)."""
+    import tracemalloc
+
+    from offline_sql.manifest import canonical_json
+
+    entries = [
+        {
+            "order": i,
+            "revision": f"{i:012x}",
+            "parents": [f"{i - 1:012x}"],
+            "message": f"revision {i}: t{i:05d}",
+            "file": f"{i:04d}_{i:012x}_revision_{i}.sql",
+            "sha256": "ab" * 32,
+            "source_sha256": "cd" * 32,
+            "direction": "upgrade",
+            "has_downgrade": True,
+            "rollback": {"file": f"rollback/{i:04d}_{i:012x}.sql", "sha256": "ef" * 32},
+        }
+        for i in range(1, 2001)
+    ]
+    document = {"format": 1, "tool": "mig", "entries": entries, "files": []}
+    tracemalloc.start()
+    try:
+        base = tracemalloc.get_traced_memory()[0]
+        encoded = canonical_json(document)
+        peak = tracemalloc.get_traced_memory()[1] - base
+    finally:
+        tracemalloc.stop()
+    assert encoded == reference_json(document)
+    assert peak < 4 * len(encoded), peak / len(encoded)

@@ -408,3 +408,26 @@ def test_of_two_broken_downgrades_the_walk_reports_the_higher(tmp_path: Path) ->
     assert result.exit_code == 1
     assert "revision c3" in result.stderr and "broken on purpose" in result.stderr
     assert not out.exists()
+
+
+def test_a_directory_run_remembers_no_answer_it_did_not_need_a_script_for(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """An upgrade has no empty downgrade steps (only a downgrade step can be one), and a
+    revision whose downgrade the rollback walk rendered needs no check: the step cache
+    keeps only each step's review (one row a step), not an answer per step per question."""
+    from offline_sql.stepcache.cache import StepCache
+
+    kept: list[bytes] = []
+    real = StepCache.remember_review
+
+    def counting(self: StepCache, key: str, value: bytes, *args: Any, **kwargs: Any) -> None:
+        kept.append(value)
+        real(self, key, value, *args, **kwargs)
+
+    monkeypatch.setattr(StepCache, "remember_review", counting)
+    history = (NO_DOWNGRADE[0], dataclasses.replace(NO_DOWNGRADE[2], down="a1"))
+    out = tmp_path / "out"
+    result = upgrade_to_dir(make_project(tmp_path / "project", history), out)
+    assert result.exit_code == 0, result.stderr
+    assert len(kept) == 2 and all(value not in (b"0", b"1") for value in kept), kept

@@ -8,6 +8,7 @@ from pathlib import Path, PurePosixPath
 from typing import Any
 
 import pytest
+from helpers import listing
 
 from offline_sql import output
 from offline_sql.errors import OutputError
@@ -19,10 +20,6 @@ FILES = [
     ("rollback/0001_ab12_add_users.sql", b"DROP TABLE users;\n"),
     ("REVIEW.md", b"# review\n"),
 ]
-
-
-def listing(root: Path) -> dict[str, bytes]:
-    return {p.relative_to(root).as_posix(): p.read_bytes() for p in root.rglob("*") if p.is_file()}
 
 
 def siblings(parent: Path) -> list[str]:

@@ -14,7 +14,7 @@ from typing import Any
 
 import pytest
 from click.testing import CliRunner, Result
-from helpers import DEFAULT_SETTINGS, Rev, make_project
+from helpers import DEFAULT_SETTINGS, Rev, listing, make_project
 
 from offline_sql._version import __version__
 from offline_sql.cli import cli
@@ -31,10 +31,6 @@ def mig(*args: str) -> Result:
 def upgrade_to_dir(config: Path, out: Path, *extra: str, dialect: str = "sqlite") -> Result:
     return mig("-c", str(config), "--dialect", dialect, "upgrade", "base:head", "--sql", "-o",
                str(out), *extra)  # fmt: skip
-
-
-def listing(root: Path) -> dict[str, bytes]:
-    return {p.relative_to(root).as_posix(): p.read_bytes() for p in root.rglob("*") if p.is_file()}
 
 
 def manifest(root: Path) -> dict[str, Any]:

@@ -13,7 +13,7 @@ from typing import Any
 
 import pytest
 from click.testing import CliRunner, Result
-from helpers import USERS_AND_EMAIL, Rev, make_project
+from helpers import USERS_AND_EMAIL, Rev, listing, make_project
 
 from offline_sql import forking, review_child, ticket
 from offline_sql.cli import cli
@@ -32,10 +32,6 @@ update, a drop, a revision without downgrade)."""
 
 def mig(*args: str) -> Result:
     return CliRunner().invoke(cli, list(args))
-
-
-def listing(root: Path) -> dict[str, bytes]:
-    return {p.relative_to(root).as_posix(): p.read_bytes() for p in root.rglob("*") if p.is_file()}
 
 
 @pytest.fixture

@@ -13,7 +13,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
-from helpers import USERS_AND_EMAIL, Rev, make_project, write_revisions
+from helpers import USERS_AND_EMAIL, Rev, listing, make_project, write_revisions
 from stepcache_helpers import Outcome, inside, mig, scratch_folder, small_project, steps_file
 
 from offline_sql import generate, result_memo, ticket
@@ -96,10 +96,6 @@ def full_run(folder: Path, out: Path, *extra: str) -> Outcome:
     with pytest.MonkeyPatch.context() as patch:
         patch.setattr(result_memo, "answered", lambda *args: False)
         return to_dir(folder, out, *extra)
-
-
-def listing(root: Path) -> dict[str, bytes]:
-    return {p.relative_to(root).as_posix(): p.read_bytes() for p in root.rglob("*") if p.is_file()}
 
 
 def memo_rows(folder: Path) -> int:

@@ -18,10 +18,11 @@ from typing import Any
 
 import pytest
 import sqlalchemy as sa
+from helpers import listing
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from stepcache_helpers import mig, ok, scratch_folder
-from test_stepcache_invalidation import chain_rev, linear, rev_id, tree, versions
+from test_stepcache_invalidation import chain_rev, linear, rev_id, versions
 
 from offline_sql import tablemap
 from offline_sql.stepcache import cache as cache_module
@@ -139,8 +140,8 @@ def test_a_ticket_written_again_after_its_last_script_changed_runs_only_that_scr
         ok(mig(project, *ticket))
     assert counted == {(rev_id(6), "up"): 1, (rev_id(6), "down"): 1}
     ok(mig(project, "--no-cache", "upgrade", "head", "--sql", "-o", "fresh"))
-    written = tree(project / "out")
-    assert written == tree(project / "fresh")
+    written = listing(project / "out")
+    assert written == listing(project / "fresh")
     assert any(b"VARCHAR(99)" in text for text in written.values())
 
 

@@ -16,7 +16,7 @@ from pathlib import Path
 from types import ModuleType
 
 import pytest
-from helpers import Rev, make_project, write_revisions
+from helpers import Rev, listing, make_project, write_revisions
 from stepcache_helpers import (
     Imports,
     cache_rows,
@@ -227,22 +227,14 @@ def test_a_reviewed_range_runs_no_script_the_cache_holds(scratch: Path, imports:
     assert imports.take() == []
     ok(mig(project, *args, "-o", "uncached", no_cache=True))
     for name in ("warm", "uncached"):
-        assert tree(project / name) == tree(project / "cold")
+        assert listing(project / name) == listing(project / "cold")
     imports.take()
     path = versions(project) / chain_rev(5).filename
     path.write_text(path.read_text(encoding="utf-8") + "# reviewed\n", encoding="utf-8")
     ok(mig(project, *args, "-o", "edited"))
     assert set(imports.take()) == {"r05", "r06"}
     ok(mig(project, *args, "-o", "edited-uncached", no_cache=True))
-    assert tree(project / "edited") == tree(project / "edited-uncached")
-
-
-def tree(folder: Path) -> dict[str, bytes]:
-    return {
-        str(path.relative_to(folder)): path.read_bytes()
-        for path in sorted(folder.rglob("*"))
-        if path.is_file()
-    }
+    assert listing(project / "edited") == listing(project / "edited-uncached")
 
 
 def test_a_log_a_script_appends_to_is_no_dependency(scratch: Path, imports: Imports) -> None:

@@ -146,3 +146,9 @@ USERS_AND_EMAIL = (
 )  # fmt: skip
 """A users table, then a NOT NULL email column without default and its index, each with its
 downgrade: the start of the histories that review and ticket tests give findings."""
+
+
+def listing(root: Path) -> dict[str, bytes]:
+    """Every file under ``root`` (its path relative to ``root``, with ``/``) and its bytes:
+    two directories compare equal when they hold the same files byte for byte."""
+    return {p.relative_to(root).as_posix(): p.read_bytes() for p in root.rglob("*") if p.is_file()}

@@ -10,7 +10,7 @@ from __future__ import annotations
 import dataclasses
 import json
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import pytest
 from click.testing import CliRunner, Result
@@ -359,7 +359,7 @@ def test_each_downgrade_runs_once_in_a_directory_run(
     calls: list[tuple[str, str]] = []
     real = project_module.record_operations
 
-    def counting(header: Any, direction: str, *args: Any, **kwargs: Any) -> Any:
+    def counting(header: Any, direction: Literal["up", "down"], *args: Any, **kwargs: Any) -> Any:
         calls.append((header.revision, direction))
         return real(header, direction, *args, **kwargs)
 

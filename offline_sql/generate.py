@@ -525,20 +525,23 @@ def _rollback(
     done: list[RenderedStep] = []
     stop: RenderedStep | None = None
     walk = iter_rendered(project, back, chain, guard=guard)
-    for step in back:
-        up = ups.get(step.revision)
-        try:
-            one = next(walk)
-        except Exception:
-            if up is None or has_way_back(project, up, cache):
-                raise
-            stop = up
-            break
-        if up is not None and one.operation_count == 0 and not has_way_back(project, up, cache):
-            stop = up
-            break
-        done.append(one)
-    walk.close()
+    try:
+        for step in back:
+            up = ups.get(step.revision)
+            try:
+                one = next(walk)
+            except Exception:
+                if up is None or _has_way_back(project, up, cache):
+                    raise
+                stop = up
+                break
+            empty = up is not None and one.operation_count == 0
+            if empty and up is not None and not _has_way_back(project, up, cache):
+                stop = up
+                break
+            done.append(one)
+    finally:
+        walk.close()
     if stop is None:
         return done, frozenset()
     reached = {r.step.revision for r in done}
@@ -546,7 +549,7 @@ def _rollback(
     return done, missing_downgrades(project, below, cache) | {stop.step.revision}
 
 
-def has_way_back(project: Project, up: RenderedStep, cache: StepCache | None) -> bool:
+def _has_way_back(project: Project, up: RenderedStep, cache: StepCache | None) -> bool:
     """:func:`has_downgrade` for one upgrade step, its answer kept as
     :func:`missing_downgrades` keeps it."""
     return up.step.revision not in missing_downgrades(project, [up], cache)

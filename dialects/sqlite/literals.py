@@ -4,11 +4,12 @@
 from __future__ import annotations
 
 import datetime as dt
+import decimal
 import math
 from typing import Any, ClassVar
 
 from sqlalchemy.dialects import sqlite as sa_sqlite
-from sqlalchemy.types import TypeEngine
+from sqlalchemy.types import Float, Numeric, TypeEngine
 
 from offline_sql.dialect_api.literals import Literals, concatenate, signed_bits
 
@@ -27,6 +28,7 @@ class SQLiteLiterals(Literals):
         """Any column holds any 64-bit integer, whatever type it declares (type affinity):
         only :attr:`literal_integer_range` counts."""
         return "", None
+
     float_specials: ClassVar[dict[str, str]] = {"inf": "1e999", "-inf": "-1e999"}
 
     def float_(self, value: float, type_: TypeEngine[Any]) -> str:
@@ -46,6 +48,23 @@ class SQLiteLiterals(Literals):
         steps, rest = divmod(abs(exponent), 62)
         factors = [str(2**62)] * steps + ([str(2**rest)] if rest else [])
         return "(" + operator.join([f"{integer}.0", *factors]) + ")"
+
+    def decimal(self, value: decimal.Decimal, type_: TypeEngine[Any]) -> str:
+        """A finite Decimal for a number column (``Numeric``, ``Float``: REAL or NUMERIC
+        affinity) is stored as a REAL, as the double ``float(value)`` that SQLAlchemy binds
+        online, written exactly (:meth:`float_`): the positional text would be converted
+        by SQLite's own decimal reading, which misreads some (sqlite3 3.40 reads
+        ``2.014737`` as ``2.0147370000000002``). Elsewhere (a text column, no type) the
+        digits are kept as written, as they are for a number SQLite reads exactly: one that
+        is a double itself, written with at most 15 digits (an integer below 2**53 divided
+        once by a power of ten that is a double too: ``150.25``, ``0.5``, ``100000``)."""
+        if value.is_finite() and isinstance(type_, (Numeric, Float)):  # apart since SQLAlchemy 2.1
+            as_float = float(value)
+            digits, exponent = len(value.as_tuple().digits), int(value.as_tuple().exponent)
+            read_exactly = decimal.Decimal(as_float) == value and digits <= 15 and exponent >= -22
+            if not read_exactly:
+                return self.float_(as_float, type_)
+        return super().decimal(value, type_)
 
     def quote(self, text: str) -> str:
         return concatenate(text, super().quote, {"\r": "char(13)"}, "||")

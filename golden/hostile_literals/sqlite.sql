@@ -30,9 +30,9 @@ CREATE TABLE samples (
 	uid CHAR(32), 
 	PRIMARY KEY (id)
 );
-INSERT INTO samples (id, txt, num, flt, flag, day, moment, doc, blob, uid) VALUES (1, 'it''s a "quote"', 12345678901234.123456, (3602879701896397.0 / 36028797018963968), 1, '2024-02-29', '2024-02-29 23:59:58.123456', '{"a": [1, 2, {"b": null}], "quote": "it''s"}', X'000102FF275C', '12345678123456781234567812345678'), (2, ('back\slash\n and tab	here and
+INSERT INTO samples (id, txt, num, flt, flag, day, moment, doc, blob, uid) VALUES (1, 'it''s a "quote"', (6320987597431871.0 / 512), (3602879701896397.0 / 36028797018963968), 1, '2024-02-29', '2024-02-29 23:59:58.123456', '{"a": [1, 2, {"b": null}], "quote": "it''s"}', X'000102FF275C', '12345678123456781234567812345678'), (2, ('back\slash\n and tab	here and
 newline and' || char(13) || '
-crlf'), -0.000001, (-5.0 / 2), 0, '1970-01-01', '2000-01-01 00:00:00.000000', '["x", 1.5, true]', X'', '00000000000000000000000000000000'), (3, '100% :not_a_param %s %(x)s {0} -- not a comment /* nor this */ ; GO', NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL), (4, 'unicode: é ß 漢字 🎉   end', 0, (7737125245533627.0 / 4611686018427387904 / 16777216), 1, '9999-12-31', '1999-12-31 23:59:59.000000', '{"emoji": "🎉", "nested": {"k": "tab\tquote''"}}', X'C3BC6EC3AF', 'ffffffffffffffffffffffffffffffff'), (5, '', 1000, 3.0, 0, '2000-01-01', '2000-01-01 12:00:00.000000', '{}', X'00', NULL), (6, 'lines:
+crlf'), (-4722366482869645.0 / 4611686018427387904 / 1024), (-5.0 / 2), 0, '1970-01-01', '2000-01-01 00:00:00.000000', '["x", 1.5, true]', X'', '00000000000000000000000000000000'), (3, '100% :not_a_param %s %(x)s {0} -- not a comment /* nor this */ ; GO', NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL), (4, 'unicode: é ß 漢字 🎉   end', 0, (7737125245533627.0 / 4611686018427387904 / 16777216), 1, '9999-12-31', '1999-12-31 23:59:59.000000', '{"emoji": "🎉", "nested": {"k": "tab\tquote''"}}', X'C3BC6EC3AF', 'ffffffffffffffffffffffffffffffff'), (5, '', 1000, 3.0, 0, '2000-01-01', '2000-01-01 12:00:00.000000', '{}', X'00', NULL), (6, 'lines:
 /
 .
 @x.sql

@@ -56,12 +56,15 @@ class SQLiteLiterals(Literals):
         by SQLite's own decimal reading, which misreads some (sqlite3 3.40 reads
         ``2.014737`` as ``2.0147370000000002``). Elsewhere (a text column, no type) the
         digits are kept as written, as they are for a number SQLite reads exactly: one that
-        is a double itself, written with at most 15 digits (an integer below 2**53 divided
-        once by a power of ten that is a double too: ``150.25``, ``0.5``, ``100000``)."""
+        is a double itself, written with at most 15 digits and at most 22 decimals (its digits
+        an integer below 2**53, scaled once by a power of ten that is a double too:
+        ``150.25``, ``0.5``, ``100000``; one exact operation on exact doubles)."""
         if value.is_finite() and isinstance(type_, (Numeric, Float)):  # apart since SQLAlchemy 2.1
             as_float = float(value)
-            digits, exponent = len(value.as_tuple().digits), int(value.as_tuple().exponent)
-            read_exactly = decimal.Decimal(as_float) == value and digits <= 15 and exponent >= -22
+            _, digits, exponent = value.as_tuple()
+            read_exactly = (
+                decimal.Decimal(as_float) == value and len(digits) <= 15 and int(exponent) >= -22
+            )
             if not read_exactly:
                 return self.float_(as_float, type_)
         return super().decimal(value, type_)

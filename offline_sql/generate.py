@@ -584,7 +584,9 @@ def _rendered_for_review(
             rendered.append(one)
         if sink is not None:
             sink.finish()
-        reviews = cached_reviews(cache, [(r.cache_key, r.before is not None) for r in rendered])
+        reviews = cached_reviews(
+            cache, [(r.cache_key, r.before is not None, r.statements) for r in rendered]
+        )
     except BaseException:
         if sink is not None:
             sink.close()

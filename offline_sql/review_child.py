@@ -38,7 +38,6 @@ from offline_sql.forking import Helper, Outbox, can_fork, fork_helper, messages
 if TYPE_CHECKING:
     from offline_sql.generate import RenderedStep
     from offline_sql.project import Project
-    from offline_sql.review import StepReview
     from offline_sql.review.before import Event, Timeline
     from offline_sql.stepcache import DialectContext
 
@@ -121,11 +120,11 @@ class CoreReviews:
             with contextlib.suppress(OSError):
                 os.close(outbox.fd)
 
-    def take(self) -> dict[int, StepReview]:
-        """index -> core review, of the steps the child reviewed ({} if it failed)."""
+    def take(self) -> dict[int, bytes]:
+        """index -> core review, of the steps the child reviewed ({} if it failed), as
+        :func:`offline_sql.review.stored.review_bytes` wrote it: read it with the step's
+        statements (:func:`~offline_sql.review.stored.review_from`)."""
         import pickle
-
-        from offline_sql.review import StepReview
 
         self.finish()
         ok, data = self.helper.answer()
@@ -137,7 +136,7 @@ class CoreReviews:
             return {}
         if not isinstance(found, dict):
             return {}
-        return {i: r for i, r in found.items() if isinstance(i, int) and isinstance(r, StepReview)}
+        return {i: r for i, r in found.items() if isinstance(i, int) and isinstance(r, bytes)}
 
     def close(self) -> None:
         """End the child if its reviews were not taken (nothing is left running)."""
@@ -205,13 +204,16 @@ def _core_reviews_quietly(
     project: Project,
     context: DialectContext,
     steps: Iterable[tuple[int, RenderedStep]],
-) -> dict[int, StepReview]:
+) -> dict[int, bytes]:
     """The child's work: the core review of each step, in order, up to the first that
-    fails, warns or logs (nothing of it is shown: the parent redoes that step)."""
+    fails, warns or logs (nothing of it is shown: the parent redoes that step), each
+    pickled against its step's statements (:mod:`offline_sql.review.stored`): the parent
+    holds them already, and stores the bytes as they are."""
     import logging
     import warnings
 
     from offline_sql.review import core_review
+    from offline_sql.review.stored import review_bytes
     from offline_sql.ticket import reviewed_step
 
     said: list[object] = []
@@ -219,7 +221,7 @@ def _core_reviews_quietly(
     def keep(self: logging.Logger, record: logging.LogRecord) -> None:
         said.append(record)
 
-    found: dict[int, StepReview] = {}
+    found: dict[int, bytes] = {}
     handlers = logging.Logger.callHandlers
     logging.Logger.callHandlers = keep  # type: ignore[method-assign]
     try:
@@ -239,7 +241,7 @@ def _core_reviews_quietly(
                     break
                 if said or warned:
                     break
-                found[index] = review
+                found[index] = review_bytes(review, rendered.statements)
     finally:
         logging.Logger.callHandlers = handlers  # type: ignore[method-assign]
     return found

@@ -18,6 +18,7 @@ if TYPE_CHECKING:
     from offline_sql.dialect_api.base import Dialect
     from offline_sql.review import StepReview
     from offline_sql.state import SchemaState
+    from offline_sql.statements import Statement
     from offline_sql.stepcache import StepCache
     from offline_sql.table_state import TableKey, TableState
 
@@ -102,33 +103,27 @@ class ReviewSteps:
 
 
 def cached_reviews(
-    cache: StepCache, rendered: Sequence[tuple[str | None, bool]]
+    cache: StepCache, rendered: Sequence[tuple[str | None, bool, Sequence[Statement]]]
 ) -> dict[int, StepReview]:
     """index -> the cached review (:func:`offline_sql.review.core_review`) of each rendered
-    step ``(its render key, whether the schema before it was followed)``. A step with neither
+    step ``(its render key, whether the schema before it was followed, its statements)``,
+    sharing the step's statements (:mod:`offline_sql.review.stored`). A step with neither
     (its review was cached when it was rendered, and is now missing or damaged) is a
     :class:`~offline_sql.stepcache.CorruptCache`: the command runs again without the cache."""
-    import pickle
-
-    from offline_sql.review import StepReview
+    from offline_sql.review.stored import review_from
     from offline_sql.stepcache import CorruptCache, review_key
 
     keys = {
         index: review_key(FINDINGS, key)
-        for index, (key, _) in enumerate(rendered)
+        for index, (key, _, _) in enumerate(rendered)
         if key is not None
     }
     rows = cache.review_rows(list(keys.values())) if cache.enabled else {}
     found: dict[int, StepReview] = {}
-    for index, (key, followed) in enumerate(rendered):
+    for index, (key, followed, statements) in enumerate(rendered):
         data = rows.get(keys[index]) if key is not None else None
-        review: object = None
-        if data is not None:
-            try:
-                review = pickle.loads(data)
-            except Exception:  # a row that no longer decodes: a miss
-                review = None
-        if isinstance(review, StepReview):
+        review = review_from(data, statements) if data is not None else None
+        if review is not None:
             found[index] = review
         elif key is not None and not followed:
             raise CorruptCache("a cached review is missing or damaged")

@@ -72,19 +72,17 @@ def review_of(generated: Generated, forked: Sequence[CoreReviews] = ()) -> Revie
     made while the steps were being generated
     (:func:`offline_sql.review_child.start_core_reviews`); a step it did not review (it
     failed, or warned) is reviewed here, as without it."""
-    import pickle
-
     from offline_sql.review import core_review, review
+    from offline_sql.review.stored import review_bytes, review_from
     from offline_sql.review_steps import FINDINGS
     from offline_sql.stepcache import review_key
-    from offline_sql.tablemap import PICKLE_PROTOCOL
 
     project = generated.project
     cache = generated.cache if generated.cache is not None and generated.cache.enabled else None
     blocked = rollback_blockers(generated)
     allow = frozenset(project.config.review_allow)
     name, sqlglot_name, rules = _review_target(generated)
-    made: dict[int, StepReview] = {}
+    made: dict[int, bytes] = {}
     for child in forked:
         made.update(child.take())
 
@@ -92,12 +90,16 @@ def review_of(generated: Generated, forked: Sequence[CoreReviews] = ()) -> Revie
         kept = generated.reviews.get(index)
         if kept is not None:
             return kept
-        found = made.get(index)
+        data = made.pop(index, None)
+        found = review_from(data, rendered.statements) if data is not None else None
         if found is None:
             found = core_review(_reviewed(generated, rendered, blocked), sqlglot_name, allow, rules)
+            data = None
         if rendered.cache_key is not None and cache is not None:
             key = review_key(FINDINGS, rendered.cache_key)
-            cache.remember_review(key, pickle.dumps(found, protocol=PICKLE_PROTOCOL))
+            if data is None:
+                data = review_bytes(found, rendered.statements)
+            cache.remember_review(key, data)
         return found
 
     steps = (

@@ -127,9 +127,11 @@ def iter_rendered(
     *,
     guard: bool,
     for_review: bool = False,
+    progress: str = "revisions",
 ) -> Generator[RenderedStep, None, None]:
     """:func:`render_steps` one step at a time, so a caller that writes each step as it
-    comes never holds a long history's statements at once."""
+    comes never holds a long history's statements at once. ``progress``: what a terminal's
+    progress line calls the steps (:mod:`offline_sql.meter`)."""
     from offline_sql.stepcache import render_plan
 
     # Lists in step order, not dicts keyed by the step: hashing a Step hashes its version
@@ -161,7 +163,7 @@ def iter_rendered(
     whole = chain.try_walk("render", items, review.all_cached if review else None)
     if whole is not None:
         cached = iter(whole)
-        for step, header, plan in metered("revisions", rows, _revision_of_row):
+        for step, header, plan in metered(progress, rows, _revision_of_row):
             one = next(cached) if step.run_script and header is not None else None
             yield _render_step(project, step, header, chain, plan, one, guard, None)
         return
@@ -169,7 +171,7 @@ def iter_rendered(
 
     start = chain.begin_walk()
     with script_run(project.config, [header for _, header, _ in scripted]):
-        for step, header, plan in metered("revisions", rows, _revision_of_row):
+        for step, header, plan in metered(progress, rows, _revision_of_row):
             yield _render_step(project, step, header, chain, plan, None, guard, review)
     chain.end_walk(start, "render", items)
 
@@ -524,7 +526,9 @@ def _rollback(
     ups = {r.step.revision: r for r in rendered if r.step.direction == "up"}
     done: list[RenderedStep] = []
     stop: RenderedStep | None = None
-    walk = iter_rendered(project, back, chain, guard=guard)
+    # Its own name on a terminal: the count starting again under "revisions" read as the
+    # run going back to its beginning.
+    walk = iter_rendered(project, back, chain, guard=guard, progress="rollback")
     try:
         for step in back:
             up = ups.get(step.revision)

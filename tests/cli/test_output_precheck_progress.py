@@ -108,3 +108,21 @@ def test_a_run_in_a_pipe_writes_no_progress(project: Path) -> None:
     outcome = mig(project, "upgrade", "head", "--sql", "-o", "out")
     assert outcome.exit_code == 0
     assert "revisions" not in outcome.stderr and "\r" not in outcome.stderr
+
+
+def test_a_directory_run_names_each_walk_on_a_terminal(
+    project: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The upgrade's revisions, then the rollback's (from the head down), then the review:
+    each under its own name, so the count starting again does not read as the run going
+    back to its beginning."""
+    monkeypatch.setattr(meter, "DELAY", 0.0)
+    monkeypatch.setattr(meter, "EVERY", 0.0)
+    monkeypatch.setattr(meter, "wanted", lambda: True)
+    outcome = mig(project, "upgrade", "head", "--sql", "-o", "out")
+    assert outcome.exit_code == 0, outcome.stderr
+    lines = [line.strip() for line in outcome.stderr.split("\r") if line.strip()]
+    walks = [line.split(" ")[1] for line in lines if line.startswith("mig: ")]
+    steps = len(list((project / "migrations" / "versions").glob("*.py")))
+    assert walks == ["revisions"] * steps + ["rollback"] * steps + ["reviewing"] * steps
+    assert f"mig: rollback {steps - 1}/{steps}: " in outcome.stderr

@@ -287,7 +287,7 @@ def _same_content(
 ) -> bool:
     """Whether the directory ``snapshot`` holds (verified intact) is exactly ``files``: the
     same files and folders, each file with the same sha256."""
-    if snapshot.manifest is None:
+    if not snapshot.has_manifest:
         return False
     names = {str(relative) for relative in relatives}
     folders = {str(parent) for relative in relatives for parent in relative.parents}

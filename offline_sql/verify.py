@@ -61,8 +61,10 @@ class Snapshot:
     """Relative path (``/``-separated) -> its ``lstat``, for every file, symlink and folder."""
     digests: Mapping[str, str] = field(default_factory=dict)
     """Relative path -> sha256 of the bytes read, for every regular file read."""
-    manifest: bytes | None = None
-    """MANIFEST.json's bytes as read."""
+    has_manifest: bool = False
+    """Whether MANIFEST.json was read (its sha256 is among ``digests``). Its bytes are not
+    kept: a ``--force`` run holds the snapshot from its start to its end, and the manifest
+    of a ticket of 5,000 revisions is 3 MiB."""
     root_key: StatKey | None = None
     """The ``lstat`` of ``root`` itself, when it was taken (:meth:`take`): a file added and
     removed again, or the folder replaced, moves it."""
@@ -73,7 +75,7 @@ class Snapshot:
         caller just wrote them); ``root``'s own ``lstat`` included."""
         taken_ns = time.time_ns()
         root_key = _stat_key(os.lstat(root))
-        return cls(root, taken_ns, _scan(root), dict(digests), None, root_key)
+        return cls(root, taken_ns, _scan(root), dict(digests), False, root_key)
 
     def unchanged(self) -> bool:
         """Whether the directory still holds exactly what was snapshot: the same entries
@@ -241,7 +243,7 @@ def verify_directory(path: Path) -> VerifyResult:
                 problems.append(f"edited: {name} (sha256 differs from {MANIFEST_NAME})")
     for name in sorted(on_disk - set(expected)):
         problems.append(f"added: {name} (not in {MANIFEST_NAME})")
-    snapshot = Snapshot(root, taken_ns, entries, digests, raw)
+    snapshot = Snapshot(root, taken_ns, entries, digests, raw is not None)
     return VerifyResult(root, tuple(problems), len(expected), snapshot)
 
 

@@ -548,6 +548,21 @@ def test_an_old_unchanged_file_is_trusted_by_its_lstat(
     assert checked.still()
 
 
+def test_the_check_keeps_no_file_content(tmp_path: Path) -> None:
+    """A ``--force`` run holds what the check found from its start to its end: the
+    directory's lstats and digests, not the bytes of a file (the manifest of a ticket of
+    5,000 revisions is 3 MiB). An identical directory is still kept as it is."""
+    import dataclasses
+
+    write_directory(tmp_path / "out", mig_files(*FILES), force=False)
+    checked = output.check_target(tmp_path / "out", force=True)
+    assert checked.snapshot is not None and checked.snapshot.has_manifest
+    held = [getattr(checked.snapshot, f.name) for f in dataclasses.fields(checked.snapshot)]
+    assert not [value for value in held if isinstance(value, (bytes, bytearray))]
+    kept = write_directory(tmp_path / "out", mig_files(*FILES), force=True, checked=checked)
+    assert kept is False
+
+
 # ---- the canonical JSON, made without json's pure-Python indenting encoder ---------------
 
 

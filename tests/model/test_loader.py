@@ -122,6 +122,26 @@ def test_kept_bytecode_gives_fresh_modules_of_the_same_code(tmp_path: Path) -> N
     assert third.upgrade.__code__ == first.upgrade.__code__
 
 
+def test_kept_bytecode_is_dropped_at_its_second_load(tmp_path: Path) -> None:
+    """A ticket's run loads a script for its step and for its rollback step: the code is
+    kept from the first load to the second, not to the end of the run (2 KB a script, a
+    rollback walk's worth at its end), and compiled again for a third load."""
+    from offline_sql.script import loader
+
+    path = write(tmp_path, "revision = 'a1'\ndef upgrade():\n    pass\n")
+    with compiled_kept():
+        first = load_script(path, "a1")
+        kept = loader._KEPT.get()
+        assert kept is not None and list(kept) == [path]
+        second = load_script(path, "a1")
+        assert kept == {}
+        third = load_script(path, "a1")
+        assert list(kept) == [path]
+    assert first.upgrade.__code__ is second.upgrade.__code__
+    assert third.upgrade.__code__ is not second.upgrade.__code__
+    assert third.upgrade.__code__ == second.upgrade.__code__
+
+
 def test_kept_bytecode_follows_the_bytes(tmp_path: Path) -> None:
     path = write(tmp_path, "revision = 'a1'\nX = 1\n")
     with compiled_kept():

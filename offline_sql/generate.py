@@ -539,8 +539,8 @@ def _rollback(
                     raise
                 stop = up
                 break
-            empty = up is not None and one.operation_count == 0
-            if empty and up is not None and not _has_way_back(project, up, cache):
+            records_nothing = one.operation_count == 0
+            if up is not None and records_nothing and not _has_way_back(project, up, cache):
                 stop = up
                 break
             done.append(one)

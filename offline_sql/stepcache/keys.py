@@ -28,8 +28,8 @@ FORMAT = 1
 
 
 _JOINED = 1024
-"""Parts hashed in one update: a key of a few parts takes one, a walk's key (four parts a
-revision) one every 256 revisions."""
+"""Pieces hashed in one update, two a part (its length, its bytes): a key of a few parts
+takes one update, a walk's key (four parts a revision) one every 128 revisions."""
 
 
 def digest(*parts: str) -> str:

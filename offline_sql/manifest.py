@@ -187,18 +187,50 @@ def build_manifest(
     orders = [entry.order for entry in entries]
     if orders != list(range(1, len(entries) + 1)):
         raise ValueError(f"manifest entries must be numbered 1..{len(entries)}, got {orders}")
-    document: dict[str, Any] = {
+    body: dict[str, Any] = {
         "format": MANIFEST_FORMAT,
         "tool": "mig",
         "tool_version": tool_version,
         "dialect": dialect,
-        "entries": [_entry_json(entry, known) for entry in entries],
+        "entries": [],
         "files": [
             {"file": name, "sha256": known.get(name) or sha256_hex(data)}
             for name, data in extra_files
         ],
     }
-    return with_digest(document, canonical_json(document))
+    head = canonical_json(body)
+    before, found, after = head.partition(_NO_ENTRIES)
+    if not found or _NO_ENTRIES in after:  # pragma: no cover - the keys above are fixed
+        body["entries"] = [_entry_json(entry, known) for entry in entries]
+        return with_digest(body, canonical_json(body))
+    chunks = [before, _BEFORE_ENTRIES, *_entry_chunks(entries, known), after]
+    digest = hashlib.sha256()
+    for chunk in chunks:
+        digest.update(chunk)
+    chunks.insert(1, b',\n  "digest": "' + digest.hexdigest().encode() + b'"')
+    return b"".join(chunks)
+
+
+_NO_ENTRIES = _BEFORE_ENTRIES + b"[]"
+
+
+def _entry_chunks(entries: Sequence[ManifestEntry], digests: Mapping[str, str]) -> list[bytes]:
+    """The manifest's ``entries`` list as ``canonical_json`` writes it at the top level's
+    indentation, one chunk of bytes an entry: each entry's dict and text live only while it
+    is encoded. Built whole (every entry's dict, the text, its bytes, the bytes again with
+    the digest spliced in), the manifest of a long history was the peak of a ``-o DIR`` run
+    (12 MiB above it for a 2.9 MiB manifest at N = 5,000)."""
+    if not entries:
+        return [b"[]"]
+    chunks: list[bytes] = []
+    separator = "[\n    "
+    for entry in entries:
+        pieces = [separator]
+        _encode(_entry_json(entry, digests), "\n    ", pieces)
+        chunks.append("".join(pieces).encode())
+        separator = ",\n    "
+    chunks.append(b"\n  ]")
+    return chunks
 
 
 def checked_relative(name: str) -> PurePosixPath:

@@ -355,6 +355,8 @@ class Generated:
     reviews: dict[int, StepReview] = field(default_factory=dict)
     """Index in ``steps`` -> what the review found there last time (cached), without the
     step's flags (:func:`offline_sql.review.core_review`)."""
+    rollback_keeper: RollbackKeeper | None = None
+    """What kept the ``rollback`` steps as the walk rendered them (None: kept whole)."""
 
 
 @dataclass(frozen=True)
@@ -393,6 +395,19 @@ class ReviewSink(Protocol):
     def close(self) -> None: ...
 
 
+class RollbackKeeper(Protocol):
+    """What a rollback walk keeps of each step it renders: a ticket frames the step's file
+    at once and keeps the step without its statements
+    (:class:`offline_sql.ticket.RollbackFramer`)."""
+
+    def take(self, rendered: RenderedStep) -> RenderedStep: ...
+
+
+StartRollback = Callable[["Project", "DialectContext", int], RollbackKeeper]
+"""Called before the rollback walk of a ``-o DIR`` run with the project, the dialect context
+and the count of steps planned: the :class:`RollbackKeeper` of that walk."""
+
+
 StartReviews = Callable[["Project", "DialectContext", "RenderedStep"], "ReviewSink | None"]
 """Called at the first rendered step to review (its core review is not cached), with the
 project, the dialect context and that step: a :class:`ReviewSink` that takes it and every
@@ -407,14 +422,21 @@ def generate(
     options: OutputOptions,
     *,
     start_reviews: StartReviews | None = None,
+    start_rollback: StartRollback | None = None,
 ) -> Generated:
     """Plan, record and render an offline run (and its rollback when writing a directory).
-    ``start_reviews``: see :data:`StartReviews`."""
+    ``start_reviews``: see :data:`StartReviews`; ``start_rollback``: :data:`StartRollback`
+    (None: the rollback steps are kept whole)."""
+    hooks = _Hooks(start_reviews, start_rollback)
     with ahead_session(config):
         planned = Planned.of(config, command, target)
-        return with_cache(
-            planned.project, lambda cache: _generate(planned, options, cache, start_reviews)
-        )
+        return with_cache(planned.project, lambda cache: _generate(planned, options, cache, hooks))
+
+
+@dataclass(frozen=True)
+class _Hooks:
+    start_reviews: StartReviews | None = None
+    start_rollback: StartRollback | None = None
 
 
 def ahead_session(config: Config) -> AbstractContextManager[object]:
@@ -438,25 +460,19 @@ def ahead_session(config: Config) -> AbstractContextManager[object]:
 
 
 def _generate(
-    planned: Planned,
-    options: OutputOptions,
-    cache: StepCache,
-    start_reviews: StartReviews | None = None,
+    planned: Planned, options: OutputOptions, cache: StepCache, hooks: _Hooks
 ) -> Generated:
     if options.output is None and not options.strict:
-        return _generate_steps(planned, options, cache, start_reviews)
+        return _generate_steps(planned, options, cache, hooks)
     # The checks and the rollback load each script again: compiled once.
     from offline_sql.script.loader import compiled_kept
 
     with compiled_kept():
-        return _generate_steps(planned, options, cache, start_reviews)
+        return _generate_steps(planned, options, cache, hooks)
 
 
 def _generate_steps(
-    planned: Planned,
-    options: OutputOptions,
-    cache: StepCache,
-    start_reviews: StartReviews | None = None,
+    planned: Planned, options: OutputOptions, cache: StepCache, hooks: _Hooks
 ) -> Generated:
     project, command, start, end, steps = (
         planned.project,
@@ -475,15 +491,21 @@ def _generate_steps(
         rendered = render_steps(project, steps, chain, guard=options.guard)
     else:
         rendered, reviews = _rendered_for_review(
-            project, steps, chain, options.guard, cache, start_reviews
+            project, steps, chain, options.guard, cache, hooks.start_reviews
         )
         empty = empty_downgrades(project, rendered, cache)
         if options.output is None or not steps:
             no_downgrade = missing_downgrades(project, rendered, cache)
+    context = dialect_context(project, cache)
+    keeper: RollbackKeeper | None = None
     if options.output is not None and steps:
         back = plan_steps(project, INVERSE[command], end, start)
-        rollback, no_downgrade = _rollback(project, rendered, back, chain, options.guard, cache)
-    context = dialect_context(project, cache)
+        start_rollback = hooks.start_rollback
+        keeper = start_rollback(project, context, len(back)) if start_rollback else None
+        keep = keeper.take if keeper is not None else None
+        rollback, no_downgrade = _rollback(
+            project, rendered, back, chain, options.guard, cache, keep
+        )
     return Generated(
         project,
         command,
@@ -499,6 +521,7 @@ def _generate_steps(
         cache,
         context.review,
         reviews,
+        keeper,
     )
 
 
@@ -509,9 +532,12 @@ def _rollback(
     chain: Chain,
     guard: bool,
     cache: StepCache,
+    keep: Callable[[RenderedStep], RenderedStep] | None = None,
 ) -> tuple[list[RenderedStep], frozenset[str]]:
     """The rollback steps (``back``, the inverse plan, rendered from the state the walk
     reached) and the revisions of ``rendered`` without a way back (:func:`has_downgrade`).
+    ``keep``: what is kept of each step rendered (by default the step itself; a ticket
+    frames its file at once, :class:`offline_sql.ticket.RollbackFramer`).
 
     No rollback is invented: the files stop above the first revision without one. The walk
     itself answers for the revisions it renders: a downgrade that records operations has
@@ -543,7 +569,7 @@ def _rollback(
             if up is not None and records_nothing and not _has_way_back(project, up, cache):
                 stop = up
                 break
-            done.append(one)
+            done.append(keep(one) if keep is not None else one)
     finally:
         walk.close()
     if stop is None:

@@ -13,6 +13,7 @@ Everything is rendered before anything is written, so a failed generation writes
 
 from __future__ import annotations
 
+import functools
 import io
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TextIO
@@ -225,7 +226,14 @@ def _reviewed(
     framing_error: Exception | None = None
     staged: Staging | None = None
     try:
-        generated = generate(config, command, target, options, start_reviews=start_reviews)
+        generated = generate(
+            config,
+            command,
+            target,
+            options,
+            start_reviews=start_reviews,
+            start_rollback=functools.partial(ticket.RollbackFramer, options=options),
+        )
         if forked and options.output is not None:
             # While the child reviews: the files, framed and written into the staging
             # folder, whose errors are raised where they always were (after the review's).

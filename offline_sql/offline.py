@@ -15,7 +15,7 @@ from offline_sql.errors import OutputError
 
 if TYPE_CHECKING:
     from offline_sql.config import Config
-    from offline_sql.frame import FramedStep, FrameOptions
+    from offline_sql.frame import FramedStep, FrameOptions, Spelling
     from offline_sql.generate import Generated, Planned, RenderedStep
     from offline_sql.output_options import OutputOptions
     from offline_sql.statements import Statement
@@ -48,12 +48,35 @@ def frame(
     title: str,
     setup: Sequence[Statement] = (),
 ) -> str:
+    return frame_in(
+        generated.spelling,
+        generated.session,
+        generated.project.config,
+        steps,
+        options,
+        title=title,
+        setup=setup,
+    )
+
+
+def frame_in(
+    spelling: Spelling,
+    session: Sequence[Statement],
+    config: Config,
+    steps: Sequence[RenderedStep],
+    options: OutputOptions,
+    *,
+    title: str,
+    setup: Sequence[Statement] = (),
+) -> str:
+    """:func:`frame` from the parts of a run it reads, before the run is :class:`Generated`
+    (a ticket's rollback steps are framed as the rollback walk renders them)."""
     from offline_sql.frame import frame_script
 
     return frame_script(
-        generated.spelling,
+        spelling,
         [framed_step(r) for r in steps],
-        _frame_options(generated.project.config, options, title, setup, generated.session),
+        _frame_options(config, options, title, setup, session),
     )
 
 

@@ -182,6 +182,55 @@ def test_review_and_manifest_agree_on_rollback(no_downgrade_dir: Path) -> None:
         assert (entry["rollback"] is not None) == (rows[entry["revision"]] == "available")
 
 
+STOPS_SHORT = (
+    *NO_DOWNGRADE,
+    Rev("d4", "c3", "create tags", upgrade=table("tags"), downgrade='op.drop_table("tags")'),
+)
+"""Four revisions, the rollback walk planned over all four: it stops above b2."""
+
+
+@pytest.mark.parametrize("dialect", NAMES)
+def test_rollback_files_framed_during_the_walk_are_the_files_framed_after_it(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, dialect: str
+) -> None:
+    """Each rollback file is framed as the rollback walk renders its step, and the step
+    kept without its statements; the walk stopped short of its plan (4 steps, 2 files),
+    so the titles framed with the planned count are corrected: the directory is the one
+    framed from whole steps after the walk, byte for byte."""
+    from offline_sql.generate import RenderedStep
+    from offline_sql.ticket import RollbackFramer
+
+    config = make_project(tmp_path / "project", STOPS_SHORT)
+    kept: list[RenderedStep] = []
+    take = RollbackFramer.take
+
+    def spied(self: RollbackFramer, rendered: RenderedStep) -> RenderedStep:
+        kept.append(take(self, rendered))
+        return kept[-1]
+
+    with monkeypatch.context() as patched:
+        patched.setattr(RollbackFramer, "take", spied)
+        ran = upgrade_to_dir(config, tmp_path / "ahead", "--no-cache", dialect=dialect)
+        assert ran.exit_code == 0
+    assert [k.step.revision for k in kept] == ["d4", "c3"]
+    assert all(k.statements == () and k.version_statements == () for k in kept)
+
+    def whole(self: RollbackFramer, rendered: RenderedStep) -> RenderedStep:
+        self.files.append(None)  # as where framing raised: framed with the directory
+        return rendered
+
+    monkeypatch.setattr(RollbackFramer, "take", whole)
+    assert upgrade_to_dir(config, tmp_path / "after", "--no-cache", dialect=dialect).exit_code == 0
+    ahead, after = listing(tmp_path / "ahead"), listing(tmp_path / "after")
+    assert ahead == after
+    titles = [ahead[f"rollback/{name}"].splitlines()[1] for name in ("0001_d4_create_tags.sql",
+              "0002_c3_add_name.sql")]  # fmt: skip
+    assert [t.split(b":")[0][-len(b"rollback 1 of 2") :] for t in titles] == [
+        b"rollback 1 of 2",
+        b"rollback 2 of 2",
+    ]
+
+
 def test_head_without_downgrade_writes_no_rollback(tmp_path: Path) -> None:
     history = (*NO_DOWNGRADE[:1], Rev("b2", "a1", "create logs", upgrade=table("logs")))
     out = tmp_path / "out"

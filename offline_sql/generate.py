@@ -13,8 +13,9 @@ import sys
 from collections.abc import Callable, Generator, Sequence
 from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
+from offline_sql import rollback_split
 from offline_sql.errors import OfflineReadError, RenderError, ScriptError, UsageError
 from offline_sql.frame import describe_heads
 from offline_sql.meter import metered
@@ -402,6 +403,17 @@ class RollbackKeeper(Protocol):
 
     def take(self, rendered: RenderedStep) -> RenderedStep: ...
 
+    def reserve(self, count: int) -> None:
+        """The walk's first ``count`` steps are taken elsewhere: number the next one after
+        them (:mod:`offline_sql.rollback_split`)."""
+
+    def kept_from(self, start: int) -> Sequence[object] | None:
+        """What was kept apart from the steps, from the walk's step ``start`` on, to hand
+        to :meth:`adopt` in another process (None: it cannot be handed over)."""
+
+    def adopt(self, kept: Sequence[Any]) -> None:
+        """Take what another process's keeper kept (:meth:`kept_from`), in walk order."""
+
 
 StartRollback = Callable[["Project", "DialectContext", int], RollbackKeeper]
 """Called before the rollback walk of a ``-o DIR`` run with the project, the dialect context
@@ -487,11 +499,15 @@ def _generate_steps(
     no_downgrade: frozenset[str] = frozenset()
     empty: frozenset[str] = frozenset()
     reviews: dict[int, StepReview] = {}
+    snapshot: rollback_split.Snapshot | None = None
     if not want_review:
         rendered = render_steps(project, steps, chain, guard=options.guard)
     else:
-        rendered, reviews = _rendered_for_review(
-            project, steps, chain, options.guard, cache, hooks.start_reviews
+        # A directory's rollback walk may be split (its lower part rendered by a child
+        # from the state the walk has at this index): rollback_split.
+        at = rollback_split.snapshot_at(steps) if options.output is not None else None
+        rendered, reviews, snapshot = _rendered_for_review(
+            project, steps, chain, options.guard, cache, hooks.start_reviews, at
         )
         empty = empty_downgrades(project, rendered, cache)
         if options.output is None or not steps:
@@ -502,9 +518,8 @@ def _generate_steps(
         back = plan_steps(project, INVERSE[command], end, start)
         start_rollback = hooks.start_rollback
         keeper = start_rollback(project, context, len(back)) if start_rollback else None
-        keep = keeper.take if keeper is not None else None
         rollback, no_downgrade = _rollback(
-            project, rendered, back, chain, options.guard, cache, keep
+            project, rendered, back, chain, options.guard, cache, keeper, snapshot
         )
     return Generated(
         project,
@@ -532,12 +547,15 @@ def _rollback(
     chain: Chain,
     guard: bool,
     cache: StepCache,
-    keep: Callable[[RenderedStep], RenderedStep] | None = None,
+    keeper: RollbackKeeper | None = None,
+    snapshot: rollback_split.Snapshot | None = None,
 ) -> tuple[list[RenderedStep], frozenset[str]]:
     """The rollback steps (``back``, the inverse plan, rendered from the state the walk
     reached) and the revisions of ``rendered`` without a way back (:func:`has_downgrade`).
-    ``keep``: what is kept of each step rendered (by default the step itself; a ticket
-    frames its file at once, :class:`offline_sql.ticket.RollbackFramer`).
+    ``keeper``: what is kept of each step rendered (by default the step itself; a ticket
+    frames its file at once, :class:`offline_sql.ticket.RollbackFramer`). ``snapshot``:
+    the upgrade walk's state where the walk's lower part begins, for a child to render
+    that part while this process renders the rest (:mod:`offline_sql.rollback_split`).
 
     No rollback is invented: the files stop above the first revision without one. The walk
     itself answers for the revisions it renders: a downgrade that records operations has
@@ -550,28 +568,47 @@ def _rollback(
     less (the check was 5% of a first run at N = 1,000). Only the order of two errors in
     two scripts changes: the walk's, from the head down, comes first."""
     ups = {r.step.revision: r for r in rendered if r.step.direction == "up"}
+    keep = keeper.take if keeper is not None else None
+
+    def walk_back(steps: Sequence[Step], done: list[RenderedStep]) -> RenderedStep | None:
+        """Render ``steps`` of the walk into ``done``; the upgrade step where the walk
+        stopped (a revision without a way back), or None."""
+        # Its own name on a terminal: the count starting again under "revisions" read as
+        # the run going back to its beginning.
+        walk = iter_rendered(project, steps, chain, guard=guard, progress="rollback")
+        try:
+            for step in steps:
+                up = ups.get(step.revision)
+                try:
+                    one = next(walk)
+                except Exception:
+                    if up is None or _has_way_back(project, up, cache):
+                        raise
+                    return up
+                records_nothing = one.operation_count == 0
+                if up is not None and records_nothing and not _has_way_back(project, up, cache):
+                    return up
+                done.append(keep(one) if keep is not None else one)
+        finally:
+            walk.close()
+        return None
+
     done: list[RenderedStep] = []
-    stop: RenderedStep | None = None
-    # Its own name on a terminal: the count starting again under "revisions" read as the
-    # run going back to its beginning.
-    walk = iter_rendered(project, back, chain, guard=guard, progress="rollback")
+    revisions = project.graph.revisions
+    lower = rollback_split.fork_lower(
+        back, snapshot, chain, cache, keeper, walk_back, lambda s: revisions.get(s.revision)
+    )
     try:
-        for step in back:
-            up = ups.get(step.revision)
-            try:
-                one = next(walk)
-            except Exception:
-                if up is None or _has_way_back(project, up, cache):
-                    raise
-                stop = up
-                break
-            records_nothing = one.operation_count == 0
-            if up is not None and records_nothing and not _has_way_back(project, up, cache):
-                stop = up
-                break
-            done.append(keep(one) if keep is not None else one)
+        stop = walk_back(back if lower is None else back[: lower.start], done)
+        if lower is not None and stop is None:
+            taken = lower.answer(chain, cache, keeper)
+            if taken is not None:
+                done.extend(taken)
+            else:
+                stop = walk_back(back[lower.start :], done)
     finally:
-        walk.close()
+        if lower is not None:
+            lower.end()
     if stop is None:
         return done, frozenset()
     reached = {r.step.revision for r in done}
@@ -592,12 +629,15 @@ def _rendered_for_review(
     guard: bool,
     cache: StepCache,
     start_reviews: StartReviews | None,
-) -> tuple[list[RenderedStep], dict[int, StepReview]]:
+    snapshot_index: int | None = None,
+) -> tuple[list[RenderedStep], dict[int, StepReview], rollback_split.Snapshot | None]:
     """The steps rendered for a review, and index -> the cached core review of each step
-    that has one; each of the others is handed to ``start_reviews``' sink as it comes."""
+    that has one; each of the others is handed to ``start_reviews``' sink as it comes.
+    With ``snapshot_index``, a copy of the state after that step too (None: not taken)."""
     from offline_sql.review_steps import cached_reviews
 
     rendered: list[RenderedStep] = []
+    snapshot: rollback_split.Snapshot | None = None
     sink: ReviewSink | None = None
     asked = False
     try:
@@ -611,6 +651,10 @@ def _rendered_for_review(
                     sink = _start(start_reviews, project, cache, one)
                 if sink is not None:
                     sink.send(len(rendered), one)
+            if len(rendered) == snapshot_index:
+                taken = chain.snapshot()
+                if taken is not None:
+                    snapshot = rollback_split.Snapshot(one.step.revision, *taken)
             rendered.append(one)
         if sink is not None:
             sink.finish()
@@ -621,7 +665,7 @@ def _rendered_for_review(
         if sink is not None:
             sink.close()
         raise
-    return rendered, reviews
+    return rendered, reviews, snapshot
 
 
 def _start(

@@ -296,6 +296,21 @@ class RollbackFramer:
         self.files.append(data)
         return replace(rendered, statements=(), version_statements=(), guard=(), progress=())
 
+    def reserve(self, count: int) -> None:
+        """Number the next file ``count + 1``: the walk's first ``count`` steps are rendered
+        elsewhere (:mod:`offline_sql.rollback_split`)."""
+        self.files.extend([None] * count)
+
+    def kept_from(self, start: int) -> list[bytes | None] | None:
+        """The files framed from the walk's step ``start`` on; None where one of them
+        could not be (its step is kept whole, to be framed where the error is raised)."""
+        files = self.files[start:]
+        return None if any(data is None for data in files) else files
+
+    def adopt(self, kept: Sequence[bytes | None]) -> None:
+        """Append the files another process framed (:meth:`kept_from`), in walk order."""
+        self.files.extend(kept)
+
 
 def _retitled(data: bytes, order: int, planned: int, total: int) -> bytes:
     """A rollback file framed with the planned count (:class:`RollbackFramer`) titled with

@@ -431,6 +431,12 @@ def session(warm_up: Callable[[], None] | None = None) -> Iterator[Ahead]:
         ahead.close()
 
 
+def leave() -> None:
+    """In a forked child of the parent: read nothing ahead (the helper's pipe is the
+    parent's, and so is what comes through it)."""
+    _CURRENT.set(None)
+
+
 def current() -> Ahead | None:
     """The :class:`Ahead` of the enclosing :func:`session`, if any."""
     return _CURRENT.get()

@@ -26,7 +26,7 @@ import os
 import re
 import sys
 import traceback
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager, redirect_stdout
 from types import CodeType, ModuleType, TracebackType
 from typing import Literal
@@ -68,6 +68,16 @@ def compiled_kept() -> Iterator[None]:
         yield
     finally:
         _KEPT.reset(token)
+
+
+def forget_compiled(paths: Iterable[str]) -> None:
+    """Drop the bytecode kept for these scripts (:func:`compiled_kept`): their next load
+    happened elsewhere (a forked child's, :mod:`offline_sql.rollback_split`), where it
+    would have dropped it."""
+    kept = _KEPT.get()
+    if kept is not None:
+        for path in paths:
+            kept.pop(path, None)
 
 
 def load_script(path: str, revision: str) -> ModuleType:

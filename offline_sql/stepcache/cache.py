@@ -7,6 +7,7 @@ pickling and the deltas it brings (issue 16: a run the memo answers).
 
 from __future__ import annotations
 
+import copy
 import functools
 import importlib
 import json
@@ -255,6 +256,30 @@ class Chain:
                 except CorruptDelta as exc:
                     raise CorruptCache(str(exc)) from exc
         return self._state
+
+    def snapshot(self) -> tuple[SchemaState, str] | None:
+        """A copy of the state here and its content key (:meth:`_content_key`), for a walk
+        to start from later (:mod:`offline_sql.rollback_split`); None where the state is
+        not made yet, waits for cached steps to be folded in, or does not pickle."""
+        if self._state is None or self._pending:
+            return None
+        key = self._content_key(self._state)
+        if key is None:
+            return None
+        return copy.deepcopy(self._state), key
+
+    def content_key(self) -> str | None:
+        """The content key of the state here (None when a table does not pickle)."""
+        return self._content_key(self.state())
+
+    def restart(self, state: SchemaState, key: str | None) -> None:
+        """Go on from ``state`` (a :meth:`snapshot`'s copy) under the state key ``key``: the
+        chain as a walk that reached that state would be (a step that ran is followed by
+        its state's content key)."""
+        self._state = state
+        self._pending = []
+        self.key = key if self.cache.enabled else None
+        self._unparsed = (None, 0, "")
 
     def _run_again(self, header: RevisionHeader, direction: str) -> None:
         """Rebuild a step that stored no delta by running its script on the folded state.

@@ -98,6 +98,11 @@ def _checksum(data: bytes) -> bytes:
     return hashlib.blake2b(data, digest_size=CHECKSUM_SIZE).digest()
 
 
+_LEFT_BEHIND: list[object] = []
+"""The connection and spilled rows' file a forked child inherited (:meth:`CacheStore.detach`):
+held so that they are never closed in the child, which leaves with ``os._exit``."""
+
+
 class CacheStore:
     """Rows of the step cache in ``folder``; ``folder=None`` is a store that never hits."""
 
@@ -225,6 +230,44 @@ class CacheStore:
             self._pending_bytes += sum(map(len, row))
             if self._pending_bytes >= SPILL_AT:
                 self._spill()
+
+    def detach(self) -> None:
+        """In a forked child: leave the parent's connection and queue alone, never used or
+        closed here (SQLite's connections must not cross a fork: closing one could
+        checkpoint the parent's database); reads open a connection of the child's own, and
+        the rows queued from now on are the child's (:meth:`take_queued`)."""
+        # Kept referenced, never closed: closing the spilled rows' file would flush its
+        # buffer into the file the parent shares (its offset too).
+        _LEFT_BEHIND.extend(x for x in (self._connection, self._spilled) if x is not None)
+        self._connection = None
+        self._spilled = None
+        self._pending = {t: [] for t in TABLES}
+        self._pending_bytes = 0
+
+    def take_queued(self) -> list[Pending]:
+        """The rows queued, in the order they were put (the queue is emptied): what a
+        forked child hands back for the parent to :meth:`adopt` (a spilled batch that does
+        not read back raises: the child's answer is then not used)."""
+        batches = list(self._queued())
+        if self._spilled is not None:
+            with contextlib.suppress(OSError):
+                self._spilled.close()
+            self._spilled = None
+        self._pending = {t: [] for t in TABLES}
+        self._pending_bytes = 0
+        return batches
+
+    def adopt(self, batches: Sequence[Pending]) -> None:
+        """Queue rows another process queued (:meth:`take_queued`) after those queued here,
+        as if they had been put here."""
+        for batch in batches:
+            for table, rows in batch.items():
+                for row in rows:
+                    if not self._broken:
+                        self._pending[table].append(row)
+                        self._pending_bytes += sum(map(len, row))
+                        if self._pending_bytes >= SPILL_AT:
+                            self._spill()
 
     def _spill(self) -> None:
         """Move the queued rows to a temporary file (deleted when closed, or when the process

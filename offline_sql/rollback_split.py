@@ -27,6 +27,12 @@ Nothing here changes what a run writes or says:
 * The rows the child queued for the step cache come back with its answer and are queued
   in the parent's store after its own, as the walk would have queued them; the bytecode
   the parent kept for the child's scripts is dropped, as their second load would have.
+
+What the child cannot see is what the upper part's downgrades do to the process besides the
+schema (a module-level registry a helper module keeps, say): the step cache already takes a
+step's rendering to depend only on the state, the script and the files it reads, and reuses
+it across runs on that ground; the split rests on the same ground. On a terminal the
+parent's progress line counts its own part (the child draws none).
 """
 
 from __future__ import annotations

@@ -266,7 +266,10 @@ class Chain:
         key = self._content_key(self._state)
         if key is None:
             return None
-        return copy.deepcopy(self._state), key
+        try:
+            return copy.deepcopy(self._state), key
+        except Exception:  # an object of a script's that copies as it likes: no copy
+            return None
 
     def content_key(self) -> str | None:
         """The content key of the state here (None when a table does not pickle)."""

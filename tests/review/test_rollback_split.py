@@ -197,3 +197,23 @@ def test_a_lower_part_that_stops_or_fails_is_walked_by_the_parent(
         assert listing(tmp_path / "split") == listing(tmp_path / "whole")
     else:
         assert not (tmp_path / "split").exists()
+
+
+def test_a_state_that_does_not_copy_is_not_split(
+    tmp_path: Path, answers: list[int | None], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Copying the state raises (as an object of a script's refusing ``deepcopy`` would): no
+    copy is kept, the walk is not split, and the run writes what it always did."""
+    from offline_sql.state import SchemaState
+
+    config = make_project(tmp_path / "project", HISTORY)
+    assert _unsplit(config, tmp_path / "whole", "--no-cache").exit_code == 0
+
+    def refuse(self: SchemaState, memo: object) -> SchemaState:
+        raise TypeError("cannot copy")
+
+    monkeypatch.setattr(SchemaState, "__deepcopy__", refuse, raising=False)
+    split = _run(config, tmp_path / "split", "--no-cache")
+    assert split.exit_code == 0, split.output
+    assert answers == []
+    assert listing(tmp_path / "split") == listing(tmp_path / "whole")

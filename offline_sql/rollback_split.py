@@ -3,11 +3,11 @@ renders the upper part.
 
 A ``-o DIR`` run renders its rollback walk (the downgrades, from the head down) after the
 upgrade walk, on one core: the review child, the second core's work during the upgrade
-walk, has finished by then (:mod:`offline_sql.review_child`). The walk is sequential: each
-downgrade renders against the schema the ones above it left. But where every downgrade
-undoes its upgrade, the schema before the downgrade of revision R is the one the upgrade
-walk had just after R's upgrade. So the upgrade walk keeps a copy of its state after the
-revision where the lower part of the rollback will begin (:func:`snapshot_at`,
+walk, has finished by then or nearly (:mod:`offline_sql.review_child`). The walk is
+sequential: each downgrade renders against the schema the ones above it left. But where
+every downgrade undoes its upgrade, the schema before the downgrade of revision R is the one
+the upgrade walk had just after R's upgrade. So the upgrade walk keeps a copy of its state
+after the revision where the lower part of the rollback will begin (:func:`snapshot_at`,
 :meth:`offline_sql.stepcache.Chain.snapshot`); at the rollback, a child forked from the
 parent renders the lower part from that copy while the parent renders the upper part.
 
@@ -23,7 +23,10 @@ Nothing here changes what a run writes or says:
 * Anything else (a state that differs, a child that failed or said something, a parent
   whose own part stopped or raised) and the child is ended and its work dropped: the parent
   renders the lower part itself, as it always did, saying, raising or stopping where it
-  always did.
+  always did. A real history's downgrades often leave a state that differs (ckan's, on
+  PostgreSQL: a downgrade that creates a table again puts it last, and the content key
+  counts the order): such a walk gains nothing, and costs the child's time on the core
+  that was idle, and the copy.
 * The rows the child queued for the step cache come back with its answer and are queued
   in the parent's store after its own, as the walk would have queued them; the bytecode
   the parent kept for the child's scripts is dropped, as their second load would have.

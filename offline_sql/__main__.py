@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from offline_sql.cli import main
+from offline_sql.entry import main
 
 if __name__ == "__main__":
     main()

@@ -9,7 +9,6 @@ Python warnings become ``mig: warning: ...`` lines on stderr.
 from __future__ import annotations
 
 import io
-import os
 import sys
 import warnings
 from collections.abc import Callable, Sequence
@@ -24,19 +23,13 @@ from click.shell_completion import CompletionItem
 from offline_sql import logs
 from offline_sql._version import __version__
 from offline_sql.dialect_api.registry import NAMES, canonical_name
-from offline_sql.errors import MigError
+from offline_sql.errors import MigError, one_line
 from offline_sql.stdout import begin as begin_stdout
 from offline_sql.stdout import echo
 
 if TYPE_CHECKING:
     from offline_sql.baseline_command import Source
     from offline_sql.config import Config
-
-
-def _one_line(text: str) -> str:
-    """One line, with paths under the working directory shown relative to it."""
-    line = " ".join(part.strip() for part in str(text).splitlines() if part.strip())
-    return line.replace(f"{Path.cwd()}{os.sep}", "")
 
 
 def _show_warning(
@@ -47,7 +40,7 @@ def _show_warning(
     file: TextIO | None = None,
     line: str | None = None,
 ) -> None:
-    click.echo(f"mig: warning: {_one_line(str(message))}", err=True)
+    click.echo(f"mig: warning: {one_line(str(message))}", err=True)
 
 
 def _usage_error_line(exc: click.UsageError) -> str:
@@ -55,7 +48,7 @@ def _usage_error_line(exc: click.UsageError) -> str:
     prints three lines: usage, a hint, the error)."""
     path = exc.ctx.command_path.split()[1:] if exc.ctx is not None else []
     command = " ".join(["mig", *path])  # as the user types it, whatever the program name
-    message = _one_line(exc.format_message()).rstrip(".")
+    message = one_line(exc.format_message()).rstrip(".")
     return f"mig: error: {message} (see `{command} --help`)"
 
 
@@ -88,7 +81,7 @@ class MigGroup(click.Group):
             except MigError as exc:
                 if ctx.meta.get("mig.traceback"):
                     raise
-                click.echo(f"mig: error: {_one_line(str(exc))}", err=True)
+                click.echo(f"mig: error: {one_line(str(exc))}", err=True)
                 ctx.exit(exc.exit_code)
             except click.exceptions.NoArgsIsHelpError:
                 raise

@@ -31,6 +31,9 @@ Hierarchy::
 
 from __future__ import annotations
 
+import os
+from pathlib import Path
+
 
 class MigError(Exception):
     """Base class: the message is the whole story for the user."""
@@ -118,3 +121,10 @@ class CacheWarning(UserWarning):
 class OfflineReadWarning(UserWarning):
     """A revision replayed below a range's start (already applied, nothing emitted) read
     data through the bind; mig answered as if the tables were empty."""
+
+
+def one_line(text: str) -> str:
+    """A message as the command line prints it: one line, with paths under the working
+    directory shown relative to it."""
+    line = " ".join(part.strip() for part in str(text).splitlines() if part.strip())
+    return line.replace(f"{Path.cwd()}{os.sep}", "")

@@ -21,8 +21,6 @@ import os
 import stat
 import sys
 
-import click
-
 from offline_sql.errors import OutputError
 
 _start_size: int | None = None
@@ -52,7 +50,7 @@ def begin() -> None:
         _start_size = info.st_size
 
 
-def _give_up(exc: OSError) -> OutputError:
+def give_up(exc: OSError) -> OutputError:
     """Undo what reached a regular file, silence stdout, and describe the failure."""
     fd = _stdout_fd()
     removed = ""
@@ -74,9 +72,11 @@ def _give_up(exc: OSError) -> OutputError:
 
 def echo(text: str, nl: bool = True) -> None:
     """``click.echo`` to stdout; a failure (disk full, I/O error) is an :class:`OutputError`."""
+    import click  # here: a run the result memo answers before the command line has none
+
     try:
         click.echo(text, nl=nl)
     except OSError as exc:
         if exc.errno == errno.EPIPE:
             raise
-        raise _give_up(exc) from exc
+        raise give_up(exc) from exc

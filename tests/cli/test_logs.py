@@ -15,8 +15,10 @@ from pathlib import Path
 import offline_sql
 
 PACKAGE = Path(offline_sql.__file__).parent
-SETUPS = {("cli.py", "_set_level"), ("cli.py", "_stderr_handler")}
-"""The command line's setups, which :mod:`offline_sql.logs` runs: they may take the logger."""
+SETUPS = {("cli.py", "_set_level"), ("cli.py", "_stderr_handler"), ("quick.py", "refuse")}
+"""The command line's setups, which :mod:`offline_sql.logs` runs: they may take the logger
+(``quick.refuse``: a run answered before the command line is built refuses its answer
+when a module asks for one)."""
 
 
 def _get_logger_calls(path: Path) -> list[tuple[str, str, int]]:

@@ -44,7 +44,6 @@ import os
 import sys
 import warnings
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, TextIO
 
@@ -81,15 +80,16 @@ _ESCAPE = "\x1b"
 """click strips ANSI sequences from what it prints to a file; text holding one is left to it."""
 
 
-@dataclass
 class Asked:
-    """A command line this module reads: what the full command line would pass on."""
+    """A command line this module reads: what the full command line would pass on. (Not a
+    dataclass: ``mig --help`` passes here, and the command line does not import them.)"""
 
-    command: str = ""
-    target: str = ""
-    values: dict[str, str] = field(default_factory=dict)
-    flags: set[str] = field(default_factory=set)
-    x_arguments: list[str] = field(default_factory=list)
+    def __init__(self) -> None:
+        self.command = ""
+        self.target = ""
+        self.values: dict[str, str] = {}
+        self.flags: set[str] = set()
+        self.x_arguments: list[str] = []
 
 
 def read(argv: Sequence[str]) -> Asked | None:

@@ -28,7 +28,6 @@ import hashlib
 import json
 import os
 import re
-import signal
 import sys
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -36,10 +35,10 @@ from pathlib import Path, PurePosixPath
 from typing import TYPE_CHECKING
 
 from offline_sql.errors import OutputError
-from offline_sql.forking import Helper, can_fork, fork_helper
 from offline_sql.manifest import MANIFEST_NAME, checked_relative, sha256_hex
 
 if TYPE_CHECKING:
+    from offline_sql.forking import Helper
     from offline_sql.verify import Snapshot
 
 # ---- atomic directory write -----------------------------------------------------------------
@@ -340,6 +339,7 @@ def _end_with(parent: int) -> None:
     (:func:`_remove_stale_siblings`). Exits at once when ``parent`` is already gone."""
     try:
         import ctypes
+        import signal
 
         ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGKILL)  # 1: PR_SET_PDEATHSIG
     except (OSError, AttributeError):
@@ -379,6 +379,9 @@ class Staging:
         ``checked``); None when it is not to be written ahead (see the class), or its
         names are not ones :func:`write_directory` accepts (it refuses them later, in
         order)."""
+        from offline_sql.forking import can_fork, fork_helper  # here: a run the memo answers
+        # stages nothing, and forking imports threading and signal
+
         out_dir = Path(out_dir).absolute()
         if checked is None or checked.out_dir != out_dir or not can_fork():
             return None

@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 from helpers import listing
 
-from offline_sql import output
+from offline_sql import forking, output
 from offline_sql.errors import OutputError
 from offline_sql.manifest import ManifestEntry, build_manifest, sha256_hex
 from offline_sql.output import write_directory
@@ -205,7 +205,7 @@ def may_fork(monkeypatch: pytest.MonkeyPatch) -> None:
 
     if not hasattr(os, "fork"):
         pytest.skip("no fork here: nothing is ever staged")
-    monkeypatch.setattr(output, "can_fork", lambda: True)
+    monkeypatch.setattr(forking, "can_fork", lambda: True)
 
 
 def staged(out: Path, files: list[tuple[str, bytes]]) -> output.Staging:
@@ -322,7 +322,7 @@ def test_a_writer_killed_says_so(tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 def test_nothing_is_staged_where_mig_does_not_fork(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(output, "can_fork", lambda: False)
+    monkeypatch.setattr(forking, "can_fork", lambda: False)
     checked = output.check_target(tmp_path / "out", force=False)
     assert output.Staging.start(tmp_path / "out", FILES, checked) is None
     assert siblings(tmp_path) == []

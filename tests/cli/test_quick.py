@@ -206,7 +206,7 @@ def test_the_memo_s_no_is_handed_to_the_command_line_once(
     """After an edit the quick path's question is a miss; the command line, asking the same
     question next, takes that no instead of reading every script's hash again. Only the
     next question takes it: the run after is asked and answered as usual."""
-    argv = ("upgrade", "head", "--sql")
+    argv: tuple[str, ...] = ("upgrade", "head", "--sql")
     if to == "directory":
         argv = (*argv, "-o", str(scratch / "out"), "--force")
     asked_memo = "_holds" if to == "directory" else "_script_held"

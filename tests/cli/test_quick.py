@@ -34,6 +34,12 @@ def scratch(tmp_path: Path) -> Iterator[Path]:
     yield from scratch_folder(tmp_path)
 
 
+@pytest.fixture(autouse=True)
+def no_refusal_left(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A no the quick path noted (``result_memo._refused``) is not left to other tests."""
+    monkeypatch.setattr(result_memo, "_refused", None)
+
+
 @pytest.fixture
 def project(scratch: Path) -> Path:
     return small_project(scratch / "project", list(USERS_AND_EMAIL))

@@ -274,6 +274,9 @@ def _refusing(heard: list[str]) -> Setup:
 
 
 def _ask_memo(asked: Asked) -> str | Path | None:
+    """What :func:`_found` says, asked as ``cli._run_migration`` asks it: the same
+    configuration, the same options. What click or that function would refuse before the
+    memo is asked is None here, so the command line refuses it as it always did."""
     from offline_sql import result_memo
     from offline_sql.commands import load_command_config
     from offline_sql.dialect_api.registry import canonical_name
@@ -286,10 +289,10 @@ def _ask_memo(asked: Asked) -> str | Path | None:
         return None
     config_file = values.get("config")
     if config_file is not None and not os.path.isfile(config_file):
-        return None  # a directory: click refuses it
+        return None  # a directory (click refuses it) or a missing file (the configuration)
     output = Path(values["output"]) if "output" in values else None
     if output is not None and output.exists() and not output.is_dir():
-        return None
+        return None  # a file: _run_migration's usage error
     options = OutputOptions(
         output,
         force="force" in asked.flags,

@@ -432,3 +432,57 @@ def test_python_m_and_the_console_script_start_at_the_entry() -> None:
     assert (
         "from offline_sql.entry import main" in (ROOT / "offline_sql" / "__main__.py").read_text()
     )
+
+
+def test_a_closed_pipe_ends_the_run_as_the_command_line_ends_it(project: Path) -> None:
+    """``mig upgrade head --sql | true``: the reader is gone before the script is written;
+    both paths end with exit 1 and say nothing (click's ending of a closed pipe)."""
+    argv = ("upgrade", "head", "--sql")
+    assert mig(project, *argv).exit_code == 0
+    noted = project.parent / "probe.txt"
+    ended = []
+    for code in (_PROBE, _FULL):
+        noted.unlink(missing_ok=True)
+        reading, writing = os.pipe()
+        os.close(reading)  # nobody reads: the first write fails with EPIPE
+        try:
+            done = subprocess.run(
+                [sys.executable, "-c", code, *argv],
+                cwd=project,
+                stdout=writing,
+                stderr=subprocess.PIPE,
+                env={**os.environ, "PYTHONIOENCODING": "utf-8", "MIG_PROBE": str(noted)},
+            )
+        finally:
+            os.close(writing)
+        ended.append((done.returncode, done.stderr.decode()))
+        if code == _PROBE:
+            assert noted.read_text() == "click imported: False"
+    assert ended[0] == ended[1] == (1, "")
+
+
+def test_an_interrupt_while_asking_ends_as_the_command_line_ends_it(
+    project: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """^C while the quick path asks the memo: the blank line and ``Aborted!`` click's main
+    prints for ^C during a command, exit 1."""
+    from offline_sql import cli, entry
+
+    def interrupted(*args: object, **kwargs: object) -> object:
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(commands, "load_command_config", interrupted)
+    monkeypatch.setattr(sys, "argv", ["mig", "upgrade", "head", "--sql"])
+    endings = []
+    for main in (entry.main, cli.main):
+        code: object = "returned"
+        with inside(project):
+            try:
+                main()
+            except SystemExit as stop:
+                code = stop.code
+            except KeyboardInterrupt:  # escaping, it would end the test session
+                code = "the interrupt escaped"
+        endings.append((code, capsys.readouterr()))
+    assert endings[0] == endings[1]
+    assert endings[0][0] == 1 and endings[0][1].err.endswith("Aborted!\n")

@@ -17,7 +17,9 @@ key that digests everything the directory's bytes depend on:
   versions folder's *seal* from when the run read them (every file's ``stat``,
   :func:`offline_sql.script.index.seal`); a check whose fresh seal is the same takes that
   digest without reading the header index, otherwise it asks the index for every
-  script's hash (each validated by its file's ``stat``, the files that changed read);
+  script's hash (each validated by its file's ``stat``, the files that changed read),
+  and a hit keeps the seal it took for the next check (a run right after an edit keeps
+  none: the file is too recent to seal);
 
 and, as the row's dependencies, the files the scripts read (every dependency of every
 step cache row the run used or wrote, :attr:`offline_sql.stepcache.StepCache.used`), and
@@ -51,6 +53,7 @@ when the history changes. A script longer than :data:`SCRIPT_LIMIT` is not remem
 
 from __future__ import annotations
 
+import contextlib
 import os
 import pickle
 import time
@@ -208,18 +211,20 @@ def _scripts_digest(hashes: Sequence[tuple[str, str]]) -> str:
     return keys.digest(*sorted(f"{path}\0{sha}" for path, sha in hashes))
 
 
-def _scripts_now(config: Config, memo: Mapping[str, object]) -> str:
-    """The digest of the scripts as they are now: the row's own when the versions folder's
-    seal is the one it was remembered with, else from every script's hash."""
+def _scripts_now(config: Config, memo: Mapping[str, object]) -> tuple[str, str | None]:
+    """The digest of the scripts as they are now, and the versions folder's seal taken
+    before they were read: the row's own digest when that seal is the one it was
+    remembered with, else from every script's hash."""
     from offline_sql.project import script_hashes, scripts_seal
 
     seal, digest = memo.get("seal"), memo.get("scripts")
-    if isinstance(seal, str) and isinstance(digest, str) and seal == scripts_seal(config):
-        return digest
+    seal_now = scripts_seal(config)
+    if isinstance(seal, str) and isinstance(digest, str) and seal == seal_now:
+        return digest, seal_now
     hashes = script_hashes(config)
     if any(not sha for _, sha in hashes):
         raise ValueError("a script without its SHA-256: not remembered")
-    return _scripts_digest(hashes)
+    return _scripts_digest(hashes), seal_now
 
 
 def _holds(
@@ -238,9 +243,8 @@ def _holds(
         memo = pickle.loads(data)
         if not isinstance(memo, dict) or not isinstance(snapshot := memo["snapshot"], Snapshot):
             return False
-        if not _still_holds(config, command, target, options, out_dir, memo, deps):
-            return False
-        if snapshot.root != out_dir:
+        kept = _still_holds(config, command, target, options, out_dir, memo, deps)
+        if kept is None or snapshot.root != out_dir:
             return False
         started = time.time_ns()
         if not snapshot.unchanged():
@@ -249,7 +253,9 @@ def _holds(
             # Its files were read again and hold their bytes: taken again, they are not
             # read next time.
             retaken = replace(snapshot, taken_ns=started)
-            _save(store, _slot(out_dir), deps, {**memo, "snapshot": retaken})
+            _save(store, _slot(out_dir), deps, {**kept, "snapshot": retaken})
+        elif kept is not memo:
+            _refresh(store, _slot(out_dir), deps, dict(kept))
         return True
     finally:
         store.close()
@@ -263,15 +269,23 @@ def _still_holds(
     where: Path | str,
     memo: Mapping[str, object],
     deps: Deps,
-) -> bool:
-    """Whether this run's key, computed now, is the row's and every file of ``deps`` still
-    has its hash."""
+) -> Mapping[str, object] | None:
+    """The row as it should now be kept when this run's key, computed now, is the row's and
+    every file of ``deps`` still has its hash, else None. Kept with the seal taken now when
+    the row's is another (it was remembered while a script was too recent to seal, or the
+    scripts were touched and hold the same bytes): the next check then takes the digest
+    from the seal instead of reading every script's hash (6 ms at N = 1,000)."""
     from offline_sql.project import baseline_file
 
     hash_file = Hasher()
     namespace = keys.namespace(config, hash_file(baseline_file(config)))
-    key = _key(namespace, command, target, options, where, _scripts_now(config, memo))
-    return key == memo["key"] and all(hash_file(path) == sha for path, sha in deps)
+    scripts, seal_now = _scripts_now(config, memo)
+    key = _key(namespace, command, target, options, where, scripts)
+    if key != memo["key"] or any(hash_file(path) != sha for path, sha in deps):
+        return None
+    if seal_now is not None and seal_now != memo.get("seal"):
+        return {**memo, "seal": seal_now}
+    return memo
 
 
 def _key(
@@ -331,6 +345,15 @@ def _write(
 
 def _scripts_fields(scripts: Scripts) -> dict[str, object]:
     return {"seal": scripts.seal, "scripts": scripts.digest}
+
+
+def _refresh(store: CacheStore, slot: str, deps: Deps, memo: dict[str, object]) -> None:
+    """Write a row that only answers faster now (its seal): a store that cannot be written
+    leaves the answer as it is, said nothing, since it is still right."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        with contextlib.suppress(Exception):
+            _save(store, slot, deps, memo)
 
 
 def _save(store: CacheStore, slot: str, deps: Deps, memo: dict[str, object]) -> None:
@@ -423,8 +446,11 @@ def _script_held(config: Config, command: str, target: str, options: OutputOptio
         memo = pickle.loads(data)
         if not isinstance(memo, dict) or not isinstance(packed := memo["script"], bytes):
             return None
-        if not _still_holds(config, command, target, options, STDOUT, memo, deps):
+        kept = _still_holds(config, command, target, options, STDOUT, memo, deps)
+        if kept is None:
             return None
+        if kept is not memo:
+            _refresh(store, _script_slot(config, command, target, options), deps, dict(kept))
         return zlib.decompress(packed).decode("utf-8", "surrogateescape")
     finally:
         store.close()

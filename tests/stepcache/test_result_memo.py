@@ -691,6 +691,53 @@ def test_scripts_unchanged_since_their_seal_are_not_looked_up_one_by_one(
     assert generated(project, out).exit_code == 0
 
 
+def test_a_row_remembered_without_a_seal_is_sealed_by_the_next_answer(
+    project: Path, scratch: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A run right after a script was written keeps no seal (the file is too recent to
+    trust its ``stat``). The first check that answers from every script's hash keeps the
+    seal it took before reading them; the checks after it read no hash. A cache that
+    cannot be written then leaves the answer as it is."""
+    from offline_sql.script import index
+
+    monkeypatch.setattr(index, "RACY_WINDOW_NS", 3_600 * 10**9)  # every script is recent
+    first, out = to_stdout(project), scratch / "out"
+    assert first.exit_code == 0 and to_dir(project, out).exit_code == 0
+    monkeypatch.setattr(index, "RACY_WINDOW_NS", 50_000_000)
+    time.sleep(0.1)
+    looked_up = "offline_sql.script.index.RevisionIndex.known_hashes"
+    with pytest.MonkeyPatch.context() as patch:
+        calls = counted(patch, looked_up, index.RevisionIndex.known_hashes)
+        assert replayed(project) == first
+        assert answered(project, out).exit_code == 0
+        assert len(calls) == 2
+    with pytest.MonkeyPatch.context() as patch:
+        counted(patch, looked_up, index.RevisionIndex.known_hashes, forbidden=True)
+        assert replayed(project) == first
+        assert answered(project, out).exit_code == 0
+
+
+def test_a_seal_that_cannot_be_kept_leaves_the_answer(
+    project: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Keeping a fresh seal only makes the next check faster: a store that refuses the
+    write (and warns) does not turn the answer into a full run."""
+    from offline_sql.script import index
+    from offline_sql.stepcache.store import CacheStore
+
+    monkeypatch.setattr(index, "RACY_WINDOW_NS", 3_600 * 10**9)
+    first = to_stdout(project)
+    assert first.exit_code == 0
+    monkeypatch.setattr(index, "RACY_WINDOW_NS", 50_000_000)
+    time.sleep(0.1)
+
+    def refused(store: CacheStore) -> None:
+        store._fail("cannot write the step cache, ignored: disk I/O error")
+
+    monkeypatch.setattr(CacheStore, "flush", refused)
+    assert replayed(project) == first
+
+
 def test_scripts_in_several_folders_are_checked_one_by_one(
     scratch: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -28,10 +28,11 @@ lends one connection, returned afterwards; the engine is not disposed.
 
 from __future__ import annotations
 
-import dataclasses
 import os
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
+
+from offline_sql import records
 
 if TYPE_CHECKING:
     from sqlalchemy.engine import Connection, Engine
@@ -189,7 +190,7 @@ def _settle(
     if dialect is not None and (name is None or _package(name) != dialect.sqlalchemy_package):
         name = dialect.name
     text = url if isinstance(url, str) else reached.render_as_string(hide_password=url is None)
-    return dataclasses.replace(config, url=text, dialect=name)
+    return records.replace(config, url=text, dialect=name)
 
 
 def _parsed(url: str) -> URL:

@@ -113,9 +113,8 @@ def load_command_config(
 ) -> Config:
     """The configuration for a command: ``-c``, ``--dialect``, ``-n/--name`` (the section
     of a multi-database ini file), ``--no-cache``, ``upgrade --tag`` and ``-x`` applied."""
-    from dataclasses import replace
-
     from offline_sql.config import load_config
+    from offline_sql.records import replace
 
     config = load_config(config_file, dialect=dialect, section=section or "alembic")
     if section is not None and config.config_file.suffix.lower() != ".ini":

@@ -12,11 +12,11 @@ import os
 import re
 import sys
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from offline_sql.errors import ConfigError, UsageError
+from offline_sql.records import field, record
 from offline_sql.script.index import DEFAULT_CACHE_DIR_NAME
 
 if sys.version_info >= (3, 11):
@@ -41,7 +41,7 @@ _TIMEOUT = re.compile(r"^\d+\s*(us|ms|s|min|h|d)?$")
 """PostgreSQL's interval units for lock_timeout / statement_timeout."""
 
 
-@dataclass(frozen=True)
+@record
 class Config:
     """The effective configuration of one project, paths already absolute."""
 
@@ -64,7 +64,7 @@ class Config:
     """Review rule ids allowed project-wide."""
     x_arguments: tuple[str, ...] = ()
     """``-x key=value`` of the command line, for scripts' ``context.get_x_argument()``
-    (part of the step cache's key through this dataclass's ``repr``)."""
+    (part of the step cache's key through this record's ``repr``)."""
     ini_section: str | None = None
     """The ``alembic.ini`` section the settings came from (None for ``mig.toml``)."""
     version_locations: tuple[Path, ...] = ()

@@ -10,11 +10,11 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
 from pathlib import PurePosixPath
 from typing import Any, Literal
 
 from offline_sql.errors import OutputError
+from offline_sql.records import record
 
 MANIFEST_NAME = "MANIFEST.json"
 
@@ -27,7 +27,7 @@ def sha256_hex(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
 
 
-@dataclass(frozen=True)
+@record
 class ManifestEntry:
     """One generated script, in application order."""
 

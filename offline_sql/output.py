@@ -30,12 +30,12 @@ import os
 import re
 import sys
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 from typing import TYPE_CHECKING
 
 from offline_sql.errors import OutputError
 from offline_sql.manifest import MANIFEST_NAME, checked_relative, sha256_hex
+from offline_sql.records import record
 
 if TYPE_CHECKING:
     from offline_sql.forking import Helper
@@ -161,7 +161,7 @@ def _remove_stale_siblings(out_dir: Path) -> None:
             _remove_tree(path)
 
 
-@dataclass(frozen=True)
+@record
 class Checked:
     """What :func:`check_target` found at the output directory, so that
     :func:`write_directory` need not read it all again."""

@@ -7,11 +7,12 @@ how it was asked to write.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from pathlib import Path
 
+from offline_sql.records import record
 
-@dataclass(frozen=True)
+
+@record
 class OutputOptions:
     """How an offline run is written; the defaults are the safe ones."""
 

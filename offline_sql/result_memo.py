@@ -59,10 +59,10 @@ import pickle
 import time
 import warnings
 import zlib
-from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, TextIO
 
+from offline_sql.records import record, replace
 from offline_sql.stepcache import keys
 from offline_sql.stepcache.deps import Hasher
 from offline_sql.stepcache.store import CacheStore
@@ -186,7 +186,7 @@ def remember(
             return
 
 
-@dataclass(frozen=True)
+@record
 class Scripts:
     """The revision scripts a run read: the digest of every path and SHA-256
     (:func:`_scripts_digest`), and the versions folder's seal when they were read."""

@@ -9,10 +9,11 @@ from __future__ import annotations
 import contextvars
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+
+from offline_sql.records import record
 
 
-@dataclass(frozen=True)
+@record
 class ScriptArguments:
     """What the command line hands to every script of a run (``upgrade --tag``)."""
 

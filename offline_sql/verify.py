@@ -13,7 +13,6 @@ import re
 import stat
 import time
 from collections.abc import Mapping
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -26,6 +25,7 @@ from offline_sql.manifest import (
     sha256_hex,
     with_digest,
 )
+from offline_sql.records import field, record
 
 _ORDER_PREFIX = re.compile(r"^(\d+)_")
 
@@ -49,7 +49,7 @@ def _stat_key(status: os.stat_result) -> StatKey:
     )
 
 
-@dataclass(frozen=True)
+@record
 class Snapshot:
     """A directory as :func:`verify_directory` found it: every entry's ``lstat`` and the
     sha256 it read from each file, taken at ``taken_ns``. Checking it again
@@ -109,7 +109,7 @@ class Snapshot:
         return any(stat.S_ISREG(k[0]) and k[3] >= racy_from for k in self.entries.values())
 
 
-@dataclass(frozen=True)
+@record
 class VerifyResult:
     path: Path
     problems: tuple[str, ...]

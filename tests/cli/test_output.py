@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import dataclasses
 import json
 from pathlib import Path, PurePosixPath
 from typing import Any
@@ -10,7 +9,7 @@ from typing import Any
 import pytest
 from helpers import listing
 
-from offline_sql import forking, output
+from offline_sql import forking, output, records
 from offline_sql.errors import OutputError
 from offline_sql.manifest import ManifestEntry, build_manifest, sha256_hex
 from offline_sql.output import write_directory
@@ -344,7 +343,7 @@ def entry(order: int = 1, **changes: Any) -> ManifestEntry:
         rollback_file=f"rollback/{order:04d}_rev{order}_add_users.sql",
         rollback_content=b"DROP TABLE users;\n",
     )
-    return dataclasses.replace(base, **changes)
+    return records.replace(base, **changes)
 
 
 def test_manifest_is_canonical_json() -> None:
@@ -552,12 +551,10 @@ def test_the_check_keeps_no_file_content(tmp_path: Path) -> None:
     """A ``--force`` run holds what the check found from its start to its end: the
     directory's lstats and digests, not the bytes of a file (the manifest of a ticket of
     5,000 revisions is 3 MiB). An identical directory is still kept as it is."""
-    import dataclasses
-
     write_directory(tmp_path / "out", mig_files(*FILES), force=False)
     checked = output.check_target(tmp_path / "out", force=True)
     assert checked.snapshot is not None and checked.snapshot.has_manifest
-    held = [getattr(checked.snapshot, f.name) for f in dataclasses.fields(checked.snapshot)]
+    held = [getattr(checked.snapshot, name) for name in records.fields(checked.snapshot)]
     assert not [value for value in held if isinstance(value, (bytes, bytearray))]
     kept = write_directory(tmp_path / "out", mig_files(*FILES), force=True, checked=checked)
     assert kept is False

@@ -17,7 +17,6 @@ in the same place: the two modes fail alike.
 
 from __future__ import annotations
 
-import dataclasses
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -28,7 +27,7 @@ from offline_online import MARKS, cli_script, write_project
 from reflection import snapshot
 from scenario_intent import differences, observe
 
-from offline_sql import migrate
+from offline_sql import migrate, records
 from offline_sql.config import Config, load_config
 from offline_sql.errors import DatabaseError
 
@@ -62,7 +61,7 @@ def write_failing_project(root: Path, per_migration: bool) -> Path:
 
 def online(config_file: Path, database: ScratchDatabase) -> Config:
     config = load_config(config_file, dialect=database.dialect)
-    return dataclasses.replace(config, url=database.url.render_as_string(hide_password=False))
+    return records.replace(config, url=database.url.render_as_string(hide_password=False))
 
 
 def tables(database: ScratchDatabase) -> list[str]:

@@ -16,7 +16,6 @@ connection) in a third; the three are compared by reflection.
 
 from __future__ import annotations
 
-import dataclasses
 from pathlib import Path
 from typing import Any
 
@@ -27,7 +26,7 @@ from offline_online import cli_script, write_project
 from reflection import diff, snapshot
 from sqlalchemy.dialects import mysql
 
-from offline_sql import migrate
+from offline_sql import migrate, records
 from offline_sql.config import load_config
 from offline_sql.dialect_api.registry import get_dialect
 
@@ -95,7 +94,7 @@ def test_offline_sees_the_dialect_online_sees(
 
         online_url = online.url.set(drivername=online_scheme)
         loaded = load_config(config, dialect=dialect)
-        loaded = dataclasses.replace(loaded, url=online_url.render_as_string(hide_password=False))
+        loaded = records.replace(loaded, url=online_url.render_as_string(hide_password=False))
         migrate.upgrade(loaded, "head")
 
         engine = sa.create_engine(reference.url.set(drivername=online_scheme))

@@ -20,7 +20,7 @@ from click.testing import CliRunner
 from databases import DatabasePool, ScratchDatabase
 from helpers import Rev, make_project
 
-from offline_sql import migrate
+from offline_sql import migrate, records
 from offline_sql import operations as ops
 from offline_sql.cli import cli
 from offline_sql.config import Config, load_config
@@ -131,7 +131,7 @@ def test_generated_names_are_the_servers_offline_and_online(
     offline.apply_script(sql(config_file, "upgrade", "head"))
     config = load_config(config_file, dialect="mariadb")
     url = online.url.render_as_string(hide_password=False)
-    migrate.upgrade(dataclasses.replace(config, url=url), "head")
+    migrate.upgrade(records.replace(config, url=url), "head")
     expected = {
         ("purchases", "purchases_ibfk_2", ("parent_id",)),
         ("purchases", "purchases_ibfk_5", ("other_id",)),

@@ -19,7 +19,7 @@ from databases import DIALECTS, DialectName, ScratchDatabase, scratch_database
 from helpers import Rev, make_project
 from scenario_intent import differences, observe
 
-from offline_sql import migrate
+from offline_sql import migrate, records
 from offline_sql.cli import cli
 from offline_sql.config import load_config
 from offline_sql.dialect_api.registry import NAMES
@@ -88,7 +88,7 @@ class Applied:
                 offline.apply_script(mig(self.config, self.dialect, verb, target, "--sql"))
             loaded = load_config(self.config, dialect=self.dialect)
             url = online.url.render_as_string(hide_password=False)
-            online_config = dataclasses.replace(loaded, url=url)
+            online_config = records.replace(loaded, url=url)
             for verb, target in self.commands:
                 COMMANDS[verb](online_config, target.rpartition(":")[2])
             found = differences(

@@ -17,7 +17,6 @@ import sys
 import warnings
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -140,6 +139,7 @@ def quiet() -> Iterator[None]:
 def load_project(config_file: Path, dialect: str, *, cache: bool) -> Any:
     from offline_sql.config import load_config
     from offline_sql.project import Project
+    from offline_sql.records import replace
 
     config = load_config(config_file, dialect=dialect)
     if not cache:

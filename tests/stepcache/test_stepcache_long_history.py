@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import warnings
 from collections.abc import Iterator
-from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -160,6 +159,7 @@ def test_the_folded_state_equals_the_replayed_state_at_every_revision(
 ) -> None:
     from offline_sql.config import load_config
     from offline_sql.project import Project, replay_state
+    from offline_sql.records import replace
 
     config_file = make_project(
         scratch, HISTORY, settings={"script_location": "migrations", "dialect": dialect}

@@ -6,7 +6,6 @@ the tests that build small projects of their own and apply them on real database
 
 from __future__ import annotations
 
-import dataclasses
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -14,6 +13,7 @@ import pytest
 from click.testing import CliRunner
 from databases import ScratchDatabase
 
+from offline_sql import records
 from offline_sql.cli import cli
 from offline_sql.config import Config, load_config
 
@@ -45,7 +45,7 @@ def cli_script(config: Path, dialect: str, *command: str) -> str:
 
 def online_config(config: Path, database: ScratchDatabase) -> Config:
     loaded = load_config(config, dialect=database.dialect)
-    return dataclasses.replace(loaded, url=database.url.render_as_string(hide_password=False))
+    return records.replace(loaded, url=database.url.render_as_string(hide_password=False))
 
 
 REVISION = '''"""{message}

@@ -8,8 +8,7 @@ directory is written, :mod:`offline_sql.verify` for how it is checked).
 from __future__ import annotations
 
 import hashlib
-import json
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import PurePosixPath
 
 from offline_sql.errors import OutputError
@@ -55,10 +54,13 @@ def canonical_json(document: Any) -> bytes:
     """The one serialization mig writes: sorted keys, indent 2, UTF-8, trailing newline
     (``json.dumps(document, sort_keys=True, indent=2, ensure_ascii=False)``, made here
     without the standard library's pure-Python indenting encoder: a long history's
-    manifest is megabytes)."""
+    manifest is megabytes). ``json`` is imported here: a run the result memo answers
+    reads no manifest."""
+    import json
+
     parts: list[str] = []
     try:
-        _encode(document, "\n", parts)
+        _encode(document, "\n", parts, json.encoder.encode_basestring)
     except _Unusual:
         return (json.dumps(document, sort_keys=True, indent=2, ensure_ascii=False) + "\n").encode()
     parts.append("\n")
@@ -72,12 +74,13 @@ class _Unusual(Exception):
 _SCALARS: dict[object, str] = {True: "true", False: "false", None: "null"}
 
 
-def _encode(value: Any, newline: str, parts: list[str]) -> None:
+def _encode(value: Any, newline: str, parts: list[str], string: Callable[[str], str]) -> None:
     """``value`` as ``json.dumps(..., sort_keys=True, indent=2, ensure_ascii=False)`` writes
-    it at the indentation ``newline`` carries (``"\n"`` plus two spaces per level)."""
+    it at the indentation ``newline`` carries (``"\n"`` plus two spaces per level);
+    ``string`` is json's encoder of a string."""
     kind = type(value)
     if kind is str:
-        parts.append(_string(value))
+        parts.append(string(value))
     elif kind is bool or value is None:
         parts.append(_SCALARS[value])
     elif kind is int:
@@ -92,9 +95,9 @@ def _encode(value: Any, newline: str, parts: list[str]) -> None:
         separator = "{" + inner
         for key in sorted(value):
             parts.append(separator)
-            parts.append(_string(key))
+            parts.append(string(key))
             parts.append(": ")
-            _encode(value[key], inner, parts)
+            _encode(value[key], inner, parts, string)
             separator = "," + inner
         parts.append(newline + "}")
     elif kind is list:
@@ -109,15 +112,12 @@ def _encode(value: Any, newline: str, parts: list[str]) -> None:
             # entries of some fifty pieces each, which held at once were the peak of a
             # ``-o DIR`` run (12 MiB at N = 5,000).
             pieces: list[str] = []
-            _encode(item, inner, pieces)
+            _encode(item, inner, pieces, string)
             parts.append("".join(pieces))
             separator = "," + inner
         parts.append(newline + "]")
     else:
         raise _Unusual
-
-
-_string = json.encoder.encode_basestring
 
 
 def manifest_digest(document: dict[str, Any]) -> str:
@@ -225,11 +225,13 @@ def _entry_chunks(entries: Sequence[ManifestEntry], digests: Mapping[str, str]) 
     (12 MiB above it for a 2.9 MiB manifest at N = 5,000)."""
     if not entries:
         return [b"[]"]
+    import json
+
     chunks: list[bytes] = []
     separator = "[\n    "
     for entry in entries:
         pieces = [separator]
-        _encode(_entry_json(entry, digests), "\n    ", pieces)
+        _encode(_entry_json(entry, digests), "\n    ", pieces, json.encoder.encode_basestring)
         chunks.append("".join(pieces).encode())
         separator = ",\n    "
     chunks.append(b"\n  ]")

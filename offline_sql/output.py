@@ -25,7 +25,6 @@ from __future__ import annotations
 
 import errno
 import hashlib
-import json
 import os
 import re
 import sys
@@ -266,6 +265,8 @@ def _not_mig_output(out_dir: Path) -> tuple[str | None, Snapshot | None]:
     manifest = out_dir / MANIFEST_NAME
     if not manifest.is_file() or manifest.is_symlink():
         return f"it has no {MANIFEST_NAME}, so mig did not write it", None
+    import json
+
     try:
         document = json.loads(manifest.read_bytes())
     except (OSError, ValueError):

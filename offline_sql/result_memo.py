@@ -54,8 +54,8 @@ when the history changes. A script longer than :data:`SCRIPT_LIMIT` is not remem
 from __future__ import annotations
 
 import contextlib
+import marshal
 import os
-import pickle
 import time
 import warnings
 import zlib
@@ -80,7 +80,7 @@ if TYPE_CHECKING:
     from offline_sql.stepcache.store import Deps
     from offline_sql.verify import Snapshot
 
-FORMAT = 2
+FORMAT = 3
 """Bumped when what the key covers or the row holds changes."""
 
 TABLE = "result"
@@ -237,12 +237,12 @@ def _holds(
 
     store = CacheStore(config.cache_dir)
     try:
-        row = store.get(TABLE, _slot(out_dir))
-        if row is None:
+        loaded = _load(store, _slot(out_dir))
+        if loaded is None:
             return False
-        deps, data = row
-        memo = pickle.loads(data)
-        if not isinstance(memo, dict) or not isinstance(snapshot := memo["snapshot"], Snapshot):
+        memo, deps = loaded
+        snapshot = Snapshot.from_plain(memo.get("snapshot"))
+        if snapshot is None:
             return False
         kept = _still_holds(config, command, target, options, out_dir, memo, deps)
         if kept is None or snapshot.root != out_dir:
@@ -358,11 +358,35 @@ def _refresh(store: CacheStore, slot: str, deps: Deps, memo: dict[str, object]) 
 
 
 def _save(store: CacheStore, slot: str, deps: Deps, memo: dict[str, object]) -> None:
-    """Write one memo row now (and close the store)."""
-    from offline_sql.tablemap import PICKLE_PROTOCOL
+    """Write one memo row now (and close the store). The row is ``marshal``'s, its
+    dependencies inside it: reading it back needs neither ``pickle`` nor ``json``, which a
+    run the memo answers then does not import (3 ms; the store checksums every row)."""
+    plain: dict[str, object] = {**memo, "deps": list(deps)}
+    if "snapshot" in memo:
+        from offline_sql.verify import Snapshot
 
-    store.put(TABLE, slot, deps, pickle.dumps(memo, protocol=PICKLE_PROTOCOL))
+        if isinstance(snapshot := memo["snapshot"], Snapshot):
+            plain["snapshot"] = snapshot.plain()
+    store.put(TABLE, slot, (), marshal.dumps(plain))
     store.flush()
+
+
+def _load(store: CacheStore, slot: str) -> tuple[dict[str, object], Deps] | None:
+    """A memo row :func:`_save` wrote and its dependencies, None when there is none (or it
+    is not one)."""
+    row = store.get(TABLE, slot)
+    if row is None:
+        return None
+    memo = marshal.loads(row[1])
+    if not isinstance(memo, dict):
+        return None
+    deps = memo.pop("deps", None)
+    if not isinstance(deps, list) or not all(
+        isinstance(dep, tuple) and len(dep) == 2 and all(isinstance(p, str) for p in dep)
+        for dep in deps
+    ):
+        return None
+    return memo, tuple(deps)
 
 
 # ---- the script of a run to stdout ----------------------------------------------------------
@@ -440,12 +464,11 @@ def _script_held(config: Config, command: str, target: str, options: OutputOptio
     scripts read still has its hash, else None."""
     store = CacheStore(config.cache_dir)
     try:
-        row = store.get(TABLE, _script_slot(config, command, target, options))
-        if row is None:
+        loaded = _load(store, _script_slot(config, command, target, options))
+        if loaded is None:
             return None
-        deps, data = row
-        memo = pickle.loads(data)
-        if not isinstance(memo, dict) or not isinstance(packed := memo["script"], bytes):
+        memo, deps = loaded
+        if not isinstance(packed := memo.get("script"), bytes):
             return None
         kept = _still_holds(config, command, target, options, STDOUT, memo, deps)
         if kept is None:

@@ -7,7 +7,6 @@ an empty list means the directory is intact. The command exits 1 on any problem.
 
 from __future__ import annotations
 
-import json
 import os
 import re
 import stat
@@ -80,6 +79,28 @@ class Snapshot:
         root_key = _stat_key(os.lstat(root))
         return cls(root, taken_ns, _scan(root), dict(digests), False, root_key)
 
+    def plain(self) -> tuple[object, ...]:
+        """The snapshot as plain values (``marshal`` writes them: the result memo's rows)."""
+        entries, digests = dict(self.entries), dict(self.digests)
+        return (str(self.root), self.taken_ns, entries, digests, self.has_manifest, self.root_key)
+
+    @classmethod
+    def from_plain(cls, plain: object) -> Snapshot | None:
+        """The snapshot :meth:`plain` gave, None when ``plain`` is not one."""
+        if not (isinstance(plain, tuple) and len(plain) == 6):
+            return None
+        root, taken_ns, entries, digests, has_manifest, root_key = plain
+        if not (
+            isinstance(root, str)
+            and isinstance(taken_ns, int)
+            and isinstance(entries, dict)
+            and isinstance(digests, dict)
+            and isinstance(has_manifest, bool)
+            and (root_key is None or isinstance(root_key, tuple))
+        ):
+            return None
+        return cls(Path(root), taken_ns, entries, digests, has_manifest, root_key)
+
     def unchanged(self) -> bool:
         """Whether the directory still holds exactly what was snapshot: the same entries
         with the same ``lstat``; a file modified within :data:`RACY_NS` of the snapshot
@@ -147,6 +168,8 @@ def _load_manifest(root: Path) -> tuple[dict[str, Any] | None, list[str], bytes 
     if not path.is_file():
         return None, [f"{MANIFEST_NAME} is missing: {root} is not a mig output directory"], None
     raw = path.read_bytes()
+    import json  # here: a run the result memo answers reads no manifest
+
     try:
         document = json.loads(raw)
     except (UnicodeDecodeError, json.JSONDecodeError) as error:

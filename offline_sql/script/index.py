@@ -17,7 +17,6 @@ Listing heads of a long history is the hot path (``mig heads`` on thousands of r
 from __future__ import annotations
 
 import contextlib
-import json
 import os
 import sys
 import time
@@ -133,6 +132,8 @@ class RevisionIndex:
         script as it is now (one ``stat`` each, no header made, nothing written); None when
         any must be read again (new, changed, recently written, or no usable index): then
         :meth:`load` is what tells. For the result memo, which needs only the hashes."""
+        import json  # here and where the index is read or written: sealing needs none
+
         path = self.cache_path
         if path is None:
             return None
@@ -217,6 +218,8 @@ class RevisionIndex:
         except OSError as exc:
             _warn(f"{path}: index cache unreadable, ignored: {exc}")
             return {}
+        import json
+
         try:
             data = json.loads(raw)
         except ValueError:
@@ -235,6 +238,8 @@ class RevisionIndex:
         path = self.cache_path
         if path is None:
             return
+        import json
+
         payload = {"format": CACHE_FORMAT, "version": __version__, "files": entries}
         text = json.dumps(payload, sort_keys=True, separators=(",", ":"))
         import tempfile  # only when the index changed: a warm browse does not write it
@@ -279,15 +284,16 @@ def seal(folder: str, files: list[tuple[str, _Stamp]]) -> str:
     taken now instead of checking each file's hash in the index (10-15 ms at 5,000
     scripts: the index is a megabyte of JSON).
 
-    Pickled, as the fastest unambiguous encoding of str and int (``repr`` takes twice as
-    long): different data never give the same bytes; a different encoding of the same data
-    (another Python) only misses. ``hashlib`` and ``pickle`` are imported here, not with the
-    module: browsing (``mig heads``) reads the index without a seal, and loading OpenSSL's
-    hashes is 2 ms of its 60."""
+    Encoded by ``marshal`` (version 0: no references, so the bytes depend on the values
+    alone), as fast as ``pickle`` and built in (a run the result memo answers imports no
+    ``pickle``); ``repr`` takes twice as long. Different data never give the same bytes; a
+    different encoding of the same data (another Python) only misses. ``hashlib`` is
+    imported here, not with the module: browsing (``mig heads``) reads the index without a
+    seal, and loading OpenSSL's hashes is 2 ms of its 60."""
     import hashlib
-    import pickle
+    import marshal
 
-    data = pickle.dumps((folder, files), protocol=5)
+    data = marshal.dumps((folder, files), 0)
     return hashlib.blake2b(data, digest_size=16).hexdigest()
 
 

@@ -14,8 +14,6 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
-import json
-import pickle
 import sqlite3
 import warnings
 import zlib
@@ -226,7 +224,7 @@ class CacheStore:
         :meth:`get_head`); :meth:`flush` writes the queue in one transaction."""
         if not self._broken:
             # Most steps read no file but their own script: skip the encoder for them.
-            deps_text = json.dumps(deps, separators=(",", ":")) if deps else "[]"
+            deps_text = _encode_deps(deps) if deps else "[]"
             packed = _compress(data)
             row = (key, deps_text, notes, after, _checksum(packed) + packed)
             self._pending[table].append(row)
@@ -275,6 +273,8 @@ class CacheStore:
     def _spill(self) -> None:
         """Move the queued rows to a temporary file (deleted when closed, or when the process
         ends however it ends): a first run's queue no longer grows with the history."""
+        import pickle
+
         try:
             if self._spilled is None:
                 import tempfile
@@ -289,6 +289,8 @@ class CacheStore:
 
     def _queued(self) -> Iterator[Pending]:
         """The queued rows in the order they were put: spilled batches, then the rest."""
+        import pickle
+
         if self._spilled is not None:
             self._spilled.seek(0)
             while True:
@@ -300,6 +302,8 @@ class CacheStore:
 
     def flush(self) -> None:
         """Write what was queued (after the command succeeded) and close."""
+        import pickle
+
         if not self._broken and (self._spilled is not None or any(self._pending.values())):
             connection = self._connect(create=True)
             if connection is not None:
@@ -398,9 +402,19 @@ def _create_tables(connection: sqlite3.Connection) -> None:
         connection.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
 
 
+def _encode_deps(deps: Deps) -> str:
+    import json  # here, as in _decode_deps: a row without dependencies needs no json
+
+    return json.dumps(deps, separators=(",", ":"))
+
+
 def _decode_deps(text: object) -> Deps | None:
     if not isinstance(text, str):
         return None
+    if text == "[]":  # most rows (a run the result memo answers reads one such row)
+        return ()
+    import json
+
     try:
         value = json.loads(text)
     except ValueError:

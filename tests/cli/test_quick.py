@@ -345,12 +345,13 @@ try:
     main()
 finally:
     with open(os.environ["MIG_PROBE"], "w") as probe:
-        watched = ("click", "dataclasses", "sqlalchemy", "tomllib", "typing")
+        watched = ("click", "dataclasses", "json", "pickle", "sqlalchemy", "tomllib", "typing")
         probe.write("imported: " + " ".join(m for m in watched if m in set(sys.modules) - before))
 """
 """:data:`_PROBE` watching ``dataclasses`` (:mod:`offline_sql.records`), ``tomllib`` and
-``typing`` (:mod:`offline_sql.simple_toml`) too, where the scripts are settled: a script
-written within the racy window is read again, and reading a header imports dataclasses."""
+``typing`` (:mod:`offline_sql.simple_toml`), ``json`` and ``pickle`` (the memo's rows are
+``marshal``'s) too, where the scripts are settled: a script written within the racy window
+is read again, and reading a header imports dataclasses."""
 
 NOTHING_WATCHED = "imported: "
 """What the probe notes of a run the quick path answered."""

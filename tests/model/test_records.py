@@ -8,11 +8,10 @@ import copy
 import dataclasses
 import math
 import pickle
-import subprocess
-import sys
 from typing import Any
 
 import pytest
+from cli_probe import imported_by
 
 from offline_sql import records
 from offline_sql.records import field, record
@@ -142,10 +141,5 @@ def test_a_field_takes_a_default_or_a_factory() -> None:
 
 
 def test_importing_records_imports_no_dataclasses() -> None:
-    code = (
-        "import sys; before = set(sys.modules); import offline_sql.records; "
-        "print(' '.join(sorted(set(sys.modules) - before)))"
-    )
-    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
-    imported = set(done.stdout.split())
+    imported = imported_by("import offline_sql.records")
     assert not imported & {"dataclasses", "inspect"}, imported

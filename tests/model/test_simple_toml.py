@@ -7,11 +7,11 @@ from near misses (escapes, control characters, dotted keys, duplicates, other nu
 
 from __future__ import annotations
 
-import subprocess
 import sys
 from pathlib import Path
 
 import pytest
+from cli_probe import imported_by
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
@@ -180,14 +180,6 @@ def test_reading_a_configuration_imports_no_tomllib_nor_typing(tmp_path: Path) -
     """Issue 16: importing tomllib (and typing, which it imports) was 6 ms of a
     memo-answered run's 52."""
     (tmp_path / "mig.toml").write_text('script_location = "migrations"\ndialect = "sqlite"\n')
-    code = (
-        "import sys; before = set(sys.modules)\n"
-        "from offline_sql.config import load_config\n"
-        "load_config(None)\n"
-        "print(' '.join(sorted(set(sys.modules) - before)))"
-    )
-    done = subprocess.run(
-        [sys.executable, "-c", code], cwd=tmp_path, capture_output=True, text=True, check=True
-    )
-    imported = set(done.stdout.split())
+    code = "from offline_sql.config import load_config\nload_config(None)"
+    imported = imported_by(code, cwd=tmp_path)
     assert not imported & {"tomllib", "tomli", "typing"}, imported

@@ -5,6 +5,7 @@ run, with the full run's outcome."""
 
 from __future__ import annotations
 
+import marshal
 import os
 import shutil
 import sqlite3
@@ -401,7 +402,7 @@ def test_a_run_inside_the_directory_is_refused_as_before(project: Path, scratch:
 
 def _set_memo(project: Path, data: bytes, *, raw: bool) -> None:
     """Replace the memo row's data: ``raw`` bytes as stored (a checksum that fails), or
-    data stored as the store stores it (it decodes, then does not unpickle)."""
+    data stored as the store stores it (it decodes, then is not a memo row)."""
     path = steps_file(project)
     if raw:
         connection = sqlite3.connect(path)
@@ -421,8 +422,14 @@ def _set_memo(project: Path, data: bytes, *, raw: bool) -> None:
 
 @pytest.mark.parametrize(
     ("data", "raw"),
-    [(b"garbage", True), (b"\x80\x05not a pickle", False), (b"\x80\x04N.", False)],
-    ids=["checksum", "pickle", "none"],
+    [
+        (b"garbage", True),
+        (b"\xffnot marshal data", False),
+        (marshal.dumps(None), False),
+        (marshal.dumps({"key": "k", "deps": [("a", 1)]}), False),
+        (marshal.dumps({"key": "k", "deps": [], "snapshot": (1, 2)}), False),
+    ],
+    ids=["checksum", "marshal", "none", "deps", "snapshot"],
 )
 def test_a_corrupt_memo_is_a_full_run(project: Path, scratch: Path, data: bytes, raw: bool) -> None:
     out = scratch / "out"
@@ -594,7 +601,11 @@ def test_no_cache_neither_reads_nor_writes_the_script_memo(project: Path) -> Non
     assert runs == [1]
 
 
-@pytest.mark.parametrize("data", [b"garbage", b"\x80\x04N."], ids=["checksum", "none"])
+@pytest.mark.parametrize(
+    "data",
+    [b"garbage", marshal.dumps(None), marshal.dumps({"key": "k", "deps": [], "script": 1})],
+    ids=["checksum", "none", "script"],
+)
 def test_a_corrupt_script_memo_is_a_full_run(project: Path, data: bytes) -> None:
     first = to_stdout(project)
     _set_memo(project, data, raw=data == b"garbage")

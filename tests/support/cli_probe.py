@@ -48,3 +48,17 @@ def probe(project: Path, report: str, *args: str, before: str = "") -> tuple[str
     )
     lines = run.stderr.strip().splitlines()
     return run.stdout, lines[-1] if lines else ""
+
+
+def imported_by(code: str, cwd: Path | None = None) -> set[str]:
+    """The modules ``code`` imports when run in a fresh interpreter (from ``cwd``), not
+    counting those the interpreter had imported before it."""
+    report = (
+        "import sys; __before = set(sys.modules)\n"
+        f"{code}\n"
+        "print(' '.join(sorted(set(sys.modules) - __before)))"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", report], cwd=cwd, capture_output=True, text=True, check=True
+    )
+    return set(done.stdout.split())

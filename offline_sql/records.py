@@ -63,9 +63,16 @@ def field(
     return _Field(default, default_factory, repr)
 
 
+_MADE = ("__init__", "__repr__", "__eq__", "__hash__", "__setattr__", "__delattr__")
+"""What :func:`record` makes: a class that defines one itself is refused, not overwritten."""
+
+
 @dataclass_transform(frozen_default=True, field_specifiers=(field,))
 def record(cls: type[_T]) -> type[_T]:
     """Make ``cls`` a frozen record of its annotated fields (see the module's doc)."""
+    for name in _MADE:
+        if name in cls.__dict__:
+            raise TypeError(f"{cls.__name__} defines {name}, which a record makes")
     # Not inspect.get_annotations: importing inspect is what this module avoids.
     names = tuple(cls.__dict__.get("__annotations__", {}))  # noqa: RUF063
     specs: dict[str, _Field] = {}

@@ -135,6 +135,17 @@ def test_a_required_field_after_a_defaulted_one_is_refused() -> None:
             y: int  # type: ignore[misc]
 
 
+def test_a_method_the_record_makes_is_not_overwritten() -> None:
+    with pytest.raises(TypeError, match="__repr__"):
+
+        @record
+        class Shown:
+            x: int
+
+            def __repr__(self) -> str:
+                return "mine"
+
+
 def test_a_field_takes_a_default_or_a_factory() -> None:
     with pytest.raises(ValueError, match="not both"):
         field(default=1, default_factory=int)

@@ -214,7 +214,7 @@ def _parse_toml(path: Path) -> dict[str, Any]:
     try:
         data: dict[str, Any] = tomllib.loads(text)
         return data
-    except tomllib.TOMLDecodeError as exc:
+    except ValueError as exc:  # TOMLDecodeError, or an integer past the limit on digits
         message = str(exc)
         found = _TOML_POSITION.search(message)
         if found is None:

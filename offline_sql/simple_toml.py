@@ -59,7 +59,11 @@ def loads(text: str) -> dict[str, Any] | None:
         if pair is None and "[" in line:
             pair = _bracketed()[0].fullmatch(line)
         if pair is not None:
-            key, value = pair.group(1), _value(pair.group(2))
+            key = pair.group(1)
+            try:
+                value = _value(pair.group(2))
+            except ValueError:  # an integer past Python's limit on digits: tomllib tells
+                return None
             if key in table:
                 return None
             table[key] = value

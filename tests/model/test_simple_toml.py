@@ -170,6 +170,7 @@ def test_the_usual_configurations_are_read_here(document: str) -> None:
         "a = 1e3\n",
         "a = 1\rb = 2\n",  # a lone carriage return
         "\ufeffa = 1\n",  # a byte order mark
+        "a = " + "9" * 5000 + "\n",  # past Python's limit on an integer's digits
     ],
 )
 def test_anything_else_is_left_to_tomllib(document: str) -> None:

@@ -285,11 +285,11 @@ def seal(folder: str, files: list[tuple[str, _Stamp]]) -> str:
     scripts: the index is a megabyte of JSON).
 
     Encoded by ``marshal`` (version 0: no references, so the bytes depend on the values
-    alone), as fast as ``pickle`` and built in (a run the result memo answers imports no
-    ``pickle``); ``repr`` takes twice as long. Different data never give the same bytes; a
-    different encoding of the same data (another Python) only misses. ``hashlib`` is
-    imported here, not with the module: browsing (``mig heads``) reads the index without a
-    seal, and loading OpenSSL's hashes is 2 ms of its 60."""
+    alone): faster than ``pickle`` (145 against 264 us for 1,000 scripts) and built in (a
+    run the result memo answers imports no ``pickle``). Different data never give the same
+    bytes; a different encoding of the same data (another Python) only misses. ``hashlib``
+    is imported here, not with the module: browsing (``mig heads``) reads the index without
+    a seal, and loading OpenSSL's hashes is 2 ms of its 60."""
     import hashlib
     import marshal
 

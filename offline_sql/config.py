@@ -214,7 +214,7 @@ def _parse_toml(path: Path) -> dict[str, Any]:
     try:
         data: dict[str, Any] = tomllib.loads(text)
         return data
-    except ValueError as exc:  # TOMLDecodeError, or an integer past the limit on digits
+    except tomllib.TOMLDecodeError as exc:
         message = str(exc)
         found = _TOML_POSITION.search(message)
         if found is None:
@@ -222,6 +222,10 @@ def _parse_toml(path: Path) -> dict[str, Any]:
         line = found.group(1)
         reason = message[: found.start()]
         raise ConfigError(f"{path}:{line}: invalid TOML: {reason}") from None
+    except ValueError:  # int() past Python's limit on digits; its own message names sys.*
+        raise ConfigError(
+            f"{path}: invalid TOML: a number has more digits than Python reads (4,300): shorten it"
+        ) from None
 
 
 def _section(path: Path) -> tuple[dict[str, Any], str]:

@@ -321,37 +321,35 @@ def test_what_click_would_change_on_the_way_out_is_left_to_it(project: Path) -> 
 
 # ---- the console script, end to end ------------------------------------------------------------
 
-_PROBE = """
-import os, sys
-before = set(sys.modules)
-from offline_sql.entry import main
-try:
-    main()
-finally:
-    with open(os.environ["MIG_PROBE"], "w") as probe:
-        watched = ("click", "sqlalchemy")
-        probe.write("imported: " + " ".join(m for m in watched if m in set(sys.modules) - before))
-"""
-"""The console script's entry, noting in the file ``$MIG_PROBE`` whether it imported click
-(the command line) or SQLAlchemy."""
 
-_SETTLED_PROBE = """
+def _probe(watched: tuple[str, ...], *, settled: bool = False) -> str:
+    """The console script's entry, noting in the file ``$MIG_PROBE`` which of the
+    ``watched`` modules it imported. ``settled``: scripts written 50 ms ago are settled (2 s
+    in mig): a script written within the racy window is read again, and reading a header
+    imports dataclasses."""
+    settle = "from offline_sql.script import index\nindex.RACY_WINDOW_NS = 50_000_000\n"
+    return f"""
 import os, sys
-from offline_sql.script import index
-index.RACY_WINDOW_NS = 50_000_000  # scripts written 50 ms ago are settled (2 s in mig)
-before = set(sys.modules)
+{settle if settled else ""}before = set(sys.modules)
 from offline_sql.entry import main
 try:
     main()
 finally:
     with open(os.environ["MIG_PROBE"], "w") as probe:
-        watched = ("click", "dataclasses", "json", "pickle", "sqlalchemy", "tomllib", "typing")
-        probe.write("imported: " + " ".join(m for m in watched if m in set(sys.modules) - before))
+        new = set(sys.modules) - before
+        probe.write("imported: " + " ".join(m for m in {watched!r} if m in new))
 """
+
+
+_PROBE = _probe(("click", "sqlalchemy"))
+"""Whether the entry imported click (the command line) or SQLAlchemy."""
+
+_SETTLED_PROBE = _probe(
+    ("click", "dataclasses", "json", "pickle", "sqlalchemy", "tomllib", "typing"), settled=True
+)
 """:data:`_PROBE` watching ``dataclasses`` (:mod:`offline_sql.records`), ``tomllib`` and
 ``typing`` (:mod:`offline_sql.simple_toml`), ``json`` and ``pickle`` (the memo's rows are
-``marshal``'s) too, where the scripts are settled: a script written within the racy window
-is read again, and reading a header imports dataclasses."""
+``marshal``'s) too, on settled scripts."""
 
 NOTHING_WATCHED = "imported: "
 """What the probe notes of a run the quick path answered."""
@@ -480,25 +478,17 @@ def test_a_closed_pipe_ends_the_run_as_the_command_line_ends_it(project: Path) -
     both paths end with exit 1 and say nothing (click's ending of a closed pipe)."""
     argv = ("upgrade", "head", "--sql")
     assert mig(project, *argv).exit_code == 0
-    noted = project.parent / "probe.txt"
     ended = []
     for code in (_PROBE, _FULL):
-        noted.unlink(missing_ok=True)
         reading, writing = os.pipe()
         os.close(reading)  # nobody reads: the first write fails with EPIPE
         try:
-            done = subprocess.run(
-                [sys.executable, "-c", code, *argv],
-                cwd=project,
-                stdout=writing,
-                stderr=subprocess.PIPE,
-                env={**os.environ, "PYTHONIOENCODING": "utf-8", "MIG_PROBE": str(noted)},
-            )
+            outcome, probe = run(project, code, *argv, stdout=writing)
         finally:
             os.close(writing)
-        ended.append((done.returncode, done.stderr.decode()))
+        ended.append((outcome.exit_code, outcome.stderr))
         if code == _PROBE:
-            assert noted.read_text() == NOTHING_WATCHED
+            assert probe == NOTHING_WATCHED
     assert ended[0] == ended[1] == (1, "")
 
 

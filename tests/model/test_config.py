@@ -214,7 +214,7 @@ def test_bad_toml_names_file_and_line(tmp_path: Path) -> None:
 def test_an_integer_past_python_s_limit_is_invalid_toml_not_a_traceback(tmp_path: Path) -> None:
     """tomllib raises a plain ValueError for an integer of more than 4,300 digits."""
     path = write(tmp_path / "mig.toml", 'script_location = "m"\ntimeout = ' + "9" * 5000 + "\n")
-    with pytest.raises(ConfigError, match=rf"{path}: invalid TOML: Exceeds the limit"):
+    with pytest.raises(ConfigError, match=rf"{path}: invalid TOML: a number has more digits"):
         load_config(path)
 
 
